@@ -1,0 +1,3 @@
+from clmwizard.cli import main
+
+raise SystemExit(main())

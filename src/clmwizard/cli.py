@@ -1,0 +1,207 @@
+"""The command line. Parses arguments and dispatches; imports neither Textual nor httpx.
+
+Each command lives in `clmwizard.commands.<module>` as `run(args) -> int` and is imported only
+when chosen, so `clmwizard --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from clmwizard import __version__
+from clmwizard.errors import EXIT_INTERRUPTED, ClmWizardError
+from clmwizard.redact import redact
+
+FORMATS = ("text", "json", "yaml")
+
+DESCRIPTION = """\
+From a DocuSign integration key to a working Power Automate custom connector for DocuSign CLM.
+
+Run without a command to open the wizard. `clmwizard --demo` tours it against a built-in
+DocuSign emulator, no account needed. Secrets live in the OS keyring, never in files or argv.
+"""
+
+EPILOG = """\
+environment:
+  CLMWIZARD_CONFIG_DIR   folder for profiles (default: the platform's user config folder)
+  CLMWIZARD_SECRET_KEY   the secret key for `login` / `rotate` (instead of the hidden prompt)
+  BROWSER                the browser `login` and the wizard open (see Python's webbrowser)
+"""
+
+
+def _add_profile(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--profile", required=required, metavar="NAME", help="profile name (letters, digits, - _ .)"
+    )
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clmwizard",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"clmwizard {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks (secrets redacted) on errors"
+    )
+    _add_profile(parser, required=False)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the wizard against the built-in DocuSign emulator (no account needed)",
+    )
+    parser.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="keep secrets in memory for this run only (for machines without a keyring)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    emulator = sub.add_parser(
+        "emulator",
+        help="run the local DocuSign emulator",
+        description="Run a local stand-in for DocuSign's account server and the CLM hosts. "
+        "The first stdout line is a JSON object with the servers and test secrets.",
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
+    emulator.add_argument("--port", type=int, default=0, help="auth server port (0 = any free)")
+    emulator.add_argument(
+        "--auto-consent",
+        action="store_true",
+        help="treat the user as signed in and consented: /oauth/auth redirects at once",
+    )
+    emulator.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="register an extra redirect URI on the integration key (repeatable)",
+    )
+    emulator.add_argument(
+        "--accounts", type=int, default=1, help="how many accounts the user has (default 1)"
+    )
+
+    login = sub.add_parser(
+        "login",
+        help="consent, token exchange and discovery without the wizard",
+        description="The whole sign-in flow without the wizard. The secret key comes from "
+        "CLMWIZARD_SECRET_KEY, --secret-key-stdin or a hidden prompt, never from argv.",
+    )
+    _add_profile(login)
+    login.add_argument("--integration-key", required=True, metavar="GUID")
+    login.add_argument("--environment", choices=("demo", "production"), default="demo")
+    login.add_argument(
+        "--auth-server", metavar="URL", help="OAuth origin (overrides --environment)"
+    )
+    login.add_argument(
+        "--clm-auth-server",
+        metavar="URL",
+        help="CLM discovery origin (default: authuat.springcm.com for demo, "
+        "auth.springcm.com for production)",
+    )
+    login.add_argument("--account-id", metavar="GUID", help="account to use (default: default)")
+    login.add_argument(
+        "--scopes",
+        metavar='"S1 S2"',
+        help='space-separated scopes (default: "signature spring_read spring_write extended")',
+    )
+    login.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        help="loopback redirect URI registered on the key (default http://127.0.0.1:8765/callback)",
+    )
+    login.add_argument("--no-browser", action="store_true", help="print the URL only")
+    login.add_argument(
+        "--timeout", type=float, default=300.0, metavar="S", help="seconds to wait for consent"
+    )
+    login.add_argument(
+        "--secret-key-stdin", action="store_true", help="read the secret key from stdin"
+    )
+    login.add_argument(
+        "--no-pkce", action="store_true", help="do not send PKCE (for servers that refuse it)"
+    )
+
+    fields = sub.add_parser("fields", help="the Power Automate connector field values")
+    _add_profile(fields)
+    fields.add_argument("--connector", choices=("general", "upload", "download"))
+    _add_format(fields)
+    fields.add_argument("--copy", metavar="FIELD", help="copy one field's value to the clipboard")
+    fields.add_argument("--reveal", action="store_true", help="show the client secret")
+
+    export = sub.add_parser("export", help="write the connector bundle for paconn / pac")
+    _add_profile(export)
+    export.add_argument("--out", required=True, metavar="DIR")
+    export.add_argument(
+        "--layout",
+        choices=("three", "single"),
+        default="three",
+        help="three connectors (one per CLM host) or one routing to all three",
+    )
+    export.add_argument("--force", action="store_true", help="replace a non-empty folder")
+
+    credentials = sub.add_parser(
+        "credentials", help="integration key, secret, refresh token and base URIs"
+    )
+    _add_profile(credentials)
+    _add_format(credentials)
+    credentials.add_argument("--reveal", action="store_true", help="show secrets")
+    credentials.add_argument("--copy", metavar="ITEM", help="copy one item to the clipboard")
+
+    refresh = sub.add_parser("refresh", help="heartbeat: refresh the grant now")
+    _add_profile(refresh)
+
+    rotate = sub.add_parser("rotate", help="replace the secret key once the new one works")
+    _add_profile(rotate)
+    rotate.add_argument(
+        "--secret-key-stdin", action="store_true", help="read the new secret key from stdin"
+    )
+
+    profiles = sub.add_parser("profiles", help="list, show or delete profiles")
+    profiles.add_argument("action", nargs="?", choices=("list", "show", "delete"), default="list")
+    profiles.add_argument("name", nargs="?", metavar="NAME")
+    profiles.add_argument("--yes", action="store_true", help="delete without asking")
+    _add_format(profiles)
+
+    sub.add_parser("doctor", help="check keyring, clipboard, browser and config folder")
+    return parser
+
+
+def _handler_module(command: str | None) -> str:
+    return f"clmwizard.commands.{command or 'wizard'}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = args.debug or bool(os.environ.get("CLMWIZARD_DEBUG"))
+    try:
+        module = importlib.import_module(_handler_module(args.command))
+        result: int = module.run(args)
+        return result
+    except ClmWizardError as error:
+        if debug:
+            sys.stderr.write(redact(traceback.format_exc()))
+        sys.stderr.write(redact(error.render()) + "\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("\nInterrupted. Nothing half-done was stored.\n")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # a bug: say so plainly, keep secrets out
+        if debug:
+            sys.stderr.write(redact(traceback.format_exc()))
+        sys.stderr.write(
+            redact(f"✗ Unexpected error: {type(error).__name__}: {error}") + "\n"
+            "  This is a bug in clmwizard. Run again with --debug for details.\n"
+        )
+        return 1

@@ -1,0 +1,75 @@
+"""The one error type every layer raises: what happened, the likely cause, and the fix.
+
+Messages are the product: each says what happened, why it probably happened and what to do,
+in plain words. They never contain a secret (see `clmwizard.redact`).
+"""
+
+from __future__ import annotations
+
+# Exit codes shared by every command.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_GRANT_DEAD = 3  # the refresh token no longer works: consent again
+EXIT_KEYRING = 4  # secrets cannot be stored or read safely
+EXIT_NETWORK = 5  # a server could not be reached or kept failing
+EXIT_INTERRUPTED = 130
+
+
+class ClmWizardError(Exception):
+    """An error a user can act on.
+
+    `field` names the input the error concerns (e.g. "secret_key", "integration_key",
+    "redirect_uri", "scopes") so a screen can show the message next to it.
+    """
+
+    exit_code: int = EXIT_ERROR
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        cause: str = "",
+        fix: str = "",
+        field: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(what)
+        self.what = what
+        self.cause = cause
+        self.fix = fix
+        self.field = field
+        self.code = code  # e.g. the OAuth error code, for tests and --debug
+
+    def render(self) -> str:
+        """The message as lines: what, then the cause and the fix indented beneath."""
+        lines = [f"✗ {self.what}"]
+        lines.extend(f"  {part}" for part in (self.cause, self.fix) if part)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class UsageError(ClmWizardError):
+    """Bad input on the command line or in a form field."""
+
+    exit_code = EXIT_USAGE
+
+
+class NetworkError(ClmWizardError):
+    """A server could not be reached, timed out, or kept failing."""
+
+    exit_code = EXIT_NETWORK
+
+
+class GrantDeadError(ClmWizardError):
+    """The stored grant (refresh token) is dead: the user must consent again."""
+
+    exit_code = EXIT_GRANT_DEAD
+
+
+class KeyringError(ClmWizardError):
+    """Secrets cannot be stored or read safely."""
+
+    exit_code = EXIT_KEYRING

@@ -1,0 +1,83 @@
+"""The profile record: everything non-secret clmwizard knows about one integration.
+
+Secrets (secret key, tokens, RSA key) are never fields here; they live in the keyring under
+`clmwizard` / `<profile>/<item>` (see `clmwizard.store.secrets`). `clmwizard.store.profiles`
+reads and writes these records as YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SCHEMA_VERSION = 1
+
+EnvironmentName = Literal["demo", "production", "custom"]
+ConnectorName = Literal["general", "upload", "download"]
+CONNECTOR_NAMES: tuple[ConnectorName, ...] = ("general", "upload", "download")
+
+# Names of the keyring items of a profile.
+SECRET_KEY = "secret_key"
+REFRESH_TOKEN = "refresh_token"
+ACCESS_TOKEN = "access_token"
+RSA_PRIVATE_KEY = "rsa_private_key"
+SECRET_ITEMS: tuple[str, ...] = (SECRET_KEY, REFRESH_TOKEN, ACCESS_TOKEN, RSA_PRIVATE_KEY)
+
+
+@dataclass
+class ClmHosts:
+    """The three CLM API base URLs of an account (ApiBaseUrl, upload, download)."""
+
+    general: str
+    upload: str
+    download: str
+
+    def for_connector(self, connector: ConnectorName) -> str:
+        return {"general": self.general, "upload": self.upload, "download": self.download}[
+            connector
+        ]
+
+
+@dataclass
+class ExportRecord:
+    path: str
+    layout: Literal["three", "single"]
+    at: datetime
+
+
+@dataclass
+class Profile:
+    """One DocuSign integration set up by clmwizard. All datetimes are timezone-aware UTC."""
+
+    name: str
+    environment: EnvironmentName
+    auth_server: str  # OAuth origin, e.g. "https://account-d.docusign.com"
+    clm_auth_server: str  # CLM discovery origin, e.g. "https://authuat.springcm.com"
+    integration_key: str
+    scopes: list[str]
+    redirect_uri: str
+    use_pkce: bool = True
+    jwt_user_id: str | None = None  # integration user GUID, for JWT system integrations
+    # Filled in by consent, exchange and discovery:
+    user_id: str | None = None
+    user_email: str | None = None
+    user_name: str | None = None
+    account_id: str | None = None
+    account_name: str | None = None
+    esign_base_uri: str | None = None
+    clm_hosts: ClmHosts | None = None
+    access_token_expires_at: datetime | None = None
+    # DocuSign does not report it: estimated as 30 days from the last refresh with `extended`,
+    # otherwise 30 days from consent.
+    refresh_token_expires_at: datetime | None = None
+    consented_at: datetime | None = None
+    last_refresh_at: datetime | None = None
+    last_rotation_at: datetime | None = None
+    exports: list[ExportRecord] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def is_signed_in(self) -> bool:
+        """True once consent, exchange and discovery have completed."""
+        return self.account_id is not None and self.clm_hosts is not None

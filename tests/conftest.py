@@ -1,0 +1,47 @@
+"""Fixtures shared by every test area. Area-specific fixtures live in each folder's conftest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+from tests.support.keyrings import MemoryKeyring
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches the real config folder or opens a real browser."""
+    config_dir = tmp_path / "config"
+    monkeypatch.setenv("CLMWIZARD_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("BROWSER", "true")  # webbrowser runs `true URL`: harmless
+    monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
+    return config_dir
+
+
+@pytest.fixture
+def config_dir(isolated_environment: Path) -> Path:
+    return isolated_environment
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Make the in-memory keyring the active backend for this test."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def emulator() -> Iterator["Emulator"]:  # noqa: F821 - imported lazily
+    """A fresh DocuSign emulator on ephemeral loopback ports."""
+    from clmwizard.emulator import Emulator
+
+    with Emulator() as emu:
+        yield emu
