@@ -1,0 +1,43 @@
+"""What the wizard is started with: where profiles live, how to reach the keyring, demo setup.
+
+Kept free of Textual so the command line builds it cheaply and tests can build their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import SecretStore
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """The built-in emulator the demo runs against; its secrets are test values."""
+
+    integration_key: str
+    secret_key: str
+    spare_secret_key: str
+    auth_server: str
+    clm_auth_server: str
+    redirect_uri: str
+    user_email: str
+    approve: Callable[[str], str]  # plays the signed-in demo user: accepts a consent URL
+
+
+@dataclass
+class WizardContext:
+    profiles: ProfileStore
+    open_secrets: Callable[[], SecretStore]  # may raise KeyringError; called off the UI thread
+    demo: DemoSetup | None = None
+    initial_profile: str | None = None
+    clipboard_clear_seconds: float = 30.0
+    open_browser: Callable[[str], bool] = field(default=lambda url: _open_browser(url))
+    consent_timeout: float = 300.0
+
+
+def _open_browser(url: str) -> bool:
+    import webbrowser
+
+    return webbrowser.open(url, new=2)

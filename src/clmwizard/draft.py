@@ -1,0 +1,66 @@
+"""The sign-in in progress: what the wizard has gathered, held in memory until it is stored.
+
+Nothing here is written anywhere until the discovery step succeeds and `store_login` stores the
+profile and its secrets together; quitting before that leaves no trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from clmwizard.docusign.consent import ConsentRequest
+from clmwizard.docusign.discovery import Account, UserInfo
+from clmwizard.docusign.environments import DEMO, Environment
+from clmwizard.docusign.oauth import TokenSet
+from clmwizard.docusign.scopes import DEFAULT_SCOPES
+from clmwizard.store.profile import ClmHosts, Profile
+
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+
+
+@dataclass
+class Draft:
+    profile_name: str = ""
+    environment: Environment = DEMO
+    integration_key: str = ""
+    secret_key: str = ""
+    rsa_private_key: str = ""
+    jwt_user_id: str = ""
+    scopes: list[str] = field(default_factory=lambda: list(DEFAULT_SCOPES))
+    redirect_uri: str = DEFAULT_REDIRECT_URI
+    use_pkce: bool = True
+    consent: ConsentRequest | None = None
+    tokens: TokenSet | None = None
+    userinfo: UserInfo | None = None
+    account: Account | None = None
+    hosts: ClmHosts | None = None
+    existing: Profile | None = None  # the stored profile when re-consenting
+
+    def base_profile(self) -> Profile:
+        """The profile as known before sign-in: the existing one updated, or a new one."""
+        fields = {
+            "environment": self.environment.name,
+            "auth_server": self.environment.auth_server,
+            "clm_auth_server": self.environment.clm_auth_server,
+            "integration_key": self.integration_key,
+            "scopes": list(self.scopes),
+            "redirect_uri": self.redirect_uri,
+            "use_pkce": self.use_pkce,
+            "jwt_user_id": self.jwt_user_id or None,
+        }
+        if self.existing is not None:
+            return replace(self.existing, **fields)  # type: ignore[arg-type]
+        return Profile(name=self.profile_name, **fields)  # type: ignore[arg-type]
+
+    def forget_sign_in(self) -> None:
+        """Drop everything learned from consent onwards (e.g. after the key or scopes change)."""
+        self.consent = None
+        self.tokens = None
+        self.userinfo = None
+        self.account = None
+        self.hosts = None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

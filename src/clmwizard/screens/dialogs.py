@@ -1,0 +1,145 @@
+"""Small modal dialogs: confirm, manual copy, secret prompt."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from clmwizard.errors import ClmWizardError
+from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.secret_input import SecretInput
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "yes"),
+        Binding("n,escape", "answer(False)", "no"),
+    ]
+
+    def __init__(self, question: str, detail: str = "", *, yes: str = "Yes", no: str = "No"):
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.detail = detail
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(escape(self.question), classes="dialog-title")
+            if self.detail:
+                yield Static(escape(self.detail), classes="dialog-detail")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
+                yield Button(f"{self.no} (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class ManualCopyDialog(ModalScreen[None]):
+    """Shown when no clipboard can be trusted: the value to select and copy by hand."""
+
+    BINDINGS = [Binding("escape,enter", "close", "close")]
+
+    def __init__(self, label: str, value: str, *, secret: bool = False) -> None:
+        super().__init__(classes="dialog-screen")
+        self.label = label
+        self.value = value
+        self.secret = secret
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Copy {escape(self.label)} by hand", classes="dialog-title")
+            yield Static(
+                "No clipboard is reachable from here (no xclip / wl-copy, and this terminal may "
+                "ignore OSC 52). Select the value with the mouse — hold Shift in most terminals.",
+                classes="dialog-detail",
+            )
+            yield Static(escape(self.value), id="manual-value", classes="manual-value")
+            if self.secret:
+                yield Static(
+                    "This is a secret: close this dialog as soon as you have copied it.",
+                    classes="dialog-warning",
+                )
+            yield Button("Close (esc)", id="close")
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class SecretPrompt(ModalScreen[str | None]):
+    """Ask for a secret key; `check` proves it (e.g. a refresh) before the dialog closes."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "cancel"),
+        Binding("ctrl+r", "reveal", "reveal"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        explanation: str,
+        check: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.explanation = explanation
+        self.check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(escape(self.title_text), classes="dialog-title")
+            yield Static(escape(self.explanation), classes="dialog-detail")
+            yield SecretInput(placeholder="paste the secret key", id="secret")
+            yield FieldMessage(id="secret-message")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK (enter)", id="ok", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#secret", SecretInput).focus()
+
+    def action_reveal(self) -> None:
+        self.query_one("#secret", SecretInput).toggle_reveal()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#ok")
+    @on(SecretInput.Submitted)
+    def _submit(self) -> None:
+        self._prove(self.query_one("#secret", SecretInput).value)
+
+    @work(exclusive=True, group="secret-prompt")
+    async def _prove(self, value: str) -> None:
+        message = self.query_one("#secret-message", FieldMessage)
+        if not value.strip():
+            message.show_error("Paste the secret key first.")
+            return
+        if self.check is not None:
+            message.show_note("Checking the secret key with DocuSign…")
+            try:
+                await self.check(value)
+            except ClmWizardError as error:
+                message.show_error(error)
+                return
+        self.dismiss(value)

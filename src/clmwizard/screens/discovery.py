@@ -1,0 +1,201 @@
+"""Step 5: the account, its eSignature base URI and the three CLM hosts; then store it all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.markup import escape
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
+
+from clmwizard.errors import ClmWizardError, KeyringError
+from clmwizard.screens.base import WizardScreen
+from clmwizard.store.profile import ClmHosts
+from clmwizard.widgets.messages import FieldMessage
+
+HOST_FIELDS = (
+    ("general", "General (ApiBaseUrl)"),
+    ("upload", "Upload (ApiBaseUploadUrl)"),
+    ("download", "Download (ApiBaseDownloadUrl)"),
+)
+
+
+class DiscoveryScreen(WizardScreen):
+    STEP = "Discovery"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "save and continue"),
+        Binding("ctrl+d", "discover", "discover again", show=False),
+        Binding("ctrl+e", "ephemeral", "keep in memory", show=False),
+    ]
+
+    def compose_body(self) -> Iterable[Widget]:
+        draft = self.wizard.draft
+        assert draft.userinfo is not None
+        accounts = draft.userinfo.accounts
+        from clmwizard.docusign.discovery import choose_account
+
+        default = choose_account(draft.userinfo, draft.account.account_id if draft.account else None)
+        draft.account = default
+        if len(accounts) > 1:
+            yield Label("Account (this user has several)", classes="field-label")
+            with RadioSet(id="account"):
+                for account in accounts:
+                    label = f"{account.account_name}  [dim]{account.account_id}[/dim]"
+                    if account.is_default:
+                        label += "  [dim](default)[/dim]"
+                    yield RadioButton(
+                        label, value=account.account_id == default.account_id, name=account.account_id
+                    )
+        else:
+            yield Static(
+                f"Account: [b]{escape(default.account_name)}[/b]  [dim]{default.account_id}[/dim]",
+                id="account-line",
+            )
+        yield Static("", id="esign-line")
+        with Vertical(classes="form"):
+            for key, label in HOST_FIELDS:
+                yield Label(f"CLM {label}", classes="field-label")
+                yield Input(placeholder="https://…", id=f"host-{key}")
+                yield FieldMessage(id=f"host-{key}-message")
+        yield LoadingIndicator(id="discovery-loading")
+        yield FieldMessage(id="discovery-message")
+        yield Static(
+            "\n  Check the hosts (edit them if your CLM admin says otherwise), then press "
+            "[b]enter[/b] to save the profile.",
+            id="discovery-next",
+        )
+
+    def on_mount(self) -> None:
+        self._show_account()
+        self.action_discover()
+
+    def _show_account(self) -> None:
+        account = self.wizard.draft.account
+        assert account is not None
+        self.query_one("#esign-line", Static).update(
+            f"eSignature base URI: {escape(account.base_uri)}  "
+            f"[dim](REST: {escape(account.base_uri)}/restapi/v2.1/)[/dim]"
+        )
+
+    @on(RadioSet.Changed, "#account")
+    def _account_chosen(self, event: RadioSet.Changed) -> None:
+        from clmwizard.docusign.discovery import choose_account
+
+        draft = self.wizard.draft
+        assert draft.userinfo is not None
+        draft.account = choose_account(draft.userinfo, event.pressed.name)
+        draft.hosts = None
+        self._show_account()
+        self.action_discover()
+
+    def action_discover(self) -> None:
+        self.query_one("#discovery-message", FieldMessage).show_note("Finding the CLM hosts…")
+        self.query_one("#discovery-loading").display = True
+        self._discover()
+
+    @work(exclusive=True, group="discovery")
+    async def _discover(self) -> None:
+        from clmwizard.docusign.discovery import discover_clm_hosts
+        from clmwizard.docusign.http import make_client
+
+        draft = self.wizard.draft
+        assert draft.account is not None and draft.tokens is not None
+        message = self.query_one("#discovery-message", FieldMessage)
+        try:
+            async with make_client() as client:
+                hosts = await discover_clm_hosts(
+                    client, draft.environment, draft.account.account_id, draft.tokens.access_token
+                )
+        except ClmWizardError as error:
+            self.query_one("#discovery-loading").display = False
+            message.show_error(error)
+            self.query_one("#host-general", Input).focus()
+            return
+        draft.hosts = hosts
+        for key, _ in HOST_FIELDS:
+            self.query_one(f"#host-{key}", Input).value = hosts.for_connector(key)  # type: ignore[arg-type]
+        self.query_one("#discovery-loading").display = False
+        message.show_ok("CLM hosts found for this account.")
+        self.query_one("#host-general", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def _hosts_from_inputs(self) -> ClmHosts | None:
+        from clmwizard.docusign.discovery import validate_clm_base_url
+
+        values: dict[str, str] = {}
+        for key, _ in HOST_FIELDS:
+            message = self.query_one(f"#host-{key}-message", FieldMessage)
+            message.clear()
+            try:
+                values[key] = validate_clm_base_url(self.query_one(f"#host-{key}", Input).value)
+            except ClmWizardError as error:
+                message.show_error(error)
+        if len(values) != len(HOST_FIELDS):
+            return None
+        return ClmHosts(**values)
+
+    def action_save(self) -> None:
+        hosts = self._hosts_from_inputs()
+        if hosts is None:
+            return
+        self.wizard.draft.hosts = hosts
+        self.query_one("#discovery-message", FieldMessage).show_note("Saving the profile…")
+        self._save()
+
+    def action_ephemeral(self) -> None:
+        if self.wizard.context.demo is None:
+            self.wizard.use_memory_secrets()
+            self.action_save()
+
+    @work(thread=True, exclusive=True, group="save")
+    def _save(self) -> None:
+        from clmwizard.docusign.session import profile_after_login, store_login
+        from clmwizard.draft import now_utc
+        from clmwizard.store.profile import RSA_PRIVATE_KEY
+
+        draft = self.wizard.draft
+        assert draft.tokens and draft.userinfo and draft.account and draft.hosts
+        message = self.query_one("#discovery-message", FieldMessage)
+        try:
+            secrets = self.wizard.secret_store()
+            profile = profile_after_login(
+                draft.base_profile(),
+                draft.tokens,
+                draft.userinfo,
+                draft.account,
+                draft.hosts,
+                now=now_utc(),
+            )
+            store_login(self.wizard.context.profiles, secrets, profile, draft.secret_key, draft.tokens)
+            if draft.rsa_private_key:
+                secrets.set_many(profile.name, {RSA_PRIVATE_KEY: draft.rsa_private_key})
+        except KeyringError as error:
+            self.app.call_from_thread(message.show_error, error)
+            self.app.call_from_thread(
+                self.query_one("#discovery-next", Static).update,
+                "\n  [b]ctrl+e[/b] keep the secrets in memory for this run only (you can still "
+                "copy every field and export; a rerun asks again)",
+            )
+            return
+        except ClmWizardError as error:
+            self.app.call_from_thread(message.show_error, error)
+            return
+        self.app.call_from_thread(self._saved, profile)
+
+    def _saved(self, profile: object) -> None:
+        from clmwizard.screens.fields import FieldsScreen
+        from clmwizard.store.profile import Profile
+
+        assert isinstance(profile, Profile)
+        self.wizard.draft.existing = profile
+        where = "in memory for this run" if self.wizard.secrets_are_ephemeral else "in the keyring"
+        self.app.notify(f"Profile {profile.name} saved; secrets {where}.")
+        while len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        self.app.push_screen(FieldsScreen(profile))

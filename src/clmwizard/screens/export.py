@@ -1,0 +1,140 @@
+"""Step 7: write the connector bundle, then say what to do next."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.markup import escape
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+
+from clmwizard.errors import ClmWizardError
+from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.dialogs import ConfirmDialog
+from clmwizard.store.profile import Profile
+from clmwizard.widgets.messages import FieldMessage
+
+LAYOUTS = (
+    ("three", "Three connectors, one per CLM host (general, upload, download)"),
+    ("single", "One connector that routes uploads and downloads to their hosts"),
+)
+
+
+class ExportScreen(WizardScreen):
+    STEP = "Export"
+    BINDINGS = [
+        Binding("ctrl+s", "export", "export"),
+        Binding("ctrl+q", "app.quit", "quit"),
+    ]
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.profile = profile
+
+    def compose_body(self) -> Iterable[Widget]:
+        from clmwizard.connector.bundle import default_export_dir
+
+        with Vertical(classes="form"):
+            yield Label("Folder", classes="field-label")
+            yield Input(str(default_export_dir(self.profile)), id="out-dir")
+            yield FieldMessage(id="out-message")
+            yield Label("Layout", classes="field-label")
+            with RadioSet(id="layout"):
+                for name, label in LAYOUTS:
+                    yield RadioButton(label, value=name == "three", name=name)
+        yield Static(
+            "  Press [b]enter[/b] in the folder field to write the bundle. No secret goes into it.",
+            id="export-hint",
+        )
+        yield Static("", id="export-result")
+
+    def on_mount(self) -> None:
+        self.query_one("#out-dir", Input).focus()
+
+    def _layout(self) -> str:
+        pressed = self.query_one("#layout", RadioSet).pressed_button
+        return pressed.name if pressed is not None and pressed.name else "three"
+
+    @on(Input.Submitted, "#out-dir")
+    def action_export(self) -> None:
+        self._export(force=False)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, *, force: bool) -> None:
+        from clmwizard.connector.bundle import export_bundle
+
+        out_text = self.query_one("#out-dir", Input).value.strip()
+        message = self.query_one("#out-message", FieldMessage)
+        if not out_text:
+            self.app.call_from_thread(message.show_error, "Choose a folder to write to.")
+            return
+        out_dir = Path(out_text).expanduser()
+        try:
+            result = export_bundle(
+                self.profile,
+                out_dir,
+                layout=self._layout(),  # type: ignore[arg-type]
+                force=force,
+            )
+        except ClmWizardError as error:
+            if error.field == "out" and not force:
+                self.app.call_from_thread(self._ask_overwrite, out_dir)
+            else:
+                self.app.call_from_thread(message.show_error, error)
+            return
+        self._record_export(out_dir)
+        self.app.call_from_thread(self._show_result, result)
+
+    def _record_export(self, out_dir: Path) -> None:
+        from clmwizard.draft import now_utc
+        from clmwizard.store.profile import ExportRecord
+
+        record = ExportRecord(path=str(out_dir.resolve()), layout=self._layout(), at=now_utc())  # type: ignore[arg-type]
+        try:
+            self.wizard.context.profiles.update(
+                self.profile.name, lambda profile: profile.exports.append(record)
+            )
+        except ClmWizardError:
+            pass  # the bundle is written; the history entry is a convenience
+
+    def _ask_overwrite(self, out_dir: Path) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._export(force=True)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"{out_dir} is not empty. Replace it?",
+                "The old contents are removed only after the new bundle is written in full.",
+                yes="Replace",
+            ),
+            callback=answered,
+        )
+
+    def _show_result(self, result: object) -> None:
+        from clmwizard.connector.bundle import ExportResult
+
+        assert isinstance(result, ExportResult)
+        self.query_one("#out-message", FieldMessage).show_ok(
+            f"Wrote {len(result.files)} files to {result.out_dir}"
+        )
+        name = self.profile.name
+        first = result.connectors[0]
+        folder = escape(str(result.out_dir / first))
+        self.query_one("#export-result", Static).update(
+            "\n[b]Next steps[/b]\n"
+            f"  1. Create the connector{'s' if len(result.connectors) > 1 else ''}, e.g.:\n"
+            f"     paconn create --api-def {folder}/apiDefinition.swagger.json "
+            f"--api-prop {folder}/apiProperties.json --icon {folder}/icon.png --secret …\n"
+            f"     (copy the secret with: clmwizard credentials --profile {escape(name)} "
+            "--copy secret_key)\n"
+            "  2. In Power Automate, open the connector's Security tab, copy its Redirect URL and "
+            "add it to your integration key's redirect URIs in DocuSign (Apps and Keys).\n"
+            "  3. Add the daily heartbeat flow from README.md so the connection never goes stale.\n"
+            f"  [dim]Everything is in {escape(str(result.out_dir))}/README.md.  "
+            "esc back · ctrl+q quit[/dim]"
+        )

@@ -1,0 +1,124 @@
+"""Step 6: every value the Power Automate portal asks for, connector by connector, tab by tab."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import work
+from textual.binding import Binding
+from textual.events import Key
+from textual.widget import Widget
+from textual.widgets import Static
+
+from clmwizard.connector.fields import FieldValue, connector_fields
+from clmwizard.errors import ClmWizardError
+from clmwizard.screens.base import WizardScreen
+from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
+from clmwizard.widgets.copy_rows import CopyItem, CopyTable
+from clmwizard.widgets.messages import FieldMessage
+
+TABS = ("General", "Security", "Definition")
+
+
+class FieldsScreen(WizardScreen):
+    STEP = "Fields"
+    BINDINGS = [
+        Binding("left", "connector(-1)", "connector", key_display="←/→"),
+        Binding("right", "connector(1)", "connector", show=False),
+        Binding("tab", "tab(1)", "next tab", priority=True),
+        Binding("shift+tab", "tab(-1)", "previous tab", show=False, priority=True),
+        Binding("r", "reveal", "reveal"),
+        Binding("enter", "export", "export"),
+    ]
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.profile = profile
+        self.connector: ConnectorName = "general"
+        self.tab = "Security"
+        self.client_secret: str | None = None
+        self.revealed = False
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static("", id="selector")
+        yield CopyTable([], id="field-table")
+        yield FieldMessage(id="fields-message")
+
+    def on_mount(self) -> None:
+        draft_secret = self.wizard.draft.secret_key
+        if draft_secret:
+            self.client_secret = draft_secret
+        else:
+            self._load_secret()
+        self._render_table()
+
+    @work(thread=True, exclusive=True, group="keyring")
+    def _load_secret(self) -> None:
+        try:
+            secret = self.wizard.secret_store().get(self.profile.name, SECRET_KEY)
+        except ClmWizardError as error:
+            self.app.call_from_thread(
+                self.query_one("#fields-message", FieldMessage).show_error, error
+            )
+            return
+        self.client_secret = secret
+        self.app.call_from_thread(self._render_table)
+
+    def _items(self) -> list[CopyItem]:
+        values: list[FieldValue] = connector_fields(self.profile, self.connector, self.client_secret)
+        return [
+            CopyItem(
+                key=value.key,
+                label=value.label,
+                value=value.value,
+                secret=value.secret,
+                note=value.note,
+                copyable=bool(value.value) and value.key != "redirect_url",
+            )
+            for value in values
+            if value.tab == self.tab
+        ]
+
+    def _render_table(self) -> None:
+        connectors = "  ".join(
+            f"[reverse b] {name} [/]" if name == self.connector else f" {name} "
+            for name in CONNECTOR_NAMES
+        )
+        tabs = "  ".join(
+            f"[reverse b] {tab} [/]" if tab == self.tab else f" {tab} " for tab in TABS
+        )
+        self.query_one("#selector", Static).update(f" Connector: {connectors}     Tab: {tabs}")
+        old = self.query_one("#field-table", CopyTable)
+        table = CopyTable(self._items(), id="field-table")
+        table.revealed = self.revealed
+        self.query_one("#body").mount(table, before=old)
+        old.remove()
+
+    def action_connector(self, step: int) -> None:
+        index = (CONNECTOR_NAMES.index(self.connector) + step) % len(CONNECTOR_NAMES)
+        self.connector = CONNECTOR_NAMES[index]
+        self._render_table()
+
+    def action_tab(self, step: int) -> None:
+        self.tab = TABS[(TABS.index(self.tab) + step) % len(TABS)]
+        self._render_table()
+
+    def action_reveal(self) -> None:
+        self.revealed = not self.revealed
+        self.query_one("#field-table", CopyTable).set_revealed(self.revealed)
+
+    def on_key(self, event: Key) -> None:
+        if event.character and event.character in CopyTable.HOTKEYS:
+            item = self.query_one("#field-table", CopyTable).item_for_hotkey(event.character)
+            if item is not None:
+                event.stop()
+                self.wizard.copy_value(item.label, item.value, secret=item.secret)
+
+    def action_export(self) -> None:
+        from clmwizard.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.profile))
+
+    def action_back(self) -> None:
+        while len(self.app.screen_stack) > 2:
+            self.app.pop_screen()

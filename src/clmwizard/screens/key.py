@@ -1,0 +1,272 @@
+"""Step 1: the integration key, its secret key and the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.markup import escape
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Checkbox, Collapsible, Input, Label, RadioButton, RadioSet, Static
+
+from clmwizard.errors import ClmWizardError, UsageError
+from clmwizard.screens.base import WizardScreen
+from clmwizard.store.profile import SECRET_KEY
+from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.secret_input import SecretInput
+
+ENVIRONMENTS = (
+    ("demo", "Developer account (account-d.docusign.com)"),
+    ("production", "Production (account.docusign.com)"),
+    ("custom", "Custom server (an emulator or a proxy)"),
+)
+
+
+class KeyScreen(WizardScreen):
+    STEP = "Key"
+    BINDINGS = [
+        Binding("ctrl+n", "next", "next"),
+        Binding("ctrl+r", "reveal", "reveal secret"),
+    ]
+
+    def __init__(self, *, load_secret: bool = False) -> None:
+        super().__init__()
+        self.load_secret = load_secret
+
+    def compose_body(self) -> Iterable[Widget]:
+        draft = self.wizard.draft
+        demo = self.wizard.context.demo
+        existing = draft.existing is not None
+        with Vertical(classes="form"):
+            yield Label("Profile name", classes="field-label")
+            yield Input(
+                draft.profile_name,
+                placeholder="e.g. acme-demo",
+                id="profile-name",
+                disabled=existing,
+            )
+            yield FieldMessage(id="profile-message")
+            if demo is not None:
+                yield Static(
+                    f"Environment: the built-in emulator at {escape(demo.auth_server)}. The key "
+                    "and secret below are its test values, held in memory for this run.",
+                    classes="note",
+                )
+            else:
+                yield Label("Environment", classes="field-label")
+                with RadioSet(id="environment"):
+                    for name, label in ENVIRONMENTS:
+                        yield RadioButton(label, value=draft.environment.name == name, name=name)
+                with Vertical(id="custom-servers"):
+                    yield Input(
+                        draft.environment.auth_server,
+                        placeholder="OAuth server, e.g. http://127.0.0.1:8765",
+                        id="auth-server",
+                    )
+                    yield Input(
+                        draft.environment.clm_auth_server,
+                        placeholder="CLM discovery server",
+                        id="clm-auth-server",
+                    )
+                yield FieldMessage(id="environment-message")
+            yield Label("Integration key", classes="field-label")
+            yield Input(
+                draft.integration_key,
+                placeholder="a GUID, e.g. 3f6c0e1a-58d2-4c1e-9b2d-0a1b2c3d4e5f",
+                id="integration-key",
+            )
+            yield FieldMessage(id="integration-key-message")
+            yield Label("Secret key", classes="field-label")
+            yield SecretInput(
+                value=draft.secret_key, placeholder="shown once when you add it", id="secret-key"
+            )
+            yield FieldMessage(id="secret-key-message")
+            yield Static(
+                "[dim]Where: DocuSign Admin → Apps and Keys → your app. The integration key is the "
+                "GUID at the top; under Secret Keys, “+ Add secret key” shows a new one once.[/dim]",
+                classes="help",
+            )
+            with Collapsible(title="Advanced: redirect URI, PKCE, JWT", id="advanced"):
+                yield Label("Redirect URI (must be registered on the key)", classes="field-label")
+                yield Input(draft.redirect_uri, id="redirect-uri")
+                yield FieldMessage(id="redirect-uri-message")
+                yield Checkbox("Use PKCE (S256)", value=draft.use_pkce, id="pkce")
+                yield Label("JWT integration user GUID (optional)", classes="field-label")
+                yield Input(draft.jwt_user_id, placeholder="user GUID", id="jwt-user")
+                yield Label("RSA private key file for JWT (optional)", classes="field-label")
+                yield Input(placeholder="path to the .pem file", id="rsa-key-file")
+                yield FieldMessage(id="jwt-message")
+
+    def on_mount(self) -> None:
+        self._sync_custom_servers()
+        first_empty = next(
+            (
+                widget
+                for widget in self.query(Input)
+                if not widget.disabled and not widget.value and widget.id != "rsa-key-file"
+            ),
+            None,
+        )
+        (first_empty or self.query_one("#integration-key", Input)).focus()
+        if self.load_secret and not self.wizard.draft.secret_key:
+            self._load_secret(self.wizard.draft.profile_name)
+
+    @work(thread=True, exclusive=True, group="keyring")
+    def _load_secret(self, profile_name: str) -> None:
+        message = self.query_one("#secret-key-message", FieldMessage)
+        try:
+            secret = self.wizard.secret_store().get(profile_name, SECRET_KEY)
+        except ClmWizardError as error:
+            self.app.call_from_thread(message.show_error, error)
+            return
+        if secret:
+            self.app.call_from_thread(self._set_secret, secret)
+
+    def _set_secret(self, secret: str) -> None:
+        self.query_one("#secret-key", SecretInput).value = secret
+        self.query_one("#secret-key-message", FieldMessage).show_note(
+            "[dim]The stored secret key, read from the keyring.[/dim]"
+        )
+
+    @on(RadioSet.Changed, "#environment")
+    def _sync_custom_servers(self) -> None:
+        if self.wizard.context.demo is not None:
+            return
+        self.query_one("#custom-servers").display = self._environment_name() == "custom"
+
+    def _environment_name(self) -> str:
+        if self.wizard.context.demo is not None:
+            return "custom"
+        pressed = self.query_one("#environment", RadioSet).pressed_button
+        return pressed.name if pressed is not None and pressed.name else "demo"
+
+    @on(Input.Changed, "#integration-key")
+    def _check_key_as_typed(self, event: Input.Changed) -> None:
+        from clmwizard.docusign.keys import validate_integration_key
+
+        message = self.query_one("#integration-key-message", FieldMessage)
+        if len(event.value.strip()) < 36:
+            message.clear()
+            return
+        try:
+            validate_integration_key(event.value)
+        except ClmWizardError as error:
+            message.show_error(error)
+        else:
+            message.show_ok("A valid integration key.")
+
+    def action_reveal(self) -> None:
+        self.query_one("#secret-key", SecretInput).toggle_reveal()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.action_next()
+
+    def action_next(self) -> None:
+        from clmwizard.docusign.callback import parse_redirect_uri
+        from clmwizard.docusign.environments import resolve_environment
+        from clmwizard.docusign.keys import validate_integration_key, validate_secret_key
+        from clmwizard.store.profiles import validate_profile_name
+
+        draft = self.wizard.draft
+        problems: list[tuple[str, ClmWizardError]] = []
+
+        def check(message_id: str, step: object) -> object:
+            try:
+                return step() if callable(step) else step
+            except ClmWizardError as error:
+                problems.append((message_id, error))
+                return None
+
+        for message in self.query(FieldMessage):
+            message.clear()
+        name_input = self.query_one("#profile-name", Input)
+        name = check("profile-message", lambda: validate_profile_name(name_input.value.strip()))
+        if name and draft.existing is None and self.wizard.context.profiles.exists(str(name)):
+            problems.append(
+                (
+                    "profile-message",
+                    UsageError(
+                        f"A profile named {name} exists already.",
+                        fix="Pick another name, or go back and open that profile to re-consent.",
+                    ),
+                )
+            )
+        environment_name = self._environment_name()
+        if self.wizard.context.demo is not None:
+            environment = draft.environment
+        else:
+            auth = self.query_one("#auth-server", Input).value.strip() or None
+            clm = self.query_one("#clm-auth-server", Input).value.strip() or None
+            environment = check(
+                "environment-message",
+                lambda: resolve_environment(
+                    environment_name,
+                    auth_server=auth if environment_name == "custom" else None,
+                    clm_auth_server=clm if environment_name == "custom" else None,
+                ),
+            )
+        key = check(
+            "integration-key-message",
+            lambda: validate_integration_key(self.query_one("#integration-key", Input).value),
+        )
+        secret = check(
+            "secret-key-message",
+            lambda: validate_secret_key(
+                self.query_one("#secret-key", SecretInput).value, str(key) if key else None
+            ),
+        )
+        redirect_uri = self.query_one("#redirect-uri", Input).value.strip()
+        check("redirect-uri-message", lambda: parse_redirect_uri(redirect_uri))
+        rsa_key = check("jwt-message", self._read_rsa_key)
+        if problems:
+            for message_id, error in problems:
+                self.query_one(f"#{message_id}", FieldMessage).show_error(error)
+            if any(message_id == "redirect-uri-message" for message_id, _ in problems):
+                self.query_one("#advanced", Collapsible).collapsed = False
+            return
+        changed = (draft.integration_key, draft.environment, draft.redirect_uri) != (
+            key,
+            environment,
+            redirect_uri,
+        )
+        draft.profile_name = str(name)
+        draft.environment = environment  # type: ignore[assignment]
+        draft.integration_key = str(key)
+        draft.secret_key = str(secret)
+        draft.redirect_uri = redirect_uri
+        draft.use_pkce = self.query_one("#pkce", Checkbox).value
+        draft.jwt_user_id = self.query_one("#jwt-user", Input).value.strip()
+        draft.rsa_private_key = str(rsa_key or "")
+        if changed:
+            draft.forget_sign_in()
+        from clmwizard.screens.scopes import ScopesScreen
+
+        self.app.push_screen(ScopesScreen())
+
+    def _read_rsa_key(self) -> str:
+        from clmwizard.redact import register_secret
+
+        path_text = self.query_one("#rsa-key-file", Input).value.strip()
+        if not path_text:
+            return ""
+        path = Path(path_text).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(
+                f"The RSA key file {path} cannot be read ({error.strerror}).",
+                fix="Check the path; the key goes into the keyring, the file is left as it is.",
+                field="rsa_private_key",
+            ) from None
+        if "PRIVATE KEY-----" not in text:
+            raise UsageError(
+                f"{path} does not look like an RSA private key (no PEM header).",
+                fix="Use the private key DocuSign showed when you generated the RSA key pair.",
+                field="rsa_private_key",
+            )
+        register_secret(text.strip())
+        return text.strip()

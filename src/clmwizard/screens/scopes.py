@@ -1,0 +1,111 @@
+"""Step 2: which scopes to ask for — presets, or a checklist with each scope's purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.markup import escape
+from textual import on
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import Label, RadioButton, RadioSet, SelectionList
+from textual.widgets.selection_list import Selection
+
+from clmwizard.docusign.scopes import CATALOGUE, PRESETS, scope_warnings
+from clmwizard.screens.base import WizardScreen
+from clmwizard.widgets.messages import FieldMessage
+
+CUSTOM = "custom"
+
+
+class ScopesScreen(WizardScreen):
+    STEP = "Scopes"
+    BINDINGS = [Binding("enter", "next", "next"), Binding("ctrl+n", "next", "next", show=False)]
+
+    def compose_body(self) -> Iterable[Widget]:
+        chosen = set(self.wizard.draft.scopes)
+        preset_key = self._preset_for(chosen)
+        yield Label("Preset", classes="field-label")
+        with RadioSet(id="preset"):
+            for preset in PRESETS:
+                yield RadioButton(
+                    f"{preset.label} — {preset.description}",
+                    value=preset.key == preset_key,
+                    name=preset.key,
+                )
+            yield RadioButton("Custom: tick scopes below", value=preset_key == CUSTOM, name=CUSTOM)
+        yield Label("Scopes (space toggles)", classes="field-label")
+        yield SelectionList[str](
+            *(
+                Selection(
+                    f"{scope.name:<22} {escape(scope.purpose)}"
+                    + (" [dim](unconfirmed)[/dim]" if scope.unconfirmed else ""),
+                    scope.name,
+                    scope.name in chosen,
+                )
+                for scope in CATALOGUE
+            ),
+            id="scopes",
+        )
+        yield FieldMessage(id="scopes-message")
+
+    def on_mount(self) -> None:
+        self._show_warnings()
+        self.query_one("#preset", RadioSet).focus()
+
+    @staticmethod
+    def _preset_for(scopes: set[str]) -> str:
+        for preset in PRESETS:
+            if set(preset.scopes) == scopes:
+                return preset.key
+        return CUSTOM
+
+    @on(RadioSet.Changed, "#preset")
+    def _preset_chosen(self, event: RadioSet.Changed) -> None:
+        key = event.pressed.name
+        preset = next((p for p in PRESETS if p.key == key), None)
+        if preset is None:
+            return
+        selection = self.query_one("#scopes", SelectionList)
+        with selection.prevent(SelectionList.SelectedChanged):
+            selection.deselect_all()
+            for name in preset.scopes:
+                selection.select(name)
+        self.wizard.draft.scopes = list(preset.scopes)
+        self._show_warnings()
+
+    @on(SelectionList.SelectedChanged, "#scopes")
+    def _scopes_ticked(self) -> None:
+        from clmwizard.docusign.scopes import parse_scopes
+
+        selected = self.query_one("#scopes", SelectionList).selected
+        self.wizard.draft.scopes = parse_scopes(selected) if selected else []
+        preset_key = self._preset_for(set(self.wizard.draft.scopes))
+        radio = self.query_one("#preset", RadioSet)
+        with radio.prevent(RadioSet.Changed):
+            for button in radio.query(RadioButton):
+                button.value = button.name == preset_key
+        self._show_warnings()
+
+    def _show_warnings(self) -> None:
+        message = self.query_one("#scopes-message", FieldMessage)
+        scopes = self.wizard.draft.scopes
+        if not scopes:
+            message.show_error("Pick at least one scope.")
+            return
+        warnings = scope_warnings(scopes)
+        if warnings:
+            message.show_warning("\n  ".join(warnings))
+        else:
+            message.show_ok("Asking for: " + " ".join(scopes))
+
+    def action_next(self) -> None:
+        if not self.wizard.draft.scopes:
+            self._show_warnings()
+            return
+        existing = self.wizard.draft.consent
+        if existing is not None:
+            self.wizard.draft.forget_sign_in()
+        from clmwizard.screens.consent import ConsentScreen
+
+        self.app.push_screen(ConsentScreen())

@@ -1,0 +1,285 @@
+"""Start: set up a new profile, or pick a saved one to re-consent, rotate, refresh or export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from rich.markup import escape
+from textual import on, work
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from clmwizard.errors import ClmWizardError
+from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
+from clmwizard.store.profile import Profile
+from clmwizard.store.profiles import ProfileListing
+from clmwizard.widgets.messages import FieldMessage
+
+NEW = "+new"
+WARN_WITHIN = timedelta(days=7)
+
+
+def expiry_markup(profile: Profile, now: datetime) -> str:
+    expires = profile.refresh_token_expires_at
+    if expires is None:
+        return "[dim]not signed in[/dim]"
+    left = expires - now
+    when = expires.astimezone(UTC).strftime("%Y-%m-%d")
+    if left <= timedelta(0):
+        return f"[red]refresh token expired {when}[/red]"
+    if left <= WARN_WITHIN:
+        return f"[yellow]refresh token expires {when} ({left.days} d)[/yellow]"
+    return f"refresh token until {when}"
+
+
+class StartScreen(WizardScreen):
+    BINDINGS = [
+        Binding("n", "new", "new profile"),
+        Binding("c", "reconsent", "re-consent"),
+        Binding("s", "rotate", "rotate secret"),
+        Binding("f", "refresh", "refresh now"),
+        Binding("e", "export", "export"),
+        Binding("d", "delete", "delete"),
+    ]
+
+    def __init__(self, select: str | None = None) -> None:
+        super().__init__()
+        self.select = select
+        self.listings: dict[str, ProfileListing] = {}
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static(
+            "From a DocuSign integration key to a Power Automate connector for DocuSign CLM.\n"
+            "[dim]Pick a profile, or start a new one. You need the integration key and a secret "
+            "key from DocuSign: Admin → Apps and Keys.[/dim]",
+            id="intro",
+        )
+        if self.wizard.context.demo is not None:
+            yield Static(
+                "[b]Demo:[/b] everything runs against a built-in DocuSign emulator. Its secrets "
+                "are test values held in memory for this run; nothing is saved to your keyring.",
+                id="demo-note",
+                classes="note",
+            )
+        yield OptionList(Option("Loading profiles…", id="loading", disabled=True), id="profiles")
+        yield FieldMessage(id="start-message")
+
+    def on_mount(self) -> None:
+        self.load_profiles()
+
+    def on_screen_resume(self) -> None:
+        self.load_profiles()
+
+    @work(thread=True, exclusive=True, group="profiles")
+    def load_profiles(self) -> None:
+        listings = self.wizard.context.profiles.list()
+        self.app.call_from_thread(self._show_profiles, listings)
+
+    def _show_profiles(self, listings: list[ProfileListing]) -> None:
+        self.listings = {listing.name: listing for listing in listings}
+        options = self.query_one("#profiles", OptionList)
+        options.clear_options()
+        options.add_option(Option("[b]+ New profile[/b]  [dim](n)[/dim]", id=NEW))
+        now = datetime.now(UTC)
+        for listing in listings:
+            options.add_option(Option(self._describe(listing, now), id=listing.name))
+        message = self.query_one("#start-message", FieldMessage)
+        if not listings:
+            message.show_note(
+                "No profiles yet. Press enter to set one up: it takes a few minutes, and every "
+                "value the Power Automate portal asks for comes out at the end."
+            )
+        else:
+            message.clear()
+        index = 0
+        if self.select and self.select in self.listings:
+            index = 1 + list(self.listings).index(self.select)
+        elif listings:
+            index = 1
+        options.highlighted = index
+        options.focus()
+
+    @staticmethod
+    def _describe(listing: ProfileListing, now: datetime) -> str:
+        name = escape(listing.name)
+        if listing.profile is None:
+            problem = escape(listing.error.what if listing.error else "unreadable")
+            return f"[b]{name}[/b]  [red]✗ {problem}[/red]"
+        profile = listing.profile
+        account = escape(profile.account_name or "no account yet")
+        return (
+            f"[b]{name}[/b]  {profile.environment} · {account} · {expiry_markup(profile, now)}"
+        )
+
+    def _selected(self) -> Profile | None:
+        options = self.query_one("#profiles", OptionList)
+        if options.highlighted is None:
+            return None
+        option_id = options.get_option_at_index(options.highlighted).id
+        listing = self.listings.get(option_id or "")
+        if listing is None:
+            return None
+        if listing.profile is None:
+            error = listing.error or ClmWizardError(f"Profile {listing.name} cannot be read.")
+            self.query_one("#start-message", FieldMessage).show_error(error)
+            return None
+        return listing.profile
+
+    @on(OptionList.OptionSelected, "#profiles")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == NEW:
+            self.action_new()
+            return
+        profile = self._selected()
+        if profile is None:
+            return
+        if profile.is_signed_in:
+            self._open_fields(profile)
+        else:
+            self._continue_setup(profile)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_new(self) -> None:
+        from clmwizard.screens.key import KeyScreen
+
+        self.wizard.start_draft(name="" if self.wizard.context.demo is None else "demo")
+        self.app.push_screen(KeyScreen())
+
+    def _continue_setup(self, profile: Profile) -> None:
+        from clmwizard.screens.key import KeyScreen
+
+        self.wizard.start_draft(profile)
+        self.app.push_screen(KeyScreen(load_secret=True))
+
+    def action_reconsent(self) -> None:
+        profile = self._selected()
+        if profile is not None:
+            self._continue_setup(profile)
+
+    def _open_fields(self, profile: Profile) -> None:
+        from clmwizard.screens.fields import FieldsScreen
+
+        self.wizard.start_draft(profile)
+        self.app.push_screen(FieldsScreen(profile))
+
+    def action_export(self) -> None:
+        profile = self._selected()
+        if profile is None:
+            return
+        if not profile.is_signed_in:
+            self.query_one("#start-message", FieldMessage).show_warning(
+                f"{profile.name} is not signed in yet: press enter to continue its setup."
+            )
+            return
+        from clmwizard.screens.export import ExportScreen
+
+        self.wizard.start_draft(profile)
+        self.app.push_screen(ExportScreen(profile))
+
+    def action_refresh(self) -> None:
+        profile = self._selected()
+        if profile is not None:
+            self.query_one("#start-message", FieldMessage).show_note(
+                f"Refreshing {profile.name}…"
+            )
+            self._refresh(profile.name)
+
+    @work(exclusive=True, group="profile-action")
+    async def _refresh(self, name: str) -> None:
+        from clmwizard.docusign.session import refresh_profile
+
+        message = self.query_one("#start-message", FieldMessage)
+        try:
+            secrets = await self._secrets()
+            result = await refresh_profile(name, self.wizard.context.profiles, secrets)
+        except ClmWizardError as error:
+            message.show_error(error)
+            return
+        expires = result.profile.refresh_token_expires_at
+        until = expires.strftime("%Y-%m-%d %H:%M UTC") if expires else "unknown"
+        message.show_ok(f"{name} refreshed. The refresh token now lasts until {until}.")
+        self.load_profiles()
+
+    async def _secrets(self):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        return await asyncio.to_thread(self.wizard.secret_store)
+
+    def action_rotate(self) -> None:
+        profile = self._selected()
+        if profile is None:
+            return
+        if not profile.is_signed_in:
+            self.query_one("#start-message", FieldMessage).show_warning(
+                "Rotation proves the new secret with a refresh: finish this profile's setup first."
+            )
+            return
+        name = profile.name
+
+        async def prove(new_secret: str) -> None:
+            from clmwizard.docusign.session import rotate_secret
+
+            secrets = await self._secrets()
+            await rotate_secret(name, new_secret, self.wizard.context.profiles, secrets)
+
+        def done(new_secret: str | None) -> None:
+            if new_secret is None:
+                return
+            self.query_one("#start-message", FieldMessage).show_ok(
+                f"New secret key proven and stored for {name}. In Power Automate, paste it into "
+                "Security → Client secret of each connector; then delete the old secret in "
+                "DocuSign (Apps and Keys)."
+            )
+            self.load_profiles()
+
+        self.app.push_screen(
+            SecretPrompt(
+                f"Rotate the secret key of {name}",
+                "Add a new secret key in DocuSign (Apps and Keys → your key → Add secret key) and "
+                "paste it here. It is proven with a refresh before it replaces the old one; if "
+                "the check fails nothing changes.",
+                check=prove,
+            ),
+            callback=done,
+        )
+
+    def action_delete(self) -> None:
+        profile = self._selected()
+        if profile is None:
+            return
+        name = profile.name
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._delete(name)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete profile {name}?",
+                "Its settings file and its keyring items (secret key, tokens) are removed. The "
+                "integration key in DocuSign is not touched.",
+                yes="Delete",
+            ),
+            callback=confirmed,
+        )
+
+    @work(thread=True, exclusive=True, group="profile-action")
+    def _delete(self, name: str) -> None:
+        try:
+            secrets = self.wizard.secret_store()
+        except ClmWizardError:
+            secrets = None
+        try:
+            self.wizard.context.profiles.delete(name, secrets)
+        except ClmWizardError as error:
+            self.app.call_from_thread(
+                self.query_one("#start-message", FieldMessage).show_error, error
+            )
+            return
+        self.app.call_from_thread(self.app.notify, f"Profile {name} deleted.")
+        self.app.call_from_thread(self.load_profiles)

@@ -1,0 +1,162 @@
+"""Step 4: the code exchanged for tokens, then who signed in (userinfo, once per run)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.markup import escape
+from textual import work
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import LoadingIndicator, Static
+
+from clmwizard.errors import ClmWizardError
+from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.dialogs import SecretPrompt
+from clmwizard.widgets.messages import FieldMessage
+
+
+class TokensScreen(WizardScreen):
+    STEP = "Tokens"
+    BINDINGS = [
+        Binding("enter", "next", "next"),
+        Binding("k", "fix_secret", "fix secret key", show=False),
+        Binding("s", "fix_scopes", "change scopes", show=False),
+        Binding("t", "retry_userinfo", "try again", show=False),
+    ]
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+        self.done = False
+        self.failed_field: str | None = None
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static("", id="exchange-line")
+        yield Static("", id="userinfo-line")
+        yield LoadingIndicator(id="tokens-loading")
+        yield FieldMessage(id="tokens-message")
+        yield Static("", id="tokens-next")
+
+    def on_mount(self) -> None:
+        self._exchange()
+
+    @work(exclusive=True, group="tokens")
+    async def _exchange(self) -> None:
+        from clmwizard.docusign.http import make_client
+        from clmwizard.docusign.oauth import exchange_code
+
+        draft = self.wizard.draft
+        assert draft.consent is not None
+        line = self.query_one("#exchange-line", Static)
+        line.update("  ⠿ Exchanging the code for tokens…")
+        self._loading(True)
+        try:
+            async with make_client() as client:
+                draft.tokens = await exchange_code(
+                    client,
+                    draft.environment,
+                    draft.integration_key,
+                    draft.secret_key,
+                    self.code,
+                    draft.consent.code_verifier,
+                )
+        except ClmWizardError as error:
+            line.update("  [red]✗ The code exchange failed.[/red]")
+            self._fail(error)
+            return
+        hours = draft.tokens.expires_in // 3600
+        rolls = "extended" in draft.scopes
+        refresh = (
+            "refresh token lives 30 days and rolls forward with each use (extended)"
+            if rolls
+            else "[yellow]refresh token dies 30 days after consent (no extended)[/yellow]"
+        )
+        line.update(f"  [green]✓[/green] Tokens received: access token for {hours} h; {refresh}.")
+        await self._userinfo()
+
+    async def _userinfo(self) -> None:
+        from clmwizard.docusign.discovery import fetch_userinfo
+        from clmwizard.docusign.http import make_client
+
+        draft = self.wizard.draft
+        assert draft.tokens is not None
+        line = self.query_one("#userinfo-line", Static)
+        line.update("  ⠿ Reading who signed in…")
+        self._loading(True)
+        try:
+            async with make_client() as client:
+                draft.userinfo = await fetch_userinfo(
+                    client, draft.environment, draft.tokens.access_token
+                )
+        except ClmWizardError as error:
+            line.update("  [red]✗ Could not read the user's accounts.[/red]")
+            self._fail(error, retry=True)
+            return
+        info = draft.userinfo
+        count = len(info.accounts)
+        line.update(
+            f"  [green]✓[/green] Signed in as {escape(info.name)} <{escape(info.email)}>, "
+            f"{count} account{'s' if count != 1 else ''}."
+        )
+        self._loading(False)
+        self.done = True
+        self.query_one("#tokens-next", Static).update("\n  Press [b]enter[/b] to find the CLM hosts.")
+
+    def _loading(self, on: bool) -> None:
+        self.query_one("#tokens-loading", LoadingIndicator).display = on
+
+    def _fail(self, error: ClmWizardError, *, retry: bool = False) -> None:
+        self._loading(False)
+        self.failed_field = error.field
+        self.query_one("#tokens-message", FieldMessage).show_error(error)
+        hints = []
+        if error.field == "secret_key":
+            hints.append("[b]k[/b] re-enter the secret key and try the same code again")
+        if error.field == "scopes":
+            hints.append("[b]s[/b] change the scopes")
+        if retry:
+            hints.append("[b]t[/b] try again")
+        hints.append("[b]esc[/b] back to consent (a new code)")
+        self.query_one("#tokens-next", Static).update("\n  " + "   ".join(hints))
+
+    def action_next(self) -> None:
+        if not self.done:
+            return
+        from clmwizard.screens.discovery import DiscoveryScreen
+
+        self.app.push_screen(DiscoveryScreen())
+
+    def action_retry_userinfo(self) -> None:
+        if self.wizard.draft.tokens is not None and not self.done:
+            self.query_one("#tokens-message", FieldMessage).clear()
+            self._retry_userinfo()
+
+    @work(exclusive=True, group="tokens")
+    async def _retry_userinfo(self) -> None:
+        await self._userinfo()
+
+    def action_fix_scopes(self) -> None:
+        from clmwizard.screens.scopes import ScopesScreen
+
+        while len(self.app.screen_stack) > 2 and not isinstance(self.app.screen, ScopesScreen):
+            self.app.pop_screen()
+
+    def action_fix_secret(self) -> None:
+        if self.failed_field != "secret_key":
+            return
+
+        def fixed(secret: str | None) -> None:
+            if secret:
+                self.wizard.draft.secret_key = secret
+                self.query_one("#tokens-message", FieldMessage).clear()
+                self._exchange()
+
+        self.app.push_screen(
+            SecretPrompt(
+                "Re-enter the secret key",
+                "Paste the secret key from DocuSign (Apps and Keys → your key → Secret Keys). "
+                "The code from your consent is tried again while it is still valid (2 minutes).",
+            ),
+            callback=fixed,
+        )

@@ -1,0 +1,76 @@
+"""Rows of values, each one key from the clipboard; secrets masked until revealed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from clmwizard.redact import mask
+
+
+@dataclass(frozen=True)
+class CopyItem:
+    key: str
+    label: str
+    value: str
+    secret: bool = False
+    note: str = ""
+    copyable: bool = True
+
+
+class CopyRow(Static):
+    DEFAULT_CSS = "CopyRow { height: auto; }"
+
+    def __init__(self, item: CopyItem, hotkey: str | None, *, revealed: bool = False) -> None:
+        super().__init__(classes="copy-row")
+        self.item = item
+        self.hotkey = hotkey
+        self.revealed = revealed
+        self.update(self._markup())
+
+    def set_revealed(self, revealed: bool) -> None:
+        self.revealed = revealed
+        self.update(self._markup())
+
+    def _markup(self) -> str:
+        item = self.item
+        if item.secret and not self.revealed:
+            shown = f"{mask(item.value)}  [dim]r reveal[/dim]" if item.value else "[dim](none)[/]"
+        else:
+            shown = escape(item.value) if item.value else "[dim](none)[/]"
+        hint = f"[b]{self.hotkey}[/b] copy" if self.hotkey and item.copyable else ""
+        note = f"\n{'':18}[dim]{escape(item.note)}[/dim]" if item.note else ""
+        return f"{escape(item.label):<18}{shown}  [dim]{hint}[/dim]{note}"
+
+
+class CopyTable(VerticalScroll):
+    """A list of CopyRows; hotkeys 1–9 then a–z (skipping letters the screens use)."""
+
+    DEFAULT_CSS = "CopyTable { height: auto; max-height: 100%; border: round $primary 50%; }"
+    HOTKEYS = "123456789"
+
+    def __init__(self, items: list[CopyItem], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.items = items
+        self.revealed = False
+
+    def compose(self) -> ComposeResult:
+        hotkeys = iter(self.HOTKEYS)
+        for item in self.items:
+            hotkey = next(hotkeys, None) if item.copyable else None
+            yield CopyRow(item, hotkey, revealed=self.revealed)
+
+    def item_for_hotkey(self, hotkey: str) -> CopyItem | None:
+        for row in self.query(CopyRow):
+            if row.hotkey == hotkey:
+                return row.item
+        return None
+
+    def set_revealed(self, revealed: bool) -> None:
+        self.revealed = revealed
+        for row in self.query(CopyRow):
+            row.set_revealed(revealed)

@@ -1,0 +1,51 @@
+"""The step indicator: ● done ─ ◉ current ─ ○ to come."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+STEPS: tuple[tuple[str, str], ...] = (
+    ("Key", "Integration key"),
+    ("Scopes", "Scopes"),
+    ("Consent", "Consent"),
+    ("Tokens", "Tokens"),
+    ("Discovery", "Discovery"),
+    ("Fields", "Connector fields"),
+    ("Export", "Export"),
+)
+
+
+def step_number(short_name: str) -> int:
+    """1-based position of a step by its short name."""
+    return [short for short, _ in STEPS].index(short_name) + 1
+
+
+class StepIndicator(Static):
+    """One line naming every step and marking where the user is."""
+
+    DEFAULT_CSS = "StepIndicator { height: 1; padding: 0 1; }"
+
+    def __init__(self, current: int, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.current = current
+
+    def render(self) -> Text:
+        width = self.size.width or 100
+        text = self._line(long_current=True)
+        if text.cell_len > width - 2:
+            text = self._line(long_current=False)
+        return text
+
+    def _line(self, *, long_current: bool) -> Text:
+        line = Text()
+        for index, (short, long) in enumerate(STEPS, start=1):
+            if index > 1:
+                line.append(" ─ ", style="dim")
+            if index < self.current:
+                line.append(f"● {short}", style="green")
+            elif index == self.current:
+                line.append(f"◉ {long if long_current else short}", style="bold reverse")
+            else:
+                line.append(f"○ {short}", style="dim")
+        return line
