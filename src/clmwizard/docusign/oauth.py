@@ -1,0 +1,131 @@
+"""The token endpoint: code exchange and refresh, with DocuSign's errors in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from clmwizard.docusign.environments import Environment
+from clmwizard.docusign.errors import Grant, token_error
+from clmwizard.docusign.http import host_of, json_body, malformed_error, transport_error
+from clmwizard.redact import register_secret
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    obtained_at: datetime
+
+    @property
+    def access_expires_at(self) -> datetime:
+        return self.obtained_at + timedelta(seconds=self.expires_in)
+
+    def __repr__(self) -> str:  # keep tokens out of reprs and tracebacks
+        return f"TokenSet(expires_in={self.expires_in}, obtained_at={self.obtained_at!r})"
+
+
+def _token_set(payload: Any, url: str, status: int, *, previous_refresh: str | None) -> TokenSet:
+    if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
+        raise malformed_error(url, status)
+    refresh = payload.get("refresh_token") or previous_refresh
+    if not isinstance(refresh, str) or not refresh:
+        raise malformed_error(url, status)
+    try:
+        expires_in = int(payload.get("expires_in", 28800))
+    except (TypeError, ValueError):
+        expires_in = 28800
+    register_secret(payload["access_token"])
+    register_secret(refresh)
+    return TokenSet(payload["access_token"], refresh, expires_in, datetime.now(UTC))
+
+
+async def _post_token(
+    client: httpx.AsyncClient,
+    env: Environment,
+    integration_key: str,
+    secret_key: str,
+    form: dict[str, str],
+    *,
+    grant: Grant,
+    previous_refresh: str | None = None,
+) -> TokenSet:
+    """POST the form once; a failed connection (nothing sent) is retried once, nothing else."""
+    url = env.token_url
+    response: httpx.Response | None = None
+    for attempt in range(2):
+        try:
+            response = await client.post(
+                url,
+                data=form,
+                auth=(integration_key, secret_key),
+                headers={"Accept": "application/json"},
+            )
+            break
+        except httpx.ConnectError as error:
+            # The connection never opened, so DocuSign never saw the code: safe to try again.
+            if attempt == 1:
+                raise transport_error(error, url) from None
+        except httpx.TransportError as error:
+            raise _sent_error(error, url, grant) from None
+    assert response is not None
+    if response.status_code == 200:
+        return _token_set(
+            json_body(response), url, response.status_code, previous_refresh=previous_refresh
+        )
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    raise token_error(response.status_code, body, grant=grant, env=env, host=host_of(url))
+
+
+def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exception:
+    network = transport_error(error, url, sent=True)
+    if grant == "authorization_code":
+        network.fix = (
+            "The code may already have been used and works only once: sign in again "
+            "(clmwizard does not resend it)."
+        )
+    return network
+
+
+async def exchange_code(
+    client: httpx.AsyncClient,
+    env: Environment,
+    integration_key: str,
+    secret_key: str,
+    code: str,
+    code_verifier: str | None,
+) -> TokenSet:
+    """Trade the single-use authorization code for tokens. Never resent once sent."""
+    form = {"grant_type": "authorization_code", "code": code}
+    if code_verifier:
+        form["code_verifier"] = code_verifier
+    return await _post_token(
+        client, env, integration_key, secret_key, form, grant="authorization_code"
+    )
+
+
+async def refresh_grant(
+    client: httpx.AsyncClient,
+    env: Environment,
+    integration_key: str,
+    secret_key: str,
+    refresh_token: str,
+) -> TokenSet:
+    """New tokens from a refresh token; a dead grant raises GrantDeadError."""
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return await _post_token(
+        client,
+        env,
+        integration_key,
+        secret_key,
+        form,
+        grant="refresh_token",
+        previous_refresh=refresh_token,
+    )

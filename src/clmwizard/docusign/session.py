@@ -1,0 +1,337 @@
+"""Sign-in orchestration shared by the CLI commands and the wizard: exchange, discover, store,
+refresh and rotate. Nothing here prints; every failure is a ClmWizardError."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import httpx
+
+from clmwizard.docusign.discovery import (
+    Account,
+    UserInfo,
+    choose_account,
+    discover_clm_hosts,
+    fetch_userinfo,
+)
+from clmwizard.docusign.environments import Environment, environment_of
+from clmwizard.docusign.http import make_client
+from clmwizard.docusign.keys import validate_secret_key
+from clmwizard.docusign.oauth import TokenSet, exchange_code, refresh_grant
+from clmwizard.errors import ClmWizardError, GrantDeadError, KeyringError, UsageError
+from clmwizard.redact import register_secret
+from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, ClmHosts, Profile
+
+REFRESH_LIFETIME = timedelta(days=30)
+_TOKEN_ITEMS = (SECRET_KEY, REFRESH_TOKEN, ACCESS_TOKEN)
+
+
+class ProfileRepository(Protocol):
+    def load(self, name: str) -> Profile: ...
+    def save(self, profile: Profile) -> None: ...
+    def update(self, name: str, fn: Callable[[Profile], Profile]) -> Profile: ...
+
+
+class SecretRepository(Protocol):
+    def get(self, profile: str, item: str) -> str | None: ...
+    def set_many(self, profile: str, items: Mapping[str, str]) -> None: ...
+    def delete(self, profile: str, items: Iterable[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    tokens: TokenSet
+    userinfo: UserInfo
+    account: Account
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    profile: Profile
+    tokens: TokenSet
+
+    @property
+    def access_expires_at(self) -> datetime:
+        return self.tokens.access_expires_at
+
+    @property
+    def refresh_expires_at(self) -> datetime | None:
+        return self.profile.refresh_token_expires_at
+
+
+@dataclass(frozen=True)
+class RotateResult:
+    profile: Profile
+    tokens: TokenSet
+
+
+def refresh_expiry_estimate(
+    scopes: Iterable[str], *, now: datetime, consented_at: datetime | None
+) -> datetime:
+    """DocuSign does not say: with `extended` 30 days from now, else 30 days from consent."""
+    if "extended" in set(scopes):
+        return now + REFRESH_LIFETIME
+    return (consented_at or now) + REFRESH_LIFETIME
+
+
+@contextlib.asynccontextmanager
+async def _client(client: httpx.AsyncClient | None) -> AsyncIterator[httpx.AsyncClient]:
+    if client is not None:
+        yield client
+        return
+    async with make_client() as own:
+        yield own
+
+
+async def complete_login(
+    client: httpx.AsyncClient,
+    env: Environment,
+    integration_key: str,
+    secret_key: str,
+    code: str,
+    code_verifier: str | None,
+    *,
+    account_id: str | None = None,
+) -> LoginResult:
+    """Exchange the code, ask who signed in (once) and choose the account."""
+    tokens = await exchange_code(client, env, integration_key, secret_key, code, code_verifier)
+    userinfo = await fetch_userinfo(client, env, tokens.access_token)
+    return LoginResult(tokens, userinfo, choose_account(userinfo, account_id))
+
+
+async def discover_hosts(
+    client: httpx.AsyncClient, env: Environment, login: LoginResult
+) -> ClmHosts:
+    return await discover_clm_hosts(
+        client, env, login.account.account_id, login.tokens.access_token
+    )
+
+
+def profile_after_login(
+    base: Profile,
+    tokens: TokenSet,
+    userinfo: UserInfo,
+    account: Account,
+    hosts: ClmHosts | None,
+    *,
+    now: datetime,
+) -> Profile:
+    """`base` (environment, key, scopes, redirect URI) completed with what sign-in learned."""
+    return dataclasses.replace(
+        base,
+        user_id=userinfo.user_id or None,
+        user_email=userinfo.email or None,
+        user_name=userinfo.name or None,
+        account_id=account.account_id,
+        account_name=account.account_name or None,
+        esign_base_uri=account.base_uri or None,
+        clm_hosts=hosts,
+        access_token_expires_at=tokens.access_expires_at,
+        refresh_token_expires_at=refresh_expiry_estimate(base.scopes, now=now, consented_at=now),
+        consented_at=now,
+        last_refresh_at=now,
+    )
+
+
+def store_login(
+    profiles: ProfileRepository,
+    secrets: SecretRepository,
+    profile: Profile,
+    secret_key: str,
+    tokens: TokenSet,
+) -> None:
+    """Secrets first (all or nothing), then the profile; a failed profile write puts the
+    previous secrets back, so nothing is half-stored."""
+    previous = {item: secrets.get(profile.name, item) for item in _TOKEN_ITEMS}
+    secrets.set_many(
+        profile.name,
+        {
+            SECRET_KEY: secret_key,
+            REFRESH_TOKEN: tokens.refresh_token,
+            ACCESS_TOKEN: tokens.access_token,
+        },
+    )
+    try:
+        profiles.save(profile)
+    except BaseException:
+        _restore(secrets, profile.name, previous)
+        raise
+
+
+def _restore(secrets: SecretRepository, name: str, previous: Mapping[str, str | None]) -> None:
+    kept = {item: value for item, value in previous.items() if value is not None}
+    missing = [item for item, value in previous.items() if value is None]
+    with contextlib.suppress(ClmWizardError):
+        if kept:
+            secrets.set_many(name, kept)
+        if missing:
+            secrets.delete(name, missing)
+
+
+def _stored(secrets: SecretRepository, profile: Profile, item: str) -> str:
+    value = secrets.get(profile.name, item)
+    if not value:
+        what = {SECRET_KEY: "secret key", REFRESH_TOKEN: "refresh token"}.get(item, item)
+        raise GrantDeadError(
+            f"The profile {profile.name} has no {what} in the keyring.",
+            cause="It never completed a sign-in on this computer, or the keyring entry was "
+            "deleted (or the sign-in ran with --ephemeral).",
+            fix=f"Sign in again: clmwizard login --profile {profile.name} --integration-key "
+            f"{profile.integration_key}",
+            code=f"missing_{item}",
+        )
+    register_secret(value)
+    return value
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d") if moment else "an unknown date"
+
+
+def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -> GrantDeadError:
+    """Name the most likely cause of a refused refresh from what the profile knows."""
+    login = f"clmwizard login --profile {profile.name} --integration-key {profile.integration_key}"
+    if error.code in ("invalid_client", "expired_client_token"):
+        return GrantDeadError(
+            f"DocuSign refused the stored secret key ({error.code}).",
+            cause="The secret key was deleted (revoked) in DocuSign, or replaced by another.",
+            fix="Add a new secret key in Apps and Keys → your app → Secret Keys and store it "
+            f"with `clmwizard rotate --profile {profile.name}`; the grant itself may still be "
+            "alive.",
+            field="secret_key",
+            code="secret_revoked",
+        )
+    if error.code != "invalid_grant":
+        return error
+    if "extended" not in profile.scopes:
+        expires = refresh_expiry_estimate(
+            profile.scopes, now=now, consented_at=profile.consented_at
+        )
+        if profile.consented_at is not None and now >= expires:
+            return GrantDeadError(
+                "The refresh token expired: without `extended` it dies 30 days after consent "
+                f"(consent given {_day(profile.consented_at)}).",
+                cause="Refreshing never extends a grant that lacks the `extended` scope.",
+                fix=f'Consent again with `extended`: {login} --scopes "'
+                + " ".join([*profile.scopes, "extended"])
+                + '"; then the daily heartbeat keeps it alive.',
+                field="scopes",
+                code="expired_no_extended",
+            )
+    if profile.refresh_token_expires_at is not None and now >= profile.refresh_token_expires_at:
+        return GrantDeadError(
+            "The refresh token expired: it went unused for more than 30 days "
+            f"(last refresh {_day(profile.last_refresh_at or profile.consented_at)}).",
+            cause="A refresh token lives about 30 days; each refresh with `extended` renews it.",
+            fix=f"Consent again ({login}), then run `clmwizard refresh --profile "
+            f"{profile.name}` daily (cron or a Power Automate heartbeat flow).",
+            code="expired_unused",
+        )
+    return GrantDeadError(
+        "DocuSign no longer accepts the grant: consent was probably revoked (invalid_grant).",
+        cause="The user removed the app's consent (DocuSign → Profile → Connected Apps), an "
+        "administrator revoked it, or the user lost access to the account.",
+        fix=f"Consent again: {login}. Then update the connection in Power Automate.",
+        code="consent_revoked",
+    )
+
+
+async def refresh_profile(
+    profile_name: str,
+    profiles: ProfileRepository,
+    secrets: SecretRepository,
+    *,
+    client: httpx.AsyncClient | None = None,
+) -> RefreshResult:
+    """The heartbeat: refresh now and store the new tokens and expiry estimates."""
+    profile = profiles.load(profile_name)
+    secret = _stored(secrets, profile, SECRET_KEY)
+    refresh = _stored(secrets, profile, REFRESH_TOKEN)
+    env = environment_of(profile)
+    async with _client(client) as http:
+        try:
+            tokens = await refresh_grant(http, env, profile.integration_key, secret, refresh)
+        except GrantDeadError as error:
+            raise explain_dead_grant(error, profile, datetime.now(UTC)) from None
+    secrets.set_many(
+        profile.name, {REFRESH_TOKEN: tokens.refresh_token, ACCESS_TOKEN: tokens.access_token}
+    )
+    updated = profiles.update(profile.name, lambda p: _after_refresh(p, tokens))
+    return RefreshResult(updated, tokens)
+
+
+def _after_refresh(profile: Profile, tokens: TokenSet, *, rotated: bool = False) -> Profile:
+    now = tokens.obtained_at
+    changes: dict[str, object] = {
+        "last_refresh_at": now,
+        "access_token_expires_at": tokens.access_expires_at,
+        "refresh_token_expires_at": refresh_expiry_estimate(
+            profile.scopes, now=now, consented_at=profile.consented_at
+        ),
+    }
+    if rotated:
+        changes["last_rotation_at"] = now
+    return dataclasses.replace(profile, **changes)  # type: ignore[arg-type]
+
+
+async def rotate_secret(
+    profile_name: str,
+    new_secret: str,
+    profiles: ProfileRepository,
+    secrets: SecretRepository,
+    *,
+    client: httpx.AsyncClient | None = None,
+) -> RotateResult:
+    """Prove `new_secret` with a refresh; only then store it (and the new tokens)."""
+    profile = profiles.load(profile_name)
+    new = validate_secret_key(new_secret, profile.integration_key)
+    old = _stored(secrets, profile, SECRET_KEY)
+    if new == old:
+        raise UsageError(
+            "That is the secret key already stored.",
+            fix="Add a new secret key in Apps and Keys → your app → Secret Keys, and give that.",
+            field="secret_key",
+            code="same_secret",
+        )
+    refresh = _stored(secrets, profile, REFRESH_TOKEN)
+    env = environment_of(profile)
+    async with _client(client) as http:
+        try:
+            tokens = await refresh_grant(http, env, profile.integration_key, new, refresh)
+        except GrantDeadError as error:
+            if error.field == "secret_key" or error.code == "unauthorized_client":
+                raise UsageError(
+                    f"DocuSign refused the new secret key ({error.code}). Nothing changed: "
+                    "the stored secret key is still in use.",
+                    cause="The new secret was mistyped, belongs to another integration key, or "
+                    "was already deleted.",
+                    fix="Copy the new secret again from Apps and Keys → your app → Secret Keys.",
+                    field="secret_key",
+                    code=error.code,
+                ) from None
+            raise explain_dead_grant(error, profile, datetime.now(UTC)) from None
+        except ClmWizardError as error:
+            error.fix = f"{error.fix} Nothing changed: the stored secret key is still in use."
+            raise
+    try:
+        secrets.set_many(
+            profile.name,
+            {
+                SECRET_KEY: new,
+                REFRESH_TOKEN: tokens.refresh_token,
+                ACCESS_TOKEN: tokens.access_token,
+            },
+        )
+    except KeyringError as error:
+        error.fix = (
+            f"{error.fix} The new secret works but could not be stored; keep the old one in "
+            "DocuSign until a rotation succeeds."
+        ).strip()
+        raise
+    updated = profiles.update(profile.name, lambda p: _after_refresh(p, tokens, rotated=True))
+    return RotateResult(updated, tokens)
