@@ -1,0 +1,217 @@
+"""The system clipboard through pyperclip, and clearing a copied secret after a while.
+
+Blocking: callers with a UI run these in worker threads. OSC 52 (the terminal's own clipboard)
+is the TUI's business, not this module's.
+
+`python -m clmwizard.clipboard --clear-if-hash HEX --after S` is the detached helper that
+`schedule_clear_in_background` starts: it never sees the secret, only its SHA-256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyperclip
+
+from clmwizard.errors import ClmWizardError
+
+CALL_TIMEOUT = 5.0
+# Environment variables that may hold a secret: never handed to the helper process.
+_SECRET_ENV = ("CLMWIZARD_SECRET_KEY",)
+
+_MECHANISMS = {
+    "copy_xclip": "xclip",
+    "copy_xsel": "xsel",
+    "copy_wl": "wl-copy",
+    "copy_klipper": "klipper",
+    "copy_qt": "qt",
+    "copy_osx_pbcopy": "pbcopy",
+    "copy_osx_pyobjc": "pyobjc",
+    "copy_windows": "windows",
+    "copy_wsl": "wsl (clip.exe)",
+    "copy_dev_clipboard": "/dev/clipboard",
+}
+
+NO_CLIPBOARD_FIX = (
+    "Install xclip or xsel (X11) or wl-clipboard (Wayland), e.g. `sudo apt install xclip`; "
+    "over SSH without a display, select the value with the mouse instead."
+)
+
+
+def _no_clipboard(detail: str = "") -> ClmWizardError:
+    cause = "No clipboard program was found for this session"
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        cause += " (neither DISPLAY nor WAYLAND_DISPLAY is set, as over SSH)"
+    return ClmWizardError(
+        "No clipboard is available here.",
+        cause=cause + (f": {detail}" if detail else "."),
+        fix=NO_CLIPBOARD_FIX,
+        code="no_clipboard",
+    )
+
+
+def _functions() -> tuple[Callable[[str], None], Callable[[], str]] | None:
+    """pyperclip's copy and paste for this environment now, or None when it has none."""
+    copy, paste = pyperclip.determine_clipboard()
+    try:
+        if not copy:  # pyperclip's "no clipboard" stand-in is falsy and raises when called
+            copy("")
+    except pyperclip.PyperclipException:
+        return None
+    return copy, paste
+
+
+def clipboard_mechanism() -> str | None:
+    """The program behind the clipboard ("xclip", "wl-copy", "pbcopy", …), or None."""
+    functions = _functions()
+    if functions is None:
+        return None
+    name = getattr(functions[0], "__name__", type(functions[0]).__name__)
+    return _MECHANISMS.get(name, name.removeprefix("copy_"))
+
+
+def _run(function: Callable[[], Any], doing: str) -> Any:
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="clmwizard-clipboard", daemon=True)
+    thread.start()
+    thread.join(CALL_TIMEOUT)
+    if thread.is_alive():
+        raise ClmWizardError(
+            f"The clipboard did not answer in {CALL_TIMEOUT:g} s when clmwizard tried to {doing}.",
+            cause="The clipboard program (or the display it talks to) is not responding.",
+            fix="Check the display session, or select the value with the mouse instead.",
+            code="clipboard_timeout",
+        )
+    error = outcome.get("error")
+    if isinstance(error, pyperclip.PyperclipException):
+        raise _no_clipboard(str(error).split("\n", 1)[0]) from error
+    if isinstance(error, OSError):
+        raise ClmWizardError(
+            f"The clipboard failed when clmwizard tried to {doing}.",
+            cause=f"{error.strerror or error}.",
+            fix=NO_CLIPBOARD_FIX,
+            code="clipboard_failed",
+        ) from error
+    if error is not None:
+        raise error
+    return outcome.get("value")
+
+
+def copy_text(text: str) -> None:
+    """Put `text` on the clipboard; ClmWizardError when there is no clipboard."""
+    functions = _functions()
+    if functions is None:
+        raise _no_clipboard()
+    copy = functions[0]
+    _run(lambda: copy(text), "copy")
+
+
+def paste_text() -> str | None:
+    """The clipboard's text, or None when there is no clipboard."""
+    functions = _functions()
+    if functions is None:
+        return None
+    paste = functions[1]
+    value = _run(paste, "read the clipboard")
+    return value if isinstance(value, str) else None
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _clear_if(matches: Callable[[str], bool]) -> bool:
+    current = paste_text()
+    if current is None or not matches(current):
+        return False
+    copy_text("")
+    return True
+
+
+def clear_if_unchanged(value: str) -> bool:
+    """Empty the clipboard if it still holds exactly `value`; True when it did."""
+    return _clear_if(lambda current: current == value)
+
+
+def clear_command(value: str, after: float) -> list[str]:
+    """The helper's command line: the value's SHA-256 only, never the value."""
+    return [
+        sys.executable,
+        "-m",
+        "clmwizard.clipboard",
+        "--clear-if-hash",
+        _digest(value),
+        "--after",
+        f"{after:g}",
+    ]
+
+
+def _helper_environment(value: str) -> dict[str, str]:
+    return {
+        key: item
+        for key, item in os.environ.items()
+        if key not in _SECRET_ENV and (not value or value not in item)
+    }
+
+
+def schedule_clear_in_background(value: str, after: float = 30.0) -> int:
+    """Start a detached helper that clears the clipboard in `after` s if it still holds `value`.
+
+    For the CLI, which exits right away. Returns the helper's process id.
+    """
+    options: dict[str, Any] = {}
+    if sys.platform == "win32":
+        options["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+    else:
+        options["start_new_session"] = True
+    process = subprocess.Popen(
+        clear_command(value, after),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_helper_environment(value),
+        cwd=os.path.abspath(os.sep),
+        close_fds=True,
+        **options,
+    )
+    _helpers.append(process)  # kept referenced: no "still running" warning when collected
+    return process.pid
+
+
+_helpers: list[subprocess.Popen[bytes]] = []
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m clmwizard.clipboard",
+        description="Clear the clipboard after a delay if it still holds the value whose "
+        "SHA-256 is given.",
+    )
+    parser.add_argument("--clear-if-hash", required=True, metavar="HEX")
+    parser.add_argument("--after", type=float, default=30.0, metavar="S")
+    args = parser.parse_args(argv)
+    time.sleep(max(0.0, args.after))
+    expected = args.clear_if_hash.lower()
+    try:
+        return 0 if _clear_if(lambda current: _digest(current) == expected) else 1
+    except ClmWizardError:
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
