@@ -1,0 +1,191 @@
+"""Build the connector bundle paconn and pac import, check it, and write it atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from clmwizard.connector.icon import icon_png
+from clmwizard.connector.operations import operations_for
+from clmwizard.connector.properties import (
+    API_DEFINITION_FILE,
+    API_PROPERTIES_FILE,
+    ICON_BRAND_COLOR,
+    ICON_FILE,
+    SETTINGS_FILE,
+    build_api_properties,
+    build_settings,
+)
+from clmwizard.connector.readme import SINGLE_FOLDER, render_readme
+from clmwizard.connector.swagger import build_swagger
+from clmwizard.connector.validate import validate_bundle
+from clmwizard.errors import ClmWizardError
+from clmwizard.store.profile import CONNECTOR_NAMES, ConnectorName, Profile
+
+Layout = Literal["three", "single"]
+LAYOUTS: tuple[Layout, ...] = ("three", "single")
+README_FILE = "README.md"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    out_dir: Path
+    layout: str
+    files: tuple[Path, ...]
+    connectors: tuple[str, ...]
+
+
+def json_bytes(document: Any) -> bytes:
+    """UTF-8 without BOM, two-space indent, trailing newline."""
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _folder(
+    profile: Profile, folder: str, swagger: dict[str, Any], properties: dict[str, Any]
+) -> dict[str, bytes]:
+    return {
+        f"{folder}/{API_DEFINITION_FILE}": json_bytes(swagger),
+        f"{folder}/{API_PROPERTIES_FILE}": json_bytes(properties),
+        f"{folder}/{SETTINGS_FILE}": json_bytes(build_settings()),
+        f"{folder}/{ICON_FILE}": icon_png(ICON_BRAND_COLOR),
+    }
+
+
+def build_bundle(profile: Profile, layout: Layout = "three") -> dict[str, bytes]:
+    """Relative path → bytes, the same bytes for the same profile; raises if a check fails."""
+    if layout not in LAYOUTS:
+        raise ClmWizardError(
+            f"Unknown layout {layout!r}.", fix="Use three or single.", field="layout"
+        )
+    files: dict[str, bytes] = {}
+    if layout == "three":
+        for connector in CONNECTOR_NAMES:
+            files.update(
+                _folder(
+                    profile,
+                    connector,
+                    build_swagger(profile, connector),
+                    build_api_properties(profile),
+                )
+            )
+    else:
+        routed: list[tuple[ConnectorName, Any]] = [
+            ("upload", operations_for("upload")),
+            ("download", operations_for("download")),
+        ]
+        files.update(
+            _folder(
+                profile,
+                SINGLE_FOLDER,
+                build_swagger(profile, None),
+                build_api_properties(profile, routed),
+            )
+        )
+    files[README_FILE] = render_readme(profile, layout).encode("utf-8")
+    problems = validate_bundle(files)
+    if problems:
+        first = problems[0]
+        listing = "; ".join(str(problem) for problem in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ClmWizardError(
+            f"The connector bundle failed its checks: {first}.",
+            cause=f"Problems: {listing}{more}.",
+            fix="Check the profile's CLM base URLs and scopes (`clmwizard profiles show "
+            f"{profile.name}`); if they look right, this is a bug in clmwizard.",
+            field=f"{first.file}{first.pointer}",
+        )
+    return files
+
+
+def default_export_dir(profile: Profile) -> Path:
+    return Path.cwd() / f"{profile.name}-connector"
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _refuse(out_dir: Path, what: str, fix: str) -> ClmWizardError:
+    return ClmWizardError(what, fix=fix, field="out")
+
+
+def _check_target(out_dir: Path, force: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _refuse(
+            out_dir,
+            f"{out_dir} exists and is not a folder.",
+            "Choose another --out folder.",
+        )
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise _refuse(
+            out_dir,
+            f"{out_dir} is not empty; clmwizard will not write over it.",
+            "Choose an empty or new folder, or add --force to replace it.",
+        )
+
+
+def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = False) -> None:
+    """Write into a temporary folder beside `out_dir`, then rename it into place.
+
+    An interruption leaves `out_dir` as it was. With `force`, an existing folder is moved
+    aside and removed only after the new one is in place.
+    """
+    out_dir = out_dir.absolute()
+    _check_target(out_dir, force)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    aside: Path | None = None
+    try:
+        for relative, data in sorted(files.items()):
+            _write_file(staging / relative, data)
+        if out_dir.exists():
+            aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            aside.rmdir()
+            os.rename(out_dir, aside)
+        try:
+            os.rename(staging, out_dir)
+        except BaseException:
+            if aside is not None:
+                os.rename(aside, out_dir)
+                aside = None
+            raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def export_bundle(
+    profile: Profile, out_dir: Path, *, layout: Layout = "three", force: bool = False
+) -> ExportResult:
+    """Build, check and write the bundle; returns what was written."""
+    _check_target(out_dir.absolute(), force)
+    files = build_bundle(profile, layout)
+    try:
+        write_files(files, out_dir, force=force)
+    except OSError as error:
+        raise ClmWizardError(
+            f"Could not write the connector bundle to {out_dir}.",
+            cause=f"{error.strerror or error}.",
+            fix="Check that the folder is writable and the disk is not full, then try again; "
+            "nothing was left half-written.",
+            field="out",
+        ) from error
+    connectors = (SINGLE_FOLDER,) if layout == "single" else tuple(CONNECTOR_NAMES)
+    return ExportResult(
+        out_dir=out_dir,
+        layout=layout,
+        files=tuple(out_dir / relative for relative in sorted(files)),
+        connectors=connectors,
+    )
