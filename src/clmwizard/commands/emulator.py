@@ -1,0 +1,65 @@
+"""`clmwizard emulator`: run the local DocuSign emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+
+from clmwizard.emulator import Emulator
+from clmwizard.emulator.server import is_loopback
+from clmwizard.errors import UsageError
+
+
+def _log_request(origin: str, method: str, path: str, status: int) -> None:
+    outcome = "dropped" if status == 0 else str(status)
+    sys.stderr.write(f"[{origin}] {method} {path} {outcome}\n")
+    sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    if not is_loopback(args.host):
+        raise UsageError(
+            f"The emulator refuses to listen on {args.host}: only on this computer.",
+            cause="It hands out test secret keys and tokens to anyone who can reach it.",
+            fix="Use --host 127.0.0.1 (the default), ::1 or localhost.",
+            field="host",
+        )
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        emulator = Emulator(
+            host=args.host,
+            port=args.port,
+            auto_consent=args.auto_consent,
+            redirect_uris=args.redirect_uri,
+            accounts=args.accounts,
+            on_request=_log_request,
+        )
+        with emulator:
+            sys.stdout.write(json.dumps(emulator.info()) + "\n")
+            sys.stdout.flush()
+            sys.stderr.write(
+                "clmwizard DocuSign emulator: a local stand-in for DocuSign's account server\n"
+                f"  OAuth (account server): {emulator.auth_server}\n"
+                f"  CLM discovery:          {emulator.clm_auth_server}\n"
+                f"  CLM hosts:              {', '.join(emulator.clm_hosts.values())}\n"
+                "The keys and secrets above are test values that only work here.\n"
+                f"Consent as {emulator.user_email}"
+                f"{' (auto-consent on)' if args.auto_consent else ''}. Ctrl+C stops it.\n"
+            )
+            sys.stderr.flush()
+            while not stop.wait(0.5):
+                pass
+        sys.stderr.write("Emulator stopped.\n")
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

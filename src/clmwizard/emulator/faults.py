@@ -1,0 +1,124 @@
+"""Injected faults: latency, error statuses, dropped connections and malformed bodies."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from clmwizard.emulator.messages import JSON_TYPE, Response, json_response
+from clmwizard.emulator.state import new_guid
+
+ORIGINS = ("auth", "clm_auth", "general", "upload", "download")
+CLM_ORIGINS = ("clm_auth", "general", "upload", "download")
+
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+_OAUTH_ERRORS = {429: "temporarily_unavailable", 503: "temporarily_unavailable"}
+CLM_RATE_LIMIT_CODE = 103  # the CLM ErrorCode for "too many requests" seen in public clients
+
+
+@dataclass
+class Fault:
+    origin: str
+    path_prefix: str
+    status: int | None = None
+    count: int = 1  # requests still to affect; 0 or less: every request until cleared
+    latency: float = 0.0
+    drop: bool = False
+    malformed: bool = False
+    retry_after: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status code")
+        if self.latency < 0:
+            raise ValueError("latency must not be negative")
+
+    def response(self, path: str) -> Response | None:
+        """The faulty answer, or None when this fault only adds latency."""
+        if self.drop:
+            return Response(0, drop=True)
+        if self.status is not None:
+            answer = error_body(self.origin, self.status)
+        elif self.malformed:
+            answer = Response(200, b'{"Href": "' + path.encode() + b'", "Items": [{"Name": "Con')
+            answer.headers.append(("Content-Type", JSON_TYPE))
+        else:
+            return None
+        if self.retry_after is not None:
+            answer.headers.append(("Retry-After", str(self.retry_after)))
+        return answer
+
+
+def error_body(origin: str, status: int) -> Response:
+    reason = _REASONS.get(status, "Error")
+    if origin in CLM_ORIGINS:
+        return clm_error(status, f"{reason} (injected by the emulator).", reason)
+    error = _OAUTH_ERRORS.get(status, "server_error" if status >= 500 else "invalid_request")
+    return json_response(
+        status, {"error": error, "error_description": f"{reason} (injected by the emulator)."}
+    )
+
+
+def clm_error(
+    status: int,
+    user_message: str,
+    developer_message: str = "",
+    *,
+    error_code: int | None = None,
+    validation: list[dict[str, object]] | None = None,
+) -> Response:
+    """An error in CLM's shape: {"Error": {...}} plus ValidationErrors on 422."""
+    if error_code is None:
+        error_code = CLM_RATE_LIMIT_CODE if status == 429 else status * 10
+    payload: dict[str, object] = {
+        "Error": {
+            "HttpStatusCode": status,
+            "UserMessage": user_message,
+            "DeveloperMessage": developer_message or user_message,
+            "ErrorCode": error_code,
+            "ReferenceId": new_guid(),
+        }
+    }
+    if validation is not None:
+        payload["ValidationErrors"] = validation
+    return json_response(status, payload)
+
+
+class FaultTable:
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, origin: str, path: str) -> Fault | None:
+        """The first fault matching this request, counting the request against it."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.origin == origin and path.startswith(fault.path_prefix):
+                    if fault.count > 0:
+                        fault.count -= 1
+                        if fault.count == 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
