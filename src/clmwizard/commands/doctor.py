@@ -1,0 +1,164 @@
+"""`clmwizard doctor`: what works here and what to install.
+
+Exit 0 only when secrets can be stored safely; otherwise the keyring exit code (4). Every check
+is bounded by a timeout so doctor never hangs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import shutil
+import stat
+import sys
+import webbrowser
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clmwizard import __version__
+from clmwizard.clipboard import NO_CLIPBOARD_FIX, clipboard_mechanism
+from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
+from clmwizard.store.profiles import config_dir
+from clmwizard.store.secrets import (
+    KeyringSecretStore,
+    check_keyring_backend,
+    keyring_round_trip,
+)
+
+KEYRING_TIMEOUT = 3.0
+TEXT_BROWSERS = frozenset({"w3m", "lynx", "links", "links2", "elinks", "www-browser", "browsh"})
+OSC52_ONLY = "OSC 52 only — works in most terminals over SSH; not in tmux without set-clipboard on"
+PASTE_FALLBACK = (
+    "Use the paste fallback: `clmwizard login --no-browser` (or the wizard) shows the consent "
+    "URL; open it in a browser on any machine and paste the address it redirects to back here."
+)
+
+
+@dataclass
+class Check:
+    ok: bool
+    line: str
+    details: list[str] = field(default_factory=list)
+    fix: str = ""
+
+    def render(self) -> str:
+        lines = [f"{'✓' if self.ok else '✗'} {self.line}"]
+        lines.extend(f"  {detail}" for detail in self.details if detail)
+        if self.fix:
+            lines.append(f"  Fix: {self.fix}")
+        return "\n".join(lines)
+
+
+def check_keyring(timeout: float = KEYRING_TIMEOUT) -> list[Check]:
+    """The keyring backend by name, then a write/read/delete round trip."""
+    report = check_keyring_backend(timeout=timeout)
+    if not report.usable:
+        return [Check(False, f"Keyring: {report.name}", [report.problem], report.fix)]
+    checks = [Check(True, f"Keyring: {report.name}")]
+    try:
+        keyring_round_trip(KeyringSecretStore(timeout=timeout))
+    except KeyringError as error:
+        checks.append(
+            Check(False, "Keyring round trip failed", [error.what, error.cause], error.fix)
+        )
+    else:
+        checks.append(Check(True, "Keyring round trip: a test secret was stored, read, deleted"))
+    return checks
+
+
+def check_clipboard() -> Check:
+    mechanism = clipboard_mechanism()
+    if mechanism is None:
+        return Check(False, f"Clipboard: {OSC52_ONLY}", fix=NO_CLIPBOARD_FIX)
+    return Check(True, f"Clipboard: {mechanism}")
+
+
+def _browser_command() -> str | None:
+    """The command `webbrowser` would run (honouring $BROWSER), or None when it has none."""
+    choice = os.environ.get("BROWSER", "").split(os.pathsep)[0].strip()
+    if choice:
+        try:
+            words = shlex.split(choice)
+        except ValueError:
+            words = choice.split()
+        return words[0] if words else choice
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return None
+    name = getattr(browser, "name", "") or type(browser).__name__
+    return str(name)
+
+
+def _is_text_browser(command: str) -> bool:
+    names = {os.path.basename(command)}
+    found = shutil.which(command)
+    if found:
+        names.add(os.path.basename(os.path.realpath(found)))
+    return bool(names & TEXT_BROWSERS)
+
+
+def check_browser() -> Check:
+    command = _browser_command()
+    if command is None:
+        return Check(False, "Browser: none found", fix=PASTE_FALLBACK)
+    if _is_text_browser(command):
+        return Check(
+            False,
+            f"Browser: {command} (a text browser)",
+            ["A text browser cannot finish a DocuSign sign-in (it needs JavaScript)."],
+            "Set BROWSER to a graphical browser, or "
+            + PASTE_FALLBACK[0].lower()
+            + PASTE_FALLBACK[1:],
+        )
+    return Check(True, f"Browser: {command}")
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def check_config_folder(folder: Path | None = None) -> Check:
+    folder = folder if folder is not None else config_dir()
+    if not folder.exists():
+        return Check(True, f"Config folder: {folder} (not created yet; it will be private)")
+    if sys.platform == "win32":
+        return Check(True, f"Config folder: {folder}")
+    exposed = [
+        path
+        for path in (folder, folder / "profiles", *sorted((folder / "profiles").glob("*.yaml")))
+        if path.exists() and _mode(path) & 0o077
+    ]
+    if exposed:
+        return Check(
+            False,
+            f"Config folder: {folder} can be read by other users",
+            [f"{path} has mode {_mode(path):03o}" for path in exposed],
+            f"chmod -R go-rwx {shlex.quote(str(folder))}",
+        )
+    return Check(True, f"Config folder: {folder} (private, mode {_mode(folder):03o})")
+
+
+def check_versions() -> Check:
+    return Check(True, f"Python {platform.python_version()}, clmwizard {__version__}")
+
+
+def run(args: argparse.Namespace) -> int:
+    keyring_checks = check_keyring()
+    checks = [*keyring_checks, check_clipboard(), check_browser()]
+    try:
+        checks.append(check_config_folder())
+    except (OSError, ClmWizardError) as error:
+        checks.append(Check(False, f"Config folder: could not be checked ({error})"))
+    checks.append(check_versions())
+    sys.stdout.write("\n".join(check.render() for check in checks) + "\n")
+    if all(check.ok for check in keyring_checks):
+        sys.stdout.write("\nSecrets can be stored safely here.\n")
+        return EXIT_OK
+    sys.stdout.write(
+        "\n✗ Secrets cannot be stored safely here. Fix the keyring as shown above, "
+        "or run with --ephemeral to keep secrets in memory for one run only.\n"
+    )
+    return KeyringError.exit_code
