@@ -112,6 +112,22 @@ def token_error(
             "update the connection in Power Automate.",
             code="invalid_grant",
         )
+    lowered = description.lower()
+    if error == "invalid_grant" and "already used" in lowered:
+        return ClmWizardError(
+            f"The authorization code was already used ({detail}).",
+            cause="A code works once; this one was exchanged before (a second tab, a repeated "
+            "paste, or a retried request).",
+            fix="Sign in again to get a fresh code.",
+            code="code_reused",
+        )
+    if error == "invalid_grant" and "expired" in lowered and "code" in lowered:
+        return ClmWizardError(
+            f"The authorization code expired before it was exchanged ({detail}).",
+            cause="DocuSign's codes live about 2 minutes.",
+            fix="Sign in again and paste the address promptly.",
+            code="code_expired",
+        )
     if error == "invalid_grant":
         return ClmWizardError(
             f"DocuSign refused the authorization code ({detail}).",

@@ -3,12 +3,12 @@ refresh and rotate. Nothing here prints; every failure is a ClmWizardError."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 import httpx
 
@@ -26,21 +26,11 @@ from clmwizard.docusign.oauth import TokenSet, exchange_code, refresh_grant
 from clmwizard.errors import ClmWizardError, GrantDeadError, KeyringError, UsageError
 from clmwizard.redact import register_secret
 from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, ClmHosts, Profile
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import SecretStore
 
 REFRESH_LIFETIME = timedelta(days=30)
 _TOKEN_ITEMS = (SECRET_KEY, REFRESH_TOKEN, ACCESS_TOKEN)
-
-
-class ProfileRepository(Protocol):
-    def load(self, name: str) -> Profile: ...
-    def save(self, profile: Profile) -> None: ...
-    def update(self, name: str, fn: Callable[[Profile], Profile]) -> Profile: ...
-
-
-class SecretRepository(Protocol):
-    def get(self, profile: str, item: str) -> str | None: ...
-    def set_many(self, profile: str, items: Mapping[str, str]) -> None: ...
-    def delete(self, profile: str, items: Iterable[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -139,8 +129,8 @@ def profile_after_login(
 
 
 def store_login(
-    profiles: ProfileRepository,
-    secrets: SecretRepository,
+    profiles: ProfileStore,
+    secrets: SecretStore,
     profile: Profile,
     secret_key: str,
     tokens: TokenSet,
@@ -163,7 +153,7 @@ def store_login(
         raise
 
 
-def _restore(secrets: SecretRepository, name: str, previous: Mapping[str, str | None]) -> None:
+def _restore(secrets: SecretStore, name: str, previous: Mapping[str, str | None]) -> None:
     kept = {item: value for item, value in previous.items() if value is not None}
     missing = [item for item, value in previous.items() if value is None]
     with contextlib.suppress(ClmWizardError):
@@ -173,7 +163,7 @@ def _restore(secrets: SecretRepository, name: str, previous: Mapping[str, str | 
             secrets.delete(name, missing)
 
 
-def _stored(secrets: SecretRepository, profile: Profile, item: str) -> str:
+def _stored(secrets: SecretStore, profile: Profile, item: str) -> str:
     value = secrets.get(profile.name, item)
     if not value:
         what = {SECRET_KEY: "secret key", REFRESH_TOKEN: "refresh token"}.get(item, item)
@@ -243,54 +233,56 @@ def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -
 
 async def refresh_profile(
     profile_name: str,
-    profiles: ProfileRepository,
-    secrets: SecretRepository,
+    profiles: ProfileStore,
+    secrets: SecretStore,
     *,
     client: httpx.AsyncClient | None = None,
 ) -> RefreshResult:
     """The heartbeat: refresh now and store the new tokens and expiry estimates."""
-    profile = profiles.load(profile_name)
-    secret = _stored(secrets, profile, SECRET_KEY)
-    refresh = _stored(secrets, profile, REFRESH_TOKEN)
+    profile = await asyncio.to_thread(profiles.load, profile_name)
+    secret = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
+    refresh = await asyncio.to_thread(_stored, secrets, profile, REFRESH_TOKEN)
     env = environment_of(profile)
     async with _client(client) as http:
         try:
             tokens = await refresh_grant(http, env, profile.integration_key, secret, refresh)
         except GrantDeadError as error:
             raise explain_dead_grant(error, profile, datetime.now(UTC)) from None
-    secrets.set_many(
-        profile.name, {REFRESH_TOKEN: tokens.refresh_token, ACCESS_TOKEN: tokens.access_token}
+    await asyncio.to_thread(
+        secrets.set_many,
+        profile.name,
+        {REFRESH_TOKEN: tokens.refresh_token, ACCESS_TOKEN: tokens.access_token},
     )
-    updated = profiles.update(profile.name, lambda p: _after_refresh(p, tokens))
+    updated = await asyncio.to_thread(profiles.update, profile.name, _after_refresh(tokens))
     return RefreshResult(updated, tokens)
 
 
-def _after_refresh(profile: Profile, tokens: TokenSet, *, rotated: bool = False) -> Profile:
-    now = tokens.obtained_at
-    changes: dict[str, object] = {
-        "last_refresh_at": now,
-        "access_token_expires_at": tokens.access_expires_at,
-        "refresh_token_expires_at": refresh_expiry_estimate(
+def _after_refresh(tokens: TokenSet, *, rotated: bool = False) -> Callable[[Profile], None]:
+    def change(profile: Profile) -> None:
+        now = tokens.obtained_at
+        profile.last_refresh_at = now
+        profile.access_token_expires_at = tokens.access_expires_at
+        profile.refresh_token_expires_at = refresh_expiry_estimate(
             profile.scopes, now=now, consented_at=profile.consented_at
-        ),
-    }
-    if rotated:
-        changes["last_rotation_at"] = now
-    return dataclasses.replace(profile, **changes)  # type: ignore[arg-type]
+        )
+        if rotated:
+            profile.last_rotation_at = now
+
+    return change
 
 
 async def rotate_secret(
     profile_name: str,
     new_secret: str,
-    profiles: ProfileRepository,
-    secrets: SecretRepository,
+    profiles: ProfileStore,
+    secrets: SecretStore,
     *,
     client: httpx.AsyncClient | None = None,
 ) -> RotateResult:
     """Prove `new_secret` with a refresh; only then store it (and the new tokens)."""
-    profile = profiles.load(profile_name)
+    profile = await asyncio.to_thread(profiles.load, profile_name)
     new = validate_secret_key(new_secret, profile.integration_key)
-    old = _stored(secrets, profile, SECRET_KEY)
+    old = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
     if new == old:
         raise UsageError(
             "That is the secret key already stored.",
@@ -298,7 +290,7 @@ async def rotate_secret(
             field="secret_key",
             code="same_secret",
         )
-    refresh = _stored(secrets, profile, REFRESH_TOKEN)
+    refresh = await asyncio.to_thread(_stored, secrets, profile, REFRESH_TOKEN)
     env = environment_of(profile)
     async with _client(client) as http:
         try:
@@ -319,7 +311,8 @@ async def rotate_secret(
             error.fix = f"{error.fix} Nothing changed: the stored secret key is still in use."
             raise
     try:
-        secrets.set_many(
+        await asyncio.to_thread(
+            secrets.set_many,
             profile.name,
             {
                 SECRET_KEY: new,
@@ -333,5 +326,7 @@ async def rotate_secret(
             "DocuSign until a rotation succeeds."
         ).strip()
         raise
-    updated = profiles.update(profile.name, lambda p: _after_refresh(p, tokens, rotated=True))
+    updated = await asyncio.to_thread(
+        profiles.update, profile.name, _after_refresh(tokens, rotated=True)
+    )
     return RotateResult(updated, tokens)

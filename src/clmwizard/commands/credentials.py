@@ -1,0 +1,113 @@
+"""`clmwizard credentials`: key, secret, refresh token, account and base URIs for platforms
+that take that triple (e.g. Flexera / Snow Atlas)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import yaml
+
+from clmwizard.clipboard import copy_text, schedule_clear_in_background
+from clmwizard.errors import UsageError
+from clmwizard.redact import mask, register_secret
+from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, Profile
+from clmwizard.store.profiles import ProfileStore, validate_profile_name
+from clmwizard.store.secrets import open_secret_store
+
+CLEAR_AFTER = 30
+ITEMS = (
+    "integration_key",
+    "secret_key",
+    "refresh_token",
+    "account_id",
+    "esign_base_uri",
+    "clm_general",
+    "clm_upload",
+    "clm_download",
+)
+SECRET_ITEMS = frozenset({"secret_key", "refresh_token"})
+LABELS = {
+    "integration_key": "Integration key (client id)",
+    "secret_key": "Secret key (client secret)",
+    "refresh_token": "Refresh token",
+    "account_id": "Account id",
+    "esign_base_uri": "eSignature base URI",
+    "clm_general": "CLM API base URL",
+    "clm_upload": "CLM upload base URL",
+    "clm_download": "CLM download base URL",
+}
+
+
+def collect(
+    profile: Profile, secret_key: str | None, refresh_token: str | None
+) -> dict[str, str | None]:
+    hosts = profile.clm_hosts
+    return {
+        "integration_key": profile.integration_key,
+        "secret_key": secret_key,
+        "refresh_token": refresh_token,
+        "account_id": profile.account_id,
+        "esign_base_uri": profile.esign_base_uri,
+        "clm_general": hosts.general if hosts else None,
+        "clm_upload": hosts.upload if hosts else None,
+        "clm_download": hosts.download if hosts else None,
+    }
+
+
+def _shown(item: str, value: str | None, reveal: bool) -> str | None:
+    if item in SECRET_ITEMS and value and not reveal:
+        return mask(value)
+    return value
+
+
+def _copy(item: str, value: str | None, profile: str) -> int:
+    if not value:
+        raise UsageError(
+            f"The profile {profile} has no {LABELS[item].lower()} to copy.",
+            fix=f"Sign in first: clmwizard login --profile {profile} …",
+            field="copy",
+        )
+    copy_text(value)
+    if item in SECRET_ITEMS:
+        schedule_clear_in_background(value, CLEAR_AFTER)
+        print(
+            f"✓ {LABELS[item]} copied to the clipboard; it clears in {CLEAR_AFTER} s "
+            "(if it still holds it)."
+        )
+    else:
+        print(f"✓ {LABELS[item]} copied to the clipboard: {value}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    name = validate_profile_name(args.profile)
+    if args.copy and args.copy not in ITEMS:
+        raise UsageError(
+            f"There is no credential item {args.copy!r} to copy.",
+            fix="Choose one of: " + ", ".join(ITEMS) + ".",
+            field="copy",
+        )
+    profile = ProfileStore().load(name)
+    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
+    secret_key = secrets.get(name, SECRET_KEY)
+    refresh_token = secrets.get(name, REFRESH_TOKEN)
+    register_secret(secret_key)
+    register_secret(refresh_token)
+    values = collect(profile, secret_key, refresh_token)
+    if args.copy:
+        return _copy(args.copy, values[args.copy], name)
+    shown: dict[str, Any] = {item: _shown(item, values[item], args.reveal) for item in ITEMS}
+    if args.format == "json":
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
+    elif args.format == "yaml":
+        print(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True), end="")
+    else:
+        width = max(len(label) for label in LABELS.values())
+        for item in ITEMS:
+            value = shown[item] or "(not stored)"
+            print(f"{LABELS[item]:<{width}}  {value}")
+        if not args.reveal:
+            print("Secrets are masked: --reveal shows them, --copy ITEM copies one.")
+    return 0

@@ -1,0 +1,342 @@
+"""`clmwizard login`: consent, token exchange, discovery and storage without the wizard."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import getpass
+import os
+import stat
+import sys
+import threading
+import webbrowser
+from datetime import UTC, datetime
+from typing import TextIO
+
+import httpx
+
+from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, parse_redirect_uri
+from clmwizard.docusign.consent import build_consent_request
+from clmwizard.docusign.discovery import Account, describe_account
+from clmwizard.docusign.environments import Environment, resolve_environment
+from clmwizard.docusign.http import host_of, make_client, transport_error
+from clmwizard.docusign.keys import validate_integration_key, validate_secret_key
+from clmwizard.docusign.scopes import DEFAULT_SCOPES, parse_scopes, scope_warnings
+from clmwizard.docusign.session import (
+    complete_login,
+    discover_hosts,
+    profile_after_login,
+    store_login,
+)
+from clmwizard.errors import ClmWizardError, NetworkError, UsageError
+from clmwizard.redact import redact, register_secret
+from clmwizard.store.profile import ClmHosts, Profile
+from clmwizard.store.profiles import ProfileStore, validate_profile_name
+from clmwizard.store.secrets import SecretStore, keyring_round_trip, open_secret_store
+
+SECRET_ENV = "CLMWIZARD_SECRET_KEY"
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"! {text}\n")
+    sys.stderr.flush()
+
+
+def read_secret(args: argparse.Namespace, prompt: str, integration_key: str | None) -> str:
+    """The secret key from --secret-key-stdin, CLMWIZARD_SECRET_KEY or a hidden prompt."""
+    if getattr(args, "secret_key_stdin", False):
+        value = sys.stdin.readline()
+        source = "standard input"
+    elif os.environ.get(SECRET_ENV):
+        value = os.environ[SECRET_ENV]
+        source = SECRET_ENV
+    elif _is_tty(sys.stdin):
+        value = getpass.getpass(prompt)
+        source = "the prompt"
+    else:
+        raise UsageError(
+            "No secret key given.",
+            fix=f"Set {SECRET_ENV}, pass --secret-key-stdin and pipe it in, or run in a terminal "
+            "to be asked for it (never on the command line).",
+            field="secret_key",
+        )
+    register_secret(value.strip())
+    if not value.strip():
+        raise UsageError(f"The secret key from {source} is empty.", field="secret_key")
+    return validate_secret_key(value, integration_key)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _stdin_can_paste() -> bool:
+    """A terminal, or a pipe / file the caller handed us on purpose."""
+    try:
+        if sys.stdin.isatty():
+            return True
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, ValueError, OSError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+def _paste_reader(listener: CallbackListener, done: threading.Event) -> None:
+    """Feeds lines pasted on stdin to the listener until it has a code."""
+    while not done.is_set():
+        try:
+            line = sys.stdin.readline()
+        except (OSError, ValueError):
+            return
+        if not line:
+            return
+        if done.is_set() or not line.strip():
+            continue
+        try:
+            listener.deliver_pasted(line)
+        except ClmWizardError as error:
+            sys.stderr.write(
+                redact(error.render()) + "\n  Paste again, or finish in the browser.\n"
+            )
+            continue
+        except RuntimeError:
+            return
+        return
+
+
+TEXT_BROWSERS = frozenset({"w3m", "lynx", "links", "elinks", "www-browser", "browsh"})
+
+
+def _browser() -> webbrowser.BaseBrowser | None:
+    """The browser $BROWSER names now (webbrowser caches it at first use), else the default."""
+    for entry in os.environ.get("BROWSER", "").split(os.pathsep):
+        if entry.strip():
+            try:
+                return webbrowser.get(entry.strip())
+            except webbrowser.Error:
+                continue
+    try:
+        return webbrowser.get()
+    except webbrowser.Error:
+        return None
+
+
+def open_browser(url: str) -> None:
+    """Open the consent URL; runs in its own thread, as a $BROWSER command may block."""
+    browser = _browser()
+    name = os.path.basename(getattr(browser, "name", "") or "").lower()
+    if browser is None:
+        warn("No web browser found here: open the address above on another machine.")
+        return
+    if name in TEXT_BROWSERS:
+        warn(
+            f"The browser here is {name}, a text browser that cannot finish DocuSign's "
+            "consent: open the address above in a graphical browser (another machine works)."
+        )
+        return
+    try:
+        opened = browser.open(url)
+    except Exception:  # a broken $BROWSER must not end the sign-in
+        opened = False
+    if not opened:
+        warn("Could not open the browser: open the address above yourself.")
+
+
+def _base_profile(
+    profiles: ProfileStore,
+    name: str,
+    env: Environment,
+    integration_key: str,
+    scopes: list[str],
+    redirect_uri: str,
+    use_pkce: bool,
+) -> Profile:
+    settings = {
+        "environment": env.name,
+        "auth_server": env.auth_server,
+        "clm_auth_server": env.clm_auth_server,
+        "integration_key": integration_key,
+        "scopes": scopes,
+        "redirect_uri": redirect_uri,
+        "use_pkce": use_pkce,
+    }
+    if profiles.exists(name):
+        return dataclasses.replace(profiles.load(name), **settings)  # type: ignore[arg-type]
+    return Profile(name=name, **settings)  # type: ignore[arg-type]
+
+
+async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
+    """Any HTTP answer from the OAuth server will do: it proves the address and network."""
+    url = f"{env.auth_server}/.well-known/openid-configuration"
+    try:
+        await client.get(url, timeout=10.0)
+    except httpx.TransportError as error:
+        problem = transport_error(error, url)
+        raise NetworkError(
+            problem.what,
+            cause=problem.cause,
+            fix=problem.fix + " Nothing was sent to DocuSign yet.",
+            field="environment",
+            code=problem.code,
+        ) from None
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
+
+
+def _print_account_choice(chosen: Account, others: list[Account], asked: bool) -> None:
+    how = "as asked" if asked else ("the default" if chosen.is_default else "the first")
+    say(f"Using account {describe_account(chosen)}, {how}.")
+    if others:
+        say("  Other accounts of this user (choose with --account-id):")
+        for account in others:
+            say(f"    {describe_account(account)}")
+
+
+def print_summary(profile: Profile, store: SecretStore) -> None:
+    hosts = profile.clm_hosts
+    who = profile.user_name or profile.user_id or "?"
+    if profile.user_email:
+        who += f" <{profile.user_email}>"
+    say("")
+    say(f"✓ Signed in as {who}")
+    rows = [
+        ("Profile", profile.name),
+        ("Account", f"{profile.account_name or '(no name)'} ({profile.account_id})"),
+        ("eSignature base URI", profile.esign_base_uri or "unknown"),
+        ("CLM general", hosts.general if hosts else "not discovered"),
+        ("CLM upload", hosts.upload if hosts else "not discovered"),
+        ("CLM download", hosts.download if hosts else "not discovered"),
+        ("Access token until", _stamp(profile.access_token_expires_at)),
+        (
+            "Refresh token until",
+            f"about {_stamp(profile.refresh_token_expires_at)} "
+            + (
+                "(each refresh renews it: `extended`)"
+                if "extended" in profile.scopes
+                else "(fixed: no `extended`)"
+            ),
+        ),
+        ("Secrets stored in", store.description),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        say(f"  {label:<{width}}  {value}")
+    say("")
+    say("Next:")
+    say(f"  clmwizard fields --profile {profile.name}      the Power Automate field values")
+    say(f"  clmwizard export --profile {profile.name} --out DIR   the connector bundle")
+    say(f"  clmwizard refresh --profile {profile.name}     daily, to keep the grant alive")
+
+
+def open_store(args: argparse.Namespace) -> SecretStore:
+    """The secret store, proven to keep a secret before anything else happens."""
+    store = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
+    if store.persistent:
+        keyring_round_trip(store)
+    else:
+        warn(
+            "--ephemeral: secrets stay in memory for this run only; nothing is saved, so "
+            "`refresh`, `rotate` and `credentials` will not find them later."
+        )
+    return store
+
+
+def run(args: argparse.Namespace) -> int:
+    name = validate_profile_name(args.profile)
+    env = resolve_environment(args.environment, args.auth_server, args.clm_auth_server)
+    integration_key = validate_integration_key(args.integration_key)
+    scopes = parse_scopes(args.scopes) if args.scopes else list(DEFAULT_SCOPES)
+    profiles = ProfileStore()
+    redirect_uri = args.redirect_uri
+    if not redirect_uri and profiles.exists(name):
+        redirect_uri = profiles.load(name).redirect_uri
+    redirect_uri = (redirect_uri or DEFAULT_REDIRECT_URI).strip()
+    parse_redirect_uri(redirect_uri)
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds.", field="timeout")
+    secret_key = read_secret(args, "Secret key (hidden): ", integration_key)
+    store = open_store(args)
+    for text in scope_warnings(scopes):
+        warn(text)
+    base = _base_profile(
+        profiles, name, env, integration_key, scopes, redirect_uri, not args.no_pkce
+    )
+    return asyncio.run(_login(args, env, base, secret_key, profiles, store))
+
+
+async def _login(
+    args: argparse.Namespace,
+    env: Environment,
+    base: Profile,
+    secret_key: str,
+    profiles: ProfileStore,
+    store: SecretStore,
+) -> int:
+    request = build_consent_request(
+        env, base.integration_key, base.scopes, base.redirect_uri, use_pkce=base.use_pkce
+    )
+    async with make_client() as client:
+        await check_reachable(client, env)
+        async with CallbackListener(base.redirect_uri, request.state) as listener:
+            say(f"Environment: {env.label}")
+            say("Register this redirect URI on the integration key (Apps and Keys → your app):")
+            say(f"  {base.redirect_uri}")
+            say("Open this address to consent:")
+            say(f"  {request.url}")
+            if not args.no_browser:
+                threading.Thread(
+                    target=open_browser, args=(request.url,), daemon=True, name="browser"
+                ).start()
+            done = threading.Event()
+            if not args.secret_key_stdin and _stdin_can_paste():
+                say("No browser here? Open the address elsewhere and paste the address it ends on.")
+                threading.Thread(
+                    target=_paste_reader, args=(listener, done), daemon=True, name="paste"
+                ).start()
+            say(f"Waiting for DocuSign on {listener.listening_on}…")
+            try:
+                code = await listener.wait(args.timeout)
+            finally:
+                done.set()
+        login = await complete_login(
+            client,
+            env,
+            base.integration_key,
+            secret_key,
+            code,
+            request.code_verifier,
+            account_id=args.account_id,
+        )
+        others = [a for a in login.userinfo.accounts if a is not login.account]
+        _print_account_choice(login.account, others, bool(args.account_id))
+        discovery_error: ClmWizardError | None = None
+        hosts: ClmHosts | None = None
+        try:
+            hosts = await discover_hosts(client, env, login)
+        except ClmWizardError as error:
+            discovery_error = error
+    profile = profile_after_login(
+        base, login.tokens, login.userinfo, login.account, hosts, now=login.tokens.obtained_at
+    )
+    await asyncio.to_thread(store_login, profiles, store, profile, secret_key, login.tokens)
+    if discovery_error is not None:
+        discovery_error.fix = (
+            f"{discovery_error.fix} The sign-in itself is saved in profile {profile.name}: "
+            f"enter the hosts in the wizard (clmwizard --profile {profile.name})."
+        ).strip()
+        raise discovery_error
+    print_summary(profile, store)
+    return 0
+
+
+__all__ = ["SECRET_ENV", "check_reachable", "host_of", "open_store", "read_secret", "run"]
