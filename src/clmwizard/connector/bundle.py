@@ -42,8 +42,9 @@ class ExportResult:
 
 
 def json_bytes(document: Any) -> bytes:
-    """UTF-8 without BOM, two-space indent, trailing newline."""
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """UTF-8 without BOM, two-space indent, trailing newline; plain ASCII (other characters
+    escaped), because paconn reads apiProperties.json in the system's encoding."""
+    return (json.dumps(document, indent=2, ensure_ascii=True) + "\n").encode("utf-8")
 
 
 def _folder(

@@ -367,7 +367,7 @@ OPERATIONS: tuple[Operation, ...] = (
                         "AttributeGroups": {
                             "type": "object",
                             "description": "Attribute groups, each with attribute names "
-                            'and {"Value": …} objects.',
+                            'and {"Value": ...} objects.',
                             "x-ms-summary": "Attribute groups",
                         }
                     },

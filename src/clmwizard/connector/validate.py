@@ -347,8 +347,10 @@ def validate_bundle(files: Mapping[str, bytes]) -> list[Problem]:
     problems: list[Problem] = []
     if "README.md" not in files:
         problems.append(Problem("README.md", "", "is missing"))
-    folders = sorted(
-        {path.rsplit("/", 1)[0] for path in files if path.endswith("/" + API_DEFINITION_FILE)}
+    folders = list(  # in bundle order, so the first problem is the first a reader meets
+        dict.fromkeys(
+            path.rsplit("/", 1)[0] for path in files if path.endswith("/" + API_DEFINITION_FILE)
+        )
     )
     if not folders:
         problems.append(Problem(API_DEFINITION_FILE, "", "no connector folder in the bundle"))

@@ -1,0 +1,55 @@
+"""`clmwizard export`: write the connector bundle that paconn and pac import."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
+from clmwizard.connector.properties import API_DEFINITION_FILE, API_PROPERTIES_FILE, ICON_FILE
+from clmwizard.errors import ClmWizardError
+from clmwizard.store.profile import ExportRecord, Profile
+
+
+def next_steps(profile: Profile, result: ExportResult) -> str:
+    first = result.out_dir / result.connectors[0]
+    plural = "s" if len(result.connectors) > 1 else ""
+    return "\n".join(
+        [
+            "Next steps (all in README.md):",
+            f"  1. Create the connector{plural}, one per folder, e.g.:",
+            f"       paconn create --api-def {first / API_DEFINITION_FILE} "
+            f"--api-prop {first / API_PROPERTIES_FILE} --icon {first / ICON_FILE} "
+            '--secret "$SECRET"',
+            "     with the secret key from "
+            f"`clmwizard credentials --profile {profile.name} --copy secret_key`.",
+            "  2. In Power Automate, open each connector's Security tab, copy its Redirect URL "
+            "and add it to your integration key's redirect URIs in DocuSign (Apps and Keys).",
+            "  3. Test with a flow, then add the daily heartbeat flow so the connection never "
+            "goes stale.",
+        ]
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from clmwizard.store.profiles import ProfileStore
+
+    store = ProfileStore()
+    profile = store.load(args.profile)
+    out_dir = Path(args.out).expanduser()
+    layout: Layout = args.layout
+    result = export_bundle(profile, out_dir, layout=layout, force=args.force)
+    sys.stdout.write(f"✓ Wrote {len(result.files)} files to {result.out_dir}\n")
+    for path in result.files:
+        sys.stdout.write(f"    {path.relative_to(result.out_dir)}\n")
+    record = ExportRecord(path=str(out_dir.resolve()), layout=layout, at=datetime.now(UTC))
+    try:
+        store.update(profile.name, lambda stored: stored.exports.append(record))
+    except ClmWizardError as error:
+        sys.stderr.write(
+            f"! The bundle is written, but the profile was not updated: {error.what}\n"
+        )
+    sys.stdout.write("\n" + next_steps(profile, result) + "\n")
+    return 0

@@ -1,0 +1,169 @@
+"""`clmwizard fields`: the values to type into the Power Automate custom connector portal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import yaml
+
+from clmwizard.connector.fields import (
+    BASE_URL_NAMES,
+    HOST_FIELDS,
+    TABS,
+    FieldValue,
+    connector_fields,
+    fields_document,
+)
+from clmwizard.connector.urls import require_signed_in
+from clmwizard.errors import ClmWizardError, UsageError
+from clmwizard.redact import register_secret
+from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
+
+CLEAR_AFTER = 30.0
+HIDDEN = "•" * 16
+
+
+def _load_secret(profile: Profile, ephemeral: bool) -> str:
+    from clmwizard.store.secrets import open_secret_store
+
+    secret = open_secret_store(ephemeral=ephemeral).get(profile.name, SECRET_KEY)
+    if not secret:
+        raise ClmWizardError(
+            f"No secret key is stored for profile {profile.name!r}.",
+            cause="It is saved when you sign in, and kept only in the OS keyring.",
+            fix=f"Run `clmwizard login --profile {profile.name} …` or "
+            f"`clmwizard rotate --profile {profile.name}` to store it again.",
+            field="secret_key",
+        )
+    register_secret(secret)
+    return secret
+
+
+def _display_value(field: FieldValue, reveal: bool) -> str:
+    if field.tab == "Definition":
+        return f"{field.value}   ({field.note})"
+    if field.secret:
+        if reveal:
+            return field.value or "(not stored)"
+        return f"{HIDDEN}   (--reveal shows it, --copy client_secret copies it)"
+    return field.value
+
+
+def render_text(
+    profile: Profile,
+    connectors: Sequence[ConnectorName],
+    client_secret: str | None,
+    reveal: bool,
+) -> str:
+    _, urls = require_signed_in(profile)
+    lines = [
+        f"Power Automate custom connector fields — profile {profile.name}",
+        "(Data → Custom connectors → New custom connector → Create from blank)",
+    ]
+    for connector in connectors:
+        fields = connector_fields(profile, connector, client_secret)
+        width = max(len(field.label) for field in fields)
+        lines += [
+            "",
+            f"{connector} connector — {BASE_URL_NAMES[connector]} "
+            f"{urls[connector].origin_and_path}",
+        ]
+        for tab in TABS:
+            lines.append(f"  {tab}")
+            for field in fields:
+                if field.tab == tab:
+                    value = _display_value(field, reveal)
+                    lines.append(f"    {field.label:<{width}}  {value}")
+    lines += [
+        "",
+        "Copy one value with --copy FIELD (e.g. --copy host --connector upload); field names: "
+        + ", ".join(f.key for f in connector_fields(profile, "general") if f.tab != "Definition")
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _find_field(
+    profile: Profile, key: str, chosen: ConnectorName | None
+) -> tuple[FieldValue, ConnectorName, str]:
+    """The field to copy, the connector it came from, and a note when one was picked for you."""
+    candidates = [chosen] if chosen else list(CONNECTOR_NAMES)
+    for connector in candidates:
+        for field in connector_fields(profile, connector):
+            if field.key == key:
+                note = ""
+                if chosen is None and (key in HOST_FIELDS or field.tab == "Definition"):
+                    note = (
+                        f"This is the {connector} connector's value; add --connector "
+                        "upload or --connector download for the others."
+                        if connector == "general"
+                        else ""
+                    )
+                return field, connector, note
+    known = [f.key for f in connector_fields(profile, chosen or "general")]
+    where = f" of the {chosen} connector" if chosen else ""
+    raise UsageError(
+        f"There is no field {key!r}{where}.",
+        fix="Use one of: " + ", ".join(known) + ".",
+        field="copy",
+    )
+
+
+def _copy(args: argparse.Namespace, profile: Profile) -> int:
+    from clmwizard.clipboard import copy_text, schedule_clear_in_background
+
+    key: str = args.copy
+    field, connector, note = _find_field(profile, key, args.connector)
+    if field.key == "redirect_url":
+        raise UsageError(
+            "The redirect URL cannot be copied from here: Power Automate makes it.",
+            cause="Each custom connector gets its own redirect URL when it is saved.",
+            fix="Save the connector, copy the Redirect URL from its Security tab and add it to "
+            "your integration key's redirect URIs in DocuSign (Apps and Keys).",
+            field="copy",
+        )
+    if field.secret:
+        secret = _load_secret(profile, bool(getattr(args, "ephemeral", False)))
+        copy_text(secret)
+        schedule_clear_in_background(secret, CLEAR_AFTER)
+        sys.stdout.write(
+            f"✓ {field.label} copied — clipboard clears in {CLEAR_AFTER:g} s "
+            "(if it still holds the secret).\n"
+        )
+        return 0
+    value = field.value
+    if field.tab == "Definition":  # the portal's "Import from sample" wants the full URL
+        _, urls = require_signed_in(profile)
+        base = urls[connector].origin_and_path
+        value = base + field.value.split(" ", 1)[1]
+    copy_text(value)
+    sys.stdout.write(f"✓ Copied {field.label} ({connector} connector): {value}\n")
+    if note:
+        sys.stdout.write(f"  {note}\n")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from clmwizard.store.profiles import ProfileStore
+
+    profile = ProfileStore().load(args.profile)
+    require_signed_in(profile)
+    if args.copy:
+        return _copy(args, profile)
+    connectors: tuple[ConnectorName, ...] = (
+        (args.connector,) if args.connector else tuple(CONNECTOR_NAMES)
+    )
+    secret = _load_secret(profile, bool(getattr(args, "ephemeral", False))) if args.reveal else None
+    output_format = getattr(args, "format", "text")
+    if output_format == "text":
+        sys.stdout.write(render_text(profile, connectors, secret, args.reveal))
+        return 0
+    document = fields_document(profile, secret, connectors=connectors)
+    if output_format == "json":
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    return 0

@@ -1,0 +1,148 @@
+"""Portal field values, per connector and tab, from a profile."""
+
+from __future__ import annotations
+
+import pytest
+
+from clmwizard.connector.fields import (
+    REDIRECT_INSTRUCTION,
+    connector_fields,
+    fields_document,
+)
+from clmwizard.connector.operations import operations_for
+from clmwizard.errors import ClmWizardError
+from clmwizard.store.profile import ClmHosts, Profile
+from tests.connector.conftest import ACCOUNT_ID, INTEGRATION_KEY, SECRET_KEY, make_profile
+
+
+def _values(profile: Profile, connector: str, secret: str | None = None) -> dict[str, str]:
+    return {f.key: f.value for f in connector_fields(profile, connector, secret)}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("connector", "host"),
+    [
+        ("general", "apiuatna11.springcm.com"),
+        ("upload", "apiuploaduatna11.springcm.com"),
+        ("download", "apidownloaduatna11.springcm.com"),
+    ],
+)
+def test_general_tab_per_connector(profile: Profile, connector: str, host: str) -> None:
+    values = _values(profile, connector)
+    assert (values["scheme"], values["host"], values["base_url"]) == ("HTTPS", host, "/")
+
+
+def test_security_tab_is_the_same_for_every_connector(profile: Profile) -> None:
+    security = {
+        connector: [
+            (f.key, f.label, f.value, f.secret)
+            for f in connector_fields(profile, connector)
+            if f.tab == "Security"
+        ]
+        for connector in ("general", "upload", "download")
+    }
+    assert security["general"] == security["upload"] == security["download"]
+    assert security["general"] == [
+        ("auth_type", "Authentication type", "OAuth 2.0", False),
+        ("identity_provider", "Identity Provider", "Generic Oauth 2", False),
+        ("client_id", "Client id", INTEGRATION_KEY, False),
+        ("client_secret", "Client secret", "", True),
+        (
+            "authorization_url",
+            "Authorization URL",
+            "https://account-d.docusign.com/oauth/auth",
+            False,
+        ),
+        ("token_url", "Token URL", "https://account-d.docusign.com/oauth/token", False),
+        ("refresh_url", "Refresh URL", "https://account-d.docusign.com/oauth/token", False),
+        ("scope", "Scope", "signature spring_read spring_write extended", False),
+        ("redirect_url", "Redirect URL", REDIRECT_INSTRUCTION, False),
+    ]
+
+
+def test_redirect_url_field_explains_the_registration(profile: Profile) -> None:
+    (field,) = [f for f in connector_fields(profile, "general") if f.key == "redirect_url"]
+    assert "after you save" in field.value and "redirect URIs in DocuSign" in field.value
+    assert "https://global.consent.azure-apim.net/redirect/" in field.note
+
+
+def test_client_secret_value_only_when_given(profile: Profile) -> None:
+    assert _values(profile, "general", SECRET_KEY)["client_secret"] == SECRET_KEY
+    assert _values(profile, "general")["client_secret"] == ""
+
+
+def test_definition_tab_lists_the_connectors_actions(profile: Profile) -> None:
+    for connector in ("general", "upload", "download"):
+        definition = [f for f in connector_fields(profile, connector) if f.tab == "Definition"]
+        operations = operations_for(connector)  # type: ignore[arg-type]
+        assert [(f.label, f.value, f.note) for f in definition] == [
+            (op.summary, f"{op.method} {op.path}", op.operation_id) for op in operations
+        ]
+    upload = [f for f in connector_fields(profile, "upload") if f.tab == "Definition"]
+    assert [f.value for f in upload] == ["POST /v2/{AccountId}/folders/{FolderId}/documents"]
+
+
+def test_base_url_follows_a_path_and_a_loopback_host_keeps_http() -> None:
+    profile = make_profile(
+        clm_hosts=ClmHosts(
+            general="https://apiuatna11.springcm.com/",
+            upload="https://apiuatna11.springcm.com/content/",
+            download="http://127.0.0.1:40003/content",
+        )
+    )
+    assert _values(profile, "upload")["base_url"] == "/content"
+    assert _values(profile, "upload")["host"] == "apiuatna11.springcm.com"
+    download = _values(profile, "download")
+    assert (download["scheme"], download["host"], download["base_url"]) == (
+        "HTTP",
+        "127.0.0.1:40003",
+        "/content",
+    )
+
+
+def test_fields_document_shape_and_secret_only_when_given(profile: Profile) -> None:
+    document = fields_document(profile, None)
+    assert list(document) == ["general", "upload", "download"]
+    general = document["general"]
+    assert {
+        key: general[key]
+        for key in ("scheme", "host", "base_url", "identity_provider", "client_id", "scope")
+    } == {
+        "scheme": "HTTPS",
+        "host": "apiuatna11.springcm.com",
+        "base_url": "/",
+        "identity_provider": "Generic Oauth 2",
+        "client_id": INTEGRATION_KEY,
+        "scope": "signature spring_read spring_write extended",
+    }
+    assert general["authorization_url"].endswith("/oauth/auth")
+    assert general["token_url"] == general["refresh_url"]
+    assert "client_secret" not in general
+    assert general["actions"][0] == {
+        "operation_id": "ListAttributeGroups",
+        "summary": "List attribute groups",
+        "method": "GET",
+        "path": "/v2/{AccountId}/attributegroups",
+    }
+    revealed = fields_document(profile, SECRET_KEY, connectors=("upload",))
+    assert list(revealed) == ["upload"]
+    assert revealed["upload"]["client_secret"] == SECRET_KEY
+
+
+def test_profile_without_discovery_gets_a_clear_message() -> None:
+    profile = make_profile(clm_hosts=None)
+    with pytest.raises(ClmWizardError) as caught:
+        connector_fields(profile, "general")
+    assert "no CLM account yet" in caught.value.what
+    assert "clmwizard login --profile acme-demo" in caught.value.fix
+    assert "wizard" in caught.value.fix
+
+
+def test_a_broken_base_url_names_the_connector() -> None:
+    profile = make_profile(
+        clm_hosts=ClmHosts("https://apiuatna11.springcm.com", "apiupload.example", "https://x")
+    )
+    with pytest.raises(ClmWizardError) as caught:
+        connector_fields(profile, "general")
+    assert caught.value.field == "clm_hosts.upload"
+    assert ACCOUNT_ID not in str(caught.value)
