@@ -22,7 +22,10 @@ def run(args: argparse.Namespace) -> int:
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
     result = asyncio.run(refresh_profile(name, profiles, secrets))
     profile = result.profile
-    print(f"✓ Refreshed {name}: DocuSign issued a new refresh token (stored in the keyring).")
+    print(
+        f"✓ Refreshed {name}: DocuSign issued a new refresh token "
+        f"(stored in: {secrets.description})."
+    )
     print(f"  Access token until   {_stamp(result.access_expires_at)}")
     if "extended" in profile.scopes:
         print(

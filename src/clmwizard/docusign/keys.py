@@ -79,18 +79,18 @@ def validate_secret_key(secret: str, integration_key: str | None) -> str:
     )
     if not value:
         raise UsageError("The secret key is empty.", fix=where, field="secret_key")
-    if re.search(r"\s", value):
-        raise UsageError(
-            "The secret key contains spaces or line breaks.",
-            cause="A secret key is one unbroken string; something extra was copied with it.",
-            fix="Copy the secret key again, on its own. " + where,
-            field="secret_key",
-        )
     if value.startswith("-----BEGIN"):
         raise UsageError(
             "That is an RSA private key, not a secret key.",
             cause="The RSA key pair is for JWT Grant; the connector needs a secret key.",
             fix=where,
+            field="secret_key",
+        )
+    if re.search(r"\s", value):
+        raise UsageError(
+            "The secret key contains spaces or line breaks.",
+            cause="A secret key is one unbroken string; something extra was copied with it.",
+            fix="Copy the secret key again, on its own. " + where,
             field="secret_key",
         )
     if integration_key:

@@ -30,6 +30,12 @@ from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import SecretStore
 
 REFRESH_LIFETIME = timedelta(days=30)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 _TOKEN_ITEMS = (SECRET_KEY, REFRESH_TOKEN, ACCESS_TOKEN)
 
 
@@ -198,11 +204,15 @@ def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -
         )
     if error.code != "invalid_grant":
         return error
+    said = error.what.lower()
+    said_expired = "expired" in said
+    if "revoked" in said:
+        return _revoked(profile, login)
     if "extended" not in profile.scopes:
         expires = refresh_expiry_estimate(
             profile.scopes, now=now, consented_at=profile.consented_at
         )
-        if profile.consented_at is not None and now >= expires:
+        if said_expired or (profile.consented_at is not None and now >= expires):
             return GrantDeadError(
                 "The refresh token expired: without `extended` it dies 30 days after consent "
                 f"(consent given {_day(profile.consented_at)}).",
@@ -213,7 +223,10 @@ def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -
                 field="scopes",
                 code="expired_no_extended",
             )
-    if profile.refresh_token_expires_at is not None and now >= profile.refresh_token_expires_at:
+    expired = (
+        profile.refresh_token_expires_at is not None and now >= profile.refresh_token_expires_at
+    )
+    if said_expired or expired:
         return GrantDeadError(
             "The refresh token expired: it went unused for more than 30 days "
             f"(last refresh {_day(profile.last_refresh_at or profile.consented_at)}).",
@@ -222,6 +235,10 @@ def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -
             f"{profile.name}` daily (cron or a Power Automate heartbeat flow).",
             code="expired_unused",
         )
+    return _revoked(profile, login)
+
+
+def _revoked(profile: Profile, login: str) -> GrantDeadError:
     return GrantDeadError(
         "DocuSign no longer accepts the grant: consent was probably revoked (invalid_grant).",
         cause="The user removed the app's consent (DocuSign → Profile → Connected Apps), an "
@@ -247,7 +264,7 @@ async def refresh_profile(
         try:
             tokens = await refresh_grant(http, env, profile.integration_key, secret, refresh)
         except GrantDeadError as error:
-            raise explain_dead_grant(error, profile, datetime.now(UTC)) from None
+            raise explain_dead_grant(error, profile, utcnow()) from None
     await asyncio.to_thread(
         secrets.set_many,
         profile.name,
@@ -306,7 +323,7 @@ async def rotate_secret(
                     field="secret_key",
                     code=error.code,
                 ) from None
-            raise explain_dead_grant(error, profile, datetime.now(UTC)) from None
+            raise explain_dead_grant(error, profile, utcnow()) from None
         except ClmWizardError as error:
             error.fix = f"{error.fix} Nothing changed: the stored secret key is still in use."
             raise

@@ -1,0 +1,236 @@
+"""Every token-endpoint answer of the reference maps to a plain sentence, a fix and a field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clmwizard.docusign.environments import DEMO, PRODUCTION
+from clmwizard.docusign.errors import token_error
+from clmwizard.docusign.session import explain_dead_grant
+from clmwizard.errors import ClmWizardError, GrantDeadError, NetworkError, UsageError
+from clmwizard.store.profile import Profile
+
+IK = "3f6c0e1a-5b2d-4c7e-9a8b-1d2e3f4a5b6c"
+
+
+def body(error: str, description: str | None = None) -> dict[str, str]:
+    answer = {"error": error}
+    if description is not None:
+        answer["error_description"] = description
+    return answer
+
+
+CASES = [
+    # (status, body, grant, class, code, field, words in what+cause+fix)
+    (
+        400,
+        body("invalid_client"),
+        "authorization_code",
+        ClmWizardError,
+        "invalid_client",
+        "secret_key",
+        "refused the secret key",
+    ),
+    (
+        400,
+        body("invalid_grant", "expired_client_token"),
+        "authorization_code",
+        ClmWizardError,
+        "expired_client_token",
+        "secret_key",
+        "integration key was pasted as the secret key",
+    ),
+    (
+        400,
+        body("invalid_grant"),
+        "authorization_code",
+        ClmWizardError,
+        "invalid_grant",
+        "environment",
+        "works once",
+    ),
+    (
+        400,
+        body("invalid_grant", "The authorization code has expired."),
+        "authorization_code",
+        ClmWizardError,
+        "code_expired",
+        None,
+        "about 2 minutes",
+    ),
+    (
+        400,
+        body("invalid_grant", "The authorization code was already used."),
+        "authorization_code",
+        ClmWizardError,
+        "code_reused",
+        None,
+        "works once",
+    ),
+    (
+        400,
+        body("invalid_grant", "The PKCE code_verifier is missing or wrong."),
+        "authorization_code",
+        ClmWizardError,
+        "pkce_mismatch",
+        None,
+        "code_verifier",
+    ),
+    (
+        400,
+        body("consent_required"),
+        "authorization_code",
+        ClmWizardError,
+        "consent_required",
+        "scopes",
+        "Consent again",
+    ),
+    (
+        400,
+        body("unauthorized_client"),
+        "authorization_code",
+        ClmWizardError,
+        "unauthorized_client",
+        "integration_key",
+        "Authorization Code Grant",
+    ),
+    (
+        400,
+        body("invalid_grant", "no_valid_keys_or_signatures"),
+        "authorization_code",
+        ClmWizardError,
+        "no_valid_keys_or_signatures",
+        "integration_key",
+        "clock",
+    ),
+    (
+        400,
+        body("invalid_grant", "issuer_not_found"),
+        "authorization_code",
+        ClmWizardError,
+        "issuer_not_found",
+        "integration_key",
+        "RSA key",
+    ),
+    (
+        400,
+        body("unsupported_grant_type"),
+        "authorization_code",
+        ClmWizardError,
+        "unsupported_grant_type",
+        "environment",
+        "--auth-server",
+    ),
+    (
+        400,
+        body("invalid_scope"),
+        "authorization_code",
+        UsageError,
+        "invalid_scope",
+        "scopes",
+        "refused the scopes",
+    ),
+    (
+        500,
+        body("server_error"),
+        "authorization_code",
+        NetworkError,
+        "http_500",
+        None,
+        "does not resend it",
+    ),
+    (503, None, "refresh_token", NetworkError, "http_503", None, "refresh` again"),
+    (429, None, "authorization_code", NetworkError, "http_429", None, "too many"),
+    (404, None, "authorization_code", NetworkError, "http_404", "environment", "wrong"),
+    (400, "not json", "authorization_code", NetworkError, "http_400", None, "proxy"),
+    (
+        400,
+        body("invalid_grant"),
+        "refresh_token",
+        GrantDeadError,
+        "invalid_grant",
+        None,
+        "Consent again",
+    ),
+    (
+        400,
+        body("invalid_client"),
+        "refresh_token",
+        GrantDeadError,
+        "invalid_client",
+        "secret_key",
+        "clmwizard rotate",
+    ),
+]
+
+
+@pytest.mark.parametrize(("status", "answer", "grant", "cls", "code", "field", "words"), CASES)
+def test_token_errors(status, answer, grant, cls, code, field, words) -> None:  # type: ignore[no-untyped-def]
+    error = token_error(status, answer, grant=grant, env=DEMO, host="account-d.docusign.com")
+    assert type(error) is cls
+    assert (error.code, error.field) == (code, field)
+    text = f"{error.what} {error.cause} {error.fix}"
+    assert words in text
+    assert error.fix, "every error carries a fix"
+
+
+def test_plain_invalid_grant_names_the_environment_mix_up() -> None:
+    error = token_error(
+        400,
+        body("invalid_grant"),
+        grant="authorization_code",
+        env=PRODUCTION,
+        host="account.docusign.com",
+    )
+    assert "developer environment (account-d) is unknown on production" in error.cause
+    assert "Go-Live" in error.cause
+
+
+def _profile(scopes: list[str], consented_days_ago: float, now: datetime) -> Profile:
+    consented = now - timedelta(days=consented_days_ago)
+    return Profile(
+        name="p",
+        environment="demo",
+        auth_server=DEMO.auth_server,
+        clm_auth_server=DEMO.clm_auth_server,
+        integration_key=IK,
+        scopes=scopes,
+        redirect_uri="http://127.0.0.1:8765/callback",
+        consented_at=consented,
+        last_refresh_at=consented,
+        refresh_token_expires_at=consented + timedelta(days=30),
+    )
+
+
+def _dead(
+    what: str = "The refresh token no longer works (invalid_grant).", code: str = "invalid_grant"
+) -> GrantDeadError:
+    return GrantDeadError(what, code=code)
+
+
+def test_dead_grant_causes_from_what_the_profile_knows() -> None:
+    now = datetime(2025, 3, 1, tzinfo=UTC)
+    expired = explain_dead_grant(_dead(), _profile(["signature", "spring_read"], 31, now), now)
+    assert expired.code == "expired_no_extended" and expired.field == "scopes"
+    assert "without `extended` it dies 30 days after consent" in expired.what
+    assert "consent given 2025-01-29" in expired.what
+    assert '--scopes "signature spring_read extended"' in expired.fix
+
+    unused = explain_dead_grant(_dead(), _profile(["signature", "extended"], 40, now), now)
+    assert unused.code == "expired_unused" and "unused for more than 30 days" in unused.what
+
+    revoked = explain_dead_grant(_dead(), _profile(["signature", "extended"], 2, now), now)
+    assert revoked.code == "consent_revoked" and "Connected Apps" in revoked.cause
+
+    secret = explain_dead_grant(
+        _dead("DocuSign refused the secret key (invalid_client).", "invalid_client"),
+        _profile(["signature", "extended"], 2, now),
+        now,
+    )
+    assert secret.code == "secret_revoked" and "clmwizard rotate --profile p" in secret.fix
+    assert all(
+        isinstance(e, GrantDeadError) and e.exit_code == 3
+        for e in (expired, unused, revoked, secret)
+    )

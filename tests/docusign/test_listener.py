@@ -1,0 +1,103 @@
+"""The loopback listener over real sockets: one valid callback, strays ignored, paste, timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+
+import httpx
+import pytest
+
+from clmwizard.docusign.callback import CallbackListener
+from clmwizard.errors import ClmWizardError, UsageError
+from tests.docusign.helpers import loopback_redirect_uri
+
+
+async def test_one_valid_callback_after_strays() -> None:
+    uri = loopback_redirect_uri()
+    async with CallbackListener(uri, "S1") as listener, httpx.AsyncClient() as client:
+        assert listener.listening_on == uri.split("//")[1].split("/")[0]
+        favicon = await client.get(uri.replace("/callback", "/favicon.ico"))
+        assert favicon.status_code == 404
+        wrong = await client.get(uri, params={"code": "stolen-code-1", "state": "OTHER"})
+        assert wrong.status_code == 400 and "Not this sign-in" in wrong.text
+        no_code = await client.get(uri, params={"state": "S1"})
+        assert no_code.status_code == 400
+        good = await client.get(uri, params={"code": "the-real-code", "state": "S1"})
+        assert good.status_code == 200 and "return to the terminal" in good.text
+        assert await listener.wait(1.0) == "the-real-code"
+        again = await client.get(uri, params={"code": "second-code-2", "state": "S1"})
+        assert "Already done" in again.text
+        assert await listener.wait(1.0) == "the-real-code"
+
+
+async def test_declined_callback_ends_the_wait_with_the_explanation() -> None:
+    uri = loopback_redirect_uri()
+    async with CallbackListener(uri, "S1") as listener, httpx.AsyncClient() as client:
+        page = await client.get(uri, params={"error": "access_denied", "state": "S1"})
+        assert "Consent declined" in page.text
+        with pytest.raises(ClmWizardError, match="You declined the consent") as caught:
+            await listener.wait(1.0)
+    assert caught.value.code == "access_denied"
+
+
+async def test_paste_from_another_thread_and_bad_paste_keeps_waiting() -> None:
+    uri = loopback_redirect_uri()
+    async with CallbackListener(uri, "S1") as listener:
+        errors: list[Exception] = []
+
+        def paste() -> None:
+            try:
+                listener.deliver_pasted("garbage garbage")
+            except UsageError as error:
+                errors.append(error)
+            try:
+                listener.deliver_pasted(f"{uri}?code=abc&state=WRONG")
+            except ClmWizardError as error:
+                errors.append(error)
+            listener.deliver_pasted(f"{uri}?code=pasted-code-1&state=S1")
+
+        thread = threading.Thread(target=paste)
+        thread.start()
+        assert await listener.wait(2.0) == "pasted-code-1"
+        thread.join()
+    assert [type(e).__name__ for e in errors] == ["UsageError", "ClmWizardError"]
+    assert errors[1].code == "state_mismatch"  # type: ignore[attr-defined]
+
+
+async def test_timeout_lists_the_likely_causes() -> None:
+    uri = loopback_redirect_uri()
+    async with CallbackListener(uri, "S1") as listener:
+        with pytest.raises(ClmWizardError) as caught:
+            await listener.wait(0.05)
+    error = caught.value
+    assert error.what == "DocuSign did not send you back within 0.05 seconds."
+    assert f"the redirect URI {uri} is not registered" in error.cause
+    assert "other environment" in error.cause and "browser never opened" in error.cause
+    assert error.field == "redirect_uri"
+
+
+async def test_port_in_use_names_the_port_and_the_way_out() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ClmWizardError) as caught:
+            async with CallbackListener(f"http://127.0.0.1:{port}/callback", "S1"):
+                pass
+    error = caught.value
+    assert error.field == "redirect_uri" and error.code == "port_in_use"
+    assert f"Port {port} on 127.0.0.1 is already in use" in error.what
+    assert f"(pid {os.getpid()}) is listening on it" in error.cause  # this test process
+    assert f"http://127.0.0.1:{port + 1}/callback" in error.fix
+
+
+async def test_listener_closes_its_port() -> None:
+    uri = loopback_redirect_uri()
+    async with CallbackListener(uri, "S1"):
+        pass
+    await asyncio.sleep(0)
+    async with CallbackListener(uri, "S2") as again:  # the port is free again
+        assert again.expected_state == "S2"
