@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from textual import work
@@ -95,7 +96,7 @@ class ClmWizardApp(App[None]):
         elif demo is not None:
             draft.profile_name = name or "demo"
             draft.environment = resolve_environment(
-                "custom", auth_server=demo.auth_server, clm_auth_server=demo.clm_auth_server
+                auth_server=demo.auth_server, clm_auth_server=demo.clm_auth_server
             )
             draft.integration_key = demo.integration_key
             draft.secret_key = demo.secret_key
@@ -165,10 +166,8 @@ class ClmWizardApp(App[None]):
         from clmwizard.clipboard import schedule_clear_in_background
 
         for value in self._pending_clears:
-            try:
+            with contextlib.suppress(ClmWizardError):
                 schedule_clear_in_background(value, after=self.context.clipboard_clear_seconds)
-            except ClmWizardError:
-                pass
         self._pending_clears.clear()
 
     # -- start -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,7 +23,7 @@ class WizardScreen(Screen[None]):
     """A step of the wizard. Subclasses set STEP (a short step name) and compose_body()."""
 
     STEP: str = ""
-    BINDINGS: list[BindingType] = [Binding("escape", "back", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back")]
 
     @property
     def wizard(self) -> ClmWizardApp:

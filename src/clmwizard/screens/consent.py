@@ -21,6 +21,7 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 class ConsentScreen(WizardScreen):
     STEP = "Consent"
+    AUTO_FOCUS = None  # letter keys act (o, u, c, a); the paste field takes focus on click or tab
     BINDINGS = [
         Binding("o", "open_browser", "open browser"),
         Binding("u", "copy_url", "copy URL"),

@@ -37,7 +37,9 @@ class DiscoveryScreen(WizardScreen):
         accounts = draft.userinfo.accounts
         from clmwizard.docusign.discovery import choose_account
 
-        default = choose_account(draft.userinfo, draft.account.account_id if draft.account else None)
+        default = choose_account(
+            draft.userinfo, draft.account.account_id if draft.account else None
+        )
         draft.account = default
         if len(accounts) > 1:
             yield Label("Account (this user has several)", classes="field-label")
@@ -47,7 +49,9 @@ class DiscoveryScreen(WizardScreen):
                     if account.is_default:
                         label += "  [dim](default)[/dim]"
                     yield RadioButton(
-                        label, value=account.account_id == default.account_id, name=account.account_id
+                        label,
+                        value=account.account_id == default.account_id,
+                        name=account.account_id,
                     )
         else:
             yield Static(
@@ -172,7 +176,9 @@ class DiscoveryScreen(WizardScreen):
                 draft.hosts,
                 now=now_utc(),
             )
-            store_login(self.wizard.context.profiles, secrets, profile, draft.secret_key, draft.tokens)
+            store_login(
+                self.wizard.context.profiles, secrets, profile, draft.secret_key, draft.tokens
+            )
             if draft.rsa_private_key:
                 secrets.set_many(profile.name, {RSA_PRIVATE_KEY: draft.rsa_private_key})
         except KeyringError as error:

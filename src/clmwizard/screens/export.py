@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -94,12 +95,11 @@ class ExportScreen(WizardScreen):
         from clmwizard.store.profile import ExportRecord
 
         record = ExportRecord(path=str(out_dir.resolve()), layout=self._layout(), at=now_utc())  # type: ignore[arg-type]
-        try:
+        # The bundle is written; a failed history entry must not turn that into an error.
+        with contextlib.suppress(ClmWizardError):
             self.wizard.context.profiles.update(
                 self.profile.name, lambda profile: profile.exports.append(record)
             )
-        except ClmWizardError:
-            pass  # the bundle is written; the history entry is a convenience
 
     def _ask_overwrite(self, out_dir: Path) -> None:
         def answered(yes: bool | None) -> None:

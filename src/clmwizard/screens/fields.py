@@ -65,7 +65,9 @@ class FieldsScreen(WizardScreen):
         self.app.call_from_thread(self._render_table)
 
     def _items(self) -> list[CopyItem]:
-        values: list[FieldValue] = connector_fields(self.profile, self.connector, self.client_secret)
+        values: list[FieldValue] = connector_fields(
+            self.profile, self.connector, self.client_secret
+        )
         return [
             CopyItem(
                 key=value.key,
@@ -88,11 +90,7 @@ class FieldsScreen(WizardScreen):
             f"[reverse b] {tab} [/]" if tab == self.tab else f" {tab} " for tab in TABS
         )
         self.query_one("#selector", Static).update(f" Connector: {connectors}     Tab: {tabs}")
-        old = self.query_one("#field-table", CopyTable)
-        table = CopyTable(self._items(), id="field-table")
-        table.revealed = self.revealed
-        self.query_one("#body").mount(table, before=old)
-        old.remove()
+        self.query_one("#field-table", CopyTable).set_items(self._items())
 
     def action_connector(self, step: int) -> None:
         index = (CONNECTOR_NAMES.index(self.connector) + step) % len(CONNECTOR_NAMES)

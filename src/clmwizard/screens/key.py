@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Checkbox, Collapsible, Input, Label, RadioButton, RadioSet, Static
 
+from clmwizard.docusign.environments import Environment
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import SECRET_KEY
@@ -85,8 +86,9 @@ class KeyScreen(WizardScreen):
             )
             yield FieldMessage(id="secret-key-message")
             yield Static(
-                "[dim]Where: DocuSign Admin → Apps and Keys → your app. The integration key is the "
-                "GUID at the top; under Secret Keys, “+ Add secret key” shows a new one once.[/dim]",
+                "[dim]Where: DocuSign Admin → Apps and Keys → your app. The integration key is "
+                "the GUID at the top; under Secret Keys, “+ Add secret key” shows a new one "
+                "once.[/dim]",
                 classes="help",
             )
             with Collapsible(title="Advanced: redirect URI, PKCE, JWT", id="advanced"):
@@ -167,7 +169,6 @@ class KeyScreen(WizardScreen):
 
     def action_next(self) -> None:
         from clmwizard.docusign.callback import parse_redirect_uri
-        from clmwizard.docusign.environments import resolve_environment
         from clmwizard.docusign.keys import validate_integration_key, validate_secret_key
         from clmwizard.store.profiles import validate_profile_name
 
@@ -196,6 +197,7 @@ class KeyScreen(WizardScreen):
                 )
             )
         environment_name = self._environment_name()
+        environment: object
         if self.wizard.context.demo is not None:
             environment = draft.environment
         else:
@@ -203,11 +205,7 @@ class KeyScreen(WizardScreen):
             clm = self.query_one("#clm-auth-server", Input).value.strip() or None
             environment = check(
                 "environment-message",
-                lambda: resolve_environment(
-                    environment_name,
-                    auth_server=auth if environment_name == "custom" else None,
-                    clm_auth_server=clm if environment_name == "custom" else None,
-                ),
+                lambda: self._environment(environment_name, auth, clm),
             )
         key = check(
             "integration-key-message",
@@ -234,7 +232,8 @@ class KeyScreen(WizardScreen):
             redirect_uri,
         )
         draft.profile_name = str(name)
-        draft.environment = environment  # type: ignore[assignment]
+        assert isinstance(environment, Environment)
+        draft.environment = environment
         draft.integration_key = str(key)
         draft.secret_key = str(secret)
         draft.redirect_uri = redirect_uri
@@ -246,6 +245,20 @@ class KeyScreen(WizardScreen):
         from clmwizard.screens.scopes import ScopesScreen
 
         self.app.push_screen(ScopesScreen())
+
+    @staticmethod
+    def _environment(name: str, auth: str | None, clm: str | None) -> Environment:
+        from clmwizard.docusign.environments import resolve_environment
+
+        if name != "custom":
+            return resolve_environment(name)
+        if not auth:
+            raise UsageError(
+                "Enter the OAuth server of the custom environment.",
+                fix="For the emulator: the auth_server it printed, e.g. http://127.0.0.1:8765.",
+                field="environment",
+            )
+        return resolve_environment(auth_server=auth, clm_auth_server=clm)
 
     def _read_rsa_key(self) -> str:
         from clmwizard.redact import register_secret

@@ -20,7 +20,10 @@ CUSTOM = "custom"
 
 class ScopesScreen(WizardScreen):
     STEP = "Scopes"
-    BINDINGS = [Binding("enter", "next", "next"), Binding("ctrl+n", "next", "next", show=False)]
+    BINDINGS = [
+        Binding("enter", "next", "next", priority=True),
+        Binding("ctrl+n", "next", "next", show=False),
+    ]
 
     def compose_body(self) -> Iterable[Widget]:
         chosen = set(self.wizard.draft.scopes)

@@ -17,6 +17,7 @@ from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
 from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileListing
+from clmwizard.store.secrets import SecretStore
 from clmwizard.widgets.messages import FieldMessage
 
 NEW = "+new"
@@ -66,6 +67,7 @@ class StartScreen(WizardScreen):
                 classes="note",
             )
         yield OptionList(Option("Loading profiles…", id="loading", disabled=True), id="profiles")
+        yield Static("", id="empty-state")
         yield FieldMessage(id="start-message")
 
     def on_mount(self) -> None:
@@ -87,14 +89,12 @@ class StartScreen(WizardScreen):
         now = datetime.now(UTC)
         for listing in listings:
             options.add_option(Option(self._describe(listing, now), id=listing.name))
-        message = self.query_one("#start-message", FieldMessage)
-        if not listings:
-            message.show_note(
-                "No profiles yet. Press enter to set one up: it takes a few minutes, and every "
-                "value the Power Automate portal asks for comes out at the end."
-            )
-        else:
-            message.clear()
+        self.query_one("#empty-state", Static).update(
+            ""
+            if listings
+            else "No profiles yet. Press enter to set one up: it takes a few minutes, and every "
+            "value the Power Automate portal asks for comes out at the end."
+        )
         index = 0
         if self.select and self.select in self.listings:
             index = 1 + list(self.listings).index(self.select)
@@ -111,9 +111,7 @@ class StartScreen(WizardScreen):
             return f"[b]{name}[/b]  [red]✗ {problem}[/red]"
         profile = listing.profile
         account = escape(profile.account_name or "no account yet")
-        return (
-            f"[b]{name}[/b]  {profile.environment} · {account} · {expiry_markup(profile, now)}"
-        )
+        return f"[b]{name}[/b]  {profile.environment} · {account} · {expiry_markup(profile, now)}"
 
     def _selected(self) -> Profile | None:
         options = self.query_one("#profiles", OptionList)
@@ -184,9 +182,7 @@ class StartScreen(WizardScreen):
     def action_refresh(self) -> None:
         profile = self._selected()
         if profile is not None:
-            self.query_one("#start-message", FieldMessage).show_note(
-                f"Refreshing {profile.name}…"
-            )
+            self.query_one("#start-message", FieldMessage).show_note(f"Refreshing {profile.name}…")
             self._refresh(profile.name)
 
     @work(exclusive=True, group="profile-action")
@@ -205,7 +201,7 @@ class StartScreen(WizardScreen):
         message.show_ok(f"{name} refreshed. The refresh token now lasts until {until}.")
         self.load_profiles()
 
-    async def _secrets(self):  # type: ignore[no-untyped-def]
+    async def _secrets(self) -> SecretStore:
         import asyncio
 
         return await asyncio.to_thread(self.wizard.secret_store)

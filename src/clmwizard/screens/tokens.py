@@ -101,7 +101,9 @@ class TokensScreen(WizardScreen):
         )
         self._loading(False)
         self.done = True
-        self.query_one("#tokens-next", Static).update("\n  Press [b]enter[/b] to find the CLM hosts.")
+        self.query_one("#tokens-next", Static).update(
+            "\n  Press [b]enter[/b] to find the CLM hosts."
+        )
 
     def _loading(self, on: bool) -> None:
         self.query_one("#tokens-loading", LoadingIndicator).display = on

@@ -59,10 +59,20 @@ class CopyTable(VerticalScroll):
         self.revealed = False
 
     def compose(self) -> ComposeResult:
+        yield from self._rows()
+
+    def _rows(self) -> list[CopyRow]:
         hotkeys = iter(self.HOTKEYS)
+        rows = []
         for item in self.items:
             hotkey = next(hotkeys, None) if item.copyable else None
-            yield CopyRow(item, hotkey, revealed=self.revealed)
+            rows.append(CopyRow(item, hotkey, revealed=self.revealed))
+        return rows
+
+    def set_items(self, items: list[CopyItem]) -> None:
+        self.items = items
+        self.remove_children()
+        self.mount_all(self._rows())
 
     def item_for_hotkey(self, hotkey: str) -> CopyItem | None:
         for row in self.query(CopyRow):

@@ -1,0 +1,240 @@
+"""Whole wizard flows driven with Pilot against the emulator over real loopback sockets."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from textual.widgets import Input, RadioSet
+
+from clmwizard.context import WizardContext
+from clmwizard.emulator import Emulator
+from clmwizard.screens.consent import ConsentScreen
+from clmwizard.screens.dialogs import SecretPrompt
+from clmwizard.screens.discovery import DiscoveryScreen
+from clmwizard.screens.export import ExportScreen
+from clmwizard.screens.fields import FieldsScreen
+from clmwizard.screens.key import KeyScreen
+from clmwizard.screens.scopes import ScopesScreen
+from clmwizard.screens.start import StartScreen
+from clmwizard.screens.tokens import TokensScreen
+from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
+from clmwizard.widgets.messages import FieldMessage
+from tests.tui.conftest import make_app, wait_until
+
+SIZE = (100, 32)
+
+
+def message_text(app: object, selector: str) -> str:
+    return str(app.screen.query_one(selector, FieldMessage).render())  # type: ignore[attr-defined]
+
+
+def consent_redirect_location(url: str) -> str:
+    """Accept on the emulator's consent page like a browser, but stop before the redirect."""
+    with httpx.Client() as client:
+        page = client.get(url)
+        if page.status_code in (301, 302, 303):
+            return page.headers["location"]
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+        fields["decision"] = "accept"
+        origin = httpx.URL(url).copy_with(path="/oauth/consent", query=None)
+        answer = client.post(str(origin), data=fields)
+        assert answer.status_code == 302, answer.text
+        return answer.headers["location"]
+
+
+async def test_new_profile_to_exported_bundle_in_few_keys(
+    demo_context: WizardContext, wizard_emulator: Emulator, tmp_path: Path
+) -> None:
+    app = make_app(demo_context)
+    presses = 0
+    async with app.run_test(size=SIZE) as pilot:
+
+        async def press(*keys: str) -> None:
+            nonlocal presses
+            presses += len(keys)
+            await pilot.press(*keys)
+
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await pilot.pause()
+        await press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+        await press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsentScreen)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        await press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        tokens = app.screen
+        assert isinstance(tokens, TokensScreen)
+        await wait_until(pilot, lambda: tokens.done)
+        await press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        assert app.screen.query_one("#host-upload", Input).value.startswith(
+            wizard_emulator.clm_hosts["upload"]
+        )
+        await press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await press("enter")
+        bundle = tmp_path / "demo-connector"
+        await wait_until(pilot, lambda: (bundle / "README.md").exists())
+
+    assert presses <= 12, presses
+    definition = json.loads((bundle / "general" / "apiDefinition.swagger.json").read_text())
+    assert definition["host"] == httpx.URL(wizard_emulator.clm_hosts["general"]).netloc.decode()
+    profile = demo_context.profiles.load("demo")
+    assert profile.account_id == wizard_emulator.account_id
+    assert profile.exports and profile.exports[-1].path == str(bundle.resolve())
+    store = app.secret_store()
+    assert store.get("demo", SECRET_KEY) == wizard_emulator.secret_key
+    assert store.get("demo", REFRESH_TOKEN)
+    for path in bundle.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in wizard_emulator.issued_secrets():
+                assert secret.encode() not in data, path
+
+
+async def _to_consent(pilot, app) -> ConsentScreen:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+    await pilot.pause()
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    return app.screen  # type: ignore[no-any-return]
+
+
+async def test_paste_fallback_completes_sign_in(demo_context: WizardContext) -> None:
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_consent(pilot, app)
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsentScreen)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        assert app.draft.consent is not None
+        location = consent_redirect_location(app.draft.consent.url)
+        paste = screen.query_one("#paste", Input)
+        paste.value = location.replace("state=", "state=x")  # someone else's redirect first
+        paste.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "✗" in message_text(app, "#consent-message"), 5)
+        assert "state" in message_text(app, "#consent-message").lower()
+        assert isinstance(app.screen, ConsentScreen)
+        paste.value = location
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        tokens = app.screen
+        assert isinstance(tokens, TokensScreen)
+        await wait_until(pilot, lambda: tokens.done)
+
+
+async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
+    demo_context: WizardContext, wizard_emulator: Emulator
+) -> None:
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        key_screen = await _to_consent(pilot, app)
+        secret = key_screen.query_one("#secret-key", Input)
+        secret.value = "0" * 8 + wizard_emulator.secret_key[8:]
+        secret.focus()
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsentScreen)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        await wait_until(pilot, lambda: "✗" in message_text(app, "#tokens-message"))
+        assert "secret key" in message_text(app, "#tokens-message").lower()
+        await pilot.press("k")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        app.screen.query_one("#secret", Input).value = wizard_emulator.secret_key
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        tokens = app.screen
+        assert isinstance(tokens, TokensScreen)
+        await wait_until(pilot, lambda: tokens.done)
+        assert app.draft.secret_key == wizard_emulator.secret_key
+
+
+async def _complete_demo_sign_in(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    await _to_consent(pilot, app)
+    await pilot.press("enter", "enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    await wait_until(pilot, lambda: app.screen.state == "listening")
+    await pilot.press("a")
+    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+
+
+@pytest.mark.parametrize("wizard_emulator", [2], indirect=True)
+async def test_account_choice_when_the_user_has_several(
+    demo_context: WizardContext, wizard_emulator: Emulator
+) -> None:
+    other = next(a for a in wizard_emulator.accounts if not a["is_default"])
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await _complete_demo_sign_in(pilot, app)
+        radio = app.screen.query_one("#account", RadioSet)
+        assert radio.pressed_button is not None
+        assert radio.pressed_button.name == wizard_emulator.account_id
+        for button in radio.query("RadioButton"):
+            if button.name == other["account_id"]:
+                button.value = True
+        await wait_until(pilot, lambda: app.draft.account.account_id == other["account_id"])
+        await wait_until(pilot, lambda: "found" in message_text(app, "#discovery-message"))
+        app.screen.query_one("#host-general", Input).focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+    assert demo_context.profiles.load("demo").account_id == other["account_id"]
+
+
+async def test_rerun_rotates_the_secret_and_refreshes(
+    demo_context: WizardContext, wizard_emulator: Emulator
+) -> None:
+    first = make_app(demo_context)
+    async with first.run_test(size=SIZE) as pilot:
+        await _complete_demo_sign_in(pilot, first)
+        await wait_until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
+        first.screen.query_one("#host-general", Input).focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(first.screen, FieldsScreen))
+    store = first.secret_store()
+    old_refresh = store.get("demo", REFRESH_TOKEN)
+
+    rerun = WizardContext(
+        profiles=demo_context.profiles,
+        open_secrets=lambda: store,
+        initial_profile="demo",
+        consent_timeout=30.0,
+    )
+    app = make_app(rerun)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, StartScreen) and bool(app.screen.listings)
+        )
+        await pilot.press("f")
+        await wait_until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
+        assert store.get("demo", REFRESH_TOKEN) != old_refresh
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        app.screen.query_one("#secret", Input).value = "not-the-secret-" + "9" * 20
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "✗" in message_text(app, "#secret-message"))
+        assert store.get("demo", SECRET_KEY) == wizard_emulator.secret_key
+        app.screen.query_one("#secret", Input).value = wizard_emulator.spare_secret_key
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await wait_until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
+    assert store.get("demo", SECRET_KEY) == wizard_emulator.spare_secret_key
