@@ -79,6 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "clmwizard-docusign-emulator"
     sys_version = ""
     timeout = 30  # idle keep-alive connections close after this many seconds
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     server: _OriginServer
 
     def _dispatch(self) -> None:
@@ -189,6 +190,12 @@ class Emulator:
         stoppers = [threading.Thread(target=s.shutdown, daemon=True) for s in servers]
         for stopper in stoppers:
             stopper.start()
+        for server in servers:  # a connection wakes serve_forever now instead of at its next poll
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(server.server_address[:2], timeout=0.5),
+            ):
+                pass
         for stopper in stoppers:
             stopper.join(5)
         self._close_servers()

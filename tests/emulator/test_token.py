@@ -1,0 +1,303 @@
+"""POST /oauth/token: code exchange, refresh, client authentication and lifetimes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+
+import httpx
+import pytest
+
+from clmwizard.emulator import Emulator
+from tests.emulator.flows import bearer, exchange, get_code, tokens
+
+THIRTY_DAYS = 30 * 86400
+
+
+def code_grant(code: str, **extra: str) -> dict[str, str]:
+    return {"grant_type": "authorization_code", "code": code, **extra}
+
+
+def refresh_grant(token: object) -> dict[str, str]:
+    return {"grant_type": "refresh_token", "refresh_token": str(token)}
+
+
+def userinfo(emu: Emulator, client: httpx.Client, token: object) -> httpx.Response:
+    return client.get(f"{emu.auth_server}/oauth/userinfo", headers=bearer(token))
+
+
+def assert_error(response: httpx.Response, error: str, description: str | None = None) -> None:
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error"] == error
+    if description is not None:
+        assert body["error_description"] == description
+
+
+def test_code_exchange_answers_exactly_the_documented_fields(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    response = exchange(emulator, client, code_grant(get_code(emulator, client)))
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "refresh_token", "expires_in"}
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 28800
+    assert len(body["access_token"]) > 300
+    assert body["access_token"] != body["refresh_token"]
+    assert {body["access_token"], body["refresh_token"]} <= emulator.issued_secrets()
+
+
+def test_code_works_once(emulator: Emulator, client: httpx.Client) -> None:
+    code = get_code(emulator, client)
+    assert exchange(emulator, client, code_grant(code)).status_code == 200
+    assert_error(exchange(emulator, client, code_grant(code)), "invalid_grant")
+
+
+def test_code_expires_after_two_minutes(emulator: Emulator, client: httpx.Client) -> None:
+    fresh = get_code(emulator, client)
+    emulator.advance_clock(119)
+    assert exchange(emulator, client, code_grant(fresh)).status_code == 200
+    stale = get_code(emulator, client)
+    emulator.advance_clock(121)
+    assert_error(exchange(emulator, client, code_grant(stale)), "invalid_grant")
+
+
+def test_unknown_or_missing_code(emulator: Emulator, client: httpx.Client) -> None:
+    assert_error(exchange(emulator, client, code_grant("not-a-code")), "invalid_grant")
+    response = exchange(emulator, client, {"grant_type": "authorization_code"})
+    assert_error(response, "invalid_request")
+
+
+def test_redirect_uri_is_optional_but_must_match_when_sent(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    good = code_grant(get_code(emulator, client), redirect_uri="http://127.0.0.1:8765/callback")
+    assert exchange(emulator, client, good).status_code == 200
+    bad = code_grant(get_code(emulator, client), redirect_uri="http://127.0.0.1:8765/other")
+    assert_error(exchange(emulator, client, bad), "invalid_grant")
+
+
+def _challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_pkce_s256(emulator: Emulator, client: httpx.Client) -> None:
+    verifier = secrets.token_urlsafe(48)
+    pkce = {"code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
+    right = get_code(emulator, client, **pkce)
+    response = exchange(emulator, client, code_grant(right, code_verifier=verifier))
+    assert response.status_code == 200
+    wrong = get_code(emulator, client, **pkce)
+    response = exchange(emulator, client, code_grant(wrong, code_verifier=verifier + "x"))
+    assert_error(response, "invalid_grant")
+    missing = get_code(emulator, client, **pkce)
+    assert_error(exchange(emulator, client, code_grant(missing)), "invalid_grant")
+
+
+def test_pkce_plain_and_default_method(emulator: Emulator, client: httpx.Client) -> None:
+    verifier = secrets.token_urlsafe(48)
+    plain = get_code(emulator, client, code_challenge=verifier, code_challenge_method="plain")
+    assert exchange(emulator, client, code_grant(plain, code_verifier=verifier)).status_code == 200
+    default = get_code(emulator, client, code_challenge=verifier)  # RFC 7636: plain
+    response = exchange(emulator, client, code_grant(default, code_verifier=verifier))
+    assert response.status_code == 200
+    s256_sent_as_plain = get_code(emulator, client, code_challenge=_challenge(verifier))
+    response = exchange(emulator, client, code_grant(s256_sent_as_plain, code_verifier=verifier))
+    assert_error(response, "invalid_grant")
+
+
+def test_verifier_without_a_recorded_challenge_is_ignored(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    code = get_code(emulator, client)
+    assert exchange(emulator, client, code_grant(code, code_verifier="x" * 50)).status_code == 200
+
+
+def test_both_secret_keys_work_until_revoked(emulator: Emulator, client: httpx.Client) -> None:
+    spare = exchange(
+        emulator, client, code_grant(get_code(emulator, client)), emulator.spare_secret_key
+    )
+    assert spare.status_code == 200
+    emulator.revoke_secret("secret_key")
+    revoked = exchange(emulator, client, code_grant(get_code(emulator, client)))
+    assert_error(revoked, "invalid_client")
+    # Grants outlive a rotated secret: the refresh token works with the other secret.
+    refreshed = exchange(
+        emulator, client, refresh_grant(spare.json()["refresh_token"]), emulator.spare_secret_key
+    )
+    assert refreshed.status_code == 200
+
+
+def test_wrong_secret_is_invalid_client(emulator: Emulator, client: httpx.Client) -> None:
+    response = exchange(emulator, client, code_grant(get_code(emulator, client)), secret="1" * 36)
+    assert_error(response, "invalid_client")
+
+
+def test_a_rejected_client_does_not_consume_the_code(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    code = get_code(emulator, client)
+    assert exchange(emulator, client, code_grant(code), secret="wrong-secret").status_code == 400
+    assert exchange(emulator, client, code_grant(code)).status_code == 200
+
+
+def test_integration_key_pasted_as_secret(emulator: Emulator, client: httpx.Client) -> None:
+    response = exchange(
+        emulator, client, code_grant(get_code(emulator, client)), emulator.integration_key
+    )
+    assert_error(response, "invalid_grant", "expired_client_token")
+
+
+def test_key_unknown_to_this_server(emulator: Emulator, client: httpx.Client) -> None:
+    response = client.post(
+        f"{emulator.auth_server}/oauth/token",
+        data=code_grant(get_code(emulator, client)),
+        auth=("11111111-2222-3333-4444-555555555555", emulator.secret_key),
+    )
+    assert_error(response, "invalid_grant", "unknown_client")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer abc",
+        "Basic not base64!",
+        "Basic " + base64.b64encode(b"no-colon-here").decode(),
+        "Basic " + base64.b64encode(b":only-secret").decode(),
+    ],
+)
+def test_bad_basic_header_is_invalid_grant(
+    emulator: Emulator, client: httpx.Client, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = client.post(
+        f"{emulator.auth_server}/oauth/token",
+        data=code_grant(get_code(emulator, client)),
+        headers=headers,
+    )
+    assert_error(response, "invalid_grant")
+
+
+def test_json_body_is_refused(emulator: Emulator, client: httpx.Client) -> None:
+    response = client.post(
+        f"{emulator.auth_server}/oauth/token",
+        json=code_grant(get_code(emulator, client)),
+        auth=(emulator.integration_key, emulator.secret_key),
+    )
+    assert_error(response, "invalid_request")
+
+
+def test_unsupported_grant_types(emulator: Emulator, client: httpx.Client) -> None:
+    for grant_type in ("client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer", ""):
+        response = exchange(emulator, client, {"grant_type": grant_type})
+        assert_error(response, "unsupported_grant_type")
+
+
+def test_refresh_rolls_tokens_and_kills_the_used_one(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    first = tokens(emulator, client)
+    response = exchange(emulator, client, refresh_grant(first["refresh_token"]))
+    assert response.status_code == 200
+    second = response.json()
+    assert set(second) == {"access_token", "token_type", "refresh_token", "expires_in"}
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    assert_error(exchange(emulator, client, refresh_grant(first["refresh_token"])), "invalid_grant")
+    assert userinfo(emulator, client, second["access_token"]).status_code == 200
+    assert userinfo(emulator, client, first["access_token"]).status_code == 200  # still live
+
+
+def test_refresh_errors(emulator: Emulator, client: httpx.Client) -> None:
+    assert_error(exchange(emulator, client, refresh_grant("nonsense")), "invalid_grant")
+    assert_error(exchange(emulator, client, {"grant_type": "refresh_token"}), "invalid_request")
+    code = get_code(emulator, client)
+    assert_error(exchange(emulator, client, refresh_grant(code)), "invalid_grant")
+
+
+def test_access_token_expires_after_eight_hours(emulator: Emulator, client: httpx.Client) -> None:
+    access = tokens(emulator, client)["access_token"]
+    emulator.advance_clock(28799)
+    assert userinfo(emulator, client, access).status_code == 200
+    emulator.advance_clock(2)
+    response = userinfo(emulator, client, access)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+
+
+def test_refresh_token_with_extended_rolls_forward(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    refresh = tokens(emulator, client, "spring_read extended")["refresh_token"]
+    for _ in range(3):  # 3 x 20 days: only alive because each refresh restarts 30 days
+        emulator.advance_clock(20 * 86400)
+        response = exchange(emulator, client, refresh_grant(refresh))
+        assert response.status_code == 200
+        refresh = response.json()["refresh_token"]
+    emulator.advance_clock(THIRTY_DAYS + 1)
+    assert_error(exchange(emulator, client, refresh_grant(refresh)), "invalid_grant")
+
+
+def test_refresh_token_without_extended_keeps_the_first_expiry(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    refresh = tokens(emulator, client, "signature spring_read")["refresh_token"]
+    emulator.advance_clock(20 * 86400)
+    response = exchange(emulator, client, refresh_grant(refresh))
+    assert response.status_code == 200
+    refresh = response.json()["refresh_token"]
+    emulator.advance_clock(9 * 86400)  # day 29: still inside the first 30 days
+    response = exchange(emulator, client, refresh_grant(refresh))
+    assert response.status_code == 200
+    refresh = response.json()["refresh_token"]
+    emulator.advance_clock(86400 + 1)  # day 30 + 1 s
+    assert_error(exchange(emulator, client, refresh_grant(refresh)), "invalid_grant")
+
+
+def test_unused_refresh_token_dies_after_thirty_days(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    refresh = tokens(emulator, client)["refresh_token"]
+    emulator.advance_clock(THIRTY_DAYS - 1)
+    ok = exchange(emulator, client, refresh_grant(refresh))
+    assert ok.status_code == 200
+    late = tokens(emulator, client)["refresh_token"]
+    emulator.advance_clock(THIRTY_DAYS + 1)
+    assert_error(exchange(emulator, client, refresh_grant(late)), "invalid_grant")
+
+
+def test_revoked_consent_kills_refresh_tokens_not_live_access_tokens(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    grant = tokens(emulator, client)
+    emulator.revoke_consent()
+    assert_error(exchange(emulator, client, refresh_grant(grant["refresh_token"])), "invalid_grant")
+    assert userinfo(emulator, client, grant["access_token"]).status_code == 200
+    # The stored consent is gone too: the consent page shows again.
+    page = client.get(
+        f"{emulator.auth_server}/oauth/auth",
+        params={
+            "response_type": "code",
+            "scope": "signature spring_read spring_write extended",
+            "client_id": emulator.integration_key,
+            "redirect_uri": emulator.redirect_uris[0],
+        },
+    )
+    assert page.status_code == 200
+    # A new consent gives a working grant.
+    fresh = tokens(emulator, client)
+    assert exchange(emulator, client, refresh_grant(fresh["refresh_token"])).status_code == 200
+
+
+def test_errors_never_echo_secrets(emulator: Emulator, client: httpx.Client) -> None:
+    code = get_code(emulator, client)
+    response = exchange(emulator, client, code_grant(code), secret="wrong-secret-value")
+    assert code not in response.text
+    assert "wrong-secret-value" not in response.text
+    assert emulator.secret_key not in response.text
