@@ -24,6 +24,7 @@ import pyperclip
 from clmwizard.errors import ClmWizardError
 
 CALL_TIMEOUT = 5.0
+SETTLE_TIMEOUT = 1.0
 # Environment variables that may hold a secret: never handed to the helper process.
 _SECRET_ENV = ("CLMWIZARD_SECRET_KEY",)
 
@@ -117,8 +118,13 @@ def copy_text(text: str) -> None:
     functions = _functions()
     if functions is None:
         raise _no_clipboard()
-    copy = functions[0]
+    copy, paste = functions
     _run(lambda: copy(text), "copy")
+    # xclip and xsel hand the selection to a forked child; wait until it is really serving it,
+    # so a read right after (or the helper that clears it) sees the new value.
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while time.monotonic() < deadline and _run(paste, "read the clipboard") != text:
+        time.sleep(0.02)
 
 
 def paste_text() -> str | None:
