@@ -99,7 +99,7 @@ def test_collections_and_errors_have_the_clm_shape() -> None:
     swagger = json.loads(build_bundle(make_profile())["general/apiDefinition.swagger.json"])
     definitions = swagger["definitions"]
     assert list(definitions["AttributeGroupList"]["properties"]) == [
-        "Items", "Href", "Offset", "Limit", "First", "Last", "Total"
+        "Items", "Href", "Offset", "Limit", "First", "Last", "Next", "Previous", "Total"
     ]  # fmt: skip
     assert list(definitions["Error"]["properties"]["Error"]["properties"]) == [
         "HttpStatusCode", "UserMessage", "DeveloperMessage", "ErrorCode", "ReferenceId"

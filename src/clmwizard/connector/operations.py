@@ -106,6 +106,10 @@ def _collection(item: str, noun: str) -> dict[str, Any]:
             "Limit": _integer("Limit", "The largest number of items a page holds."),
             "First": _text("First page link", "The API address of the first page.", "uri"),
             "Last": _text("Last page link", "The API address of the last page.", "uri"),
+            "Next": _text("Next page link", "The API address of the next page, if any.", "uri"),
+            "Previous": _text(
+                "Previous page link", "The API address of the previous page, if any.", "uri"
+            ),
             "Total": _integer("Total", f"How many {noun} there are in all."),
         }
     )
@@ -114,6 +118,8 @@ def _collection(item: str, noun: str) -> dict[str, Any]:
 _HREF = _text("Link", "The API address of this object.", "uri")
 _CREATED = _text("Created", "When it was created (UTC).", "date-time")
 _UPDATED = _text("Updated", "When it was last changed (UTC).", "date-time")
+_CREATED_BY = _text("Created by", "Who created it.")
+_UPDATED_BY = _text("Updated by", "Who changed it last.")
 
 DEFINITIONS: dict[str, dict[str, Any]] = {
     "Error": _object(
@@ -136,12 +142,24 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
             "Name": _text("Attribute group name", "The name of the attribute group."),
             "Description": _text("Attribute group description", "What the group is for."),
             "Attributes": {
-                "type": "object",
-                "description": "The attributes of the group, by name.",
+                "type": "array",
+                "description": "The attributes (fields) of the group.",
                 "x-ms-summary": "Attributes",
+                "items": _object(
+                    {
+                        "Name": _text("Attribute name", "The name of the attribute."),
+                        "AttributeType": _text(
+                            "Attribute type", "String, Date, Number or DropDownList."
+                        ),
+                        "RepeatingAttribute": {
+                            "type": "boolean",
+                            "description": "Whether the attribute holds several values.",
+                            "x-ms-summary": "Repeating",
+                        },
+                        "DisplayOrder": _integer("Display order", "Where the attribute is shown."),
+                    }
+                ),
             },
-            "CreatedDate": _CREATED,
-            "UpdatedDate": _UPDATED,
             "Href": _HREF,
         }
     ),
@@ -151,7 +169,9 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
             "Description": _text("Folder description", "The description of the folder."),
             "Path": _text("Folder path", "The full path of the folder."),
             "CreatedDate": _CREATED,
+            "CreatedBy": _CREATED_BY,
             "UpdatedDate": _UPDATED,
+            "UpdatedBy": _UPDATED_BY,
             "BrowseDocumentsUrl": _text("Browse URL", "Where people open the folder.", "uri"),
             "ParentFolder": _link("Parent folder", "The folder that holds this folder."),
             "Folders": _link("Subfolders", "The folders inside this folder."),
@@ -165,10 +185,12 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
             "Description": _text("Document description", "The description of the document."),
             "Path": _text("Document path", "The full path of the document."),
             "CreatedDate": _CREATED,
+            "CreatedBy": _CREATED_BY,
             "UpdatedDate": _UPDATED,
+            "UpdatedBy": _UPDATED_BY,
             "PageCount": _integer("Page count", "How many pages the document has."),
             "NativeFileSize": _integer("File size", "The size of the file in bytes."),
-            "Version": _text("Version", "The version of the document."),
+            "PdfFileSize": _integer("PDF size", "The size of the PDF rendition in bytes."),
             "AttributeGroups": {
                 "type": "object",
                 "description": "The document's attribute values, by attribute group.",
@@ -188,7 +210,6 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
             "StartDate": _text("Started", "When the workflow started (UTC).", "date-time"),
             "EndDate": _text("Ended", "When the workflow ended (UTC).", "date-time"),
             "Params": _text("Parameters", "The XML parameters the workflow was started with."),
-            "Info": _text("Info", "The workflow's progress notes."),
             "Href": _text("Workflow link", "The API address of the workflow instance.", "uri"),
         }
     ),
@@ -209,6 +230,11 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
     "DocLauncherTask": _object(
         {
             "Status": _text("Task status", "Processing, Success or Failure."),
+            "CreatedDate": _CREATED,
+            "DocLauncherConfiguration": _link(
+                "Configuration", "The Doc Launcher configuration the task uses."
+            ),
+            "Data": _text("Data", "The XML data merged into the document."),
             "DocLauncherResultUrl": _text(
                 "Result URL", "Where the person finishes the document in Doc Launcher.", "uri"
             ),
@@ -438,9 +464,9 @@ OPERATIONS: tuple[Operation, ...] = (
                 ),
             ),
         ),
-        None,
-        status=204,
-        response_description="The signal was delivered",
+        _ref("Workflow"),
+        status=202,
+        response_description="Accepted: the workflow goes on",
         consumes=("application/json",),
     ),
     Operation(
