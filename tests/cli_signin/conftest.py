@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from clmwizard.cli import main
+from clmwizard.docusign import http as docusign_http
+from clmwizard.emulator import Emulator
+from tests.docusign.helpers import loopback_redirect_uri
+from tests.support.keyrings import MemoryKeyring
+
+BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docusign_http, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(docusign_http, "RETRY_AFTER_CAP", 0.05)
+
+
+@pytest.fixture
+def redirect_uri() -> str:
+    return loopback_redirect_uri()
+
+
+@pytest.fixture
+def emu(redirect_uri: str) -> Iterator[Emulator]:
+    with Emulator(redirect_uris=[redirect_uri]) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def login_args(emu: Emulator, redirect_uri: str) -> Callable[..., list[str]]:
+    def build(*extra: str, profile: str = "acme") -> list[str]:
+        return [
+            "login",
+            "--profile",
+            profile,
+            "--integration-key",
+            emu.integration_key,
+            "--auth-server",
+            emu.auth_server,
+            "--clm-auth-server",
+            emu.clm_auth_server,
+            "--redirect-uri",
+            redirect_uri,
+            "--timeout",
+            "10",
+            *extra,
+        ]
+
+    return build
+
+
+@pytest.fixture
+def signed_in(
+    emu: Emulator,
+    login_args: Callable[..., list[str]],
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., None]:
+    """Sign profile `acme` in through the browser stand-in."""
+
+    def sign_in(*extra: str) -> None:
+        monkeypatch.setenv("BROWSER", BROWSER)
+        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+        assert main(login_args(*extra)) == 0, capsys.readouterr().err
+        capsys.readouterr()
+        monkeypatch.delenv("CLMWIZARD_SECRET_KEY")
+
+    return sign_in
