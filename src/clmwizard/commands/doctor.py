@@ -146,7 +146,7 @@ def check_versions() -> Check:
 
 
 def run(args: argparse.Namespace) -> int:
-    keyring_checks = check_keyring()
+    keyring_checks = check_keyring(KEYRING_TIMEOUT)
     checks = [*keyring_checks, check_clipboard(), check_browser()]
     try:
         checks.append(check_config_folder())

@@ -1,0 +1,3 @@
+from tests.store.factories import backend
+
+__all__ = ["backend"]
