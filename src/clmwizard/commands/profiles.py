@@ -76,14 +76,15 @@ def _summary(listing: ProfileListing, now: datetime) -> dict[str, Any]:
         problem = error.render() if error else "unreadable"
         return {"name": listing.name, "path": str(listing.path), "error": problem}
     p = listing.profile
+    stored = profile_to_dict(p)
     return {
         "name": p.name,
         "environment": p.environment,
         "account_id": p.account_id,
         "account_name": p.account_name,
         "user_email": p.user_email,
-        "last_refresh_at": profile_to_dict(p)["last_refresh_at"],
-        "refresh_token_expires_at": profile_to_dict(p)["refresh_token_expires_at"],
+        "last_refresh_at": stored["last_refresh_at"],
+        "refresh_token_expires_at": stored["refresh_token_expires_at"],
         "refresh_token_status": _status(p.refresh_token_expires_at, now),
     }
 
