@@ -83,7 +83,7 @@ _KNOWN_NAMES = {
 
 def _qualname(backend: object) -> str:
     cls = type(backend)
-    return f"{cls.__module__}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def backend_name(backend: object) -> str:
