@@ -80,7 +80,11 @@ def render_text(
     lines += [
         "",
         "Copy one value with --copy FIELD (e.g. --copy host --connector upload); field names: "
-        + ", ".join(f.key for f in connector_fields(profile, "general") if f.tab != "Definition")
+        + ", ".join(
+            f.key
+            for f in connector_fields(profile, "general")
+            if f.tab != "Definition" and f.key != "redirect_url"
+        )
         + ".",
     ]
     return "\n".join(lines) + "\n"
