@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from clmwizard.app import ClmWizardApp
 
 
+class Body(VerticalScroll, can_focus=False):
+    """The scrolling middle of a screen; focus stays on the fields inside it."""
+
+
 class WizardScreen(Screen[None]):
     """A step of the wizard. Subclasses set STEP (a short step name) and compose_body()."""
 
@@ -33,7 +37,7 @@ class WizardScreen(Screen[None]):
         yield TitleBar(self.wizard.subtitle())
         if self.STEP:
             yield StepIndicator(step_number(self.STEP), id="steps")
-        with VerticalScroll(id="body"):
+        with Body(id="body"):
             yield from self.compose_body()
         yield Footer()
 

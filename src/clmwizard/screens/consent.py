@@ -21,12 +21,12 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 class ConsentScreen(WizardScreen):
     STEP = "Consent"
-    AUTO_FOCUS = None  # letter keys act (o, u, c, a); the paste field takes focus on click or tab
+    AUTO_FOCUS = ""  # nothing focused, so o/u/c/a act; tab or a click reaches the paste field
     BINDINGS = [
         Binding("o", "open_browser", "open browser"),
         Binding("u", "copy_url", "copy URL"),
         Binding("c", "copy_redirect", "copy redirect URI"),
-        Binding("a", "approve_demo", "approve as demo user", show=False),
+        Binding("a", "approve_demo", "approve as demo user"),
         Binding("r", "restart", "listen again", show=False),
     ]
 
@@ -56,6 +56,11 @@ class ConsentScreen(WizardScreen):
         yield Label("No browser here? Paste the address you were sent to (or just the code):")
         yield Input(placeholder="http://127.0.0.1:8765/callback?code=…&state=…", id="paste")
         yield FieldMessage(id="consent-message")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "approve_demo":
+            return self.wizard.context.demo is not None
+        return True
 
     def on_mount(self) -> None:
         self._begin()

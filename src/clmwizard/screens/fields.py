@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from textual import work
 from textual.binding import Binding
-from textual.events import Key
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -29,6 +28,8 @@ class FieldsScreen(WizardScreen):
         Binding("shift+tab", "tab(-1)", "previous tab", show=False, priority=True),
         Binding("r", "reveal", "reveal"),
         Binding("enter", "export", "export"),
+        Binding("1", "copy('1')", "copy", key_display="1–9"),
+        *(Binding(str(n), f"copy('{n}')", show=False) for n in range(2, 10)),
     ]
 
     def __init__(self, profile: Profile) -> None:
@@ -105,12 +106,10 @@ class FieldsScreen(WizardScreen):
         self.revealed = not self.revealed
         self.query_one("#field-table", CopyTable).set_revealed(self.revealed)
 
-    def on_key(self, event: Key) -> None:
-        if event.character and event.character in CopyTable.HOTKEYS:
-            item = self.query_one("#field-table", CopyTable).item_for_hotkey(event.character)
-            if item is not None:
-                event.stop()
-                self.wizard.copy_value(item.label, item.value, secret=item.secret)
+    def action_copy(self, hotkey: str) -> None:
+        item = self.query_one("#field-table", CopyTable).item_for_hotkey(hotkey)
+        if item is not None:
+            self.wizard.copy_value(item.label, item.value, secret=item.secret)
 
     def action_export(self) -> None:
         from clmwizard.screens.export import ExportScreen

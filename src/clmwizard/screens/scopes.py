@@ -31,12 +31,9 @@ class ScopesScreen(WizardScreen):
         yield Label("Preset", classes="field-label")
         with RadioSet(id="preset"):
             for preset in PRESETS:
-                yield RadioButton(
-                    f"{preset.label} — {preset.description}",
-                    value=preset.key == preset_key,
-                    name=preset.key,
-                )
+                yield RadioButton(preset.label, value=preset.key == preset_key, name=preset.key)
             yield RadioButton("Custom: tick scopes below", value=preset_key == CUSTOM, name=CUSTOM)
+        yield FieldMessage(id="scopes-message")
         yield Label("Scopes (space toggles)", classes="field-label")
         yield SelectionList[str](
             *(
@@ -50,7 +47,6 @@ class ScopesScreen(WizardScreen):
             ),
             id="scopes",
         )
-        yield FieldMessage(id="scopes-message")
 
     def on_mount(self) -> None:
         self._show_warnings()
@@ -97,10 +93,12 @@ class ScopesScreen(WizardScreen):
             message.show_error("Pick at least one scope.")
             return
         warnings = scope_warnings(scopes)
+        preset = next((p for p in PRESETS if set(p.scopes) == set(scopes)), None)
+        summary = f"{preset.description}\n  " if preset else ""
         if warnings:
-            message.show_warning("\n  ".join(warnings))
+            message.show_warning(summary + "\n  ".join(warnings))
         else:
-            message.show_ok("Asking for: " + " ".join(scopes))
+            message.show_ok(summary + "Asking for: " + " ".join(scopes))
 
     def action_next(self) -> None:
         if not self.wizard.draft.scopes:

@@ -47,6 +47,25 @@ class StartScreen(WizardScreen):
         Binding("d", "delete", "delete"),
     ]
 
+    PROFILE_ACTIONS = frozenset({"reconsent", "rotate", "refresh", "export", "delete"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return False
+        if action in self.PROFILE_ACTIONS:
+            return self._highlighted_listing() is not None
+        return True
+
+    def _highlighted_listing(self) -> ProfileListing | None:
+        options = self.query_one("#profiles", OptionList)
+        if options.highlighted is None:
+            return None
+        return self.listings.get(options.get_option_at_index(options.highlighted).id or "")
+
+    @on(OptionList.OptionHighlighted, "#profiles")
+    def _highlight_changed(self) -> None:
+        self.refresh_bindings()
+
     def __init__(self, select: str | None = None) -> None:
         super().__init__()
         self.select = select
@@ -114,11 +133,7 @@ class StartScreen(WizardScreen):
         return f"[b]{name}[/b]  {profile.environment} · {account} · {expiry_markup(profile, now)}"
 
     def _selected(self) -> Profile | None:
-        options = self.query_one("#profiles", OptionList)
-        if options.highlighted is None:
-            return None
-        option_id = options.get_option_at_index(options.highlighted).id
-        listing = self.listings.get(option_id or "")
+        listing = self._highlighted_listing()
         if listing is None:
             return None
         if listing.profile is None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.markup import escape
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -30,24 +32,37 @@ class CopyRow(Static):
         self.item = item
         self.hotkey = hotkey
         self.revealed = revealed
-        self.update(self._markup())
+        self.update(self._table())
 
     def set_revealed(self, revealed: bool) -> None:
         self.revealed = revealed
-        self.update(self._markup())
+        self.update(self._table())
 
-    def _markup(self) -> str:
+    def _table(self) -> RenderableType:
         item = self.item
-        if item.secret and not self.revealed:
-            shown = f"{mask(item.value)}  [dim]r reveal[/dim]" if item.value else "[dim](none)[/]"
+        value = Text()
+        if not item.value:
+            value.append("(none)", style="dim")
+        elif item.secret and not self.revealed:
+            value.append(mask(item.value))
+            value.append("   r reveal", style="dim")
         else:
-            shown = escape(item.value) if item.value else "[dim](none)[/]"
-        hint = f"[b]{self.hotkey}[/b] copy" if self.hotkey and item.copyable else ""
-        note = f"\n{'':18}[dim]{escape(item.note)}[/dim]" if item.note else ""
-        return f"{escape(item.label):<18}{shown}  [dim]{hint}[/dim]{note}"
+            value.append(item.value)
+        if item.note:
+            value.append("\n" + item.note, style="dim")
+        hint = Text()
+        if self.hotkey and item.copyable:
+            hint.append(self.hotkey, style="bold")
+            hint.append(" copy", style="dim")
+        grid = Table.grid(expand=True, padding=(0, 1))
+        grid.add_column(width=19, no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")
+        grid.add_column(width=6, justify="right")
+        grid.add_row(Text(item.label, style="bold"), value, hint)
+        return grid
 
 
-class CopyTable(VerticalScroll):
+class CopyTable(VerticalScroll, can_focus=False):
     """A list of CopyRows; hotkeys 1–9 then a–z (skipping letters the screens use)."""
 
     DEFAULT_CSS = "CopyTable { height: auto; max-height: 100%; border: round $primary 50%; }"
