@@ -193,7 +193,9 @@ class Emulator:
         for server in servers:  # a connection wakes serve_forever now instead of at its next poll
             with (
                 contextlib.suppress(OSError),
-                socket.create_connection(server.server_address[:2], timeout=0.5),
+                socket.create_connection(
+                    (str(server.server_address[0]), int(server.server_address[1])), timeout=0.5
+                ),
             ):
                 pass
         for stopper in stoppers:
@@ -402,8 +404,11 @@ class Emulator:
     # -- serving --------------------------------------------------------------------------
 
     def _serve(self, origin: str, handler: BaseHTTPRequestHandler) -> None:
-        split = urlsplit(handler.path)
-        path = unquote(split.path) or "/"
+        # The request line as sent: http.server folds a leading "//" into "/", a real host not.
+        parts = handler.requestline.split(" ")
+        target = parts[1] if len(parts) == 3 else handler.path
+        split = urlsplit(target if not target.startswith("//") else "/." + target)
+        path = unquote(split.path.removeprefix("/.")) or "/"
         try:
             body = _read_body(handler)
         except (ValueError, OSError):
@@ -433,13 +438,15 @@ class Emulator:
             with contextlib.suppress(OSError):
                 handler.connection.shutdown(socket.SHUT_RDWR)
             return
-        handler.send_response(response.status)
-        for name, value in response.headers:
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(response.body)))
-        handler.end_headers()
-        if request.method != "HEAD":
+        try:
+            handler.send_response(response.status)
+            for name, value in response.headers:
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(response.body)))
+            handler.end_headers()
             handler.wfile.write(response.body)
+        except OSError:  # the client gave up (e.g. a timeout during injected latency)
+            handler.close_connection = True
 
     def _respond(self, request: Request) -> Response:
         fault = self._faults.take(request.origin, request.path)

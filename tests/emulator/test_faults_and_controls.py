@@ -1,0 +1,221 @@
+"""Injected faults, the HTTP test controls and the request log."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from clmwizard.emulator import Emulator
+from tests.emulator.flows import bearer, exchange, get_code, tokens
+
+
+@pytest.fixture
+def token(emulator: Emulator, client: httpx.Client) -> str:
+    return str(tokens(emulator, client)["access_token"])
+
+
+def groups_url(emu: Emulator) -> str:
+    return f"{emu.clm_hosts['general']}/v2/{emu.account_id}/attributegroups"
+
+
+def test_status_fault_for_the_next_n_requests_with_retry_after(
+    emulator: Emulator, client: httpx.Client, token: str
+) -> None:
+    emulator.inject_fault("general", "/v2/", status=429, count=2, retry_after=7)
+    for _ in range(2):
+        response = client.get(groups_url(emulator), headers=bearer(token))
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "7"
+        error = response.json()["Error"]
+        assert error["HttpStatusCode"] == 429
+        assert error["ErrorCode"] == 103
+    assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 200
+
+
+def test_fault_on_the_auth_origin_uses_the_oauth_error_shape(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    code = get_code(emulator, client)
+    emulator.inject_fault("auth", "/oauth/token", status=503)
+    failed = exchange(emulator, client, {"grant_type": "authorization_code", "code": code})
+    assert failed.status_code == 503
+    assert failed.json()["error"] == "temporarily_unavailable"
+    assert "retry-after" not in failed.headers
+    # The faulted request never reached the server: the code still works.
+    ok = exchange(emulator, client, {"grant_type": "authorization_code", "code": code})
+    assert ok.status_code == 200
+
+
+def test_fault_matches_origin_and_prefix_only(
+    emulator: Emulator, client: httpx.Client, token: str
+) -> None:
+    emulator.inject_fault("general", f"/v2/{emulator.account_id}/folders", status=500)
+    emulator.inject_fault("upload", "/", status=502)
+    assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 200
+    url = f"{emulator.clm_auth_server}/api/v2/{emulator.account_id}/account"
+    assert client.get(url, headers=bearer(token)).status_code == 200
+    folder = client.get(
+        f"{emulator.clm_hosts['general']}/v2/{emulator.account_id}/folders",
+        params={"path": "/"},
+        headers=bearer(token),
+    )
+    assert folder.status_code == 500
+    assert folder.json()["Error"]["HttpStatusCode"] == 500
+
+
+def test_count_zero_lasts_until_cleared(
+    emulator: Emulator, client: httpx.Client, token: str
+) -> None:
+    emulator.inject_fault("general", "/", status=500, count=0)
+    for _ in range(4):
+        assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 500
+    emulator.clear_faults()
+    assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 200
+
+
+def test_dropped_connection(emulator: Emulator, client: httpx.Client, token: str) -> None:
+    emulator.inject_fault("general", "/", drop=True)
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        client.get(groups_url(emulator), headers=bearer(token))
+    assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 200
+
+
+def test_malformed_body(emulator: Emulator, client: httpx.Client, token: str) -> None:
+    emulator.inject_fault("general", "/", malformed=True)
+    response = client.get(groups_url(emulator), headers=bearer(token))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.text)
+
+
+def test_latency_only_delays_the_real_answer(
+    emulator: Emulator, client: httpx.Client, token: str
+) -> None:
+    emulator.inject_fault("general", "/", latency=0.3)
+    started = time.monotonic()
+    response = client.get(groups_url(emulator), headers=bearer(token))
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200
+    assert response.json()["Total"] == 2
+    with pytest.raises(httpx.ReadTimeout):
+        emulator.inject_fault("general", "/", latency=0.5)
+        client.get(groups_url(emulator), headers=bearer(token), timeout=0.1)
+
+
+def test_bad_fault_arguments(emulator: Emulator) -> None:
+    with pytest.raises(ValueError, match="origin must be one of"):
+        emulator.inject_fault("esign", "/")
+    with pytest.raises(ValueError, match="status"):
+        emulator.inject_fault("auth", "/", status=42)
+
+
+def test_http_controls(emulator: Emulator, client: httpx.Client) -> None:
+    controls = f"{emulator.auth_server}/_emulator"
+    assert client.get(f"{controls}/info").json() == emulator.info()
+    before = emulator.now()
+    moved = client.post(f"{controls}/clock", json={"advance": 3600})
+    assert moved.status_code == 200
+    assert moved.json()["now"] >= before + 3600
+    fault = {"origin": "clm_auth", "path_prefix": "/api", "status": 500, "count": 0}
+    assert client.post(f"{controls}/faults", json=fault).status_code == 200
+    account = f"{emulator.clm_auth_server}/api/v2/{emulator.account_id}/account"
+    assert client.get(account).status_code == 500
+    assert client.delete(f"{controls}/faults").status_code == 200
+    assert client.get(account).status_code == 401
+    assert (
+        client.post(f"{controls}/faults", json={"origin": "x", "path_prefix": "/"}).status_code
+        == 400
+    )
+    assert client.post(f"{controls}/faults", json={"colour": "red"}).status_code == 400
+    uri = "http://127.0.0.1:5555/cb"
+    added = client.post(f"{controls}/redirect-uris", json={"uri": uri})
+    assert added.json()["redirect_uris"] == ["http://127.0.0.1:8765/callback", uri]
+    assert client.get(f"{controls}/nothing").status_code == 404
+    assert client.post(f"{controls}/clock", content=b"[1]").status_code == 400
+
+
+def test_http_revocation_controls(emulator: Emulator, client: httpx.Client) -> None:
+    controls = f"{emulator.auth_server}/_emulator"
+    grant = tokens(emulator, client)
+    assert client.post(f"{controls}/revoke-consent").status_code == 200
+    refresh = {"grant_type": "refresh_token", "refresh_token": str(grant["refresh_token"])}
+    assert exchange(emulator, client, refresh).json()["error"] == "invalid_grant"
+    assert (
+        client.post(f"{controls}/revoke-secret", json={"which": "spare_secret_key"}).status_code
+        == 200
+    )
+    code = get_code(emulator, client)
+    response = exchange(
+        emulator,
+        client,
+        {"grant_type": "authorization_code", "code": code},
+        secret=emulator.spare_secret_key,
+    )
+    assert response.json()["error"] == "invalid_client"
+    assert client.post(f"{controls}/revoke-secret", json={"which": "other"}).status_code == 400
+    assert client.post(f"{controls}/clear", json={}).status_code == 404
+
+
+def test_request_log_has_no_queries_and_no_controls(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    code = get_code(emulator, client)
+    client.get(f"{emulator.auth_server}/_emulator/info")
+    exchange(emulator, client, {"grant_type": "authorization_code", "code": code})
+    log = emulator.request_log
+    assert log == [
+        ("auth", "GET", "/oauth/auth"),
+        ("auth", "POST", "/oauth/consent"),
+        ("auth", "POST", "/oauth/token"),
+    ]
+    assert code not in repr(log)
+    listed = client.get(f"{emulator.auth_server}/_emulator/requests").json()
+    assert listed == [list(entry) for entry in log]
+
+
+def test_issued_secrets_cover_everything_handed_out(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    code = get_code(emulator, client)
+    grant = exchange(emulator, client, {"grant_type": "authorization_code", "code": code}).json()
+    refreshed = exchange(
+        emulator, client, {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]}
+    ).json()
+    issued = emulator.issued_secrets()
+    expected = {
+        emulator.secret_key,
+        emulator.spare_secret_key,
+        code,
+        grant["access_token"],
+        grant["refresh_token"],
+        refreshed["access_token"],
+        refreshed["refresh_token"],
+    }
+    assert issued == expected
+
+
+def test_non_loopback_host_is_refused() -> None:
+    from clmwizard.errors import UsageError
+
+    with pytest.raises(UsageError, match="only listens on this computer"):
+        Emulator(host="0.0.0.0")
+
+
+def test_ipv6_loopback(client: httpx.Client) -> None:
+    with Emulator(host="::1") as emu:
+        assert emu.auth_server.startswith("http://[::1]:")
+        response = client.get(f"{emu.auth_server}/oauth/userinfo")
+        assert response.status_code == 401
+
+
+def test_stop_closes_keep_alive_connections(client: httpx.Client) -> None:
+    emu = Emulator().start()
+    url = f"{emu.auth_server}/oauth/userinfo"
+    assert client.get(url).status_code == 401  # leaves a pooled keep-alive connection
+    emu.stop()
+    with pytest.raises(httpx.TransportError):
+        client.get(url)
