@@ -225,7 +225,7 @@ def test_refuses_a_non_empty_folder_without_force(tmp_path: Path) -> None:
     before = _old_folder(out)
     with pytest.raises(ClmWizardError) as caught:
         export_bundle(make_profile(), out)
-    assert caught.value.field == "out"
+    assert (caught.value.field, caught.value.code) == ("out", "out_not_empty")
     assert "is not empty" in caught.value.what
     assert "--force" in caught.value.fix
     assert _tree(out) == before
@@ -281,6 +281,7 @@ def test_interrupted_export_leaves_no_half_bundle(
         export_bundle(make_profile(), out, force=True)
     if isinstance(failure, OSError):
         assert isinstance(caught.value, ClmWizardError)
+        assert caught.value.code == "write_failed"
         assert "No space left on device" in caught.value.cause
         assert "nothing was left half-written" in caught.value.fix
     assert len(written) == 4

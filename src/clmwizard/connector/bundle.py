@@ -116,22 +116,22 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _refuse(out_dir: Path, what: str, fix: str) -> ClmWizardError:
-    return ClmWizardError(what, fix=fix, field="out")
+def _refuse(what: str, fix: str, code: str) -> ClmWizardError:
+    return ClmWizardError(what, fix=fix, field="out", code=code)
 
 
 def _check_target(out_dir: Path, force: bool) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise _refuse(
-            out_dir,
             f"{out_dir} exists and is not a folder.",
             "Choose another --out folder.",
+            "out_not_a_folder",
         )
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise _refuse(
-            out_dir,
             f"{out_dir} is not empty; clmwizard will not write over it.",
             "Choose an empty or new folder, or add --force to replace it.",
+            "out_not_empty",
         )
 
 
@@ -182,6 +182,7 @@ def export_bundle(
             fix="Check that the folder is writable and the disk is not full, then try again; "
             "nothing was left half-written.",
             field="out",
+            code="write_failed",
         ) from error
     connectors = (SINGLE_FOLDER,) if layout == "single" else tuple(CONNECTOR_NAMES)
     return ExportResult(
