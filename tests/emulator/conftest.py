@@ -5,24 +5,17 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
+
+from tests.emulator.flows import Listener
 
 
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=5.0, follow_redirects=False) as client:
         yield client
-
-
-@dataclass
-class Listener:
-    """A loopback redirect listener standing in for the application's callback."""
-
-    uri: str
-    paths: list[str] = field(default_factory=list)
 
 
 @pytest.fixture

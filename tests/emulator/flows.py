@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -66,3 +67,11 @@ def tokens(emu: Emulator, client: httpx.Client, scope: str = ALL_CLM) -> dict[st
 
 def bearer(token: object) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Listener:
+    """A loopback redirect listener standing in for the application's callback."""
+
+    uri: str
+    paths: list[str] = field(default_factory=list)
