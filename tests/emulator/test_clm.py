@@ -410,7 +410,10 @@ def test_workflow_with_a_signal_step(clm: Clm) -> None:
     assert flow["Status"] == "Processing"
     assert flow["Params"] == "<Params><Id>7</Id></Params>"
     assert start.headers["location"] == flow["Href"]
-    poll = lambda: clm.client.get(flow["Href"], headers=bearer(clm.token)).json()  # noqa: E731
+
+    def poll() -> Any:
+        return clm.client.get(flow["Href"], headers=bearer(clm.token)).json()
+
     assert poll()["Status"] == "Processing"
     assert poll()["Status"] == "Wait for Signal"
     signal = clm.call("POST", "general", f"/workflows/{id_of(flow)}/signal", json={"Data": "<ok/>"})
@@ -456,7 +459,10 @@ def test_doc_launcher(clm: Clm) -> None:
     task = start.json()
     assert task["Status"] == "Processing"
     assert "DocLauncherResultUrl" not in task
-    poll = lambda: clm.client.get(task["Href"], headers=bearer(clm.token)).json()  # noqa: E731
+
+    def poll() -> Any:
+        return clm.client.get(task["Href"], headers=bearer(clm.token)).json()
+
     assert poll()["Status"] == "Processing"
     done = poll()
     assert done["Status"] == "Success"
