@@ -5,14 +5,19 @@ from __future__ import annotations
 import threading
 import time
 
+from jaraco.classes import properties
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 
 class MemoryKeyring(KeyringBackend):
-    """A working keyring that keeps items in a dict."""
+    """A working keyring that keeps items in a dict. Only used when set explicitly."""
 
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:
+        # Not viable for keyring's automatic choice: importing this module must not change
+        # which backend other tests get by default.
+        raise RuntimeError("test-only backend")
 
     def __init__(self) -> None:
         super().__init__()

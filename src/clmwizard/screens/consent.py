@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from time import monotonic
 from collections.abc import Iterable
 
 from rich.markup import escape
@@ -33,7 +33,7 @@ class ConsentScreen(WizardScreen):
     def __init__(self) -> None:
         super().__init__()
         self.listener: object | None = None
-        self.started_at = time.monotonic()
+        self.started_at = monotonic()
         self.frame = 0
         self.state = "starting"  # starting | listening | received | failed
 
@@ -54,7 +54,7 @@ class ConsentScreen(WizardScreen):
             yield Static(hint, id="url-hint")
         yield Static("", id="listen-status")
         yield Label("No browser here? Paste the address you were sent to (or just the code):")
-        yield Input(placeholder="http://127.0.0.1:8765/callback?code=…&state=…", id="paste")
+        yield Input(placeholder=f"{draft.redirect_uri}?code=…&state=…", id="paste")
         yield FieldMessage(id="consent-message")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -89,13 +89,13 @@ class ConsentScreen(WizardScreen):
         self.query_one("#consent-url", Static).update(escape(draft.consent.url))
         self.query_one("#consent-message", FieldMessage).clear()
         self.query_one("#redirect-message", FieldMessage).clear()
-        self.started_at = time.monotonic()
+        self.started_at = monotonic()
         self.state = "starting"
         self._listen(draft.consent.redirect_uri, draft.consent.state)
 
     def _tick(self) -> None:
         status = self.query_one("#listen-status", Static)
-        elapsed = int(time.monotonic() - self.started_at)
+        elapsed = int(monotonic() - self.started_at)
         clock = f"{elapsed // 60}:{elapsed % 60:02d}"
         self.frame = (self.frame + 1) % len(SPINNER)
         if self.state == "listening" and self.listener is not None:

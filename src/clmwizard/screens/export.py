@@ -25,6 +25,14 @@ LAYOUTS = (
 )
 
 
+def shown_path(path: Path) -> Path:
+    """A path relative to the working folder when it lies inside it: shorter to read and type."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 class ExportScreen(WizardScreen):
     STEP = "Export"
     BINDINGS = [
@@ -41,7 +49,7 @@ class ExportScreen(WizardScreen):
 
         with Vertical(classes="form"):
             yield Label("Folder", classes="field-label")
-            yield Input(str(default_export_dir(self.profile)), id="out-dir")
+            yield Input(str(shown_path(default_export_dir(self.profile))), id="out-dir")
             yield FieldMessage(id="out-message")
             yield Label("Layout", classes="field-label")
             with RadioSet(id="layout"):
@@ -82,7 +90,7 @@ class ExportScreen(WizardScreen):
                 force=force,
             )
         except ClmWizardError as error:
-            if error.field == "out" and not force:
+            if error.code == "out_not_empty" and not force:
                 self.app.call_from_thread(self._ask_overwrite, out_dir)
             else:
                 self.app.call_from_thread(message.show_error, error)
@@ -119,12 +127,13 @@ class ExportScreen(WizardScreen):
         from clmwizard.connector.bundle import ExportResult
 
         assert isinstance(result, ExportResult)
+        out_dir = shown_path(result.out_dir)
         self.query_one("#out-message", FieldMessage).show_ok(
-            f"Wrote {len(result.files)} files to {result.out_dir}"
+            f"Wrote {len(result.files)} files to {out_dir}"
         )
         name = self.profile.name
         first = result.connectors[0]
-        folder = escape(str(result.out_dir / first))
+        folder = escape(str(out_dir / first))
         self.query_one("#export-result", Static).update(
             "\n[b]Next steps[/b]\n"
             f"  1. Create the connector{'s' if len(result.connectors) > 1 else ''}, e.g.:\n"
@@ -135,6 +144,6 @@ class ExportScreen(WizardScreen):
             "  2. In Power Automate, open the connector's Security tab, copy its Redirect URL and "
             "add it to your integration key's redirect URIs in DocuSign (Apps and Keys).\n"
             "  3. Add the daily heartbeat flow from README.md so the connection never goes stale.\n"
-            f"  [dim]Everything is in {escape(str(result.out_dir))}/README.md.  "
+            f"  [dim]Everything is in {escape(str(out_dir))}/README.md.  "
             "esc back · ctrl+q quit[/dim]"
         )

@@ -24,6 +24,10 @@ NEW = "+new"
 WARN_WITHIN = timedelta(days=7)
 
 
+def current_time() -> datetime:
+    return datetime.now(UTC)
+
+
 def expiry_markup(profile: Profile, now: datetime) -> str:
     expires = profile.refresh_token_expires_at
     if expires is None:
@@ -105,7 +109,7 @@ class StartScreen(WizardScreen):
         options = self.query_one("#profiles", OptionList)
         options.clear_options()
         options.add_option(Option("[b]+ New profile[/b]  [dim](n)[/dim]", id=NEW))
-        now = datetime.now(UTC)
+        now = current_time()
         for listing in listings:
             options.add_option(Option(self._describe(listing, now), id=listing.name))
         self.query_one("#empty-state", Static).update(
@@ -126,7 +130,8 @@ class StartScreen(WizardScreen):
     def _describe(listing: ProfileListing, now: datetime) -> str:
         name = escape(listing.name)
         if listing.profile is None:
-            problem = escape(listing.error.what if listing.error else "unreadable")
+            what = listing.error.what if listing.error else "unreadable"
+            problem = escape(what.replace(str(listing.path), listing.path.name))
             return f"[b]{name}[/b]  [red]✗ {problem}[/red]"
         profile = listing.profile
         account = escape(profile.account_name or "no account yet")

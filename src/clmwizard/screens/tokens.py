@@ -38,6 +38,11 @@ class TokensScreen(WizardScreen):
         yield FieldMessage(id="tokens-message")
         yield Static("", id="tokens-next")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return self.done
+        return True
+
     def on_mount(self) -> None:
         self._exchange()
 
@@ -101,6 +106,7 @@ class TokensScreen(WizardScreen):
         )
         self._loading(False)
         self.done = True
+        self.refresh_bindings()
         self.query_one("#tokens-next", Static).update(
             "\n  Press [b]enter[/b] to find the CLM hosts."
         )

@@ -1,0 +1,323 @@
+"""SVG snapshots of every screen and its error states at 100×32.
+
+The world is fixed (profiles, keys, hosts, clock) and the network calls are replaced by fakes
+returning fixed values or the real error mapping, so the pictures change only when the layout
+does. Whole flows over real sockets are tested in test_flows.py. Update with
+`scripts/test tests/tui/test_snapshots.py --snapshot-update` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from clmwizard.app import ClmWizardApp
+from clmwizard.context import WizardContext
+from clmwizard.docusign import discovery, oauth
+from clmwizard.docusign.discovery import Account, UserInfo
+from clmwizard.docusign.environments import resolve_environment
+from clmwizard.docusign.errors import token_error
+from clmwizard.docusign.oauth import TokenSet
+from clmwizard.screens import consent as consent_module
+from clmwizard.screens import start as start_module
+from clmwizard.store.profile import SECRET_KEY, ClmHosts, Profile
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import MemorySecretStore
+
+SIZE = (100, 32)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+KEY = "3f6c0e1a-58d2-4c1e-9b2d-0a1b2c3d4e5f"
+SECRET = "b7c1d2e3-aaaa-4bbb-8ccc-0123456789ab"
+ACCOUNT = Account(
+    "9a217f4f-d7c0-4a89-9f9c-3e2d6442bd14", "Northwind Traders", True, "https://demo.docusign.net"
+)
+OTHER = Account(
+    "1c5e0b8a-2f4d-4e6a-9b3c-7d8e9f0a1b2c", "Northwind Sandbox", False, "https://demo.docusign.net"
+)
+HOSTS = ClmHosts(
+    "https://apiuatna11.springcm.com/",
+    "https://apiuploaduatna11.springcm.com/",
+    "https://apidownloaduatna11.springcm.com/",
+)
+REDIRECT_PORT = 47655
+
+
+def signed_in(name: str, expires_in: timedelta) -> Profile:
+    return Profile(
+        name=name,
+        environment="demo",
+        auth_server="https://account-d.docusign.com",
+        clm_auth_server="https://authuat.springcm.com",
+        integration_key=KEY,
+        scopes=["signature", "spring_read", "spring_write", "extended"],
+        redirect_uri=f"http://127.0.0.1:{REDIRECT_PORT}/callback",
+        user_id="5d0c9c3e-1111-4222-8333-444455556666",
+        user_email="alex.morgan@example.com",
+        user_name="Alex Morgan",
+        account_id=ACCOUNT.account_id,
+        account_name=ACCOUNT.account_name,
+        esign_base_uri=ACCOUNT.base_uri,
+        clm_hosts=HOSTS,
+        refresh_token_expires_at=NOW + expires_in,
+        consented_at=NOW - timedelta(days=2),
+    )
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardContext]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(start_module, "current_time", lambda: NOW)
+    monkeypatch.setattr(consent_module, "SPINNER", "⠿")
+    monkeypatch.setattr(consent_module, "monotonic", lambda: 1000.0)
+    monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "manual")
+    secrets = MemorySecretStore()
+    secrets.set_many("acme", {SECRET_KEY: SECRET})
+    yield WizardContext(
+        profiles=ProfileStore(tmp_path / "profiles"),
+        open_secrets=lambda: secrets,
+        open_browser=lambda url: True,
+    )
+
+
+def fake_network(monkeypatch: pytest.MonkeyPatch, *, exchange_error: str | None = None) -> None:
+    env = resolve_environment("demo")
+
+    async def exchange_code(*args: Any, **kwargs: Any) -> TokenSet:
+        if exchange_error:
+            raise token_error(
+                400,
+                {"error": exchange_error},
+                grant="authorization_code",
+                env=env,
+                host=env.oauth_host,
+            )
+        return TokenSet("access-token-fake", "refresh-token-fake", 28800, NOW)
+
+    async def fetch_userinfo(*args: Any, **kwargs: Any) -> UserInfo:
+        return UserInfo(
+            "5d0c9c3e-1111-4222-8333-444455556666",
+            "Alex Morgan",
+            "alex.morgan@example.com",
+            (OTHER, ACCOUNT),
+        )
+
+    async def discover_clm_hosts(*args: Any, **kwargs: Any) -> ClmHosts:
+        return HOSTS
+
+    monkeypatch.setattr(oauth, "exchange_code", exchange_code)
+    monkeypatch.setattr(discovery, "fetch_userinfo", fetch_userinfo)
+    monkeypatch.setattr(discovery, "discover_clm_hosts", discover_clm_hosts)
+
+
+def new_draft(app: ClmWizardApp) -> None:
+    draft = app.start_draft(name="acme")
+    draft.integration_key = KEY
+    draft.secret_key = SECRET
+    draft.redirect_uri = f"http://127.0.0.1:{REDIRECT_PORT}/callback"
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_start_empty(snap_compare: Any, world: WizardContext) -> None:
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=settle)
+
+
+def test_start_with_profiles(snap_compare: Any, world: WizardContext) -> None:
+    world.profiles.save(signed_in("acme", timedelta(days=29)))
+    world.profiles.save(signed_in("contoso", timedelta(days=3, hours=1)))
+    world.profiles.save(signed_in("fabrikam", timedelta(days=-1)))
+    broken = world.profiles.path_for("broken")
+    broken.write_text("name: broken\nenvironment: [not, a, name\n")
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=settle)
+
+
+def test_key_screen_errors_beside_fields(snap_compare: Any, world: WizardContext) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press(*"acme", "tab", "tab", *"3f6c0e1a-not-a-guid")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def test_scopes_warns_without_extended(snap_compare: Any, world: WizardContext) -> None:
+    from clmwizard.screens.scopes import ScopesScreen
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app, ClmWizardApp)
+        new_draft(app)
+        app.draft.scopes = ["signature", "spring_read", "spring_write"]
+        await app.push_screen(ScopesScreen())
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def test_consent_waiting(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clmwizard.docusign import consent
+    from clmwizard.screens.consent import ConsentScreen
+
+    monkeypatch.setattr(
+        consent.secrets, "token_urlsafe", lambda n: "fixed" + "x" * (n + n // 3 - 5)
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app, ClmWizardApp)
+        new_draft(app)
+        await app.push_screen(ConsentScreen())
+        await pilot.pause(0.3)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def test_consent_port_in_use(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clmwizard.docusign import consent
+    from clmwizard.screens.consent import ConsentScreen
+
+    monkeypatch.setattr(
+        consent.secrets, "token_urlsafe", lambda n: "fixed" + "x" * (n + n // 3 - 5)
+    )
+    from clmwizard.docusign import callback
+
+    monkeypatch.setattr(callback, "_port_owner", lambda port: "python3 (pid 4242)")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", REDIRECT_PORT))
+        busy.listen()
+
+        async def run_before(pilot: Pilot[None]) -> None:
+            await settle(pilot)
+            app = pilot.app
+            assert isinstance(app, ClmWizardApp)
+            new_draft(app)
+            await app.push_screen(ConsentScreen())
+            await pilot.pause(0.3)
+            await settle(pilot)
+
+        assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def _tokens_app(world: WizardContext) -> Any:
+    from clmwizard.docusign.consent import ConsentRequest
+    from clmwizard.screens.tokens import TokensScreen
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app, ClmWizardApp)
+        new_draft(app)
+        app.draft.consent = ConsentRequest(
+            "https://example.invalid", "state", None, app.draft.redirect_uri
+        )
+        await app.push_screen(TokensScreen("code-fake"))
+        await settle(pilot)
+
+    return run_before
+
+
+def test_tokens_received(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_network(monkeypatch)
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
+
+
+def test_tokens_wrong_secret(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_network(monkeypatch, exchange_error="invalid_client")
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
+
+
+def test_discovery_with_two_accounts(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clmwizard.screens.discovery import DiscoveryScreen
+
+    fake_network(monkeypatch)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app, ClmWizardApp)
+        new_draft(app)
+        app.draft.tokens = TokenSet("access-token-fake", "refresh-token-fake", 28800, NOW)
+        app.draft.userinfo = await discovery.fetch_userinfo()
+        await app.push_screen(DiscoveryScreen())
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    "keys", [(), ("right", "tab"), ("r",)], ids=["security", "upload-definition", "revealed"]
+)
+def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) -> None:
+    from clmwizard.screens.fields import FieldsScreen
+
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(FieldsScreen(profile))
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def test_manual_copy_dialog(snap_compare: Any, world: WizardContext) -> None:
+    from clmwizard.screens.fields import FieldsScreen
+
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(FieldsScreen(profile))
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["written", "overwrite-question"])
+def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, overwrite: bool) -> None:
+    from clmwizard.screens.export import ExportScreen
+
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+    if overwrite:
+        (tmp_path / "acme-connector").mkdir()
+        (tmp_path / "acme-connector" / "notes.txt").write_text("mine")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(ExportScreen(profile))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
