@@ -40,7 +40,7 @@ class MemoryKeyring(KeyringBackend):
 
 
 class SlowKeyring(MemoryKeyring):
-    """A keyring that takes `delay` seconds per call, like a locked collection waiting on a prompt."""
+    """A keyring taking `delay` seconds per call, like a locked collection awaiting a prompt."""
 
     def __init__(self, delay: float = 10.0) -> None:
         super().__init__()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from time import monotonic
 from collections.abc import Iterable
+from time import monotonic
 
 from rich.markup import escape
 from textual import on, work
