@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 
 from tests.support.keyrings import MemoryKeyring
+
+if TYPE_CHECKING:
+    from clmwizard.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +43,7 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 @pytest.fixture
-def emulator() -> Iterator["Emulator"]:  # noqa: F821 - imported lazily
+def emulator() -> Iterator[Emulator]:
     """A fresh DocuSign emulator on ephemeral loopback ports."""
     from clmwizard.emulator import Emulator
 
