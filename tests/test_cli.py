@@ -1,0 +1,72 @@
+"""The command line itself: help, version, and what `--help` must not import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from clmwizard import __version__
+from clmwizard.cli import main
+
+COMMANDS = (
+    "emulator",
+    "login",
+    "fields",
+    "export",
+    "credentials",
+    "refresh",
+    "rotate",
+    "profiles",
+    "doctor",
+)
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in COMMANDS:
+        assert f"    {command} " in out, command
+    assert "--demo" in out and "CLMWIZARD_SECRET_KEY" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"clmwizard {__version__}"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["login", "--help"], ["export", "--help"]])
+def test_help_imports_neither_textual_nor_httpx(argv: list[str]) -> None:
+    probe = (
+        "import sys\n"
+        "from clmwizard.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'textual', 'httpx', 'rich', 'yaml', 'keyring'}\n"
+        "print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert "HEAVY []" in result.stdout, result.stdout[-500:]
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "clmwizard", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == f"clmwizard {__version__}"
+
+
+def test_unknown_profile_name_is_refused_before_the_wizard_opens(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--profile", "../etc"]) == 2
+    err = capsys.readouterr().err
+    assert "✗" in err and "Traceback" not in err
