@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from clmwizard.context import WizardContext
 from clmwizard.draft import Draft
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import Profile
-from clmwizard.store.secrets import MemorySecretStore, SecretStore
+
+if TYPE_CHECKING:
+    from clmwizard.store.secrets import SecretStore
 
 _OSC52_TERMINALS = ("iTerm.app", "WezTerm", "kitty", "ghostty", "vscode", "alacritty", "foot")
 
@@ -40,14 +44,27 @@ class ClmWizardApp(App[None]):
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
         self.context = context
-        self.draft = Draft()
+        self._draft: Draft | None = None
         self._secrets: SecretStore | None = None
         self._pending_clears: set[str] = set()
 
     # -- shared services -------------------------------------------------------------------
 
+    @property
+    def draft(self) -> Draft:
+        """The sign-in in progress (created on first use, so the first frame needs no core)."""
+        if self._draft is None:
+            self._draft = Draft()
+        return self._draft
+
+    @draft.setter
+    def draft(self, draft: Draft) -> None:
+        self._draft = draft
+
     def subtitle(self) -> str:
-        draft = self.draft
+        if self._draft is None:
+            return "demo against the built-in emulator" if self.context.demo else ""
+        draft = self._draft
         parts = []
         if draft.profile_name:
             parts.append(f"profile {draft.profile_name}")
@@ -63,6 +80,8 @@ class ClmWizardApp(App[None]):
 
     def secret_store(self) -> SecretStore:
         """The keyring (or the demo's memory store). Blocking: call from a thread worker."""
+        from clmwizard.store.secrets import MemorySecretStore
+
         if self._secrets is None:
             if self.context.demo is not None:
                 self._secrets = MemorySecretStore()
@@ -72,6 +91,8 @@ class ClmWizardApp(App[None]):
 
     def use_memory_secrets(self) -> None:
         """Ephemeral mode, chosen by the user when no keyring is usable."""
+        from clmwizard.store.secrets import MemorySecretStore
+
         self._secrets = MemorySecretStore()
 
     @property
@@ -172,7 +193,13 @@ class ClmWizardApp(App[None]):
 
     # -- start -------------------------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen[None]:
+        """The start screen is the bottom of the stack: one render to the first frame."""
         from clmwizard.screens.start import StartScreen
 
-        self.push_screen(StartScreen(select=self.context.initial_profile))
+        return StartScreen(select=self.context.initial_profile)
+
+    def back_to_start(self) -> None:
+        """Pop every step above the start screen."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()

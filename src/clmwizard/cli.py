@@ -10,12 +10,10 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from clmwizard import __version__
 from clmwizard.errors import EXIT_INTERRUPTED, ClmWizardError
-from clmwizard.redact import redact
 
 FORMATS = ("text", "json", "yaml")
 
@@ -190,18 +188,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = module.run(args)
         return result
     except ClmWizardError as error:
-        if debug:
-            sys.stderr.write(redact(traceback.format_exc()))
-        sys.stderr.write(redact(error.render()) + "\n")
+        _report(error.render(), debug=debug)
         return error.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("\nInterrupted. Nothing half-done was stored.\n")
         return EXIT_INTERRUPTED
     except Exception as error:  # a bug: say so plainly, keep secrets out
-        if debug:
-            sys.stderr.write(redact(traceback.format_exc()))
-        sys.stderr.write(
-            redact(f"✗ Unexpected error: {type(error).__name__}: {error}") + "\n"
-            "  This is a bug in clmwizard. Run again with --debug for details.\n"
+        _report(
+            f"✗ Unexpected error: {type(error).__name__}: {error}\n"
+            "  This is a bug in clmwizard. Run again with --debug for details.",
+            debug=debug,
         )
         return 1
+
+
+def _report(message: str, *, debug: bool) -> None:
+    """Write an error (and with --debug its traceback) to stderr, secrets redacted."""
+    import traceback
+
+    from clmwizard.redact import redact
+
+    if debug:
+        sys.stderr.write(redact(traceback.format_exc()))
+    sys.stderr.write(redact(message) + "\n")

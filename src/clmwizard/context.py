@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import SecretStore
+if TYPE_CHECKING:
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from clmwizard.docusign.consent import ConsentRequest
-from clmwizard.docusign.discovery import Account, UserInfo
-from clmwizard.docusign.environments import DEMO, Environment
-from clmwizard.docusign.oauth import TokenSet
-from clmwizard.docusign.scopes import DEFAULT_SCOPES
 from clmwizard.store.profile import ClmHosts, Profile
+
+if TYPE_CHECKING:  # imported when the steps need them: the first frame comes sooner
+    from clmwizard.docusign.consent import ConsentRequest
+    from clmwizard.docusign.discovery import Account, UserInfo
+    from clmwizard.docusign.environments import Environment
+    from clmwizard.docusign.oauth import TokenSet
+
+
+def _developer_environment() -> Environment:
+    from clmwizard.docusign.environments import DEMO
+
+    return DEMO
+
+
+def _default_scopes() -> list[str]:
+    from clmwizard.docusign.scopes import DEFAULT_SCOPES
+
+    return list(DEFAULT_SCOPES)
+
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
@@ -22,12 +37,12 @@ DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 @dataclass
 class Draft:
     profile_name: str = ""
-    environment: Environment = DEMO
+    environment: Environment = field(default_factory=_developer_environment)
     integration_key: str = ""
     secret_key: str = ""
     rsa_private_key: str = ""
     jwt_user_id: str = ""
-    scopes: list[str] = field(default_factory=lambda: list(DEFAULT_SCOPES))
+    scopes: list[str] = field(default_factory=_default_scopes)
     redirect_uri: str = DEFAULT_REDIRECT_URI
     use_pkce: bool = True
     consent: ConsentRequest | None = None

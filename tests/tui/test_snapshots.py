@@ -279,7 +279,10 @@ def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) 
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        await pilot.app.push_screen(FieldsScreen(profile))
+        app = pilot.app
+        assert isinstance(app, ClmWizardApp)
+        app.start_draft(profile)
+        await app.push_screen(FieldsScreen(profile))
         await settle(pilot)
         await pilot.press(*keys)
         await settle(pilot)
@@ -295,7 +298,10 @@ def test_manual_copy_dialog(snap_compare: Any, world: WizardContext) -> None:
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        await pilot.app.push_screen(FieldsScreen(profile))
+        app = pilot.app
+        assert isinstance(app, ClmWizardApp)
+        app.start_draft(profile)
+        await app.push_screen(FieldsScreen(profile))
         await settle(pilot)
         await pilot.press("3")
         await settle(pilot)
@@ -315,7 +321,10 @@ def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, overwri
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        await pilot.app.push_screen(ExportScreen(profile))
+        app = pilot.app
+        assert isinstance(app, ClmWizardApp)
+        app.start_draft(profile)
+        await app.push_screen(ExportScreen(profile))
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)

@@ -5,25 +5,38 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clmwizard.context import DemoSetup, WizardContext
 
+if TYPE_CHECKING:
+    from clmwizard.store.secrets import SecretStore
+
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.store.profiles import ProfileStore, validate_profile_name
-    from clmwizard.store.secrets import open_secret_store
+    from clmwizard.store.profiles import validate_profile_name
 
     if args.profile:
         validate_profile_name(args.profile)
     if args.demo:
         return _run_demo(args)
+    return _run_app(build_context(args))
+
+
+def build_context(args: argparse.Namespace) -> WizardContext:
+    """The wizard's context for a real account: profiles on disk, secrets in the keyring."""
+    from clmwizard.store.profiles import ProfileStore
+
     ephemeral = bool(args.ephemeral)
-    context = WizardContext(
-        profiles=ProfileStore(),
-        open_secrets=lambda: open_secret_store(ephemeral=ephemeral),
-        initial_profile=args.profile,
+
+    def open_secrets() -> SecretStore:  # called in a worker: keyring loads off the first frame
+        from clmwizard.store.secrets import open_secret_store
+
+        return open_secret_store(ephemeral=ephemeral)
+
+    return WizardContext(
+        profiles=ProfileStore(), open_secrets=open_secrets, initial_profile=args.profile
     )
-    return _run_app(context)
 
 
 def _run_demo(args: argparse.Namespace) -> int:

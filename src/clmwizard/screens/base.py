@@ -45,5 +45,5 @@ class WizardScreen(Screen[None]):
         return ()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
+        if len(self.app.screen_stack) > 1:
             self.app.pop_screen()

@@ -202,6 +202,5 @@ class DiscoveryScreen(WizardScreen):
         self.wizard.draft.existing = profile
         where = "in memory for this run" if self.wizard.secrets_are_ephemeral else "in the keyring"
         self.app.notify(f"Profile {profile.name} saved; secrets {where}.")
-        while len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        self.wizard.back_to_start()
         self.app.push_screen(FieldsScreen(profile))

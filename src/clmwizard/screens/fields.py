@@ -117,5 +117,4 @@ class FieldsScreen(WizardScreen):
         self.app.push_screen(ExportScreen(self.profile))
 
     def action_back(self) -> None:
-        while len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        self.wizard.back_to_start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import on, work
@@ -16,9 +17,11 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
 from clmwizard.store.profile import Profile
-from clmwizard.store.profiles import ProfileListing
-from clmwizard.store.secrets import SecretStore
 from clmwizard.widgets.messages import FieldMessage
+
+if TYPE_CHECKING:
+    from clmwizard.store.profiles import ProfileListing
+    from clmwizard.store.secrets import SecretStore
 
 NEW = "+new"
 WARN_WITHIN = timedelta(days=7)
@@ -43,10 +46,10 @@ def expiry_markup(profile: Profile, now: datetime) -> str:
 
 class StartScreen(WizardScreen):
     BINDINGS = [
-        Binding("n", "new", "new profile"),
+        Binding("n", "new", "new"),
         Binding("c", "reconsent", "re-consent"),
         Binding("s", "rotate", "rotate secret"),
-        Binding("f", "refresh", "refresh now"),
+        Binding("f", "refresh", "refresh"),
         Binding("e", "export", "export"),
         Binding("d", "delete", "delete"),
     ]
@@ -94,7 +97,7 @@ class StartScreen(WizardScreen):
         yield FieldMessage(id="start-message")
 
     def on_mount(self) -> None:
-        self.load_profiles()
+        self.call_after_refresh(self.load_profiles)  # after the first frame is on screen
 
     def on_screen_resume(self) -> None:
         self.load_profiles()
@@ -132,10 +135,12 @@ class StartScreen(WizardScreen):
         if listing.profile is None:
             what = listing.error.what if listing.error else "unreadable"
             problem = escape(what.replace(str(listing.path), listing.path.name))
-            return f"[b]{name}[/b]  [red]✗ {problem}[/red]"
+            return f"[b]{name:<16}[/b] [red]✗ {problem}[/red]"
         profile = listing.profile
         account = escape(profile.account_name or "no account yet")
-        return f"[b]{name}[/b]  {profile.environment} · {account} · {expiry_markup(profile, now)}"
+        return (
+            f"[b]{name:<16}[/b] {profile.environment:<10} {account} · {expiry_markup(profile, now)}"
+        )
 
     def _selected(self) -> Profile | None:
         listing = self._highlighted_listing()

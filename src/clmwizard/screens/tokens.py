@@ -147,7 +147,7 @@ class TokensScreen(WizardScreen):
     def action_fix_scopes(self) -> None:
         from clmwizard.screens.scopes import ScopesScreen
 
-        while len(self.app.screen_stack) > 2 and not isinstance(self.app.screen, ScopesScreen):
+        while len(self.app.screen_stack) > 1 and not isinstance(self.app.screen, ScopesScreen):
             self.app.pop_screen()
 
     def action_fix_secret(self) -> None:

@@ -16,18 +16,17 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import platformdirs
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.redact import redact
 from clmwizard.store.locking import DEFAULT_LOCK_TIMEOUT, file_lock
 from clmwizard.store.names import validate_profile_name
 from clmwizard.store.profile import Profile
-from clmwizard.store.secrets import SecretStore
 from clmwizard.store.serialise import profile_from_dict, profile_to_dict
+
+if TYPE_CHECKING:  # keyring and yaml are imported only when used: the wizard opens faster
+    from clmwizard.store.secrets import SecretStore
 
 __all__ = [
     "ProfileListing",
@@ -50,6 +49,8 @@ def config_dir() -> Path:
     override = os.environ.get(CONFIG_DIR_ENV)
     if override:
         return Path(override).expanduser()
+    import platformdirs
+
     return platformdirs.user_config_path("clmwizard")
 
 
@@ -188,6 +189,8 @@ class ProfileStore:
 
 def dump_profile_yaml(profile: Profile) -> str:
     """The YAML text of a profile, refusing to produce one that contains a known secret."""
+    import yaml
+
     validate_profile_name(profile.name)
     text = yaml.safe_dump(
         profile_to_dict(profile), sort_keys=False, allow_unicode=True, default_flow_style=False
@@ -203,6 +206,8 @@ def dump_profile_yaml(profile: Profile) -> str:
 
 
 def _parse(raw: bytes, path: Path, name: str) -> Profile:
+    import yaml
+
     fix = "Correct the file by hand, or delete it and set the profile up again with `clmwizard`."
     try:
         data: Any = yaml.safe_load(raw.decode("utf-8"))
