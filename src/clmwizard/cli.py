@@ -10,7 +10,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from clmwizard import __version__
 from clmwizard.errors import EXIT_INTERRUPTED, ClmWizardError
@@ -43,10 +43,11 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser. Each command's own parser is built only when that command runs."""
     parser = argparse.ArgumentParser(
         prog="clmwizard",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=_command_listing() + "\n" + EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"clmwizard {__version__}")
@@ -64,115 +65,171 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep secrets in memory for this run only (for machines without a keyring)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    emulator = sub.add_parser(
-        "emulator",
-        help="run the local DocuSign emulator",
-        description="Run a local stand-in for DocuSign's account server and the CLM hosts. "
-        "The first stdout line is a JSON object with the servers and test secrets.",
+    parser.add_argument(
+        "command", nargs="?", choices=COMMANDS, metavar="COMMAND", help="see the list below"
     )
-    emulator.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
-    emulator.add_argument("--port", type=int, default=0, help="auth server port (0 = any free)")
-    emulator.add_argument(
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def _command_listing() -> str:
+    width = max(len(name) for name in COMMANDS) + 2
+    lines = ["commands:"]
+    lines += [f"    {name:<{width}}{summary}" for name, (summary, _) in COMMANDS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def build_command_parser(command: str) -> argparse.ArgumentParser:
+    summary, add_arguments = COMMANDS[command]
+    parser = argparse.ArgumentParser(prog=f"clmwizard {command}", description=summary)
+    # Accepted after the command too; given before it, the top-level value stays.
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks (secrets redacted) on errors",
+    )
+    parser.add_argument(
+        "--ephemeral",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="keep secrets in memory for this run only",
+    )
+    add_arguments(parser)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        if args.arguments:
+            build_parser().error(f"unexpected arguments: {' '.join(args.arguments)}")
+        return args
+    rest = args.arguments
+    del args.arguments
+    return build_command_parser(args.command).parse_args(rest, namespace=args)
+
+
+def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run a local stand-in for DocuSign's account server and the CLM hosts. "
+        "The first stdout line is a JSON object with the servers and test secrets."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
+    parser.add_argument("--port", type=int, default=0, help="auth server port (0 = any free)")
+    parser.add_argument(
         "--auto-consent",
         action="store_true",
         help="treat the user as signed in and consented: /oauth/auth redirects at once",
     )
-    emulator.add_argument(
+    parser.add_argument(
         "--redirect-uri",
         action="append",
         default=[],
         metavar="URI",
         help="register an extra redirect URI on the integration key (repeatable)",
     )
-    emulator.add_argument(
+    parser.add_argument(
         "--accounts", type=int, default=1, help="how many accounts the user has (default 1)"
     )
 
-    login = sub.add_parser(
-        "login",
-        help="consent, token exchange and discovery without the wizard",
-        description="The whole sign-in flow without the wizard. The secret key comes from "
-        "CLMWIZARD_SECRET_KEY, --secret-key-stdin or a hidden prompt, never from argv.",
+
+def _login_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "The whole sign-in flow without the wizard. The secret key comes from "
+        "CLMWIZARD_SECRET_KEY, --secret-key-stdin or a hidden prompt, never from argv."
     )
-    _add_profile(login)
-    login.add_argument("--integration-key", required=True, metavar="GUID")
-    login.add_argument("--environment", choices=("demo", "production"), default="demo")
-    login.add_argument(
+    _add_profile(parser)
+    parser.add_argument("--integration-key", required=True, metavar="GUID")
+    parser.add_argument("--environment", choices=("demo", "production"), default="demo")
+    parser.add_argument(
         "--auth-server", metavar="URL", help="OAuth origin (overrides --environment)"
     )
-    login.add_argument(
+    parser.add_argument(
         "--clm-auth-server",
         metavar="URL",
         help="CLM discovery origin (default: authuat.springcm.com for demo, "
-        "auth.springcm.com for production)",
+        "auth.springcm.com for production; unconfirmed by DocuSign's docs, so overridable)",
     )
-    login.add_argument("--account-id", metavar="GUID", help="account to use (default: default)")
-    login.add_argument(
+    parser.add_argument("--account-id", metavar="GUID", help="account to use (default: default)")
+    parser.add_argument(
         "--scopes",
         metavar='"S1 S2"',
         help='space-separated scopes (default: "signature spring_read spring_write extended")',
     )
-    login.add_argument(
+    parser.add_argument(
         "--redirect-uri",
         metavar="URI",
         help="loopback redirect URI registered on the key (default http://127.0.0.1:8765/callback)",
     )
-    login.add_argument("--no-browser", action="store_true", help="print the URL only")
-    login.add_argument(
+    parser.add_argument("--no-browser", action="store_true", help="print the URL only")
+    parser.add_argument(
         "--timeout", type=float, default=300.0, metavar="S", help="seconds to wait for consent"
     )
-    login.add_argument(
+    parser.add_argument(
         "--secret-key-stdin", action="store_true", help="read the secret key from stdin"
     )
-    login.add_argument(
+    parser.add_argument(
         "--no-pkce", action="store_true", help="do not send PKCE (for servers that refuse it)"
     )
 
-    fields = sub.add_parser("fields", help="the Power Automate connector field values")
-    _add_profile(fields)
-    fields.add_argument("--connector", choices=("general", "upload", "download"))
-    _add_format(fields)
-    fields.add_argument("--copy", metavar="FIELD", help="copy one field's value to the clipboard")
-    fields.add_argument("--reveal", action="store_true", help="show the client secret")
 
-    export = sub.add_parser("export", help="write the connector bundle for paconn / pac")
-    _add_profile(export)
-    export.add_argument("--out", required=True, metavar="DIR")
-    export.add_argument(
+def _fields_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_profile(parser)
+    parser.add_argument("--connector", choices=("general", "upload", "download"))
+    _add_format(parser)
+    parser.add_argument("--copy", metavar="FIELD", help="copy one field's value to the clipboard")
+    parser.add_argument("--reveal", action="store_true", help="show the client secret")
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_profile(parser)
+    parser.add_argument("--out", required=True, metavar="DIR")
+    parser.add_argument(
         "--layout",
         choices=("three", "single"),
         default="three",
         help="three connectors (one per CLM host) or one routing to all three",
     )
-    export.add_argument("--force", action="store_true", help="replace a non-empty folder")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
 
-    credentials = sub.add_parser(
-        "credentials", help="integration key, secret, refresh token and base URIs"
-    )
-    _add_profile(credentials)
-    _add_format(credentials)
-    credentials.add_argument("--reveal", action="store_true", help="show secrets")
-    credentials.add_argument("--copy", metavar="ITEM", help="copy one item to the clipboard")
 
-    refresh = sub.add_parser("refresh", help="heartbeat: refresh the grant now")
-    _add_profile(refresh)
+def _credentials_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_profile(parser)
+    _add_format(parser)
+    parser.add_argument("--reveal", action="store_true", help="show secrets")
+    parser.add_argument("--copy", metavar="ITEM", help="copy one item to the clipboard")
 
-    rotate = sub.add_parser("rotate", help="replace the secret key once the new one works")
-    _add_profile(rotate)
-    rotate.add_argument(
+
+def _rotate_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_profile(parser)
+    parser.add_argument(
         "--secret-key-stdin", action="store_true", help="read the new secret key from stdin"
     )
 
-    profiles = sub.add_parser("profiles", help="list, show or delete profiles")
-    profiles.add_argument("action", nargs="?", choices=("list", "show", "delete"), default="list")
-    profiles.add_argument("name", nargs="?", metavar="NAME")
-    profiles.add_argument("--yes", action="store_true", help="delete without asking")
-    _add_format(profiles)
 
-    sub.add_parser("doctor", help="check keyring, clipboard, browser and config folder")
-    return parser
+def _profiles_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=("list", "show", "delete"), default="list")
+    parser.add_argument("name", nargs="?", metavar="NAME")
+    parser.add_argument("--yes", action="store_true", help="delete without asking")
+    _add_format(parser)
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "emulator": ("run the local DocuSign emulator", _emulator_arguments),
+    "login": ("consent, token exchange and discovery without the wizard", _login_arguments),
+    "fields": ("the Power Automate connector field values", _fields_arguments),
+    "export": ("write the connector bundle for paconn / pac", _export_arguments),
+    "credentials": ("integration key, secret, refresh token and base URIs", _credentials_arguments),
+    "refresh": ("heartbeat: refresh the grant now", _add_profile),
+    "rotate": ("replace the secret key once the new one works", _rotate_arguments),
+    "profiles": ("list, show or delete profiles", _profiles_arguments),
+    "doctor": ("check keyring, clipboard, browser and config folder", _no_arguments),
+}
 
 
 def _handler_module(command: str | None) -> str:
@@ -180,8 +237,7 @@ def _handler_module(command: str | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     debug = args.debug or bool(os.environ.get("CLMWIZARD_DEBUG"))
     try:
         module = importlib.import_module(_handler_module(args.command))
