@@ -141,7 +141,7 @@ CASES = [
         None,
         "does not resend it",
     ),
-    (503, None, "refresh_token", NetworkError, "http_503", None, "refresh` again"),
+    (503, None, "refresh_token", NetworkError, "http_503", None, "then try again"),
     (429, None, "authorization_code", NetworkError, "http_429", None, "too many"),
     (404, None, "authorization_code", NetworkError, "http_404", "environment", "wrong"),
     (400, "not json", "authorization_code", NetworkError, "http_400", None, "proxy"),

@@ -55,7 +55,7 @@ def token_error(
         return NetworkError(
             f"{host} failed while issuing tokens (HTTP {status}).",
             cause="DocuSign's service had trouble on its side.",
-            fix="Wait a minute, then run `clmwizard refresh` again."
+            fix="Wait a minute, then try again."
             if refresh
             else "The code works only once and clmwizard does not resend it: wait a minute, "
             "then sign in again.",

@@ -91,6 +91,12 @@ def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exceptio
             "The code may already have been used and works only once: sign in again "
             "(clmwizard does not resend it)."
         )
+    else:
+        network.fix = (
+            "Try again in a minute. If DocuSign received the refresh before its answer was lost, "
+            "it has used up the stored refresh token and the next try reports a dead grant: then "
+            "consent again with `clmwizard login`."
+        )
     return network
 
 

@@ -242,7 +242,8 @@ def _revoked(profile: Profile, login: str) -> GrantDeadError:
     return GrantDeadError(
         "DocuSign no longer accepts the grant: consent was probably revoked (invalid_grant).",
         cause="The user removed the app's consent (DocuSign → Profile → Connected Apps), an "
-        "administrator revoked it, or the user lost access to the account.",
+        "administrator revoked it, the user lost access to the account, or an earlier refresh "
+        "used the token up and its answer was lost on the way.",
         fix=f"Consent again: {login}. Then update the connection in Power Automate.",
         code="consent_revoked",
     )
