@@ -12,7 +12,7 @@ from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from clmwizard.docusign.consent import ConsentDeclined, code_from_params, code_from_pasted
-from clmwizard.docusign.environments import is_loopback_host
+from clmwizard.docusign.environments import is_loopback_host, split_web_address
 from clmwizard.errors import ClmWizardError, UsageError
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -27,7 +27,15 @@ _MAX_REQUEST = 16 * 1024
 def parse_redirect_uri(uri: str) -> tuple[str, int, str]:
     """(host, port, path) of a loopback http redirect URI, or a UsageError saying why not."""
     value = uri.strip()
-    parts = urlsplit(value)
+    parts = split_web_address(value)
+    if parts is None:
+        raise UsageError(
+            f"The redirect URI {value!r} is not a valid address.",
+            cause="Its host or port cannot be right (a space, a stray character, or a port "
+            "outside 1 to 65535).",
+            fix=f"Use a loopback address such as {DEFAULT_REDIRECT_URI}.",
+            field="redirect_uri",
+        )
     if parts.scheme == "https":
         raise UsageError(
             f"The redirect URI {value} uses https.",
@@ -57,13 +65,7 @@ def parse_redirect_uri(uri: str) -> tuple[str, int, str]:
             fix=f"Use a plain address such as {DEFAULT_REDIRECT_URI}.",
             field="redirect_uri",
         )
-    try:
-        port = parts.port or 80
-    except ValueError:
-        raise UsageError(
-            f"The redirect URI {value} has an invalid port.", field="redirect_uri"
-        ) from None
-    return parts.hostname, port, parts.path or "/"
+    return parts.hostname, parts.port or 80, parts.path or "/"
 
 
 def _port_owner(port: int) -> str | None:
@@ -244,7 +246,11 @@ class CallbackListener:
         if len(parts) != 3 or parts[0] not in ("GET", "HEAD"):
             await self._respond(writer, 405, _page("Not supported", "Only GET is answered here."))
             return
-        target = urlsplit(parts[1])
+        try:
+            target = urlsplit(parts[1])
+        except ValueError:  # e.g. a broken IPv6 literal in an absolute target
+            await self._respond(writer, 400, _page("Bad request", "The address is malformed."))
+            return
         if target.path != self.path:
             await self._respond(writer, 404, _page("Not found", "Nothing here."))
             return

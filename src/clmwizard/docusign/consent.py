@@ -98,18 +98,18 @@ def code_from_params(
             fix="Use the consent URL printed by this run, then paste the address it ends on.",
             code="state_mismatch",
         )
-    if "error" in params:
-        raise declined_error(params["error"], params.get("error_description"))
     code = params.get("code")
-    if not code:
-        return None
-    if state is None and require_state:
+    if state is None and require_state and ("error" in params or code):
         raise ClmWizardError(
             "DocuSign's answer carries no state.",
             cause="Without it clmwizard cannot tell the answer belongs to this sign-in.",
             fix="Sign in again with the consent URL printed by this run.",
             code="state_missing",
         )
+    if "error" in params:
+        raise declined_error(params["error"], params.get("error_description"))
+    if not code:
+        return None
     register_secret(code)
     return code
 
@@ -131,8 +131,11 @@ def code_from_pasted(text: str, expected_state: str) -> str:
     if "://" in value or "?" in value or "=" in value:
         query = value
         if "://" in value:
-            parts = urlsplit(value)
-            query = parts.query or parts.fragment
+            try:
+                parts = urlsplit(value)
+                query = parts.query or parts.fragment
+            except ValueError:  # e.g. a broken IPv6 literal: the query is still readable
+                query = value.partition("?")[2]
         elif "?" in value:
             query = value.split("?", 1)[1]
         params = _single(query)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
-from clmwizard.docusign.environments import Environment, is_loopback_host
+from clmwizard.docusign.environments import Environment, is_loopback_host, split_web_address
 from clmwizard.docusign.http import get_with_retry, host_of, json_body, malformed_error
 from clmwizard.docusign.keys import canonical_guid
 from clmwizard.errors import ClmWizardError, UsageError
@@ -137,7 +136,15 @@ def choose_account(userinfo: UserInfo, account_id: str | None = None) -> Account
 def validate_clm_base_url(text: str) -> str:
     """A CLM API base URL typed by hand: https (http only on loopback), a host, no query."""
     value = text.strip().rstrip("/")
-    parts = urlsplit(value)
+    parts = split_web_address(value)
+    if parts is None:
+        raise UsageError(
+            f"{value!r} is not a valid web address.",
+            cause="Its host or port cannot be right (a space, a stray character, or a port "
+            "outside 1 to 65535).",
+            fix="Enter the base URL such as https://apina11.springcm.com.",
+            field="clm_hosts",
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
             f"{value!r} is not a web address.",

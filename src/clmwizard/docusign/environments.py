@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from clmwizard.errors import UsageError
 from clmwizard.store.profile import Profile
@@ -63,10 +64,39 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+_HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?")
+
+
+def split_web_address(value: str) -> SplitResult | None:
+    """`value` split into its parts, or None when its host or port is not one a server can have
+    (spaces, control characters, a broken IPv6 literal, a port outside 1..65535)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+        if parts.hostname and ":" in parts.hostname:
+            ipaddress.IPv6Address(parts.hostname)
+    except ValueError:
+        return None
+    host_port = parts.netloc.rpartition("@")[2]
+    if port == 0 or (parts.netloc and not _HOST_PORT.fullmatch(host_port)):
+        return None
+    return parts
+
+
 def validate_origin(text: str, *, field: str, what: str) -> str:
     """An `https://host[:port]` origin (http only on loopback), normalised without a slash."""
     value = text.strip()
-    parts = urlsplit(value)
+    parts = split_web_address(value)
+    if parts is None:
+        raise UsageError(
+            f"{what} {value!r} is not a valid web address.",
+            cause="Its host or port cannot be right (a space, a stray character, or a port "
+            "outside 1 to 65535).",
+            fix="Give an origin such as https://account-d.docusign.com.",
+            field=field,
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
             f"{what} {value!r} is not a web address.",
@@ -87,10 +117,6 @@ def validate_origin(text: str, *, field: str, what: str) -> str:
             fix=f"Use {parts.scheme}://{parts.netloc} without a path or query.",
             field=field,
         )
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise UsageError(f"{what} {value!r} has an invalid port.", field=field) from None
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
