@@ -218,6 +218,13 @@ def _parse(raw: bytes, path: Path, name: str) -> Profile:
             fix=fix,
             code="invalid_profile",
         ) from None
+    except RecursionError:
+        raise ClmWizardError(
+            f"The profile file {path} is not valid YAML.",
+            cause="Its lists or mappings are nested too deeply to read.",
+            fix=fix,
+            code="invalid_profile",
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

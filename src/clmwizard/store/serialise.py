@@ -101,7 +101,10 @@ def _decode_datetime(value: Any, path: str) -> datetime:
         raise _Invalid(path, f"must be a date like 2025-01-31T09:00:00Z, not {_describe(value)}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _Invalid(path, "must include a time zone (end it with Z for UTC)")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01 00:00 +05:00 is before the year 1 in UTC
+        raise _Invalid(path, f"is out of range: {value!r}") from None
 
 
 def _decode_dataclass(value: Any, cls: Any, path: str) -> Any:
