@@ -124,6 +124,9 @@ class ExportScreen(WizardScreen):
         )
 
     def _show_result(self, result: object) -> None:
+        self.query_one("#export-hint", Static).update(
+            "  Written. Press [b]enter[/b] again to rewrite it (it asks before replacing)."
+        )
         from clmwizard.connector.bundle import ExportResult
 
         assert isinstance(result, ExportResult)
@@ -134,13 +137,19 @@ class ExportScreen(WizardScreen):
         name = self.profile.name
         first = result.connectors[0]
         folder = escape(str(out_dir / first))
+        if self.wizard.context.demo is not None:
+            secret_hint = "(in the demo the secret is the emulator's test value: r on Fields)"
+        else:
+            secret_hint = (
+                f"(copy the secret with: clmwizard credentials --profile {escape(name)} "
+                "--copy secret_key)"
+            )
         self.query_one("#export-result", Static).update(
             "\n[b]Next steps[/b]\n"
             f"  1. Create the connector{'s' if len(result.connectors) > 1 else ''}, e.g.:\n"
             f"     paconn create --api-def {folder}/apiDefinition.swagger.json "
             f"--api-prop {folder}/apiProperties.json --icon {folder}/icon.png --secret …\n"
-            f"     (copy the secret with: clmwizard credentials --profile {escape(name)} "
-            "--copy secret_key)\n"
+            f"     {secret_hint}\n"
             "  2. In Power Automate, open the connector's Security tab, copy its Redirect URL and "
             "add it to your integration key's redirect URIs in DocuSign (Apps and Keys).\n"
             "  3. Add the daily heartbeat flow from README.md so the connection never goes stale.\n"
