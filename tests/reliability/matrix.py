@@ -1,0 +1,324 @@
+"""The fault matrix as data: every (step, fault, surface) cell and what it must show.
+
+The tests in this folder are parametrized from `CELLS`; `tests.reliability.render` turns the same
+data into docs/reliability.md, so the document says exactly what the tests prove.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clmwizard.errors import EXIT_ERROR, EXIT_GRANT_DEAD, EXIT_NETWORK, EXIT_OK
+
+# -- the axes -------------------------------------------------------------------------------
+
+STEPS: dict[str, str] = {
+    "consent": "Consent wait (loopback listener)",
+    "exchange": "Code exchange (POST /oauth/token)",
+    "userinfo": "Userinfo (GET /oauth/userinfo)",
+    "discovery": "CLM discovery (GET /api/v2/{account}/account)",
+    "refresh": "Refresh (POST /oauth/token, refresh_token)",
+    "rotate": "Rotate (refresh with the new secret key)",
+    "clm": "CLM calls (GET {ApiBaseUrl}/v2/{account}/attributegroups)",
+}
+
+FAULTS: dict[str, str] = {
+    "latency": "latency beyond the timeout (once)",
+    "5xx_once": "HTTP 503 once, then success",
+    "5xx_always": "HTTP 500 on every request",
+    "drop": "dropped connection (once)",
+    "malformed": "malformed JSON (HTTP 200, truncated body)",
+    "429": "HTTP 429 with Retry-After (once)",
+    "expired_code": "expired authorization code",
+    "revoked_consent": "consent revoked",
+    "revoked_secret": "secret key revoked",
+}
+
+SURFACES: dict[str, str] = {
+    "cli": "CLI",
+    "wizard": "wizard",
+    "core": "HTTP core",
+}
+
+# Where each step's requests go on the emulator: (origin, path prefix).
+TARGETS: dict[str, tuple[str, str]] = {
+    "consent": ("auth", "/oauth/auth"),
+    "exchange": ("auth", "/oauth/token"),
+    "userinfo": ("auth", "/oauth/userinfo"),
+    "discovery": ("clm_auth", "/api/v2/"),
+    "refresh": ("auth", "/oauth/token"),
+    "rotate": ("auth", "/oauth/token"),
+    "clm": ("general", "/v2/"),
+}
+
+# What is stored after the cell, checked against the profile YAML and the keyring.
+STORED: dict[str, str] = {
+    "nothing": "nothing stored",
+    "complete": "profile and secrets stored",
+    "no_hosts": "sign-in stored without CLM hosts (the message says so)",
+    "unchanged": "profile and keyring unchanged",
+    "updated": "new tokens stored",
+    "rotated": "new secret and tokens stored",
+    "none": "nothing to store",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a cell must show.
+
+    `exit` is the CLI's exit code; the wizard has none (it stays on the step and shows the
+    message), so wizard outcomes leave it None and use `ok` for "the flow carried on".
+    `says` are fragments the message must contain; `requests` counts the requests the step's
+    endpoint received (1 = sent once, never resent); `stored` is a key of STORED.
+    """
+
+    ok: bool
+    says: tuple[str, ...]
+    requests: int
+    stored: str
+    exit: int | None = None
+    # The same command run once more with the fault gone: what a user who retries sees.
+    again: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    step: str
+    fault: str
+    surface: str
+    outcome: Outcome | None = None
+    na: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.step}-{self.fault}-{self.surface}"
+
+
+def _cells() -> list[Cell]:
+    cells: list[Cell] = []
+
+    def both(step: str, fault: str, cli: Outcome, wizard: Outcome) -> None:
+        cells.append(Cell(step, fault, "cli", cli))
+        cells.append(Cell(step, fault, "wizard", wizard))
+
+    def same(step: str, fault: str, outcome: Outcome) -> None:
+        """One outcome for both surfaces; the wizard has no exit code."""
+        cli = outcome
+        wizard = Outcome(
+            outcome.ok,
+            tuple(s for s in outcome.says if not s.startswith("✓")),
+            outcome.requests,
+            outcome.stored,
+            again=None
+            if outcome.again is None
+            else Outcome(
+                outcome.again.ok,
+                tuple(s for s in outcome.again.says if not s.startswith("✓")),
+                outcome.again.requests,
+                outcome.again.stored,
+            ),
+        )
+        both(step, fault, cli, wizard)
+
+    def na(
+        step: str, fault: str, reason: str, surfaces: tuple[str, ...] = ("cli", "wizard")
+    ) -> None:
+        cells.extend(Cell(step, fault, surface, na=reason) for surface in surfaces)
+
+    signed_in = "✓ Signed in as"
+    resent = "does not resend it"
+
+    # -- consent wait: the browser's requests to /oauth/auth; the listener waits -----------------
+    timed_out = "DocuSign did not send you back within"
+    same(
+        "consent", "latency", Outcome(False, (timed_out, "redirect URI"), 1, "nothing", EXIT_ERROR)
+    )
+    for fault in ("5xx_once", "drop", "429"):  # the person reloads the failed page
+        same("consent", fault, Outcome(True, (signed_in,), 2, "complete", EXIT_OK))
+    both(
+        "consent",
+        "5xx_always",
+        Outcome(False, ("Could not open the browser", timed_out), 3, "nothing", EXIT_ERROR),
+        Outcome(False, (timed_out,), 3, "nothing"),
+    )
+    na(
+        "consent",
+        "malformed",
+        "the consent page is HTML in the browser; this step reads no JSON",
+    )
+    na("consent", "expired_code", "a code expires between consent and exchange: see the exchange")
+    same("consent", "revoked_consent", Outcome(True, (signed_in,), 1, "complete", EXIT_OK))
+    na("consent", "revoked_secret", "the secret key is first used by the exchange: see there")
+
+    # -- code exchange: never resent ------------------------------------------------------------
+    same(
+        "exchange",
+        "latency",
+        Outcome(False, ("did not answer in time", resent), 1, "nothing", EXIT_NETWORK),
+    )
+    same(
+        "exchange",
+        "5xx_once",
+        Outcome(False, ("failed while issuing tokens (HTTP 503)", resent), 1, "nothing", 5),
+    )
+    same(
+        "exchange",
+        "5xx_always",
+        Outcome(False, ("failed while issuing tokens (HTTP 500)", resent), 1, "nothing", 5),
+    )
+    same(
+        "exchange",
+        "drop",
+        Outcome(False, ("broke before an answer arrived", resent), 1, "nothing", EXIT_NETWORK),
+    )
+    same(
+        "exchange",
+        "malformed",
+        Outcome(False, ("not the expected JSON", "proxy"), 1, "nothing", EXIT_NETWORK),
+    )
+    same(
+        "exchange",
+        "429",
+        Outcome(False, ("too many", "HTTP 429", "Wait a few minutes"), 1, "nothing", 5),
+    )
+    same(
+        "exchange",
+        "expired_code",
+        Outcome(False, ("authorization code expired", "Sign in again"), 1, "nothing", EXIT_ERROR),
+    )
+    na(
+        "exchange",
+        "revoked_consent",
+        "consent is given seconds before the exchange; a revocation before it: see consent",
+    )
+    same(
+        "exchange",
+        "revoked_secret",
+        Outcome(False, ("refused the secret key", "Secret Keys"), 1, "nothing", EXIT_ERROR),
+    )
+
+    # -- idempotent GETs: retried with backoff --------------------------------------------------
+    access_lives = "revoking consent kills refresh tokens; the new access token lives on (8 h)"
+    bearer_only = "a bearer-token call: the secret key is not sent"
+    code_only = "only the authorization code expires within minutes: see the exchange"
+    for step, kept in (("userinfo", "nothing"), ("discovery", "no_hosts")):
+        ok = Outcome(True, (signed_in,), 2, "complete", EXIT_OK)
+        for fault in ("latency", "5xx_once", "drop", "429"):
+            same(step, fault, ok)
+        hand = ("enter them by hand",) if step == "discovery" else ()
+        saved = ("sign-in itself is saved",) if step == "discovery" else ()
+        both(
+            step,
+            "5xx_always",
+            Outcome(False, ("kept failing (HTTP 500)", *hand, *saved), 4, kept, EXIT_NETWORK),
+            Outcome(False, ("kept failing (HTTP 500)", *hand), 4, "nothing"),
+        )
+        both(
+            step,
+            "malformed",
+            Outcome(
+                False,
+                ("not the expected JSON", *hand, *saved),
+                1,
+                kept,
+                EXIT_ERROR if step == "discovery" else EXIT_NETWORK,
+            ),
+            Outcome(False, ("not the expected JSON", *hand), 1, "nothing"),
+        )
+        na(step, "expired_code", code_only)
+        na(step, "revoked_consent", access_lives)
+        na(step, "revoked_secret", bearer_only)
+
+    # -- refresh and rotate: one POST, never resent ---------------------------------------------
+    lost = "used up the stored refresh token"
+    dead_after_loss = Outcome(
+        False, ("no longer accepts the grant", "answer was lost"), 1, "unchanged", EXIT_GRANT_DEAD
+    )
+    for step in ("refresh", "rotate"):
+        done = (
+            Outcome(True, ("✓ Refreshed acme",), 1, "updated", EXIT_OK)
+            if step == "refresh"
+            else Outcome(True, ("✓ The new secret key works",), 1, "rotated", EXIT_OK)
+        )
+        unchanged = ("Nothing changed",) if step == "rotate" else ()
+
+        def failed(*says: str, again: Outcome | None = None) -> Outcome:
+            return Outcome(False, (*says, *unchanged), 1, "unchanged", EXIT_NETWORK, again)  # noqa: B023
+
+        same(step, "latency", failed("did not answer in time", lost, again=dead_after_loss))
+        same(
+            step,
+            "5xx_once",
+            failed("failed while issuing tokens (HTTP 503)", "try again", again=done),
+        )
+        same(step, "5xx_always", failed("failed while issuing tokens (HTTP 500)"))
+        same(step, "drop", failed("broke before an answer arrived", lost, again=done))
+        same(step, "malformed", failed("not the expected JSON"))
+        same(step, "429", failed("too many", "HTTP 429", again=done))
+        na(step, "expired_code", code_only)
+        same(
+            step,
+            "revoked_consent",
+            Outcome(
+                False,
+                ("consent was probably revoked", "clmwizard login --profile acme"),
+                1,
+                "unchanged",
+                EXIT_GRANT_DEAD,
+            ),
+        )
+    same(
+        "refresh",
+        "revoked_secret",
+        Outcome(
+            False,
+            ("refused the stored secret key", "clmwizard rotate --profile acme"),
+            1,
+            "unchanged",
+            EXIT_GRANT_DEAD,
+        ),
+    )
+    same(
+        "rotate", "revoked_secret", Outcome(True, ("✓ The new secret key works",), 1, "rotated", 0)
+    )
+
+    # -- CLM calls: the HTTP core's GET helper --------------------------------------------------
+    no_clm = (
+        "clmwizard makes no CLM call besides discovery (Power Automate calls the operations "
+        "through the exported connector): see the HTTP core row"
+    )
+    for fault in FAULTS:
+        na("clm", fault, no_clm)
+    listed = Outcome(True, ("attribute groups",), 2, "none", EXIT_OK)
+    for fault in ("latency", "5xx_once", "drop", "429"):
+        cells.append(Cell("clm", fault, "core", listed))
+    cells.append(
+        Cell(
+            "clm",
+            "5xx_always",
+            "core",
+            Outcome(False, ("kept failing (HTTP 500)",), 4, "none", EXIT_NETWORK),
+        )
+    )
+    cells.append(
+        Cell(
+            "clm",
+            "malformed",
+            "core",
+            Outcome(False, ("not the expected JSON",), 1, "none", EXIT_NETWORK),
+        )
+    )
+    cells.append(Cell("clm", "expired_code", "core", na=code_only))
+    lives = Outcome(True, ("attribute groups",), 1, "none", EXIT_OK)
+    cells.append(Cell("clm", "revoked_consent", "core", lives))
+    cells.append(Cell("clm", "revoked_secret", "core", lives))
+    return cells
+
+
+CELLS: list[Cell] = _cells()
+
+
+def cells_for(surface: str) -> list[Cell]:
+    """The cells of one surface that make sense (n/a cells are only documented)."""
+    return [cell for cell in CELLS if cell.surface == surface and cell.outcome is not None]
