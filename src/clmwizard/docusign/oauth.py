@@ -11,7 +11,14 @@ import httpx
 from clmwizard.docusign.environments import Environment
 from clmwizard.docusign.errors import Grant, token_error
 from clmwizard.docusign.http import host_of, json_body, malformed_error, transport_error
+from clmwizard.errors import NetworkError
 from clmwizard.redact import register_secret
+
+LOST_REFRESH = (
+    "If DocuSign received the refresh before its answer was lost, it has used up the stored "
+    "refresh token and the next try reports a dead grant: then consent again with "
+    "`clmwizard login`."
+)
 
 
 @dataclass(frozen=True)
@@ -74,9 +81,14 @@ async def _post_token(
             raise _sent_error(error, url, grant) from None
     assert response is not None
     if response.status_code == 200:
-        return _token_set(
-            json_body(response), url, response.status_code, previous_refresh=previous_refresh
-        )
+        try:
+            return _token_set(
+                json_body(response), url, response.status_code, previous_refresh=previous_refresh
+            )
+        except NetworkError as error:
+            if grant == "refresh_token":  # a 200 means DocuSign did refresh: the answer is lost
+                error.fix = f"{error.fix} {LOST_REFRESH}"
+            raise
     try:
         body: Any = response.json()
     except ValueError:
@@ -92,11 +104,7 @@ def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exceptio
             "(clmwizard does not resend it)."
         )
     else:
-        network.fix = (
-            "Try again in a minute. If DocuSign received the refresh before its answer was lost, "
-            "it has used up the stored refresh token and the next try reports a dead grant: then "
-            "consent again with `clmwizard login`."
-        )
+        network.fix = f"Try again in a minute. {LOST_REFRESH}"
     return network
 
 
