@@ -40,6 +40,6 @@ class WizardContext:
 
 
 def _open_browser(url: str) -> bool:
-    import webbrowser
+    from clmwizard.browser import open_in_browser
 
-    return webbrowser.open(url, new=2)
+    return open_in_browser(url).opened

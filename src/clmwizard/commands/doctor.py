@@ -10,14 +10,13 @@ import argparse
 import os
 import platform
 import shlex
-import shutil
 import stat
 import sys
-import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clmwizard import __version__
+from clmwizard.browser import browser_name, current_browser, is_text_browser
 from clmwizard.clipboard import NO_CLIPBOARD_FIX, clipboard_mechanism
 from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
 from clmwizard.store.profiles import config_dir
@@ -28,7 +27,6 @@ from clmwizard.store.secrets import (
 )
 
 KEYRING_TIMEOUT = 3.0
-TEXT_BROWSERS = frozenset({"w3m", "lynx", "links", "links2", "elinks", "www-browser", "browsh"})
 OSC52_ONLY = "OSC 52 only — works in most terminals over SSH; not in tmux without set-clipboard on"
 PASTE_FALLBACK = (
     "Use the paste fallback: `clmwizard login --no-browser` (or the wizard) shows the consent "
@@ -84,27 +82,15 @@ def _browser_command() -> str | None:
         except ValueError:
             words = choice.split()
         return words[0] if words else choice
-    try:
-        browser = webbrowser.get()
-    except webbrowser.Error:
-        return None
-    name = getattr(browser, "name", "") or type(browser).__name__
-    return str(name)
-
-
-def _is_text_browser(command: str) -> bool:
-    names = {os.path.basename(command)}
-    found = shutil.which(command)
-    if found:
-        names.add(os.path.basename(os.path.realpath(found)))
-    return bool(names & TEXT_BROWSERS)
+    browser = current_browser()
+    return None if browser is None else browser_name(browser)
 
 
 def check_browser() -> Check:
     command = _browser_command()
     if command is None:
         return Check(False, "Browser: none found", fix=PASTE_FALLBACK)
-    if _is_text_browser(command):
+    if is_text_browser(command):
         return Check(
             False,
             f"Browser: {command} (a text browser)",

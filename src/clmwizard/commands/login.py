@@ -10,12 +10,12 @@ import os
 import stat
 import sys
 import threading
-import webbrowser
 from datetime import UTC, datetime
 from typing import TextIO
 
 import httpx
 
+from clmwizard.browser import open_in_browser
 from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, parse_redirect_uri
 from clmwizard.docusign.consent import build_consent_request
 from clmwizard.docusign.discovery import Account, describe_account
@@ -112,42 +112,14 @@ def _paste_reader(listener: CallbackListener, done: threading.Event) -> None:
         return
 
 
-TEXT_BROWSERS = frozenset({"w3m", "lynx", "links", "elinks", "www-browser", "browsh"})
-
-
-def _browser() -> webbrowser.BaseBrowser | None:
-    """The browser $BROWSER names now (webbrowser caches it at first use), else the default."""
-    for entry in os.environ.get("BROWSER", "").split(os.pathsep):
-        if entry.strip():
-            try:
-                return webbrowser.get(entry.strip())
-            except webbrowser.Error:
-                continue
-    try:
-        return webbrowser.get()
-    except webbrowser.Error:
-        return None
-
-
 def open_browser(url: str) -> None:
     """Open the consent URL; runs in its own thread, as a $BROWSER command may block."""
-    browser = _browser()
-    name = os.path.basename(getattr(browser, "name", "") or "").lower()
-    if browser is None:
-        warn("No web browser found here: open the address above on another machine.")
-        return
-    if name in TEXT_BROWSERS:
+    outcome = open_in_browser(url)
+    if not outcome.opened:
         warn(
-            f"The browser here is {name}, a text browser that cannot finish DocuSign's "
-            "consent: open the address above in a graphical browser (another machine works)."
+            f"{outcome.advice()} Open the address above in a graphical browser (another "
+            "machine works) and paste where it lands here."
         )
-        return
-    try:
-        opened = browser.open(url)
-    except Exception:  # a broken $BROWSER must not end the sign-in
-        opened = False
-    if not opened:
-        warn("Could not open the browser: open the address above yourself.")
 
 
 def _base_profile(
