@@ -1,0 +1,297 @@
+"""Secret-leak scan of the wizard: a real (non-demo) sign-in with a wrong secret first and an RSA
+key, discovery, fields, a copied secret, export, then a rerun that refreshes, rotates and meets a
+dead grant. Every secret the emulator issued, the PKCE verifiers and the RSA key are then looked
+for in the config folder, the bundle, every screen as rendered, stdout/stderr, the logs and the
+arguments and environment of every process (the clipboard clearer included). The SVG snapshots
+in tests/tui/__snapshots__ hold the snapshot tests' fixed secrets only where a reveal was asked."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, RadioButton
+
+from clmwizard.app import ClmWizardApp
+from clmwizard.context import WizardContext
+from clmwizard.emulator import Emulator
+from clmwizard.emulator.browser import follow_consent
+from clmwizard.screens.consent import ConsentScreen
+from clmwizard.screens.dialogs import SecretPrompt
+from clmwizard.screens.discovery import DiscoveryScreen
+from clmwizard.screens.export import ExportScreen
+from clmwizard.screens.fields import FieldsScreen
+from clmwizard.screens.key import KeyScreen
+from clmwizard.screens.scopes import ScopesScreen
+from clmwizard.screens.start import StartScreen
+from clmwizard.screens.tokens import TokensScreen
+from clmwizard.store.profile import RSA_PRIVATE_KEY, SECRET_KEY
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import MemorySecretStore
+from clmwizard.widgets.copy_rows import CopyTable
+from clmwizard.widgets.messages import FieldMessage
+from tests.docusign.helpers import loopback_redirect_uri
+from tests.security.leaks import (
+    Needles,
+    emulator_needles,
+    files_under,
+    find,
+    log_text,
+    process_texts,
+)
+from tests.tui.conftest import wait_until
+
+SIZE = (100, 32)
+SNAPSHOTS = Path(__file__).parents[1] / "tui" / "__snapshots__"
+
+
+def fake_rsa_key() -> str:
+    body = base64.encodebytes(secrets.token_bytes(1190)).decode().strip()
+    return f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+
+
+def message(app: ClmWizardApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, FieldMessage).render())
+
+
+class Screens:
+    """Every screen as rendered (SVG text), collected while the flows run."""
+
+    def __init__(self) -> None:
+        self.shots: dict[str, str] = {}
+        self.revealed: dict[str, str] = {}
+
+    def take(self, app: ClmWizardApp, label: str, *, revealed: bool = False) -> None:
+        target = self.revealed if revealed else self.shots
+        target[f"screen {len(target)} {label} ({type(app.screen).__name__})"] = (
+            app.export_screenshot()
+        )
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(redirect_uris=[loopback_redirect_uri()]) as emulator:
+        yield emulator
+
+
+@pytest.mark.display
+async def test_wizard_flows_leak_no_secret(
+    emu: Emulator,
+    config_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "textual", "asyncio", "keyring"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    monkeypatch.chdir(tmp_path)
+    rsa_key = fake_rsa_key()
+    rsa_file = tmp_path / "outside" / "jwt.pem"
+    rsa_file.parent.mkdir()
+    rsa_file.write_text(rsa_key)
+    wrong_secret = emu.secret_key[:-6] + "000000"
+    store = MemorySecretStore()
+    opened: list[str] = []
+
+    def browser(url: str) -> bool:
+        opened.append(url)
+        threading.Thread(target=follow_consent, args=(url, "accept"), daemon=True).start()
+        return True
+
+    context = WizardContext(
+        profiles=ProfileStore(),
+        open_secrets=lambda: store,
+        open_browser=browser,
+        consent_timeout=30.0,
+        clipboard_clear_seconds=60.0,
+    )
+    clearers: list[int] = []
+    import clmwizard.clipboard as clipboard
+
+    real_schedule = clipboard.schedule_clear_in_background
+
+    def schedule(value: str, after: float = 30.0) -> int:
+        pid = real_schedule(value, after)
+        clearers.append(pid)
+        return pid
+
+    monkeypatch.setattr(clipboard, "schedule_clear_in_background", schedule)
+    screens = Screens()
+    verifiers: list[str] = []
+
+    async def consent(pilot: Pilot[None], app: ClmWizardApp) -> None:
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsentScreen)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        assert app.draft.consent is not None and app.draft.consent.code_verifier
+        verifiers.append(app.draft.consent.code_verifier)
+        screens.take(app, "consent")
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+
+    app = ClmWizardApp(context)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await pilot.pause()
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        key = app.screen
+        key.query_one("#profile-name", Input).value = "acme"
+        for button in key.query(RadioButton):
+            if button.name == "custom":
+                button.value = True
+        await pilot.pause()
+        key.query_one("#auth-server", Input).value = emu.auth_server
+        key.query_one("#clm-auth-server", Input).value = emu.clm_auth_server
+        key.query_one("#integration-key", Input).value = emu.integration_key
+        key.query_one("#secret-key", Input).value = wrong_secret
+        key.query_one("#redirect-uri", Input).value = emu.redirect_uris[-1]
+        key.query_one("#rsa-key-file", Input).value = str(rsa_file)
+        await pilot.pause()
+        screens.take(app, "key filled")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+        await pilot.press("enter")
+        await consent(pilot, app)
+        await wait_until(pilot, lambda: "✗" in message(app, "#tokens-message"))
+        assert "secret key" in message(app, "#tokens-message").lower()
+        screens.take(app, "wrong secret")
+        await pilot.press("k")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        app.screen.query_one("#secret", Input).value = emu.secret_key
+        screens.take(app, "secret prompt")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+        screens.take(app, "tokens")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        screens.take(app, "discovery")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        await wait_until(pilot, lambda: fields.client_secret is not None)
+        table = fields.query_one("#field-table", CopyTable)
+        for _ in range(4):
+            secret_hotkeys = [
+                hotkey
+                for hotkey in "123456789"
+                if (item := table.item_for_hotkey(hotkey)) is not None and item.secret
+            ]
+            if secret_hotkeys:
+                break
+            await pilot.press("tab")
+            await pilot.pause()
+        screens.take(app, "fields security")
+        assert secret_hotkeys, "no copyable secret on the fields screen"
+        await pilot.press(secret_hotkeys[0])
+        await wait_until(pilot, lambda: bool(app._pending_clears), 10)
+        screens.take(app, "secret copied")
+        await pilot.press("r")
+        await pilot.pause()
+        screens.take(app, "fields revealed", revealed=True)
+        await pilot.press("r")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await pilot.press("ctrl+s")
+        bundle = tmp_path / "acme-connector"
+        await wait_until(pilot, lambda: (bundle / "README.md").exists())
+        await pilot.pause()
+        screens.take(app, "exported")
+    assert len(clearers) == 1, "quitting with a copied secret hands it to the clearer"
+    assert store.get("acme", RSA_PRIVATE_KEY) == rsa_key
+    assert store.get("acme", SECRET_KEY) == emu.secret_key
+
+    # The rerun: refresh, a wrong rotation, the real one, then a dead grant.
+    rerun = WizardContext(
+        profiles=ProfileStore(),
+        open_secrets=lambda: store,
+        initial_profile="acme",
+        open_browser=browser,
+        consent_timeout=30.0,
+    )
+    app = ClmWizardApp(rerun)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen.listings)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: "refreshed" in message(app, "#start-message"))
+        screens.take(app, "refreshed")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        app.screen.query_one("#secret", Input).value = wrong_secret
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "✗" in message(app, "#secret-message"))
+        screens.take(app, "rotation refused")
+        app.screen.query_one("#secret", Input).value = emu.spare_secret_key
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "proven and stored" in message(app, "#start-message"))
+        emu.revoke_consent()
+        await pilot.press("f")
+        await wait_until(pilot, lambda: "✗" in message(app, "#start-message"))
+        screens.take(app, "dead grant")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await wait_until(pilot, lambda: app.screen.query_one("#secret-key", Input).value != "")
+        screens.take(app, "re-consent key")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+        await pilot.press("enter")
+        await consent(pilot, app)
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+        screens.take(app, "re-consented")
+
+    needles = emulator_needles(
+        emu.issued_secrets(),
+        [emu.secret_key, emu.spare_secret_key],
+        emu.integration_key,
+        pkce_verifier=verifiers,
+        typed_secret=[wrong_secret],
+    )
+    for index, line in enumerate(rsa_key.splitlines()[1:-1:4]):
+        needles.forms[f"RSA key line {index}"] = line
+    assert len(verifiers) == 2 and len(emu.issued_secrets()) >= 8
+    out, err = capfd.readouterr()
+    haystacks: dict[str, str | bytes] = {"stdout": out, "stderr": err, **screens.shots}
+    haystacks.update(files_under(config_dir, bundle))
+    haystacks.update(
+        log_text(r for r in caplog.records if not r.name.startswith("clmwizard.emulator"))
+    )
+    haystacks.update({f"consent URL {i}": url for i, url in enumerate(opened)})
+    try:
+        clearer = process_texts(clearers)
+        assert b"--clear-if-hash" in clearer[f"/proc/{clearers[0]}/cmdline"]
+        haystacks.update(clearer)
+        haystacks.update(process_texts())
+    finally:
+        for pid in clearers:
+            os.kill(pid, signal.SIGTERM)
+    assert len(screens.shots) >= 14
+    hits = find(needles, haystacks)
+    assert hits == [], "\n".join(hits)
+    # Not blind: the revealed fields screen does show the stored secret key.
+    assert any("secret key" in hit for hit in find(needles, screens.revealed))
+
+
+def test_snapshots_show_a_secret_only_where_a_reveal_was_asked() -> None:
+    from tests.tui import test_snapshots
+
+    needles = Needles()
+    needles.add("snapshot secret key", test_snapshots.SECRET, test_snapshots.KEY)
+    for value in ("access-token-fake", "refresh-token-fake"):
+        needles.forms[value] = value
+    svgs = files_under(SNAPSHOTS)
+    assert len(svgs) >= 15
+    hits = {hit.rsplit(" in ", 1)[1] for hit in find(needles, svgs)}
+    assert {Path(where).name for where in hits} == {"test_fields[revealed].svg"}
