@@ -90,7 +90,7 @@ class FieldsScreen(WizardScreen):
         tabs = "  ".join(
             f"[reverse b] {tab} [/]" if tab == self.tab else f" {tab} " for tab in TABS
         )
-        self.query_one("#selector", Static).update(f" Connector: {connectors}     Tab: {tabs}")
+        self.query_one("#selector", Static).update(f"{connectors}  [dim]│[/dim]  {tabs}")
         self.query_one("#field-table", CopyTable).set_items(self._items())
 
     def action_connector(self, step: int) -> None:
