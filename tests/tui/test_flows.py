@@ -238,3 +238,18 @@ async def test_rerun_rotates_the_secret_and_refreshes(
         await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
         await wait_until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
     assert store.get("demo", SECRET_KEY) == wizard_emulator.spare_secret_key
+
+
+async def test_quitting_mid_flow_stores_nothing(
+    demo_context: WizardContext, wizard_emulator: Emulator
+) -> None:
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await _complete_demo_sign_in(pilot, app)
+        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert demo_context.profiles.list() == []
+    assert app.secret_store().get("demo", SECRET_KEY) is None
+    assert app.secret_store().get("demo", REFRESH_TOKEN) is None

@@ -330,3 +330,14 @@ def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, overwri
         await settle(pilot)
 
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def test_no_color_is_respected(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    world.profiles.save(signed_in("acme", timedelta(days=29)))
+    world.profiles.save(signed_in("contoso", timedelta(days=3, hours=1)))
+    app = ClmWizardApp(world)
+    assert app.no_color
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)

@@ -38,9 +38,9 @@ def expiry_markup(profile: Profile, now: datetime) -> str:
     left = expires - now
     when = expires.astimezone(UTC).strftime("%Y-%m-%d")
     if left <= timedelta(0):
-        return f"[red]refresh token expired {when}[/red]"
+        return f"[red]✗ refresh token expired {when}: re-consent (c)[/red]"
     if left <= WARN_WITHIN:
-        return f"[yellow]refresh token expires {when} ({left.days} d)[/yellow]"
+        return f"[yellow]! refresh token expires {when} ({left.days} d): refresh (f)[/yellow]"
     return f"refresh token until {when}"
 
 
