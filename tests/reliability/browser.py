@@ -6,7 +6,9 @@ Runs as $BROWSER (``python -m tests.reliability.browser URL``) or in-process (`a
   URL up to N times (what a person does when a page fails once);
 - ``CLMWIZARD_MATRIX_LINGER=S``: accept the consent, then wait S seconds on the emulator clock
   (advanced through its control endpoint) before the redirect reaches clmwizard, so the code
-  has expired by the time it is exchanged.
+  has expired by the time it is exchanged;
+- ``CLMWIZARD_MATRIX_DONE=PATH``: create PATH when finished, so a test knows every request of
+  this browser has been made.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from clmwizard.emulator.browser import ConsentError, follow_consent
 
 RELOADS = "CLMWIZARD_MATRIX_RELOADS"
 LINGER = "CLMWIZARD_MATRIX_LINGER"
+DONE = "CLMWIZARD_MATRIX_DONE"  # a file this creates when it has finished
 
 
 def _advance_clock(consent_url: str, seconds: float) -> None:
@@ -72,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConsentError as error:
         sys.stderr.write(f"matrix browser: {error}\n")
         return 1
+    finally:
+        if os.environ.get(DONE):
+            Path(os.environ[DONE]).touch()
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,13 @@ BROWSER = f"{sys.executable} -m tests.reliability.browser %s"
 PROFILE = "acme"
 LOGIN_STEPS = ("consent", "exchange", "userinfo", "discovery")
 CODE_LIFETIME = 120
+
+
+def wait_for(path: Path, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, "the browser stand-in never finished"
+        time.sleep(0.02)
 
 
 @dataclass(frozen=True)
@@ -119,9 +128,16 @@ class CliDriver:
         before = self.snapshot()
         inject(self.emu, step, fault)
         since = len(self.emu.request_log)
+        done = self.done_marker()
         code = main(self.login_args(CONSENT_TIMEOUT if step == "consent" else 10.0))
+        wait_for(done)  # the browser may still be reloading after a timed-out wait
         out, err = self.capsys.readouterr()
         return Observed(code, out, err, requests_to(self.emu, step, since), before, self.snapshot())
+
+    def done_marker(self) -> Path:
+        marker = Path(tempfile.mkdtemp()) / "browser-done"
+        self.monkeypatch.setenv(browser.DONE, str(marker))
+        return marker
 
     def _clm_call(self, access_token: str) -> int:
         """What a CLM call through clmwizard's HTTP core does; prints like the CLI would."""

@@ -4,8 +4,8 @@ step sent, and snapshots of what is stored."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from clmwizard.emulator import Emulator
 from tests.reliability.matrix import TARGETS
