@@ -40,7 +40,9 @@ def expiry_markup(profile: Profile, now: datetime) -> str:
     if left <= timedelta(0):
         return f"[red]✗ refresh token expired {when}: re-consent (c)[/red]"
     if left <= WARN_WITHIN:
-        return f"[yellow]! refresh token expires {when} ({left.days} d): refresh (f)[/yellow]"
+        # Only `extended` lets a refresh push the expiry out; otherwise consent again.
+        action = "refresh (f)" if "extended" in profile.scopes else "re-consent (c)"
+        return f"[yellow]! refresh token expires {when} ({left.days} d): {action}[/yellow]"
     return f"refresh token until {when}"
 
 
