@@ -253,3 +253,45 @@ async def test_quitting_mid_flow_stores_nothing(
     assert demo_context.profiles.list() == []
     assert app.secret_store().get("demo", SECRET_KEY) is None
     assert app.secret_store().get("demo", REFRESH_TOKEN) is None
+
+
+async def test_decline_is_explained_and_consent_can_start_again(
+    demo_context: WizardContext, wizard_emulator: Emulator
+) -> None:
+    from dataclasses import replace
+
+    from clmwizard.emulator.browser import follow_consent
+
+    assert demo_context.demo is not None
+    demo_context.demo = replace(
+        demo_context.demo, approve=lambda url: follow_consent(url, "decline")
+    )
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_consent(pilot, app)
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsentScreen)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen.state == "failed")
+        text = message_text(app, "#consent-message")
+        assert "declined" in text.lower()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.state == "listening")
+
+
+async def test_consent_timeout_names_the_likely_causes(demo_context: WizardContext) -> None:
+    demo_context.consent_timeout = 0.5
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_consent(pilot, app)
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsentScreen)
+        await wait_until(pilot, lambda: screen.state == "failed", 5)
+        # The likely cause is the redirect URI, so the message sits beside it.
+        text = message_text(app, "#redirect-message").lower()
+        assert "redirect uri" in text and "environment" in text
