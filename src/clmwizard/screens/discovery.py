@@ -28,8 +28,16 @@ class DiscoveryScreen(WizardScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "save and continue"),
         Binding("ctrl+d", "discover", "discover again", show=False),
-        Binding("ctrl+e", "ephemeral", "keep in memory", show=False),
+        # Priority: the focused host Input binds ctrl+e too (end of line); check_action lets
+        # the key through to it unless a save has just failed on the keyring.
+        Binding("ctrl+e", "ephemeral", "keep in memory", show=False, priority=True),
     ]
+    keyring_failed = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "ephemeral":
+            return self.keyring_failed and self.wizard.context.demo is None
+        return True
 
     def compose_body(self) -> Iterable[Widget]:
         draft = self.wizard.draft
@@ -182,6 +190,7 @@ class DiscoveryScreen(WizardScreen):
             if draft.rsa_private_key:
                 secrets.set_many(profile.name, {RSA_PRIVATE_KEY: draft.rsa_private_key})
         except KeyringError as error:
+            self.keyring_failed = True
             self.app.call_from_thread(message.show_error, error)
             self.app.call_from_thread(
                 self.query_one("#discovery-next", Static).update,
