@@ -230,9 +230,9 @@ class KeyringSecretStore:
         return KeyringError(
             f"The keyring did not answer in {self.timeout:g} s.",
             cause="It may be locked and waiting for a password prompt nobody can see.",
-            fix="Unlock the keyring (log in to the desktop session, or run "
-            "`gnome-keyring-daemon --unlock`) and try again, or run with --ephemeral to keep "
-            "secrets in memory for this run only.",
+            fix=f"The keyring here is {self.description}: unlock it (log in to the desktop "
+            "session, or run `gnome-keyring-daemon --unlock`) and try again, or run with "
+            "--ephemeral to keep secrets in memory for this run only.",
             code="timeout",
         )
 
@@ -248,15 +248,17 @@ class KeyringSecretStore:
         except keyring.errors.KeyringLocked as error:
             raise KeyringError(
                 f"The keyring is locked, so clmwizard could not {doing}.",
-                cause="The unlock prompt was dismissed or could not be shown.",
+                cause=f"The keyring here is {self.description}; its unlock prompt was "
+                "dismissed or could not be shown.",
                 fix="Unlock the keyring (log in to the desktop session, or run "
-                "`gnome-keyring-daemon --unlock`) and try again.",
+                "`gnome-keyring-daemon --unlock`) and try again, or run with --ephemeral to keep "
+                "secrets in memory for this run only.",
                 code="locked",
             ) from error
         except keyring.errors.NoKeyringError as error:
             raise KeyringError(
                 f"There is no keyring here, so clmwizard could not {doing}.",
-                cause="No keyring service was found.",
+                cause=f"The keyring here is {self.description}, and it found no keyring service.",
                 fix=_setup_fix(),
                 code="no_keyring",
             ) from error
