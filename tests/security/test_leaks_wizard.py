@@ -12,18 +12,16 @@ import logging
 import os
 import secrets
 import signal
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, RadioButton
+from textual.widgets import Input
 
 from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
-from clmwizard.emulator.browser import follow_consent
 from clmwizard.screens.consent import ConsentScreen
 from clmwizard.screens.dialogs import SecretPrompt
 from clmwizard.screens.discovery import DiscoveryScreen
@@ -37,7 +35,6 @@ from clmwizard.store.profile import RSA_PRIVATE_KEY, SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.copy_rows import CopyTable
-from clmwizard.widgets.messages import FieldMessage
 from tests.docusign.helpers import loopback_redirect_uri
 from tests.security.leaks import (
     Needles,
@@ -47,19 +44,15 @@ from tests.security.leaks import (
     log_text,
     process_texts,
 )
+from tests.security.wizard_steps import SIZE, browser_stand_in, fill_key_screen, message
 from tests.tui.conftest import wait_until
 
-SIZE = (100, 32)
 SNAPSHOTS = Path(__file__).parents[1] / "tui" / "__snapshots__"
 
 
 def fake_rsa_key() -> str:
     body = base64.encodebytes(secrets.token_bytes(1190)).decode().strip()
     return f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
-
-
-def message(app: ClmWizardApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, FieldMessage).render())
 
 
 class Screens:
@@ -103,11 +96,7 @@ async def test_wizard_flows_leak_no_secret(
     store = MemorySecretStore()
     opened: list[str] = []
 
-    def browser(url: str) -> bool:
-        opened.append(url)
-        threading.Thread(target=follow_consent, args=(url, "accept"), daemon=True).start()
-        return True
-
+    browser = browser_stand_in(opened)
     context = WizardContext(
         profiles=ProfileStore(),
         open_secrets=lambda: store,
@@ -142,23 +131,7 @@ async def test_wizard_flows_leak_no_secret(
 
     app = ClmWizardApp(context)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.pause()
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
-        key = app.screen
-        key.query_one("#profile-name", Input).value = "acme"
-        for button in key.query(RadioButton):
-            if button.name == "custom":
-                button.value = True
-        await pilot.pause()
-        key.query_one("#auth-server", Input).value = emu.auth_server
-        key.query_one("#clm-auth-server", Input).value = emu.clm_auth_server
-        key.query_one("#integration-key", Input).value = emu.integration_key
-        key.query_one("#secret-key", Input).value = wrong_secret
-        key.query_one("#redirect-uri", Input).value = emu.redirect_uris[-1]
-        key.query_one("#rsa-key-file", Input).value = str(rsa_file)
-        await pilot.pause()
+        await fill_key_screen(pilot, app, emu, wrong_secret, rsa_file=rsa_file)
         screens.take(app, "key filled")
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
