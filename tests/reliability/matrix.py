@@ -281,7 +281,8 @@ def _cells() -> list[Cell]:
     # -- CLM calls: the HTTP core's GET helper --------------------------------------------------
     no_clm = (
         "clmwizard makes no CLM call besides discovery (Power Automate calls the operations "
-        "through the exported connector): see the HTTP core row"
+        "through the exported connector); the HTTP core rows prove the GET helper such a call "
+        "would use"
     )
     for fault in FAULTS:
         na("clm", fault, no_clm)

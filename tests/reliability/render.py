@@ -71,12 +71,13 @@ next `clmwizard refresh` then reports a dead grant (exit 3) and names the lost a
 causes; only a new consent (`clmwizard login`) helps. The client cannot tell whether a request
 that timed out or lost its connection was handled, so timeouts, dropped connections and
 malformed 200 answers to a refresh all carry that warning. A 5xx or 429 answer means DocuSign
-refused the request: the stored token is still good, and trying again works, as the "tried
-again" column shows. (The emulator's dropped connections and malformed answers strike before it
-handles the request, so trying again works there too; on the real network it may not.) Whether
-DocuSign itself invalidates a used refresh token at once is unconfirmed; the emulator assumes it
-does, the safe assumption. A rotation proves the new secret key with a refresh, so all of this
-holds for it too, and its messages add that the stored secret key is still in use.
+refused or failed the request without issuing tokens, so the stored token is normally still
+good and trying again works, as the "tried again" column shows. (The emulator's dropped
+connections and malformed answers strike before it handles the request, so trying again works
+there too; on a real network it may not.) Whether DocuSign itself invalidates a used refresh
+token at once is unconfirmed; the emulator assumes it does, the safe assumption. A rotation
+proves the new secret key with a refresh, so all of this holds for it too, and its messages add
+that the stored secret key is still in use.
 
 **Revoked secret keys.** In the exchange and refresh rows the revoked secret is the one in use;
 in the rotate row it is the stored (old) one, and the rotation to a new secret works: that is the
@@ -164,18 +165,29 @@ def overview() -> list[str]:
 
 
 def step_table(step: str) -> list[str]:
-    lines = [
-        f"### {STEPS[step]}",
-        "",
-        "| fault | surface | result | exit | requests | stored | the message says | tried again |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    lines = [f"### {STEPS[step]}", ""]
+    step_cells = [cell for cell in CELLS if cell.step == step]
+    # A surface for which the whole step is n/a for one reason gets a sentence, not rows.
+    whole: dict[str, list[str]] = {}
+    for surface in SURFACES:
+        mine = [cell for cell in step_cells if cell.surface == surface]
+        reasons = {cell.na for cell in mine}
+        if mine and len(reasons) == 1 and all(cell.outcome is None for cell in mine):
+            whole.setdefault(reasons.pop(), []).append(surface)
+    for reason, surfaces in whole.items():
+        names = " and ".join(SURFACES[surface] for surface in surfaces)
+        lines.extend([f"{names}: n/a, {reason}.", ""])
+    skipped = {surface for surfaces in whole.values() for surface in surfaces}
+    header = "| fault | surface | result | exit | requests | stored | the message says |"
+    lines.extend([header + " tried again |", "|---|---|---|---|---|---|---|---|"])
     for fault in FAULTS:
-        cells = [cell for cell in CELLS if cell.step == step and cell.fault == fault]
-        na = [cell for cell in cells if cell.outcome is None]
-        if na and all(cell.na == na[0].na for cell in na):
-            surfaces = " and ".join(SURFACES[cell.surface] for cell in na)
-            lines.append(f"| {fault} | {surfaces} | n/a: {na[0].na} | | | | | |")
+        cells = [c for c in step_cells if c.fault == fault and c.surface not in skipped]
+        reasons: dict[str, list[str]] = {}
+        for cell in cells:
+            if cell.outcome is None:
+                reasons.setdefault(cell.na, []).append(SURFACES[cell.surface])
+        for reason, surfaces in reasons.items():
+            lines.append(f"| {fault} | {' and '.join(surfaces)} | n/a: {reason} | | | | | |")
         for cell in cells:
             outcome = cell.outcome
             if outcome is None:
