@@ -238,8 +238,10 @@ def _cells() -> list[Cell]:
         )
         unchanged = ("Nothing changed",) if step == "rotate" else ()
 
-        def failed(*says: str, again: Outcome | None = None) -> Outcome:
-            return Outcome(False, (*says, *unchanged), 1, "unchanged", EXIT_NETWORK, again)  # noqa: B023
+        def failed(
+            *says: str, again: Outcome | None = None, extra: tuple[str, ...] = unchanged
+        ) -> Outcome:
+            return Outcome(False, (*says, *extra), 1, "unchanged", EXIT_NETWORK, again)
 
         same(step, "latency", failed("did not answer in time", lost, again=dead_after_loss))
         same(
