@@ -33,7 +33,7 @@ class BrowserOutcome:
         if self.status == "text":
             return (
                 f"The browser here is {self.name}, a text browser that cannot finish DocuSign's "
-                "sign-in."
+                "consent."
             )
         if self.status == "failed":
             return f"The browser ({self.name or 'default'}) could not be started."
