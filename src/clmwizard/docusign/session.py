@@ -332,9 +332,11 @@ async def rotate_secret(
         await asyncio.to_thread(
             secrets.set_many,
             profile.name,
+            # The refresh token first: the old one is used up, and the old secret still works
+            # with the new token, so a crash after this first write leaves a working pair.
             {
-                SECRET_KEY: new,
                 REFRESH_TOKEN: tokens.refresh_token,
+                SECRET_KEY: new,
                 ACCESS_TOKEN: tokens.access_token,
             },
         )
