@@ -215,8 +215,13 @@ def _profiles_arguments(parser: argparse.ArgumentParser) -> None:
     _add_format(parser)
 
 
-def _no_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="also check that this profile's servers answer",
+    )
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
@@ -228,7 +233,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "refresh": ("heartbeat: refresh the grant now", _add_profile),
     "rotate": ("replace the secret key once the new one works", _rotate_arguments),
     "profiles": ("list, show or delete profiles", _profiles_arguments),
-    "doctor": ("check keyring, clipboard, browser and config folder", _no_arguments),
+    "doctor": (
+        "check keyring, clipboard, browser, config folder (and a profile's servers)",
+        _doctor_arguments,
+    ),
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from clmwizard.clipboard import copy_text, schedule_clear_in_background
-from clmwizard.errors import UsageError
+from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.redact import mask, register_secret
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
@@ -69,7 +69,17 @@ def _copy(item: str, value: str | None, profile: str) -> int:
             fix=f"Sign in first: clmwizard login --profile {profile} …",
             field="copy",
         )
-    copy_text(value)
+    try:
+        copy_text(value)
+    except ClmWizardError as error:
+        shown = "--reveal" if item in SECRET_ITEMS else "--format text"
+        raise ClmWizardError(
+            error.what,
+            cause=error.cause,
+            fix=f"Print it instead and select it: clmwizard credentials --profile {profile} "
+            f"{shown}. Or install xclip / wl-clipboard.",
+            field="copy",
+        ) from None
     if item in SECRET_ITEMS:
         schedule_clear_in_background(value, CLEAR_AFTER)
         print(

@@ -131,6 +131,42 @@ def check_versions() -> Check:
     return Check(True, f"Python {platform.python_version()}, clmwizard {__version__}")
 
 
+def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
+    """Whether a profile's OAuth server, CLM discovery server and CLM hosts answer at all."""
+    import httpx
+
+    from clmwizard.store.profiles import ProfileStore
+
+    try:
+        profile = ProfileStore().load(profile_name)
+    except ClmWizardError as error:
+        return [Check(False, f"Reachability: profile {profile_name} cannot be read", [error.what])]
+    targets = [("OAuth server", profile.auth_server), ("CLM discovery", profile.clm_auth_server)]
+    if profile.clm_hosts is not None:
+        hosts = profile.clm_hosts
+        targets += [("CLM general", hosts.general), ("CLM upload", hosts.upload)]
+        targets += [("CLM download", hosts.download)]
+    checks = []
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        for label, url in targets:
+            try:
+                response = client.get(url)
+            except httpx.HTTPError as error:
+                checks.append(
+                    Check(
+                        False,
+                        f"Reachable: {label} {url}: no ({type(error).__name__})",
+                        fix="Check the network, a proxy (HTTPS_PROXY) or a firewall; "
+                        "for a custom server, that it is running.",
+                    )
+                )
+            else:
+                checks.append(
+                    Check(True, f"Reachable: {label} {url} (HTTP {response.status_code})")
+                )
+    return checks
+
+
 def run(args: argparse.Namespace) -> int:
     keyring_checks = check_keyring(KEYRING_TIMEOUT)
     checks = [*keyring_checks, check_clipboard(), check_browser()]
@@ -139,6 +175,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ClmWizardError) as error:
         checks.append(Check(False, f"Config folder: could not be checked ({error})"))
     checks.append(check_versions())
+    profile = getattr(args, "profile", None)
+    if profile:
+        checks.extend(check_reachability(profile))
+    else:
+        checks.append(Check(True, "Reachability: add --profile NAME to check a profile's servers"))
     sys.stdout.write("\n".join(check.render() for check in checks) + "\n")
     if all(check.ok for check in keyring_checks):
         sys.stdout.write("\nSecrets can be stored safely here.\n")

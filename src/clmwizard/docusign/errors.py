@@ -45,7 +45,7 @@ def token_error(
 ) -> ClmWizardError:
     """The error for a non-200 answer of `POST /oauth/token`."""
     error, description = oauth_error_fields(body)
-    detail = f"{error} / {description}" if description else error
+    detail = f"{error} / {description.rstrip('.')}" if description else error
     refresh = grant == "refresh_token"
     dead = GrantDeadError if refresh else ClmWizardError
 

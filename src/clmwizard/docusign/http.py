@@ -43,7 +43,7 @@ def transport_error(error: httpx.TransportError, url: str, *, sent: bool = False
             f"{host} did not answer in time.",
             cause="The server or the network is slow or overloaded, or a firewall drops the "
             "traffic silently.",
-            fix="Try again in a minute; `clmwizard doctor` checks reachability.",
+            fix="Try again in a minute; `clmwizard doctor --profile NAME` checks reachability.",
             code="timeout",
         )
     if isinstance(error, httpx.ConnectError) and not sent:
@@ -52,7 +52,7 @@ def transport_error(error: httpx.TransportError, url: str, *, sent: bool = False
             cause="No network, a proxy or firewall in the way (HTTPS_PROXY?), or a mistyped "
             "server address.",
             fix="Check the connection and the server address, then try again; "
-            "`clmwizard doctor` checks reachability.",
+            "`clmwizard doctor --profile NAME` checks reachability.",
             code="unreachable",
         )
     return NetworkError(
