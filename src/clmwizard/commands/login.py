@@ -10,6 +10,7 @@ import os
 import stat
 import sys
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -47,13 +48,18 @@ def warn(text: str) -> None:
     sys.stderr.flush()
 
 
-def read_secret(args: argparse.Namespace, prompt: str, integration_key: str | None) -> str:
+def read_secret(
+    args: argparse.Namespace,
+    prompt: str,
+    integration_key: str | None,
+    environ: Mapping[str, str] = os.environ,
+) -> str:
     """The secret key from --secret-key-stdin, CLMWIZARD_SECRET_KEY or a hidden prompt."""
     if getattr(args, "secret_key_stdin", False):
         value = sys.stdin.readline()
         source = "standard input"
-    elif os.environ.get(SECRET_ENV):
-        value = os.environ[SECRET_ENV]
+    elif environ.get(SECRET_ENV):
+        value = environ[SECRET_ENV]
         source = SECRET_ENV
     elif _is_tty(sys.stdin):
         value = getpass.getpass(prompt)
@@ -67,7 +73,12 @@ def read_secret(args: argparse.Namespace, prompt: str, integration_key: str | No
         )
     register_secret(value.strip())
     if not value.strip():
-        raise UsageError(f"The secret key from {source} is empty.", field="secret_key")
+        raise UsageError(
+            f"The secret key from {source} is empty.",
+            fix="Copy the secret key from DocuSign (Apps and Keys → your key → Secret Keys) "
+            "and give it again.",
+            field="secret_key",
+        )
     return validate_secret_key(value, integration_key)
 
 
@@ -224,6 +235,17 @@ def open_store(args: argparse.Namespace) -> SecretStore:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The secret leaves the environment while login runs, so the $BROWSER command it starts
+    # does not inherit it; it is put back for whoever called (tests call main() repeatedly).
+    hidden = os.environ.pop(SECRET_ENV, None)
+    try:
+        return _run_login(args, {SECRET_ENV: hidden} if hidden else {})
+    finally:
+        if hidden is not None:
+            os.environ[SECRET_ENV] = hidden
+
+
+def _run_login(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     name = validate_profile_name(args.profile)
     env = resolve_environment(args.environment, args.auth_server, args.clm_auth_server)
     integration_key = validate_integration_key(args.integration_key)
@@ -236,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
     parse_redirect_uri(redirect_uri)
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds.", field="timeout")
-    secret_key = read_secret(args, "Secret key (hidden): ", integration_key)
+    secret_key = read_secret(args, "Secret key (hidden): ", integration_key, environ)
     store = open_store(args)
     for text in scope_warnings(scopes):
         warn(text)
