@@ -39,6 +39,7 @@ def osc52_trusted() -> bool:
 class ClmWizardApp(App[None]):
     CSS_PATH = "wizard.tcss"
     TITLE = "clmwizard"
+    ENABLE_COMMAND_PALETTE = False  # it would offer nothing the footer does not, and takes room
     BINDINGS = [Binding("ctrl+q", "quit", "quit", priority=True)]
 
     def __init__(self, context: WizardContext) -> None:

@@ -81,7 +81,7 @@ def test_rotate(
     err = capsys.readouterr().err
     assert "✗ DocuSign refused the new secret key (invalid_client). Nothing changed" in err
     assert stored(memory_keyring, "secret_key") == emu.secret_key
-    monkeypatch.delenv("CLMWIZARD_SECRET_KEY")
+    monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
 
     monkeypatch.setattr("sys.stdin", io.StringIO(emu.spare_secret_key + "\n"))
     assert main(["rotate", "--profile", "acme", "--secret-key-stdin"]) == 0

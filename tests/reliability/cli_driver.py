@@ -96,7 +96,7 @@ class CliDriver:
         code = main(self.login_args())
         _, err = self.capsys.readouterr()
         assert code == 0, err
-        self.monkeypatch.delenv("CLMWIZARD_SECRET_KEY")
+        self.monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
 
     def run(self, step: str, fault: str) -> Observed:
         if step in LOGIN_STEPS:

@@ -44,6 +44,9 @@ class WizardScreen(Screen[None]):
     def compose_body(self) -> Iterable[Widget]:
         return ()
 
+    def on_screen_resume(self) -> None:
+        self.query_one(TitleBar).set_subtitle(self.wizard.subtitle())
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()

@@ -25,8 +25,8 @@ class ConsentScreen(WizardScreen):
     BINDINGS = [
         Binding("o", "open_browser", "open browser"),
         Binding("u", "copy_url", "copy URL"),
-        Binding("c", "copy_redirect", "copy redirect URI"),
-        Binding("a", "approve_demo", "approve as demo user"),
+        Binding("c", "copy_redirect", "copy redirect"),
+        Binding("a", "approve_demo", "approve (demo)"),
         Binding("r", "restart", "listen again", show=False),
     ]
 

@@ -53,7 +53,10 @@ class ConfirmDialog(ModalScreen[bool]):
 class ManualCopyDialog(ModalScreen[None]):
     """Shown when no clipboard can be trusted: the value to select and copy by hand."""
 
-    BINDINGS = [Binding("escape,enter", "close", "close")]
+    BINDINGS = [
+        Binding("escape,enter", "close", "close"),
+        Binding("p", "print_value", "print to the terminal"),
+    ]
 
     def __init__(self, label: str, value: str, *, secret: bool = False) -> None:
         super().__init__(classes="dialog-screen")
@@ -61,12 +64,19 @@ class ManualCopyDialog(ModalScreen[None]):
         self.value = value
         self.secret = secret
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Printing leaves the value in the terminal's scrollback: never for a secret.
+        return not (action == "print_value" and self.secret)
+
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog manual-copy"):
             yield Label(f"Copy {escape(self.label)} by hand", classes="dialog-title")
+            how = "Select the value with the mouse (hold Shift in most terminals)."
+            if not self.secret:
+                how += " Long values: press p to print it on the plain terminal, unwrapped."
             yield Static(
                 "No clipboard is reachable from here (no xclip / wl-copy, and this terminal may "
-                "ignore OSC 52). Select the value with the mouse — hold Shift in most terminals.",
+                f"ignore OSC 52). {how}",
                 classes="dialog-detail",
             )
             yield Static(escape(self.value), id="manual-value", classes="manual-value")
@@ -80,6 +90,16 @@ class ManualCopyDialog(ModalScreen[None]):
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_print_value(self) -> None:
+        from textual.app import SuspendNotSupported
+
+        try:
+            with self.app.suspend():
+                print(f"\n{self.label}:\n\n{self.value}\n")
+                input("Select and copy it, then press Enter to return to clmwizard. ")
+        except SuspendNotSupported:
+            self.app.notify("This terminal cannot be handed over: select the value above.")
 
 
 class SecretPrompt(ModalScreen[str | None]):

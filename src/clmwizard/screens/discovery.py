@@ -26,7 +26,7 @@ HOST_FIELDS = (
 class DiscoveryScreen(WizardScreen):
     STEP = "Discovery"
     BINDINGS = [
-        Binding("ctrl+s", "save", "save and continue"),
+        Binding("ctrl+s", "save", "save and continue", key_display="⏎/^s"),
         Binding("ctrl+d", "discover", "discover again", show=False),
         # Priority: the focused host Input binds ctrl+e too (end of line); check_action lets
         # the key through to it unless a save has just failed on the keyring.

@@ -36,7 +36,7 @@ def shown_path(path: Path) -> Path:
 class ExportScreen(WizardScreen):
     STEP = "Export"
     BINDINGS = [
-        Binding("ctrl+s", "export", "export"),
+        Binding("ctrl+s", "export", "export", key_display="⏎/^s"),
         Binding("ctrl+q", "app.quit", "quit"),
     ]
 

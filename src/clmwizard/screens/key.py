@@ -29,7 +29,7 @@ ENVIRONMENTS = (
 class KeyScreen(WizardScreen):
     STEP = "Key"
     BINDINGS = [
-        Binding("ctrl+n", "next", "next"),
+        Binding("ctrl+n", "next", "next", key_display="⏎/^n"),
         Binding("ctrl+r", "reveal", "reveal secret"),
     ]
 

@@ -38,12 +38,12 @@ def expiry_markup(profile: Profile, now: datetime) -> str:
     left = expires - now
     when = expires.astimezone(UTC).strftime("%Y-%m-%d")
     if left <= timedelta(0):
-        return f"[red]✗ refresh token expired {when}: re-consent (c)[/red]"
+        return f"[red]✗ expired {when}: re-consent (c)[/red]"
     if left <= WARN_WITHIN:
         # Only `extended` lets a refresh push the expiry out; otherwise consent again.
         action = "refresh (f)" if "extended" in profile.scopes else "re-consent (c)"
-        return f"[yellow]! refresh token expires {when} ({left.days} d): {action}[/yellow]"
-    return f"refresh token until {when}"
+        return f"[yellow]! expires {when} ({left.days} d): {action}[/yellow]"
+    return f"[dim]grant until[/dim] {when}"
 
 
 class StartScreen(WizardScreen):
@@ -141,7 +141,8 @@ class StartScreen(WizardScreen):
         profile = listing.profile
         account = escape(profile.account_name or "no account yet")
         return (
-            f"[b]{name:<16}[/b] {profile.environment:<10} {account} · {expiry_markup(profile, now)}"
+            f"[b]{name:<16}[/b] {profile.environment:<10} {account:<20.20} "
+            f"{expiry_markup(profile, now)}"
         )
 
     def _selected(self) -> Profile | None:
