@@ -70,3 +70,35 @@ def test_unknown_profile_name_is_refused_before_the_wizard_opens(
     assert main(["--profile", "../etc"]) == 2
     err = capsys.readouterr().err
     assert "✗" in err and "Traceback" not in err
+
+
+def test_the_fast_help_is_the_parsers_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`clmwizard --help` answers from a generated text; it must equal argparse's own."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "generate_help.py"
+    spec = importlib.util.spec_from_file_location("generate_help", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setenv("COLUMNS", "80")
+    expected = module.render()
+    actual = (Path(__file__).resolve().parents[1] / "src/clmwizard/help_text.py").read_text()
+    assert actual == expected, "run: .venv/bin/python scripts/generate_help.py"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["--version"]])
+def test_console_script_fast_path(argv: list[str]) -> None:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['clmwizard', *{argv!r}]\n"
+        "from clmwizard.launch import main\n"
+        "code = main()\n"
+        "print('ARGPARSE', 'argparse' in sys.modules, code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert "ARGPARSE False 0" in result.stdout
+    assert ("usage: clmwizard" in result.stdout) or (__version__ in result.stdout)

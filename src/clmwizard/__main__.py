@@ -1,3 +1,3 @@
-from clmwizard.cli import main
+from clmwizard.launch import main
 
 raise SystemExit(main())
