@@ -109,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
     if args.copy:
         return _copy(args.copy, values[args.copy], name)
     shown: dict[str, Any] = {item: _shown(item, values[item], args.reveal) for item in ITEMS}
+    if args.format != "text" and not args.reveal:
+        # A script must never mistake a mask for the value: masked secrets are null, and named.
+        masked = [item for item in ITEMS if item in SECRET_ITEMS and values[item]]
+        shown.update({item: None for item in masked})
+        shown["masked"] = masked
     if args.format == "json":
         print(json.dumps(shown, indent=2, ensure_ascii=False))
     elif args.format == "yaml":
