@@ -25,6 +25,7 @@ from clmwizard.docusign.environments import resolve_environment
 from clmwizard.docusign.errors import token_error
 from clmwizard.docusign.oauth import TokenSet
 from clmwizard.screens import consent as consent_module
+from clmwizard.screens import export as export_module
 from clmwizard.screens import start as start_module
 from clmwizard.store.profile import SECRET_KEY, ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore
@@ -73,6 +74,7 @@ def signed_in(name: str, expires_in: timedelta) -> Profile:
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardContext]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(start_module, "current_time", lambda: NOW)
+    monkeypatch.setattr(export_module, "clock_time", lambda: "12:00:00")
     monkeypatch.setattr(consent_module, "SPINNER", "⠿")
     monkeypatch.setattr(consent_module, "monotonic", lambda: 1000.0)
     monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "manual")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from rich.markup import escape
@@ -23,6 +24,10 @@ LAYOUTS = (
     ("three", "Three connectors, one per CLM host (general, upload, download)"),
     ("single", "One connector that routes uploads and downloads to their hosts"),
 )
+
+
+def clock_time() -> str:
+    return datetime.now().strftime("%H:%M:%S")
 
 
 def shown_path(path: Path) -> Path:
@@ -113,6 +118,11 @@ class ExportScreen(WizardScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self._export(force=True)
+            else:
+                self.query_one("#out-message", FieldMessage).show_note(
+                    f"Kept {out_dir} as it was; nothing was written. Choose another folder, "
+                    "or press enter again to replace it."
+                )
 
         self.app.push_screen(
             ConfirmDialog(
@@ -131,8 +141,9 @@ class ExportScreen(WizardScreen):
 
         assert isinstance(result, ExportResult)
         out_dir = shown_path(result.out_dir)
+        at = clock_time()
         self.query_one("#out-message", FieldMessage).show_ok(
-            f"Wrote {len(result.files)} files to {out_dir}"
+            f"Wrote {len(result.files)} files to {out_dir} at {at} ({result.layout} layout)"
         )
         name = self.profile.name
         first = result.connectors[0]
