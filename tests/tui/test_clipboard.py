@@ -144,3 +144,19 @@ async def test_osc52_is_used_when_chosen(
         await pilot.press("3")
         await wait_until(pilot, lambda: app.clipboard == KEY, 5)
         assert any("OSC 52" in n.message for n in app._notifications)
+
+
+async def test_every_action_of_the_definition_tab_has_a_copy_key(
+    context: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clmwizard.connector.fields import connector_fields
+
+    monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "osc52")
+    actions = [v for v in connector_fields(profile(), "general", SECRET) if v.tab == "Definition"]
+    assert len(actions) > 9
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_fields(app, pilot)
+        await pilot.press("tab")  # Security → Definition
+        await pilot.press("c")  # 1–9, a, b, c: the twelfth
+        await wait_until(pilot, lambda: app.clipboard == actions[11].value, 5)

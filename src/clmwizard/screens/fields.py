@@ -28,8 +28,8 @@ class FieldsScreen(WizardScreen):
         Binding("shift+tab", "tab(-1)", "previous tab", show=False, priority=True),
         Binding("r", "reveal", "reveal"),
         Binding("enter", "export", "export"),
-        Binding("1", "copy('1')", "copy", key_display="1–9"),
-        *(Binding(str(n), f"copy('{n}')", show=False) for n in range(2, 10)),
+        Binding("1", "copy('1')", "copy", key_display="1–9 a…"),
+        *(Binding(key, f"copy('{key}')", show=False) for key in CopyTable.HOTKEYS[1:]),
     ]
 
     def __init__(self, profile: Profile) -> None:

@@ -63,10 +63,10 @@ class CopyRow(Static):
 
 
 class CopyTable(VerticalScroll, can_focus=False):
-    """A list of CopyRows; hotkeys 1–9 then a–z (skipping letters the screens use)."""
+    """A list of CopyRows with copy hotkeys: 1–9, then letters (r is reveal, so skipped)."""
 
     DEFAULT_CSS = "CopyTable { height: auto; max-height: 100%; border: round $primary 50%; }"
-    HOTKEYS = "123456789"
+    HOTKEYS = "123456789abcdefghijklmnopqstuvwxyz"
 
     def __init__(self, items: list[CopyItem], *, id: str | None = None) -> None:
         super().__init__(id=id)
