@@ -32,6 +32,7 @@ async def main() -> None:
     from clmwizard.screens.tokens import TokensScreen
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import MemorySecretStore
+    from clmwizard.widgets.messages import FieldMessage
 
     IMAGES.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="clmwizard-shots-"))
@@ -74,7 +75,9 @@ async def main() -> None:
             await until(lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
             await pilot.press("enter")
             await until(lambda: isinstance(app.screen, DiscoveryScreen))
-            await until(lambda: "found" in str(app.screen.query_one("#discovery-message").render()))
+            await until(
+                lambda: "found" in app.screen.query_one("#discovery-message", FieldMessage).text
+            )
             await pilot.press("enter")
             await until(lambda: isinstance(app.screen, FieldsScreen))
             await pilot.pause(0.5)

@@ -72,9 +72,7 @@ class Person:
 
 def shown(app: ClmWizardApp) -> str:
     return "\n".join(
-        str(message.render())
-        for message in app.screen.query(FieldMessage)
-        if message.has_class("-shown")
+        message.text for message in app.screen.query(FieldMessage) if message.has_class("-shown")
     )
 
 
@@ -148,7 +146,7 @@ class WizardDriver:
                 elif "✗" in shown(app):
                     return False
             if isinstance(screen, DiscoveryScreen):
-                said = str(screen.query_one("#discovery-message", FieldMessage).render())
+                said = screen.query_one("#discovery-message", FieldMessage).text
                 if said.startswith("✓"):
                     await pilot.press("ctrl+s")
                     await until(pilot, lambda current=screen: app.screen is not current)

@@ -36,7 +36,7 @@ def browser_stand_in(opened: list[str]) -> Callable[[str], bool]:
 
 
 def message(app: ClmWizardApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, FieldMessage).render())
+    return app.screen.query_one(selector, FieldMessage).text
 
 
 async def fill_key_screen(

@@ -75,7 +75,7 @@ async def wait_until(
         await pilot.pause(0.05)
     from clmwizard.widgets.messages import FieldMessage
 
-    shown = [str(m.render()) for m in pilot.app.screen.query(FieldMessage) if m.has_class("-shown")]
+    shown = [m.text for m in pilot.app.screen.query(FieldMessage) if m.has_class("-shown")]
     raise AssertionError(f"timed out on {type(pilot.app.screen).__name__}; messages: {shown}")
 
 

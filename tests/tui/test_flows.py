@@ -29,7 +29,7 @@ SIZE = (100, 32)
 
 
 def message_text(app: object, selector: str) -> str:
-    return str(app.screen.query_one(selector, FieldMessage).render())  # type: ignore[attr-defined]
+    return app.screen.query_one(selector, FieldMessage).text  # type: ignore[attr-defined,no-any-return]
 
 
 def consent_redirect_location(url: str) -> str:

@@ -130,7 +130,7 @@ class KeyScreen(WizardScreen):
     def _set_secret(self, secret: str) -> None:
         self.query_one("#secret-key", SecretInput).value = secret
         self.query_one("#secret-key-message", FieldMessage).show_note(
-            "[dim]The stored secret key, read from the keyring.[/dim]"
+            "The stored secret key, read from the keyring."
         )
 
     @on(RadioSet.Changed, "#environment")

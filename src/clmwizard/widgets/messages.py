@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 from textual.widgets import Static
 
 from clmwizard.errors import ClmWizardError
 
+SIGNS = ("✗", "!", "✓")
+
 
 class FieldMessage(Static):
-    """An empty line until it holds an error, a warning or a confirmation."""
+    """An empty line until it holds an error, a warning or a confirmation.
+
+    The sign stands in its own column, so wrapped lines stay indented under the text.
+    `text` holds what is shown, as plain text.
+    """
 
     DEFAULT_CSS = """
     FieldMessage { height: auto; padding: 0 1; display: none; }
@@ -18,6 +25,8 @@ class FieldMessage(Static):
     FieldMessage.-warning { color: $warning; }
     FieldMessage.-ok { color: $success; }
     """
+
+    text: str = ""
 
     def show_error(self, error: ClmWizardError | str) -> None:
         text = error.render() if isinstance(error, ClmWizardError) else f"✗ {error}"
@@ -33,12 +42,26 @@ class FieldMessage(Static):
         self._show(text, "")
 
     def clear(self) -> None:
+        self.text = ""
         self.update("")
         self.remove_class("-shown", "-error", "-warning", "-ok")
 
     def _show(self, text: str, kind: str) -> None:
+        self.text = text
         self.remove_class("-error", "-warning", "-ok")
         if kind:
             self.add_class(kind)
         self.add_class("-shown")
-        self.update(escape(text))
+        self.update(_hanging(text))
+
+
+def _hanging(text: str) -> Table | Text:
+    sign, _, rest = text.partition(" ")
+    if sign not in SIGNS:
+        return Text(text)
+    lines = [line[2:] if line.startswith("  ") else line for line in rest.split("\n")]
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=1, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(sign, Text("\n".join(lines)))
+    return grid
