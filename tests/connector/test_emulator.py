@@ -7,7 +7,6 @@ parameters), so a path or method the CLM hosts do not serve fails here.
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,17 +24,11 @@ from clmwizard.store.profile import ACCESS_TOKEN, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import open_secret_store
 from tests.support.keyrings import MemoryKeyring
+from tests.support.ports import free_port as _free_port
 
 NAME = "emu"
 # Present only in some states (a finished task, a child folder, a last page…).
 CONDITIONAL = {"EndDate", "DocLauncherResultUrl", "ParentFolder", "Next", "Previous"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from clmwizard.docusign.environments import Environment, resolve_environment
 from clmwizard.emulator import Emulator
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.ports import free_port
 
 
 def loopback_redirect_uri() -> str:

@@ -1,0 +1,31 @@
+"""Loopback ports for redirect URIs in tests.
+
+A port the kernel hands out for `bind(("127.0.0.1", 0))` comes from the ephemeral range, so
+after it is released the emulator (which binds port 0 for its servers) can be given the very
+same number before the test's listener binds it. Redirect ports are therefore taken below the
+ephemeral range (Linux: 32768–60999), checked free, and never handed out twice in one run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import threading
+
+_lock = threading.Lock()
+# Each pytest process (and xdist worker, should one be used) starts from its own offset.
+_candidates = itertools.cycle(range(20000 + (os.getpid() % 50) * 200, 32000))
+
+
+def free_port() -> int:
+    """A loopback port outside the ephemeral range that is free right now."""
+    with _lock:
+        for port in _candidates:
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free loopback port")
