@@ -60,7 +60,6 @@ async def key_latency(samples: int) -> list[float]:
     from clmwizard.app import ClmWizardApp
     from clmwizard.context import DemoSetup, WizardContext
     from clmwizard.emulator import Emulator
-    from clmwizard.emulator.browser import follow_consent
     from clmwizard.screens.consent import ConsentScreen
     from clmwizard.screens.discovery import DiscoveryScreen
     from clmwizard.screens.tokens import TokensScreen
@@ -69,16 +68,7 @@ async def key_latency(samples: int) -> list[float]:
 
     latencies: list[float] = []
     with Emulator(redirect_uris=["http://127.0.0.1:47699/callback"]) as emu:
-        demo = DemoSetup(
-            integration_key=emu.integration_key,
-            secret_key=emu.secret_key,
-            spare_secret_key=emu.spare_secret_key,
-            auth_server=emu.auth_server,
-            clm_auth_server=emu.clm_auth_server,
-            redirect_uri="http://127.0.0.1:47699/callback",
-            user_email=emu.user_email,
-            approve=lambda url: follow_consent(url, "accept"),
-        )
+        demo = DemoSetup.from_emulator(emu)
         folder = Path(tempfile.mkdtemp(prefix="clmwizard-bench-"))
         app = ClmWizardApp(
             WizardContext(

@@ -24,7 +24,6 @@ async def main() -> None:
     from clmwizard.app import ClmWizardApp
     from clmwizard.context import DemoSetup, WizardContext
     from clmwizard.emulator import Emulator
-    from clmwizard.emulator.browser import follow_consent
     from clmwizard.screens.consent import ConsentScreen
     from clmwizard.screens.discovery import DiscoveryScreen
     from clmwizard.screens.export import ExportScreen
@@ -38,18 +37,10 @@ async def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="clmwizard-shots-"))
     os.chdir(work)
     with Emulator() as emu:
-        demo = DemoSetup(
-            integration_key=emu.integration_key,
-            secret_key=emu.secret_key,
-            spare_secret_key=emu.spare_secret_key,
-            auth_server=emu.auth_server,
-            clm_auth_server=emu.clm_auth_server,
-            redirect_uri=emu.redirect_uris[0],
-            user_email=emu.user_email,
-            approve=lambda url: follow_consent(url, "accept"),
-        )
         context = WizardContext(
-            profiles=ProfileStore(work / "profiles"), open_secrets=MemorySecretStore, demo=demo
+            profiles=ProfileStore(work / "profiles"),
+            open_secrets=MemorySecretStore,
+            demo=DemoSetup.from_emulator(emu),
         )
         app = ClmWizardApp(context)
         async with app.run_test(size=SIZE) as pilot:

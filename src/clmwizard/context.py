@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from clmwizard.emulator import Emulator
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
 
@@ -26,6 +27,22 @@ class DemoSetup:
     redirect_uri: str
     user_email: str
     approve: Callable[[str], str]  # plays the signed-in demo user: accepts a consent URL
+
+    @classmethod
+    def from_emulator(cls, emulator: Emulator, redirect_uri: str | None = None) -> DemoSetup:
+        """The demo against a running emulator (its last registered redirect URI by default)."""
+        from clmwizard.emulator.browser import follow_consent
+
+        return cls(
+            integration_key=emulator.integration_key,
+            secret_key=emulator.secret_key,
+            spare_secret_key=emulator.spare_secret_key,
+            auth_server=emulator.auth_server,
+            clm_auth_server=emulator.clm_auth_server,
+            redirect_uri=redirect_uri or emulator.redirect_uris[-1],
+            user_email=emulator.user_email,
+            approve=lambda url: follow_consent(url, "accept"),
+        )
 
 
 @dataclass

@@ -1,34 +1,16 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from clmwizard.cli import main
-from clmwizard.docusign import http as docusign_http
 from clmwizard.emulator import Emulator
-from tests.docusign.helpers import loopback_redirect_uri
 from tests.support.keyrings import MemoryKeyring
+from tests.support.signin_fixtures import emu, fast_backoff, redirect_uri
 
 BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(docusign_http, "BACKOFF_SECONDS", 0.01)
-    monkeypatch.setattr(docusign_http, "RETRY_AFTER_CAP", 0.05)
-
-
-@pytest.fixture
-def redirect_uri() -> str:
-    return loopback_redirect_uri()
-
-
-@pytest.fixture
-def emu(redirect_uri: str) -> Iterator[Emulator]:
-    with Emulator(redirect_uris=[redirect_uri]) as emulator:
-        yield emulator
 
 
 @pytest.fixture

@@ -28,19 +28,6 @@ def wizard_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
         yield emu
 
 
-def demo_setup(emu: Emulator) -> DemoSetup:
-    return DemoSetup(
-        integration_key=emu.integration_key,
-        secret_key=emu.secret_key,
-        spare_secret_key=emu.spare_secret_key,
-        auth_server=emu.auth_server,
-        clm_auth_server=emu.clm_auth_server,
-        redirect_uri=emu.redirect_uris[-1],
-        user_email=emu.user_email,
-        approve=lambda url: follow_consent(url, "accept"),
-    )
-
-
 @pytest.fixture
 def demo_context(
     wizard_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -50,7 +37,7 @@ def demo_context(
     context = WizardContext(
         profiles=ProfileStore(tmp_path / "profiles"),
         open_secrets=MemorySecretStore,
-        demo=demo_setup(wizard_emulator),
+        demo=DemoSetup.from_emulator(wizard_emulator),
         open_browser=lambda url: opened.append(url) is None,
         consent_timeout=30.0,
     )

@@ -41,25 +41,14 @@ def build_context(args: argparse.Namespace) -> WizardContext:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from clmwizard.emulator import Emulator
-    from clmwizard.emulator.browser import follow_consent
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import MemorySecretStore
 
     with Emulator() as emulator, tempfile.TemporaryDirectory(prefix="clmwizard-demo-") as tmp:
-        demo = DemoSetup(
-            integration_key=emulator.integration_key,
-            secret_key=emulator.secret_key,
-            spare_secret_key=emulator.spare_secret_key,
-            auth_server=emulator.auth_server,
-            clm_auth_server=emulator.clm_auth_server,
-            redirect_uri=emulator.redirect_uris[0],
-            user_email=emulator.user_email,
-            approve=lambda url: follow_consent(url, "accept"),
-        )
         context = WizardContext(
             profiles=ProfileStore(Path(tmp) / "profiles"),
             open_secrets=MemorySecretStore,
-            demo=demo,
+            demo=DemoSetup.from_emulator(emulator),
             initial_profile=args.profile,
         )
         return _run_app(context)

@@ -1,0 +1,32 @@
+"""Fixtures shared by the sign-in test areas (docusign core, CLI commands, reliability).
+
+Imported by each area's conftest.py; pytest then offers them there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from clmwizard.docusign import http as docusign_http
+from clmwizard.emulator import Emulator
+from tests.docusign.helpers import loopback_redirect_uri
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries wait milliseconds, not seconds."""
+    monkeypatch.setattr(docusign_http, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(docusign_http, "RETRY_AFTER_CAP", 0.05)
+
+
+@pytest.fixture
+def redirect_uri() -> str:
+    return loopback_redirect_uri()
+
+
+@pytest.fixture
+def emu(redirect_uri: str) -> Iterator[Emulator]:
+    with Emulator(redirect_uris=[redirect_uri]) as emulator:
+        yield emulator
