@@ -27,10 +27,13 @@ class CopyItem:
 class CopyRow(Static):
     DEFAULT_CSS = "CopyRow { height: auto; }"
 
-    def __init__(self, item: CopyItem, hotkey: str | None, *, revealed: bool = False) -> None:
+    def __init__(
+        self, item: CopyItem, hotkey: str | None, *, revealed: bool = False, label_width: int = 19
+    ) -> None:
         super().__init__(classes="copy-row")
         self.item = item
         self.hotkey = hotkey
+        self.label_width = label_width
         self.revealed = revealed
         self.update(self._table())
 
@@ -55,7 +58,7 @@ class CopyRow(Static):
             hint.append(self.hotkey, style="bold")
             hint.append(" copy", style="dim")
         grid = Table.grid(expand=True, padding=(0, 1))
-        grid.add_column(width=19, no_wrap=True)
+        grid.add_column(width=self.label_width, no_wrap=True)
         grid.add_column(ratio=1, overflow="fold")
         grid.add_column(width=6, justify="right")
         grid.add_row(Text(item.label, style="bold"), value, hint)
@@ -78,10 +81,12 @@ class CopyTable(VerticalScroll, can_focus=False):
 
     def _rows(self) -> list[CopyRow]:
         hotkeys = iter(self.HOTKEYS)
+        # Labels up to 30 columns keep their full text; values get the rest.
+        width = min(30, max((len(item.label) for item in self.items), default=19))
         rows = []
         for item in self.items:
             hotkey = next(hotkeys, None) if item.copyable else None
-            rows.append(CopyRow(item, hotkey, revealed=self.revealed))
+            rows.append(CopyRow(item, hotkey, revealed=self.revealed, label_width=max(19, width)))
         return rows
 
     def set_items(self, items: list[CopyItem]) -> None:
