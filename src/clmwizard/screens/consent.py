@@ -23,7 +23,7 @@ class ConsentScreen(WizardScreen):
     STEP = "Consent"
     AUTO_FOCUS = ""  # nothing focused, so o/u/c/a act; tab or a click reaches the paste field
     BINDINGS = [
-        Binding("o", "open_browser", "open browser"),
+        Binding("o", "open_browser", "open"),
         Binding("u", "copy_url", "copy URL"),
         Binding("c", "copy_redirect", "copy redirect"),
         Binding("a", "approve_demo", "approve (demo)"),

@@ -81,8 +81,8 @@ class CopyTable(VerticalScroll, can_focus=False):
 
     def _rows(self) -> list[CopyRow]:
         hotkeys = iter(self.HOTKEYS)
-        # Labels up to 30 columns keep their full text; values get the rest.
-        width = min(30, max((len(item.label) for item in self.items), default=19))
+        # Labels up to 24 columns keep their full text; values get the rest.
+        width = min(24, max((len(item.label) for item in self.items), default=19))
         rows = []
         for item in self.items:
             hotkey = next(hotkeys, None) if item.copyable else None
