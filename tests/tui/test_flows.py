@@ -104,7 +104,8 @@ async def test_new_profile_to_exported_bundle_in_few_keys(
                 assert secret.encode() not in data, path
 
 
-async def _to_consent(pilot, app) -> ConsentScreen:  # type: ignore[no-untyped-def]
+async def _to_key_screen(pilot, app) -> KeyScreen:  # type: ignore[no-untyped-def]
+    """From the start screen to a new profile's Integration key step."""
     await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
     await pilot.pause()
     await pilot.press("enter")
@@ -112,14 +113,20 @@ async def _to_consent(pilot, app) -> ConsentScreen:  # type: ignore[no-untyped-d
     return app.screen  # type: ignore[no-any-return]
 
 
+async def _key_to_consent(pilot, app) -> ConsentScreen:  # type: ignore[no-untyped-def]
+    """Accept the Integration key and Scopes steps as they are; arrive on Consent."""
+    await pilot.press("enter", "enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    screen = app.screen
+    assert isinstance(screen, ConsentScreen)
+    return screen
+
+
 async def test_paste_fallback_completes_sign_in(demo_context: WizardContext) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _to_consent(pilot, app)
-        await pilot.press("enter", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-        screen = app.screen
-        assert isinstance(screen, ConsentScreen)
+        await _to_key_screen(pilot, app)
+        screen = await _key_to_consent(pilot, app)
         await wait_until(pilot, lambda: screen.state == "listening")
         assert app.draft.consent is not None
         location = consent_redirect_location(app.draft.consent.url)
@@ -143,14 +150,11 @@ async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        key_screen = await _to_consent(pilot, app)
+        key_screen = await _to_key_screen(pilot, app)
         secret = key_screen.query_one("#secret-key", Input)
         secret.value = "0" * 8 + wizard_emulator.secret_key[8:]
         secret.focus()
-        await pilot.press("enter", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-        screen = app.screen
-        assert isinstance(screen, ConsentScreen)
+        screen = await _key_to_consent(pilot, app)
         await wait_until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
@@ -168,10 +172,9 @@ async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
 
 
 async def _complete_demo_sign_in(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await _to_consent(pilot, app)
-    await pilot.press("enter", "enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-    await wait_until(pilot, lambda: app.screen.state == "listening")
+    await _to_key_screen(pilot, app)
+    screen = await _key_to_consent(pilot, app)
+    await wait_until(pilot, lambda: screen.state == "listening")
     await pilot.press("a")
     await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
     await pilot.press("enter")
@@ -268,11 +271,8 @@ async def test_decline_is_explained_and_consent_can_start_again(
     )
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _to_consent(pilot, app)
-        await pilot.press("enter", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-        screen = app.screen
-        assert isinstance(screen, ConsentScreen)
+        await _to_key_screen(pilot, app)
+        screen = await _key_to_consent(pilot, app)
         await wait_until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")
         await wait_until(pilot, lambda: screen.state == "failed")
@@ -286,11 +286,8 @@ async def test_consent_timeout_names_the_likely_causes(demo_context: WizardConte
     demo_context.consent_timeout = 0.5
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _to_consent(pilot, app)
-        await pilot.press("enter", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-        screen = app.screen
-        assert isinstance(screen, ConsentScreen)
+        await _to_key_screen(pilot, app)
+        screen = await _key_to_consent(pilot, app)
         await wait_until(pilot, lambda: screen.state == "failed", 5)
         # The likely cause is the redirect URI, so the message sits beside it.
         text = message_text(app, "#redirect-message").lower()
