@@ -8,6 +8,7 @@ import pytest
 from clmwizard.cli import main
 from clmwizard.emulator import Emulator
 from tests.support.keyrings import MemoryKeyring
+from tests.support.login import login_argv
 from tests.support.signin_fixtures import emu, fast_backoff, redirect_uri
 
 BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
@@ -16,22 +17,7 @@ BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
 @pytest.fixture
 def login_args(emu: Emulator, redirect_uri: str) -> Callable[..., list[str]]:
     def build(*extra: str, profile: str = "acme") -> list[str]:
-        return [
-            "login",
-            "--profile",
-            profile,
-            "--integration-key",
-            emu.integration_key,
-            "--auth-server",
-            emu.auth_server,
-            "--clm-auth-server",
-            emu.clm_auth_server,
-            "--redirect-uri",
-            redirect_uri,
-            "--timeout",
-            "10",
-            *extra,
-        ]
+        return login_argv(emu, *extra, profile=profile, redirect_uri=redirect_uri)
 
     return build
 

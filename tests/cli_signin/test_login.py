@@ -18,6 +18,7 @@ from clmwizard.store.profiles import ProfileStore
 from tests.cli_signin.conftest import BROWSER
 from tests.docusign.helpers import free_port, redirect_location
 from tests.support.keyrings import MemoryKeyring
+from tests.support.login import login_argv
 
 Args = Callable[..., list[str]]
 
@@ -233,21 +234,7 @@ def test_account_choice_and_listing(
     with Emulator(redirect_uris=[redirect_uri], accounts=2) as emu:
         monkeypatch.setenv("BROWSER", BROWSER)
         monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-        base = [
-            "login",
-            "--profile",
-            "two",
-            "--integration-key",
-            emu.integration_key,
-            "--auth-server",
-            emu.auth_server,
-            "--clm-auth-server",
-            emu.clm_auth_server,
-            "--redirect-uri",
-            redirect_uri,
-            "--timeout",
-            "10",
-        ]
+        base = login_argv(emu, profile="two", redirect_uri=redirect_uri)
         assert main(base) == 0
         out = capsys.readouterr().out
         assert f"({emu.account_id}), the default." in out

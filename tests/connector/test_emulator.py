@@ -24,6 +24,7 @@ from clmwizard.store.profile import ACCESS_TOKEN, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import open_secret_store
 from tests.support.keyrings import MemoryKeyring
+from tests.support.login import login_argv
 from tests.support.ports import free_port as _free_port
 
 NAME = "emu"
@@ -43,23 +44,7 @@ def signed_in(
     emulator.register_redirect_uri(redirect_uri)
     monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emulator.secret_key)
-    code = main(
-        [
-            "login",
-            "--profile",
-            NAME,
-            "--integration-key",
-            emulator.integration_key,
-            "--auth-server",
-            emulator.auth_server,
-            "--clm-auth-server",
-            emulator.clm_auth_server,
-            "--redirect-uri",
-            redirect_uri,
-            "--timeout",
-            "30",
-        ]
-    )
+    code = main(login_argv(emulator, profile=NAME, redirect_uri=redirect_uri, timeout=30))
     _, err = capsys.readouterr()
     assert code == 0, err
     yield ProfileStore().load(NAME)

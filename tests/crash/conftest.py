@@ -22,6 +22,7 @@ from clmwizard.emulator import Emulator
 from clmwizard.store.profile import SECRET_ITEMS
 from clmwizard.store.secrets import SERVICE
 from tests.docusign.helpers import loopback_redirect_uri
+from tests.support.login import login_argv as shared_login_argv
 
 REPO = Path(__file__).parents[2]
 BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
@@ -126,21 +127,7 @@ def emu() -> Iterator[Emulator]:
 
 
 def login_argv(emu: Emulator, name: str) -> list[str]:
-    return [
-        "login",
-        "--profile",
-        name,
-        "--integration-key",
-        emu.integration_key,
-        "--auth-server",
-        emu.auth_server,
-        "--clm-auth-server",
-        emu.clm_auth_server,
-        "--redirect-uri",
-        emu.redirect_uris[-1],
-        "--timeout",
-        "15",
-    ]
+    return shared_login_argv(emu, profile=name, timeout=15)
 
 
 def sign_in_here(emu: Emulator, name: str, secret: str, monkeypatch: pytest.MonkeyPatch) -> None:

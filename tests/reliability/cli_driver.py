@@ -20,6 +20,7 @@ from clmwizard.store.profiles import ProfileStore
 from tests.reliability import browser
 from tests.reliability.harness import CONSENT_TIMEOUT, Snapshot, inject, requests_to
 from tests.support.keyrings import MemoryKeyring
+from tests.support.login import login_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER = f"{sys.executable} -m tests.reliability.browser %s"
@@ -74,22 +75,9 @@ class CliDriver:
         return Snapshot.take(ProfileStore().path_for(PROFILE), self.secrets())
 
     def login_args(self, timeout: float = 10.0) -> list[str]:
-        emu = self.emu
-        return [
-            "login",
-            "--profile",
-            PROFILE,
-            "--integration-key",
-            emu.integration_key,
-            "--auth-server",
-            emu.auth_server,
-            "--clm-auth-server",
-            emu.clm_auth_server,
-            "--redirect-uri",
-            self.redirect_uri,
-            "--timeout",
-            str(timeout),
-        ]
+        return login_argv(
+            self.emu, profile=PROFILE, redirect_uri=self.redirect_uri, timeout=timeout
+        )
 
     def sign_in(self) -> None:
         self.monkeypatch.setenv("CLMWIZARD_SECRET_KEY", self.emu.secret_key)

@@ -32,6 +32,7 @@ from tests.docusign.helpers import loopback_redirect_uri
 from tests.security.wizard_steps import SIZE, browser_stand_in, message, sign_in_to_discovery
 from tests.store.factories import make_profile
 from tests.support.keyrings import MemoryKeyring, SlowKeyring
+from tests.support.login import login_argv
 from tests.tui.conftest import wait_until
 
 
@@ -69,24 +70,6 @@ def use_backend() -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
 def emu() -> Iterator[Emulator]:
     with Emulator(redirect_uris=[loopback_redirect_uri()]) as emulator:
         yield emulator
-
-
-def login_argv(emu: Emulator) -> list[str]:
-    return [
-        "login",
-        "--profile",
-        "acme",
-        "--integration-key",
-        emu.integration_key,
-        "--auth-server",
-        emu.auth_server,
-        "--clm-auth-server",
-        emu.clm_auth_server,
-        "--redirect-uri",
-        emu.redirect_uris[-1],
-        "--timeout",
-        "10",
-    ]
 
 
 # --- the command line ------------------------------------------------------------------------

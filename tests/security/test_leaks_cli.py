@@ -35,6 +35,7 @@ from tests.security.leaks import (
     process_texts,
 )
 from tests.support.keyrings import MemoryKeyring
+from tests.support.login import login_argv
 
 RECORDING_BROWSER = """\
 import json, os, sys
@@ -119,25 +120,6 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(docusign_http, "RETRY_AFTER_CAP", 0.05)
 
 
-def login_argv(emu: Emulator, redirect_uri: str, *extra: str) -> list[str]:
-    return [
-        "login",
-        "--profile",
-        "acme",
-        "--integration-key",
-        emu.integration_key,
-        "--auth-server",
-        emu.auth_server,
-        "--clm-auth-server",
-        emu.clm_auth_server,
-        "--redirect-uri",
-        redirect_uri,
-        "--timeout",
-        "15",
-        *extra,
-    ]
-
-
 def no_hits(needles: Needles, haystacks: dict[str, Any]) -> None:
     hits = find(needles, haystacks)
     assert hits == [], "\n".join(hits)
@@ -174,14 +156,20 @@ def test_every_command_and_error_path_leaks_no_secret(
     # A wrong secret first (the exchange fails), with --debug: the traceback is shown, redacted.
     wrong_secret = emu.spare_secret_key[:-4] + "0000"
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", wrong_secret)
-    assert run("login wrong secret", ["--debug", *login_argv(emu, redirect_uri)]) != 0
+    assert (
+        run(
+            "login wrong secret",
+            ["--debug", *login_argv(emu, redirect_uri=redirect_uri, timeout=15)],
+        )
+        != 0
+    )
     assert "Traceback" in run.err("login wrong secret")
     # The real sign-in, the secret from the environment.
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert run("login", login_argv(emu, redirect_uri)) == 0
+    assert run("login", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) == 0
     # And once more with the secret on stdin, in debug mode.
     monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
-    argv = login_argv(emu, redirect_uri, "--secret-key-stdin")
+    argv = login_argv(emu, "--secret-key-stdin", redirect_uri=redirect_uri, timeout=15)
     assert run("login stdin", ["--debug", *argv], stdin=emu.secret_key + "\n") == 0
 
     commands = {
@@ -213,25 +201,25 @@ def test_every_command_and_error_path_leaks_no_secret(
     assert run("refresh revoked secret", "--debug refresh --profile acme") == 3
     assert "stored secret key" in run.err("refresh revoked secret")
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert run("relogin", login_argv(emu, redirect_uri)) == 0
+    assert run("relogin", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) == 0
     emu.revoke_consent()
     monkeypatch.setenv("CLMWIZARD_DEBUG", "1")
     assert run("refresh revoked consent", "refresh --profile acme") == 3
     assert "consent was probably revoked" in run.err("refresh revoked consent")
-    assert run("relogin 2", login_argv(emu, redirect_uri)) == 0
+    assert run("relogin 2", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) == 0
     emu.advance_clock(31 * 86400)
     assert run("refresh dead grant", "refresh --profile acme") == 3
     assert "expired" in run.err("refresh dead grant")
     emu.revoke_consent()  # so the consent page shows again, and is declined
     monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
-    assert run("login declined", login_argv(emu, redirect_uri)) != 0
+    assert run("login declined", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) != 0
     monkeypatch.delenv("CLMWIZARD_TEST_BROWSER_DECISION")
     emu.inject_fault("clm_auth", "/", status=500, count=0)
-    assert run("login discovery fails", login_argv(emu, redirect_uri)) != 0
+    assert run("login discovery fails", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) != 0
     emu.clear_faults()
 
     # An unexpected exception (a bug) whose text carries the refresh token, under --debug.
-    assert run("relogin 3", login_argv(emu, redirect_uri)) == 0
+    assert run("relogin 3", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) == 0
     real_refresh = docusign_session.refresh_grant
 
     async def broken_refresh(client: Any, env: Any, key: str, secret: str, token: str) -> Any:
@@ -346,7 +334,7 @@ def test_the_redaction_registry_holds_what_login_received(
 
     register_secret(None)
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert main(login_argv(emu, redirect_uri)) == 0
+    assert main(login_argv(emu, redirect_uri=redirect_uri, timeout=15)) == 0
     capfd.readouterr()
     for secret in emu.issued_secrets() - {emu.spare_secret_key}:
         assert redact(f"<{secret}>") == "<[redacted]>"
