@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.markup import escape
 from textual import work
@@ -14,6 +15,11 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import SecretPrompt
 from clmwizard.widgets.messages import FieldMessage
+
+if TYPE_CHECKING:
+    import httpx
+
+T = TypeVar("T")
 
 
 class TokensScreen(WizardScreen):
@@ -48,28 +54,27 @@ class TokensScreen(WizardScreen):
 
     @work(exclusive=True, group="tokens")
     async def _exchange(self) -> None:
-        from clmwizard.docusign.http import make_client
         from clmwizard.docusign.oauth import exchange_code
 
         draft = self.wizard.draft
-        assert draft.consent is not None
-        line = self.query_one("#exchange-line", Static)
-        line.update("  ⠿ Exchanging the code for tokens…")
-        self._loading(True)
-        try:
-            async with make_client() as client:
-                draft.tokens = await exchange_code(
-                    client,
-                    draft.environment,
-                    draft.integration_key,
-                    draft.secret_key,
-                    self.code,
-                    draft.consent.code_verifier,
-                )
-        except ClmWizardError as error:
-            line.update("  [red]✗ The code exchange failed.[/red]")
-            self._fail(error)
+        consent = draft.consent
+        assert consent is not None
+        draft.tokens = await self._step(
+            "#exchange-line",
+            "Exchanging the code for tokens…",
+            "The code exchange failed.",
+            lambda client: exchange_code(
+                client,
+                draft.environment,
+                draft.integration_key,
+                draft.secret_key,
+                self.code,
+                consent.code_verifier,
+            ),
+        )
+        if draft.tokens is None:
             return
+        line = self.query_one("#exchange-line", Static)
         hours = draft.tokens.expires_in // 3600
         rolls = "extended" in draft.scopes
         refresh = (
@@ -82,22 +87,20 @@ class TokensScreen(WizardScreen):
 
     async def _userinfo(self) -> None:
         from clmwizard.docusign.discovery import fetch_userinfo
-        from clmwizard.docusign.http import make_client
 
         draft = self.wizard.draft
-        assert draft.tokens is not None
-        line = self.query_one("#userinfo-line", Static)
-        line.update("  ⠿ Reading who signed in…")
-        self._loading(True)
-        try:
-            async with make_client() as client:
-                draft.userinfo = await fetch_userinfo(
-                    client, draft.environment, draft.tokens.access_token
-                )
-        except ClmWizardError as error:
-            line.update("  [red]✗ Could not read the user's accounts.[/red]")
-            self._fail(error, retry=True)
+        tokens = draft.tokens
+        assert tokens is not None
+        draft.userinfo = await self._step(
+            "#userinfo-line",
+            "Reading who signed in…",
+            "Could not read the user's accounts.",
+            lambda client: fetch_userinfo(client, draft.environment, tokens.access_token),
+            retry=True,
+        )
+        if draft.userinfo is None:
             return
+        line = self.query_one("#userinfo-line", Static)
         info = draft.userinfo
         count = len(info.accounts)
         line.update(
@@ -110,6 +113,29 @@ class TokensScreen(WizardScreen):
         self.query_one("#tokens-next", Static).update(
             "\n  Press [b]enter[/b] to find the CLM hosts."
         )
+
+    async def _step(
+        self,
+        line_id: str,
+        busy: str,
+        failed: str,
+        call: Callable[[httpx.AsyncClient], Awaitable[T]],
+        *,
+        retry: bool = False,
+    ) -> T | None:
+        """One network step with its progress line; on failure, the error and the way out."""
+        from clmwizard.docusign.http import make_client
+
+        line = self.query_one(line_id, Static)
+        line.update(f"  ⠿ {busy}")
+        self._loading(True)
+        try:
+            async with make_client() as client:
+                return await call(client)
+        except ClmWizardError as error:
+            line.update(f"  [red]✗ {failed}[/red]")
+            self._fail(error, retry=retry)
+            return None
 
     def _loading(self, on: bool) -> None:
         self.query_one("#tokens-loading", LoadingIndicator).display = on
