@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext
@@ -130,6 +131,35 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def with_new_draft(pilot: Pilot[None]) -> ClmWizardApp:
+    """The app once settled, with a new profile's draft filled in."""
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, ClmWizardApp)
+    new_draft(app)
+    return app
+
+
+async def open_signed_in(pilot: Pilot[None], screen: Screen[None], profile: Profile) -> None:
+    """Open `screen` for a saved profile as the start screen would, then press nothing yet."""
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, ClmWizardApp)
+    app.start_draft(profile)
+    await app.push_screen(screen)
+    await settle(pilot)
+
+
+@pytest.fixture
+def fixed_consent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixed state and PKCE verifier, so the consent URL is the same in every run."""
+    from clmwizard.docusign import consent
+
+    monkeypatch.setattr(
+        consent.secrets, "token_urlsafe", lambda n: "fixed" + "x" * (n + n // 3 - 5)
+    )
+
+
 def test_start_empty(snap_compare: Any, world: WizardContext) -> None:
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=settle)
 
@@ -158,10 +188,7 @@ def test_scopes_warns_without_extended(snap_compare: Any, world: WizardContext) 
     from clmwizard.screens.scopes import ScopesScreen
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        app = pilot.app
-        assert isinstance(app, ClmWizardApp)
-        new_draft(app)
+        app = await with_new_draft(pilot)
         app.draft.scopes = ["signature", "spring_read", "spring_write"]
         await app.push_screen(ScopesScreen())
         await settle(pilot)
@@ -169,21 +196,11 @@ def test_scopes_warns_without_extended(snap_compare: Any, world: WizardContext) 
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
 
-def test_consent_waiting(
-    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from clmwizard.docusign import consent
+def test_consent_waiting(snap_compare: Any, world: WizardContext, fixed_consent: None) -> None:
     from clmwizard.screens.consent import ConsentScreen
 
-    monkeypatch.setattr(
-        consent.secrets, "token_urlsafe", lambda n: "fixed" + "x" * (n + n // 3 - 5)
-    )
-
     async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        app = pilot.app
-        assert isinstance(app, ClmWizardApp)
-        new_draft(app)
+        app = await with_new_draft(pilot)
         await app.push_screen(ConsentScreen())
         await pilot.pause(0.3)
 
@@ -191,15 +208,10 @@ def test_consent_waiting(
 
 
 def test_consent_port_in_use(
-    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+    snap_compare: Any, world: WizardContext, fixed_consent: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clmwizard.docusign import consent
-    from clmwizard.screens.consent import ConsentScreen
-
-    monkeypatch.setattr(
-        consent.secrets, "token_urlsafe", lambda n: "fixed" + "x" * (n + n // 3 - 5)
-    )
     from clmwizard.docusign import callback
+    from clmwizard.screens.consent import ConsentScreen
 
     monkeypatch.setattr(callback, "_port_owner", lambda port: "python3 (pid 4242)")
     with socket.socket() as busy:
@@ -207,10 +219,7 @@ def test_consent_port_in_use(
         busy.listen()
 
         async def run_before(pilot: Pilot[None]) -> None:
-            await settle(pilot)
-            app = pilot.app
-            assert isinstance(app, ClmWizardApp)
-            new_draft(app)
+            app = await with_new_draft(pilot)
             await app.push_screen(ConsentScreen())
             await pilot.pause(0.3)
             await settle(pilot)
@@ -223,10 +232,7 @@ def _tokens_app(world: WizardContext) -> Any:
     from clmwizard.screens.tokens import TokensScreen
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        app = pilot.app
-        assert isinstance(app, ClmWizardApp)
-        new_draft(app)
+        app = await with_new_draft(pilot)
         app.draft.consent = ConsentRequest(
             "https://example.invalid", "state", None, app.draft.redirect_uri
         )
@@ -258,10 +264,7 @@ def test_discovery_with_two_accounts(
     fake_network(monkeypatch)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        app = pilot.app
-        assert isinstance(app, ClmWizardApp)
-        new_draft(app)
+        app = await with_new_draft(pilot)
         app.draft.tokens = TokenSet("access-token-fake", "refresh-token-fake", 28800, NOW)
         app.draft.userinfo = await discovery.fetch_userinfo()
         await app.push_screen(DiscoveryScreen())
@@ -271,7 +274,9 @@ def test_discovery_with_two_accounts(
 
 
 @pytest.mark.parametrize(
-    "keys", [(), ("right", "tab"), ("r",)], ids=["security", "upload-definition", "revealed"]
+    "keys",
+    [(), ("right", "tab"), ("r",), ("3",)],
+    ids=["security", "upload-definition", "revealed", "manual-copy"],
 )
 def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) -> None:
     from clmwizard.screens.fields import FieldsScreen
@@ -280,32 +285,8 @@ def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) 
     world.profiles.save(profile)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        app = pilot.app
-        assert isinstance(app, ClmWizardApp)
-        app.start_draft(profile)
-        await app.push_screen(FieldsScreen(profile))
-        await settle(pilot)
+        await open_signed_in(pilot, FieldsScreen(profile), profile)
         await pilot.press(*keys)
-        await settle(pilot)
-
-    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
-
-
-def test_manual_copy_dialog(snap_compare: Any, world: WizardContext) -> None:
-    from clmwizard.screens.fields import FieldsScreen
-
-    profile = signed_in("acme", timedelta(days=29))
-    world.profiles.save(profile)
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        app = pilot.app
-        assert isinstance(app, ClmWizardApp)
-        app.start_draft(profile)
-        await app.push_screen(FieldsScreen(profile))
-        await settle(pilot)
-        await pilot.press("3")
         await settle(pilot)
 
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
@@ -322,12 +303,7 @@ def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, overwri
         (tmp_path / "acme-connector" / "notes.txt").write_text("mine")
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        app = pilot.app
-        assert isinstance(app, ClmWizardApp)
-        app.start_draft(profile)
-        await app.push_screen(ExportScreen(profile))
-        await settle(pilot)
+        await open_signed_in(pilot, ExportScreen(profile), profile)
         await pilot.press("enter")
         await settle(pilot)
 
