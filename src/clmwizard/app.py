@@ -19,22 +19,6 @@ from clmwizard.store.profile import Profile
 if TYPE_CHECKING:
     from clmwizard.store.secrets import SecretStore
 
-_OSC52_TERMINALS = ("iTerm.app", "WezTerm", "kitty", "ghostty", "vscode", "alacritty", "foot")
-
-
-def osc52_trusted() -> bool:
-    """Whether the terminal probably honours OSC 52 (clipboard via escape sequence)."""
-    choice = os.environ.get("CLMWIZARD_CLIPBOARD", "auto")
-    if choice in ("osc52", "manual"):
-        return choice == "osc52"
-    if os.environ.get("TERM_PROGRAM") == "Apple_Terminal":
-        return False
-    if os.environ.get("TMUX"):
-        return False  # tmux passes OSC 52 on only with `set-clipboard on`
-    term = os.environ.get("TERM", "") + " " + os.environ.get("TERM_PROGRAM", "")
-    known = any(name.lower() in term.lower() for name in _OSC52_TERMINALS)
-    return known or bool(os.environ.get("WT_SESSION") or os.environ.get("SSH_TTY"))
-
 
 class ClmWizardApp(App[None]):
     CSS_PATH = "wizard.tcss"
@@ -102,27 +86,10 @@ class ClmWizardApp(App[None]):
 
     def start_draft(self, profile: Profile | None = None, *, name: str = "") -> Draft:
         """A fresh draft: empty, the demo's values, or an existing profile's."""
-        from clmwizard.docusign.environments import environment_of, resolve_environment
-
-        draft = Draft(profile_name=name)
-        demo = self.context.demo
         if profile is not None:
-            draft.profile_name = profile.name
-            draft.environment = environment_of(profile)
-            draft.integration_key = profile.integration_key
-            draft.scopes = list(profile.scopes)
-            draft.redirect_uri = profile.redirect_uri
-            draft.use_pkce = profile.use_pkce
-            draft.jwt_user_id = profile.jwt_user_id or ""
-            draft.existing = profile
-        elif demo is not None:
-            draft.profile_name = name or "demo"
-            draft.environment = resolve_environment(
-                auth_server=demo.auth_server, clm_auth_server=demo.clm_auth_server
-            )
-            draft.integration_key = demo.integration_key
-            draft.secret_key = demo.secret_key
-            draft.redirect_uri = demo.redirect_uri
+            draft = Draft.of_profile(profile)
+        else:
+            draft = Draft.new(name, self.context.demo)
         self.draft = draft
         return draft
 
@@ -150,6 +117,7 @@ class ClmWizardApp(App[None]):
         self.call_from_thread(self._after_copy, label, value, secret, system_ok=ok)
 
     def _after_copy(self, label: str, value: str, secret: bool, *, system_ok: bool) -> None:
+        from clmwizard.clipboard import osc52_trusted
         from clmwizard.screens.dialogs import ManualCopyDialog
 
         seconds = self.context.clipboard_clear_seconds

@@ -30,7 +30,7 @@ from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import open_secret_store
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 from tests.reliability import browser
 from tests.reliability.cli_driver import CODE_LIFETIME, PROFILE, CliDriver
 from tests.reliability.harness import CONSENT_TIMEOUT, Snapshot, inject, requests_to, settle

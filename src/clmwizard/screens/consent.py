@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 

@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, LoadingIndicator, RadioButton, RadioSe
 from clmwizard.errors import ClmWizardError, KeyringError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import ClmHosts
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 HOST_FIELDS = (
     ("general", "General (ApiBaseUrl)"),

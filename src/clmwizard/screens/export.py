@@ -18,7 +18,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.store.profile import Profile
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 LAYOUTS = (
     ("three", "Three connectors, one per CLM host (general, upload, download)"),

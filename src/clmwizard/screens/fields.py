@@ -13,8 +13,8 @@ from clmwizard.connector.fields import FieldValue, connector_fields
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
-from clmwizard.widgets.copy_rows import CopyItem, CopyTable
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.copy_table import CopyItem, CopyTable
+from clmwizard.widgets.field_message import FieldMessage
 
 TABS = ("General", "Security", "Definition")
 

@@ -16,7 +16,7 @@ from clmwizard.docusign.environments import Environment
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import SECRET_KEY
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.secret_input import SecretInput
 
 ENVIRONMENTS = (

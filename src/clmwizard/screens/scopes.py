@@ -13,7 +13,7 @@ from textual.widgets.selection_list import Selection
 
 from clmwizard.docusign.scopes import CATALOGUE, PRESETS, scope_warnings
 from clmwizard.screens.base import WizardScreen
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 CUSTOM = "custom"
 

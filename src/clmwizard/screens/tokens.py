@@ -14,7 +14,7 @@ from textual.widgets import LoadingIndicator, Static
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import SecretPrompt
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
     import httpx
