@@ -33,7 +33,14 @@ from clmwizard.store.secrets import open_secret_store
 from clmwizard.widgets.field_message import FieldMessage
 from tests.reliability import browser
 from tests.reliability.cli_driver import CODE_LIFETIME, PROFILE, CliDriver
-from tests.reliability.harness import CONSENT_TIMEOUT, Snapshot, inject, requests_to, settle
+from tests.reliability.harness import (
+    CONSENT_TIMEOUT,
+    Snapshot,
+    inject,
+    requests_to,
+    settle,
+    short_client,
+)
 
 SIZE = (100, 32)
 WAIT = 10.0
@@ -95,6 +102,7 @@ class WizardDriver:
             profiles=ProfileStore(),
             open_secrets=open_secret_store,
             consent_timeout=CONSENT_TIMEOUT,
+            client_factory=short_client,
             **options,  # type: ignore[arg-type]
         )
 

@@ -20,7 +20,7 @@ from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, 
 from clmwizard.docusign.consent import build_consent_request
 from clmwizard.docusign.discovery import Account, describe_account
 from clmwizard.docusign.environments import Environment, resolve_environment
-from clmwizard.docusign.http import host_of, make_client, transport_error
+from clmwizard.docusign.http import host_of, transport_error
 from clmwizard.docusign.keys import validate_integration_key, validate_secret_key
 from clmwizard.docusign.profile_settings import profile_before_login
 from clmwizard.docusign.scopes import DEFAULT_SCOPES, parse_scopes, scope_warnings
@@ -278,7 +278,7 @@ async def _login(
     request = build_consent_request(
         env, base.integration_key, base.scopes, base.redirect_uri, use_pkce=base.use_pkce
     )
-    async with make_client() as client:
+    async with args.client_factory() as client:
         await check_reachable(client, env)
         async with CallbackListener(base.redirect_uri, request.state) as listener:
             say(f"Environment: {env.label}")

@@ -35,7 +35,10 @@ def build_context(args: argparse.Namespace) -> WizardContext:
         return open_secret_store(ephemeral=ephemeral)
 
     return WizardContext(
-        profiles=ProfileStore(), open_secrets=open_secrets, initial_profile=args.profile
+        profiles=ProfileStore(),
+        open_secrets=open_secrets,
+        initial_profile=args.profile,
+        client_factory=args.client_factory,
     )
 
 
@@ -50,6 +53,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             open_secrets=MemorySecretStore,
             demo=DemoSetup.from_emulator(emulator),
             initial_profile=args.profile,
+            client_factory=args.client_factory,
         )
         return _run_app(context)
 

@@ -111,13 +111,12 @@ class DiscoveryScreen(WizardScreen):
     @work(exclusive=True, group="discovery")
     async def _discover(self) -> None:
         from clmwizard.docusign.discovery import discover_clm_hosts
-        from clmwizard.docusign.http import make_client
 
         draft = self.wizard.draft
         assert draft.account is not None and draft.tokens is not None
         message = self.query_one("#discovery-message", FieldMessage)
         try:
-            async with make_client() as client:
+            async with self.wizard.context.client_factory() as client:
                 hosts = await discover_clm_hosts(
                     client, draft.environment, draft.account.account_id, draft.tokens.access_token
                 )

@@ -220,7 +220,10 @@ class StartScreen(WizardScreen):
         message = self.query_one("#start-message", FieldMessage)
         try:
             secrets = await self._secrets()
-            result = await refresh_profile(name, self.wizard.context.profiles, secrets)
+            async with self.wizard.context.client_factory() as client:
+                result = await refresh_profile(
+                    name, self.wizard.context.profiles, secrets, client=client
+                )
         except ClmWizardError as error:
             message.show_error(error)
             return
@@ -249,7 +252,10 @@ class StartScreen(WizardScreen):
             from clmwizard.docusign.session import rotate_secret
 
             secrets = await self._secrets()
-            await rotate_secret(name, new_secret, self.wizard.context.profiles, secrets)
+            async with self.wizard.context.client_factory() as client:
+                await rotate_secret(
+                    name, new_secret, self.wizard.context.profiles, secrets, client=client
+                )
 
         def done(new_secret: str | None) -> None:
             if new_secret is None:

@@ -124,13 +124,11 @@ class TokensScreen(WizardScreen):
         retry: bool = False,
     ) -> T | None:
         """One network step with its progress line; on failure, the error and the way out."""
-        from clmwizard.docusign.http import make_client
-
         line = self.query_one(line_id, Static)
         line.update(f"  ⠿ {busy}")
         self._loading(True)
         try:
-            async with make_client() as client:
+            async with self.wizard.context.client_factory() as client:
                 return await call(client)
         except ClmWizardError as error:
             line.update(f"  [red]✗ {failed}[/red]")
