@@ -131,7 +131,7 @@ class WizardDriver:
             draft.integration_key = emu.integration_key
             draft.secret_key = emu.secret_key
             draft.redirect_uri = self.cli.redirect_uri
-            await app.push_screen(ConsentScreen())
+            app.begin_at(draft, "Consent")  # the flow from Consent on, as after Key and Scopes
             await until(pilot, lambda: getattr(app.screen, "state", "") == "listening")
             await pilot.press("o")
             ok = await self._follow(pilot, app)
