@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -240,3 +241,33 @@ print(sorted(name for name in sys.modules if name.split(".")[0] in ("textual", "
     seen, ui = result.stdout.splitlines()
     assert seen == "Key Scopes Consent Tokens Discovery Fields Export Fields"
     assert ui == "[]"
+
+
+def test_the_first_frame_does_not_load_the_flow(tmp_path: Path) -> None:
+    """flow.py and the step screens are imported when a flow starts, not for the start screen."""
+    probe = """
+import sys
+from clmwizard.app import ClmWizardApp
+from clmwizard.context import WizardContext
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import MemorySecretStore
+
+context = WizardContext(profiles=ProfileStore(sys.argv[1]), open_secrets=MemorySecretStore)
+app = ClmWizardApp(context)
+
+async def first_frame(pilot):
+    app.exit()
+
+app.run(headless=True, size=(100, 32), auto_pilot=first_frame)
+late = ("clmwizard.flow", "clmwizard.screens.key", "clmwizard.screens.tokens", "httpx")
+print(sorted(name for name in late if name in sys.modules))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "profiles")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -92,3 +92,36 @@ def test_emulator_module_imports_nothing_from_the_client_core(module: str) -> No
         name for name in loaded if name.startswith(tuple(f"clmwizard.{p}" for p in CORE_PACKAGES))
     ]
     assert core == [], f"{module} loads {core}"
+
+
+SHARED_SCREEN_MODULES = {"clmwizard.screens.base", "clmwizard.screens.dialogs"}
+
+
+@pytest.mark.parametrize("module", _modules_under("screens"))
+def test_a_step_screen_imports_no_other_step_nor_the_app(module: str) -> None:
+    """The order lives in flow.py: a screen neither imports another step's screen nor app.py."""
+    path = PACKAGE.joinpath(*module.split(".")[1:])
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    pushed: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr.startswith("push_screen")
+            and node.args
+            and isinstance(node.args[0], ast.Call)
+            and isinstance(node.args[0].func, ast.Name)
+        ):
+            pushed.append(node.args[0].func.id)
+    screens = {name for name in imported if name.startswith("clmwizard.screens.")}
+    assert screens - SHARED_SCREEN_MODULES - {module} == set()
+    assert "clmwizard.app" not in imported
+    from clmwizard.screens import dialogs
+
+    assert all(isinstance(getattr(dialogs, name, None), type) for name in pushed), pushed
