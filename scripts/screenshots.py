@@ -31,7 +31,7 @@ async def main() -> None:
     from clmwizard.screens.tokens import TokensScreen
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import MemorySecretStore
-    from clmwizard.widgets.messages import FieldMessage
+    from clmwizard.widgets.field_message import FieldMessage
 
     IMAGES.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="clmwizard-shots-"))

@@ -102,3 +102,22 @@ def test_console_script_fast_path(argv: list[str]) -> None:
     )
     assert "ARGPARSE False 0" in result.stdout
     assert ("usage: clmwizard" in result.stdout) or (__version__ in result.stdout)
+
+
+def test_every_environment_variable_read_is_documented() -> None:
+    """A name read from os.environ anywhere in the program appears in --help and the README."""
+    import re
+    from pathlib import Path
+
+    from clmwizard.help_text import TOP_LEVEL_HELP
+
+    root = Path(__file__).resolve().parents[1]
+    source = "\n".join(p.read_text() for p in (root / "src/clmwizard").rglob("*.py"))
+    read = set(re.findall(r"environ(?:\.get|\.pop)?\(\s*\"([A-Z][A-Z0-9_]+)\"", source))
+    read |= set(re.findall(r"environ\[\"([A-Z][A-Z0-9_]+)\"\]", source))
+    read |= set(re.findall(r"_ENV = \"([A-Z][A-Z0-9_]+)\"", source))
+    assert {"CLMWIZARD_CLIPBOARD", "CLMWIZARD_DEBUG", "CLMWIZARD_CONFIG_DIR"} <= read
+    readme = (root / "README.md").read_text()
+    assert sorted(name for name in read if name not in TOP_LEVEL_HELP) == []
+    assert sorted(name for name in read if f"`{name}`" not in readme) == []
+    assert "test only" in TOP_LEVEL_HELP and "**test only**" in readme

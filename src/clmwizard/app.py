@@ -1,10 +1,12 @@
-"""The Textual wizard: screens hold layout and flow; the protocol lives in the core."""
+"""The Textual wizard: screens hold layout, flow.py the order, the protocol lives in the core."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -17,23 +19,34 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import Profile
 
 if TYPE_CHECKING:
+    from clmwizard.flow import Answer, Choice, StepInput, StepName
+    from clmwizard.screens.base import WizardScreen
     from clmwizard.store.secrets import SecretStore
 
-_OSC52_TERMINALS = ("iTerm.app", "WezTerm", "kitty", "ghostty", "vscode", "alacritty", "foot")
 
+def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
+    """The screen that shows each step of flow.py (imported when a flow starts)."""
+    from clmwizard.screens.consent import ConsentScreen
+    from clmwizard.screens.discovery import DiscoveryScreen
+    from clmwizard.screens.export import ExportScreen
+    from clmwizard.screens.fields import FieldsScreen
+    from clmwizard.screens.key import KeyScreen
+    from clmwizard.screens.scopes import ScopesScreen
+    from clmwizard.screens.tokens import TokensScreen
 
-def osc52_trusted() -> bool:
-    """Whether the terminal probably honours OSC 52 (clipboard via escape sequence)."""
-    choice = os.environ.get("CLMWIZARD_CLIPBOARD", "auto")
-    if choice in ("osc52", "manual"):
-        return choice == "osc52"
-    if os.environ.get("TERM_PROGRAM") == "Apple_Terminal":
-        return False
-    if os.environ.get("TMUX"):
-        return False  # tmux passes OSC 52 on only with `set-clipboard on`
-    term = os.environ.get("TERM", "") + " " + os.environ.get("TERM_PROGRAM", "")
-    known = any(name.lower() in term.lower() for name in _OSC52_TERMINALS)
-    return known or bool(os.environ.get("WT_SESSION") or os.environ.get("SSH_TTY"))
+    def saved(shown: StepInput) -> Profile:
+        assert shown.profile is not None
+        return shown.profile
+
+    return {
+        "Key": lambda shown: KeyScreen(load_secret=shown.load_secret),
+        "Scopes": lambda shown: ScopesScreen(),
+        "Consent": lambda shown: ConsentScreen(),
+        "Tokens": lambda shown: TokensScreen(shown.code),
+        "Discovery": lambda shown: DiscoveryScreen(),
+        "Fields": lambda shown: FieldsScreen(saved(shown)),
+        "Export": lambda shown: ExportScreen(saved(shown)),
+    }
 
 
 class ClmWizardApp(App[None]):
@@ -48,6 +61,8 @@ class ClmWizardApp(App[None]):
         self._draft: Draft | None = None
         self._secrets: SecretStore | None = None
         self._pending_clears: set[str] = set()
+        self._flow: asyncio.Task[None] | None = None
+        self._step_screens: dict[StepName, Callable[[StepInput], WizardScreen]] | None = None
 
     # -- shared services -------------------------------------------------------------------
 
@@ -102,27 +117,10 @@ class ClmWizardApp(App[None]):
 
     def start_draft(self, profile: Profile | None = None, *, name: str = "") -> Draft:
         """A fresh draft: empty, the demo's values, or an existing profile's."""
-        from clmwizard.docusign.environments import environment_of, resolve_environment
-
-        draft = Draft(profile_name=name)
-        demo = self.context.demo
         if profile is not None:
-            draft.profile_name = profile.name
-            draft.environment = environment_of(profile)
-            draft.integration_key = profile.integration_key
-            draft.scopes = list(profile.scopes)
-            draft.redirect_uri = profile.redirect_uri
-            draft.use_pkce = profile.use_pkce
-            draft.jwt_user_id = profile.jwt_user_id or ""
-            draft.existing = profile
-        elif demo is not None:
-            draft.profile_name = name or "demo"
-            draft.environment = resolve_environment(
-                auth_server=demo.auth_server, clm_auth_server=demo.clm_auth_server
-            )
-            draft.integration_key = demo.integration_key
-            draft.secret_key = demo.secret_key
-            draft.redirect_uri = demo.redirect_uri
+            draft = Draft.of_profile(profile)
+        else:
+            draft = Draft.new(name, self.context.demo)
         self.draft = draft
         return draft
 
@@ -150,6 +148,7 @@ class ClmWizardApp(App[None]):
         self.call_from_thread(self._after_copy, label, value, secret, system_ok=ok)
 
     def _after_copy(self, label: str, value: str, secret: bool, *, system_ok: bool) -> None:
+        from clmwizard.clipboard import osc52_trusted
         from clmwizard.screens.dialogs import ManualCopyDialog
 
         seconds = self.context.clipboard_clear_seconds
@@ -191,16 +190,56 @@ class ClmWizardApp(App[None]):
             with contextlib.suppress(ClmWizardError):
                 schedule_clear_in_background(value, after=self.context.clipboard_clear_seconds)
         self._pending_clears.clear()
+        if self._flow is not None:
+            self._flow.cancel()
 
     # -- start -------------------------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen[None]:
+    def get_default_screen(self) -> Screen[Any]:
         """The start screen is the bottom of the stack: one render to the first frame."""
         from clmwizard.screens.start import StartScreen
 
         return StartScreen(select=self.context.initial_profile)
 
-    def back_to_start(self) -> None:
-        """Pop every step above the start screen."""
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
+    # -- the flow --------------------------------------------------------------------------
+
+    def begin(self, choice: Choice) -> None:
+        """Run what follows a start-screen choice (flow.run), one step screen at a time."""
+        from clmwizard import flow
+
+        self._run_flow(flow.run(self, choice, self.context.demo))
+
+    def begin_at(self, draft: Draft, first: StepName) -> None:
+        """Run the flow from `first` with a draft already filled in."""
+        from clmwizard import flow
+
+        self._run_flow(flow.run_from(self, draft, first))
+
+    def _run_flow(self, steps: Coroutine[None, None, None]) -> None:
+        # A task, not a worker: a flow waits on the user for as long as it lasts, and
+        # `workers.wait_for_complete()` (tests, benchmarks) must not wait for it.
+        if self._flow is not None:
+            self._flow.cancel()
+        self._flow = asyncio.get_running_loop().create_task(self._follow(steps))
+
+    async def _follow(self, steps: Coroutine[None, None, None]) -> None:
+        try:
+            await steps
+        except Exception as error:  # a bug in a step: crash as a worker would
+            self._handle_exception(error)
+
+    async def show(self, shown: StepInput) -> Answer:
+        """flow.Steps: push the step's screen, then wait until it dismisses with its answer."""
+        from clmwizard.flow import Back
+
+        if self._step_screens is None:
+            self._step_screens = _step_screens()
+        self.draft = shown.draft
+        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+
+        def answered(result: Answer | None) -> None:
+            if not answer.done():
+                answer.set_result(Back() if result is None else result)
+
+        await self.push_screen(self._step_screens[shown.step](shown), callback=answered)
+        return await answer

@@ -11,9 +11,13 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from clmwizard import __version__
 from clmwizard.errors import EXIT_INTERRUPTED, ClmWizardError
+
+if TYPE_CHECKING:
+    from clmwizard.docusign.http import ClientFactory
 
 FORMATS = ("text", "json", "yaml")
 
@@ -28,7 +32,13 @@ EPILOG = """\
 environment:
   CLMWIZARD_CONFIG_DIR   folder for profiles (default: the platform's user config folder)
   CLMWIZARD_SECRET_KEY   the secret key for `login` / `rotate` (instead of the hidden prompt)
+  CLMWIZARD_CLIPBOARD    auto (default) | osc52 (send copies to the terminal) | manual (show them)
+  CLMWIZARD_DEBUG        any value: like --debug (tracebacks, secrets redacted)
   BROWSER                the browser `login` and the wizard open (see Python's webbrowser)
+  TERM, TERM_PROGRAM, TMUX, WT_SESSION, SSH_TTY
+                         read to guess whether the terminal honours OSC 52 copies
+  DISPLAY, WAYLAND_DISPLAY  named when no system clipboard works (as over SSH)
+  test only: CLMWIZARD_TEST_BROWSER_DECISION  accept | decline, for the emulator's browser
 """
 
 
@@ -244,8 +254,15 @@ def _handler_module(command: str | None) -> str:
     return f"clmwizard.commands.{command or 'wizard'}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
+    """Run one command. `client_factory` makes every HTTP client the command uses (tests pass
+    one with an httpx.MockTransport or short timeouts); by default docusign.http.make_client."""
     args = parse_args(argv)
+    if client_factory is None:
+        from clmwizard.context import default_client_factory
+
+        client_factory = default_client_factory
+    args.client_factory = client_factory
     debug = args.debug or bool(os.environ.get("CLMWIZARD_DEBUG"))
     try:
         module = importlib.import_module(_handler_module(args.command))

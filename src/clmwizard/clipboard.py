@@ -1,7 +1,7 @@
 """The system clipboard through pyperclip, and clearing a copied secret after a while.
 
 Blocking: callers with a UI run these in worker threads. OSC 52 (the terminal's own clipboard)
-is the TUI's business, not this module's.
+is sent by the TUI; whether the terminal probably honours it is `osc52_trusted`, here.
 
 `python -m clmwizard.clipboard --clear-if-hash HEX --after S` is the detached helper that
 `schedule_clear_in_background` starts: it never sees the secret, only its SHA-256.
@@ -217,6 +217,23 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return 0 if _clear_if(lambda current: _digest(current) == expected) else 1
     except ClmWizardError:
         return 2
+
+
+_OSC52_TERMINALS = ("iTerm.app", "WezTerm", "kitty", "ghostty", "vscode", "alacritty", "foot")
+
+
+def osc52_trusted() -> bool:
+    """Whether the terminal probably honours OSC 52 (clipboard via escape sequence)."""
+    choice = os.environ.get("CLMWIZARD_CLIPBOARD", "auto")
+    if choice in ("osc52", "manual"):
+        return choice == "osc52"
+    if os.environ.get("TERM_PROGRAM") == "Apple_Terminal":
+        return False
+    if os.environ.get("TMUX"):
+        return False  # tmux passes OSC 52 on only with `set-clipboard on`
+    term = os.environ.get("TERM", "") + " " + os.environ.get("TERM_PROGRAM", "")
+    known = any(name.lower() in term.lower() for name in _OSC52_TERMINALS)
+    return known or bool(os.environ.get("WT_SESSION") or os.environ.get("SSH_TTY"))
 
 
 if __name__ == "__main__":

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import httpx
+
+    from clmwizard.docusign.http import ClientFactory
     from clmwizard.emulator import Emulator
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
@@ -54,6 +57,16 @@ class WizardContext:
     clipboard_clear_seconds: float = 30.0
     open_browser: Callable[[str], bool] = field(default=lambda url: _open_browser(url))
     consent_timeout: float = 300.0
+    client_factory: ClientFactory = field(
+        default=lambda **options: default_client_factory(**options)
+    )
+
+
+def default_client_factory(**options: Any) -> httpx.AsyncClient:
+    """The product's client (docusign.http.make_client), imported when the first one is made."""
+    from clmwizard.docusign.http import make_client
+
+    return make_client(**options)
 
 
 def _open_browser(url: str) -> bool:

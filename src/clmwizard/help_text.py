@@ -37,5 +37,11 @@ commands:
 environment:
   CLMWIZARD_CONFIG_DIR   folder for profiles (default: the platform's user config folder)
   CLMWIZARD_SECRET_KEY   the secret key for `login` / `rotate` (instead of the hidden prompt)
+  CLMWIZARD_CLIPBOARD    auto (default) | osc52 (send copies to the terminal) | manual (show them)
+  CLMWIZARD_DEBUG        any value: like --debug (tracebacks, secrets redacted)
   BROWSER                the browser `login` and the wizard open (see Python's webbrowser)
+  TERM, TERM_PROGRAM, TMUX, WT_SESSION, SSH_TTY
+                         read to guess whether the terminal honours OSC 52 copies
+  DISPLAY, WAYLAND_DISPLAY  named when no system clipboard works (as over SSH)
+  test only: CLMWIZARD_TEST_BROWSER_DECISION  accept | decline, for the emulator's browser
 """

@@ -18,7 +18,13 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ACCESS_TOKEN
 from clmwizard.store.profiles import ProfileStore
 from tests.reliability import browser
-from tests.reliability.harness import CONSENT_TIMEOUT, Snapshot, inject, requests_to
+from tests.reliability.harness import (
+    CONSENT_TIMEOUT,
+    Snapshot,
+    inject,
+    requests_to,
+    short_client,
+)
 from tests.support.keyrings import MemoryKeyring
 from tests.support.login import login_argv
 
@@ -81,7 +87,7 @@ class CliDriver:
 
     def sign_in(self) -> None:
         self.monkeypatch.setenv("CLMWIZARD_SECRET_KEY", self.emu.secret_key)
-        code = main(self.login_args())
+        code = main(self.login_args(), client_factory=short_client)
         _, err = self.capsys.readouterr()
         assert code == 0, err
         self.monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
@@ -98,10 +104,10 @@ class CliDriver:
         """Run the command of a step after sign-in (again, for a user who retries)."""
         since = len(self.emu.request_log)
         if step == "refresh":
-            code = main(["refresh", "--profile", PROFILE])
+            code = main(["refresh", "--profile", PROFILE], client_factory=short_client)
         elif step == "rotate":
             self.monkeypatch.setenv("CLMWIZARD_SECRET_KEY", self.emu.spare_secret_key)
-            code = main(["rotate", "--profile", PROFILE])
+            code = main(["rotate", "--profile", PROFILE], client_factory=short_client)
         else:
             code = self._clm_call(before.secrets[ACCESS_TOKEN])
         out, err = self.capsys.readouterr()
@@ -117,7 +123,10 @@ class CliDriver:
         inject(self.emu, step, fault)
         since = len(self.emu.request_log)
         done = self.done_marker()
-        code = main(self.login_args(CONSENT_TIMEOUT if step == "consent" else 10.0))
+        code = main(
+            self.login_args(CONSENT_TIMEOUT if step == "consent" else 10.0),
+            client_factory=short_client,
+        )
         wait_for(done)  # the browser may still be reloading after a timed-out wait
         out, err = self.capsys.readouterr()
         return Observed(code, out, err, requests_to(self.emu, step, since), before, self.snapshot())
@@ -134,7 +143,7 @@ class CliDriver:
         url = f"{profile.clm_hosts.general}/v2/{profile.account_id}/attributegroups"
 
         async def call() -> object:
-            async with docusign_http.make_client() as client:
+            async with short_client() as client:
                 return await docusign_http.get_json_with_retry(
                     client, url, headers={"Authorization": f"Bearer {access_token}"}
                 )

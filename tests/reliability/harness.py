@@ -7,13 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from clmwizard.docusign.http import make_client
 from clmwizard.emulator import Emulator
 from tests.reliability.matrix import TARGETS
 
-TIMEOUT = 0.5  # the client timeout the tests patch in (the product default is 20 s)
+TIMEOUT = 0.5  # the client timeout of short_client (the product default is 20 s)
 LATENCY = TIMEOUT + 0.3  # injected latency: beyond the timeout
 CONSENT_TIMEOUT = 1.5  # seconds the consent wait lasts in the tests (--timeout)
 CONSENT_LATENCY = CONSENT_TIMEOUT + 0.4
+
+
+def short_client(*, timeout: float = TIMEOUT) -> httpx.AsyncClient:
+    """The client factory the matrix builds the CLI and the wizard with: TIMEOUT at most."""
+    return make_client(timeout=min(timeout, TIMEOUT))
+
 
 INJECTED: dict[str, dict[str, Any]] = {
     "latency": {"latency": LATENCY, "count": 1},

@@ -30,10 +30,17 @@ from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import open_secret_store
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 from tests.reliability import browser
 from tests.reliability.cli_driver import CODE_LIFETIME, PROFILE, CliDriver
-from tests.reliability.harness import CONSENT_TIMEOUT, Snapshot, inject, requests_to, settle
+from tests.reliability.harness import (
+    CONSENT_TIMEOUT,
+    Snapshot,
+    inject,
+    requests_to,
+    settle,
+    short_client,
+)
 
 SIZE = (100, 32)
 WAIT = 10.0
@@ -95,6 +102,7 @@ class WizardDriver:
             profiles=ProfileStore(),
             open_secrets=open_secret_store,
             consent_timeout=CONSENT_TIMEOUT,
+            client_factory=short_client,
             **options,  # type: ignore[arg-type]
         )
 
@@ -123,7 +131,7 @@ class WizardDriver:
             draft.integration_key = emu.integration_key
             draft.secret_key = emu.secret_key
             draft.redirect_uri = self.cli.redirect_uri
-            await app.push_screen(ConsentScreen())
+            app.begin_at(draft, "Consent")  # the flow from Consent on, as after Key and Scopes
             await until(pilot, lambda: getattr(app.screen, "state", "") == "listening")
             await pilot.press("o")
             ok = await self._follow(pilot, app)

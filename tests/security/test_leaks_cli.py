@@ -15,14 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from clmwizard.cli import build_command_parser, main
 from clmwizard.commands import credentials as credentials_command
 from clmwizard.commands import login as login_command
 from clmwizard.docusign import http as docusign_http
-from clmwizard.docusign import session as docusign_session
 from clmwizard.docusign.consent import ConsentRequest
+from clmwizard.docusign.http import ClientFactory
 from clmwizard.emulator import Emulator
 from clmwizard.redact import register_secret
 from tests.docusign.helpers import loopback_redirect_uri
@@ -55,7 +56,12 @@ class Run:
         self.revealed: dict[str, str] = {}
 
     def __call__(
-        self, label: str, command: str | list[str], stdin: str | None = None, reveal: bool = False
+        self,
+        label: str,
+        command: str | list[str],
+        stdin: str | None = None,
+        reveal: bool = False,
+        client_factory: ClientFactory | None = None,
     ) -> int:
         """`command` is split on spaces (paths here have none), or given as a list."""
         argv = command.split() if isinstance(command, str) else command
@@ -63,7 +69,7 @@ class Run:
         if stdin is not None:
             sys.stdin = io.StringIO(stdin)
         try:
-            code = main(argv)
+            code = main(argv, client_factory=client_factory)
         finally:
             sys.stdin = previous
         out, err = self.capfd.readouterr()
@@ -220,17 +226,19 @@ def test_every_command_and_error_path_leaks_no_secret(
 
     # An unexpected exception (a bug) whose text carries the refresh token, under --debug.
     assert run("relogin 3", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) == 0
-    real_refresh = docusign_session.refresh_grant
+    secret = memory_keyring.items[("clmwizard", "acme/secret_key")]
+    token = memory_keyring.items[("clmwizard", "acme/refresh_token")]
 
-    async def broken_refresh(client: Any, env: Any, key: str, secret: str, token: str) -> Any:
+    def bug(request: httpx.Request) -> httpx.Response:
         raise RuntimeError(f"bug while refreshing with {secret} and {token}")
 
-    monkeypatch.setattr(docusign_session, "refresh_grant", broken_refresh)
-    assert run("refresh bug", "refresh --profile acme") == 1
+    def broken_client(**options: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(bug))
+
+    assert run("refresh bug", "refresh --profile acme", client_factory=broken_client) == 1
     assert "Unexpected error: RuntimeError" in run.err("refresh bug")
     assert "Traceback" in run.err("refresh bug")
     assert "[redacted]" in run.err("refresh bug")
-    monkeypatch.setattr(docusign_session, "refresh_grant", real_refresh)
 
     # The reveals the user asked for: they show exactly the stored secrets.
     stored_secret = memory_keyring.items[("clmwizard", "acme/secret_key")]

@@ -34,7 +34,7 @@ from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import RSA_PRIVATE_KEY, SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
-from clmwizard.widgets.copy_rows import CopyTable
+from clmwizard.widgets.copy_table import CopyTable
 from tests.docusign.helpers import loopback_redirect_uri
 from tests.security.leaks import (
     Needles,

@@ -18,7 +18,7 @@ from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 from tests.tui.conftest import wait_until
 
 SIZE = (100, 32)

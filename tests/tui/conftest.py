@@ -53,7 +53,7 @@ async def wait_until(
         if condition():
             return
         await pilot.pause(0.05)
-    from clmwizard.widgets.messages import FieldMessage
+    from clmwizard.widgets.field_message import FieldMessage
 
     shown = [m.text for m in pilot.app.screen.query(FieldMessage) if m.has_class("-shown")]
     raise AssertionError(f"timed out on {type(pilot.app.screen).__name__}; messages: {shown}")

@@ -22,7 +22,7 @@ from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 from tests.tui.conftest import make_app, wait_until
 
 SIZE = (100, 32)

@@ -1,7 +1,8 @@
 """SVG snapshots of every screen and its error states at 100×32.
 
-The world is fixed (profiles, keys, hosts, clock) and the network calls are replaced by fakes
-returning fixed values or the real error mapping, so the pictures change only when the layout
+The world is fixed (profiles, keys, hosts, clock) and DocuSign answers through an
+httpx.MockTransport in the context's client factory (fixed values, the real parsing and error
+mapping), so the pictures change only when the layout
 does. Whole flows over real sockets are tested in test_flows.py. Update with
 `scripts/test tests/tui/test_snapshots.py --snapshot-update` and review the SVGs.
 """
@@ -14,16 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 
 from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext
-from clmwizard.docusign import discovery, oauth
-from clmwizard.docusign.discovery import Account, UserInfo
-from clmwizard.docusign.environments import resolve_environment
-from clmwizard.docusign.errors import token_error
+from clmwizard.docusign.discovery import Account, parse_userinfo
 from clmwizard.docusign.oauth import TokenSet
 from clmwizard.screens import consent as consent_module
 from clmwizard.screens import export as export_module
@@ -88,34 +87,48 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardCon
     )
 
 
-def fake_network(monkeypatch: pytest.MonkeyPatch, *, exchange_error: str | None = None) -> None:
-    env = resolve_environment("demo")
+USERINFO = {
+    "sub": "5d0c9c3e-1111-4222-8333-444455556666",
+    "name": "Alex Morgan",
+    "email": "alex.morgan@example.com",
+    "accounts": [
+        {
+            "account_id": account.account_id,
+            "account_name": account.account_name,
+            "is_default": account.is_default,
+            "base_uri": account.base_uri,
+        }
+        for account in (OTHER, ACCOUNT)
+    ],
+}
 
-    async def exchange_code(*args: Any, **kwargs: Any) -> TokenSet:
-        if exchange_error:
-            raise token_error(
-                400,
-                {"error": exchange_error},
-                grant="authorization_code",
-                env=env,
-                host=env.oauth_host,
+
+def fake_network(world: WizardContext, *, exchange_error: str | None = None) -> None:
+    """DocuSign's answers through an httpx.MockTransport in the context's client factory."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            if exchange_error:
+                return httpx.Response(400, json={"error": exchange_error})
+            tokens = {"access_token": "access-token-fake", "refresh_token": "refresh-token-fake"}
+            return httpx.Response(200, json={**tokens, "expires_in": 28800})
+        if request.url.path == "/oauth/userinfo":
+            return httpx.Response(200, json=USERINFO)
+        if request.url.path.endswith("/account"):
+            return httpx.Response(
+                200,
+                json={
+                    "ApiBaseUrl": HOSTS.general,
+                    "ApiBaseUploadUrl": HOSTS.upload,
+                    "ApiBaseDownloadUrl": HOSTS.download,
+                },
             )
-        return TokenSet("access-token-fake", "refresh-token-fake", 28800, NOW)
+        return httpx.Response(404)
 
-    async def fetch_userinfo(*args: Any, **kwargs: Any) -> UserInfo:
-        return UserInfo(
-            "5d0c9c3e-1111-4222-8333-444455556666",
-            "Alex Morgan",
-            "alex.morgan@example.com",
-            (OTHER, ACCOUNT),
-        )
+    def client_factory(**options: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(answer))
 
-    async def discover_clm_hosts(*args: Any, **kwargs: Any) -> ClmHosts:
-        return HOSTS
-
-    monkeypatch.setattr(oauth, "exchange_code", exchange_code)
-    monkeypatch.setattr(discovery, "fetch_userinfo", fetch_userinfo)
-    monkeypatch.setattr(discovery, "discover_clm_hosts", discover_clm_hosts)
+    world.client_factory = client_factory
 
 
 def new_draft(app: ClmWizardApp) -> None:
@@ -242,31 +255,25 @@ def _tokens_app(world: WizardContext) -> Any:
     return run_before
 
 
-def test_tokens_received(
-    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake_network(monkeypatch)
+def test_tokens_received(snap_compare: Any, world: WizardContext) -> None:
+    fake_network(world)
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
 
 
-def test_tokens_wrong_secret(
-    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake_network(monkeypatch, exchange_error="invalid_client")
+def test_tokens_wrong_secret(snap_compare: Any, world: WizardContext) -> None:
+    fake_network(world, exchange_error="invalid_client")
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
 
 
-def test_discovery_with_two_accounts(
-    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_discovery_with_two_accounts(snap_compare: Any, world: WizardContext) -> None:
     from clmwizard.screens.discovery import DiscoveryScreen
 
-    fake_network(monkeypatch)
+    fake_network(world)
 
     async def run_before(pilot: Pilot[None]) -> None:
         app = await with_new_draft(pilot)
         app.draft.tokens = TokenSet("access-token-fake", "refresh-token-fake", 28800, NOW)
-        app.draft.userinfo = await discovery.fetch_userinfo()
+        app.draft.userinfo = parse_userinfo(USERINFO, "https://account-d.docusign.com")
         await app.push_screen(DiscoveryScreen())
         await settle(pilot)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import getpass
 import os
 import stat
@@ -21,8 +20,9 @@ from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, 
 from clmwizard.docusign.consent import build_consent_request
 from clmwizard.docusign.discovery import Account, describe_account
 from clmwizard.docusign.environments import Environment, resolve_environment
-from clmwizard.docusign.http import host_of, make_client, transport_error
+from clmwizard.docusign.http import host_of, transport_error
 from clmwizard.docusign.keys import validate_integration_key, validate_secret_key
+from clmwizard.docusign.profile_settings import profile_before_login
 from clmwizard.docusign.scopes import DEFAULT_SCOPES, parse_scopes, scope_warnings
 from clmwizard.docusign.session import (
     complete_login,
@@ -142,18 +142,17 @@ def _base_profile(
     redirect_uri: str,
     use_pkce: bool,
 ) -> Profile:
-    settings = {
-        "environment": env.name,
-        "auth_server": env.auth_server,
-        "clm_auth_server": env.clm_auth_server,
-        "integration_key": integration_key,
-        "scopes": scopes,
-        "redirect_uri": redirect_uri,
-        "use_pkce": use_pkce,
-    }
-    if profiles.exists(name):
-        return dataclasses.replace(profiles.load(name), **settings)  # type: ignore[arg-type]
-    return Profile(name=name, **settings)  # type: ignore[arg-type]
+    existing = profiles.load(name) if profiles.exists(name) else None
+    return profile_before_login(
+        existing,
+        name,
+        env,
+        integration_key,
+        scopes,
+        redirect_uri,
+        use_pkce=use_pkce,
+        jwt_user_id=existing.jwt_user_id if existing else None,
+    )
 
 
 async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
@@ -279,7 +278,7 @@ async def _login(
     request = build_consent_request(
         env, base.integration_key, base.scopes, base.redirect_uri, use_pkce=base.use_pkce
     )
-    async with make_client() as client:
+    async with args.client_factory() as client:
         await check_reachable(client, env)
         async with CallbackListener(base.redirect_uri, request.state) as listener:
             say(f"Environment: {env.label}")

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
-from clmwizard.docusign.session import refresh_profile
+from clmwizard.docusign.session import RefreshResult, refresh_profile
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
 from clmwizard.store.secrets import open_secret_store
 
@@ -20,7 +20,12 @@ def run(args: argparse.Namespace) -> int:
     profiles = ProfileStore()
     profiles.load(name)  # a missing profile fails before the keyring is touched
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    result = asyncio.run(refresh_profile(name, profiles, secrets))
+
+    async def refresh() -> RefreshResult:
+        async with args.client_factory() as client:
+            return await refresh_profile(name, profiles, secrets, client=client)
+
+    result = asyncio.run(refresh())
     profile = result.profile
     print(
         f"✓ Refreshed {name}: DocuSign issued a new refresh token "

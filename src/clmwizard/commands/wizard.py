@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clmwizard.context import DemoSetup, WizardContext
+from clmwizard.context import DemoSetup, WizardContext, default_client_factory
 
 if TYPE_CHECKING:
+    from clmwizard.docusign.http import ClientFactory
     from clmwizard.store.secrets import SecretStore
 
 
@@ -35,8 +36,17 @@ def build_context(args: argparse.Namespace) -> WizardContext:
         return open_secret_store(ephemeral=ephemeral)
 
     return WizardContext(
-        profiles=ProfileStore(), open_secrets=open_secrets, initial_profile=args.profile
+        profiles=ProfileStore(),
+        open_secrets=open_secrets,
+        initial_profile=args.profile,
+        client_factory=_client_factory(args),
     )
+
+
+def _client_factory(args: argparse.Namespace) -> ClientFactory:
+    """cli.main's factory (a test's), else the product's."""
+    factory: ClientFactory = getattr(args, "client_factory", None) or default_client_factory
+    return factory
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -50,6 +60,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             open_secrets=MemorySecretStore,
             demo=DemoSetup.from_emulator(emulator),
             initial_profile=args.profile,
+            client_factory=_client_factory(args),
         )
         return _run_app(context)
 

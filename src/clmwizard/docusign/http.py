@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +16,11 @@ from clmwizard.errors import NetworkError
 USER_AGENT = f"clmwizard/{__version__}"
 BACKOFF_SECONDS = 0.5  # first retry delay, doubled each time
 RETRY_AFTER_CAP = 10.0  # never wait longer than this for a Retry-After
+
+
+# What the app and the CLI are built with: make_client, or a test's factory whose client
+# carries an httpx.MockTransport or shorter timeouts. Called as factory() or factory(timeout=s).
+ClientFactory = Callable[..., httpx.AsyncClient]
 
 
 def make_client(*, timeout: float = 20.0) -> httpx.AsyncClient:

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from clmwizard.emulator.faults import clm_error
-from clmwizard.emulator.messages import Request, Response, json_response
+from clmwizard.emulator.http_types import Request, Response, json_response
 from clmwizard.emulator.state import AccessToken, AuthState, new_guid
 
 PROCESSING, SUCCESS, WAIT_FOR_SIGNAL = "Processing", "Success", "Wait for Signal"

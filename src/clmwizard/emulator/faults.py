@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from clmwizard.emulator.messages import JSON_TYPE, Response, json_response
+from clmwizard.emulator.http_types import JSON_TYPE, Response, json_response
 from clmwizard.emulator.state import new_guid
 
 ORIGINS = ("auth", "clm_auth", "general", "upload", "download")

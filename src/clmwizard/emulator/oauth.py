@@ -13,7 +13,7 @@ import hmac
 import secrets
 from urllib.parse import urlencode
 
-from clmwizard.emulator.messages import (
+from clmwizard.emulator.http_types import (
     Request,
     Response,
     html_response,

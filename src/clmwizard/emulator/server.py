@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from clmwizard.emulator import clm, oauth
 from clmwizard.emulator.faults import ORIGINS, Fault, FaultTable
-from clmwizard.emulator.messages import Request, Response, json_response
+from clmwizard.emulator.http_types import Request, Response, json_response
 from clmwizard.emulator.state import (
     DEFAULT_REDIRECT_URI,
     Account,

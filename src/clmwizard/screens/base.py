@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,30 +12,57 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from clmwizard.widgets.steps import StepIndicator, step_number
 from clmwizard.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
-    from clmwizard.app import ClmWizardApp
+    from clmwizard.context import WizardContext
+    from clmwizard.draft import Draft
+    from clmwizard.flow import Answer, Choice
+    from clmwizard.store.secrets import SecretStore
+
+
+class Wizard(Protocol):
+    """What the screens use of the app (ClmWizardApp), so they need not import it."""
+
+    context: WizardContext
+
+    @property
+    def draft(self) -> Draft: ...
+
+    @property
+    def secrets_are_ephemeral(self) -> bool: ...
+
+    def subtitle(self) -> str: ...
+
+    def secret_store(self) -> SecretStore: ...
+
+    def use_memory_secrets(self) -> None: ...
+
+    def copy_value(self, label: str, value: str, *, secret: bool = False) -> None: ...
+
+    def begin(self, choice: Choice) -> None: ...
 
 
 class Body(VerticalScroll, can_focus=False):
     """The scrolling middle of a screen; focus stays on the fields inside it."""
 
 
-class WizardScreen(Screen[None]):
-    """A step of the wizard. Subclasses set STEP (a short step name) and compose_body()."""
+class WizardScreen(Screen["Answer"]):
+    """One step of the wizard: shows it, then dismisses with the step's answer (flow.py says
+    what comes next). Subclasses set STEP (a short step name) and compose_body()."""
 
     STEP: str = ""
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back")]
 
     @property
-    def wizard(self) -> ClmWizardApp:
-        return cast("ClmWizardApp", self.app)
+    def wizard(self) -> Wizard:
+        return cast("Wizard", self.app)
 
     def compose(self) -> ComposeResult:
         yield TitleBar(self.wizard.subtitle())
         if self.STEP:
+            from clmwizard.widgets.steps import StepIndicator, step_number
+
             yield StepIndicator(step_number(self.STEP), id="steps")
         with Body(id="body"):
             yield from self.compose_body()
@@ -47,6 +74,15 @@ class WizardScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.query_one(TitleBar).set_subtitle(self.wizard.subtitle())
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
+    def answer(self, answer: Answer) -> None:
+        """The step is over: hand its answer to the flow (closing any dialog left above it)."""
+        if self not in self.app.screen_stack:
+            return
+        while self.app.screen is not self:
             self.app.pop_screen()
+        self.dismiss(answer)
+
+    def action_back(self) -> None:
+        from clmwizard.flow import Back
+
+        self.answer(Back())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from time import monotonic
 
@@ -14,7 +15,7 @@ from textual.widgets import Input, Label, Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -131,9 +132,9 @@ class ConsentScreen(WizardScreen):
         self.listener = None
         self.state = "received"
         self._tick()
-        from clmwizard.screens.tokens import TokensScreen
+        from clmwizard.flow import Code
 
-        self.app.push_screen(TokensScreen(code))
+        self.answer(Code(code))
 
     @on(Input.Submitted, "#paste")
     def _pasted(self, event: Input.Submitted) -> None:
@@ -155,16 +156,14 @@ class ConsentScreen(WizardScreen):
             self.query_one("#consent-message", FieldMessage).show_note("Opening your browser…")
             self._open_browser(consent.url)
 
-    @work(thread=True, group="browser")
-    def _open_browser(self, url: str) -> None:
-        opened = self.wizard.context.open_browser(url)
+    @work(group="browser")
+    async def _open_browser(self, url: str) -> None:
+        opened = await asyncio.to_thread(self.wizard.context.open_browser, url)
         message = self.query_one("#consent-message", FieldMessage)
         if opened:
-            text = "Browser opened: sign in, review the scopes and accept."
-            self.app.call_from_thread(message.show_note, text)
+            message.show_note("Browser opened: sign in, review the scopes and accept.")
         else:
-            self.app.call_from_thread(
-                message.show_warning,
+            message.show_warning(
                 "No graphical browser could be opened here. Press u to copy the URL, open it in "
                 "a browser elsewhere, then paste the address you land on below.",
             )
@@ -184,13 +183,11 @@ class ConsentScreen(WizardScreen):
         self.query_one("#consent-message", FieldMessage).show_note("Approving as the demo user…")
         self._approve(consent.url)
 
-    @work(thread=True, group="browser")
-    def _approve(self, url: str) -> None:
+    @work(group="browser")
+    async def _approve(self, url: str) -> None:
         demo = self.wizard.context.demo
         assert demo is not None
         try:
-            demo.approve(url)
+            await asyncio.to_thread(demo.approve, url)
         except Exception as error:  # the stand-in browser reports DocuSign's error page text
-            self.app.call_from_thread(
-                self.query_one("#consent-message", FieldMessage).show_error, str(error)
-            )
+            self.query_one("#consent-message", FieldMessage).show_error(str(error))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import on, work
@@ -14,7 +16,10 @@ from textual.widgets import Input, Label, LoadingIndicator, RadioButton, RadioSe
 from clmwizard.errors import ClmWizardError, KeyringError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import ClmHosts
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
+
+if TYPE_CHECKING:
+    from clmwizard.store.profile import Profile
 
 HOST_FIELDS = (
     ("general", "General (ApiBaseUrl)"),
@@ -111,13 +116,12 @@ class DiscoveryScreen(WizardScreen):
     @work(exclusive=True, group="discovery")
     async def _discover(self) -> None:
         from clmwizard.docusign.discovery import discover_clm_hosts
-        from clmwizard.docusign.http import make_client
 
         draft = self.wizard.draft
         assert draft.account is not None and draft.tokens is not None
         message = self.query_one("#discovery-message", FieldMessage)
         try:
-            async with make_client() as client:
+            async with self.wizard.context.client_factory() as client:
                 hosts = await discover_clm_hosts(
                     client, draft.environment, draft.account.account_id, draft.tokens.access_token
                 )
@@ -165,51 +169,49 @@ class DiscoveryScreen(WizardScreen):
             self.wizard.use_memory_secrets()
             self.action_save()
 
-    @work(thread=True, exclusive=True, group="save")
-    def _save(self) -> None:
+    @work(exclusive=True, group="save")
+    async def _save(self) -> None:
         from clmwizard.docusign.session import profile_after_login, store_login
         from clmwizard.draft import now_utc
         from clmwizard.store.profile import RSA_PRIVATE_KEY
 
         draft = self.wizard.draft
         assert draft.tokens and draft.userinfo and draft.account and draft.hosts
+        tokens, userinfo, account, hosts = draft.tokens, draft.userinfo, draft.account, draft.hosts
         message = self.query_one("#discovery-message", FieldMessage)
-        try:
+        profile = profile_after_login(
+            draft.base_profile(), tokens, userinfo, account, hosts, now=now_utc()
+        )
+        profiles, secret_key, rsa_key = (
+            self.wizard.context.profiles,
+            draft.secret_key,
+            draft.rsa_private_key,
+        )
+
+        def store() -> None:  # the keyring and the profile file block: off the event loop
             secrets = self.wizard.secret_store()
-            profile = profile_after_login(
-                draft.base_profile(),
-                draft.tokens,
-                draft.userinfo,
-                draft.account,
-                draft.hosts,
-                now=now_utc(),
-            )
-            store_login(
-                self.wizard.context.profiles, secrets, profile, draft.secret_key, draft.tokens
-            )
-            if draft.rsa_private_key:
-                secrets.set_many(profile.name, {RSA_PRIVATE_KEY: draft.rsa_private_key})
+            store_login(profiles, secrets, profile, secret_key, tokens)
+            if rsa_key:
+                secrets.set_many(profile.name, {RSA_PRIVATE_KEY: rsa_key})
+
+        try:
+            await asyncio.to_thread(store)
         except KeyringError as error:
             self.keyring_failed = True
-            self.app.call_from_thread(message.show_error, error)
-            self.app.call_from_thread(
-                self.query_one("#discovery-next", Static).update,
+            message.show_error(error)
+            self.query_one("#discovery-next", Static).update(
                 "\n  [b]ctrl+e[/b] keep the secrets in memory for this run only (you can still "
                 "copy every field and export; a rerun asks again)",
             )
             return
         except ClmWizardError as error:
-            self.app.call_from_thread(message.show_error, error)
+            message.show_error(error)
             return
-        self.app.call_from_thread(self._saved, profile)
+        self._saved(profile)
 
-    def _saved(self, profile: object) -> None:
-        from clmwizard.screens.fields import FieldsScreen
-        from clmwizard.store.profile import Profile
+    def _saved(self, profile: Profile) -> None:
+        from clmwizard.flow import Saved
 
-        assert isinstance(profile, Profile)
-        self.wizard.draft.existing = profile
         where = "in memory for this run" if self.wizard.secrets_are_ephemeral else "in the keyring"
         self.app.notify(f"Profile {profile.name} saved; secrets {where}.")
-        self.wizard.back_to_start()
-        self.app.push_screen(FieldsScreen(profile))
+        self.answer(Saved(profile))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,7 +19,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.store.profile import Profile
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 LAYOUTS = (
     ("three", "Three connectors, one per CLM host (general, upload, download)"),
@@ -77,37 +78,40 @@ class ExportScreen(WizardScreen):
     def action_export(self) -> None:
         self._export(force=False)
 
-    @work(thread=True, exclusive=True, group="export")
-    def _export(self, *, force: bool) -> None:
+    @work(exclusive=True, group="export")
+    async def _export(self, *, force: bool) -> None:
         from clmwizard.connector.bundle import export_bundle
 
         out_text = self.query_one("#out-dir", Input).value.strip()
+        layout = self._layout()
         message = self.query_one("#out-message", FieldMessage)
         if not out_text:
-            self.app.call_from_thread(message.show_error, "Choose a folder to write to.")
+            message.show_error("Choose a folder to write to.")
             return
         out_dir = Path(out_text).expanduser()
         try:
-            result = export_bundle(
+            result = await asyncio.to_thread(
+                export_bundle,
                 self.profile,
                 out_dir,
-                layout=self._layout(),  # type: ignore[arg-type]
+                layout=layout,  # type: ignore[arg-type]
                 force=force,
             )
         except ClmWizardError as error:
             if error.code == "out_not_empty" and not force:
-                self.app.call_from_thread(self._ask_overwrite, out_dir)
+                self._ask_overwrite(out_dir)
             else:
-                self.app.call_from_thread(message.show_error, error)
+                message.show_error(error)
             return
-        self._record_export(out_dir)
-        self.app.call_from_thread(self._show_result, result)
+        await asyncio.to_thread(self._record_export, out_dir, layout)
+        self._show_result(result)
 
-    def _record_export(self, out_dir: Path) -> None:
+    def _record_export(self, out_dir: Path, layout: str) -> None:
+        """Blocking (the profile file): run in a thread."""
         from clmwizard.draft import now_utc
         from clmwizard.store.profile import ExportRecord
 
-        record = ExportRecord(path=str(out_dir.resolve()), layout=self._layout(), at=now_utc())  # type: ignore[arg-type]
+        record = ExportRecord(path=str(out_dir.resolve()), layout=layout, at=now_utc())  # type: ignore[arg-type]
         # The bundle is written; a failed history entry must not turn that into an error.
         with contextlib.suppress(ClmWizardError):
             self.wizard.context.profiles.update(

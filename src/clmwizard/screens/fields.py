@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from textual import work
@@ -13,8 +14,8 @@ from clmwizard.connector.fields import FieldValue, connector_fields
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
-from clmwizard.widgets.copy_rows import CopyItem, CopyTable
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.copy_table import CopyItem, CopyTable
+from clmwizard.widgets.field_message import FieldMessage
 
 TABS = ("General", "Security", "Definition")
 
@@ -53,17 +54,20 @@ class FieldsScreen(WizardScreen):
             self._load_secret()
         self._render_table()
 
-    @work(thread=True, exclusive=True, group="keyring")
-    def _load_secret(self) -> None:
+    @work(exclusive=True, group="keyring")
+    async def _load_secret(self) -> None:
+        name = self.profile.name
+
+        def read() -> str | None:
+            return self.wizard.secret_store().get(name, SECRET_KEY)
+
         try:
-            secret = self.wizard.secret_store().get(self.profile.name, SECRET_KEY)
+            secret = await asyncio.to_thread(read)
         except ClmWizardError as error:
-            self.app.call_from_thread(
-                self.query_one("#fields-message", FieldMessage).show_error, error
-            )
+            self.query_one("#fields-message", FieldMessage).show_error(error)
             return
         self.client_secret = secret
-        self.app.call_from_thread(self._render_table)
+        self._render_table()
 
     def _items(self) -> list[CopyItem]:
         values: list[FieldValue] = connector_fields(
@@ -112,9 +116,6 @@ class FieldsScreen(WizardScreen):
             self.wizard.copy_value(item.label, item.value, secret=item.secret)
 
     def action_export(self) -> None:
-        from clmwizard.screens.export import ExportScreen
+        from clmwizard.flow import Next
 
-        self.app.push_screen(ExportScreen(self.profile))
-
-    def action_back(self) -> None:
-        self.wizard.back_to_start()
+        self.answer(Next())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from clmwizard.docusign.environments import Environment
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import SECRET_KEY
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.secret_input import SecretInput
 
 ENVIRONMENTS = (
@@ -116,16 +117,18 @@ class KeyScreen(WizardScreen):
         if self.load_secret and not self.wizard.draft.secret_key:
             self._load_secret(self.wizard.draft.profile_name)
 
-    @work(thread=True, exclusive=True, group="keyring")
-    def _load_secret(self, profile_name: str) -> None:
-        message = self.query_one("#secret-key-message", FieldMessage)
+    @work(exclusive=True, group="keyring")
+    async def _load_secret(self, profile_name: str) -> None:
+        def read() -> str | None:
+            return self.wizard.secret_store().get(profile_name, SECRET_KEY)
+
         try:
-            secret = self.wizard.secret_store().get(profile_name, SECRET_KEY)
+            secret = await asyncio.to_thread(read)
         except ClmWizardError as error:
-            self.app.call_from_thread(message.show_error, error)
+            self.query_one("#secret-key-message", FieldMessage).show_error(error)
             return
         if secret:
-            self.app.call_from_thread(self._set_secret, secret)
+            self._set_secret(secret)
 
     def _set_secret(self, secret: str) -> None:
         self.query_one("#secret-key", SecretInput).value = secret
@@ -242,9 +245,9 @@ class KeyScreen(WizardScreen):
         draft.rsa_private_key = str(rsa_key or "")
         if changed:
             draft.forget_sign_in()
-        from clmwizard.screens.scopes import ScopesScreen
+        from clmwizard.flow import Next
 
-        self.app.push_screen(ScopesScreen())
+        self.answer(Next())
 
     @staticmethod
     def _environment(name: str, auth: str | None, clm: str | None) -> Environment:

@@ -13,7 +13,7 @@ from textual.widgets.selection_list import Selection
 
 from clmwizard.docusign.scopes import CATALOGUE, PRESETS, scope_warnings
 from clmwizard.screens.base import WizardScreen
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 CUSTOM = "custom"
 
@@ -104,9 +104,6 @@ class ScopesScreen(WizardScreen):
         if not self.wizard.draft.scopes:
             self._show_warnings()
             return
-        existing = self.wizard.draft.consent
-        if existing is not None:
-            self.wizard.draft.forget_sign_in()
-        from clmwizard.screens.consent import ConsentScreen
+        from clmwizard.flow import Next
 
-        self.app.push_screen(ConsentScreen())
+        self.answer(Next())

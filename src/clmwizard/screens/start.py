@@ -17,7 +17,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
 from clmwizard.store.profile import Profile
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
     from clmwizard.store.profiles import ProfileListing
@@ -171,16 +171,14 @@ class StartScreen(WizardScreen):
     # -- actions -------------------------------------------------------------------------
 
     def action_new(self) -> None:
-        from clmwizard.screens.key import KeyScreen
+        from clmwizard.flow import NewProfile
 
-        self.wizard.start_draft(name="" if self.wizard.context.demo is None else "demo")
-        self.app.push_screen(KeyScreen())
+        self.wizard.begin(NewProfile("" if self.wizard.context.demo is None else "demo"))
 
     def _continue_setup(self, profile: Profile) -> None:
-        from clmwizard.screens.key import KeyScreen
+        from clmwizard.flow import ContinueSetup
 
-        self.wizard.start_draft(profile)
-        self.app.push_screen(KeyScreen(load_secret=True))
+        self.wizard.begin(ContinueSetup(profile))
 
     def action_reconsent(self) -> None:
         profile = self._selected()
@@ -188,10 +186,9 @@ class StartScreen(WizardScreen):
             self._continue_setup(profile)
 
     def _open_fields(self, profile: Profile) -> None:
-        from clmwizard.screens.fields import FieldsScreen
+        from clmwizard.flow import OpenProfile
 
-        self.wizard.start_draft(profile)
-        self.app.push_screen(FieldsScreen(profile))
+        self.wizard.begin(OpenProfile(profile))
 
     def action_export(self) -> None:
         profile = self._selected()
@@ -202,10 +199,9 @@ class StartScreen(WizardScreen):
                 f"{profile.name} is not signed in yet: press enter to continue its setup."
             )
             return
-        from clmwizard.screens.export import ExportScreen
+        from clmwizard.flow import ExportProfile
 
-        self.wizard.start_draft(profile)
-        self.app.push_screen(ExportScreen(profile))
+        self.wizard.begin(ExportProfile(profile))
 
     def action_refresh(self) -> None:
         profile = self._selected()
@@ -220,7 +216,10 @@ class StartScreen(WizardScreen):
         message = self.query_one("#start-message", FieldMessage)
         try:
             secrets = await self._secrets()
-            result = await refresh_profile(name, self.wizard.context.profiles, secrets)
+            async with self.wizard.context.client_factory() as client:
+                result = await refresh_profile(
+                    name, self.wizard.context.profiles, secrets, client=client
+                )
         except ClmWizardError as error:
             message.show_error(error)
             return
@@ -249,7 +248,10 @@ class StartScreen(WizardScreen):
             from clmwizard.docusign.session import rotate_secret
 
             secrets = await self._secrets()
-            await rotate_secret(name, new_secret, self.wizard.context.profiles, secrets)
+            async with self.wizard.context.client_factory() as client:
+                await rotate_secret(
+                    name, new_secret, self.wizard.context.profiles, secrets, client=client
+                )
 
         def done(new_secret: str | None) -> None:
             if new_secret is None:
@@ -292,18 +294,18 @@ class StartScreen(WizardScreen):
             callback=confirmed,
         )
 
-    @work(thread=True, exclusive=True, group="profile-action")
-    def _delete(self, name: str) -> None:
+    @work(exclusive=True, group="profile-action")
+    async def _delete(self, name: str) -> None:
+        import asyncio
+
         try:
-            secrets = self.wizard.secret_store()
+            secrets: SecretStore | None = await self._secrets()
         except ClmWizardError:
             secrets = None
         try:
-            self.wizard.context.profiles.delete(name, secrets)
+            await asyncio.to_thread(self.wizard.context.profiles.delete, name, secrets)
         except ClmWizardError as error:
-            self.app.call_from_thread(
-                self.query_one("#start-message", FieldMessage).show_error, error
-            )
+            self.query_one("#start-message", FieldMessage).show_error(error)
             return
-        self.app.call_from_thread(self.app.notify, f"Profile {name} deleted.")
-        self.app.call_from_thread(self.load_profiles)
+        self.app.notify(f"Profile {name} deleted.")
+        self.load_profiles()

@@ -14,7 +14,7 @@ from textual.widgets import LoadingIndicator, Static
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import SecretPrompt
-from clmwizard.widgets.messages import FieldMessage
+from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
     import httpx
@@ -31,7 +31,8 @@ class TokensScreen(WizardScreen):
         Binding("t", "retry_userinfo", "try again", show=False),
     ]
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str | None) -> None:
+        """`code` is None when the flow comes back here: the tokens are in the draft already."""
         super().__init__()
         self.code = code
         self.done = False
@@ -50,7 +51,12 @@ class TokensScreen(WizardScreen):
         return True
 
     def on_mount(self) -> None:
-        self._exchange()
+        draft = self.wizard.draft
+        if self.code is None and draft.tokens is not None and draft.userinfo is not None:
+            self._show_tokens()
+            self._show_userinfo()  # back from Discovery: nothing is sent again
+        elif self.code is not None:
+            self._exchange()
 
     @work(exclusive=True, group="tokens")
     async def _exchange(self) -> None:
@@ -58,7 +64,8 @@ class TokensScreen(WizardScreen):
 
         draft = self.wizard.draft
         consent = draft.consent
-        assert consent is not None
+        code = self.code
+        assert consent is not None and code is not None
         draft.tokens = await self._step(
             "#exchange-line",
             "Exchanging the code for tokens…",
@@ -68,12 +75,18 @@ class TokensScreen(WizardScreen):
                 draft.environment,
                 draft.integration_key,
                 draft.secret_key,
-                self.code,
+                code,
                 consent.code_verifier,
             ),
         )
         if draft.tokens is None:
             return
+        self._show_tokens()
+        await self._userinfo()
+
+    def _show_tokens(self) -> None:
+        draft = self.wizard.draft
+        assert draft.tokens is not None
         line = self.query_one("#exchange-line", Static)
         hours = draft.tokens.expires_in // 3600
         rolls = "extended" in draft.scopes
@@ -83,7 +96,6 @@ class TokensScreen(WizardScreen):
             else "[yellow]refresh token dies 30 days after consent (no extended)[/yellow]"
         )
         line.update(f"  [green]✓[/green] Tokens received: access token for {hours} h; {refresh}.")
-        await self._userinfo()
 
     async def _userinfo(self) -> None:
         from clmwizard.docusign.discovery import fetch_userinfo
@@ -98,8 +110,12 @@ class TokensScreen(WizardScreen):
             lambda client: fetch_userinfo(client, draft.environment, tokens.access_token),
             retry=True,
         )
-        if draft.userinfo is None:
-            return
+        if draft.userinfo is not None:
+            self._show_userinfo()
+
+    def _show_userinfo(self) -> None:
+        draft = self.wizard.draft
+        assert draft.userinfo is not None
         line = self.query_one("#userinfo-line", Static)
         info = draft.userinfo
         count = len(info.accounts)
@@ -124,13 +140,11 @@ class TokensScreen(WizardScreen):
         retry: bool = False,
     ) -> T | None:
         """One network step with its progress line; on failure, the error and the way out."""
-        from clmwizard.docusign.http import make_client
-
         line = self.query_one(line_id, Static)
         line.update(f"  ⠿ {busy}")
         self._loading(True)
         try:
-            async with make_client() as client:
+            async with self.wizard.context.client_factory() as client:
                 return await call(client)
         except ClmWizardError as error:
             line.update(f"  [red]✗ {failed}[/red]")
@@ -157,9 +171,9 @@ class TokensScreen(WizardScreen):
     def action_next(self) -> None:
         if not self.done:
             return
-        from clmwizard.screens.discovery import DiscoveryScreen
+        from clmwizard.flow import Next
 
-        self.app.push_screen(DiscoveryScreen())
+        self.answer(Next())
 
     def action_retry_userinfo(self) -> None:
         if self.wizard.draft.tokens is not None and not self.done:
@@ -171,10 +185,9 @@ class TokensScreen(WizardScreen):
         await self._userinfo()
 
     def action_fix_scopes(self) -> None:
-        from clmwizard.screens.scopes import ScopesScreen
+        from clmwizard.flow import FixScopes
 
-        while len(self.app.screen_stack) > 1 and not isinstance(self.app.screen, ScopesScreen):
-            self.app.pop_screen()
+        self.answer(FixScopes())
 
     def action_fix_secret(self) -> None:
         if self.failed_field != "secret_key":

@@ -1,24 +1,16 @@
-"""The step indicator: ● done ─ ◉ current ─ ○ to come."""
+"""The step indicator: ● done ─ ◉ current ─ ○ to come. The steps are the flow's (flow.STEPS)."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
 
-STEPS: tuple[tuple[str, str], ...] = (
-    ("Key", "Integration key"),
-    ("Scopes", "Scopes"),
-    ("Consent", "Consent"),
-    ("Tokens", "Tokens"),
-    ("Discovery", "Discovery"),
-    ("Fields", "Connector fields"),
-    ("Export", "Export"),
-)
-
 
 def step_number(short_name: str) -> int:
     """1-based position of a step by its short name."""
-    return [short for short, _ in STEPS].index(short_name) + 1
+    from clmwizard.flow import STEPS
+
+    return [short for short, _ in STEPS].index(short_name) + 1  # type: ignore[arg-type]
 
 
 class StepIndicator(Static):
@@ -38,6 +30,8 @@ class StepIndicator(Static):
         return text
 
     def _line(self, *, long_current: bool) -> Text:
+        from clmwizard.flow import STEPS
+
         line = Text()
         for index, (short, long) in enumerate(STEPS, start=1):
             if index > 1:

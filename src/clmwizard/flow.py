@@ -1,0 +1,211 @@
+"""The wizard's order: which step follows which, what each step answers, where back and the
+"fix it" jumps lead, and the draft they fill. Free of Textual: the app shows a step with
+`push_screen_wait`, the tests with a script (`Steps.show` is all a flow needs).
+
+    start screen ─ new / continue / re-consent ─→ sign_in ─ Saved ─→ profile_steps
+                 ─ open a signed-in profile ────────────────────────→ profile_steps
+                 ─ export ──────────────────────────────────────────→ profile_steps(Export)
+
+    sign_in:        Key → Scopes → Consent ─Code→ Tokens → Discovery ─Saved→ (Fields)
+                    esc goes one step back; esc on Key ends the flow (the start screen).
+                    Tokens ─FixScopes→ Scopes. Back into Tokens never resends a code: the code
+                    is handed to Tokens once; Tokens shown again shows the tokens it got.
+    profile_steps:  Fields ─ExportAsked→ Export; esc on Export → Fields, on Fields → start.
+
+Adding a step: a name in STEPS, its place in NEXT / BACK (or a line in a flow), and the screen
+in the app's STEP_SCREENS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from clmwizard.context import DemoSetup
+    from clmwizard.draft import Draft
+    from clmwizard.store.profile import Profile
+
+StepName = Literal["Key", "Scopes", "Consent", "Tokens", "Discovery", "Fields", "Export"]
+
+STEPS: tuple[tuple[StepName, str], ...] = (
+    ("Key", "Integration key"),
+    ("Scopes", "Scopes"),
+    ("Consent", "Consent"),
+    ("Tokens", "Tokens"),
+    ("Discovery", "Discovery"),
+    ("Fields", "Connector fields"),
+    ("Export", "Export"),
+)
+
+# Where a step's plain "next" and "esc" lead; a step missing from BACK ends its flow on esc.
+NEXT: dict[StepName, StepName] = {
+    "Key": "Scopes",
+    "Scopes": "Consent",
+    "Consent": "Tokens",
+    "Tokens": "Discovery",
+    "Fields": "Export",
+}
+BACK: dict[StepName, StepName] = {
+    "Scopes": "Key",
+    "Consent": "Scopes",
+    "Tokens": "Consent",
+    "Discovery": "Tokens",
+    "Export": "Fields",
+}
+
+
+# -- what a step answers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Back:
+    """esc: the step before, or the start screen."""
+
+
+@dataclass(frozen=True)
+class Next:
+    """Done: the step's values are in the draft."""
+
+
+@dataclass(frozen=True)
+class Code:
+    """Consent: the authorization code DocuSign sent back (single use)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class FixScopes:
+    """Tokens: DocuSign refused the scopes; choose others."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """Discovery: the profile and its secrets are stored."""
+
+    profile: Profile
+
+
+Answer = Back | Next | Code | FixScopes | Saved
+
+
+@dataclass
+class StepInput:
+    """What a step is shown with."""
+
+    step: StepName
+    draft: Draft
+    code: str | None = None  # Tokens: the code to exchange, the first time only
+    load_secret: bool = False  # Key: read the stored secret key (an existing profile)
+    profile: Profile | None = None  # Fields and Export: the saved profile
+
+
+class Steps(Protocol):
+    """Shows one step and waits for its answer (the app: push_screen_wait)."""
+
+    async def show(self, shown: StepInput) -> Answer: ...
+
+
+# -- the start screen's choices ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ContinueSetup:
+    """Re-consent, or finish the setup of a profile that is not signed in yet."""
+
+    profile: Profile
+
+
+@dataclass(frozen=True)
+class OpenProfile:
+    profile: Profile
+
+
+@dataclass(frozen=True)
+class ExportProfile:
+    profile: Profile
+
+
+Choice = NewProfile | ContinueSetup | OpenProfile | ExportProfile
+
+
+# -- the flows --------------------------------------------------------------------------------
+
+
+SIGN_IN_STEPS: tuple[StepName, ...] = ("Key", "Scopes", "Consent", "Tokens", "Discovery")
+
+
+async def run(steps: Steps, choice: Choice, demo: DemoSetup | None = None) -> None:
+    """Everything that follows a choice on the start screen, until it is back on top."""
+    from clmwizard.draft import Draft
+
+    if isinstance(choice, NewProfile):
+        await run_from(steps, Draft.new(choice.name, demo), "Key")
+    elif isinstance(choice, ContinueSetup):
+        await run_from(steps, Draft.of_profile(choice.profile), "Key", load_secret=True)
+    elif isinstance(choice, OpenProfile):
+        await run_from(steps, Draft.of_profile(choice.profile), "Fields")
+    else:
+        await run_from(steps, Draft.of_profile(choice.profile), "Export")
+
+
+async def run_from(
+    steps: Steps, draft: Draft, first: StepName, *, load_secret: bool = False
+) -> None:
+    """From `first` on with this draft: sign in (when `first` is a sign-in step), then the
+    saved profile's Fields and Export."""
+    if first in SIGN_IN_STEPS:
+        saved = await sign_in(steps, draft, load_secret=load_secret, first=first)
+        if saved is not None:
+            await profile_steps(steps, draft, saved)
+    elif draft.existing is not None:
+        await profile_steps(steps, draft, draft.existing, first=first)
+
+
+async def sign_in(
+    steps: Steps, draft: Draft, *, load_secret: bool = False, first: StepName = "Key"
+) -> Profile | None:
+    """Key → Scopes → Consent → Tokens → Discovery: the saved profile, or None on esc."""
+    step = first
+    code: str | None = None  # from Consent, handed to Tokens once: a code is single-use
+    while True:
+        shown = StepInput(step, draft, code=code, load_secret=load_secret and step == "Key")
+        code = None
+        answer = await steps.show(shown)
+        match answer:
+            case Back():
+                if step == first or step not in BACK:
+                    return None
+                step = BACK[step]
+            case Code(code=received):
+                code, step = received, "Tokens"
+            case FixScopes():
+                step = "Scopes"
+            case Saved(profile=profile):
+                draft.existing = profile
+                return profile
+            case Next():
+                if step == "Scopes" and draft.consent is not None:
+                    draft.forget_sign_in()  # other scopes: a new consent
+                step = NEXT[step]
+
+
+async def profile_steps(
+    steps: Steps, draft: Draft, profile: Profile, *, first: StepName = "Fields"
+) -> None:
+    """Fields ⇄ Export for a saved profile; esc on the first step ends the flow."""
+    step = first
+    while True:
+        answer = await steps.show(StepInput(step, draft, profile=profile))
+        if isinstance(answer, Back):
+            if step == first or step not in BACK:
+                return
+            step = BACK[step]
+        elif isinstance(answer, Next) and step in NEXT:
+            step = NEXT[step]
