@@ -1,0 +1,51 @@
+"""The help dialog (`?` / `f1`): every key of the current screen, also those the footer hides."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Label, Static
+
+# Keys Textual binds on every screen that are not clmwizard's to explain.
+_INTERNAL_ACTIONS = {"focus_next", "focus_previous", "command_palette", "help_quit", "keys_help"}
+
+
+def key_rows(screen: Screen[object]) -> list[tuple[str, str]]:
+    """(key, what it does) for every binding active on `screen`, footer-hidden ones included."""
+    rows: list[tuple[str, str]] = []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.action in _INTERNAL_ACTIONS or not active.enabled:
+            continue
+        row = (
+            screen.app.get_key_display(binding),
+            binding.description or binding.action.replace("_", " "),
+        )
+        if row not in rows:
+            rows.append(row)
+    rows.append(("tab / shift+tab", "next / previous field"))
+    return rows
+
+
+class KeysHelpDialog(ModalScreen[None]):
+    """Lists the keys of the screen underneath in plain text."""
+
+    BINDINGS = [Binding("escape,enter,question_mark,f1,q", "close", "close")]
+
+    def __init__(self, title: str, rows: list[tuple[str, str]]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        width = max((len(key) for key, _ in self.rows), default=0)
+        lines = "\n".join(f"{key:<{width}}  {what}" for key, what in self.rows)
+        with Vertical(classes="dialog keys-help"):
+            yield Label(f"Keys on this screen: {self.title_text}", classes="dialog-title")
+            yield Static(lines, markup=False, classes="dialog-detail", id="keys-help-rows")
+            yield Static("esc closes this list.", classes="dialog-detail")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
