@@ -192,3 +192,23 @@ async def test_answers_beyond_the_emulator_are_mapped(emu: Emulator) -> None:
     with pytest.raises(NetworkError) as caught:
         await _request(emu, _answer(200, {"token_type": "Bearer"}))
     assert caught.value.code == "malformed"
+
+
+async def test_a_connection_that_never_opened_is_tried_once_more(emu: Emulator) -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json={"access_token": "a" * 40, "expires_in": 3600})
+
+    await _request(emu, httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    assert len(calls) == 2
+
+    def always(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(NetworkError) as caught:
+        await _request(emu, httpx.AsyncClient(transport=httpx.MockTransport(always)))
+    assert caught.value.code == "timeout"

@@ -310,14 +310,19 @@ async def request_jwt_token(
         integration_key, user_id, env.oauth_host, private_key_pem, wanted, now=sent_at
     )
     url = env.token_url
-    try:
-        response = await client.post(
-            url,
-            data={"grant_type": GRANT_TYPE, "assertion": assertion},
-            headers={"Accept": "application/json"},
-        )
-    except httpx.TransportError as error:
-        raise transport_error(error, url) from None
+    response: httpx.Response | None = None
+    for attempt in range(2):  # an assertion may be sent again: it is not single-use like a code
+        try:
+            response = await client.post(
+                url,
+                data={"grant_type": GRANT_TYPE, "assertion": assertion},
+                headers={"Accept": "application/json"},
+            )
+            break
+        except httpx.TransportError as error:
+            if attempt == 1 or not isinstance(error, httpx.ConnectError):
+                raise transport_error(error, url) from None
+    assert response is not None
     if response.status_code == 200:
         payload = json_body(response)
         if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
