@@ -81,3 +81,47 @@ def test_credentials_show_the_jwt_values_and_the_key_only_with_reveal(
     assert "Integration user GUID (JWT)" in text and body not in text
     assert main(["credentials", "--profile", "system", "--format", "json", "--reveal"]) == 0
     assert json.loads(capsys.readouterr().out)["rsa_private_key"] == emu.jwt_private_key
+
+
+@pytest.mark.secret_service
+@pytest.mark.timeout(60)
+def test_on_a_terminal_it_checks_again_after_enter(emu: Emulator, redirect_uri: str) -> None:
+    """A child `clmwizard jwt` with a terminal on stdin: consent needed, the user consents and
+    presses Enter, the re-check succeeds (exit 0). The RSA key sits in the real Secret Service."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from keyring.backends import SecretService
+
+    backend = SecretService.Keyring()
+    name = f"jwt-{uuid.uuid4().hex[:10]}"
+    store = KeyringSecretStore(backend)
+    jwt_profile(emu, store, name=name, redirect_uri=redirect_uri)
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clmwizard", "jwt", "--profile", name],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring"},
+        )
+        assert process.stdout is not None
+        url = ""
+        while not url:
+            line = process.stdout.readline()
+            assert line, process.stderr.read() if process.stderr else ""
+            if "/oauth/auth?" in line:
+                url = line.strip()
+        redirect_location(url)
+        os.write(master, b"\n")
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert "✓ JWT Grant works" in out
+    finally:
+        os.close(master)
+        os.close(slave)
+        store.delete_profile(name)
