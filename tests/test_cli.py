@@ -39,7 +39,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"clmwizard {__version__}"
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["login", "--help"], ["export", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["login", "--help"], ["export", "--help"], ["jwt", "--help"]]
+)
 def test_help_imports_neither_textual_nor_httpx(argv: list[str]) -> None:
     probe = (
         "import sys\n"
@@ -48,7 +50,7 @@ def test_help_imports_neither_textual_nor_httpx(argv: list[str]) -> None:
         f"    main({argv!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = {'textual', 'httpx', 'rich', 'yaml', 'keyring'}\n"
+        "heavy = {'textual', 'httpx', 'rich', 'yaml', 'keyring', 'jwt', 'cryptography'}\n"
         "print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )
     result = subprocess.run(

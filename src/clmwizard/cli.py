@@ -241,6 +241,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "export": ("write the connector bundle for paconn / pac", _export_arguments),
     "credentials": ("integration key, secret, refresh token and base URIs", _credentials_arguments),
     "refresh": ("heartbeat: refresh the grant now", _add_profile),
+    "jwt": ("JWT Grant: check the integration user's consent", _add_profile),
     "rotate": ("replace the secret key once the new one works", _rotate_arguments),
     "profiles": ("list, show or delete profiles", _profiles_arguments),
     "doctor": (

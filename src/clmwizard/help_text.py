@@ -30,6 +30,7 @@ commands:
     export       write the connector bundle for paconn / pac
     credentials  integration key, secret, refresh token and base URIs
     refresh      heartbeat: refresh the grant now
+    jwt          JWT Grant: check the integration user's consent
     rotate       replace the secret key once the new one works
     profiles     list, show or delete profiles
     doctor       check keyring, clipboard, browser, config folder (and a profile's servers)

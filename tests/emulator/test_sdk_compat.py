@@ -4,6 +4,7 @@
 the redirect URI goes in raw, no PKCE. `generate_access_token` posts a form body with a Basic
 header built from "key:secret" and no redirect_uri; `get_user_info` sends the Bearer token.
 The SDK always speaks https; here the scheme is the emulator's http, nothing else differs.
+For JWT Grant the SDK itself runs (`request_jwt_user_token`), with only its scheme swapped.
 """
 
 from __future__ import annotations
@@ -69,3 +70,36 @@ def test_docusign_sdk_style_consent_exchange_and_userinfo(listener: Listener) ->
             info = json.loads(response.read())
         assert info["sub"] == emu.user_id
         assert info["accounts"][0]["account_id"] == emu.account_id
+
+
+def test_docusign_sdk_request_jwt_user_token_against_the_emulator() -> None:
+    """DocuSign's own SDK, unchanged except for the scheme: it signs with its own PyJWT call,
+    posts the form it always posts, and parses the answer into its own OAuthToken."""
+    from docusign_esign import ApiClient
+
+    class PlainHttpApiClient(ApiClient):  # type: ignore[misc]
+        def request(self, method: str, url: str, *args: object, **kwargs: object) -> object:
+            return super().request(method, url.replace("https://", "http://", 1), *args, **kwargs)
+
+    with Emulator() as emu:
+        host = urlsplit(emu.auth_server).netloc
+        client = PlainHttpApiClient(oauth_host_name=host)
+        scopes = ["signature", "impersonation"]
+        from docusign_esign.client.api_exception import ApiException
+
+        try:
+            client.request_jwt_user_token(
+                emu.integration_key, emu.user_id, host, emu.jwt_private_key.encode(), 3600, scopes
+            )
+        except ApiException as refused:
+            assert "consent_required" in str(refused)
+        else:
+            raise AssertionError("the SDK got a token without consent")
+        emu.grant_jwt_consent(["signature"])
+        token = client.request_jwt_user_token(
+            emu.integration_key, emu.user_id, host, emu.jwt_private_key.encode(), 3600, scopes
+        )
+        assert token.token_type == "Bearer"
+        assert int(token.expires_in) == 3600
+        assert token.access_token in emu.issued_secrets()
+        assert not token.refresh_token

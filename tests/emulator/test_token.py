@@ -194,9 +194,13 @@ def test_json_body_is_refused(emulator: Emulator, client: httpx.Client) -> None:
 
 
 def test_unsupported_grant_types(emulator: Emulator, client: httpx.Client) -> None:
-    for grant_type in ("client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer", ""):
+    for grant_type in ("client_credentials", "password", ""):
         response = exchange(emulator, client, {"grant_type": grant_type})
         assert_error(response, "unsupported_grant_type")
+    # JWT Grant is emulated (tests/emulator/test_jwt_grant.py): without an assertion it is a
+    # malformed request, not an unknown grant.
+    jwt = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}
+    assert_error(exchange(emulator, client, jwt), "invalid_request")
 
 
 def test_refresh_rolls_tokens_and_kills_the_used_one(

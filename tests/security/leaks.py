@@ -41,6 +41,15 @@ class Needles:
                 f"{integration_key}:{secret}".encode()
             ).decode()
 
+    def add_pem(self, kind: str, pem: str) -> None:
+        """A PEM key as is, JSON-escaped, and 16-character pieces of each base64 line."""
+        self.forms[kind] = pem
+        self.forms[f"{kind} (json)"] = json.dumps(pem)[1:-1]
+        lines = [line for line in pem.splitlines() if line and not line.startswith("-----")]
+        for number, line in enumerate(lines):
+            for start in {0, max(0, len(line) - 16)}:
+                self.forms[f"{kind} (line {number} at {start})"] = line[start : start + 16]
+
     def __len__(self) -> int:
         return len(self.forms)
 

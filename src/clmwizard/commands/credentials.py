@@ -1,5 +1,6 @@
 """`clmwizard credentials`: key, secret, refresh token, account and base URIs for platforms
-that take that triple (e.g. Flexera / Snow Atlas)."""
+that take that triple (e.g. Flexera / Snow Atlas), and the integration user and RSA key a JWT
+system integration needs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import yaml
 from clmwizard.clipboard import copy_text, schedule_clear_in_background
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.redact import mask, register_secret
-from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, Profile
+from clmwizard.store.profile import REFRESH_TOKEN, RSA_PRIVATE_KEY, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
 from clmwizard.store.secrets import open_secret_store
 
@@ -26,8 +27,10 @@ ITEMS = (
     "clm_general",
     "clm_upload",
     "clm_download",
+    "jwt_user_id",
+    "rsa_private_key",
 )
-SECRET_ITEMS = frozenset({"secret_key", "refresh_token"})
+SECRET_ITEMS = frozenset({"secret_key", "refresh_token", "rsa_private_key"})
 LABELS = {
     "integration_key": "Integration key (client id)",
     "secret_key": "Secret key (client secret)",
@@ -37,11 +40,16 @@ LABELS = {
     "clm_general": "CLM API base URL",
     "clm_upload": "CLM upload base URL",
     "clm_download": "CLM download base URL",
+    "jwt_user_id": "Integration user GUID (JWT)",
+    "rsa_private_key": "RSA private key (JWT)",
 }
 
 
 def collect(
-    profile: Profile, secret_key: str | None, refresh_token: str | None
+    profile: Profile,
+    secret_key: str | None,
+    refresh_token: str | None,
+    rsa_private_key: str | None = None,
 ) -> dict[str, str | None]:
     hosts = profile.clm_hosts
     return {
@@ -53,6 +61,8 @@ def collect(
         "clm_general": hosts.general if hosts else None,
         "clm_upload": hosts.upload if hosts else None,
         "clm_download": hosts.download if hosts else None,
+        "jwt_user_id": profile.jwt_user_id,
+        "rsa_private_key": rsa_private_key,
     }
 
 
@@ -105,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
     refresh_token = secrets.get(name, REFRESH_TOKEN)
     register_secret(secret_key)
     register_secret(refresh_token)
-    values = collect(profile, secret_key, refresh_token)
+    rsa_private_key = secrets.get(name, RSA_PRIVATE_KEY)
+    register_secret(rsa_private_key)
+    values = collect(profile, secret_key, refresh_token, rsa_private_key)
     if args.copy:
         return _copy(args.copy, values[args.copy], name)
     shown: dict[str, Any] = {item: _shown(item, values[item], args.reveal) for item in ITEMS}

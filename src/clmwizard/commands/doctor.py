@@ -111,7 +111,10 @@ def check_config_folder(folder: Path | None = None) -> Check:
     if not folder.exists():
         return Check(True, f"Config folder: {folder} (not created yet; it will be private)")
     if sys.platform == "win32":
-        return Check(True, f"Config folder: {folder}")
+        # Windows has no permission bits; the folder sits in the user's own profile.
+        return Check(
+            True, f"Config folder: {folder} (in your Windows user profile; not checked for access)"
+        )
     exposed = [
         path
         for path in (folder, folder / "profiles", *sorted((folder / "profiles").glob("*.yaml")))

@@ -7,6 +7,7 @@ import contextlib
 import errno
 import html
 import os
+import sys
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
@@ -70,6 +71,8 @@ def parse_redirect_uri(uri: str) -> tuple[str, int, str]:
 
 def _port_owner(port: int) -> str | None:
     """Best effort (Linux, own processes): 'name (pid N)' of the process listening on `port`."""
+    if not sys.platform.startswith("linux"):
+        return None  # no /proc: `_find_owner_hint` tells the user how to look instead
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError):
@@ -92,6 +95,15 @@ def _port_owner(port: int) -> str | None:
                     name = (entry / "comm").read_text().strip()
                     return f"{name} (pid {entry.name})"
     return None
+
+
+def _find_owner_hint(port: int) -> str:
+    """How to find the program on `port` where clmwizard cannot look itself."""
+    if sys.platform == "win32":
+        return f" To find it: `netstat -ano | findstr :{port}` shows its process id."
+    if sys.platform.startswith("linux"):
+        return ""
+    return f" To find it: `lsof -nP -iTCP:{port} -sTCP:LISTEN`."
 
 
 def _page(title: str, body: str) -> bytes:
@@ -166,7 +178,8 @@ class CallbackListener:
             return ClmWizardError(
                 f"Port {self.port} on {self.host} is already in use, so clmwizard cannot catch "
                 "DocuSign's redirect there.",
-                cause=f"{who} listening on it (another clmwizard sign-in, or the emulator?).",
+                cause=f"{who} listening on it (another clmwizard sign-in, or the emulator?)."
+                + ("" if owner else _find_owner_hint(self.port)),
                 fix="Stop that program, or register another loopback redirect URI on the "
                 "integration key (e.g. "
                 f"http://127.0.0.1:{self.port + 1}/callback) and use it with --redirect-uri.",

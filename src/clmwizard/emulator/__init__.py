@@ -30,8 +30,12 @@ What it does like DocuSign (and our choices, where DocuSign's answer is unconfir
   (description `unknown_client`: our choice); `invalid_grant` + `expired_client_token` when the
   integration key is sent as the secret; `invalid_client` for a wrong or revoked secret
   (unconfirmed at DocuSign); `invalid_request` for a non-form body (our choice, per the brief;
-  users report DocuSign answering `invalid_grant` there); `unsupported_grant_type` otherwise
-  (the JWT grant is not emulated).
+  users report DocuSign answering `invalid_grant` there); `unsupported_grant_type` otherwise.
+- JWT Grant (`clmwizard.emulator.jwt_grant`): no Basic header; RS256 checked against the public
+  half of a key pair made per start (`emu.jwt_private_key`, `jwt_private_key` in `info()`);
+  consent per user and scope set (the consent page with `impersonation` records it); 1-hour
+  tokens, no refresh token; `consent_required`, `invalid_grant` + `no_valid_keys_or_signatures`
+  (wrong key, iat in the future, expired), `issuer_not_found`, `user_not_found`.
 - Access tokens live 28800 s. Refresh tokens live 30 days; a refresh with `extended` in the
   grant gives a new full 30 days, without it the new token keeps the first expiry. A refreshed
   token stops working.
@@ -44,6 +48,8 @@ Test controls, in Python and over HTTP on the auth server (JSON bodies; not in `
 
     emu.advance_clock(3600)                 POST   /_emulator/clock          {"advance": 3600}
     emu.revoke_consent()                    POST   /_emulator/revoke-consent
+    emu.grant_jwt_consent(["signature"])    POST   /_emulator/jwt-consent    {"scopes": [...]}
+    emu.revoke_jwt_consent()                DELETE /_emulator/jwt-consent
     emu.revoke_secret("secret_key")         POST   /_emulator/revoke-secret  {"which": "secret_key"}
     emu.register_redirect_uri(uri)          POST   /_emulator/redirect-uris  {"uri": "..."}
     emu.clear_redirect_uris()               DELETE /_emulator/redirect-uris

@@ -13,6 +13,7 @@ import hmac
 import secrets
 from urllib.parse import urlencode
 
+from clmwizard.emulator import jwt_grant
 from clmwizard.emulator.http_types import (
     Request,
     Response,
@@ -189,6 +190,8 @@ def token(state: AuthState, request: Request) -> Response:
         return _token_error("invalid_request", "A parameter was sent more than once.")
     fields = {name: values[0] for name, values in form.items()}
     grant_type = fields.get("grant_type", "")
+    if grant_type == jwt_grant.GRANT_TYPE:  # no Basic header: the assertion is the proof
+        return jwt_grant.token(state, request, fields)
     if grant_type not in ("authorization_code", "refresh_token"):
         return _token_error("unsupported_grant_type", "unsupported_grant_type")
 

@@ -87,6 +87,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the emulator clock, as a client comparing clocks would see it.
+        when = timestamp if timestamp is not None else self.server.emulator.clock_now()
+        return super().date_time_string(when)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the emulator reports requests through its own listener, without query strings
 
@@ -328,6 +333,11 @@ class Emulator:
             for a in self.state.accounts
         ]
 
+    @property
+    def jwt_private_key(self) -> str:
+        """The PEM test value whose public half this emulator trusts for its integration key."""
+        return self.state.jwt.private_pem
+
     def info(self) -> dict[str, Any]:
         return {
             "auth_server": self.auth_server,
@@ -342,6 +352,7 @@ class Emulator:
             "account_id": self.account_id,
             "accounts": self.accounts,
             "clm_hosts": self.clm_hosts,
+            "jwt_private_key": self.jwt_private_key,
         }
 
     # -- test controls ------------------------------------------------------------------------
@@ -356,6 +367,19 @@ class Emulator:
     def revoke_consent(self) -> None:
         with self.state.lock:
             self.state.revoke_consent()
+
+    def grant_jwt_consent(self, scopes: Iterable[str] = ("signature",)) -> None:
+        """As if the user had consented to `scopes` plus `impersonation` on the consent page."""
+        with self.state.lock:
+            wanted = frozenset(scopes) | {"impersonation"}
+            self.state.remember_consent(self.state.integration_key, wanted)
+
+    def revoke_jwt_consent(self) -> None:
+        with self.state.lock:
+            self.state.revoke_jwt_consent()
+
+    def clock_now(self) -> float:
+        return self._state.clock.now() if self._state is not None else time.time()
 
     def revoke_secret(self, which: str) -> None:
         if which not in ("secret_key", "spare_secret_key"):
@@ -489,6 +513,12 @@ class Emulator:
             case ("POST", "/_emulator/revoke-consent"):
                 self.revoke_consent()
                 return {"revoked": "consent"}
+            case ("POST", "/_emulator/jwt-consent"):
+                self.grant_jwt_consent([str(s) for s in body.get("scopes", ["signature"])])
+                return {"granted": "jwt-consent"}
+            case ("DELETE", "/_emulator/jwt-consent"):
+                self.revoke_jwt_consent()
+                return {"revoked": "jwt-consent"}
             case ("POST", "/_emulator/revoke-secret"):
                 self.revoke_secret(str(body["which"]))
                 return {"revoked": body["which"]}

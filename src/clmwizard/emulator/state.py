@@ -14,6 +14,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from clmwizard.emulator.jwt_grant import JwtTrust
+
 CODE_LIFETIME = 120.0  # DocuSign: "about 2 minutes", single use
 ACCESS_TOKEN_LIFETIME = 28800  # 8 hours, the `expires_in` DocuSign answers
 REFRESH_TOKEN_LIFETIME = 30 * 86400.0  # about 30 days
@@ -189,6 +191,7 @@ class AuthState:
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
+    jwt: JwtTrust = field(default_factory=JwtTrust)
 
     def valid_secrets(self) -> set[str]:
         return {self.secret_key, self.spare_secret_key} - self.revoked_secrets
@@ -200,6 +203,7 @@ class AuthState:
             *self.codes,
             *self.access_tokens,
             *self.refresh_tokens,
+            *self.jwt.issued,
         }
 
     def consented(self, client_id: str, scopes: frozenset[str]) -> bool:
@@ -216,6 +220,19 @@ class AuthState:
         self.consents.clear()
         for grant in self.grants:
             grant.revoked = True
+
+    def revoke_jwt_consent(self) -> None:
+        """Take `impersonation` out of the user's consent: JWT Grant answers consent_required."""
+        key = (self.user.user_id, self.integration_key)
+        if key in self.consents:
+            self.consents[key] = self.consents[key] - {"impersonation"}
+
+    def issue_jwt_token(self, client_id: str, scopes: frozenset[str], lifetime: int) -> str:
+        """A JWT Grant access token: no refresh token, no grant to refresh."""
+        grant = Grant(client_id, self.user.user_id, scopes, first_refresh_expiry=0.0)
+        access = new_token(KIND_ACCESS, self.key_id)
+        self.access_tokens[access] = AccessToken(grant, self.clock.now() + lifetime)
+        return access
 
     def issue_code(self, pending: PendingConsent) -> str:
         value = new_token(KIND_CODE, self.key_id)

@@ -47,6 +47,15 @@ class ExportRecord:
 
 
 @dataclass
+class JwtConsentRecord:
+    """The last JWT Grant check: consent given (a token was issued) or needed, for which user."""
+
+    state: Literal["given", "needed"]
+    user_id: str
+    checked_at: datetime
+
+
+@dataclass
 class Profile:
     """One DocuSign integration set up by clmwizard. All datetimes are timezone-aware UTC."""
 
@@ -75,6 +84,7 @@ class Profile:
     last_refresh_at: datetime | None = None
     last_rotation_at: datetime | None = None
     exports: list[ExportRecord] = field(default_factory=list)
+    jwt_consent: JwtConsentRecord | None = None  # set by `clmwizard jwt` and the wizard's check
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -4,11 +4,19 @@ Every keyring call runs in a worker thread with a timeout, because a Secret Serv
 unlock prompt nobody can see would otherwise hang clmwizard for ever. Backends that cannot keep a
 secret safely (none at all, the null backend that discards writes, plaintext files) are refused
 instead of pretending a secret was saved.
+
+Backends with a small value limit (Windows Credential Manager: 2,560 bytes of UTF-16, about
+1,280 characters, too little for a PEM RSA key) get long values in parts: the parts are written
+under a fresh generation first, then the item itself becomes a manifest naming them, so a crash
+at any moment leaves the previous value readable. A `#cleanup` entry names every generation that
+may exist beside the live one, and the next write or delete removes those. Backends without a
+limit store every value whole, exactly as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import secrets
 import sys
@@ -56,6 +64,77 @@ def _username(profile: str, item: str) -> str:
     return f"{profile}/{item}"
 
 
+# --- value limits and values in parts -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueLimit:
+    """The most a backend stores per item, measured as it measures (bytes in its encoding)."""
+
+    max_bytes: int
+    encoding: str
+    part_bytes: int  # the size of each part, below max_bytes for a margin
+
+    def size(self, value: str) -> int:
+        return len(value.encode(self.encoding, "surrogatepass"))
+
+    def fits(self, value: str) -> bool:
+        return self.size(value) <= self.max_bytes
+
+    def split(self, value: str) -> list[str]:
+        parts: list[str] = []
+        start, used = 0, 0
+        for index, char in enumerate(value):
+            width = self.size(char)
+            if used + width > self.part_bytes:
+                parts.append(value[start:index])
+                start, used = index, 0
+            used += width
+        parts.append(value[start:])
+        return parts
+
+
+# CRED_MAX_CREDENTIAL_BLOB_SIZE is 5 * 512 bytes; keyring writes the blob as UTF-16.
+WINDOWS_LIMIT = ValueLimit(max_bytes=2560, encoding="utf-16-le", part_bytes=2048)
+_LIMITS = {"keyring.backends.Windows.WinVaultKeyring": WINDOWS_LIMIT}
+
+PARTS_PREFIX = "clmwizard-parts:1:"  # a manifest: PREFIX <generation>:<count>:<sha256>
+_CLEANUP = "#cleanup"
+_MANIFEST = re.compile(r"clmwizard-parts:1:([0-9a-f]{8}):([1-9][0-9]{0,3}):([0-9a-f]{64})")
+_GENERATIONS = re.compile(r"([0-9a-f]{8}):([1-9][0-9]{0,3})")
+
+
+def value_limit(backend: object) -> ValueLimit | None:
+    """The backend's per-item limit, or None when it has none that matters."""
+    from keyring.backends.chainer import ChainerBackend
+
+    if isinstance(backend, ChainerBackend):
+        members = _chain_members(backend)
+        return value_limit(members[0]) if members else None
+    for cls in type(backend).__mro__:
+        limit = _LIMITS.get(f"{cls.__module__}.{cls.__qualname__}")
+        if limit is not None:
+            return limit
+    return None
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _part_name(username: str, generation: str, index: int) -> str:
+    return f"{username}#{generation}.{index}"
+
+
+def _generations(text: str | None) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for word in (text or "").split():
+        match = _GENERATIONS.fullmatch(word)
+        if match:
+            found[match[1]] = int(match[2])
+    return found
+
+
 # --- the keyring backend: what it is and whether it is safe -------------------------------
 
 
@@ -88,9 +167,11 @@ def _qualname(backend: object) -> str:
 
 def backend_name(backend: object) -> str:
     """A backend's name in words, e.g. "Secret Service (GNOME Keyring or compatible)"."""
+    for cls in type(backend).__mro__:  # a subclass of a known backend is named after it
+        known = _KNOWN_NAMES.get(f"{cls.__module__}.{cls.__name__}")
+        if known is not None:
+            return known
     qualname = _qualname(backend)
-    if qualname in _KNOWN_NAMES:
-        return _KNOWN_NAMES[qualname]
     from keyring.backends.chainer import ChainerBackend
 
     if isinstance(backend, ChainerBackend):
@@ -224,6 +305,8 @@ class KeyringSecretStore:
         self.backend: KeyringBackend = backend if backend is not None else keyring.get_keyring()
         self.timeout = timeout
         self.description = backend_name(self.backend)
+        self.limit = value_limit(self.backend)
+        self.notices: list[str] = []  # repairs of half-written values, in plain words
         self._stuck: threading.Thread | None = None
 
     def _timeout_error(self) -> KeyringError:
@@ -271,14 +354,73 @@ class KeyringSecretStore:
                 code="backend_error",
             ) from error
 
+    def _raw(self, username: str) -> str | None:
+        return self._call(lambda: self.backend.get_password(SERVICE, username), f"read {username}")
+
     def _get(self, profile: str, item: str) -> str | None:
-        username = _username(profile, item)
-        value = self._call(lambda: self.backend.get_password(SERVICE, username), f"read {username}")
+        value = self._read(_username(profile, item))
         register_secret(value)
         return value
 
+    def _read(self, username: str) -> str | None:
+        raw = self._raw(username)
+        if raw is None or not raw.startswith(PARTS_PREFIX):
+            return raw  # a value stored whole (by any clmwizard version)
+        for _attempt in range(2):
+            value = self._assemble(username, raw)
+            if value is not None:
+                return value
+            again = self._raw(username)
+            if again == raw:
+                break
+            if again is None or not again.startswith(PARTS_PREFIX):
+                return again  # a writer replaced it meanwhile
+            raw = again
+        self._discard(username, raw)
+        raise KeyringError(
+            f"The keyring ({self.description}) held only part of {username}.",
+            cause="Some of the parts clmwizard stores a long value in were missing or did not "
+            "match; the incomplete value was removed rather than used.",
+            fix="Store it again: sign in again for tokens, add the RSA key again on the Key "
+            "screen → Advanced, or `clmwizard rotate` for the secret key.",
+            code="incomplete_secret",
+        )
+
+    def _assemble(self, username: str, manifest: str) -> str | None:
+        """The whole value a manifest names, or None when a part is missing or wrong."""
+        match = _MANIFEST.fullmatch(manifest)
+        if match is None:
+            return None
+        generation, count, digest = match[1], int(match[2]), match[3]
+        parts: list[str] = []
+        for index in range(count):
+            part = self._raw(_part_name(username, generation, index))
+            if part is None:
+                return None
+            parts.append(part)
+        value = "".join(parts)
+        return value if _digest(value) == digest else None
+
     def _set(self, username: str, value: str) -> None:
-        self._call(lambda: self.backend.set_password(SERVICE, username, value), f"store {username}")
+        try:
+            self._call(
+                lambda: self.backend.set_password(SERVICE, username, value), f"store {username}"
+            )
+        except KeyringError as error:
+            if error.code == "backend_error":
+                error.what = (
+                    f"The keyring ({self.description}) refused to store {username}, a value of "
+                    f"{len(value):,} characters ({self._size_words(value)})."
+                )
+            raise
+
+    def _size_words(self, value: str) -> str:
+        if self.limit is None:
+            return f"{len(value.encode('utf-8', 'surrogatepass')):,} bytes as UTF-8"
+        return (
+            f"{self.limit.size(value):,} bytes as {self.limit.encoding}; this keyring holds at "
+            f"most {self.limit.max_bytes:,} per item"
+        )
 
     def _delete(self, username: str) -> None:
         def delete() -> None:
@@ -289,6 +431,81 @@ class KeyringSecretStore:
                     raise
 
         self._call(delete, f"delete {username}")
+
+    def _write(self, username: str, value: str) -> None:
+        """Store `value` whole, or in parts when the backend's limit needs it (all-or-nothing)."""
+        if self.limit is None:
+            self._set(username, value)
+            return
+        old = _generations(self._live_generation(username))
+        pending = _generations(self._raw(username + _CLEANUP))
+        unfinished = {g: n for g, n in pending.items() if g not in old}
+        stale = {**pending, **old}
+        if self.limit.fits(value) and not value.startswith(PARTS_PREFIX):
+            if stale:
+                self._set(username + _CLEANUP, _words(stale))
+            self._set(username, value)
+            self._remove_parts(username, stale, marked=bool(stale), unfinished=unfinished)
+            return
+        parts = self.limit.split(value)
+        generation = secrets.token_hex(4)
+        self._set(username + _CLEANUP, _words({**stale, generation: len(parts)}))
+        for index, part in enumerate(parts):
+            self._set(_part_name(username, generation, index), part)
+        self._set(username, f"{PARTS_PREFIX}{generation}:{len(parts)}:{_digest(value)}")
+        stale.pop(generation, None)
+        self._remove_parts(username, stale, marked=True, unfinished=unfinished)
+
+    def _live_generation(self, username: str) -> str:
+        """`generation:count` of the manifest stored at `username`, or ""."""
+        match = _MANIFEST.fullmatch(self._raw(username) or "")
+        return f"{match[1]}:{match[2]}" if match else ""
+
+    def _remove_parts(
+        self,
+        username: str,
+        generations: Mapping[str, int],
+        *,
+        marked: bool,
+        unfinished: Mapping[str, int],
+    ) -> None:
+        """Delete the parts of `generations` except the live one, then the cleanup note."""
+        live = self._live_generation(username).split(":")[0]
+        if unfinished:
+            self.notices.append(
+                f"Removed the parts of an unfinished write of {username} (a run stopped while "
+                "storing it); the value stored before it had been kept."
+            )
+        for generation, count in generations.items():
+            if generation == live:
+                continue
+            for index in range(count):
+                self._delete(_part_name(username, generation, index))
+        if marked or unfinished:
+            self._delete(username + _CLEANUP)
+
+    def _discard(self, username: str, manifest: str) -> None:
+        """Remove a manifest whose parts are incomplete, and whatever parts of it exist."""
+        with contextlib.suppress(KeyringError):
+            pending = _generations(self._raw(username + _CLEANUP))
+            match = _MANIFEST.fullmatch(manifest)
+            named = {match[1]: int(match[2])} if match else {}
+            self._delete(username)
+            self._remove_parts(username, {**pending, **named}, marked=bool(pending), unfinished={})
+            self.notices.append(f"Removed the incomplete value of {username}.")
+
+    def _erase(self, username: str) -> None:
+        """Delete an item whole: the value, every part of it and the cleanup note."""
+        if self.limit is None:
+            self._delete(username)
+            return
+        pending = _generations(self._raw(username + _CLEANUP))
+        live = _generations(self._live_generation(username))
+        every = {**pending, **live}
+        if every:
+            self._set(username + _CLEANUP, _words(every))
+        self._delete(username)
+        self._remove_parts(username, every, marked=bool(every), unfinished={})
 
     def get(self, profile: str, item: str) -> str | None:
         return self._get(profile, item)
@@ -302,7 +519,7 @@ class KeyringSecretStore:
         try:
             for item, value in items.items():
                 written.append(item)
-                self._set(usernames[item], value)
+                self._write(usernames[item], value)
         except KeyringError as error:
             failed_restores = self._restore(usernames, previous, written)
             if failed_restores:
@@ -320,19 +537,23 @@ class KeyringSecretStore:
             before = previous[item]
             try:
                 if before is None:
-                    self._delete(usernames[item])
+                    self._erase(usernames[item])
                 else:
-                    self._set(usernames[item], before)
+                    self._write(usernames[item], before)
             except KeyringError:
                 failed.append(item)
         return failed
 
     def delete(self, profile: str, items: Iterable[str]) -> None:
         for item in items:
-            self._delete(_username(profile, item))
+            self._erase(_username(profile, item))
 
     def delete_profile(self, profile: str) -> None:
         self.delete(profile, SECRET_ITEMS)
+
+
+def _words(generations: Mapping[str, int]) -> str:
+    return " ".join(f"{generation}:{count}" for generation, count in generations.items())
 
 
 class MemorySecretStore:

@@ -1,0 +1,56 @@
+"""`clmwizard jwt`: JWT Grant with the profile's integration user and RSA key.
+
+0 when DocuSign issues a token, 3 with the consent address when consent is missing, other exit
+codes as for `refresh`. On a terminal it offers to check again once the user has consented.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+
+from clmwizard.docusign.http import make_client
+from clmwizard.docusign.jwt import JwtCheck, check_profile_jwt
+from clmwizard.errors import EXIT_GRANT_DEAD, EXIT_OK
+from clmwizard.store.profiles import ProfileStore, validate_profile_name
+from clmwizard.store.secrets import SecretStore, open_secret_store
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def _check(name: str, profiles: ProfileStore, secrets: SecretStore) -> JwtCheck:
+    async with make_client() as client:
+        return await check_profile_jwt(name, profiles, secrets, client)
+
+
+def _show(name: str, check: JwtCheck) -> int:
+    scopes = " ".join(check.scopes)
+    if check.state == "given" and check.token is not None:
+        print(f"✓ JWT Grant works for {name}: DocuSign issued a token for user {check.user_id}.")
+        print(f"  Consent given for    {scopes}")
+        print(f"  Access token until   {_stamp(check.token.expires_at)} (1 hour, no refresh token)")
+        return EXIT_OK
+    print(f"✗ JWT: consent needed for user {check.user_id} ({scopes}).")
+    print("  Open this address signed in to DocuSign as that user and choose Accept:")
+    print(f"  {check.consent_url}")
+    print(f"  Then check again: clmwizard jwt --profile {name}")
+    return EXIT_GRANT_DEAD
+
+
+def run(args: argparse.Namespace) -> int:
+    name = validate_profile_name(args.profile)
+    profiles = ProfileStore()
+    profiles.load(name)  # a missing profile fails before the keyring is touched
+    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
+    code = _show(name, asyncio.run(_check(name, profiles, secrets)))
+    while code == EXIT_GRANT_DEAD and sys.stdin.isatty():
+        try:
+            input("Press Enter once consent is given to check again (Ctrl+C stops): ")
+        except EOFError:
+            break
+        code = _show(name, asyncio.run(_check(name, profiles, secrets)))
+    return code
