@@ -124,6 +124,9 @@ def _oauth(document: dict[str, Any]) -> dict[str, Any]:
         lambda d: _oauth(d)["customParameters"].pop("refreshUrl"),
         lambda d: d["properties"].update(iconBrandColor="purple"),
         lambda d: d["properties"]["policyTemplateInstances"][0].update(templateId="routerequest"),
+        lambda d: d["properties"]["policyTemplateInstances"][-1]["parameters"].pop(
+            "x-ms-apimTemplateParameter.newPath"
+        ),
     ],
 )
 def test_the_api_properties_schema_rejects_each_mistake(change: Any) -> None:
