@@ -158,7 +158,7 @@ def _query_sample(operation: Operation) -> str:
 
 
 def _request_body(operation: Operation) -> str:
-    (body,) = [p for p in operation.parameters if p.location == "body"] or [None]
+    body = next((p for p in operation.parameters if p.location == "body"), None)
     if body is None or body.schema is None:
         return ""
     if body.schema.get("format") == "binary":
