@@ -92,8 +92,6 @@ CONDITIONAL = {
     "ResultDocument",
     "DownloadUrl",
     "DestinationFolder",
-    "Title",
-    "Content",
 }
 
 
