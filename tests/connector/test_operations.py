@@ -270,6 +270,7 @@ BREACHES = [
     (SWAGGER, lambda d: _op(d)["parameters"][0].pop("x-ms-url-encoding"), None),
     (SWAGGER, lambda d: _op(d)["parameters"][0].pop("default"), None),
     (SWAGGER, lambda d: d["definitions"]["AttributeGroupList"].pop("properties"), None),
+    (SWAGGER, lambda d: _op(d)["responses"]["200"].pop("schema"), f"{LIST}/responses/200"),
     (SWAGGER, lambda d: d.pop("x-ms-connector-metadata"), "/x-ms-connector-metadata"),
     (PROPS, lambda d: d["properties"].update(stackOwner="Acme"), "/properties/stackOwner"),
     (PROPS, lambda d: d["properties"].update(iconBrandColor="#007ee5"), None),

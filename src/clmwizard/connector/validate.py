@@ -166,8 +166,9 @@ def _check_operation(
         for status, response in responses.items()
         if str(status).startswith("2") and isinstance(response, Mapping)
     }
-    # An action that answers without a body (delete, stop, unlock) declares no schema at all.
-    bodiless = all("schema" not in response for response in successes.values())
+    # An action that answers without a body (delete, stop, unlock) declares 204 among its
+    # statuses and no schema at all.
+    bodiless = "204" in successes and all("schema" not in r for r in successes.values())
     for status, response in successes.items():
         if "schema" not in response:
             if status != "204" and not bodiless:
