@@ -21,6 +21,7 @@ import pytest
 
 from clmwizard.connector import bundle
 from clmwizard.connector.bundle import build_bundle, default_export_dir, export_bundle
+from clmwizard.connector.operations import OPERATIONS
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ClmHosts, Profile
 from tests.connector.conftest import make_profile
@@ -93,7 +94,7 @@ def test_single_layout_routes_upload_and_download_to_their_hosts() -> None:
         "/",
         ["https"],
     )
-    assert len([op for item in swagger["paths"].values() for op in item]) == 17
+    assert len([op for item in swagger["paths"].values() for op in item]) == len(OPERATIONS)
     policies = json.loads(files["clm/apiProperties.json"])["properties"]["policyTemplateInstances"]
     assert [
         (
@@ -102,10 +103,32 @@ def test_single_layout_routes_upload_and_download_to_their_hosts() -> None:
             p["parameters"]["x-ms-apimTemplate-operationName"],
         )
         for p in policies
+        if p["templateId"] == "dynamichosturl"
     ] == [
-        ("dynamichosturl", "https://apiuatna11.springcm.com/content", ["UploadDocument"]),
-        ("dynamichosturl", "https://apidownloaduatna11.springcm.com", ["DownloadDocumentContent"]),
+        (
+            "dynamichosturl",
+            "https://apiuatna11.springcm.com/content",
+            ["UploadDocument", "UploadNewVersion", "UploadDocuments"],
+        ),
+        (
+            "dynamichosturl",
+            "https://apidownloaduatna11.springcm.com",
+            [
+                "DownloadDocument",
+                "DownloadDocumentPdf",
+                "DownloadDocumentText",
+                "DownloadDocumentVersion",
+            ],
+        ),
     ]
+    # Every upload-host and download-host action is routed; no general one is.
+    routed = {
+        name
+        for p in policies
+        if p["templateId"] == "dynamichosturl"
+        for name in p["parameters"]["x-ms-apimTemplate-operationName"]
+    }
+    assert routed == {op.operation_id for op in OPERATIONS if op.connector != "general"}
     assert "dynamichosturl" in files["README.md"].decode()
 
 

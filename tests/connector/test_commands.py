@@ -71,10 +71,23 @@ def test_fields_text_is_tab_by_tab_with_the_secret_masked(
     column = host_line.index("apiuatna11")
     assert secret_line.index("•") == column
     assert lines[lines.index("  General") + 1].startswith("    Scheme")
-    assert (
-        "    List attribute groups" in out
-        and "GET /v2/{AccountId}/attributegroups   (ListAttributeGroups)" in out
+    # The Definition tab: each action's values in the portal's order, one per line.
+    start = lines.index("    List attribute groups  (ListAttributeGroups)")
+    labels = [line[6:27].strip() for line in lines[start + 1 : start + 8]]
+    assert labels == [
+        "Summary",
+        "Description",
+        "Operation ID",
+        "Visibility",
+        "Verb",
+        "URL",
+        "Response body sample",
+    ]
+    assert lines[start + 6].endswith(
+        "https://apiuatna11.springcm.com/v2/{AccountId}/attributegroups?expand=Attributes"
     )
+    pdf = lines.index("    Download as PDF  (DownloadDocumentPdf)")
+    assert any("Accept: application/pdf" in line for line in lines[pdf : pdf + 9])
 
 
 def test_fields_reveal_shows_the_secret(saved: Profile, capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,6 +107,12 @@ def test_fields_json_has_the_secret_only_when_revealed(
     assert document["upload"]["host"] == "apiuploaduatna11.springcm.com"
     assert document["general"]["client_id"] == INTEGRATION_KEY
     assert all("client_secret" not in entry for entry in document.values())
+    pdf = next(a for a in document["download"]["actions"] if a["summary"] == "Download as PDF")
+    assert pdf["url"] == (
+        "https://apidownloaduatna11.springcm.com/v2/{AccountId}/documents/{DocumentId}/pdf"
+    )
+    assert pdf["headers"] == "Accept: application/pdf" and pdf["verb"] == "GET"
+    assert "Route request" in pdf["note"]
     assert SECRET_VALUE not in out
     _, revealed, _ = _run(capsys, "fields", "--profile", NAME, "--format", "json", "--reveal")
     assert json.loads(revealed)["download"]["client_secret"] == SECRET_VALUE
@@ -124,6 +143,7 @@ def test_copy_an_action_copies_its_full_url(
     assert code == 0
     assert clip["copied"] == [
         "https://apiuploaduatna11.springcm.com/v2/{AccountId}/folders/{FolderId}/documents"
+        "?name=Contract.pdf"
     ]
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from clmwizard.connector.fields import (
+    DEFINITION_ORDER,
     REDIRECT_INSTRUCTION,
+    action_definitions,
     connector_fields,
     fields_document,
 )
@@ -79,7 +83,63 @@ def test_definition_tab_lists_the_connectors_actions(profile: Profile) -> None:
             (op.summary, f"{op.method} {op.path}", op.operation_id) for op in operations
         ]
     upload = [f for f in connector_fields(profile, "upload") if f.tab == "Definition"]
-    assert [f.value for f in upload] == ["POST /v2/{AccountId}/folders/{FolderId}/documents"]
+    assert [f.value for f in upload] == [
+        "POST /v2/{AccountId}/folders/{FolderId}/documents",
+        "POST /v2/{AccountId}/documents/{DocumentId}",
+        "POST /v2/{AccountId}/folders/{FolderId}/documents",
+    ]
+
+
+def test_every_action_has_each_definition_value_in_the_portals_order(profile: Profile) -> None:
+    for connector in ("general", "upload", "download"):
+        definitions = action_definitions(profile, connector)  # type: ignore[arg-type]
+        assert [d.operation_id for d in definitions] == [
+            op.operation_id
+            for op in operations_for(connector)  # type: ignore[arg-type]
+        ]
+        for definition, operation in zip(
+            definitions,
+            operations_for(connector),  # type: ignore[arg-type]
+            strict=True,
+        ):
+            keys = [key for key, _, _ in definition.values()]
+            assert keys == [k for k in DEFINITION_ORDER if k in keys]
+            assert keys[:6] == [
+                "summary",
+                "description",
+                "operation_id",
+                "visibility",
+                "verb",
+                "url",
+            ]
+            assert definition.summary == operation.summary
+            assert definition.verb == operation.method
+            host = {"general": "apiuatna11", "upload": "apiuploaduatna11"}.get(
+                connector, "apidownloaduatna11"
+            )
+            assert definition.url.startswith(f"https://{host}.springcm.com/v2/{{AccountId}}/")
+            has_body = any(p.location == "body" for p in operation.parameters)
+            assert bool(definition.request_body) == has_body
+            assert definition.response_body or operation.response is None
+
+
+def test_samples_are_json_shaped_like_the_schemas(profile: Profile) -> None:
+    by_id = {d.operation_id: d for d in action_definitions(profile, "general")}
+    start = json.loads(by_id["StartDocLauncherTask"].request_body)
+    assert start["DataType"] == "xml" and set(start["DocLauncherConfiguration"]) == {"Href"}
+    document = json.loads(by_id["GetDocument"].response_body)
+    assert {"Name", "AttributeGroups", "Href", "Lock"} <= set(document)
+    assert document["Lock"]["CheckInHref"].startswith("https://")
+    listing = json.loads(by_id["ListFolderDocuments"].response_body)
+    assert listing["Items"][0]["Name"] == "text" and listing["Total"] == 0
+    assert by_id["GetDocument"].url.endswith("?expand=AttributeGroups,Path,ParentFolder,Lock")
+    assert by_id["GetFolderByPath"].url.split("?")[1].startswith("path=/Contracts&expand=")
+    assert by_id["DeleteDocument"].response_body == ""
+    assert by_id["CreateFolder"].headers == "Content-Type: application/json"
+    upload = {d.operation_id: d for d in action_definitions(profile, "upload")}
+    assert "file's bytes" in upload["UploadDocument"].request_body
+    multipart = json.loads(upload["UploadDocuments"].request_body)
+    assert set(multipart) == {"$content-type", "$multipart"}
 
 
 def test_base_url_follows_a_path_and_a_loopback_host_keeps_http() -> None:
@@ -118,12 +178,18 @@ def test_fields_document_shape_and_secret_only_when_given(profile: Profile) -> N
     assert general["authorization_url"].endswith("/oauth/auth")
     assert general["token_url"] == general["refresh_url"]
     assert "client_secret" not in general
-    assert general["actions"][0] == {
+    first = general["actions"][0]
+    assert {k: first[k] for k in ("operation_id", "summary", "method", "path")} == {
         "operation_id": "ListAttributeGroups",
         "summary": "List attribute groups",
         "method": "GET",
         "path": "/v2/{AccountId}/attributegroups",
     }
+    assert {*DEFINITION_ORDER, "note"} <= set(first)
+    assert first["url"] == "https://apiuatna11.springcm.com/v2/{AccountId}/attributegroups" + (
+        "?expand=Attributes"
+    )
+    assert first["visibility"] == "important" and first["request_body"] == ""
     revealed = fields_document(profile, SECRET_KEY, connectors=("upload",))
     assert list(revealed) == ["upload"]
     assert revealed["upload"]["client_secret"] == SECRET_KEY

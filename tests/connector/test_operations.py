@@ -29,27 +29,115 @@ def _swagger_operations(profile: Profile) -> list[tuple[str, str, dict[str, Any]
 
 
 def test_catalogue_covers_the_clm_endpoints() -> None:
+    """The real CLM paths of the reference (no /content suffix, /folders/path, …)."""
     assert {(op.connector, op.method, op.path) for op in OPERATIONS} == {
         ("general", "GET", "/v2/{AccountId}/attributegroups"),
         ("general", "GET", "/v2/{AccountId}/attributegroups/{AttributeGroupId}"),
         ("general", "GET", "/v2/{AccountId}/folders/{FolderId}"),
-        ("general", "GET", "/v2/{AccountId}/folders"),
+        ("general", "GET", "/v2/{AccountId}/folders/path"),
+        ("general", "GET", "/v2/{AccountId}/folders/type"),
         ("general", "GET", "/v2/{AccountId}/folders/{FolderId}/folders"),
         ("general", "GET", "/v2/{AccountId}/folders/{FolderId}/documents"),
+        ("general", "POST", "/v2/{AccountId}/folders"),
         ("general", "GET", "/v2/{AccountId}/documents/{DocumentId}"),
+        ("general", "GET", "/v2/{AccountId}/documents"),
         ("general", "PATCH", "/v2/{AccountId}/documents/{DocumentId}"),
+        ("general", "DELETE", "/v2/{AccountId}/documents/{DocumentId}"),
+        ("general", "GET", "/v2/{AccountId}/documents/{DocumentId}/versions"),
+        ("general", "GET", "/v2/{AccountId}/documents/{DocumentId}/historyItems"),
+        ("general", "POST", "/v2/{AccountId}/documents/{DocumentId}/lock"),
+        ("general", "DELETE", "/v2/{AccountId}/documents/{DocumentId}/lock"),
+        ("general", "POST", "/v2/{AccountId}/documentsearchtasks"),
+        ("general", "GET", "/v2/{AccountId}/documentsearchtasks/{TaskId}"),
+        ("general", "GET", "/v2/{AccountId}/documentsearchtasks/{TaskId}/result"),
         ("general", "POST", "/v2/{AccountId}/workflows"),
         ("general", "GET", "/v2/{AccountId}/workflows/{WorkflowId}"),
+        ("general", "DELETE", "/v2/{AccountId}/workflows/{WorkflowId}"),
         ("general", "POST", "/v2/{AccountId}/workflows/{WorkflowId}/signal"),
         ("general", "GET", "/v2/{AccountId}/workflowdefinitions"),
+        ("general", "GET", "/v2/{AccountId}/workflowdefinitions/{WorkflowDefinitionId}"),
         ("general", "GET", "/v2/{AccountId}/doclauncherconfigurations"),
+        ("general", "GET", "/v2/{AccountId}/doclauncherconfigurations/{ConfigurationId}"),
         ("general", "POST", "/v2/{AccountId}/doclaunchertasks"),
         ("general", "GET", "/v2/{AccountId}/doclaunchertasks/{TaskId}"),
+        ("general", "POST", "/v2/{AccountId}/documentxmlmergetasks"),
+        ("general", "GET", "/v2/{AccountId}/documentxmlmergetasks/{TaskId}"),
         ("upload", "POST", "/v2/{AccountId}/folders/{FolderId}/documents"),
-        ("download", "GET", "/v2/{AccountId}/documents/{DocumentId}/content"),
+        ("upload", "POST", "/v2/{AccountId}/documents/{DocumentId}"),
+        ("download", "GET", "/v2/{AccountId}/documents/{DocumentId}"),
+        ("download", "GET", "/v2/{AccountId}/documents/{VersionId}"),
     }
     assert len(set(IDS)) == len(IDS)
-    assert [op.operation_id for op in operations_for("download")] == ["DownloadDocumentContent"]
+    assert len(operations_for("general")) >= 15
+    assert [op.operation_id for op in operations_for("upload")] == [
+        "UploadDocument",
+        "UploadNewVersion",
+        "UploadDocuments",
+    ]
+    assert [op.operation_id for op in operations_for("download")] == [
+        "DownloadDocument",
+        "DownloadDocumentPdf",
+        "DownloadDocumentText",
+        "DownloadDocumentVersion",
+    ]
+
+
+def test_each_download_action_sends_its_own_accept() -> None:
+    accepts = {}
+    for operation in operations_for("download"):
+        (accept,) = [p for p in operation.parameters if p.location == "header"]
+        assert (accept.name, accept.visibility) == ("Accept", "internal")
+        accepts[operation.operation_id] = accept.default
+    assert accepts == {
+        "DownloadDocument": "native",
+        "DownloadDocumentPdf": "application/pdf",
+        "DownloadDocumentText": "text/plain",
+        "DownloadDocumentVersion": "native",
+    }
+
+
+def test_metadata_reads_send_a_capitalised_expand_by_default() -> None:
+    expands = {
+        op.operation_id: p.default for op in OPERATIONS for p in op.parameters if p.name == "expand"
+    }
+    assert "AttributeGroups" in str(expands["GetDocument"]).split(",")
+    assert "AttributeGroups" in str(expands["GetDocumentByPath"]).split(",")
+    assert "AttributeGroups" in str(expands["GetDocumentSearchResults"]).split(",")
+    assert expands["GetAttributeGroup"] == "Attributes"
+    assert "Path" in str(expands["GetFolderByPath"]).split(",")
+    assert all(value and value[0].isupper() for value in expands.values())
+
+
+def test_one_url_several_actions_get_aliases_and_rewrites() -> None:
+    """Swagger allows one operation per path and verb: the second action on a URL gets an alias
+    path, and apiProperties sends it to the real path with routerequesttoendpoint."""
+    for layout, folder in (("three", "download"), ("single", "clm")):
+        files = build_bundle(make_profile(), layout)  # type: ignore[arg-type]
+        swagger = json.loads(files[f"{folder}/apiDefinition.swagger.json"])
+        properties = json.loads(files[f"{folder}/apiProperties.json"])["properties"]
+        rewrites = {
+            p["parameters"]["x-ms-apimTemplate-operationName"][0]: (
+                p["parameters"]["x-ms-apimTemplateParameter.newPath"],
+                p["parameters"]["x-ms-apimTemplateParameter.httpMethod"],
+            )
+            for p in properties["policyTemplateInstances"]
+            if p["templateId"] == "routerequesttoendpoint"
+        }
+        placed = {
+            op["operationId"]: path
+            for path, item in swagger["paths"].items()
+            for op in item.values()
+        }
+        by_id = {op.operation_id: op for op in OPERATIONS}
+        for operation_id, path in placed.items():
+            operation = by_id[operation_id]
+            if path == operation.path:
+                assert operation_id not in rewrites
+            else:
+                assert path == operation.alias
+                assert rewrites[operation_id] == (operation.path, operation.method)
+        assert "DownloadDocumentPdf" in rewrites
+        assert ("DownloadDocument" in rewrites) == (layout == "single")  # GetDocument holds it
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
@@ -65,6 +153,8 @@ def test_operation_strings_follow_certification_rules(operation: Operation) -> N
         assert parameter.summary and parameter.description, parameter.name
     declared = {p.name for p in operation.parameters if p.location == "path"}
     assert declared == set(re.findall(r"\{(\w+)\}", operation.path))
+    if operation.alias is not None:
+        assert declared == set(re.findall(r"\{(\w+)\}", operation.alias))
 
 
 @pytest.mark.parametrize(("path", "method", "operation"), _swagger_operations(make_profile()))
@@ -78,8 +168,17 @@ def test_swagger_operation_is_complete(path: str, method: str, operation: dict[s
     assert account["default"] == ACCOUNT_ID
     assert account["x-ms-visibility"] == "internal"
     success = [code for code in operation["responses"] if code.startswith("2")]
-    assert len(success) == 1
+    assert success
+    schemas = [json.dumps(operation["responses"][c].get("schema")) for c in success if c != "204"]
+    assert len(set(schemas)) == 1  # every success status answers the same shape
     assert operation["responses"]["default"]["schema"] == {"$ref": "#/definitions/Error"}
+
+
+def test_starts_accept_every_status_clm_may_answer() -> None:
+    by_id = {op.operation_id: op for op in OPERATIONS}
+    assert sorted(by_id["StartWorkflow"].statuses) == [200, 201, 202]
+    assert by_id["StartDocumentSearch"].statuses == (202,)
+    assert by_id["UploadDocument"].statuses == (201,)
 
 
 def test_binary_upload_and_download() -> None:
@@ -89,10 +188,14 @@ def test_binary_upload_and_download() -> None:
     (body,) = [p for p in upload["parameters"] if p["in"] == "body"]
     assert body["schema"] == {"type": "string", "format": "binary"}
     assert [p["name"] for p in upload["parameters"] if p["in"] == "query"] == ["name"]
-    download = swagger["paths"]["/v2/{AccountId}/documents/{DocumentId}/content"]["get"]
+    download = swagger["paths"]["/v2/{AccountId}/documents/{DocumentId}/original"]["get"]
     assert download["responses"]["200"]["schema"]["format"] == "binary"
-    by_path = swagger["paths"]["/v2/{AccountId}/folders"]["get"]
+    assert download["operationId"] == "DownloadDocument"
+    by_path = swagger["paths"]["/v2/{AccountId}/folders/path"]["get"]
     assert [(p["name"], p["in"]) for p in by_path["parameters"]][1] == ("path", "query")
+    multipart = swagger["paths"]["/v2/{AccountId}/folders/{FolderId}/documents/multipart"]["post"]
+    assert multipart["consumes"] == ["multipart/form-data"]
+    assert multipart["responses"]["201"]["schema"]["type"] == "array"
 
 
 def test_collections_and_errors_have_the_clm_shape() -> None:
@@ -104,7 +207,13 @@ def test_collections_and_errors_have_the_clm_shape() -> None:
     assert list(definitions["Error"]["properties"]["Error"]["properties"]) == [
         "HttpStatusCode", "UserMessage", "DeveloperMessage", "ErrorCode", "ReferenceId"
     ]  # fmt: skip
-    assert "DocLauncherResultUrl" in definitions["DocLauncherTask"]["properties"]
+    assert list(definitions["Error"]["properties"]) == ["Error", "ValidationErrors"]
+    task = definitions["DocLauncherTask"]["properties"]
+    assert {"DocLauncherResultUrl", "UrlExpirationDate", "DataType", "DestinationFolder"} <= set(
+        task
+    )
+    assert "Aborted" in definitions["Workflow"]["properties"]["Status"]["description"]
+    assert "WorkflowDocuments" in definitions["Workflow"]["properties"]
 
 
 # --- the validator catches what it should --------------------------------------------------
@@ -161,6 +270,7 @@ BREACHES = [
     (SWAGGER, lambda d: _op(d)["parameters"][0].pop("x-ms-url-encoding"), None),
     (SWAGGER, lambda d: _op(d)["parameters"][0].pop("default"), None),
     (SWAGGER, lambda d: d["definitions"]["AttributeGroupList"].pop("properties"), None),
+    (SWAGGER, lambda d: _op(d)["responses"]["200"].pop("schema"), f"{LIST}/responses/200"),
     (SWAGGER, lambda d: d.pop("x-ms-connector-metadata"), "/x-ms-connector-metadata"),
     (PROPS, lambda d: d["properties"].update(stackOwner="Acme"), "/properties/stackOwner"),
     (PROPS, lambda d: d["properties"].update(iconBrandColor="#007ee5"), None),

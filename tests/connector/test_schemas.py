@@ -1,5 +1,7 @@
-"""Every exported JSON file validates against Microsoft's own schemas (comment-stripped, with the
-documented staleness patched precisely)."""
+"""Every exported JSON file validates against our own conformance schemas (tests/connector/
+schemas/: what paconn, pac and the connector importer need of the files, in our own words), and
+each schema really rejects the mistakes it exists for. Microsoft's published schemas are an
+extra check in test_ms_schemas.py, collected only when asked for."""
 
 from __future__ import annotations
 
@@ -10,75 +12,160 @@ import jsonschema
 import pytest
 
 from clmwizard.connector.bundle import build_bundle
-from clmwizard.store.profile import ClmHosts, Profile
+from clmwizard.store.profile import Profile
 from tests.connector.conftest import (
-    SCHEMA_DIR,
-    load_schema,
+    SCHEMA_PROFILES,
     make_profile,
-    patched_api_properties_schema,
+    own_schema,
     strip_json_comments,
 )
 
-PROFILES = {
-    "demo": make_profile(),
-    "content-path": make_profile(
-        clm_hosts=ClmHosts(
-            general="https://apiuatna11.springcm.com/",
-            upload="https://apiuatna11.springcm.com/content/",
-            download="https://apiuatna11.springcm.com/content",
-        )
-    ),
-    "loopback": make_profile(
-        environment="custom",
-        auth_server="http://127.0.0.1:8765",
-        clm_hosts=ClmHosts(
-            general="http://127.0.0.1:40001",
-            upload="http://127.0.0.1:40002",
-            download="http://127.0.0.1:40003",
-        ),
-    ),
+SCHEMAS = {
+    "apiDefinition.swagger.json": "swagger.schema.json",
+    "apiProperties.json": "api-properties.schema.json",
+    "settings.json": "settings.schema.json",
 }
 
 
-def _bundles() -> list[tuple[str, str, Profile]]:
-    return [(name, layout, p) for name, p in PROFILES.items() for layout in ("three", "single")]
-
-
-def _validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    validator: jsonschema.protocols.Validator = cls(schema)
-    return validator
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = own_schema(name)
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
 
 
 def _errors(validator: jsonschema.protocols.Validator, document: Any) -> list[str]:
-    return [
+    return sorted(
         f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
         for error in validator.iter_errors(document)
-    ]
+    )
 
 
-SCHEMAS = {
-    "apiDefinition.swagger.json": lambda: load_schema("apiDefinition.swagger.schema.json"),
-    "apiProperties.json": patched_api_properties_schema,
-    "settings.json": lambda: load_schema("paconn-settings.schema.json"),
-}
+def _bundles() -> list[tuple[str, str, Profile]]:
+    return [(n, layout, p) for n, p in SCHEMA_PROFILES.items() for layout in ("three", "single")]
 
 
 @pytest.mark.parametrize(("profile_name", "layout", "profile"), _bundles())
-def test_every_exported_json_file_validates_against_microsofts_schema(
+def test_every_exported_json_file_validates_against_our_schemas(
     profile_name: str, layout: str, profile: Profile
 ) -> None:
-    validators = {name: _validator(factory()) for name, factory in SCHEMAS.items()}
+    validators = {name: _validator(schema) for name, schema in SCHEMAS.items()}
     files = build_bundle(profile, layout)  # type: ignore[arg-type]
     checked = 0
     for path, data in files.items():
-        if not path.endswith(".json"):
-            continue
-        validator = validators[path.rsplit("/", 1)[1]]
-        assert _errors(validator, json.loads(data)) == [], path
-        checked += 1
+        if path.endswith(".json"):
+            assert _errors(validators[path.rsplit("/", 1)[1]], json.loads(data)) == [], path
+            checked += 1
     assert checked == (9 if layout == "three" else 3)
+
+
+def _swagger() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        build_bundle(make_profile())["general/apiDefinition.swagger.json"]
+    )
+    return loaded
+
+
+def _first_operation(swagger: dict[str, Any]) -> dict[str, Any]:
+    item = next(iter(swagger["paths"].values()))
+    operation: dict[str, Any] = next(iter(item.values()))
+    return operation
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda s: s.update(host="https://apiuatna11.springcm.com"), "host"),
+        (lambda s: s.update(swagger="3.0"), "swagger"),
+        (lambda s: s.update(openapi="3.0.0"), ""),
+        (lambda s: _first_operation(s).update(summary="Get a folder?"), "summary"),
+        (lambda s: _first_operation(s).update(summary="Get a folder."), "summary"),
+        (lambda s: _first_operation(s).update(summary="x" * 81), "summary"),
+        (lambda s: _first_operation(s).update(operationId="get-folder"), "operationId"),
+        (lambda s: _first_operation(s).update(description="No period"), "description"),
+        (lambda s: _first_operation(s).pop("x-ms-visibility"), ""),
+        (lambda s: _first_operation(s)["parameters"][0].pop("x-ms-summary"), "parameters/0"),
+        (lambda s: _first_operation(s)["parameters"][0].pop("x-ms-url-encoding"), "parameters/0"),
+        (lambda s: _first_operation(s)["parameters"][0].pop("default"), "parameters/0"),
+        (lambda s: s["securityDefinitions"]["oauth2-auth"].update(flow="implicit"), "flow"),
+    ],
+)
+def test_the_swagger_schema_rejects_each_mistake(change: Any, where: str) -> None:
+    validator = _validator("swagger.schema.json")
+    swagger = _swagger()
+    assert _errors(validator, swagger) == []
+    change(swagger)
+    errors = _errors(validator, swagger)
+    assert errors and any(where in error for error in errors), errors
+
+
+def _properties() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        build_bundle(make_profile(), "single")["clm/apiProperties.json"]
+    )
+    return loaded
+
+
+def _oauth(document: dict[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = document["properties"]["connectionParameters"]["token"][
+        "oAuthSettings"
+    ]
+    return settings
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["properties"].update(stackOwner="x"),
+        lambda d: d["properties"]["connectionParameters"].update(other={"type": "string"}),
+        lambda d: d["properties"]["connectionParameters"].pop("token"),
+        lambda d: _oauth(d).update(identityProvider="oauth2generic"),
+        lambda d: _oauth(d).update(clientSecret="s"),
+        lambda d: _oauth(d).update(redirectMode="PerConnector"),
+        lambda d: _oauth(d)["customParameters"].pop("refreshUrl"),
+        lambda d: d["properties"].update(iconBrandColor="purple"),
+        lambda d: d["properties"]["policyTemplateInstances"][0].update(templateId="routerequest"),
+        lambda d: d["properties"]["policyTemplateInstances"][-1]["parameters"].pop(
+            "x-ms-apimTemplateParameter.newPath"
+        ),
+    ],
+)
+def test_the_api_properties_schema_rejects_each_mistake(change: Any) -> None:
+    validator = _validator("api-properties.schema.json")
+    document = _properties()
+    assert _errors(validator, document) == []
+    change(document)
+    assert _errors(validator, document)
+
+
+def test_the_api_properties_schema_accepts_global_per_connector() -> None:
+    """The redirect mode the platform now requires (Microsoft's 2020 schema lacks it)."""
+    document = _properties()
+    assert _oauth(document)["redirectMode"] == "GlobalPerConnector"
+    assert _errors(_validator("api-properties.schema.json"), document) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(environment="Default-1234"),
+        lambda d: d.update(powerAppsApiVersion="2023-01-01"),
+        lambda d: d.update(clientSecret="s"),
+        lambda d: d.pop("apiDefinition"),
+    ],
+)
+def test_the_settings_schema_rejects_each_mistake(change: Any) -> None:
+    validator = _validator("settings.schema.json")
+    document = json.loads(build_bundle(make_profile())["general/settings.json"])
+    assert _errors(validator, document) == []
+    change(document)
+    assert _errors(validator, document)
+
+
+def test_the_settings_schema_accepts_what_paconn_writes_back() -> None:
+    document = json.loads(build_bundle(make_profile())["general/settings.json"])
+    document["connectorId"] = "shared_clm-5fabc-5f0123456789abcdef"
+    document["environment"] = "0c9b8a7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d"
+    assert _errors(_validator("settings.schema.json"), document) == []
 
 
 def test_the_comment_stripper_keeps_urls_and_drops_comments() -> None:
@@ -88,32 +175,3 @@ def test_the_comment_stripper_keeps_urls_and_drops_comments() -> None:
         "b": [1, 2],
         "c": '"//"',
     }
-
-
-def test_the_raw_schemas_hold_comments_and_urls() -> None:
-    """Guard the stripper's purpose: the files really need it, and hold // inside strings."""
-    raw = (SCHEMA_DIR / "paconn-apiProperties.schema.json").read_text()
-    with pytest.raises(json.JSONDecodeError):
-        json.loads(raw)
-    assert "https://raw.githubusercontent.com" in json.dumps(
-        load_schema("paconn-apiProperties.schema.json")
-    )
-
-
-def test_unpatched_schema_rejects_global_per_connector_and_only_that() -> None:
-    """The patch is precise: without it exactly the redirectMode value fails."""
-    document = json.loads(build_bundle(make_profile())["general/apiProperties.json"])
-    errors = _errors(_validator(load_schema("paconn-apiProperties.schema.json")), document)
-    assert errors, "Microsoft's schema accepts GlobalPerConnector now: drop the patch"
-    document["properties"]["connectionParameters"]["token"]["oAuthSettings"]["redirectMode"] = (
-        "Global"
-    )
-    assert _errors(_validator(load_schema("paconn-apiProperties.schema.json")), document) == []
-
-
-def test_schema_catches_a_swagger_mistake() -> None:
-    """The swagger schema is really applied: a host with a scheme fails it."""
-    document = json.loads(build_bundle(make_profile())["general/apiDefinition.swagger.json"])
-    validator = _validator(load_schema("apiDefinition.swagger.schema.json"))
-    document["host"] = "https://apiuatna11.springcm.com"
-    assert any(error.startswith("host") for error in _errors(validator, document))

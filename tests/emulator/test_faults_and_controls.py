@@ -21,14 +21,19 @@ def groups_url(emu: Emulator) -> str:
     return f"{emu.clm_hosts['general']}/v2/{emu.account_id}/attributegroups"
 
 
-def test_status_fault_for_the_next_n_requests_with_retry_after(
+def test_status_fault_for_the_next_n_requests_with_clm_rate_limit_headers(
     emulator: Emulator, client: httpx.Client, token: str
 ) -> None:
+    from email.utils import parsedate_to_datetime
+
     emulator.inject_fault("general", "/v2/", status=429, count=2, retry_after=7)
     for _ in range(2):
         response = client.get(groups_url(emulator), headers=bearer(token))
         assert response.status_code == 429
-        assert response.headers["retry-after"] == "7"
+        assert "retry-after" not in response.headers  # CLM sends X-RateLimit-* instead
+        assert response.headers["x-ratelimit-limit"] == "6250"
+        reset = parsedate_to_datetime(response.headers["x-ratelimit-reset"]).timestamp()
+        assert 5 <= reset - time.time() <= 8
         error = response.json()["Error"]
         assert error["HttpStatusCode"] == 429
         assert error["ErrorCode"] == 103

@@ -14,6 +14,7 @@ from clmwizard.connector.fields import (
     HOST_FIELDS,
     TABS,
     FieldValue,
+    action_definitions,
     connector_fields,
     fields_document,
 )
@@ -52,6 +53,20 @@ def _display_value(field: FieldValue, reveal: bool) -> str:
     return field.value
 
 
+def _definition_lines(profile: Profile, connector: ConnectorName) -> list[str]:
+    """Each action's values in the portal's order (General, Import from sample, Response)."""
+    lines: list[str] = []
+    for definition in action_definitions(profile, connector):
+        lines.append(f"    {definition.summary}  ({definition.operation_id})")
+        for _, label, value in definition.values():
+            first, *more = value.splitlines()
+            lines.append(f"      {label:<21} {first}")
+            lines.extend(f"      {'':<21} {line}" for line in more)
+        if definition.note:
+            lines.append(f"      {'Note':<21} {definition.note}")
+    return lines
+
+
 def render_text(
     profile: Profile,
     connectors: Sequence[ConnectorName],
@@ -73,6 +88,9 @@ def render_text(
         ]
         for tab in TABS:
             lines.append(f"  {tab}")
+            if tab == "Definition":
+                lines.extend(_definition_lines(profile, connector))
+                continue
             for field in fields:
                 if field.tab == tab:
                     value = _display_value(field, reveal)
@@ -140,9 +158,10 @@ def _copy(args: argparse.Namespace, profile: Profile) -> int:
         return 0
     value = field.value
     if field.tab == "Definition":  # the portal's "Import from sample" wants the full URL
-        _, urls = require_signed_in(profile)
-        base = urls[connector].origin_and_path
-        value = base + field.value.split(" ", 1)[1]
+        (definition,) = [
+            d for d in action_definitions(profile, connector) if d.operation_id == field.key
+        ]
+        value = definition.url
     copy_text(value)
     sys.stdout.write(f"✓ Copied {field.label} ({connector} connector): {value}\n")
     if note:

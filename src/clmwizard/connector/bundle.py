@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from clmwizard.connector.icon import icon_png
-from clmwizard.connector.operations import operations_for
+from clmwizard.connector.operations import OPERATIONS, operations_for
 from clmwizard.connector.properties import (
     API_DEFINITION_FILE,
     API_PROPERTIES_FILE,
@@ -72,7 +72,7 @@ def build_bundle(profile: Profile, layout: Layout = "three") -> dict[str, bytes]
                     profile,
                     connector,
                     build_swagger(profile, connector),
-                    build_api_properties(profile),
+                    build_api_properties(profile, operations=operations_for(connector)),
                 )
             )
     else:
@@ -85,7 +85,7 @@ def build_bundle(profile: Profile, layout: Layout = "three") -> dict[str, bytes]
                 profile,
                 SINGLE_FOLDER,
                 build_swagger(profile, None),
-                build_api_properties(profile, routed),
+                build_api_properties(profile, routed, OPERATIONS),
             )
         )
     files[README_FILE] = render_readme(profile, layout).encode("utf-8")

@@ -5,11 +5,18 @@ One source of truth for `clmwizard fields`, the wizard's Fields screen and the b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from clmwizard.connector.operations import operations_for
+from clmwizard.connector.operations import (
+    DEFINITIONS,
+    Operation,
+    Schema,
+    operations_for,
+    swagger_paths,
+)
 from clmwizard.connector.properties import REDIRECT_URL, oauth_urls
 from clmwizard.connector.urls import require_signed_in
 from clmwizard.store.profile import CONNECTOR_NAMES, ConnectorName, Profile
@@ -44,6 +51,170 @@ class FieldValue:
     value: str
     secret: bool = False
     note: str = ""
+
+
+# The order of the portal's Definition tab: General, then Request ("Import from sample"), then
+# Response ("Add default response").
+DEFINITION_ORDER = (
+    "summary",
+    "description",
+    "operation_id",
+    "visibility",
+    "verb",
+    "url",
+    "headers",
+    "request_body",
+    "response_body",
+)
+DEFINITION_LABELS = {
+    "summary": "Summary",
+    "description": "Description",
+    "operation_id": "Operation ID",
+    "visibility": "Visibility",
+    "verb": "Verb",
+    "url": "URL",
+    "headers": "Headers",
+    "request_body": "Request body sample",
+    "response_body": "Response body sample",
+}
+_SAMPLE_DEPTH = 6
+_SAMPLE_STRINGS = {"date-time": "2024-05-31T12:00:00.000Z", "uri": "https://example.com/v2/item"}
+
+
+@dataclass(frozen=True)
+class ActionDefinition:
+    """What the portal asks for one action, each value copyable on its own."""
+
+    connector: ConnectorName
+    operation_id: str
+    summary: str
+    description: str
+    visibility: str  # important, advanced or internal ("none" in the portal is no value)
+    verb: str
+    url: str  # https://{host}{basePath}/v2/{AccountId}/…?query=sample
+    headers: str  # "Name: value" lines, "" when none
+    request_body: str  # a JSON sample (or a note for file content), "" without a body
+    response_body: str  # a JSON sample from the response schema or a literal example
+    note: str = ""  # e.g. the Route request policy an aliased action needs
+
+    def values(self) -> list[tuple[str, str, str]]:
+        """(key, label, value) in the portal's order, empty values left out."""
+        return [
+            (key, DEFINITION_LABELS[key], str(getattr(self, key)))
+            for key in DEFINITION_ORDER
+            if getattr(self, key)
+        ]
+
+    def as_dict(self) -> dict[str, str]:
+        return {key: str(getattr(self, key)) for key in (*DEFINITION_ORDER, "note")}
+
+
+def sample_of(schema: Schema | None, depth: int = 0) -> Any:
+    """A value shaped like `schema` (refs resolved against the catalogue's definitions)."""
+    if schema is None or depth > _SAMPLE_DEPTH:
+        return None
+    if "$ref" in schema:
+        return sample_of(DEFINITIONS.get(str(schema["$ref"]).rsplit("/", 1)[-1]), depth + 1)
+    kind = schema.get("type", "object")
+    if "default" in schema:
+        return schema["default"]
+    if schema.get("enum"):
+        return next(iter(schema["enum"]))
+    if kind == "object":
+        properties = schema.get("properties")
+        if not isinstance(properties, Mapping):
+            return {}
+        return {name: sample_of(value, depth + 1) for name, value in properties.items()}
+    if kind == "array":
+        return [sample_of(schema.get("items"), depth + 1)]
+    if kind == "integer":
+        return 0
+    if kind == "number":
+        return 0.0
+    if kind == "boolean":
+        return False
+    return _SAMPLE_STRINGS.get(str(schema.get("format", "")), "text")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _query_sample(operation: Operation) -> str:
+    from urllib.parse import quote
+
+    pairs = []
+    for parameter in operation.parameters:
+        if parameter.location != "query":
+            continue
+        if parameter.default is not None:
+            value = parameter.default
+        elif parameter.required:
+            value = {"path": "/Contracts", "name": "Contract.pdf"}.get(parameter.name, "value")
+        else:
+            continue
+        pairs.append(f"{parameter.name}={quote(value, safe='/,')}")
+    return "?" + "&".join(pairs) if pairs else ""
+
+
+def _request_body(operation: Operation) -> str:
+    body = next((p for p in operation.parameters if p.location == "body"), None)
+    if body is None or body.schema is None:
+        return ""
+    if body.schema.get("format") == "binary":
+        return "(the file's bytes: choose File Content from an earlier step, not a sample)"
+    return _json(sample_of(body.schema))
+
+
+def _response_body(operation: Operation) -> str:
+    if operation.example is not None:
+        return _json(operation.example)
+    if operation.response is None:
+        return ""
+    if operation.response.get("type") == "string":
+        return "(the file itself, not JSON: leave the response body empty in the portal)"
+    return _json(sample_of(operation.response))
+
+
+def action_definitions(profile: Profile, connector: ConnectorName) -> list[ActionDefinition]:
+    """The Definition-tab values of every action of one connector (three-connector layout)."""
+    _, urls = require_signed_in(profile)
+    base = urls[connector].origin_and_path
+    operations = operations_for(connector)
+    placed = swagger_paths(operations)
+    definitions = []
+    for operation in operations:
+        path = placed[operation.operation_id]
+        headers = [
+            f"{p.name}: {p.default}"
+            for p in operation.parameters
+            if p.location == "header" and p.default
+        ]
+        if operation.consumes:
+            headers.append(f"Content-Type: {operation.consumes[0]}")
+        note = ""
+        if path != operation.path:
+            note = (
+                f"Another action already uses {operation.method} {operation.path}: add a "
+                f"Route request policy (Definition → Policies) sending this one to "
+                f"{operation.path}."
+            )
+        definitions.append(
+            ActionDefinition(
+                connector,
+                operation.operation_id,
+                operation.summary,
+                operation.description,
+                operation.visibility,
+                operation.method,
+                base + path + _query_sample(operation),
+                "\n".join(headers),
+                _request_body(operation),
+                _response_body(operation),
+                note,
+            )
+        )
+    return definitions
 
 
 def connector_fields(
@@ -112,6 +283,7 @@ def fields_document(
     for connector in connectors:
         entry: dict[str, Any] = {}
         actions: list[dict[str, str]] = []
+        definitions = {d.operation_id: d for d in action_definitions(profile, connector)}
         for field in connector_fields(profile, connector, client_secret):
             if field.tab == "Definition":
                 method, path = field.value.split(" ", 1)
@@ -121,6 +293,7 @@ def fields_document(
                         "summary": field.label,
                         "method": method,
                         "path": path,
+                        **definitions[field.key].as_dict(),
                     }
                 )
             elif field.key == "client_secret":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from clmwizard.connector.operations import Operation
+from clmwizard.connector.operations import Operation, swagger_paths
 from clmwizard.connector.urls import require_signed_in
 from clmwizard.store.profile import ConnectorName, Profile
 
@@ -53,11 +53,33 @@ def _routing(
     return instances
 
 
+def _rewrites(operations: Sequence[Operation]) -> list[dict[str, Any]]:
+    """One routerequesttoendpoint policy per action whose swagger path is an alias of a CLM
+    path another action already uses (one URL, several actions: download formats, uploads).
+    unconfirmed: that newPath fills {Name} from the action's parameters of that name."""
+    placed = swagger_paths(operations)
+    return [
+        {
+            "templateId": "routerequesttoendpoint",
+            "title": f"Send {op.operation_id} to {op.method} {op.path}",
+            "parameters": {
+                "x-ms-apimTemplateParameter.newPath": op.path,
+                "x-ms-apimTemplateParameter.httpMethod": op.method,
+                "x-ms-apimTemplate-operationName": [op.operation_id],
+            },
+        }
+        for op in operations
+        if placed[op.operation_id] != op.path
+    ]
+
+
 def build_api_properties(
     profile: Profile,
     routed: Sequence[tuple[ConnectorName, Sequence[Operation]]] = (),
+    operations: Sequence[Operation] = (),
 ) -> dict[str, Any]:
-    """apiProperties.json; `routed` lists operations sent to another host (single layout)."""
+    """apiProperties.json; `routed` lists operations sent to another host (single layout),
+    `operations` the connector's actions (aliased ones get a path-rewrite policy)."""
     authorization_url, token_url = oauth_urls(profile)
     properties: dict[str, Any] = {
         "connectionParameters": {
@@ -88,8 +110,9 @@ def build_api_properties(
         "capabilities": [],
         "publisher": PUBLISHER,
     }
-    if routed:
-        properties["policyTemplateInstances"] = _routing(profile, routed)
+    policies = [*(_routing(profile, routed) if routed else []), *_rewrites(operations)]
+    if policies:
+        properties["policyTemplateInstances"] = policies
     return {"properties": properties}
 
 

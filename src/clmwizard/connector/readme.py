@@ -40,6 +40,42 @@ def _folder_lines(profile: Profile, layout: str) -> list[str]:
     return lines
 
 
+# What DocuSign's CLM documentation does not settle; the bundle makes one choice for each.
+UNCONFIRMED = (
+    "Paging parameter names: the actions send `offset` / `limit`; some CLM endpoints may read "
+    "`pageSortParams.offset` / `pageSortParams.limit` instead. The `Next` link of every page "
+    "works either way.",
+    "What `Accept` Power Automate sends on its own: each download action sends its own "
+    "(`native`, `application/pdf`, `text/plain`) as a hidden header.",
+    "The `systemFolder` parameter name of **Get a system folder** (seen in third-party code).",
+    "Several actions share one CLM URL (the download formats, the two folder uploads, and in "
+    "the single layout Get a document and Download the original file). Swagger allows one "
+    "action per path, so the extra ones carry an alias path and a `routerequesttoendpoint` "
+    "policy sends them to the real one; that the policy fills `{DocumentId}` in its new "
+    "path is unconfirmed.",
+    "The answers of Delete a document, Stop a workflow, Cancel a check-out and Check out a "
+    "document, the status a signal answers with, and the full search body.",
+)
+
+
+def _action_lines(layout: str) -> list[str]:
+    lines = ["## The actions", ""]
+    for connector in CONNECTOR_NAMES:
+        where = f"`{SINGLE_FOLDER}/`" if layout == "single" else f"`{connector}/`"
+        if layout == "single" and connector != "general":
+            where += ", sent to its host by `dynamichosturl`"
+        lines += [f"{connector.capitalize()} host ({where}):", ""]
+        lines += [
+            f"- **{op.summary}** (`{op.operation_id}`): `{op.method} {op.path}`"
+            for op in operations_for(connector)
+        ]
+        lines.append("")
+    lines += ["Not confirmed by DocuSign's documentation (each is a choice you can check):", ""]
+    lines += [f"- {fact}" for fact in UNCONFIRMED]
+    lines.append("")
+    return lines
+
+
 def _commands(folders: Sequence[str], tool: str) -> list[str]:
     lines = []
     for folder in folders:
@@ -83,6 +119,7 @@ def render_readme(profile: Profile, layout: str) -> str:
         f"`{API_PROPERTIES_FILE}` (the DocuSign OAuth 2.0 sign-in), `{ICON_FILE}` and "
         f"`{SETTINGS_FILE}` (for `paconn --settings`).",
         "",
+        *_action_lines(layout),
         "## 1. Import",
         "",
         "Run these commands from this folder. First get the secret key into a shell variable "

@@ -11,6 +11,7 @@ from clmwizard.connector.operations import (
     OPERATIONS,
     Operation,
     Parameter,
+    swagger_paths,
 )
 from clmwizard.connector.properties import oauth_urls
 from clmwizard.connector.urls import BaseUrl, require_signed_in
@@ -64,6 +65,10 @@ def _parameter(parameter: Parameter, account_id: str) -> dict[str, Any]:
             result["format"] = parameter.format
     if parameter.name == ACCOUNT_ID and parameter.location == "path":
         result["default"] = account_id
+    elif parameter.default is not None:
+        result["default"] = parameter.default
+    if parameter.enum:
+        result["enum"] = list(parameter.enum)
     result["x-ms-summary"] = parameter.summary
     result["description"] = parameter.description
     if parameter.visibility:
@@ -85,13 +90,14 @@ def _operation(operation: Operation, account_id: str) -> dict[str, Any]:
     if operation.produces:
         result["produces"] = list(operation.produces)
     result["parameters"] = [_parameter(p, account_id) for p in operation.parameters]
-    success: dict[str, Any] = {"description": operation.response_description}
-    if operation.response is not None:
-        success["schema"] = dict(operation.response)
-    result["responses"] = {
-        str(operation.status): success,
-        "default": {"description": "CLM error", "schema": {"$ref": "#/definitions/Error"}},
-    }
+    responses: dict[str, Any] = {}
+    for status in sorted(operation.statuses):
+        success: dict[str, Any] = {"description": operation.response_description}
+        if operation.response is not None and status != 204:
+            success["schema"] = dict(operation.response)
+        responses[str(status)] = success
+    responses["default"] = {"description": "CLM error", "schema": {"$ref": "#/definitions/Error"}}
+    result["responses"] = responses
     return result
 
 
@@ -130,8 +136,9 @@ def build_swagger(
     if operations is None:
         operations = [op for op in OPERATIONS if connector is None or op.connector == connector]
     paths: dict[str, dict[str, Any]] = {}
+    placed = swagger_paths(operations)
     for operation in operations:
-        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(
+        paths.setdefault(placed[operation.operation_id], {})[operation.method.lower()] = _operation(
             operation, account_id
         )
     scopes = list(profile.scopes)

@@ -161,17 +161,26 @@ def _check_operation(
     if not isinstance(responses, Mapping) or not responses:
         yield Problem(name, f"{pointer}/responses", "every operation needs responses")
         return
-    for status, response in responses.items():
-        if not str(status).startswith("2") or not isinstance(response, Mapping):
-            continue
+    successes = {
+        str(status): response
+        for status, response in responses.items()
+        if str(status).startswith("2") and isinstance(response, Mapping)
+    }
+    # An action that answers without a body (delete, stop, unlock) declares 204 among its
+    # statuses and no schema at all.
+    bodiless = "204" in successes and all("schema" not in r for r in successes.values())
+    for status, response in successes.items():
         if "schema" not in response:
-            if str(status) != "204":
+            if status != "204" and not bodiless:
                 yield Problem(name, f"{pointer}/responses/{status}", "needs a schema")
             continue
         schema = _resolve(swagger, response["schema"])
         if not isinstance(schema, Mapping):
             yield Problem(name, f"{pointer}/responses/{status}/schema", "does not resolve")
-        elif schema.get("format") != "binary" and not schema.get("properties"):
+        elif schema.get("type") == "array":
+            if not isinstance(_resolve(swagger, schema.get("items")), Mapping):
+                yield Problem(name, f"{pointer}/responses/{status}/schema", "items do not resolve")
+        elif schema.get("type") != "string" and not schema.get("properties"):
             yield Problem(
                 name,
                 f"{pointer}/responses/{status}/schema",

@@ -103,11 +103,42 @@ def json_body(response: httpx.Response) -> Any:
         raise malformed_error(str(response.request.url), response.status_code) from None
 
 
+def rate_limit_reset_seconds(value: str, now: float) -> float | None:
+    """Seconds until CLM's `X-RateLimit-Reset` (a date: HTTP-date or ISO 8601; bare epoch
+    seconds accepted too), or None when it cannot be read."""
+    from datetime import datetime
+    from email.utils import parsedate_to_datetime
+
+    text = value.strip()[:64]
+    if not text:
+        return None
+    if text.replace(".", "", 1).isdigit():
+        return float(text) - now
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp() - now
+
+
 def _retry_delay(response: httpx.Response | None, attempt: int) -> float:
+    """Backoff, or longer when the server says when to come back: `Retry-After` (seconds) or
+    CLM's `X-RateLimit-Reset` (a date); always capped at RETRY_AFTER_CAP."""
+    import time
+
     delay = float(BACKOFF_SECONDS * (2**attempt))
-    header = response.headers.get("Retry-After", "") if response is not None else ""
-    if header.strip().replace(".", "", 1).isdigit():
-        delay = max(delay, float(header))
+    if response is not None:
+        header = response.headers.get("Retry-After", "")
+        if header.strip().replace(".", "", 1).isdigit():
+            delay = max(delay, float(header))
+        reset = rate_limit_reset_seconds(response.headers.get("X-RateLimit-Reset", ""), time.time())
+        if reset is not None:
+            delay = max(delay, reset)
     return min(delay, RETRY_AFTER_CAP)
 
 

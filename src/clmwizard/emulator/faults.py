@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from clmwizard.emulator.http_types import JSON_TYPE, Response, json_response
@@ -25,7 +26,10 @@ _REASONS = {
     504: "Gateway Timeout",
 }
 _OAUTH_ERRORS = {429: "temporarily_unavailable", 503: "temporarily_unavailable"}
-CLM_RATE_LIMIT_CODE = 103  # the CLM ErrorCode for "too many requests" seen in public clients
+CLM_RATE_LIMIT_CODE = 103  # CLM's ErrorCode for "rate limit exceeded" (documented)
+CLM_VALIDATION_CODE = 101  # CLM's ErrorCode for "validation failed" (documented)
+CLM_OTHER_CODE = 100  # unconfirmed: CLM's ErrorCode for other failures
+CLM_RATE_LIMIT = 6250  # calls per 15 minutes (documented)
 
 
 @dataclass
@@ -58,7 +62,16 @@ class Fault:
             answer.headers.append(("Content-Type", JSON_TYPE))
         else:
             return None
-        if self.retry_after is not None:
+        if self.origin in CLM_ORIGINS and self.status == 429:
+            # CLM says when to come back with X-RateLimit-Reset (a date), not Retry-After.
+            from email.utils import formatdate
+
+            wait = self.retry_after if self.retry_after is not None else 60
+            answer.headers.append(("X-RateLimit-Limit", str(CLM_RATE_LIMIT)))
+            answer.headers.append(
+                ("X-RateLimit-Reset", formatdate(time.time() + wait, usegmt=True))
+            )
+        elif self.retry_after is not None:
             answer.headers.append(("Retry-After", str(self.retry_after)))
         return answer
 
@@ -83,7 +96,9 @@ def clm_error(
 ) -> Response:
     """An error in CLM's shape: {"Error": {...}} plus ValidationErrors on 422."""
     if error_code is None:
-        error_code = CLM_RATE_LIMIT_CODE if status == 429 else status * 10
+        error_code = {429: CLM_RATE_LIMIT_CODE, 422: CLM_VALIDATION_CODE}.get(
+            status, CLM_OTHER_CODE
+        )
     payload: dict[str, object] = {
         "Error": {
             "HttpStatusCode": status,

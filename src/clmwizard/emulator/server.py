@@ -85,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         self.server.emulator._serve(self.server.origin, self)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header follows the emulator clock, as a client comparing clocks would see it.
@@ -466,7 +466,8 @@ class Emulator:
             handler.send_response(response.status)
             for name, value in response.headers:
                 handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(response.body)))
+            if not any(name.lower() == "content-length" for name, _ in response.headers):
+                handler.send_header("Content-Length", str(len(response.body)))
             handler.end_headers()
             handler.wfile.write(response.body)
         except OSError:  # the client gave up (e.g. a timeout during injected latency)

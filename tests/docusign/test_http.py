@@ -1,0 +1,57 @@
+"""The GET retry honours CLM's rate-limit headers (X-RateLimit-Reset, a date), capped."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import httpx
+
+from clmwizard.docusign import http as docusign_http
+from clmwizard.docusign.http import _retry_delay, get_with_retry, rate_limit_reset_seconds
+
+
+def _http_date(epoch: float) -> str:
+    return format_datetime(datetime.fromtimestamp(epoch, UTC), usegmt=True)
+
+
+def test_reset_dates_in_each_form_are_read() -> None:
+    now = 1_800_000_000.0
+    assert rate_limit_reset_seconds(_http_date(now + 30), now) == 30
+    iso = datetime.fromtimestamp(now + 12.5, UTC).isoformat()
+    assert rate_limit_reset_seconds(iso, now) == 12.5
+    assert rate_limit_reset_seconds(str(int(now + 7)), now) == 7
+    assert rate_limit_reset_seconds("soon", now) is None
+    assert rate_limit_reset_seconds("", now) is None
+    assert rate_limit_reset_seconds("2027-01-15T08:00:30", now) is None  # no zone: unreadable
+
+
+def _limited(reset: str) -> httpx.Response:
+    return httpx.Response(429, headers={"X-RateLimit-Limit": "6250", "X-RateLimit-Reset": reset})
+
+
+def test_a_far_reset_is_capped_and_a_past_one_falls_back_to_backoff() -> None:
+    now = time.time()
+    assert _retry_delay(_limited(_http_date(now + 3600)), 0) == docusign_http.RETRY_AFTER_CAP
+    assert _retry_delay(_limited(_http_date(now - 60)), 0) == docusign_http.BACKOFF_SECONDS
+    assert _retry_delay(_limited("garbage"), 1) == docusign_http.BACKOFF_SECONDS * 2
+
+
+async def test_get_waits_until_the_rate_limit_resets() -> None:
+    calls: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            return _limited(_http_date(time.time() + 2))
+        return httpx.Response(200, json={"ok": True})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        response = await get_with_retry(client, "https://apina11.springcm.com/v2/x", headers={})
+    assert response.status_code == 200
+    assert len(calls) == 2
+    # This folder's fast_backoff makes the backoff 10 ms and the cap 50 ms: the reset date,
+    # 1 to 2 s away, makes the retry wait the whole cap instead of the backoff.
+    assert docusign_http.BACKOFF_SECONDS < 0.04 < docusign_http.RETRY_AFTER_CAP
+    assert calls[1] - calls[0] >= 0.045
