@@ -146,17 +146,38 @@ async def test_osc52_is_used_when_chosen(
         assert any("OSC 52" in n.message for n in app._notifications)
 
 
-async def test_every_action_of_the_definition_tab_has_a_copy_key(
+async def test_every_value_of_every_definition_action_is_copied_on_its_own(
     context: WizardContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clmwizard.connector.fields import connector_fields
+    """The Definition tab opens each action; each of its portal values has its own copy key."""
+    from clmwizard.connector.fields import action_definitions
+    from clmwizard.screens.dialogs import ActionValuesDialog
+    from clmwizard.widgets.copy_table import CopyTable
 
     monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "osc52")
-    actions = [v for v in connector_fields(profile(), "general", SECRET) if v.tab == "Definition"]
-    assert len(actions) > 9
     app = ClmWizardApp(context)
     async with app.run_test(size=(100, 32)) as pilot:
         await open_fields(app, pilot)
         await pilot.press("tab")  # Security → Definition
-        await pilot.press("c")  # 1–9, a, b, c: the twelfth
-        await wait_until(pilot, lambda: app.clipboard == actions[11].value, 5)
+        for connector in ("general", "upload", "download"):
+            actions = action_definitions(profile(), connector)
+            assert len(actions) >= 3
+            for hotkey, action in zip(CopyTable.HOTKEYS, actions, strict=False):
+                await pilot.press(hotkey)
+                await wait_until(pilot, lambda: isinstance(app.screen, ActionValuesDialog), 5)
+                values = action.values()
+                assert [key for key, _, _ in values][:5] == [
+                    "summary",
+                    "description",
+                    "operation_id",
+                    "visibility",
+                    "verb",
+                ]
+                url = dict((key, value) for key, _, value in values)["url"]
+                assert url.startswith("https://api") and "/v2/" in url
+                for number, (_, _, value) in enumerate(values, start=1):
+                    await pilot.press(str(number))
+                    assert app.clipboard == value
+                await pilot.press("escape")
+                await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
+            await pilot.press("right")  # the next connector

@@ -1,8 +1,9 @@
-"""Small modal dialogs: confirm, manual copy, secret prompt."""
+"""Small modal dialogs: confirm, manual copy, secret prompt, one action's Definition values."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, cast
 
 from rich.markup import escape
 from textual import on, work
@@ -13,8 +14,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.widgets.copy_table import CopyItem, CopyTable
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.secret_input import SecretInput
+
+if TYPE_CHECKING:
+    from clmwizard.connector.fields import ActionDefinition
+    from clmwizard.screens.base import Wizard
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -163,3 +169,45 @@ class SecretPrompt(ModalScreen[str | None]):
                 message.show_error(error)
                 return
         self.dismiss(value)
+
+
+class ActionValuesDialog(ModalScreen[None]):
+    """Summary, description, operation ID, visibility, verb, URL, headers and body samples of
+    one action, in the portal's order (General, then Request, then Response)."""
+
+    BINDINGS = [
+        Binding("escape", "close", "close"),
+        Binding("1", "copy('1')", "copy", key_display="1–9"),
+        *(Binding(key, f"copy('{key}')", show=False) for key in CopyTable.HOTKEYS[1:9]),
+    ]
+
+    def __init__(self, action: ActionDefinition) -> None:
+        super().__init__(classes="dialog-screen")
+        self.action = action
+
+    def compose(self) -> ComposeResult:
+        action = self.action
+        with Vertical(classes="dialog action-values"):
+            yield Label(
+                f"{action.summary} ({action.operation_id})", markup=False, classes="dialog-title"
+            )
+            yield CopyTable(
+                [CopyItem(key, label, value) for key, label, value in action.values()],
+                id="action-values",
+            )
+            where = (
+                "Portal: Definition → New action (General), then Request → Import from sample "
+                "(verb, URL, headers, body), then Response → Add default response (body)."
+            )
+            yield Static(where, markup=False, classes="dialog-detail")
+            if action.note:
+                yield Static(action.note, markup=False, classes="dialog-warning")
+            yield Static("1–9 copy a value · esc back to the actions", classes="dialog-detail")
+
+    def action_copy(self, hotkey: str) -> None:
+        item = self.query_one("#action-values", CopyTable).item_for_hotkey(hotkey)
+        if item is not None:
+            cast("Wizard", self.app).copy_value(item.label, item.value)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Static
 
-from clmwizard.connector.fields import FieldValue, connector_fields
+from clmwizard.connector.fields import ActionDefinition, FieldValue, connector_fields
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
@@ -29,7 +29,7 @@ class FieldsScreen(WizardScreen):
         Binding("shift+tab", "tab(-1)", "previous tab", show=False, priority=True),
         Binding("r", "reveal", "reveal"),
         Binding("enter", "export", "export"),
-        Binding("1", "copy('1')", "copy", key_display="1–9 a…"),
+        Binding("1", "copy('1')", "copy/open", key_display="1–9 a…"),
         *(Binding(key, f"copy('{key}')", show=False) for key in CopyTable.HOTKEYS[1:]),
     ]
 
@@ -70,6 +70,17 @@ class FieldsScreen(WizardScreen):
         self._render_table()
 
     def _items(self) -> list[CopyItem]:
+        if self.tab == "Definition":
+            return [
+                CopyItem(
+                    key=action.operation_id,
+                    label=action.summary,
+                    value=f"{action.verb} {action.url}",
+                    note=action.operation_id,
+                    verb="open",
+                )
+                for action in self._actions()
+            ]
         values: list[FieldValue] = connector_fields(
             self.profile, self.connector, self.client_secret
         )
@@ -85,6 +96,11 @@ class FieldsScreen(WizardScreen):
             for value in values
             if value.tab == self.tab
         ]
+
+    def _actions(self) -> list[ActionDefinition]:
+        from clmwizard.connector.fields import action_definitions
+
+        return action_definitions(self.profile, self.connector)
 
     def _render_table(self) -> None:
         connectors = "  ".join(
@@ -112,7 +128,14 @@ class FieldsScreen(WizardScreen):
 
     def action_copy(self, hotkey: str) -> None:
         item = self.query_one("#field-table", CopyTable).item_for_hotkey(hotkey)
-        if item is not None:
+        if item is None:
+            return
+        if self.tab == "Definition":
+            from clmwizard.screens.dialogs import ActionValuesDialog
+
+            action = next(a for a in self._actions() if a.operation_id == item.key)
+            self.app.push_screen(ActionValuesDialog(action))
+        else:
             self.wizard.copy_value(item.label, item.value, secret=item.secret)
 
     def action_export(self) -> None:

@@ -22,6 +22,7 @@ class CopyItem:
     secret: bool = False
     note: str = ""
     copyable: bool = True
+    verb: str = "copy"  # what the row's key does, shown beside it ("copy", "open")
 
 
 class CopyRow(Static):
@@ -56,7 +57,7 @@ class CopyRow(Static):
         hint = Text()
         if self.hotkey and item.copyable:
             hint.append(self.hotkey, style="bold")
-            hint.append(" copy", style="dim")
+            hint.append(f" {item.verb}", style="dim")
         grid = Table.grid(expand=True, padding=(0, 1))
         grid.add_column(width=self.label_width, no_wrap=True)
         grid.add_column(ratio=1, overflow="fold")
