@@ -298,9 +298,10 @@ def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, overwri
 
     profile = signed_in("acme", timedelta(days=29))
     world.profiles.save(profile)
-    if overwrite:
-        (tmp_path / "acme-connector").mkdir()
-        (tmp_path / "acme-connector" / "notes.txt").write_text("mine")
+    if overwrite:  # clmwizard's own bundle: the only kind it offers to replace
+        from clmwizard.connector.bundle import export_bundle
+
+        export_bundle(profile, tmp_path / "acme-connector")
 
     async def run_before(pilot: Pilot[None]) -> None:
         await open_signed_in(pilot, ExportScreen(profile), profile)
