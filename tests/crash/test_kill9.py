@@ -35,7 +35,9 @@ def child(tmp_path: Path, config_dir: Path) -> Child:
 
 def secret_accepted(emu: Emulator, secret: str) -> bool:
     """DocuSign's verdict on the secret alone: a refresh with a bogus token is refused for the
-    token (invalid_grant), not for the client (invalid_client)."""
+    token, not for the client. A wrong secret gets invalid_grant too (as at DocuSign), so the
+    emulator is told to answer it with invalid_client here, which tells the two apart."""
+    emu.configure_app(wrong_secret_error="invalid_client")
     basic = base64.b64encode(f"{emu.integration_key}:{secret}".encode()).decode()
     answer = httpx.post(
         f"{emu.auth_server}/oauth/token",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,10 +11,14 @@ from typing import Any
 import httpx
 
 from clmwizard.docusign.environments import Environment
-from clmwizard.docusign.errors import Grant, token_error
+from clmwizard.docusign.errors import CodeFacts, Grant, token_error
 from clmwizard.docusign.http import host_of, json_body, malformed_error, transport_error
 from clmwizard.errors import NetworkError
 from clmwizard.redact import register_secret
+
+# Digests of the codes this process has sent, to know whether a refused code was sent before.
+_SENT_CODES: dict[str, None] = {}
+_SENT_CODES_KEPT = 64
 
 LOST_REFRESH = (
     "If DocuSign received the refresh before its answer was lost, it has used up the stored "
@@ -60,6 +66,7 @@ async def _post_token(
     *,
     grant: Grant,
     previous_refresh: str | None = None,
+    code: CodeFacts | None = None,
 ) -> TokenSet:
     """POST the form once; a failed connection (nothing sent) is retried once, nothing else."""
     url = env.token_url
@@ -93,7 +100,9 @@ async def _post_token(
         body: Any = response.json()
     except ValueError:
         body = None
-    raise token_error(response.status_code, body, grant=grant, env=env, host=host_of(url))
+    raise token_error(
+        response.status_code, body, grant=grant, env=env, host=host_of(url), code=code
+    )
 
 
 def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exception:
@@ -108,6 +117,16 @@ def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exceptio
     return network
 
 
+def _note_sent(code: str) -> bool:
+    """Remember that `code` is being sent; True when it was sent before in this process."""
+    digest = hashlib.sha256(code.encode("utf-8", "replace")).hexdigest()
+    sent_before = digest in _SENT_CODES
+    _SENT_CODES[digest] = None
+    while len(_SENT_CODES) > _SENT_CODES_KEPT:
+        del _SENT_CODES[next(iter(_SENT_CODES))]
+    return sent_before
+
+
 async def exchange_code(
     client: httpx.AsyncClient,
     env: Environment,
@@ -115,13 +134,24 @@ async def exchange_code(
     secret_key: str,
     code: str,
     code_verifier: str | None,
+    *,
+    received_at: float | None = None,
 ) -> TokenSet:
-    """Trade the single-use authorization code for tokens. Never resent once sent."""
+    """Trade the single-use authorization code for tokens. Never resent once sent.
+
+    `received_at` is `time.monotonic()` when the code arrived; with it a refusal can say
+    whether an expired code or a wrong secret key is the likelier cause.
+    """
     form = {"grant_type": "authorization_code", "code": code}
     if code_verifier:
         form["code_verifier"] = code_verifier
+    sent_before = _note_sent(code)
+    facts = CodeFacts(
+        age=None if received_at is None else max(0.0, time.monotonic() - received_at),
+        sent_before=sent_before,
+    )
     return await _post_token(
-        client, env, integration_key, secret_key, form, grant="authorization_code"
+        client, env, integration_key, secret_key, form, grant="authorization_code", code=facts
     )
 
 

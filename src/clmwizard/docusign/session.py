@@ -93,9 +93,12 @@ async def complete_login(
     code_verifier: str | None,
     *,
     account_id: str | None = None,
+    received_at: float | None = None,
 ) -> LoginResult:
     """Exchange the code, ask who signed in (once) and choose the account."""
-    tokens = await exchange_code(client, env, integration_key, secret_key, code, code_verifier)
+    tokens = await exchange_code(
+        client, env, integration_key, secret_key, code, code_verifier, received_at=received_at
+    )
     userinfo = await fetch_userinfo(client, env, tokens.access_token)
     return LoginResult(tokens, userinfo, choose_account(userinfo, account_id))
 
@@ -192,7 +195,7 @@ def _day(moment: datetime | None) -> str:
 def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -> GrantDeadError:
     """Name the most likely cause of a refused refresh from what the profile knows."""
     login = f"clmwizard login --profile {profile.name} --integration-key {profile.integration_key}"
-    if error.code in ("invalid_client", "expired_client_token"):
+    if error.code in ("invalid_client", "expired_client_token", "secret_refused"):
         return GrantDeadError(
             f"DocuSign refused the stored secret key ({error.code}).",
             cause="The secret key was deleted (revoked) in DocuSign, or replaced by another.",
