@@ -242,7 +242,7 @@ def code_refused(
             "was already used.",
             cause=f"{both} {why}{other}",
             fix="Sign in again for a fresh code and let clmwizard exchange it at once; if that "
-            f"fails the same way, check the secret key ({WHERE_SECRET}).",
+            f"fails the same way, check the secret key. {WHERE_SECRET}",
             field="secret_key",
             code="invalid_grant",
         )
@@ -271,7 +271,7 @@ def code_refused(
     return ClmWizardError(
         f"DocuSign refused the code exchange ({detail}): {likelier}.",
         cause=f"{both} {ranking}{other}",
-        fix=f"Check the secret key ({WHERE_SECRET}) and try again within 2 minutes of signing "
+        fix=f"Check the secret key. {WHERE_SECRET} Then try again within 2 minutes of signing "
         "in; if it still fails, sign in again for a fresh code.",
         field="secret_key",
         code="invalid_grant",
