@@ -88,14 +88,16 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardCon
     )
 
 
-def fake_network(monkeypatch: pytest.MonkeyPatch, *, exchange_error: str | None = None) -> None:
+def fake_network(
+    monkeypatch: pytest.MonkeyPatch, *, exchange_error: dict[str, str] | None = None
+) -> None:
     env = resolve_environment("demo")
 
     async def exchange_code(*args: Any, **kwargs: Any) -> TokenSet:
         if exchange_error:
             raise token_error(
                 400,
-                {"error": exchange_error},
+                exchange_error,
                 grant="authorization_code",
                 env=env,
                 host=env.oauth_host,
@@ -252,7 +254,9 @@ def test_tokens_received(
 def test_tokens_wrong_secret(
     snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_network(monkeypatch, exchange_error="invalid_client")
+    # what DocuSign answers a wrong secret (no source shows invalid_client)
+    wrong_secret = {"error": "invalid_grant", "error_description": "unauthorized_client"}
+    fake_network(monkeypatch, exchange_error=wrong_secret)
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
 
 
