@@ -110,7 +110,7 @@ def test_force_into_a_folder_that_is_not_a_bundle(
     code, _, err = _export(capsys, str(out))
     assert code != 0
     assert "files clmwizard did not write: .ssh/, .ssh/id_ed25519, projects/" in err
-    assert "--force replaces only a bundle clmwizard wrote" in err
+    assert "only a bundle it wrote itself" in err
     assert _tree(out) == before
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".docs")]
 

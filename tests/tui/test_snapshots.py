@@ -296,16 +296,21 @@ def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) 
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
 
-@pytest.mark.parametrize("overwrite", [False, True], ids=["written", "overwrite-question"])
-def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, overwrite: bool) -> None:
+@pytest.mark.parametrize(
+    "existing", ["", "own", "not-ours"], ids=["written", "overwrite-question", "not-ours"]
+)
+def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, existing: str) -> None:
     from clmwizard.screens.export import ExportScreen
 
     profile = signed_in("acme", timedelta(days=29))
     world.profiles.save(profile)
-    if overwrite:  # clmwizard's own bundle: the only kind it offers to replace
+    if existing == "own":  # clmwizard's own bundle: the only kind it offers to replace
         from clmwizard.connector.bundle import export_bundle
 
         export_bundle(profile, tmp_path / "acme-connector")
+    elif existing == "not-ours":  # refused with what was found; no question asked
+        (tmp_path / "acme-connector").mkdir()
+        (tmp_path / "acme-connector" / "notes.txt").write_text("mine")
 
     async def run_before(pilot: Pilot[None]) -> None:
         await open_signed_in(pilot, ExportScreen(profile), profile)

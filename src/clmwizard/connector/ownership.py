@@ -242,8 +242,8 @@ def check_replaceable(existing: Existing, *, force: bool) -> None:
     if not existing.owned:
         raise _refusal(
             f"{existing.path} holds {existing.found}; clmwizard will not replace it.",
-            "Choose a new or empty folder for the bundle. --force replaces only a bundle "
-            "clmwizard wrote.",
+            "Choose a new or empty folder for the bundle: clmwizard replaces (--force, or "
+            "Replace in the wizard) only a bundle it wrote itself.",
             "out_not_ours",
         )
     if not force:
