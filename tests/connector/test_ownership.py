@@ -153,6 +153,17 @@ def test_a_symlink_inside_is_refused_and_not_followed(saved: Profile, tmp_path: 
     assert (precious / "keep.txt").read_text() == "keep\n"
 
 
+def test_a_link_as_the_export_folder_is_refused(saved: Profile, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    export_bundle(saved, real)
+    before = _tree(real)
+    os.symlink(real, tmp_path / "link")
+    with pytest.raises(Exception) as caught:
+        export_bundle(saved, tmp_path / "link", force=True)
+    assert "is a symbolic link" in caught.value.what  # type: ignore[attr-defined]
+    assert _tree(real) == before and (tmp_path / "link").is_symlink()
+
+
 def test_a_forged_mark_cannot_name_other_files(saved: Profile, tmp_path: Path) -> None:
     out = tmp_path / "bundle"
     export_bundle(saved, out)

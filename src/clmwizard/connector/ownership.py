@@ -190,7 +190,13 @@ def inspect(out_dir: Path) -> Existing:
     """What `out_dir` holds and whether it is clmwizard's own bundle."""
     if not out_dir.exists() and not out_dir.is_symlink():
         return Existing(out_dir, found="nothing (a new folder)")
-    if out_dir.is_symlink() or not out_dir.is_dir():
+    if out_dir.is_symlink():
+        raise _refusal(
+            f"{out_dir} is a symbolic link; clmwizard does not write through links.",
+            "Choose another --out folder, or the folder the link points to.",
+            "out_not_a_folder",
+        )
+    if not out_dir.is_dir():
         raise _refusal(
             f"{out_dir} exists and is not a folder.",
             "Choose another --out folder.",
