@@ -309,3 +309,32 @@ def test_hostile_settings_values_are_not_carried(saved: Profile, tmp_path: Path)
     export_bundle(saved, out, force=True)
     document = json.loads((out / "general" / "settings.json").read_text())
     assert "connectorId" not in document and document["environment"] == ENVIRONMENT
+
+
+def test_two_exports_at_once_never_leave_half_a_bundle(saved: Profile, tmp_path: Path) -> None:
+    import threading
+
+    from clmwizard.errors import ClmWizardError
+
+    out = tmp_path / "bundle"
+    export_bundle(saved, out)
+    failures: list[str] = []
+
+    def run() -> None:
+        for _ in range(8):
+            try:
+                export_bundle(saved, out, force=True)
+            except ClmWizardError as error:  # the other export won the race: said plainly
+                failures.append(error.code or "")
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert set(failures) <= {"write_failed", "out_not_ours", "out_not_empty"}, failures
+    export_bundle(saved, out, force=True)
+    tree = _tree(out)
+    assert json.loads(tree.pop(MARK_FILE))["files"] == sorted(tree)
+    assert tree == build_bundle(saved)
+    assert sorted(p.name for p in tmp_path.iterdir() if "bundle" in p.name) == ["bundle"]

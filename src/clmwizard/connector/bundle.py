@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -163,15 +164,18 @@ def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = Fals
     files = ownership.carry_over(existing, files)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     aside: Path | None = None
-    try:
-        with ownership.held(staging):
+    # Locks on the staging folder and the old bundle, held to the end so that another export's
+    # clean-up never takes either for an interrupted export's leftover.
+    with contextlib.ExitStack() as locks:
+        try:
+            locks.enter_context(ownership.held(staging))
             for relative, data in sorted(files.items()):
                 _write_file(staging / relative, data)
             if out_dir.exists():
+                locks.enter_context(ownership.held(out_dir))
                 aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
                 aside.rmdir()
-                with ownership.held(out_dir):
-                    os.rename(out_dir, aside)
+                os.rename(out_dir, aside)
             try:
                 os.rename(staging, out_dir)
             except BaseException:
@@ -179,15 +183,15 @@ def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = Fals
                     os.rename(aside, out_dir)
                     aside = None
                 raise
-    except BaseException:
-        if staging.exists() and ownership.only_bundle_files(staging):
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if aside is not None:
-        if ownership.inspect(aside).owned:
-            shutil.rmtree(aside, ignore_errors=True)
-        else:  # something was added while the new bundle was written: keep it all
-            notes.append(f"Kept the previous folder as {aside}: it changed during the export.")
+        except BaseException:
+            if staging.exists() and ownership.only_bundle_files(staging):
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if aside is not None:
+            if ownership.inspect(aside).owned:
+                shutil.rmtree(aside, ignore_errors=True)
+            else:  # something was added while the new bundle was written: keep it all
+                notes.append(f"Kept the previous folder as {aside}: it changed during the export.")
     return notes
 
 
