@@ -10,7 +10,6 @@ import os
 import stat
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TextIO
@@ -301,7 +300,6 @@ async def _login(
             say(f"Waiting for DocuSign on {listener.listening_on}…")
             try:
                 code = await listener.wait(args.timeout)
-                received_at = time.monotonic()
             finally:
                 done.set()
         login = await complete_login(
@@ -312,7 +310,6 @@ async def _login(
             code,
             request.code_verifier,
             account_id=args.account_id,
-            received_at=received_at,
         )
         others = [a for a in login.userinfo.accounts if a is not login.account]
         _print_account_choice(login.account, others, bool(args.account_id))

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
+from clmwizard.docusign.codes import note_received
 from clmwizard.docusign.consent import ConsentDeclined, code_from_params, code_from_pasted
 from clmwizard.docusign.environments import is_loopback_host, split_web_address
 from clmwizard.errors import ClmWizardError, UsageError
@@ -194,6 +195,7 @@ class CallbackListener:
         if error is not None:
             future.set_exception(error)
         elif code is not None:
+            note_received(code)
             future.set_result(code)
 
     def deliver_pasted(self, text: str) -> None:

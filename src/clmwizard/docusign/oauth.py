@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,10 +14,6 @@ from clmwizard.docusign.errors import CodeFacts, Grant, token_error
 from clmwizard.docusign.http import host_of, json_body, malformed_error, transport_error
 from clmwizard.errors import NetworkError
 from clmwizard.redact import register_secret
-
-# Digests of the codes this process has sent, to know whether a refused code was sent before.
-_SENT_CODES: dict[str, None] = {}
-_SENT_CODES_KEPT = 64
 
 LOST_REFRESH = (
     "If DocuSign received the refresh before its answer was lost, it has used up the stored "
@@ -117,16 +112,6 @@ def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exceptio
     return network
 
 
-def _note_sent(code: str) -> bool:
-    """Remember that `code` is being sent; True when it was sent before in this process."""
-    digest = hashlib.sha256(code.encode("utf-8", "replace")).hexdigest()
-    sent_before = digest in _SENT_CODES
-    _SENT_CODES[digest] = None
-    while len(_SENT_CODES) > _SENT_CODES_KEPT:
-        del _SENT_CODES[next(iter(_SENT_CODES))]
-    return sent_before
-
-
 async def exchange_code(
     client: httpx.AsyncClient,
     env: Environment,
@@ -139,13 +124,18 @@ async def exchange_code(
 ) -> TokenSet:
     """Trade the single-use authorization code for tokens. Never resent once sent.
 
-    `received_at` is `time.monotonic()` when the code arrived; with it a refusal can say
-    whether an expired code or a wrong secret key is the likelier cause.
+    `received_at` is `time.monotonic()` when the code arrived (by default what the loopback
+    listener noted); with it a refusal can say whether an expired code or a wrong secret key is
+    the likelier cause.
     """
+    from clmwizard.docusign import codes
+
     form = {"grant_type": "authorization_code", "code": code}
     if code_verifier:
         form["code_verifier"] = code_verifier
-    sent_before = _note_sent(code)
+    sent_before = codes.note_sent(code)
+    if received_at is None:
+        received_at = codes.received_at(code)
     facts = CodeFacts(
         age=None if received_at is None else max(0.0, time.monotonic() - received_at),
         sent_before=sent_before,

@@ -93,12 +93,9 @@ async def complete_login(
     code_verifier: str | None,
     *,
     account_id: str | None = None,
-    received_at: float | None = None,
 ) -> LoginResult:
     """Exchange the code, ask who signed in (once) and choose the account."""
-    tokens = await exchange_code(
-        client, env, integration_key, secret_key, code, code_verifier, received_at=received_at
-    )
+    tokens = await exchange_code(client, env, integration_key, secret_key, code, code_verifier)
     userinfo = await fetch_userinfo(client, env, tokens.access_token)
     return LoginResult(tokens, userinfo, choose_account(userinfo, account_id))
 
