@@ -198,6 +198,21 @@ async def test_wrong_secret_with_a_fresh_code_is_ranked_first(
         assert tokens.access_token
 
 
+async def test_a_pasted_code_has_no_known_age(emu: Emulator, redirect_uri: str) -> None:
+    emu.configure_app(wrong_secret_description="")
+    request = build_consent_request(
+        environment(emu), emu.integration_key, DEFAULT_SCOPES, redirect_uri
+    )
+    async with CallbackListener(redirect_uri, request.state) as listener:
+        location = await asyncio.to_thread(redirect_location, request.url)
+        await asyncio.to_thread(listener.deliver_pasted, location)
+        code = await listener.wait(2.0)
+    with pytest.raises(ClmWizardError) as caught:
+        await exchange(emu, request, code, secret="wrong-secret-value")
+    assert "a wrong secret key, or an expired or used code" in caught.value.what
+    assert "cannot tell which" in caught.value.cause
+
+
 async def test_invalid_client_for_a_wrong_secret_is_still_understood(
     emu: Emulator, redirect_uri: str
 ) -> None:

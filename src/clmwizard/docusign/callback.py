@@ -195,7 +195,6 @@ class CallbackListener:
         if error is not None:
             future.set_exception(error)
         elif code is not None:
-            note_received(code)
             future.set_result(code)
 
     def deliver_pasted(self, text: str) -> None:
@@ -275,6 +274,7 @@ class CallbackListener:
                 writer, 400, _page("No code", "This address carries no authorization code.")
             )
             return
+        note_received(code)  # a pasted code is not noted: when DocuSign issued it is unknown
         self._finish(code=code)
         await self._respond(writer, 200, _SUCCESS)
 
