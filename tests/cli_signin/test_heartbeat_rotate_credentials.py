@@ -79,7 +79,7 @@ def test_rotate(
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", "a-wrong-new-secret")
     assert main(["rotate", "--profile", "acme"]) == 2
     err = capsys.readouterr().err
-    assert "✗ DocuSign refused the new secret key (invalid_client). Nothing changed" in err
+    assert "✗ DocuSign refused the new secret key (secret_refused). Nothing changed" in err
     assert stored(memory_keyring, "secret_key") == emu.secret_key
     monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
 

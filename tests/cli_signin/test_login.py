@@ -138,7 +138,11 @@ def test_wrong_secret_stores_nothing(
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", "definitely-wrong-secret")
     assert main(login_args()) == 1
     err = capsys.readouterr().err
-    assert "✗ DocuSign refused the secret key (invalid_client" in err
+    assert (
+        "✗ DocuSign refused the code exchange (invalid_grant / unauthorized_client): most " in err
+    )
+    assert "likely the secret key is wrong" in err
+    assert "s ago and was sent once, so it has not expired" in err  # the age the CLI knows
     assert "Apps and Keys → your app → Secret Keys" in err
     assert "definitely-wrong-secret" not in err
     assert not ProfileStore().exists("acme") and memory_keyring.items == {}

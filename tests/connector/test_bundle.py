@@ -21,6 +21,7 @@ import pytest
 
 from clmwizard.connector import bundle
 from clmwizard.connector.bundle import build_bundle, default_export_dir, export_bundle
+from clmwizard.connector.ownership import MARK_FILE
 from clmwizard.connector.operations import OPERATIONS
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ClmHosts, Profile
@@ -201,11 +202,14 @@ def test_icon_is_a_real_png() -> None:
 def test_readme_has_the_import_commands_and_the_remaining_steps() -> None:
     readme = build_bundle(make_profile())["README.md"].decode()
     assert (
-        "paconn create --api-def upload/apiDefinition.swagger.json --api-prop "
-        'upload/apiProperties.json --icon upload/icon.png --secret "$SECRET"' in readme
+        '(cd upload && paconn create -e "$PP_ENV" --api-def apiDefinition.swagger.json '
+        '--api-prop apiProperties.json --icon icon.png --secret "$SECRET" -w)' in readme
     )
+    assert '(cd upload && paconn update --settings settings.json --secret "$SECRET")' in readme
+    assert "visible" in readme or "process list" in readme
     assert (
-        "pac connector create --api-definition-file download/apiDefinition.swagger.json "
+        'pac connector create --environment "$PP_ENV" '
+        "--api-definition-file download/apiDefinition.swagger.json "
         "--api-properties-file download/apiProperties.json --icon-file download/icon.png"
     ) in readme
     assert "clmwizard credentials --profile acme-demo --copy secret_key" in readme
@@ -233,9 +237,18 @@ def test_default_export_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 # --- writing safely ----------------------------------------------------------------------
 
 
+def _bundle(folder: Path) -> dict[str, bytes]:
+    """The bundle's files without the mark (which lists them)."""
+    tree = _tree(folder)
+    assert json.loads(tree.pop(MARK_FILE))["files"] == sorted(tree)
+    return tree
+
+
 def _old_folder(path: Path) -> dict[str, bytes]:
-    path.mkdir()
-    (path / "keep.txt").write_bytes(b"my notes\n")
+    """A bundle as the previous clmwizard wrote it (no mark), with paconn's ids in one folder."""
+    for relative, data in build_bundle(make_profile(), "single").items():
+        (path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (path / relative).write_bytes(data)
     return _tree(path)
 
 
@@ -243,13 +256,14 @@ def _leftovers(parent: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
 
 
-def test_refuses_a_non_empty_folder_without_force(tmp_path: Path) -> None:
+def test_refuses_own_bundle_without_force(tmp_path: Path) -> None:
     out = tmp_path / "out"
     before = _old_folder(out)
     with pytest.raises(ClmWizardError) as caught:
         export_bundle(make_profile(), out)
     assert (caught.value.field, caught.value.code) == ("out", "out_not_empty")
     assert "is not empty" in caught.value.what
+    assert "earlier clmwizard wrote" in caught.value.what
     assert "--force" in caught.value.fix
     assert _tree(out) == before
     assert _leftovers(tmp_path) == []
@@ -259,6 +273,7 @@ def test_writes_into_an_empty_existing_folder(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     result = export_bundle(make_profile(), tmp_path / "out", layout="single")
     assert sorted(_tree(tmp_path / "out")) == [
+        MARK_FILE,
         "README.md",
         "clm/apiDefinition.swagger.json",
         "clm/apiProperties.json",
@@ -266,14 +281,22 @@ def test_writes_into_an_empty_existing_folder(tmp_path: Path) -> None:
         "clm/settings.json",
     ]
     assert result.layout == "single" and result.connectors == ("clm",)
+    assert len(result.files) == 5
 
 
-def test_force_replaces_the_folder(tmp_path: Path) -> None:
+def test_force_replaces_an_old_version_bundle(tmp_path: Path) -> None:
     out = tmp_path / "out"
     _old_folder(out)
     export_bundle(make_profile(), out, force=True)
-    assert "keep.txt" not in _tree(out)
-    assert _tree(out) == build_bundle(make_profile())
+    assert _bundle(out) == build_bundle(make_profile())
+    assert _leftovers(tmp_path) == []
+
+
+def test_force_replaces_its_own_marked_bundle(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    export_bundle(make_profile(), out, layout="single")
+    export_bundle(make_profile(), out, force=True)
+    assert _bundle(out) == build_bundle(make_profile())
     assert _leftovers(tmp_path) == []
 
 

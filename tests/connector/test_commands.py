@@ -198,7 +198,7 @@ def test_export_writes_the_bundle_and_records_it(
     assert f"✓ Wrote 13 files to {out_dir}" in out
     assert "    general/apiDefinition.swagger.json" in out
     assert "Next steps" in out and "Redirect URL" in out and "heartbeat" in out
-    assert f"paconn create --api-def {out_dir}/general/apiDefinition.swagger.json" in out
+    assert f'(cd {out_dir}/general && paconn create -e "$PP_ENV" --api-def ' in out
     assert (out_dir / "download" / "icon.png").is_file()
     (record,) = ProfileStore().load(NAME).exports
     assert (record.path, record.layout) == (str(out_dir.resolve()), "three")
@@ -209,21 +209,25 @@ def test_export_refuses_then_forces(
     saved: Profile, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "bundle"
-    out_dir.mkdir()
-    (out_dir / "notes.txt").write_text("mine")
+    code, _, _ = _run(capsys, "export", "--profile", NAME, "--out", str(out_dir))
+    assert code == 0
     code, out, err = _run(
         capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "single"
     )
     assert code == 1 and out == ""
-    assert "is not empty" in err and "--force" in err
-    assert (out_dir / "notes.txt").read_text() == "mine"
-    assert ProfileStore().load(NAME).exports == []
+    assert "is not empty: it holds a connector bundle clmwizard wrote" in err and "--force" in err
+    assert (out_dir / "general").is_dir()
+    assert [r.layout for r in ProfileStore().load(NAME).exports] == ["three"]
     code, out, _ = _run(
         capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "single", "--force"
     )
     assert code == 0
-    assert sorted(p.name for p in out_dir.iterdir()) == ["README.md", "clm"]
-    assert [r.layout for r in ProfileStore().load(NAME).exports] == ["single"]
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        ".clmwizard-bundle.json",
+        "README.md",
+        "clm",
+    ]
+    assert [r.layout for r in ProfileStore().load(NAME).exports] == ["three", "single"]
 
 
 @pytest.mark.parametrize("layout", ["three", "single"])
@@ -237,7 +241,7 @@ def test_no_secret_in_any_exported_byte(
     assert code == 0
     secrets = [SECRET_VALUE, REFRESH_VALUE, ACCESS_VALUE]
     files = [path for path in out_dir.rglob("*") if path.is_file()]
-    assert len(files) == (13 if layout == "three" else 5)
+    assert len(files) == (13 if layout == "three" else 5) + 1  # and the mark
     for path in files:
         data = path.read_bytes()
         for secret in secrets:

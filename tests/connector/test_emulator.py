@@ -65,7 +65,7 @@ def test_fields_and_export_after_a_real_login(
     assert main(["export", "--profile", NAME, "--out", str(tmp_path / "bundle")]) == 0
     capsys.readouterr()
     files = [p for p in (tmp_path / "bundle").rglob("*") if p.is_file()]
-    assert len(files) == 13
+    assert len(files) == 13 + 1  # and the mark
     leaked = [
         s for s in emulator.issued_secrets() if any(s.encode() in p.read_bytes() for p in files)
     ]

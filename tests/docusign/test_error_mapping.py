@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clmwizard.docusign.environments import DEMO, PRODUCTION
-from clmwizard.docusign.errors import token_error
+from clmwizard.docusign.errors import CodeFacts, token_error
 from clmwizard.docusign.session import explain_dead_grant
 from clmwizard.errors import ClmWizardError, GrantDeadError, NetworkError, UsageError
 from clmwizard.store.profile import Profile
@@ -48,8 +48,26 @@ CASES = [
         "authorization_code",
         ClmWizardError,
         "invalid_grant",
-        "environment",
-        "works once",
+        "secret_key",
+        "a wrong secret key, or an expired or used code",
+    ),
+    (
+        400,
+        body("invalid_grant", "unauthorized_client"),
+        "authorization_code",
+        ClmWizardError,
+        "invalid_grant",
+        "secret_key",
+        "most likely the secret key is wrong",
+    ),
+    (
+        400,
+        body("invalid_grant", "unauthorized_client"),
+        "refresh_token",
+        GrantDeadError,
+        "secret_refused",
+        "secret_key",
+        "clmwizard rotate",
     ),
     (
         400,
@@ -188,6 +206,48 @@ def test_plain_invalid_grant_names_the_environment_mix_up() -> None:
     assert "Go-Live" in error.cause
 
 
+def _exchange_error(description: str | None, facts: CodeFacts) -> ClmWizardError:
+    return token_error(
+        400,
+        body("invalid_grant", description),
+        grant="authorization_code",
+        env=DEMO,
+        host="account-d.docusign.com",
+        code=facts,
+    )
+
+
+@pytest.mark.parametrize("description", [None, "unauthorized_client"])
+def test_invalid_grant_at_the_exchange_names_both_causes_and_ranks_them(
+    description: str | None,
+) -> None:
+    both = "same answer for a wrong secret key and for an authorization code that expired"
+    fresh = _exchange_error(description, CodeFacts(age=3.2, sent_before=False))
+    assert "most likely the secret key is wrong" in fresh.what
+    assert both in fresh.cause and "arrived 3 s ago and was sent once" in fresh.cause
+    assert "has not expired" in fresh.cause and fresh.field == "secret_key"
+    assert "Secret Keys" in fresh.fix
+
+    old = _exchange_error(description, CodeFacts(age=150.0, sent_before=False))
+    assert "most likely the code expired or was already used" in old.what
+    assert both in old.cause and "arrived 150 s ago" in old.cause
+    assert "a wrong secret key is the other possible cause" in old.cause
+    assert "Sign in again for a fresh code" in old.fix
+
+    resent = _exchange_error(description, CodeFacts(age=10.0, sent_before=True))
+    assert "most likely the code expired or was already used" in resent.what
+    assert "this run had sent it before" in resent.cause
+
+    unknown_resent = _exchange_error(description, CodeFacts(age=None, sent_before=True))
+    assert "the code was already used, or the secret key is wrong" in unknown_resent.what
+
+
+def test_invalid_grant_of_unknown_age_without_a_hint_says_it_cannot_tell() -> None:
+    error = _exchange_error(None, CodeFacts())
+    assert "a wrong secret key, or an expired or used code" in error.what
+    assert "cannot tell which" in error.cause
+
+
 def _profile(scopes: list[str], consented_days_ago: float, now: datetime) -> Profile:
     consented = now - timedelta(days=consented_days_ago)
     return Profile(
@@ -230,6 +290,14 @@ def test_dead_grant_causes_from_what_the_profile_knows() -> None:
         now,
     )
     assert secret.code == "secret_revoked" and "clmwizard rotate --profile p" in secret.fix
+    refused = explain_dead_grant(
+        _dead(
+            "DocuSign refused the refresh (invalid_grant / unauthorized_client).", "secret_refused"
+        ),
+        _profile(["signature", "extended"], 2, now),
+        now,
+    )
+    assert refused.code == "secret_revoked" and "grant itself may still be alive" in refused.fix
     assert all(
         isinstance(e, GrantDeadError) and e.exit_code == 3
         for e in (expired, unused, revoked, secret)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -130,7 +131,12 @@ async def test_pasted_redirect_completes_the_wait(emu: Emulator, redirect_uri: s
 @pytest.mark.parametrize(
     ("secret", "code_name", "field", "words"),
     [
-        ("wrong-secret-value", "invalid_client", "secret_key", "refused the secret key"),
+        (
+            "wrong-secret-value",
+            "invalid_grant",
+            "secret_key",
+            "most likely the secret key is wrong",
+        ),
         ("IK", "expired_client_token", "secret_key", "integration key was pasted"),
     ],
 )
@@ -142,6 +148,80 @@ async def test_wrong_secrets(
         await exchange(emu, request, code, secret=emu.integration_key if secret == "IK" else secret)
     assert (caught.value.code, caught.value.field) == (code_name, field)
     assert words in caught.value.what + caught.value.cause
+
+
+@pytest.mark.parametrize("description", ["", "unauthorized_client"])
+async def test_wrong_secret_with_a_fresh_code_is_ranked_first(
+    emu: Emulator, redirect_uri: str, description: str
+) -> None:
+    emu.configure_app(wrong_secret_description=description)
+    request, code = await consent(emu, redirect_uri)
+    received = time.monotonic()
+    async with make_client(timeout=5.0) as client:
+        with pytest.raises(ClmWizardError) as caught:
+            await exchange_code(
+                client,
+                environment(emu),
+                emu.integration_key,
+                "wrong-secret-value",
+                code,
+                request.code_verifier,
+                received_at=received,
+            )
+        error = caught.value
+        assert (error.code, error.field) == ("invalid_grant", "secret_key")
+        assert "most likely the secret key is wrong" in error.what
+        assert "was sent once, so it has not expired" in error.cause
+        assert "expired (after about 2 minutes) or was already used" in error.cause
+        # the same code again (as the wizard's "re-enter the secret" does): now it was sent before
+        with pytest.raises(ClmWizardError) as again:
+            await exchange_code(
+                client,
+                environment(emu),
+                emu.integration_key,
+                "wrong-secret-value",
+                code,
+                request.code_verifier,
+                received_at=received,
+            )
+        assert "this run had sent it before" in again.value.cause
+        # the emulator did not use the code up for a wrong secret: the right one still works
+        tokens = await exchange_code(
+            client,
+            environment(emu),
+            emu.integration_key,
+            emu.secret_key,
+            code,
+            request.code_verifier,
+            received_at=received,
+        )
+        assert tokens.access_token
+
+
+async def test_a_pasted_code_has_no_known_age(emu: Emulator, redirect_uri: str) -> None:
+    emu.configure_app(wrong_secret_description="")
+    request = build_consent_request(
+        environment(emu), emu.integration_key, DEFAULT_SCOPES, redirect_uri
+    )
+    async with CallbackListener(redirect_uri, request.state) as listener:
+        location = await asyncio.to_thread(redirect_location, request.url)
+        await asyncio.to_thread(listener.deliver_pasted, location)
+        code = await listener.wait(2.0)
+    with pytest.raises(ClmWizardError) as caught:
+        await exchange(emu, request, code, secret="wrong-secret-value")
+    assert "a wrong secret key, or an expired or used code" in caught.value.what
+    assert "cannot tell which" in caught.value.cause
+
+
+async def test_invalid_client_for_a_wrong_secret_is_still_understood(
+    emu: Emulator, redirect_uri: str
+) -> None:
+    emu.configure_app(wrong_secret_error="invalid_client")
+    request, code = await consent(emu, redirect_uri)
+    with pytest.raises(ClmWizardError) as caught:
+        await exchange(emu, request, code, secret="wrong-secret-value")
+    assert (caught.value.code, caught.value.field) == ("invalid_client", "secret_key")
+    assert "refused the secret key" in caught.value.what
 
 
 async def test_expired_and_reused_codes(emu: Emulator, redirect_uri: str) -> None:

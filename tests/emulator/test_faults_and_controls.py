@@ -160,9 +160,30 @@ def test_http_revocation_controls(emulator: Emulator, client: httpx.Client) -> N
         {"grant_type": "authorization_code", "code": code},
         secret=emulator.spare_secret_key,
     )
-    assert response.json()["error"] == "invalid_client"
+    assert response.json() == {"error": "invalid_grant", "error_description": "unauthorized_client"}
     assert client.post(f"{controls}/revoke-secret", json={"which": "other"}).status_code == 400
     assert client.post(f"{controls}/clear", json={}).status_code == 404
+
+
+def test_http_app_settings_control(emulator: Emulator, client: httpx.Client) -> None:
+    controls = f"{emulator.auth_server}/_emulator"
+    changed = client.post(f"{controls}/app", json={"wrong_secret_error": "invalid_client"})
+    assert changed.status_code == 200
+    assert changed.json() == {
+        "wrong_secret_error": "invalid_client",
+        "wrong_secret_description": "unauthorized_client",
+        "require_pkce": False,
+        "allow_plain_pkce": False,
+        "public_client": False,
+    }
+    code = get_code(emulator, client)
+    response = exchange(
+        emulator, client, {"grant_type": "authorization_code", "code": code}, secret="1" * 36
+    )
+    assert response.json()["error"] == "invalid_client"
+    assert client.post(f"{controls}/app", json={"wrong_secret_error": "x"}).status_code == 400
+    assert client.post(f"{controls}/app", json={"require_pkce": "yes"}).status_code == 400
+    assert client.post(f"{controls}/app", json={"nonsense": True}).status_code == 400
 
 
 def test_request_log_has_no_queries_and_no_controls(

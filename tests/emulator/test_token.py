@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from clmwizard.emulator import Emulator
-from tests.emulator.flows import bearer, exchange, get_code, tokens
+from tests.emulator.flows import ALL_CLM, auth_params, bearer, exchange, get_code, tokens
 
 THIRTY_DAYS = 30 * 86400
 
@@ -99,16 +99,82 @@ def test_pkce_s256(emulator: Emulator, client: httpx.Client) -> None:
     assert_error(exchange(emulator, client, code_grant(missing)), "invalid_grant")
 
 
-def test_pkce_plain_and_default_method(emulator: Emulator, client: httpx.Client) -> None:
+def test_pkce_plain_is_refused_unless_allowed(emulator: Emulator, client: httpx.Client) -> None:
     verifier = secrets.token_urlsafe(48)
+    for extra in ({"code_challenge_method": "plain"}, {}):  # no method: RFC 7636's plain
+        response = client.get(
+            f"{emulator.auth_server}/oauth/auth",
+            params=auth_params(emulator, ALL_CLM, code_challenge=verifier, **extra),
+        )
+        assert response.status_code == 400
+        assert "The code challenge method is not supported (use S256)" in response.text
+    emulator.configure_app(allow_plain_pkce=True)
     plain = get_code(emulator, client, code_challenge=verifier, code_challenge_method="plain")
     assert exchange(emulator, client, code_grant(plain, code_verifier=verifier)).status_code == 200
-    default = get_code(emulator, client, code_challenge=verifier)  # RFC 7636: plain
+    default = get_code(emulator, client, code_challenge=verifier)
     response = exchange(emulator, client, code_grant(default, code_verifier=verifier))
     assert response.status_code == 200
     s256_sent_as_plain = get_code(emulator, client, code_challenge=_challenge(verifier))
     response = exchange(emulator, client, code_grant(s256_sent_as_plain, code_verifier=verifier))
     assert_error(response, "invalid_grant")
+
+
+def test_an_app_that_requires_pkce_refuses_a_code_request_without_a_challenge(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    emulator.configure_app(require_pkce=True)
+    response = client.get(
+        f"{emulator.auth_server}/oauth/auth", params=auth_params(emulator, ALL_CLM)
+    )
+    assert response.status_code == 400 and "location" not in response.headers
+    assert "This application requires PKCE" in response.text
+    verifier = secrets.token_urlsafe(48)
+    pkce = {"code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
+    code = get_code(emulator, client, **pkce)
+    assert exchange(emulator, client, code_grant(code, code_verifier=verifier)).status_code == 200
+
+
+def test_client_credentials_in_the_form_body(emulator: Emulator, client: httpx.Client) -> None:
+    url = f"{emulator.auth_server}/oauth/token"
+    body = {"client_id": emulator.integration_key, "client_secret": emulator.secret_key}
+    response = client.post(url, data={**code_grant(get_code(emulator, client)), **body})
+    assert response.status_code == 200, response.text
+    wrong = {**body, "client_secret": "1" * 36}
+    response = client.post(url, data={**code_grant(get_code(emulator, client)), **wrong})
+    assert_error(response, "invalid_grant", "unauthorized_client")
+    both = client.post(
+        url,
+        data={**code_grant(get_code(emulator, client)), **body},
+        auth=(emulator.integration_key, emulator.secret_key),
+    )
+    assert_error(both, "invalid_request")
+    no_secret = {"client_id": emulator.integration_key}
+    response = client.post(url, data={**code_grant(get_code(emulator, client)), **no_secret})
+    assert_error(response, "invalid_grant", "invalid_authorization_header")
+
+
+def test_public_app_exchanges_with_client_id_and_verifier_only(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    emulator.configure_app(public_client=True)
+    url = f"{emulator.auth_server}/oauth/token"
+    verifier = secrets.token_urlsafe(48)
+    pkce = {"code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
+    public = {"client_id": emulator.integration_key}
+    code = get_code(emulator, client, **pkce)
+    response = client.post(url, data={**code_grant(code, code_verifier=verifier), **public})
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == {"access_token", "token_type", "refresh_token", "expires_in"}
+    code = get_code(emulator, client, **pkce)
+    response = client.post(url, data={**code_grant(code), **public})
+    assert_error(response, "invalid_grant", "The PKCE code_verifier is missing.")
+    no_challenge = get_code(emulator, client)
+    response = client.post(url, data={**code_grant(no_challenge, code_verifier=verifier), **public})
+    assert_error(response, "invalid_grant")
+    emulator.configure_app(public_client=False)
+    code = get_code(emulator, client, **pkce)
+    response = client.post(url, data={**code_grant(code, code_verifier=verifier), **public})
+    assert_error(response, "invalid_grant", "invalid_authorization_header")
 
 
 def test_verifier_without_a_recorded_challenge_is_ignored(
@@ -125,7 +191,7 @@ def test_both_secret_keys_work_until_revoked(emulator: Emulator, client: httpx.C
     assert spare.status_code == 200
     emulator.revoke_secret("secret_key")
     revoked = exchange(emulator, client, code_grant(get_code(emulator, client)))
-    assert_error(revoked, "invalid_client")
+    assert_error(revoked, "invalid_grant", "unauthorized_client")
     # Grants outlive a rotated secret: the refresh token works with the other secret.
     refreshed = exchange(
         emulator, client, refresh_grant(spare.json()["refresh_token"]), emulator.spare_secret_key
@@ -133,9 +199,24 @@ def test_both_secret_keys_work_until_revoked(emulator: Emulator, client: httpx.C
     assert refreshed.status_code == 200
 
 
-def test_wrong_secret_is_invalid_client(emulator: Emulator, client: httpx.Client) -> None:
+def test_wrong_secret_is_invalid_grant_as_the_evidence_says(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    response = exchange(emulator, client, code_grant(get_code(emulator, client)), secret="1" * 36)
+    assert_error(response, "invalid_grant", "unauthorized_client")
+    emulator.configure_app(wrong_secret_description="")
+    response = exchange(emulator, client, code_grant(get_code(emulator, client)), secret="1" * 36)
+    assert response.json() == {"error": "invalid_grant"}
+
+
+def test_wrong_secret_as_invalid_client_is_selectable(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    emulator.configure_app(wrong_secret_error="invalid_client")
     response = exchange(emulator, client, code_grant(get_code(emulator, client)), secret="1" * 36)
     assert_error(response, "invalid_client")
+    with pytest.raises(ValueError):
+        emulator.configure_app(wrong_secret_error="access_denied")
 
 
 def test_a_rejected_client_does_not_consume_the_code(

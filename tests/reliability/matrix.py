@@ -190,7 +190,7 @@ def _cells() -> list[Cell]:
     same(
         "exchange",
         "revoked_secret",
-        Outcome(False, ("refused the secret key", "Secret Keys"), 1, "nothing", EXIT_ERROR),
+        Outcome(False, ("secret key is wrong", "Secret Keys"), 1, "nothing", EXIT_ERROR),
     )
 
     # -- idempotent GETs: retried with backoff --------------------------------------------------

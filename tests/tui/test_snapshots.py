@@ -103,13 +103,13 @@ USERINFO = {
 }
 
 
-def fake_network(world: WizardContext, *, exchange_error: str | None = None) -> None:
+def fake_network(world: WizardContext, *, exchange_error: dict[str, str] | None = None) -> None:
     """DocuSign's answers through an httpx.MockTransport in the context's client factory."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/oauth/token":
             if exchange_error:
-                return httpx.Response(400, json={"error": exchange_error})
+                return httpx.Response(400, json=exchange_error)
             tokens = {"access_token": "access-token-fake", "refresh_token": "refresh-token-fake"}
             return httpx.Response(200, json={**tokens, "expires_in": 28800})
         if request.url.path == "/oauth/userinfo":
@@ -261,7 +261,9 @@ def test_tokens_received(snap_compare: Any, world: WizardContext) -> None:
 
 
 def test_tokens_wrong_secret(snap_compare: Any, world: WizardContext) -> None:
-    fake_network(world, exchange_error="invalid_client")
+    # what DocuSign answers a wrong secret (no source shows invalid_client)
+    wrong_secret = {"error": "invalid_grant", "error_description": "unauthorized_client"}
+    fake_network(world, exchange_error=wrong_secret)
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
 
 
@@ -299,13 +301,19 @@ def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) 
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
 
-@pytest.mark.parametrize("overwrite", [False, True], ids=["written", "overwrite-question"])
-def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, overwrite: bool) -> None:
+@pytest.mark.parametrize(
+    "existing", ["", "own", "not-ours"], ids=["written", "overwrite-question", "not-ours"]
+)
+def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, existing: str) -> None:
     from clmwizard.screens.export import ExportScreen
 
     profile = signed_in("acme", timedelta(days=29))
     world.profiles.save(profile)
-    if overwrite:
+    if existing == "own":  # clmwizard's own bundle: the only kind it offers to replace
+        from clmwizard.connector.bundle import export_bundle
+
+        export_bundle(profile, tmp_path / "acme-connector")
+    elif existing == "not-ours":  # refused with what was found; no question asked
         (tmp_path / "acme-connector").mkdir()
         (tmp_path / "acme-connector" / "notes.txt").write_text("mine")
 

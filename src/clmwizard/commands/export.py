@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
-from clmwizard.connector.properties import API_DEFINITION_FILE, API_PROPERTIES_FILE, ICON_FILE
+from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ExportRecord, Profile
 
 
 def next_steps(profile: Profile, result: ExportResult) -> str:
-    first = result.out_dir / result.connectors[0]
+    first = shlex.quote(str(result.out_dir / result.connectors[0]))
     plural = "s" if len(result.connectors) > 1 else ""
     return "\n".join(
         [
             "Next steps (all in README.md):",
-            f"  1. Create the connector{plural}, one per folder, e.g.:",
-            f"       paconn create --api-def {first / API_DEFINITION_FILE} "
-            f"--api-prop {first / API_PROPERTIES_FILE} --icon {first / ICON_FILE} "
-            '--secret "$SECRET"',
-            "     with the secret key from "
+            f"  1. Create the connector{plural} with paconn, one command per folder, e.g.:",
+            f"       {paconn_create(first)}",
+            f"     with {ENVIRONMENT_VARIABLE} set to the Power Platform environment id and "
+            f"{SECRET_VARIABLE} to the secret key from "
             f"`clmwizard credentials --profile {profile.name} --copy secret_key`.",
             "  2. In Power Automate, open each connector's Security tab, copy its Redirect URL "
             "and add it to your integration key's redirect URIs in DocuSign (Apps and Keys).",
@@ -44,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(f"✓ Wrote {len(result.files)} files to {result.out_dir}\n")
     for path in result.files:
         sys.stdout.write(f"    {path.relative_to(result.out_dir)}\n")
+    for note in result.notes:
+        sys.stdout.write(f"  {note}\n")
     record = ExportRecord(path=str(out_dir.resolve()), layout=layout, at=datetime.now(UTC))
     try:
         store.update(profile.name, lambda stored: stored.exports.append(record))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from clmwizard.connector import ownership
 from clmwizard.connector.icon import icon_png
 from clmwizard.connector.operations import OPERATIONS, operations_for
 from clmwizard.connector.properties import (
@@ -39,6 +41,7 @@ class ExportResult:
     layout: str
     files: tuple[Path, ...]
     connectors: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 def json_bytes(document: Any) -> bytes:
@@ -116,65 +119,90 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _refuse(what: str, fix: str, code: str) -> ClmWizardError:
-    return ClmWizardError(what, fix=fix, field="out", code=code)
-
-
-def _check_target(out_dir: Path, force: bool) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise _refuse(
-            f"{out_dir} exists and is not a folder.",
-            "Choose another --out folder.",
-            "out_not_a_folder",
+def _clean_leftovers(out_dir: Path) -> list[str]:
+    """Put back the bundle an interrupted export had set aside (when nothing took its place),
+    then remove the other staging and set-aside folders it left. Returns what was done."""
+    notes = []
+    found = ownership.leftovers(out_dir)
+    if not out_dir.exists() and not out_dir.is_symlink():
+        asides = [path for kind, path in found if kind == "old"]
+        if asides:
+            os.rename(asides[-1], out_dir)
+            found = [(kind, path) for kind, path in found if path != asides[-1]]
+            notes.append(f"Put back {out_dir.name}, which an interrupted export had set aside.")
+    for _, path in found:
+        shutil.rmtree(path)
+    if found:
+        notes.append(
+            f"Removed {len(found)} unfinished folder{'s' if len(found) > 1 else ''} an "
+            "interrupted export had left beside it."
         )
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise _refuse(
-            f"{out_dir} is not empty; clmwizard will not write over it.",
-            "Choose an empty or new folder, or add --force to replace it.",
-            "out_not_empty",
-        )
+    return notes
 
 
-def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = False) -> None:
+def check_target(out_dir: Path, *, force: bool) -> ownership.Existing:
+    """What `out_dir` holds; raises unless the export may write there (see ownership)."""
+    ownership.guard_location(out_dir)
+    existing = ownership.inspect(out_dir)
+    ownership.check_replaceable(existing, force=force)
+    return existing
+
+
+def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = False) -> list[str]:
     """Write into a temporary folder beside `out_dir`, then rename it into place.
 
-    An interruption leaves `out_dir` as it was. With `force`, an existing folder is moved
-    aside and removed only after the new one is in place.
+    An interruption leaves `out_dir` as it was. With `force`, an existing folder is replaced
+    only when it is clmwizard's own bundle; it is moved aside and removed only after the new
+    one is in place. paconn's ids in its settings.json files are kept. Returns notes for the
+    user (leftovers cleaned up, an old folder kept).
     """
     out_dir = out_dir.absolute()
-    _check_target(out_dir, force)
+    ownership.guard_location(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    notes = _clean_leftovers(out_dir)
+    existing = check_target(out_dir, force=force)
+    files = ownership.carry_over(existing, files)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     aside: Path | None = None
-    try:
-        for relative, data in sorted(files.items()):
-            _write_file(staging / relative, data)
-        if out_dir.exists():
-            aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            aside.rmdir()
-            os.rename(out_dir, aside)
+    # Locks on the staging folder and the old bundle, held to the end so that another export's
+    # clean-up never takes either for an interrupted export's leftover.
+    with contextlib.ExitStack() as locks:
         try:
-            os.rename(staging, out_dir)
+            locks.enter_context(ownership.held(staging))
+            for relative, data in sorted(files.items()):
+                _write_file(staging / relative, data)
+            if out_dir.exists():
+                locks.enter_context(ownership.held(out_dir))
+                aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+                aside.rmdir()
+                os.rename(out_dir, aside)
+            try:
+                os.rename(staging, out_dir)
+            except BaseException:
+                if aside is not None:
+                    os.rename(aside, out_dir)
+                    aside = None
+                raise
         except BaseException:
-            if aside is not None:
-                os.rename(aside, out_dir)
-                aside = None
+            if staging.exists() and ownership.only_bundle_files(staging):
+                shutil.rmtree(staging, ignore_errors=True)
             raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
+        if aside is not None:
+            if ownership.inspect(aside).owned:
+                shutil.rmtree(aside, ignore_errors=True)
+            else:  # something was added while the new bundle was written: keep it all
+                notes.append(f"Kept the previous folder as {aside}: it changed during the export.")
+    return notes
 
 
 def export_bundle(
     profile: Profile, out_dir: Path, *, layout: Layout = "three", force: bool = False
 ) -> ExportResult:
     """Build, check and write the bundle; returns what was written."""
-    _check_target(out_dir.absolute(), force)
+    check_target(out_dir, force=force)
     files = build_bundle(profile, layout)
     try:
-        write_files(files, out_dir, force=force)
+        notes = write_files(files, out_dir, force=force)
     except OSError as error:
         raise ClmWizardError(
             f"Could not write the connector bundle to {out_dir}.",
@@ -190,4 +218,5 @@ def export_bundle(
         layout=layout,
         files=tuple(out_dir / relative for relative in sorted(files)),
         connectors=connectors,
+        notes=tuple(notes),
     )

@@ -76,22 +76,137 @@ def _action_lines(layout: str) -> list[str]:
     return lines
 
 
-def _commands(folders: Sequence[str], tool: str) -> list[str]:
-    lines = []
-    for folder in folders:
-        if tool == "paconn":
-            lines.append(
-                f"paconn create --api-def {folder}/{API_DEFINITION_FILE} "
-                f"--api-prop {folder}/{API_PROPERTIES_FILE} --icon {folder}/{ICON_FILE} "
-                '--secret "$SECRET"'
-            )
-        else:
-            lines.append(
-                f"pac connector create --api-definition-file {folder}/{API_DEFINITION_FILE} "
-                f"--api-properties-file {folder}/{API_PROPERTIES_FILE} "
-                f"--icon-file {folder}/{ICON_FILE}"
-            )
-    return lines
+ENVIRONMENT_VARIABLE = "PP_ENV"
+SECRET_VARIABLE = "SECRET"
+CONNECTOR_VARIABLE = "CONNECTOR_ID"
+
+
+def paconn_create(folder: str) -> str:
+    """One `paconn create`, run inside the connector folder so paconn writes that folder's own
+    settings.json (`-w`: over the one clmwizard wrote, without asking)."""
+    return (
+        f'(cd {folder} && paconn create -e "${ENVIRONMENT_VARIABLE}" '
+        f"--api-def {API_DEFINITION_FILE} --api-prop {API_PROPERTIES_FILE} --icon {ICON_FILE} "
+        f'--secret "${SECRET_VARIABLE}" -w)'
+    )
+
+
+def paconn_update(folder: str) -> str:
+    """A `paconn update` from the folder's settings.json, which holds the connectorId and
+    environment paconn wrote at create (kept by a re-export)."""
+    return (
+        f'(cd {folder} && paconn update --settings {SETTINGS_FILE} --secret "${SECRET_VARIABLE}")'
+    )
+
+
+def paconn_update_by_id(folder: str) -> str:
+    return (
+        f'(cd {folder} && paconn update -e "${ENVIRONMENT_VARIABLE}" --cid "${CONNECTOR_VARIABLE}" '
+        f"--api-def {API_DEFINITION_FILE} --api-prop {API_PROPERTIES_FILE} --icon {ICON_FILE} "
+        f'--secret "${SECRET_VARIABLE}")'
+    )
+
+
+def _pac_files(folder: str) -> str:
+    return (
+        f"--api-definition-file {folder}/{API_DEFINITION_FILE} "
+        f"--api-properties-file {folder}/{API_PROPERTIES_FILE} --icon-file {folder}/{ICON_FILE}"
+    )
+
+
+def _import_section(folders: Sequence[str], name: str) -> list[str]:
+    env = f"${ENVIRONMENT_VARIABLE}"
+    first = folders[0]
+    each = "Each command runs inside its" if len(folders) > 1 else "The command runs inside the"
+    return [
+        "## 1. Import",
+        "",
+        "Run every command below from this folder (the one holding this README), in a shell "
+        "such as bash or zsh. Each command works as written, with or without a terminal.",
+        "",
+        "### Install paconn",
+        "",
+        "paconn is Microsoft's connector CLI (version 0.0.21). A system Python on Debian or "
+        "Ubuntu refuses `pip install` (PEP 668), so install it into its own environment:",
+        "",
+        "```sh",
+        "python3 -m venv ~/.venvs/paconn && ~/.venvs/paconn/bin/pip install paconn",
+        'export PATH="$HOME/.venvs/paconn/bin:$PATH"',
+        "```",
+        "",
+        "(or `pipx install paconn`). paconn pulls in about 50 packages; keep them out of other "
+        "projects' environments.",
+        "",
+        "### Create the connectors with paconn",
+        "",
+        f"`{ENVIRONMENT_VARIABLE}` holds the Power Platform environment's id (Power Platform admin "
+        "center → Environments → your environment → Environment ID, e.g. "
+        "`Default-<tenant id>`). The secret key goes into a shell variable without being "
+        f"written anywhere: run `clmwizard credentials --profile {name} --copy secret_key` and "
+        "paste it at the `read` prompt. Without a terminal (a script), `read` takes the first "
+        "line of standard input, so pipe the secret in from your secret store instead.",
+        "",
+        "```sh",
+        "paconn login",
+        f"read -r {ENVIRONMENT_VARIABLE}   # paste the environment id, then Enter",
+        f"read -rs {SECRET_VARIABLE}   # paste the secret key, then Enter",
+        *(paconn_create(folder) for folder in folders),
+        f"unset {SECRET_VARIABLE}",
+        "```",
+        "",
+        f"{each} connector folder, so paconn writes that folder's own `{SETTINGS_FILE}` "
+        "(with the new connector's `connectorId` and the `environment`), and `-w` lets it "
+        "replace the one clmwizard wrote without asking: without a terminal paconn cannot ask "
+        "and would fail after the connector was created (a second run would then create a "
+        "duplicate). Run each command once; if one fails, check in Power Automate whether "
+        "that connector exists before running it again.",
+        "",
+        "paconn takes the secret only on its command line (`--secret`): while a command runs, "
+        "any user of this computer can read it in the process list (`ps`). Run it on a "
+        "computer only you use, or use pac below and paste the secret into the portal.",
+        "",
+        "### Update the connectors after a later export",
+        "",
+        f"`clmwizard export --profile {name} --out <this folder> --force` rewrites the files "
+        f"and keeps each `{SETTINGS_FILE}`'s `connectorId` and `environment`, so update the "
+        "existing connectors instead of creating new ones:",
+        "",
+        "```sh",
+        f"read -rs {SECRET_VARIABLE}   # paste the secret key, then Enter",
+        *(paconn_update(folder) for folder in folders),
+        f"unset {SECRET_VARIABLE}",
+        "```",
+        "",
+        f"`--settings` takes the environment and the connector id from `{SETTINGS_FILE}` "
+        "(paconn then ignores `-e` and the file flags). For a connector created another way "
+        f"(the portal, pac) the folder's `{SETTINGS_FILE}` has no id: give the id and the "
+        "environment on the command line instead, e.g.",
+        "",
+        "```sh",
+        f"read -r {CONNECTOR_VARIABLE}   # paste the connector id, then Enter",
+        f"read -rs {SECRET_VARIABLE}",
+        paconn_update_by_id(first),
+        f"unset {SECRET_VARIABLE}",
+        "```",
+        "",
+        "paconn's `update` does not change the connector's title.",
+        "",
+        "### Or with the Power Platform CLI (`pac`)",
+        "",
+        "```sh",
+        f'pac auth create --environment "{env}"',
+        *(f'pac connector create --environment "{env}" {_pac_files(folder)}' for folder in folders),
+        "```",
+        "",
+        f'After a later export: `pac connector update --environment "{env}" --connector-id '
+        f'"${CONNECTOR_VARIABLE}" {_pac_files(first)}` for each folder '
+        "(`pac connector list` shows the ids; pac's flags are as Microsoft documents them, "
+        "not checked by clmwizard's tests). "
+        "pac does not take the client secret: open each connector in Power Automate "
+        "(Data → Custom connectors → Edit → Security), paste the secret key into "
+        "**Client secret** and choose **Update connector**.",
+        "",
+    ]
 
 
 def render_readme(profile: Profile, layout: str) -> str:
@@ -117,40 +232,11 @@ def render_readme(profile: Profile, layout: str) -> str:
         "",
         f"Each folder holds `{API_DEFINITION_FILE}` (the actions, Swagger 2.0), "
         f"`{API_PROPERTIES_FILE}` (the DocuSign OAuth 2.0 sign-in), `{ICON_FILE}` and "
-        f"`{SETTINGS_FILE}` (for `paconn --settings`).",
+        f"`{SETTINGS_FILE}` (paconn's settings; paconn adds the connector's id to it).",
         "",
         *_action_lines(layout),
-        "## 1. Import",
         "",
-        "Run these commands from this folder. First get the secret key into a shell variable "
-        "without writing it anywhere: run "
-        f"`clmwizard credentials --profile {name} --copy secret_key` and paste it at the "
-        "prompt below (or type it).",
-        "",
-        "### With paconn (`pip install paconn`)",
-        "",
-        "```sh",
-        "paconn login",
-        "read -rs SECRET   # paste the secret key, then Enter",
-        *_commands(folders, "paconn"),
-        "unset SECRET",
-        "```",
-        "",
-        "paconn asks which environment to use (or add `--environment <environment GUID>`). "
-        "Instead of naming the files you can run, inside a connector folder, "
-        f'`paconn create --settings {SETTINGS_FILE} --secret "$SECRET"`.',
-        "",
-        "### With the Power Platform CLI (`pac`)",
-        "",
-        "```sh",
-        "pac auth create --environment <environment URL or GUID>",
-        *_commands(folders, "pac"),
-        "```",
-        "",
-        "pac does not take the client secret: open each connector in Power Automate "
-        "(Data → Custom connectors → Edit → Security), paste the secret key into "
-        "**Client secret** and choose **Update connector**.",
-        "",
+        *_import_section(folders, name),
         "## 2. Register the redirect URL in DocuSign (do not skip)",
         "",
         "After the connector is saved, Power Automate shows its own redirect URL on the "

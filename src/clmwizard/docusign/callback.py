@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
+from clmwizard.docusign.codes import note_received
 from clmwizard.docusign.consent import ConsentDeclined, code_from_params, code_from_pasted
 from clmwizard.docusign.environments import is_loopback_host, split_web_address
 from clmwizard.errors import ClmWizardError, UsageError
@@ -286,6 +287,7 @@ class CallbackListener:
                 writer, 400, _page("No code", "This address carries no authorization code.")
             )
             return
+        note_received(code)  # a pasted code is not noted: when DocuSign issued it is unknown
         self._finish(code=code)
         await self._respond(writer, 200, _SUCCESS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from clmwizard.docusign.environments import Environment
@@ -12,6 +13,18 @@ Grant = Literal["authorization_code", "refresh_token"]
 
 WHERE_SECRET = "In DocuSign: Apps and Keys → your app → Secret Keys."
 WHERE_KEY = "In DocuSign: Apps and Keys → your app."
+CODE_LIFETIME = 120.0  # DocuSign: a code lives about 2 minutes
+# The public evidence for a wrong secret: invalid_grant with this description (sometimes).
+WRONG_SECRET_HINT = "unauthorized_client"
+
+
+@dataclass(frozen=True)
+class CodeFacts:
+    """What the client knows about the code it sent: seconds since it arrived (None when
+    unknown) and whether this run had already sent it once."""
+
+    age: float | None = None
+    sent_before: bool = False
 
 
 def _other_environment(env: Environment) -> str:
@@ -41,9 +54,15 @@ def oauth_error_fields(body: Any) -> tuple[str, str]:
 
 
 def token_error(
-    status: int, body: Any, *, grant: Grant, env: Environment, host: str
+    status: int,
+    body: Any,
+    *,
+    grant: Grant,
+    env: Environment,
+    host: str,
+    code: CodeFacts | None = None,
 ) -> ClmWizardError:
-    """The error for a non-200 answer of `POST /oauth/token`."""
+    """The error for a non-200 answer of `POST /oauth/token`; `code` for a code exchange."""
     error, description = oauth_error_fields(body)
     detail = f"{error} / {description.rstrip('.')}" if description else error
     refresh = grant == "refresh_token"
@@ -102,6 +121,16 @@ def token_error(
             fix="Sign in again and use only the consent URL this run prints.",
             code="pkce_mismatch",
         )
+    if error == "invalid_grant" and refresh and description == WRONG_SECRET_HINT:
+        return GrantDeadError(
+            f"DocuSign refused the refresh ({detail}): most likely the secret key is wrong.",
+            cause="DocuSign answers a wrong, deleted or replaced secret key this way; a dead "
+            "refresh token gets invalid_grant too, but without unauthorized_client.",
+            fix=f"{WHERE_SECRET} Check that the secret key is still listed; if it was deleted, "
+            "add a new one and store it with `clmwizard rotate`.",
+            field="secret_key",
+            code="secret_refused",
+        )
     if error == "invalid_grant" and refresh:
         return GrantDeadError(
             f"The refresh token no longer works ({detail}).",
@@ -129,15 +158,7 @@ def token_error(
             code="code_expired",
         )
     if error == "invalid_grant":
-        return ClmWizardError(
-            f"DocuSign refused the authorization code ({detail}).",
-            cause="The code lives about 2 minutes and works once: it expired, was already "
-            "used, or was issued for another integration key. " + _other_environment(env),
-            fix="Sign in again and finish within 2 minutes; check that --environment matches "
-            "where the integration key was created.",
-            field="environment",
-            code="invalid_grant",
-        )
+        return code_refused(detail, description, code or CodeFacts(), env)
     if error == "unauthorized_client":
         return dead(
             f"DocuSign does not let this integration key use this sign-in ({detail}).",
@@ -193,4 +214,65 @@ def token_error(
         "the server address is wrong.",
         fix="Check the OAuth server address and the network.",
         code=f"http_{status}",
+    )
+
+
+def code_refused(
+    detail: str, description: str, code: CodeFacts, env: Environment
+) -> ClmWizardError:
+    """invalid_grant at the code exchange: DocuSign's one answer for a wrong secret key and for
+    an expired or used code. Names both, and ranks them by what this run knows."""
+    both = (
+        "DocuSign gives this same answer for a wrong secret key and for an authorization code "
+        "that expired (after about 2 minutes) or was already used."
+    )
+    other = (
+        " Less likely: the integration key belongs to another environment. "
+        + _other_environment(env)
+    )
+    if code.age is not None and (code.age >= CODE_LIFETIME or code.sent_before):
+        why = (
+            f"The code arrived {code.age:.0f} s ago"
+            + (" and this run had sent it before" if code.sent_before else "")
+            + ", so it has probably expired or been used up; a wrong secret key is the other "
+            "possible cause."
+        )
+        return ClmWizardError(
+            f"DocuSign refused the code exchange ({detail}): most likely the code expired or "
+            "was already used.",
+            cause=f"{both} {why}{other}",
+            fix="Sign in again for a fresh code and let clmwizard exchange it at once; if that "
+            f"fails the same way, check the secret key. {WHERE_SECRET}",
+            field="secret_key",
+            code="invalid_grant",
+        )
+    if code.sent_before:
+        ranking = (
+            "This run had sent this code before, so it may be used up; a wrong secret key is "
+            "the other possible cause."
+        )
+        likelier = "the code was already used, or the secret key is wrong"
+    elif code.age is not None:
+        ranking = (
+            f"The code arrived {code.age:.0f} s ago and was sent once, so it has not expired "
+            "and was not used before: a wrong secret key (mistyped, deleted in DocuSign, or "
+            "another key's) is the likelier cause."
+        )
+        likelier = "most likely the secret key is wrong"
+    elif description == WRONG_SECRET_HINT:
+        ranking = (
+            f"The answer says {WRONG_SECRET_HINT}, which DocuSign has been seen to send for a "
+            "wrong secret key: that is the likelier cause."
+        )
+        likelier = "most likely the secret key is wrong"
+    else:
+        ranking = "clmwizard cannot tell which from the answer alone."
+        likelier = "a wrong secret key, or an expired or used code"
+    return ClmWizardError(
+        f"DocuSign refused the code exchange ({detail}): {likelier}.",
+        cause=f"{both} {ranking}{other}",
+        fix=f"Check the secret key. {WHERE_SECRET} Then try again within 2 minutes of signing "
+        "in; if it still fails, sign in again for a fresh code.",
+        field="secret_key",
+        code="invalid_grant",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 
 from clmwizard.docusign.environments import Environment
-from clmwizard.docusign.errors import Grant, token_error
+from clmwizard.docusign.errors import CodeFacts, Grant, token_error
 from clmwizard.docusign.http import host_of, json_body, malformed_error, transport_error
 from clmwizard.errors import NetworkError
 from clmwizard.redact import register_secret
@@ -60,6 +61,7 @@ async def _post_token(
     *,
     grant: Grant,
     previous_refresh: str | None = None,
+    code: CodeFacts | None = None,
 ) -> TokenSet:
     """POST the form once; a failed connection (nothing sent) is retried once, nothing else."""
     url = env.token_url
@@ -93,7 +95,9 @@ async def _post_token(
         body: Any = response.json()
     except ValueError:
         body = None
-    raise token_error(response.status_code, body, grant=grant, env=env, host=host_of(url))
+    raise token_error(
+        response.status_code, body, grant=grant, env=env, host=host_of(url), code=code
+    )
 
 
 def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exception:
@@ -115,13 +119,29 @@ async def exchange_code(
     secret_key: str,
     code: str,
     code_verifier: str | None,
+    *,
+    received_at: float | None = None,
 ) -> TokenSet:
-    """Trade the single-use authorization code for tokens. Never resent once sent."""
+    """Trade the single-use authorization code for tokens. Never resent once sent.
+
+    `received_at` is `time.monotonic()` when the code arrived (by default what the loopback
+    listener noted); with it a refusal can say whether an expired code or a wrong secret key is
+    the likelier cause.
+    """
+    from clmwizard.docusign import codes
+
     form = {"grant_type": "authorization_code", "code": code}
     if code_verifier:
         form["code_verifier"] = code_verifier
+    sent_before = codes.note_sent(code)
+    if received_at is None:
+        received_at = codes.received_at(code)
+    facts = CodeFacts(
+        age=None if received_at is None else max(0.0, time.monotonic() - received_at),
+        sent_before=sent_before,
+    )
     return await _post_token(
-        client, env, integration_key, secret_key, form, grant="authorization_code"
+        client, env, integration_key, secret_key, form, grant="authorization_code", code=facts
     )
 
 

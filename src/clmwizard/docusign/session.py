@@ -192,7 +192,7 @@ def _day(moment: datetime | None) -> str:
 def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -> GrantDeadError:
     """Name the most likely cause of a refused refresh from what the profile knows."""
     login = f"clmwizard login --profile {profile.name} --integration-key {profile.integration_key}"
-    if error.code in ("invalid_client", "expired_client_token"):
+    if error.code in ("invalid_client", "expired_client_token", "secret_refused"):
         return GrantDeadError(
             f"DocuSign refused the stored secret key ({error.code}).",
             cause="The secret key was deleted (revoked) in DocuSign, or replaced by another.",

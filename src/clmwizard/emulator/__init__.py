@@ -19,17 +19,21 @@ Every origin is a stdlib threaded HTTP server on a loopback port, served from da
 What it does like DocuSign (and our choices, where DocuSign's answer is unconfirmed):
 
 - `/oauth/auth` checks response_type, client_id, redirect_uri (exact match), scope (known names
-  only) and PKCE (`S256` or `plain`); any error is an HTML page with status 400 and no
-  redirect. Otherwise it shows a consent page (form POST to `/oauth/consent`, buttons
+  only) and PKCE (`S256`; `plain` only when the app settings allow it; a request without a
+  challenge is refused when the app requires PKCE); any error is an HTML page with status 400
+  and no redirect. Otherwise it shows a consent page (form POST to `/oauth/consent`, buttons
   `decision=accept|decline`), or redirects at once with a code when the user already consented
   to these scopes (or `auto_consent`), unless `prompt=login`.
 - Codes: single use, 120 s on the emulator clock, bound to key, redirect URI, scopes, PKCE.
-- `/oauth/token` (form body, HTTP Basic): `authorization_code` and `refresh_token`. Errors are
+- `/oauth/token` (form body; client credentials in the Basic header or as `client_id` and
+  `client_secret` in the body, not both; a public app sends only `client_id` and the PKCE
+  `code_verifier`): `authorization_code` and `refresh_token`. Errors are
   400 `{"error", "error_description"}`: `invalid_grant` for bad, expired or reused codes and
   refresh tokens, a wrong PKCE verifier, a bad Basic header and a key this server does not know
   (description `unknown_client`: our choice); `invalid_grant` + `expired_client_token` when the
-  integration key is sent as the secret; `invalid_client` for a wrong or revoked secret
-  (unconfirmed at DocuSign); `invalid_request` for a non-form body (our choice, per the brief;
+  integration key is sent as the secret; `invalid_grant` + `unauthorized_client` for a wrong or
+  revoked secret, as the public evidence shows (`invalid_client` selectable: no DocuSign source
+  shows it); `invalid_request` for a non-form body (our choice, per the brief;
   users report DocuSign answering `invalid_grant` there); `unsupported_grant_type` otherwise.
 - JWT Grant (`clmwizard.emulator.jwt_grant`): no Basic header; RS256 checked against the public
   half of a key pair made per start (`emu.jwt_private_key`, `jwt_private_key` in `info()`);
@@ -51,6 +55,9 @@ Test controls, in Python and over HTTP on the auth server (JSON bodies; not in `
     emu.grant_jwt_consent(["signature"])    POST   /_emulator/jwt-consent    {"scopes": [...]}
     emu.revoke_jwt_consent()                DELETE /_emulator/jwt-consent
     emu.revoke_secret("secret_key")         POST   /_emulator/revoke-secret  {"which": "secret_key"}
+    emu.configure_app(require_pkce=True)    POST   /_emulator/app            {"require_pkce": true}
+         fields: wrong_secret_error ("invalid_grant" | "invalid_client"),
+         wrong_secret_description ("" for none), require_pkce, allow_plain_pkce, public_client
     emu.register_redirect_uri(uri)          POST   /_emulator/redirect-uris  {"uri": "..."}
     emu.clear_redirect_uris()               DELETE /_emulator/redirect-uris
     emu.inject_fault("general", "/v2", status=429, retry_after=2, count=1)

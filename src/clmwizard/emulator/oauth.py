@@ -42,15 +42,19 @@ UNKNOWN_CLIENT = "Invalid authentication request: The client id is not registere
 NO_SCOPE = "Invalid authentication request: No scope was requested."
 UNKNOWN_SCOPE = "Invalid authentication request: The scope is not valid: {scope}"
 BAD_CHALLENGE_METHOD = (
-    "Invalid authentication request: The code challenge method is not supported "
-    "(use S256 or plain)."
+    "Invalid authentication request: The code challenge method is not supported (use S256)."
 )
 MISSING_CHALLENGE = "Invalid authentication request: code_challenge_method without code_challenge."
+# unconfirmed: DocuSign's wording when an app that requires PKCE gets no challenge.
+PKCE_REQUIRED = (
+    "Invalid authentication request: This application requires PKCE: add code_challenge and "
+    "code_challenge_method=S256."
+)
 UNKNOWN_TRANSACTION = (
     "This sign-in request has expired or was already answered. Start again from the application."
 )
 
-PKCE_METHODS = ("S256", "plain")
+PKCE_METHODS = ("S256", "plain")  # plain only when the app settings allow it
 NO_STORE = ("Cache-Control", "no-store")
 
 
@@ -97,12 +101,18 @@ def authorize(state: AuthState, request: Request) -> Response:
             return _page_error(UNKNOWN_SCOPE.format(scope=scope))
     challenge = request.param("code_challenge") or None
     method = request.param("code_challenge_method") or None
+    with state.lock:
+        app = state.app
     if method is not None and method not in PKCE_METHODS:
         return _page_error(BAD_CHALLENGE_METHOD)
     if method is not None and challenge is None:
         return _page_error(MISSING_CHALLENGE)
+    if challenge is None and app.require_pkce:
+        return _page_error(PKCE_REQUIRED)
     if challenge is not None and method is None:
         method = "plain"  # RFC 7636 default
+    if method == "plain" and not app.allow_plain_pkce:
+        return _page_error(BAD_CHALLENGE_METHOD)
 
     with state.lock:
         pending = PendingConsent(
@@ -162,7 +172,8 @@ def _with_query(uri: str, **params: str | None) -> str:
 
 
 def _token_error(error: str, description: str, status: int = 400) -> Response:
-    return json_response(status, {"error": error, "error_description": description}, NO_STORE)
+    body = {"error": error, "error_description": description} if description else {"error": error}
+    return json_response(status, body, NO_STORE)
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -177,6 +188,28 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     if not colon or not client_id or not secret:
         return None
     return client_id, secret
+
+
+def _client_credentials(
+    state: AuthState, request: Request, fields: dict[str, str]
+) -> tuple[str, str | None] | Response:
+    """(client_id, secret) from the Basic header or the form body (client_id, client_secret);
+    (client_id, None) for a public app's secretless exchange; else the error answer."""
+    basic = _basic_credentials(request)
+    in_body = "client_id" in fields or "client_secret" in fields
+    if request.header("authorization") and in_body:
+        # RFC 6749 2.3: one method per request. unconfirmed: DocuSign's answer to both.
+        return _token_error("invalid_request", "Send the client credentials only once.")
+    if basic is not None:
+        return basic
+    client_id = fields.get("client_id", "")
+    secret = fields.get("client_secret", "")
+    if client_id and secret:  # T: a working public client sends them in the body
+        return client_id, secret
+    if client_id and not secret and state.app.public_client:
+        return client_id, None
+    # DocuSign: a bad or missing Basic header gives invalid_grant
+    return _token_error("invalid_grant", "invalid_authorization_header")
 
 
 def token(state: AuthState, request: Request) -> Response:
@@ -195,23 +228,26 @@ def token(state: AuthState, request: Request) -> Response:
     if grant_type not in ("authorization_code", "refresh_token"):
         return _token_error("unsupported_grant_type", "unsupported_grant_type")
 
-    credentials = _basic_credentials(request)
-    if credentials is None:  # DocuSign: a bad Basic header gives invalid_grant
-        return _token_error("invalid_grant", "invalid_authorization_header")
-    client_id, secret = credentials
-    client_id = client_id.lower()
     with state.lock:
+        credentials = _client_credentials(state, request, fields)
+        if isinstance(credentials, Response):
+            return credentials
+        client_id, secret = credentials
+        client_id = client_id.lower()
         if client_id != state.integration_key:
             # Our choice of description; DocuSign answers invalid_grant for a key it does not
             # know (the demo/production mix-up).
             return _token_error("invalid_grant", "unknown_client")
-        if secret.lower() == state.integration_key:
+        if secret is None:  # a public app: the PKCE verifier stands in for the secret
+            if grant_type == "authorization_code" and not fields.get("code_verifier"):
+                return _token_error("invalid_grant", "The PKCE code_verifier is missing.")
+        elif secret.lower() == state.integration_key:
             return _token_error("invalid_grant", "expired_client_token")
-        if not any(hmac.compare_digest(secret, valid) for valid in state.valid_secrets()):
-            # invalid_client is unconfirmed at DocuSign: the standard OAuth answer.
-            return _token_error("invalid_client", "The secret key is not valid for this key.")
+        elif not any(hmac.compare_digest(secret, valid) for valid in state.valid_secrets()):
+            return _token_error(state.app.wrong_secret_error, state.app.wrong_secret_description)
         if grant_type == "authorization_code":
-            return _exchange_code(state, client_id, fields)
+            return _exchange_code(state, client_id, fields, public=secret is None)
+        # unconfirmed: whether a public app refreshes with its client_id alone (allowed here)
         return _refresh(state, client_id, fields)
 
 
@@ -233,7 +269,9 @@ def _pkce_ok(challenge: str, method: str | None, verifier: str) -> bool:
     return hmac.compare_digest(verifier, challenge)
 
 
-def _exchange_code(state: AuthState, client_id: str, fields: dict[str, str]) -> Response:
+def _exchange_code(
+    state: AuthState, client_id: str, fields: dict[str, str], *, public: bool = False
+) -> Response:
     value = fields.get("code", "")
     if not value:
         return _token_error("invalid_request", "The code parameter is missing.")
@@ -249,6 +287,8 @@ def _exchange_code(state: AuthState, client_id: str, fields: dict[str, str]) -> 
         return _token_error("invalid_grant", "The code was issued to another integration key.")
     if "redirect_uri" in fields and fields["redirect_uri"] != code.redirect_uri:
         return _token_error("invalid_grant", "The redirect_uri does not match the consent request.")
+    if public and code.challenge is None:
+        return _token_error("invalid_grant", "A public client's code needs a PKCE challenge.")
     if code.challenge is not None:
         verifier = fields.get("code_verifier", "")
         if not verifier or not _pkce_ok(code.challenge, code.challenge_method, verifier):

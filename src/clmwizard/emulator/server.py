@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import json
 import socket
@@ -387,6 +388,13 @@ class Emulator:
         with self.state.lock:
             self.state.revoked_secrets.add(getattr(self.state, which))
 
+    def configure_app(self, **changes: Any) -> dict[str, Any]:
+        """Change the integration key's app settings (see `AppSettings`); returns them all."""
+        with self.state.lock:
+            settings = dataclasses.replace(self.state.app, **changes)
+            self.state.app = settings
+            return dataclasses.asdict(settings)
+
     def register_redirect_uri(self, uri: str) -> None:
         with self.state.lock:
             if uri not in self.state.redirect_uris:
@@ -523,6 +531,8 @@ class Emulator:
             case ("POST", "/_emulator/revoke-secret"):
                 self.revoke_secret(str(body["which"]))
                 return {"revoked": body["which"]}
+            case ("POST", "/_emulator/app"):
+                return self.configure_app(**body)
             case ("POST", "/_emulator/redirect-uris"):
                 self.register_redirect_uri(str(body["uri"]))
                 return {"redirect_uris": self.redirect_uris}

@@ -170,6 +170,41 @@ class RefreshToken:
     used: bool = False
 
 
+WRONG_SECRET_ERRORS = ("invalid_grant", "invalid_client")
+
+
+@dataclass
+class AppSettings:
+    """The integration key's settings in Apps and Keys, and answers DocuSign leaves open.
+
+    Every field is overridable (`Emulator.configure_app`, POST /_emulator/app).
+    """
+
+    # A wrong secret: the public evidence is invalid_grant, sometimes with the description
+    # unauthorized_client; no DocuSign source shows invalid_client (kept selectable).
+    # unconfirmed: the exact description, and whether DocuSign sends one at all.
+    wrong_secret_error: str = "invalid_grant"
+    wrong_secret_description: str = "unauthorized_client"
+    # Apps and Keys can require PKCE: a code request without a challenge is then refused.
+    require_pkce: bool = False
+    # DocuSign documents S256; plain is unconfirmed, so it is refused unless allowed.
+    allow_plain_pkce: bool = False
+    # DocuSign's public Authorization Code Grant: no secret, client_id + code + code_verifier.
+    public_client: bool = False
+
+    def __post_init__(self) -> None:
+        for name, wanted in (
+            ("require_pkce", bool),
+            ("allow_plain_pkce", bool),
+            ("public_client", bool),
+            ("wrong_secret_description", str),
+        ):
+            if not isinstance(getattr(self, name), wanted):
+                raise ValueError(f"{name} must be a {wanted.__name__}")
+        if self.wrong_secret_error not in WRONG_SECRET_ERRORS:
+            raise ValueError(f"wrong_secret_error must be one of {', '.join(WRONG_SECRET_ERRORS)}")
+
+
 @dataclass
 class AuthState:
     """The account server's memory. Call its methods with `lock` held."""
@@ -182,6 +217,7 @@ class AuthState:
     spare_secret_key: str
     redirect_uris: list[str]
     auto_consent: bool
+    app: AppSettings = field(default_factory=AppSettings)
     key_id: str = field(default_factory=new_guid)
     lock: threading.RLock = field(default_factory=threading.RLock)
     revoked_secrets: set[str] = field(default_factory=set)

@@ -99,7 +99,7 @@ class ExportScreen(WizardScreen):
             )
         except ClmWizardError as error:
             if error.code == "out_not_empty" and not force:
-                self._ask_overwrite(out_dir)
+                self._ask_overwrite(out_dir, error.what)
             else:
                 message.show_error(error)
             return
@@ -118,7 +118,7 @@ class ExportScreen(WizardScreen):
                 self.profile.name, lambda profile: profile.exports.append(record)
             )
 
-    def _ask_overwrite(self, out_dir: Path) -> None:
+    def _ask_overwrite(self, out_dir: Path, found: str) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 self._export(force=True)
@@ -130,7 +130,7 @@ class ExportScreen(WizardScreen):
 
         self.app.push_screen(
             ConfirmDialog(
-                f"{out_dir} is not empty. Replace it?",
+                f"{found} Replace it?",
                 "The old contents are removed only after the new bundle is written in full.",
                 yes="Replace",
             ),
