@@ -21,8 +21,8 @@ import pytest
 
 from clmwizard.connector import bundle
 from clmwizard.connector.bundle import build_bundle, default_export_dir, export_bundle
-from clmwizard.connector.ownership import MARK_FILE
 from clmwizard.connector.operations import OPERATIONS
+from clmwizard.connector.ownership import MARK_FILE
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ClmHosts, Profile
 from tests.connector.conftest import make_profile
