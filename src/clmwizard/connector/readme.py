@@ -235,7 +235,6 @@ def render_readme(profile: Profile, layout: str) -> str:
         f"`{SETTINGS_FILE}` (paconn's settings; paconn adds the connector's id to it).",
         "",
         *_action_lines(layout),
-        "",
         *_import_section(folders, name),
         "## 2. Register the redirect URL in DocuSign (do not skip)",
         "",
