@@ -322,7 +322,9 @@ async def _login(
     profile = profile_after_login(
         base, login.tokens, login.userinfo, login.account, hosts, now=login.tokens.obtained_at
     )
-    await asyncio.to_thread(store_login, profiles, store, profile, secret_key, login.tokens)
+    profile = await asyncio.to_thread(
+        store_login, profiles, store, profile, secret_key, login.tokens
+    )
     if discovery_error is not None:
         discovery_error.fix = (
             f"{discovery_error.fix} The sign-in itself is saved in profile {profile.name}: "

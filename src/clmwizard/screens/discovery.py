@@ -184,7 +184,7 @@ class DiscoveryScreen(WizardScreen):
                 draft.hosts,
                 now=now_utc(),
             )
-            store_login(
+            profile = store_login(
                 self.wizard.context.profiles, secrets, profile, draft.secret_key, draft.tokens
             )
             if draft.rsa_private_key:

@@ -294,12 +294,8 @@ class StartScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, group="profile-action")
     def _delete(self, name: str) -> None:
-        try:
-            secrets = self.wizard.secret_store()
-        except ClmWizardError:
-            secrets = None
-        try:
-            self.wizard.context.profiles.delete(name, secrets)
+        try:  # like the CLI: an unusable keyring refuses the delete, items are never left
+            self.wizard.context.profiles.delete(name, self.wizard.secret_store())
         except ClmWizardError as error:
             self.app.call_from_thread(
                 self.query_one("#start-message", FieldMessage).show_error, error
