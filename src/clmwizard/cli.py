@@ -245,18 +245,30 @@ def _handler_module(command: str | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from clmwizard import hardening, interrupts, secret_env
+
+    hardening.disable_core_dumps()
+    secret_env.take_from_environment()  # before any child (browser, xclip) can inherit it
     args = parse_args(argv)
     debug = args.debug or bool(os.environ.get("CLMWIZARD_DEBUG"))
+    if args.command is not None:  # the wizard's terminal belongs to Textual
+        interrupts.install()
     try:
         module = importlib.import_module(_handler_module(args.command))
         result: int = module.run(args)
-        return result
+        held = interrupts.pending()
+        return interrupts.EXIT_BASE + held if held else result
     except ClmWizardError as error:
         _report(error.render(), debug=debug)
         return error.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("\nInterrupted. Nothing half-done was stored.\n")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:
+        signum = interrupt.signum if isinstance(interrupt, interrupts.Interrupted) else 2
+        name = {2: "", 15: " (SIGTERM)", 1: " (SIGHUP)"}.get(signum, f" (signal {signum})")
+        sys.stderr.write(
+            f"\nInterrupted{name}. Nothing half-done was stored: a write that had begun was "
+            "finished first.\n"
+        )
+        return EXIT_INTERRUPTED if signum == 2 else interrupts.EXIT_BASE + signum
     except Exception as error:  # a bug: say so plainly, keep secrets out
         _report(
             f"✗ Unexpected error: {type(error).__name__}: {error}\n"

@@ -168,9 +168,11 @@ def clear_command(value: str, after: float) -> list[str]:
 
 
 def _helper_environment(value: str) -> dict[str, str]:
+    from clmwizard.secret_env import child_environment
+
     return {
         key: item
-        for key, item in os.environ.items()
+        for key, item in child_environment().items()
         if key not in _SECRET_ENV and (not value or value not in item)
     }
 
