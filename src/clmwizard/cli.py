@@ -201,8 +201,22 @@ def _credentials_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--copy", metavar="ITEM", help="copy one item to the clipboard")
 
 
+def _trust_server(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust-server",
+        action="store_true",
+        help="confirm (once, recorded in the profile) an OAuth server that is not DocuSign's",
+    )
+
+
+def _refresh_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_profile(parser)
+    _trust_server(parser)
+
+
 def _rotate_arguments(parser: argparse.ArgumentParser) -> None:
     _add_profile(parser)
+    _trust_server(parser)
     parser.add_argument(
         "--secret-key-stdin", action="store_true", help="read the new secret key from stdin"
     )
@@ -230,7 +244,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "fields": ("the Power Automate connector field values", _fields_arguments),
     "export": ("write the connector bundle for paconn / pac", _export_arguments),
     "credentials": ("integration key, secret, refresh token and base URIs", _credentials_arguments),
-    "refresh": ("heartbeat: refresh the grant now", _add_profile),
+    "refresh": ("heartbeat: refresh the grant now", _refresh_arguments),
     "rotate": ("replace the secret key once the new one works", _rotate_arguments),
     "profiles": ("list, show or delete profiles", _profiles_arguments),
     "doctor": (

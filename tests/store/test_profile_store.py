@@ -320,7 +320,10 @@ def test_lock_held_elsewhere_gives_a_clear_message() -> None:
     assert caught.value.what.startswith("Profile 'work' is in use by another clmwizard: ")
     assert f"process {os.getpid()}" in caught.value.what  # who holds it, from the lock file
     assert str(store.root / "work.lock") in caught.value.cause
-    assert caught.value.fix == "Wait for it to finish or close it, then try again. Nothing was changed."
+    assert (
+        caught.value.fix
+        == "Wait for it to finish or close it, then try again. Nothing was changed."
+    )
 
 
 def _append_scopes(root: str, tag: str, count: int) -> None:

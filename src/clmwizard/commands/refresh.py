@@ -20,7 +20,11 @@ def run(args: argparse.Namespace) -> int:
     profiles = ProfileStore()
     profiles.load(name)  # a missing profile fails before the keyring is touched
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    result = asyncio.run(refresh_profile(name, profiles, secrets))
+    result = asyncio.run(
+        refresh_profile(
+            name, profiles, secrets, trust_server=bool(getattr(args, "trust_server", False))
+        )
+    )
     profile = result.profile
     print(
         f"✓ Refreshed {name}: DocuSign issued a new refresh token "

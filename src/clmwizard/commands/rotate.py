@@ -17,7 +17,15 @@ def run(args: argparse.Namespace) -> int:
     profile = profiles.load(name)
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
     new_secret = read_secret(args, "New secret key (hidden): ", profile.integration_key)
-    asyncio.run(rotate_secret(name, new_secret, profiles, secrets))
+    asyncio.run(
+        rotate_secret(
+            name,
+            new_secret,
+            profiles,
+            secrets,
+            trust_server=bool(getattr(args, "trust_server", False)),
+        )
+    )
     print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
     print("Now:")
     print(

@@ -105,6 +105,42 @@ async def _grant_locked(profiles: ProfileStore, name: str, doing: str) -> AsyncI
         lock.__exit__(None, None, None)
 
 
+DOCUSIGN_AUTH_SERVERS = frozenset(
+    {"https://account.docusign.com", "https://account-d.docusign.com"}
+)
+
+
+def is_docusign_auth_server(origin: str) -> bool:
+    return origin.rstrip("/").lower() in DOCUSIGN_AUTH_SERVERS
+
+
+def _check_server_trusted(
+    profiles: ProfileStore, profile: Profile, *, trust_server: bool, command: str
+) -> Profile:
+    """Refuse to send the secret key and tokens to an OAuth server that is not DocuSign's unless
+    the user confirmed that server once (recorded in the profile); `trust_server` confirms it."""
+    server = profile.auth_server
+    if is_docusign_auth_server(server) or profile.trusted_auth_server == server:
+        return profile
+    if not trust_server:
+        raise UsageError(
+            f"Profile {profile.name} would send its secret key and refresh token to {server}, "
+            "which is not a DocuSign server, and that server was never confirmed.",
+            cause="The profile's auth_server was changed outside a sign-in (by hand, a sync "
+            "tool, or someone else), or the profile predates this check.",
+            fix=f"Check `clmwizard profiles show {profile.name}`. If {server} is yours (a proxy "
+            f"or a test server), confirm it once: clmwizard {command} --profile {profile.name} "
+            "--trust-server. Otherwise sign in again.",
+            field="auth_server",
+            code="untrusted_server",
+        )
+
+    def trust(stored: Profile) -> None:
+        stored.trusted_auth_server = server
+
+    return profiles.update(profile.name, trust)
+
+
 def _doing(what: str, name: str) -> str:
     from clmwizard.store.locking import holder_description
 
@@ -195,6 +231,9 @@ def store_login(
             current = profiles.load(profile.name)
             kept = {name: getattr(current, name) for name in _KEPT_ON_LOGIN}
             profile = dataclasses.replace(profile, **kept)
+        # The server this sign-in just used was chosen by the user in this run: confirmed.
+        trusted = None if is_docusign_auth_server(profile.auth_server) else profile.auth_server
+        profile = dataclasses.replace(profile, trusted_auth_server=trusted)
         previous = {item: secrets.get(profile.name, item) for item in _TOKEN_ITEMS}
         secrets.set_many(
             profile.name,
@@ -319,6 +358,7 @@ async def refresh_profile(
     secrets: SecretStore,
     *,
     client: httpx.AsyncClient | None = None,
+    trust_server: bool = False,
 ) -> RefreshResult:
     """The heartbeat: refresh now and store the new tokens and expiry estimates.
 
@@ -326,6 +366,9 @@ async def refresh_profile(
     """
     async with _grant_locked(profiles, profile_name, _doing("refresh", profile_name)):
         profile = await asyncio.to_thread(profiles.load, profile_name)
+        profile = await asyncio.to_thread(
+            _check_server_trusted, profiles, profile, trust_server=trust_server, command="refresh"
+        )
         secret = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
         refresh = await asyncio.to_thread(_stored, secrets, profile, REFRESH_TOKEN)
         env = environment_of(profile)
@@ -419,6 +462,7 @@ async def rotate_secret(
     secrets: SecretStore,
     *,
     client: httpx.AsyncClient | None = None,
+    trust_server: bool = False,
 ) -> RotateResult:
     """Prove `new_secret` with a refresh; only then store it (and the new tokens).
 
@@ -427,6 +471,9 @@ async def rotate_secret(
     """
     async with _grant_locked(profiles, profile_name, _doing("rotation", profile_name)):
         profile = await asyncio.to_thread(profiles.load, profile_name)
+        profile = await asyncio.to_thread(
+            _check_server_trusted, profiles, profile, trust_server=trust_server, command="rotate"
+        )
         new = validate_secret_key(new_secret, profile.integration_key)
         old = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
         if new == old:

@@ -2,9 +2,10 @@
 messages never show the text in Textual's log.
 
 Textual logs every message it dispatches (to TEXTUAL_LOG and the devtools console) by its repr:
-`Input.Changed`, `Submitted` and `Blurred` carry the whole value, each `Key` one typed character, a `Paste` the pasted
-text. A SecretInput posts Changed / Submitted / Blurred subclasses whose repr hides the value, and turns the
-Key and Paste events it receives into subclasses that do the same, before they are logged.
+`Input.Changed`, `Submitted` and `Blurred` carry the whole value, each `Key` one typed
+character, a `Paste` the pasted text. A SecretInput posts Changed / Submitted / Blurred
+subclasses whose repr hides the value, and turns the Key and Paste events it receives into
+subclasses that do the same, before they are logged.
 Handlers see the same classes (subclasses, same handler names) and the same values.
 """
 
