@@ -5,17 +5,20 @@ state another run has replaced."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from keyring.backend import KeyringBackend
 
 from clmwizard.cli import main
+from clmwizard.docusign.oauth import TokenSet
 from clmwizard.emulator import Emulator
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
@@ -149,3 +152,28 @@ def test_a_refresh_that_holds_the_old_grant_never_writes_over_a_new_consent(
     live = theft.state.refresh_tokens[store.get(name, REFRESH_TOKEN) or ""]
     assert "extended" in live.grant.scopes and not live.used  # the new consent's token
     assert main(["refresh", "--profile", name]) == 0, capsys.readouterr().err
+
+
+def test_a_sign_in_keeps_an_export_recorded_while_the_user_was_consenting(
+    config_dir: Path,
+) -> None:
+    """`login` loads the profile before the consent wait; an `export` run meanwhile records its
+    bundle; the sign-in's save merges into the profile as stored then (before: the record was
+    lost, the sign-in wrote its stale copy)."""
+    from clmwizard.docusign.session import store_login
+    from clmwizard.store.profile import ExportRecord
+    from clmwizard.store.secrets import MemorySecretStore
+    from tests.store.factories import make_profile
+
+    profiles = ProfileStore()
+    profiles.save(make_profile("acme", exports=[]))
+    loaded_before_consent = profiles.load("acme")
+    record = ExportRecord(path="/tmp/bundle", layout="three", at=datetime.now(UTC))
+    profiles.update("acme", lambda stored: stored.exports.append(record))  # the export run
+    now = datetime.now(UTC)
+    signed_in = dataclasses.replace(loaded_before_consent, consented_at=now, last_refresh_at=now)
+    tokens = TokenSet("access-merge-test", "refresh-merge-test", 28800, now)
+    saved = store_login(profiles, MemorySecretStore(), signed_in, "secret-merge-test", tokens)
+    stored = profiles.load("acme")
+    assert stored.exports == [record] and saved.exports == [record]
+    assert stored.consented_at == now  # and the sign-in itself is saved

@@ -82,7 +82,9 @@ def _open(path: Path) -> int:
 
 def describe_holder(path: Path) -> str:
     """What the lock file says about its holder ("process 123 (clmwizard refresh …)"), or ""."""
-    flags = os.O_RDONLY | (os.O_NOFOLLOW if sys.platform != "win32" else 0)
+    flags = os.O_RDONLY
+    if sys.platform != "win32":
+        flags |= os.O_NOFOLLOW
     try:
         fd = os.open(path, flags)
     except OSError:
