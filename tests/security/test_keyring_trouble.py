@@ -291,3 +291,50 @@ async def test_the_wizard_refuses_to_delete_a_profile_while_the_keyring_is_unusa
         await wait_until(pilot, lambda: "✗" in message(app, "#start-message"), 5)
         assert "keyring" in message(app, "#start-message").lower()
     assert profiles.exists("acme")  # before: "Profile acme deleted", its items left behind
+
+
+class ReplacedMeanwhileKeyring(MemoryKeyring):
+    """Another writer that ignores the grant lock stores `newer` right after this run read the
+    refresh token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.newer: str | None = None
+
+    def get_password(self, service: str, username: str) -> str | None:
+        value = super().get_password(service, username)
+        if username.endswith("/refresh_token") and self.newer is not None:
+            newer, self.newer = self.newer, None
+            super().set_password(service, username, newer)
+        return value
+
+
+def test_a_token_replaced_by_a_writer_ignoring_the_lock_is_not_blamed_on_revoked_consent(
+    emu: Emulator,
+    config_dir: Path,
+    use_backend: Callable[[KeyringBackend], KeyringBackend],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import base64
+
+    import httpx
+
+    backend = use_backend(ReplacedMeanwhileKeyring())
+    assert isinstance(backend, ReplacedMeanwhileKeyring)
+    monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    assert main(login_argv(emu, profile="acme", timeout=15)) == 0
+    stored = backend.get_password("clmwizard", "acme/refresh_token")
+    basic = base64.b64encode(f"{emu.integration_key}:{emu.secret_key}".encode()).decode()
+    answer = httpx.post(  # the other writer's refresh: uses up the stored token
+        f"{emu.auth_server}/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": stored or ""},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json()
+    backend.newer = answer["refresh_token"]
+    capsys.readouterr()
+    assert main(["refresh", "--profile", "acme"]) == 3
+    err = capsys.readouterr().err
+    assert "another program has stored a newer one" in err and "revoked" not in err
+    assert main(["refresh", "--profile", "acme"]) == 0  # the grant was alive all along

@@ -379,12 +379,36 @@ async def refresh_profile(
                         http, env, profile.integration_key, secret, refresh
                     )
                 except GrantDeadError as error:
+                    await _replaced_meanwhile(secrets, profile, refresh, error)
                     raise explain_dead_grant(error, profile, utcnow()) from None
                 await _store_new_refresh_token(secrets, profile, tokens)
                 updated = await _store_the_rest(
                     profiles, secrets, profile, {ACCESS_TOKEN: tokens.access_token}, tokens
                 )
     return RefreshResult(updated, tokens)
+
+
+async def _replaced_meanwhile(
+    secrets: SecretStore, profile: Profile, used: str, error: GrantDeadError
+) -> None:
+    """A refused refresh token that is no longer the stored one was replaced by another writer
+    (one that ignores the grant lock, such as an older clmwizard): say so, not "revoked"."""
+    if error.code != "invalid_grant":
+        return
+    try:
+        stored = await asyncio.to_thread(secrets.get, profile.name, REFRESH_TOKEN)
+    except ClmWizardError:
+        return
+    if stored and stored != used:
+        raise GrantDeadError(
+            "DocuSign refused the refresh token this run read, but another program has "
+            "stored a newer one meanwhile; the grant is probably alive.",
+            cause="Another clmwizard (or a program writing the keyring directly) refreshed "
+            "or signed in at the same moment without waiting for this one.",
+            fix=f"Run `clmwizard refresh --profile {profile.name}` again: it uses the newer "
+            "token. Run only one scheduled refresh per profile.",
+            code="replaced_meanwhile",
+        ) from None
 
 
 async def _store_new_refresh_token(
