@@ -18,7 +18,8 @@ from types import FrameType
 
 EXIT_BASE = 128
 
-_lock = threading.Lock()
+# Reentrant: the handler runs in the main thread, possibly while that thread holds the lock.
+_lock = threading.RLock()
 _depth = 0
 _pending: int | None = None
 _installed = False

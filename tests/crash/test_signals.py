@@ -107,18 +107,22 @@ def test_sigterm_at_spread_out_moments_of_a_refresh_never_loses_the_grant(
     name = profile_name
     sign_in_here(theft, name, theft.secret_key, monkeypatch)
     env = {**os.environ, "PYTHON_KEYRING_BACKEND": SECRET_SERVICE}
+    argv = [sys.executable, "-m", "clmwizard", "refresh", "--profile", name]
+    started = time.monotonic()
+    subprocess.run(argv, cwd=REPO, env=env, check=True, capture_output=True, timeout=60)
+    whole = time.monotonic() - started  # the signals are spread over one run's length
     codes = []
     for attempt in range(16):
         for sent in SIGNALS:
             process = subprocess.Popen(
-                [sys.executable, "-m", "clmwizard", "refresh", "--profile", name],
+                argv,
                 cwd=REPO,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            time.sleep(0.15 + attempt * 0.08)
+            time.sleep(whole * (0.3 + attempt * 0.045))
             process.send_signal(sent)
             _, stderr = process.communicate(timeout=60)
             codes.append(process.returncode)
@@ -127,3 +131,18 @@ def test_sigterm_at_spread_out_moments_of_a_refresh_never_loses_the_grant(
             assert main(["refresh", "--profile", name]) == 0, capsys.readouterr().err
             capsys.readouterr()
     assert any(code > 128 for code in codes), codes  # some landed inside the CLI
+
+
+def test_a_signal_while_the_main_thread_holds_the_bookkeeping_lock_is_held_not_deadlocked() -> None:
+    """The handler runs in the main thread between two bytecodes, possibly inside `deferred()`'s
+    own bookkeeping: it must not wait for a lock that thread holds (it did, under load)."""
+    from clmwizard import interrupts
+
+    interrupts.install()
+    with pytest.raises(interrupts.Interrupted) as caught, interrupts.deferred():
+        with interrupts._lock:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler has run by now, and returned
+        assert interrupts.pending() == signal.SIGTERM
+    assert caught.value.exit_code == 143
+    assert interrupts.pending() is None
