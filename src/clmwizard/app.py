@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -138,11 +137,13 @@ class ClmWizardApp(App[None]):
 
     @work(thread=True, group="clipboard")
     def _copy_with_system_clipboard(self, label: str, value: str, secret: bool) -> None:
-        from clmwizard.clipboard import copy_text
+        from clmwizard.clipboard import copy_text, schedule_clear_in_background
 
         try:
             copy_text(value)
             ok = True
+            if secret:  # cleared even if the wizard is killed or its terminal closed
+                schedule_clear_in_background(value, after=self.context.clipboard_clear_seconds)
         except ClmWizardError:
             ok = False
         self.call_from_thread(self._after_copy, label, value, secret, system_ok=ok)
@@ -183,12 +184,7 @@ class ClmWizardApp(App[None]):
             self.call_from_thread(self.notify, "Clipboard cleared (it still held the secret).")
 
     def on_unmount(self) -> None:
-        """Hand secrets still waiting to be cleared to a background clearer."""
-        from clmwizard.clipboard import schedule_clear_in_background
-
-        for value in self._pending_clears:
-            with contextlib.suppress(ClmWizardError):
-                schedule_clear_in_background(value, after=self.context.clipboard_clear_seconds)
+        """Secrets still waiting are cleared by the helper started when they were copied."""
         self._pending_clears.clear()
         if self._flow is not None:
             self._flow.cancel()

@@ -211,8 +211,22 @@ def _credentials_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--copy", metavar="ITEM", help="copy one item to the clipboard")
 
 
+def _trust_server(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust-server",
+        action="store_true",
+        help="confirm (once, recorded in the profile) an OAuth server that is not DocuSign's",
+    )
+
+
+def _refresh_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_profile(parser)
+    _trust_server(parser)
+
+
 def _rotate_arguments(parser: argparse.ArgumentParser) -> None:
     _add_profile(parser)
+    _trust_server(parser)
     parser.add_argument(
         "--secret-key-stdin", action="store_true", help="read the new secret key from stdin"
     )
@@ -240,7 +254,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "fields": ("the Power Automate connector field values", _fields_arguments),
     "export": ("write the connector bundle for paconn / pac", _export_arguments),
     "credentials": ("integration key, secret, refresh token and base URIs", _credentials_arguments),
-    "refresh": ("heartbeat: refresh the grant now", _add_profile),
+    "refresh": ("heartbeat: refresh the grant now", _refresh_arguments),
     "jwt": ("JWT Grant: check the integration user's consent", _add_profile),
     "rotate": ("replace the secret key once the new one works", _rotate_arguments),
     "profiles": ("list, show or delete profiles", _profiles_arguments),
@@ -258,6 +272,10 @@ def _handler_module(command: str | None) -> str:
 def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
     """Run one command. `client_factory` makes every HTTP client the command uses (tests pass
     one with an httpx.MockTransport or short timeouts); by default docusign.http.make_client."""
+    from clmwizard import hardening, interrupts, secret_env
+
+    hardening.disable_core_dumps()
+    secret_env.take_from_environment()  # before any child (browser, xclip) can inherit it
     args = parse_args(argv)
     if client_factory is None:
         from clmwizard.context import default_client_factory
@@ -265,16 +283,24 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         client_factory = default_client_factory
     args.client_factory = client_factory
     debug = args.debug or bool(os.environ.get("CLMWIZARD_DEBUG"))
+    if args.command is not None:  # the wizard's terminal belongs to Textual
+        interrupts.install()
     try:
         module = importlib.import_module(_handler_module(args.command))
         result: int = module.run(args)
-        return result
+        held = interrupts.pending()
+        return interrupts.EXIT_BASE + held if held else result
     except ClmWizardError as error:
         _report(error.render(), debug=debug)
         return error.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("\nInterrupted. Nothing half-done was stored.\n")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:
+        signum = interrupt.signum if isinstance(interrupt, interrupts.Interrupted) else 2
+        name = {2: "", 15: " (SIGTERM)", 1: " (SIGHUP)"}.get(signum, f" (signal {signum})")
+        sys.stderr.write(
+            f"\nInterrupted{name}. Nothing half-done was stored: a write that had begun was "
+            "finished first.\n"
+        )
+        return EXIT_INTERRUPTED if signum == 2 else interrupts.EXIT_BASE + signum
     except Exception as error:  # a bug: say so plainly, keep secrets out
         _report(
             f"✗ Unexpected error: {type(error).__name__}: {error}\n"

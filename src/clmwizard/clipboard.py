@@ -3,8 +3,15 @@
 Blocking: callers with a UI run these in worker threads. OSC 52 (the terminal's own clipboard)
 is sent by the TUI; whether the terminal probably honours it is `osc52_trusted`, here.
 
-`python -m clmwizard.clipboard --clear-if-hash HEX --after S` is the detached helper that
-`schedule_clear_in_background` starts: it never sees the secret, only its SHA-256.
+`python -m clmwizard.clipboard --after S` is the detached helper that
+`schedule_clear_in_background` starts at copy time: in its own session (a closed terminal's
+SIGHUP does not reach it, and the copier may die any way it likes), it reads the secret's SHA-256
+from a pipe on stdin (never argv or the environment, which other local users can read) and
+never sees the secret itself.
+
+The X and Wayland copy programs (xclip, xsel, wl-copy) fork a child that serves the selection
+until something else is copied: it is started here with stdout and stderr on /dev/null, so a
+`clmwizard … --copy … | cat` does not wait for it, and without secret environment variables.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import pyperclip
 
@@ -113,12 +120,41 @@ def _run(function: Callable[[], Any], doing: str) -> Any:
     return outcome.get("value")
 
 
+# pyperclip's copy functions that start a selection-serving program, and that program's command.
+_SERVER_COMMANDS = {
+    "copy_xclip": ["xclip", "-selection", "c"],
+    "copy_xsel": ["xsel", "-b", "-i"],
+    "copy_wl": ["wl-copy"],
+}
+
+
+def _detached_copy(command: list[str]) -> Callable[[str], None]:
+    def copy(text: str) -> None:
+        from clmwizard.secret_env import child_environment
+
+        subprocess.run(
+            command,
+            input=text.encode("utf-8"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=child_environment(),
+            close_fds=True,
+            check=False,
+            timeout=CALL_TIMEOUT,
+        )
+
+    return copy
+
+
 def copy_text(text: str) -> None:
     """Put `text` on the clipboard; ClmWizardError when there is no clipboard."""
     functions = _functions()
     if functions is None:
         raise _no_clipboard()
     copy, paste = functions
+    command = _SERVER_COMMANDS.get(getattr(copy, "__name__", ""))
+    if command is not None:
+        copy = _detached_copy(command)
     _run(lambda: copy(text), "copy")
     # xclip and xsel hand the selection to a forked child; wait until it is really serving it,
     # so a read right after (or the helper that clears it) sees the new value.
@@ -154,23 +190,17 @@ def clear_if_unchanged(value: str) -> bool:
     return _clear_if(lambda current: current == value)
 
 
-def clear_command(value: str, after: float) -> list[str]:
-    """The helper's command line: the value's SHA-256 only, never the value."""
-    return [
-        sys.executable,
-        "-m",
-        "clmwizard.clipboard",
-        "--clear-if-hash",
-        _digest(value),
-        "--after",
-        f"{after:g}",
-    ]
+def clear_command(after: float) -> list[str]:
+    """The helper's command line: the delay only; the hash comes through its stdin."""
+    return [sys.executable, "-m", "clmwizard.clipboard", "--after", f"{after:g}"]
 
 
 def _helper_environment(value: str) -> dict[str, str]:
+    from clmwizard.secret_env import child_environment
+
     return {
         key: item
-        for key, item in os.environ.items()
+        for key, item in child_environment().items()
         if key not in _SECRET_ENV and (not value or value not in item)
     }
 
@@ -178,7 +208,8 @@ def _helper_environment(value: str) -> dict[str, str]:
 def schedule_clear_in_background(value: str, after: float = 30.0) -> int:
     """Start a detached helper that clears the clipboard in `after` s if it still holds `value`.
 
-    For the CLI, which exits right away. Returns the helper's process id.
+    Called at copy time (CLI and wizard alike), so the clearing does not depend on the copier
+    living on. Returns the helper's process id.
     """
     options: dict[str, Any] = {}
     if sys.platform == "win32":
@@ -186,8 +217,8 @@ def schedule_clear_in_background(value: str, after: float = 30.0) -> int:
     else:
         options["start_new_session"] = True
     process = subprocess.Popen(
-        clear_command(value, after),
-        stdin=subprocess.DEVNULL,
+        clear_command(after),
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=_helper_environment(value),
@@ -195,6 +226,17 @@ def schedule_clear_in_background(value: str, after: float = 30.0) -> int:
         close_fds=True,
         **options,
     )
+    assert process.stdin is not None
+    try:
+        process.stdin.write(f"{_digest(value)}\n".encode("ascii"))
+        process.stdin.close()
+    except OSError as error:
+        raise ClmWizardError(
+            "The helper that clears the clipboard could not be started.",
+            cause=f"{error.strerror or error}.",
+            fix="Clear the clipboard yourself (copy something else).",
+            code="clipboard_helper_failed",
+        ) from error
     _helpers.append(process)  # kept referenced: no "still running" warning when collected
     return process.pid
 
@@ -202,17 +244,22 @@ def schedule_clear_in_background(value: str, after: float = 30.0) -> int:
 _helpers: list[subprocess.Popen[bytes]] = []
 
 
-def _main(argv: Sequence[str] | None = None) -> int:
+def _main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m clmwizard.clipboard",
         description="Clear the clipboard after a delay if it still holds the value whose "
-        "SHA-256 is given.",
+        "SHA-256 is the first line of standard input.",
     )
-    parser.add_argument("--clear-if-hash", required=True, metavar="HEX")
     parser.add_argument("--after", type=float, default=30.0, metavar="S")
     args = parser.parse_args(argv)
+    expected = (stdin or sys.stdin).readline(80).strip().lower()
+    if len(expected) != 64:
+        return 2
+    if sys.platform != "win32":
+        import signal
+
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # belt and braces: it has no terminal
     time.sleep(max(0.0, args.after))
-    expected = args.clear_if_hash.lower()
     try:
         return 0 if _clear_if(lambda current: _digest(current) == expected) else 1
     except ClmWizardError:

@@ -187,6 +187,7 @@ def test_local_checks_fail_before_consent(
     nowhere = f"http://127.0.0.1:{free_port()}"
     args = login_args()
     args[args.index("--auth-server") + 1] = nowhere
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)  # each run takes it out
     assert main(args) == 5
     out, err = capsys.readouterr()
     assert "✗ Could not reach 127.0.0.1:" in err and "Nothing was sent to DocuSign yet." in err
@@ -245,9 +246,11 @@ def test_account_choice_and_listing(
         assert "Other accounts of this user (choose with --account-id):" in out
         other = next(a["account_id"] for a in emu.accounts if a["account_id"] != emu.account_id)
         assert other in out
+        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
         assert main([*base, "--account-id", other]) == 0
         assert f"({other}), as asked." in capsys.readouterr().out
         assert ProfileStore().load("two").account_id == other
+        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
         assert main([*base, "--account-id", "00000000-0000-0000-0000-000000000000"]) == 2
         assert (
             "The user has no account 00000000-0000-0000-0000-000000000000."

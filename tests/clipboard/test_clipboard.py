@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -51,13 +52,9 @@ def test_clear_if_unchanged_keeps_what_the_user_copied_since() -> None:
     assert clipboard.paste_text() == "something the user copied later"
 
 
-def test_clear_command_carries_a_hash_not_the_value() -> None:
-    command = clipboard.clear_command("sk-copied-secret-3", 30)
-    digest = hashlib.sha256(b"sk-copied-secret-3").hexdigest()
-    assert command == [
-        sys.executable, "-m", "clmwizard.clipboard", "--clear-if-hash", digest, "--after", "30",
-    ]  # fmt: skip
-    assert not any("sk-copied-secret-3" in part for part in command)
+def test_clear_command_carries_neither_the_value_nor_its_hash() -> None:
+    command = clipboard.clear_command(30)
+    assert command == [sys.executable, "-m", "clmwizard.clipboard", "--after", "30"]
 
 
 def test_background_clear_clears_and_never_sees_the_secret(
@@ -65,6 +62,8 @@ def test_background_clear_clears_and_never_sees_the_secret(
 ) -> None:
     secret = "sk-background-secret-4"
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", secret)
+    monkeypatch.setenv("CLMWIZARD_SECRET_OTHER", "sk-other")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "ms-secret")
     monkeypatch.setenv("SOME_OTHER_VAR", f"prefix {secret}")
     clipboard.copy_text(secret)
 
@@ -75,12 +74,55 @@ def test_background_clear_clears_and_never_sees_the_secret(
     argv = (proc / "cmdline").read_bytes()
     environment = (proc / "environ").read_bytes()
     assert secret.encode() not in argv
-    assert hashlib.sha256(secret.encode()).hexdigest().encode() in argv
+    # What `ps` shows every local user: no hash either (it would confirm a guessed secret).
+    assert hashlib.sha256(secret.encode()).hexdigest().encode() not in argv
     assert secret.encode() not in environment
+    assert b"sk-other" not in environment and b"ms-secret" not in environment
     assert b"DISPLAY=" in environment
     assert os.getsid(pid) == pid  # its own session: survives the CLI exiting
     assert clipboard.paste_text() == secret  # not cleared before the delay
     assert _wait_until(lambda: clipboard.paste_text() == "")
+
+
+COPIER = """
+import sys, time
+from clmwizard.clipboard import copy_text, schedule_clear_in_background
+copy_text(sys.argv[1])
+schedule_clear_in_background(sys.argv[1], after=float(sys.argv[2]))
+print("copied", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGHUP"])
+def test_a_copied_secret_is_cleared_even_when_the_copier_dies(how: str) -> None:
+    import signal
+
+    secret = f"sk-copier-dies-{how}"
+    copier = subprocess.Popen(
+        [sys.executable, "-c", COPIER, secret, "1.5"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert copier.stdout is not None
+    assert copier.stdout.readline().strip() == "copied"
+    # The copier alone: xclip's selection server lives on, still serving the secret.
+    os.kill(copier.pid, getattr(signal, how))
+    copier.wait(10)
+    assert clipboard.paste_text() == secret
+    assert _wait_until(lambda: clipboard.paste_text() == "", timeout=10)
+
+
+def test_a_copy_with_stdout_piped_does_not_wait_for_the_selection_server() -> None:
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", "from clmwizard.clipboard import copy_text; copy_text('piped')"],
+        capture_output=True,
+        timeout=20,
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - start < 10  # xclip's server no longer holds our stdout open
+    assert clipboard.paste_text() == "piped"
 
 
 def test_background_clear_leaves_a_newer_copy_alone() -> None:
@@ -102,9 +144,11 @@ def test_helper_exit_codes() -> None:
     clipboard.copy_text("value-for-helper")
     digest = hashlib.sha256(b"value-for-helper").hexdigest()
     other = hashlib.sha256(b"something else").hexdigest()
-    assert clipboard._main(["--clear-if-hash", other, "--after", "0"]) == 1
+    assert clipboard._main(["--after", "0"], io.StringIO(other + "\n")) == 1
     assert clipboard.paste_text() == "value-for-helper"
-    assert clipboard._main(["--clear-if-hash", digest, "--after", "0"]) == 0
+    assert clipboard._main(["--after", "0"], io.StringIO("not a hash\n")) == 2
+    assert clipboard.paste_text() == "value-for-helper"
+    assert clipboard._main(["--after", "0"], io.StringIO(digest + "\n")) == 0
     assert clipboard.paste_text() == ""
 
 

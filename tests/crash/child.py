@@ -2,7 +2,8 @@
 does, with one addition for the crash tests: every durable step (a keyring write or delete, a file
 written for the bundle, a rename into place, a folder removed) is numbered and logged to
 $CRASH_STEPS, and the process stops dead before step $CRASH_AT, announcing `PAUSED n name`, so
-the test can kill -9 it at exactly that moment. Nothing here changes what clmwizard does."""
+the test can kill -9 it at exactly that moment, or send it a signal and let it go on (the test
+creates `$CRASH_STEPS.go`). Nothing here changes what clmwizard does."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ def _step(name: str) -> None:
             log.write(f"PAUSED {_counter} {name}\n")
             log.flush()
             os.fsync(log.fileno())
-            time.sleep(3600)  # until the test kills us
+            go = os.environ["CRASH_STEPS"] + ".go"
+            deadline = time.monotonic() + 3600  # until the test kills us, or lets us go on
+            while not os.path.exists(go) and time.monotonic() < deadline:
+                time.sleep(0.01)
         log.write(f"{_counter} {name}\n")
     _counter += 1
 

@@ -46,8 +46,16 @@ class Child:
         self.runs = 0
 
     def run(
-        self, argv: list[str], *, kill_at: int = -1, stdin: str = "", secret: str | None = None
+        self,
+        argv: list[str],
+        *,
+        kill_at: int = -1,
+        stdin: str = "",
+        secret: str | None = None,
+        send: signal.Signals = signal.SIGKILL,
     ) -> Outcome:
+        """Run to the end, or stop before step `kill_at` and `send` a signal there: SIGKILL
+        kills it; any other signal is delivered and the child goes on from that step."""
         self.runs += 1
         steps_file = self.workdir / f"steps-{self.runs}.log"
         env = {
@@ -81,7 +89,10 @@ class Child:
             paused = [line for line in text.splitlines() if line.startswith("PAUSED ")]
             if paused:
                 killed_at = paused[0].split(" ", 2)[2]
-                os.kill(process.pid, signal.SIGKILL)
+                os.kill(process.pid, send)
+                if send != signal.SIGKILL:
+                    time.sleep(0.05)  # the handler runs in the child's main thread
+                    Path(f"{steps_file}.go").touch()
                 break
             time.sleep(0.01)
         try:
@@ -91,7 +102,7 @@ class Child:
             raise
         lines = steps_file.read_text().splitlines() if steps_file.exists() else []
         steps = [line.split(" ", 1)[1] for line in lines if not line.startswith("PAUSED ")]
-        if killed_at is not None:
+        if killed_at is not None and send == signal.SIGKILL:
             assert process.returncode == -signal.SIGKILL
         return Outcome(steps, killed_at, process.returncode, stderr)
 

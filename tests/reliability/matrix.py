@@ -320,3 +320,97 @@ CELLS: list[Cell] = _cells()
 def cells_for(surface: str) -> list[Cell]:
     """The cells of one surface that make sense (n/a cells are only documented)."""
     return [cell for cell in CELLS if cell.surface == surface and cell.outcome is not None]
+
+
+# -- local faults: a second run, stopping signals and the disk -------------------------------
+# Kept apart from the network grid above (CELLS): these faults strike this computer, not a
+# server, and not every step has them. tests/reliability/test_local_matrix.py runs every row;
+# tests/crash/ repeats the signal and concurrency rows at every durable step and 20+ times.
+
+LOCAL_FAULTS: dict[str, str] = {
+    "concurrent": "a second clmwizard run on the same profile at the same moment, against a "
+    "server that revokes the whole grant when a used refresh token comes back",
+    "sigterm": "SIGTERM (cron, systemd or a container runtime stopping it) just after "
+    "DocuSign answered, before the new refresh token is stored",
+    "sighup": "SIGHUP (the terminal closed) at the same moment",
+    "disk_full": "no space left on the disk when the profile is written",
+    "read_only": "the profile folder is read-only when the profile is written",
+}
+
+LOCAL_STEPS: dict[str, str] = {
+    "login": "Sign-in storage (keyring items, then the profile)",
+    "refresh": "Refresh (the heartbeat)",
+    "rotate": "Rotate (prove the new secret, store it)",
+}
+
+LOCAL_STORED: dict[str, str] = {
+    "updated": "new tokens stored; the profile's dates updated",
+    "rotated": "new secret and tokens stored; the profile updated",
+    "unchanged": "keyring and profile as before the run",
+    "keyring_only": "new tokens in the keyring (the grant is alive); profile dates a run behind",
+    "rotated_keyring_only": "new secret and tokens in the keyring, in use; profile a run behind",
+}
+
+
+@dataclass(frozen=True)
+class LocalCell:
+    step: str
+    fault: str
+    surface: str  # "cli": child processes and the real Secret Service; "core": session calls
+    ok: bool
+    says: tuple[str, ...]
+    stored: str  # a key of LOCAL_STORED
+    exit: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.step}-{self.fault}-{self.surface}"
+
+
+def _local_cells() -> list[LocalCell]:
+    cells: list[LocalCell] = []
+    refreshed, rotated = "✓ Refreshed acme", "✓ The new secret key works"
+    cells.append(LocalCell("refresh", "concurrent", "cli", True, (refreshed,), "updated", 0))
+    cells.append(LocalCell("rotate", "concurrent", "cli", True, (rotated,), "rotated", 0))
+    for fault, number in (("sigterm", 15), ("sighup", 1)):
+        name = f"Interrupted (SIG{fault[3:].upper()})"
+        cells.append(LocalCell("refresh", fault, "cli", False, (name,), "updated", 128 + number))
+        cells.append(LocalCell("rotate", fault, "cli", False, (name,), "rotated", 128 + number))
+    for fault, fix in (("disk_full", "Free some space"), ("read_only", "chmod 700")):
+        cells.append(
+            LocalCell(
+                "login",
+                fault,
+                "core",
+                False,
+                ("The sign-in worked", "could not be saved", fix, "Nothing changed"),
+                "unchanged",
+                EXIT_ERROR,
+            )
+        )
+        cells.append(
+            LocalCell(
+                "refresh",
+                fault,
+                "core",
+                False,
+                ("new tokens are stored", "grant is alive", fix, "clmwizard refresh --profile"),
+                "keyring_only",
+                EXIT_ERROR,
+            )
+        )
+        cells.append(
+            LocalCell(
+                "rotate",
+                fault,
+                "core",
+                False,
+                ("new secret key is stored and in use", "could not be updated", fix),
+                "rotated_keyring_only",
+                EXIT_ERROR,
+            )
+        )
+    return cells
+
+
+LOCAL_CELLS: list[LocalCell] = _local_cells()

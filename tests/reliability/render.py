@@ -11,7 +11,19 @@ import sys
 from pathlib import Path
 
 from clmwizard.docusign import http as docusign_http
-from tests.reliability.matrix import CELLS, FAULTS, STEPS, STORED, SURFACES, Cell, Outcome
+from tests.reliability.matrix import (
+    CELLS,
+    FAULTS,
+    LOCAL_CELLS,
+    LOCAL_FAULTS,
+    LOCAL_STEPS,
+    LOCAL_STORED,
+    STEPS,
+    STORED,
+    SURFACES,
+    Cell,
+    Outcome,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 REGENERATE = ".venv/bin/python -m tests.reliability.render --write"
@@ -210,8 +222,51 @@ def render() -> str:
     lines.append("")
     for step in STEPS:
         lines.extend(step_table(step))
+    lines.extend(local_tables())
     lines.append(NOTES)
     return "\n".join(lines).rstrip() + "\n"
+
+
+LOCAL_INTRO = """\
+## This computer: a second run, stopping signals, the disk
+
+Faults that strike this computer rather than a server, from `LOCAL_CELLS` in the same file and
+run by `tests/reliability/test_local_matrix.py`. CLI rows run `python -m clmwizard` in child
+processes against the real Secret Service and an emulator that revokes the whole grant when a
+used refresh token comes back (theft detection, as many OAuth servers do; whether DocuSign does
+is unconfirmed); core rows call the session functions the CLI and the wizard share, with a
+profile store whose writer fails as the disk would. `tests/crash/` repeats the signal rows before
+every durable step, and the concurrency rows 20 times and more.
+
+Every read-then-write of a profile's tokens (refresh, rotation, sign-in storage, delete) holds
+the profile's grant lock (`.NAME.grant-lock` beside the profile; a run waits up to 8 s, then
+names the process holding it), so two runs take turns and the second uses the token the first
+stored. SIGTERM and SIGHUP stop the CLI like Ctrl-C, but never between DocuSign's answer and the
+keyring write that stores the new refresh token: they are held until the writes are done, then
+the command exits 128 + the signal number. kill -9 cannot be held: a kill between DocuSign's
+answer and that one keyring write still loses the grant (tests/crash/test_kill9.py).
+"""
+
+
+def local_tables() -> list[str]:
+    lines = [LOCAL_INTRO]
+    header = "| fault | surface | result | exit | stored | the message says |"
+    for step, title in LOCAL_STEPS.items():
+        cells = [cell for cell in LOCAL_CELLS if cell.step == step]
+        lines.extend([f"### {title}", "", header, "|---|---|---|---|---|---|"])
+        for cell in cells:
+            result = "works" if cell.ok else "stops with the message"
+            says = ", ".join(f"“{fragment}”" for fragment in cell.says)
+            lines.append(
+                f"| {cell.fault} | {'CLI' if cell.surface == 'cli' else 'core'} | {result} | "
+                f"{cell.exit} | {LOCAL_STORED[cell.stored]} | {says} |"
+            )
+        lines.append("")
+    lines.append(
+        "Local faults: " + "; ".join(f"`{key}` {text}" for key, text in LOCAL_FAULTS.items()) + "."
+    )
+    lines.append("")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

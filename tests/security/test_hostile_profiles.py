@@ -178,3 +178,54 @@ def test_python_tags_are_refused_and_never_run(
     assert [(item.name, item.profile, type(item.error)) for item in listing] == [
         ("acme", None, ClmWizardError)
     ]
+
+
+# --- a profile rewritten to send the secrets elsewhere ---------------------------------------
+
+
+def test_an_auth_server_changed_outside_a_sign_in_is_refused_until_confirmed(
+    emulator: Any,
+    config_dir: Path,
+    memory_keyring: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Another local user (or a sync tool) points auth_server elsewhere: refresh and rotate do
+    not send the secret key and refresh token there until the user confirms it once."""
+    import sys
+
+    from clmwizard.cli import main
+    from tests.support.login import login_argv
+
+    monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emulator.secret_key)
+    assert main(login_argv(emulator, profile="acme", timeout=15)) == 0
+    store = ProfileStore()
+    signed_in = store.load("acme")
+    assert signed_in.trusted_auth_server == emulator.auth_server  # chosen at sign-in: confirmed
+    # The same server under another name (an attacker's would be elsewhere; this one answers).
+    elsewhere = emulator.auth_server.replace("127.0.0.1", "localhost")
+    store.update("acme", lambda profile: setattr(profile, "auth_server", elsewhere))
+    capsys.readouterr()
+    before = len(emulator.request_log)
+    for argv in (["refresh", "--profile", "acme"], ["rotate", "--profile", "acme"]):
+        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emulator.spare_secret_key)
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"to {elsewhere}, which is not a DocuSign server" in err
+        assert f"clmwizard {argv[0]} --profile acme --trust-server" in err
+    assert len(emulator.request_log) == before  # nothing was sent anywhere
+    assert main(["refresh", "--profile", "acme", "--trust-server"]) == 0
+    assert store.load("acme").trusted_auth_server == elsewhere  # asked once, not forever
+    assert main(["refresh", "--profile", "acme"]) == 0
+
+
+def test_docusign_servers_need_no_confirmation() -> None:
+    from clmwizard.docusign.session import is_docusign_auth_server
+
+    assert is_docusign_auth_server("https://account-d.docusign.com")
+    assert is_docusign_auth_server("https://account.docusign.com/")
+    assert not is_docusign_auth_server("http://account.docusign.com")
+    assert not is_docusign_auth_server("https://account.docusign.com.evil.example")
+    profile = make_profile("work")
+    assert "trusted_auth_server" not in profile_to_dict(profile)  # files stay as they were

@@ -225,3 +225,116 @@ async def test_the_start_screen_lists_profiles_whatever_the_keyring(
         await pilot.press("f")  # refresh needs the keyring: an error, not a hang
         await wait_until(pilot, lambda: "✗" in message(app, "#start-message"), 5)
         assert "acme" in screen.listings
+
+
+class FreezingKeyring(MemoryKeyring):
+    """A keyring that works, then (once `freeze` is set) hangs on every write: the Secret
+    Service stuck right after DocuSign answered a refresh."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.freeze = False
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if self.freeze:
+            time.sleep(30)
+        super().set_password(service, username, password)
+
+
+@pytest.mark.parametrize("command", ["refresh", "rotate"])
+def test_a_keyring_that_freezes_after_docusign_answered_says_the_token_is_used_up(
+    command: str,
+    emu: Emulator,
+    config_dir: Path,
+    use_backend: Callable[[KeyringBackend], KeyringBackend],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    backend = use_backend(FreezingKeyring())
+    assert isinstance(backend, FreezingKeyring)
+    monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    assert main(login_argv(emu, profile="acme", timeout=15)) == 0
+    capsys.readouterr()
+    backend.freeze = True
+    argv = ["refresh", "--profile", "acme"]
+    if command == "rotate":
+        argv = ["rotate", "--profile", "acme"]
+        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.spare_secret_key)
+    started = time.monotonic()
+    assert main(argv) == EXIT_KEYRING
+    err = capsys.readouterr().err
+    assert time.monotonic() - started < 15  # the keyring's timeout, not the hang
+    assert "did not answer" in err
+    assert "the stored refresh token is used up" in err  # before: only "did not answer"
+    assert "The grant is lost" in err and "clmwizard login --profile acme" in err
+    if command == "rotate":
+        assert "rotation's proving refresh" in err and "secret key is unchanged" in err
+
+
+async def test_the_wizard_refuses_to_delete_a_profile_while_the_keyring_is_unusable(
+    use_backend: Callable[[KeyringBackend], KeyringBackend],
+) -> None:
+    """Like `clmwizard profiles delete`: deleting the file would leave its keyring items."""
+    profiles = ProfileStore()
+    profiles.save(make_profile("acme"))
+    use_backend(fail.Keyring())
+    app = ClmWizardApp(keyring_context([]))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        screen = app.screen
+        assert isinstance(screen, StartScreen)
+        await wait_until(pilot, lambda: "acme" in screen.listings, 3)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "✗" in message(app, "#start-message"), 5)
+        assert "keyring" in message(app, "#start-message").lower()
+    assert profiles.exists("acme")  # before: "Profile acme deleted", its items left behind
+
+
+class ReplacedMeanwhileKeyring(MemoryKeyring):
+    """Another writer that ignores the grant lock stores `newer` right after this run read the
+    refresh token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.newer: str | None = None
+
+    def get_password(self, service: str, username: str) -> str | None:
+        value = super().get_password(service, username)
+        if username.endswith("/refresh_token") and self.newer is not None:
+            newer, self.newer = self.newer, None
+            super().set_password(service, username, newer)
+        return value
+
+
+def test_a_token_replaced_by_a_writer_ignoring_the_lock_is_not_blamed_on_revoked_consent(
+    emu: Emulator,
+    config_dir: Path,
+    use_backend: Callable[[KeyringBackend], KeyringBackend],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import base64
+
+    import httpx
+
+    backend = use_backend(ReplacedMeanwhileKeyring())
+    assert isinstance(backend, ReplacedMeanwhileKeyring)
+    monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    assert main(login_argv(emu, profile="acme", timeout=15)) == 0
+    stored = backend.get_password("clmwizard", "acme/refresh_token")
+    basic = base64.b64encode(f"{emu.integration_key}:{emu.secret_key}".encode()).decode()
+    answer = httpx.post(  # the other writer's refresh: uses up the stored token
+        f"{emu.auth_server}/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": stored or ""},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json()
+    backend.newer = answer["refresh_token"]
+    capsys.readouterr()
+    assert main(["refresh", "--profile", "acme"]) == 3
+    err = capsys.readouterr().err
+    assert "another program has stored a newer one" in err and "revoked" not in err
+    assert main(["refresh", "--profile", "acme"]) == 0  # the grant was alive all along

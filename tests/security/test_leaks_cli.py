@@ -212,19 +212,23 @@ def test_every_command_and_error_path_leaks_no_secret(
     monkeypatch.setenv("CLMWIZARD_DEBUG", "1")
     assert run("refresh revoked consent", "refresh --profile acme") == 3
     assert "consent was probably revoked" in run.err("refresh revoked consent")
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)  # each run takes it out
     assert run("relogin 2", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) == 0
     emu.advance_clock(31 * 86400)
     assert run("refresh dead grant", "refresh --profile acme") == 3
     assert "expired" in run.err("refresh dead grant")
     emu.revoke_consent()  # so the consent page shows again, and is declined
     monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
     assert run("login declined", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) != 0
     monkeypatch.delenv("CLMWIZARD_TEST_BROWSER_DECISION")
     emu.inject_fault("clm_auth", "/", status=500, count=0)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
     assert run("login discovery fails", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) != 0
     emu.clear_faults()
 
     # An unexpected exception (a bug) whose text carries the refresh token, under --debug.
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)  # each run takes it out
     assert run("relogin 3", login_argv(emu, redirect_uri=redirect_uri, timeout=15)) == 0
     secret = memory_keyring.items[("clmwizard", "acme/secret_key")]
     token = memory_keyring.items[("clmwizard", "acme/refresh_token")]
@@ -282,7 +286,7 @@ def test_every_command_and_error_path_leaks_no_secret(
     try:
         clearer_texts = process_texts(clearers)
         assert len(clearer_texts) == 4  # both clearers still waiting: argv and environment
-        assert all(b"--clear-if-hash" in clearer_texts[f"/proc/{p}/cmdline"] for p in clearers)
+        assert all(b"--after" in clearer_texts[f"/proc/{p}/cmdline"] for p in clearers)
         haystacks.update(clearer_texts)
         haystacks.update(process_texts())
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import stat
@@ -19,6 +20,7 @@ from clmwizard.store.locking import file_lock
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_ITEMS, SECRET_KEY, ClmHosts, Profile
 from clmwizard.store.profiles import (
     ProfileStore,
+    ProfileWriteError,
     profile_from_dict,
     profile_to_dict,
     validate_profile_name,
@@ -103,19 +105,41 @@ def test_atomic_write_modes_and_no_temp_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in root.iterdir()) == ["work.lock", "work.yaml"]
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temp(monkeypatch: pytest.MonkeyPatch) -> None:
+def full_disk(fd: int, data: bytes) -> None:
+    """A writer that fails like a full disk after half the bytes."""
+    os.write(fd, data[: len(data) // 2])
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp() -> None:
     store = ProfileStore()
     store.save(make_profile("work"))
     before = store.path_for("work").read_bytes()
-
-    def broken_replace(src: str, dst: str) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        store.save(make_profile("work", account_name="Never written"))
+    full = ProfileStore(store.root, writer=full_disk)
+    with pytest.raises(ProfileWriteError) as caught:
+        full.save(make_profile("work", account_name="Never written"))
+    assert caught.value.code == "disk_full"
+    assert "No space left on device" in caught.value.cause
+    assert "Free some space" in caught.value.fix
     assert store.path_for("work").read_bytes() == before
     assert sorted(p.name for p in store.root.iterdir()) == ["work.lock", "work.yaml"]
+
+
+def read_only(fd: int, data: bytes) -> None:
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+def test_a_read_only_folder_says_so_and_changes_nothing() -> None:
+    # chmod cannot make a folder read-only for root (the CI user), so the writer fails instead.
+    store = ProfileStore()
+    store.save(make_profile("work"))
+    before = store.path_for("work").read_bytes()
+    frozen = ProfileStore(store.root, writer=read_only)
+    with pytest.raises(ProfileWriteError) as caught:
+        frozen.update("work", lambda profile: setattr(profile, "account_name", "Never"))
+    assert caught.value.code == "profile_unwritable"
+    assert "chmod 700" in caught.value.fix
+    assert store.path_for("work").read_bytes() == before
 
 
 def test_missing_profile_names_path_and_fix() -> None:
@@ -293,9 +317,13 @@ def test_lock_held_elsewhere_gives_a_clear_message() -> None:
     # flock locks belong to the open file, so a second open in this process conflicts too.
     with file_lock(store.root / "work.lock", what="test"), pytest.raises(ClmWizardError) as caught:
         store.update("work", lambda profile: None)
-    assert caught.value.what == "Profile 'work' is in use by another clmwizard."
+    assert caught.value.what.startswith("Profile 'work' is in use by another clmwizard: ")
+    assert f"process {os.getpid()}" in caught.value.what  # who holds it, from the lock file
     assert str(store.root / "work.lock") in caught.value.cause
-    assert caught.value.fix == "Wait for it to finish or close it, then try again."
+    assert (
+        caught.value.fix
+        == "Wait for it to finish or close it, then try again. Nothing was changed."
+    )
 
 
 def _append_scopes(root: str, tag: str, count: int) -> None:
@@ -319,3 +347,95 @@ def test_concurrent_writers_lose_no_update(tmp_path: Path) -> None:
     scopes = ProfileStore(root).load("shared").scopes
     assert sorted(scopes) == sorted([f"{tag}-{i}" for tag in ("a", "b") for i in range(40)])
     assert [name for name in os.listdir(root) if name.endswith(".tmp")] == []
+
+
+# --- a shared machine: what others can write is not trusted ------------------------------
+
+
+def test_a_profile_folder_others_can_write_is_refused_with_the_chmod() -> None:
+    store = ProfileStore()
+    store.save(make_profile("work"))
+    store.root.chmod(0o777)
+    for attempt in (lambda: store.load("work"), lambda: store.save(make_profile("work"))):
+        with pytest.raises(ClmWizardError) as caught:
+            attempt()
+        assert caught.value.code == "unsafe_permissions"
+        assert f"chmod 700 {store.root}" in caught.value.fix
+    assert _mode(store.root) == 0o777  # refused, not quietly "fixed": a profile may be changed
+    [listing] = store.list()
+    assert listing.error is not None and listing.error.code == "unsafe_permissions"
+
+
+@pytest.mark.parametrize("mode", [0o620, 0o602, 0o666])
+def test_a_profile_file_others_can_write_is_refused_with_the_chmod(mode: int) -> None:
+    store = ProfileStore()
+    store.save(make_profile("work"))
+    store.path_for("work").chmod(mode)
+    with pytest.raises(ClmWizardError) as caught:
+        store.load("work")
+    assert caught.value.code == "unsafe_permissions"
+    assert f"chmod 600 {store.path_for('work')}" in caught.value.fix
+
+
+def test_a_profile_file_of_another_user_is_refused() -> None:
+    store = ProfileStore()
+    store.save(make_profile("work"))
+    other = os.geteuid() + 1000
+    try:
+        os.chown(store.path_for("work"), other, -1)
+    except PermissionError:  # not root: a file of another user cannot be made; use the folder
+        pytest.fail("the test suite runs as root in CI; run it there")
+    with pytest.raises(ClmWizardError) as caught:
+        store.load("work")
+    assert caught.value.code == "unsafe_permissions"
+    assert "belongs to another user" in caught.value.what
+
+
+def test_a_symlinked_profiles_folder_is_not_chmodded_through(tmp_path: Path) -> None:
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    link = tmp_path / "config" / "linked"
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(shared)
+    store = ProfileStore(link)
+    with pytest.raises(ClmWizardError) as caught:
+        store.save(make_profile("work"))
+    assert caught.value.code == "unsafe_permissions"
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777  # untouched
+    assert list(shared.iterdir()) == []
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    ok = tmp_path / "config" / "ok"
+    ok.symlink_to(private)
+    ProfileStore(ok).save(make_profile("work"))  # a link to a private folder of ours is fine
+    assert ProfileStore(ok).load("work").name == "work"
+
+
+def test_a_dangling_symlink_at_the_lock_file_is_refused_not_created(tmp_path: Path) -> None:
+    store = ProfileStore()
+    store.save(make_profile("work"))
+    store.path_for("work").with_suffix(".lock").unlink()
+    target = tmp_path / "planted-target"
+    (store.root / "work.lock").symlink_to(target)
+    with pytest.raises(ClmWizardError) as caught:
+        store.save(make_profile("work", account_name="x"))
+    assert caught.value.code == "lock_symlink"
+    assert not target.exists()
+
+
+def test_a_huge_profile_file_is_refused_quickly() -> None:
+    import time
+
+    store = ProfileStore()
+    store.save(make_profile("work"))
+    path = store.path_for("work")
+    with path.open("ab") as handle:
+        handle.write(b"# padding\n" * (profiles.MAX_PROFILE_BYTES // 10 + 1000))
+    start = time.monotonic()
+    with pytest.raises(ClmWizardError) as caught:
+        store.load("work")
+    assert time.monotonic() - start < 1.0
+    assert caught.value.code == "invalid_profile" and "too large" in caught.value.what
+    [listing] = store.list()
+    assert listing.error is not None

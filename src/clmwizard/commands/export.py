@@ -50,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         store.update(profile.name, lambda stored: stored.exports.append(record))
     except ClmWizardError as error:
+        details = "".join(f"\n  {part}" for part in (error.cause, error.fix) if part)
         sys.stderr.write(
-            f"! The bundle is written, but the profile was not updated: {error.what}\n"
+            f"! The bundle is written and complete, but the profile was not updated (it does "
+            f"not list this export): {error.what}{details}\n"
         )
     sys.stdout.write("\n" + next_steps(profile, result) + "\n")
     return 0

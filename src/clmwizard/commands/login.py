@@ -32,6 +32,7 @@ from clmwizard.docusign.session import (
 )
 from clmwizard.errors import ClmWizardError, NetworkError, UsageError
 from clmwizard.redact import redact, register_secret
+from clmwizard.secret_env import taken
 from clmwizard.store.profile import ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
 from clmwizard.store.secrets import SecretStore, keyring_round_trip, open_secret_store
@@ -52,9 +53,14 @@ def read_secret(
     args: argparse.Namespace,
     prompt: str,
     integration_key: str | None,
-    environ: Mapping[str, str] = os.environ,
+    environ: Mapping[str, str] | None = None,
 ) -> str:
-    """The secret key from --secret-key-stdin, CLMWIZARD_SECRET_KEY or a hidden prompt."""
+    """The secret key from --secret-key-stdin, CLMWIZARD_SECRET_KEY or a hidden prompt.
+
+    CLMWIZARD_SECRET_KEY is read from what the CLI took out of the environment at start.
+    """
+    if environ is None:
+        environ = {**os.environ, **taken()}
     if getattr(args, "secret_key_stdin", False):
         value = sys.stdin.readline()
         source = "standard input"
@@ -234,14 +240,10 @@ def open_store(args: argparse.Namespace) -> SecretStore:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The secret leaves the environment while login runs, so the $BROWSER command it starts
-    # does not inherit it; it is put back for whoever called (tests call main() repeatedly).
-    hidden = os.environ.pop(SECRET_ENV, None)
-    try:
-        return _run_login(args, {SECRET_ENV: hidden} if hidden else {})
-    finally:
-        if hidden is not None:
-            os.environ[SECRET_ENV] = hidden
+    # The CLI took the secret out of the environment at start, so the $BROWSER command login
+    # starts does not inherit it (a direct caller of run() gets the same treatment here).
+    hidden = os.environ.pop(SECRET_ENV, None) or taken().get(SECRET_ENV)
+    return _run_login(args, {SECRET_ENV: hidden} if hidden else {})
 
 
 def _run_login(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -321,7 +323,9 @@ async def _login(
     profile = profile_after_login(
         base, login.tokens, login.userinfo, login.account, hosts, now=login.tokens.obtained_at
     )
-    await asyncio.to_thread(store_login, profiles, store, profile, secret_key, login.tokens)
+    profile = await asyncio.to_thread(
+        store_login, profiles, store, profile, secret_key, login.tokens
+    )
     if discovery_error is not None:
         discovery_error.fix = (
             f"{discovery_error.fix} The sign-in itself is saved in profile {profile.name}: "

@@ -23,7 +23,13 @@ def run(args: argparse.Namespace) -> int:
 
     async def refresh() -> RefreshResult:
         async with args.client_factory() as client:
-            return await refresh_profile(name, profiles, secrets, client=client)
+            return await refresh_profile(
+                name,
+                profiles,
+                secrets,
+                client=client,
+                trust_server=bool(getattr(args, "trust_server", False)),
+            )
 
     result = asyncio.run(refresh())
     profile = result.profile

@@ -20,7 +20,14 @@ def run(args: argparse.Namespace) -> int:
 
     async def rotate() -> None:
         async with args.client_factory() as client:
-            await rotate_secret(name, new_secret, profiles, secrets, client=client)
+            await rotate_secret(
+                name,
+                new_secret,
+                profiles,
+                secrets,
+                client=client,
+                trust_server=bool(getattr(args, "trust_server", False)),
+            )
 
     asyncio.run(rotate())
     print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")

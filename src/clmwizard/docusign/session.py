@@ -1,5 +1,12 @@
 """Sign-in orchestration shared by the CLI commands and the wizard: exchange, discover, store,
-refresh and rotate. Nothing here prints; every failure is a ClmWizardError."""
+refresh and rotate. Nothing here prints; every failure is a ClmWizardError.
+
+Two runs at once (cron and the wizard, two cron jobs): every read-then-write of a profile's
+tokens happens under the profile's grant lock (`ProfileStore.grant_lock`), and what is used is
+read under it, so no run ever sends or overwrites a refresh token another run has replaced.
+A refresh token DocuSign hands back exists only in memory for one keyring write: it is stored
+first, alone, inside `interrupts.deferred()` (SIGTERM / SIGHUP wait for it).
+"""
 
 from __future__ import annotations
 
@@ -24,9 +31,10 @@ from clmwizard.docusign.http import make_client
 from clmwizard.docusign.keys import validate_secret_key
 from clmwizard.docusign.oauth import TokenSet, exchange_code, refresh_grant
 from clmwizard.errors import ClmWizardError, GrantDeadError, KeyringError, UsageError
+from clmwizard.interrupts import deferred
 from clmwizard.redact import register_secret
 from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, ClmHosts, Profile
-from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.profiles import ProfileStore, ProfileWriteError
 from clmwizard.store.secrets import SecretStore
 
 REFRESH_LIFETIME = timedelta(days=30)
@@ -73,6 +81,70 @@ def refresh_expiry_estimate(
     if "extended" in set(scopes):
         return now + REFRESH_LIFETIME
     return (consented_at or now) + REFRESH_LIFETIME
+
+
+@contextlib.asynccontextmanager
+async def _grant_locked(profiles: ProfileStore, name: str, doing: str) -> AsyncIterator[None]:
+    """`profiles.grant_lock(name)` for async code: waited for in a thread; a lock acquired after
+    the waiter was cancelled is released at once."""
+    lock = profiles.grant_lock(name, doing)
+    entering = asyncio.ensure_future(asyncio.to_thread(lock.__enter__))
+    try:
+        await asyncio.shield(entering)
+    except asyncio.CancelledError:
+
+        def release(done: asyncio.Future[None]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                lock.__exit__(None, None, None)
+
+        entering.add_done_callback(release)
+        raise
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
+DOCUSIGN_AUTH_SERVERS = frozenset(
+    {"https://account.docusign.com", "https://account-d.docusign.com"}
+)
+
+
+def is_docusign_auth_server(origin: str) -> bool:
+    return origin.rstrip("/").lower() in DOCUSIGN_AUTH_SERVERS
+
+
+def _check_server_trusted(
+    profiles: ProfileStore, profile: Profile, *, trust_server: bool, command: str
+) -> Profile:
+    """Refuse to send the secret key and tokens to an OAuth server that is not DocuSign's unless
+    the user confirmed that server once (recorded in the profile); `trust_server` confirms it."""
+    server = profile.auth_server
+    if is_docusign_auth_server(server) or profile.trusted_auth_server == server:
+        return profile
+    if not trust_server:
+        raise UsageError(
+            f"Profile {profile.name} would send its secret key and refresh token to {server}, "
+            "which is not a DocuSign server, and that server was never confirmed.",
+            cause="The profile's auth_server was changed outside a sign-in (by hand, a sync "
+            "tool, or someone else), or the profile predates this check.",
+            fix=f"Check `clmwizard profiles show {profile.name}`. If {server} is yours (a proxy "
+            f"or a test server), confirm it once: clmwizard {command} --profile {profile.name} "
+            "--trust-server. Otherwise sign in again.",
+            field="auth_server",
+            code="untrusted_server",
+        )
+
+    def trust(stored: Profile) -> None:
+        stored.trusted_auth_server = server
+
+    return profiles.update(profile.name, trust)
+
+
+def _doing(what: str, name: str) -> str:
+    from clmwizard.store.locking import holder_description
+
+    return f"{holder_description()}: {what} of profile {name}"
 
 
 @contextlib.asynccontextmanager
@@ -134,29 +206,60 @@ def profile_after_login(
     )
 
 
+# What a sign-in does not decide: kept from the stored profile as it is when the sign-in is
+# saved (an export or a rotation recorded while the user was consenting is not lost).
+_KEPT_ON_LOGIN = ("jwt_user_id", "last_rotation_at", "exports")
+
+
 def store_login(
     profiles: ProfileStore,
     secrets: SecretStore,
     profile: Profile,
     secret_key: str,
     tokens: TokenSet,
-) -> None:
+) -> Profile:
     """Secrets first (all or nothing), then the profile; a failed profile write puts the
-    previous secrets back, so nothing is half-stored."""
-    previous = {item: secrets.get(profile.name, item) for item in _TOKEN_ITEMS}
-    secrets.set_many(
-        profile.name,
-        {
-            SECRET_KEY: secret_key,
-            REFRESH_TOKEN: tokens.refresh_token,
-            ACCESS_TOKEN: tokens.access_token,
-        },
-    )
-    try:
-        profiles.save(profile)
-    except BaseException:
-        _restore(secrets, profile.name, previous)
-        raise
+    previous secrets back, so nothing is half-stored.
+
+    Runs under the grant lock and merges into the profile as stored now (reloaded under the
+    lock), so a refresh or an export that ran while the user consented is neither overwritten
+    by a stale copy nor able to write the old grant's token over the new one afterwards.
+    Returns the profile as saved.
+    """
+    with profiles.grant_lock(profile.name, _doing("sign-in", profile.name)), deferred():
+        if profiles.exists(profile.name):
+            current = profiles.load(profile.name)
+            kept = {name: getattr(current, name) for name in _KEPT_ON_LOGIN}
+            profile = dataclasses.replace(profile, **kept)
+        # The server this sign-in just used was chosen by the user in this run: confirmed.
+        trusted = None if is_docusign_auth_server(profile.auth_server) else profile.auth_server
+        profile = dataclasses.replace(profile, trusted_auth_server=trusted)
+        previous = {item: secrets.get(profile.name, item) for item in _TOKEN_ITEMS}
+        secrets.set_many(
+            profile.name,
+            {
+                SECRET_KEY: secret_key,
+                REFRESH_TOKEN: tokens.refresh_token,
+                ACCESS_TOKEN: tokens.access_token,
+            },
+        )
+        try:
+            profiles.save(profile)
+        except BaseException as error:
+            _restore(secrets, profile.name, previous)
+            if isinstance(error, ProfileWriteError):
+                error.what = (
+                    f"The sign-in worked, but profile {profile.name} could not be saved: "
+                    + error.what[0].lower()
+                    + error.what[1:]
+                )
+                error.fix = (
+                    f"{error.fix} Nothing changed: the keyring and the profile hold what they "
+                    f"held before this sign-in. Then sign in again (clmwizard login --profile "
+                    f"{profile.name} …)."
+                )
+            raise
+    return profile
 
 
 def _restore(secrets: SecretStore, name: str, previous: Mapping[str, str | None]) -> None:
@@ -255,24 +358,111 @@ async def refresh_profile(
     secrets: SecretStore,
     *,
     client: httpx.AsyncClient | None = None,
+    trust_server: bool = False,
 ) -> RefreshResult:
-    """The heartbeat: refresh now and store the new tokens and expiry estimates."""
-    profile = await asyncio.to_thread(profiles.load, profile_name)
-    secret = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
-    refresh = await asyncio.to_thread(_stored, secrets, profile, REFRESH_TOKEN)
-    env = environment_of(profile)
-    async with _client(client) as http:
-        try:
-            tokens = await refresh_grant(http, env, profile.integration_key, secret, refresh)
-        except GrantDeadError as error:
-            raise explain_dead_grant(error, profile, utcnow()) from None
-    await asyncio.to_thread(
-        secrets.set_many,
-        profile.name,
-        {REFRESH_TOKEN: tokens.refresh_token, ACCESS_TOKEN: tokens.access_token},
-    )
-    updated = await asyncio.to_thread(profiles.update, profile.name, _after_refresh(tokens))
+    """The heartbeat: refresh now and store the new tokens and expiry estimates.
+
+    Under the grant lock: a second run waits, then refreshes with the token the first stored.
+    """
+    async with _grant_locked(profiles, profile_name, _doing("refresh", profile_name)):
+        profile = await asyncio.to_thread(profiles.load, profile_name)
+        profile = await asyncio.to_thread(
+            _check_server_trusted, profiles, profile, trust_server=trust_server, command="refresh"
+        )
+        secret = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
+        refresh = await asyncio.to_thread(_stored, secrets, profile, REFRESH_TOKEN)
+        env = environment_of(profile)
+        async with _client(client) as http:
+            with deferred():
+                try:
+                    tokens = await refresh_grant(
+                        http, env, profile.integration_key, secret, refresh
+                    )
+                except GrantDeadError as error:
+                    await _replaced_meanwhile(secrets, profile, refresh, error)
+                    raise explain_dead_grant(error, profile, utcnow()) from None
+                await _store_new_refresh_token(secrets, profile, tokens)
+                updated = await _store_the_rest(
+                    profiles, secrets, profile, {ACCESS_TOKEN: tokens.access_token}, tokens
+                )
     return RefreshResult(updated, tokens)
+
+
+async def _replaced_meanwhile(
+    secrets: SecretStore, profile: Profile, used: str, error: GrantDeadError
+) -> None:
+    """A refused refresh token that is no longer the stored one was replaced by another writer
+    (one that ignores the grant lock, such as an older clmwizard): say so, not "revoked"."""
+    if error.code != "invalid_grant":
+        return
+    try:
+        stored = await asyncio.to_thread(secrets.get, profile.name, REFRESH_TOKEN)
+    except ClmWizardError:
+        return
+    if stored and stored != used:
+        raise GrantDeadError(
+            "DocuSign refused the refresh token this run read, but another program has "
+            "stored a newer one meanwhile; the grant is probably alive.",
+            cause="Another clmwizard (or a program writing the keyring directly) refreshed "
+            "or signed in at the same moment without waiting for this one.",
+            fix=f"Run `clmwizard refresh --profile {profile.name}` again: it uses the newer "
+            "token. Run only one scheduled refresh per profile.",
+            code="replaced_meanwhile",
+        ) from None
+
+
+async def _store_new_refresh_token(
+    secrets: SecretStore, profile: Profile, tokens: TokenSet, *, rotating: bool = False
+) -> None:
+    """The one write between DocuSign's answer and a grant that survives: first and alone."""
+    try:
+        await asyncio.to_thread(
+            secrets.set_many, profile.name, {REFRESH_TOKEN: tokens.refresh_token}
+        )
+    except KeyringError as error:
+        login = (
+            f"clmwizard login --profile {profile.name} --integration-key {profile.integration_key}"
+        )
+        error.what = (
+            f"{error.what} DocuSign had already answered the "
+            + ("rotation's proving refresh" if rotating else "refresh")
+            + ": the stored refresh token is used up, and the new one could not be stored."
+        )
+        error.fix = (
+            f"The grant is lost. Fix the keyring ({error.fix.rstrip('.')}), then consent again: "
+            f"{login}."
+            + (" The stored secret key is unchanged and still valid." if rotating else "")
+        )
+        raise
+
+
+async def _store_the_rest(
+    profiles: ProfileStore,
+    secrets: SecretStore,
+    profile: Profile,
+    items: Mapping[str, str],
+    tokens: TokenSet,
+    *,
+    rotated: bool = False,
+) -> Profile:
+    """After the refresh token: the other keyring items, then the profile's dates."""
+    await asyncio.to_thread(secrets.set_many, profile.name, items)
+    try:
+        return await asyncio.to_thread(
+            profiles.update, profile.name, _after_refresh(tokens, rotated=rotated)
+        )
+    except ProfileWriteError as error:
+        stored = (
+            "The new secret key is stored and in use"
+            if rotated
+            else ("The new tokens are stored in the keyring and the grant is alive")
+        )
+        error.what = f"{stored}, but the profile could not be updated: {error.what}"
+        error.fix = (
+            f"{error.fix} Then run `clmwizard refresh --profile {profile.name}` to bring its "
+            "dates up to date (until then they are a refresh behind)."
+        )
+        raise
 
 
 def _after_refresh(tokens: TokenSet, *, rotated: bool = False) -> Callable[[Profile], None]:
@@ -296,57 +486,74 @@ async def rotate_secret(
     secrets: SecretStore,
     *,
     client: httpx.AsyncClient | None = None,
+    trust_server: bool = False,
 ) -> RotateResult:
-    """Prove `new_secret` with a refresh; only then store it (and the new tokens)."""
-    profile = await asyncio.to_thread(profiles.load, profile_name)
-    new = validate_secret_key(new_secret, profile.integration_key)
-    old = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
-    if new == old:
-        raise UsageError(
-            "That is the secret key already stored.",
-            fix="Add a new secret key in Apps and Keys → your app → Secret Keys, and give that.",
-            field="secret_key",
-            code="same_secret",
+    """Prove `new_secret` with a refresh; only then store it (and the new tokens).
+
+    Under the grant lock, like a refresh: a rotation and a refresh at once run one after the
+    other, each with the refresh token the other left.
+    """
+    async with _grant_locked(profiles, profile_name, _doing("rotation", profile_name)):
+        profile = await asyncio.to_thread(profiles.load, profile_name)
+        profile = await asyncio.to_thread(
+            _check_server_trusted, profiles, profile, trust_server=trust_server, command="rotate"
         )
-    refresh = await asyncio.to_thread(_stored, secrets, profile, REFRESH_TOKEN)
-    env = environment_of(profile)
-    async with _client(client) as http:
-        try:
-            tokens = await refresh_grant(http, env, profile.integration_key, new, refresh)
-        except GrantDeadError as error:
-            if error.field == "secret_key" or error.code == "unauthorized_client":
-                raise UsageError(
-                    f"DocuSign refused the new secret key ({error.code}). Nothing changed: "
-                    "the stored secret key is still in use.",
-                    cause="The new secret was mistyped, belongs to another integration key, or "
-                    "was already deleted.",
-                    fix="Copy the new secret again from Apps and Keys → your app → Secret Keys.",
-                    field="secret_key",
-                    code=error.code,
-                ) from None
-            raise explain_dead_grant(error, profile, utcnow()) from None
-        except ClmWizardError as error:
-            error.fix = f"{error.fix} Nothing changed: the stored secret key is still in use."
-            raise
-    try:
-        await asyncio.to_thread(
-            secrets.set_many,
-            profile.name,
-            # The refresh token first: the old one is used up, and the old secret still works
-            # with the new token, so a crash after this first write leaves a working pair.
-            {
-                REFRESH_TOKEN: tokens.refresh_token,
-                SECRET_KEY: new,
-                ACCESS_TOKEN: tokens.access_token,
-            },
-        )
-    except KeyringError as error:
-        error.fix = (
-            f"{error.fix} The new secret works but could not be stored; keep the old one in "
-            "DocuSign until a rotation succeeds."
-        ).strip()
-        raise
-    updated = await asyncio.to_thread(
-        profiles.update, profile.name, _after_refresh(tokens, rotated=True)
-    )
+        new = validate_secret_key(new_secret, profile.integration_key)
+        old = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
+        if new == old:
+            raise UsageError(
+                "That is the secret key already stored.",
+                fix="Add a new secret key in Apps and Keys → your app → Secret Keys, and give "
+                "that.",
+                field="secret_key",
+                code="same_secret",
+            )
+        refresh = await asyncio.to_thread(_stored, secrets, profile, REFRESH_TOKEN)
+        env = environment_of(profile)
+        async with _client(client) as http:
+            with deferred():
+                tokens = await _prove(http, env, profile, new, refresh)
+                # The refresh token first: the old one is used up, and the old secret still
+                # works with the new token, so a crash after this first write leaves a working
+                # pair.
+                await _store_new_refresh_token(secrets, profile, tokens, rotating=True)
+                try:
+                    await asyncio.to_thread(secrets.set_many, profile.name, {SECRET_KEY: new})
+                except KeyringError as error:
+                    error.fix = (
+                        f"{error.fix} The new secret works but could not be stored; the old one "
+                        "(still stored) works too: keep it in DocuSign until a rotation "
+                        "succeeds."
+                    ).strip()
+                    raise
+                updated = await _store_the_rest(
+                    profiles,
+                    secrets,
+                    profile,
+                    {ACCESS_TOKEN: tokens.access_token},
+                    tokens,
+                    rotated=True,
+                )
     return RotateResult(updated, tokens)
+
+
+async def _prove(
+    http: httpx.AsyncClient, env: Environment, profile: Profile, new: str, refresh: str
+) -> TokenSet:
+    try:
+        return await refresh_grant(http, env, profile.integration_key, new, refresh)
+    except GrantDeadError as error:
+        if error.field == "secret_key" or error.code == "unauthorized_client":
+            raise UsageError(
+                f"DocuSign refused the new secret key ({error.code}). Nothing changed: "
+                "the stored secret key is still in use.",
+                cause="The new secret was mistyped, belongs to another integration key, or "
+                "was already deleted.",
+                fix="Copy the new secret again from Apps and Keys → your app → Secret Keys.",
+                field="secret_key",
+                code=error.code,
+            ) from None
+        raise explain_dead_grant(error, profile, utcnow()) from None
+    except ClmWizardError as error:
+        error.fix = f"{error.fix} Nothing changed: the stored secret key is still in use."
+        raise

@@ -304,6 +304,8 @@ def _refresh(state: AuthState, client_id: str, fields: dict[str, str]) -> Respon
     if not value:
         return _token_error("invalid_request", "The refresh_token parameter is missing.")
     current = state.refresh_tokens.get(value)
+    if current is not None and current.used:
+        state.refresh_token_reused(current)
     if current is None or current.used:
         return _token_error("invalid_grant", "The refresh token is not valid.")
     if current.grant.revoked:

@@ -228,6 +228,16 @@ class AuthState:
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
     jwt: JwtTrust = field(default_factory=JwtTrust)
+    # unconfirmed: whether DocuSign treats a reused refresh token as theft. Many OAuth servers
+    # (RFC 6819 5.2.2.3, OAuth 2.1 refresh token rotation) revoke the whole grant when a used
+    # refresh token comes back; off by default, tests turn it on to prove the client never
+    # sends one twice.
+    reuse_revokes_grant: bool = False
+
+    def refresh_token_reused(self, token: RefreshToken) -> None:
+        """A used refresh token came back: in theft mode, the whole grant dies."""
+        if self.reuse_revokes_grant:
+            token.grant.revoked = True
 
     def valid_secrets(self) -> set[str]:
         return {self.secret_key, self.spare_secret_key} - self.revoked_secrets

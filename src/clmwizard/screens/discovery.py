@@ -188,14 +188,15 @@ class DiscoveryScreen(WizardScreen):
             draft.rsa_private_key,
         )
 
-        def store() -> None:  # the keyring and the profile file block: off the event loop
+        def store() -> Profile:  # the keyring and the profile file block: off the event loop
             secrets = self.wizard.secret_store()
-            store_login(profiles, secrets, profile, secret_key, tokens)
+            stored = store_login(profiles, secrets, profile, secret_key, tokens)
             if rsa_key:
-                secrets.set_many(profile.name, {RSA_PRIVATE_KEY: rsa_key})
+                secrets.set_many(stored.name, {RSA_PRIVATE_KEY: rsa_key})
+            return stored
 
         try:
-            await asyncio.to_thread(store)
+            saved = await asyncio.to_thread(store)
         except KeyringError as error:
             self.keyring_failed = True
             message.show_error(error)
@@ -207,7 +208,7 @@ class DiscoveryScreen(WizardScreen):
         except ClmWizardError as error:
             message.show_error(error)
             return
-        self._saved(profile)
+        self._saved(saved)
 
     def _saved(self, profile: Profile) -> None:
         from clmwizard.flow import Saved

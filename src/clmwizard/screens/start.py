@@ -298,11 +298,8 @@ class StartScreen(WizardScreen):
     async def _delete(self, name: str) -> None:
         import asyncio
 
-        try:
-            secrets: SecretStore | None = await self._secrets()
-        except ClmWizardError:
-            secrets = None
-        try:
+        try:  # like the CLI: an unusable keyring refuses the delete, items are never left
+            secrets = await self._secrets()
             await asyncio.to_thread(self.wizard.context.profiles.delete, name, secrets)
         except ClmWizardError as error:
             self.query_one("#start-message", FieldMessage).show_error(error)

@@ -68,6 +68,9 @@ class Profile:
     redirect_uri: str
     use_pkce: bool = True
     jwt_user_id: str | None = None  # integration user GUID, for JWT system integrations
+    # An auth_server that is not DocuSign's, as the user confirmed it (login or --trust-server):
+    # the secret key and tokens go only to a server confirmed once, never one a file edit set.
+    trusted_auth_server: str | None = None
     # Filled in by consent, exchange and discovery:
     user_id: str | None = None
     user_email: str | None = None

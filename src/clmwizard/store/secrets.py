@@ -514,6 +514,10 @@ class KeyringSecretStore:
         usernames = {item: _username(profile, item) for item in items}
         for value in items.values():
             register_secret(value)
+        if len(items) == 1:  # nothing to put back: one write, no read before it
+            ((item, value),) = items.items()
+            self._set(usernames[item], value)
+            return
         previous = {item: self._get(profile, item) for item in items}
         written: list[str] = []
         try:

@@ -1,13 +1,98 @@
-"""An Input for secrets: masked until revealed, and Ctrl+C / Ctrl+X never copy its text."""
+"""An Input for secrets: masked until revealed, Ctrl+C / Ctrl+X never copy its text, and its
+messages never show the text in Textual's log.
+
+Textual logs every message it dispatches (to TEXTUAL_LOG and the devtools console) by its repr:
+`Input.Changed`, `Submitted` and `Blurred` carry the whole value, each `Key` one typed
+character, a `Paste` the pasted text. A SecretInput posts Changed / Submitted / Blurred
+subclasses whose repr hides the value, and turns the Key and Paste events it receives into
+subclasses that do the same, before they are logged.
+Handlers see the same classes (subclasses, same handler names) and the same values.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual import events
+from textual.message import Message
 from textual.widgets import Input
+
+HIDDEN = "<hidden>"
+
+
+def _hidden_repr(message: Message) -> str:
+    return f"{type(message).__mro__[1].__name__}(<secret input: value {HIDDEN}>)"
+
+
+class _HiddenChanged(Input.Changed):
+    def __repr__(self) -> str:
+        return _hidden_repr(self)
+
+    __str__ = __repr__
+
+
+class _HiddenSubmitted(Input.Submitted):
+    def __repr__(self) -> str:
+        return _hidden_repr(self)
+
+    __str__ = __repr__
+
+
+class _HiddenBlurred(Input.Blurred):
+    def __repr__(self) -> str:
+        return _hidden_repr(self)
+
+    __str__ = __repr__
+
+
+class _HiddenKey(events.Key):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return _hidden_repr(self)
+
+    __str__ = __repr__
+
+
+class _HiddenPaste(events.Paste):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return _hidden_repr(self)
+
+    __str__ = __repr__
+
+
+# Textual names handlers after the class: keep the names (and namespaces) of the originals.
+for _hidden, _original in (
+    (_HiddenChanged, Input.Changed),
+    (_HiddenSubmitted, Input.Submitted),
+    (_HiddenBlurred, Input.Blurred),
+    (_HiddenKey, events.Key),
+    (_HiddenPaste, events.Paste),
+):
+    _hidden.handler_name = _original.handler_name
+    _hidden.namespace = _original.namespace
+
+_QUIET_EVENTS: dict[type[Message], type[Message]] = {
+    events.Key: _HiddenKey,
+    events.Paste: _HiddenPaste,
+}
 
 
 class SecretInput(Input):
+    Changed: ClassVar[type[Input.Changed]] = _HiddenChanged
+    Submitted: ClassVar[type[Input.Submitted]] = _HiddenSubmitted
+    Blurred: ClassVar[type[Input.Blurred]] = _HiddenBlurred
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(password=True, **kwargs)  # type: ignore[arg-type]
+
+    async def _on_message(self, message: Message) -> None:
+        quiet = _QUIET_EVENTS.get(type(message))
+        if quiet is not None:
+            message.__class__ = quiet
+        await super()._on_message(message)
 
     def toggle_reveal(self) -> None:
         self.password = not self.password
