@@ -516,7 +516,7 @@ class KeyringSecretStore:
             register_secret(value)
         if len(items) == 1:  # nothing to put back: one write, no read before it
             ((item, value),) = items.items()
-            self._set(usernames[item], value)
+            self._write(usernames[item], value)
             return
         previous = {item: self._get(profile, item) for item in items}
         written: list[str] = []
