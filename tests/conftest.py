@@ -22,6 +22,9 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("CLMWIZARD_CONFIG_DIR", str(config_dir))
     monkeypatch.setenv("BROWSER", "true")  # webbrowser runs `true URL`: harmless
     monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
+    from clmwizard.docusign import codes
+
+    codes.forget_all()  # a code another test sent must not make this one look "used"
     return config_dir
 
 

@@ -39,3 +39,9 @@ def note_sent(code: str) -> bool:
     _sent[digest] = None
     _trim(_sent)
     return before
+
+
+def forget_all() -> None:
+    """Forget every code (a new sign-in session; tests start each case from nothing)."""
+    _received.clear()
+    _sent.clear()
