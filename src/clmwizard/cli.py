@@ -7,10 +7,11 @@ when chosen, so `clmwizard --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from clmwizard import __version__
 from clmwizard.errors import EXIT_INTERRUPTED, ClmWizardError
@@ -249,7 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = args.debug or bool(os.environ.get("CLMWIZARD_DEBUG"))
     try:
         module = importlib.import_module(_handler_module(args.command))
-        result: int = module.run(args)
+        if args.command is None:  # the wizard draws the terminal itself, through Textual
+            result: int = module.run(args)
+            return result
+        with _visible_output():
+            result = module.run(args)
         return result
     except ClmWizardError as error:
         _report(error.render(), debug=debug)
@@ -266,12 +271,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+@contextlib.contextmanager
+def _visible_output() -> Iterator[None]:
+    """Every write to stdout and stderr goes through `visible`: text from a server (a user or
+    account name, an error_description, a host) cannot send escape sequences to the terminal."""
+    from clmwizard.safe_text import VisibleWriter
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = VisibleWriter(out), VisibleWriter(err)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def _report(message: str, *, debug: bool) -> None:
-    """Write an error (and with --debug its traceback) to stderr, secrets redacted."""
+    """Write an error (and with --debug its traceback, without local variables) to stderr,
+    secrets redacted and control characters made visible."""
     import traceback
 
     from clmwizard.redact import redact
+    from clmwizard.safe_text import visible
 
     if debug:
-        sys.stderr.write(redact(traceback.format_exc()))
-    sys.stderr.write(redact(message) + "\n")
+        # format_exc never shows locals; the values in the lines it quotes are redacted.
+        sys.stderr.write(visible(redact(traceback.format_exc()), keep_newlines=True))
+    sys.stderr.write(visible(redact(message), keep_newlines=True) + "\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.markup import escape
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,6 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
 
 from clmwizard.errors import ClmWizardError, KeyringError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import ClmHosts
 from clmwizard.widgets.messages import FieldMessage
