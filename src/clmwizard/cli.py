@@ -173,6 +173,7 @@ def _login_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-pkce", action="store_true", help="do not send PKCE (for servers that refuse it)"
     )
+    _add_allow_host(parser)
 
 
 def _fields_arguments(parser: argparse.ArgumentParser) -> None:
@@ -193,6 +194,17 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         help="three connectors (one per CLM host) or one routing to all three",
     )
     parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
+    _add_allow_host(parser)
+
+
+def _add_allow_host(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="use this CLM host although it is not under DocuSign's CLM domains (repeatable)",
+    )
 
 
 def _credentials_arguments(parser: argparse.ArgumentParser) -> None:
@@ -278,7 +290,7 @@ def _visible_output() -> Iterator[None]:
     from clmwizard.safe_text import VisibleWriter
 
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = VisibleWriter(out), VisibleWriter(err)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = VisibleWriter(out), VisibleWriter(err)
     try:
         yield
     finally:

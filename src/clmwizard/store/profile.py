@@ -75,6 +75,8 @@ class Profile:
     last_refresh_at: datetime | None = None
     last_rotation_at: datetime | None = None
     exports: list[ExportRecord] = field(default_factory=list)
+    # CLM hosts outside DocuSign's domains the user explicitly confirmed ("host[:port]").
+    confirmed_hosts: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     @property
