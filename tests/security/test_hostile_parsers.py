@@ -1,10 +1,13 @@
 """Hostile input to the pure parsers: pasted redirects, callback parameters, profile names, host
-fields, scope strings. Whatever comes in, the answer is a value that is safe to use or a
-ClmWizardError a person can act on; never another exception."""
+fields, scope strings, and what a hostile or compromised server answers (text full of escape
+sequences and markup, deep or huge JSON, absurd numbers, ids that are paths, hosts elsewhere,
+broken gzip, answers that drip). Whatever comes in, the answer is a value that is safe to use or
+a ClmWizardError a person can act on; never another exception."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -17,6 +20,7 @@ from clmwizard.docusign.consent import ConsentDeclined, code_from_params, code_f
 from clmwizard.docusign.discovery import validate_clm_base_url
 from clmwizard.docusign.environments import is_loopback_host, resolve_environment, validate_origin
 from clmwizard.docusign.scopes import CATALOGUE, parse_scopes
+from clmwizard.emulator import Emulator
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.store.names import validate_profile_name
 from clmwizard.store.profiles import ProfileStore
@@ -251,3 +255,277 @@ def test_scopes_are_known_names_or_a_usage_error(text: str) -> None:
     words = {w for w in text.replace(",", " ").split()}
     assert set(scopes) == words
     assert parse_scopes(" ".join(scopes)) == scopes
+
+
+# --- text from a server, as shown -------------------------------------------------------------
+
+OSC52 = "\x1b]52;c;aGFja2VkIGNsaXBib2FyZA==\x07"  # sets the clipboard
+OSC0 = "\x1b]0;retitled by the server\x07"  # retitles the terminal
+CSI = "\x1b[2J\x1b[31m"  # clears the screen, turns it red
+MARKUP = "[link=https://evil.example]x[/link][/bold][$var][@click=app.quit]q[/] tail\\"
+HOSTILE = f"Eve {OSC52}{OSC0}{CSI}\x9b31m\u202eevil{MARKUP}"
+UNSAFE = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x202E, 0x2066, 0x200F, 0x2028]}
+
+
+@FEW
+@given(text=st.one_of(st.text(max_size=200), st.just(HOSTILE)))
+@example(text=HOSTILE)
+def test_visible_text_holds_no_control_character_and_shows_them(text: str) -> None:
+    from clmwizard.safe_text import visible
+
+    shown = visible(text)
+    assert not set(shown) & UNSAFE
+    if not set(text) & UNSAFE:
+        assert shown == text
+    assert set(visible(text, keep_newlines=True)) & UNSAFE <= {"\n"}
+
+
+def test_the_stand_ins_say_what_was_there() -> None:
+    from clmwizard.safe_text import visible
+
+    assert visible(OSC52) == "␛]52;c;aGFja2VkIGNsaXBib2FyZA==␇"
+    assert visible("a\x9bb\x7fc\u202ed\x00") == "a\\x9bb␡c<U+202E>d␀"
+    assert visible("x" * 300, limit=10) == "x" * 9 + "…"
+
+
+@FEW
+@given(text=st.one_of(st.text(max_size=120), st.just(HOSTILE), st.just(MARKUP)))
+@example(text="a\\")
+@example(text="[b]bold[/b] and [/]")
+def test_escaped_markup_renders_as_the_visible_text(text: str) -> None:
+    """Textual's own escape left `[$var]` and a trailing backslash to be interpreted."""
+    from textual.content import Content
+
+    from clmwizard.safe_text import markup_escaped, visible
+
+    rendered = Content.from_markup(f"[b]{markup_escaped(text)}[/b] [dim]after[/dim]").plain
+    assert rendered.replace("\u200b", "") == f"{visible(text)} after"
+
+
+# --- answers of a hostile server: bounded parsing ----------------------------------------------
+
+
+@FEW
+@given(
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n),
+        st.integers(1, 3000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
+        st.just(b"[" * 100_000 + b"]" * 100_000),
+        st.just(b"1" * 5000),
+    )
+)
+def test_any_answer_body_parses_shallow_or_is_a_network_error(body: bytes) -> None:
+    from clmwizard.docusign.http import MAX_JSON_DEPTH, parse_json
+    from clmwizard.errors import NetworkError
+
+    try:
+        value = parse_json(body, "https://account-d.docusign.com/oauth/token", 200)
+    except NetworkError as error:
+        assert error.code == "malformed"
+        return
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            depth = max(depth, level)
+            stack.extend(
+                (child, level + 1) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    assert depth <= MAX_JSON_DEPTH
+
+
+@FEW
+@given(
+    value=st.one_of(
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=20),
+        st.booleans(),
+        st.none(),
+        st.sampled_from([1e12, -1, 0, "28800", " 3600 ", [], {}]),
+    )
+)
+def test_expires_in_is_always_a_sane_number_of_seconds(value: object) -> None:
+    """1e12 overflowed the expiry date, a negative one made it the past."""
+    from datetime import UTC, datetime, timedelta
+
+    from clmwizard.docusign.oauth import access_lifetime
+
+    seconds = access_lifetime(value)
+    assert isinstance(seconds, int) and 60 <= seconds <= 86400
+    assert datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def userinfo_with(**account: object) -> dict[str, object]:
+    base = {
+        "account_id": "0d8e1b0f-1111-4222-8333-444455556666",
+        "account_name": "Northwind",
+        "is_default": True,
+        "base_uri": "https://demo.docusign.net",
+    }
+    return {"sub": "u", "name": "n", "email": "e@x", "accounts": [{**base, **account}]}
+
+
+@pytest.mark.parametrize(
+    "account_id",
+    ["../../../oauth/userinfo?x=", "0d8e1b0f-1111-4222-8333-44445555666/", 12345, ["x"], "a b"],
+)
+def test_an_account_id_that_is_not_a_guid_is_refused(account_id: object) -> None:
+    from clmwizard.docusign.discovery import parse_userinfo
+
+    with pytest.raises(ClmWizardError) as caught:
+        parse_userinfo(userinfo_with(account_id=account_id), "https://h/oauth/userinfo")
+    assert caught.value.code == "bad_account_id"
+    assert "not a GUID" in caught.value.what
+
+
+def test_userinfo_names_are_cut_and_base_uris_checked() -> None:
+    from clmwizard.docusign.discovery import MAX_NAME_LENGTH, parse_userinfo
+
+    info = parse_userinfo(
+        {**userinfo_with(account_name="n" * 100_000, base_uri="http://evil.example"),
+         "name": "x" * 100_000},
+        "https://h/oauth/userinfo",
+    )  # fmt: skip
+    assert len(info.name) == MAX_NAME_LENGTH and info.name.endswith("…")
+    assert len(info.accounts[0].account_name) == MAX_NAME_LENGTH
+    assert info.accounts[0].base_uri == ""  # plain http off loopback is no base URI
+    upper = userinfo_with(account_id="0D8E1B0F-1111-4222-8333-444455556666")
+    assert parse_userinfo(upper, "https://h").accounts[0].account_id == (
+        "0d8e1b0f-1111-4222-8333-444455556666"
+    )
+
+
+# --- CLM hosts: DocuSign's, or confirmed by the user -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "trusted"),
+    [
+        ("https://apina11.springcm.com", True),
+        ("https://apiuatna11.springcm.com/", True),
+        ("https://apidownloadna11.springcm.com", True),
+        ("https://na11.docusign.net", True),
+        ("https://springcm.com", True),
+        ("http://127.0.0.1:41234", True),
+        ("http://[::1]:8080", True),
+        ("http://localhost:9", True),
+        ("https://clm.evil.example", False),
+        ("https://springcm.com.evil.example", False),
+        ("https://evilspringcm.com", False),
+        ("http://apina11.springcm.com", False),
+        ("https://apina11.springcm.co", False),
+    ],
+)
+def test_clm_hosts_outside_docusigns_domains_need_confirmation(url: str, trusted: bool) -> None:
+    from clmwizard.docusign.hosts import check_clm_host
+
+    verdict = check_clm_host(url)
+    assert verdict.trusted is trusted
+    assert bool(verdict.reason) is not trusted
+
+
+def test_confirmed_hosts_are_matched_by_host_and_port() -> None:
+    from clmwizard.docusign.hosts import unconfirmed_hosts
+    from clmwizard.store.profile import ClmHosts
+
+    hosts = ClmHosts(
+        "https://clm.evil.example", "https://Up.Evil.Example:8443/x", "https://apina11.springcm.com"
+    )
+    assert [v.host for v in unconfirmed_hosts(hosts, [])] == [
+        "clm.evil.example",
+        "up.evil.example:8443",
+    ]
+    assert [v.host for v in unconfirmed_hosts(hosts, ["CLM.evil.example"])] == [
+        "up.evil.example:8443"
+    ]
+    assert unconfirmed_hosts(hosts, ["clm.evil.example", "https://up.evil.example:8443"]) == []
+    assert unconfirmed_hosts(hosts, ["up.evil.example"]) != []  # another port is another host
+
+
+# --- a hostile server over real sockets (the emulator's hostile faults) ------------------------
+
+
+async def fetch(emu: Emulator, path: str, *, timeout: float = 2.0) -> object:
+    from clmwizard.docusign.http import get_json_with_retry, make_client
+
+    async with make_client(timeout=timeout) as client:
+        return await get_json_with_retry(client, emu.auth_server + path, headers={}, attempts=1)
+
+
+async def test_a_200_mb_answer_is_refused_without_holding_it(emu: Emulator) -> None:
+    """Before the fix the whole answer was read: 650 MB of memory for a 200 MB token answer."""
+    import tracemalloc
+
+    from clmwizard.errors import NetworkError
+
+    emu.inject_fault("auth", "/oauth/userinfo", huge=200 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await fetch(emu, "/oauth/userinfo")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.code == "too_large"
+    assert peak < 16 * 1024 * 1024
+
+
+async def test_an_answer_without_a_length_is_cut_while_it_is_read() -> None:
+    """No Content-Length to go by (chunked): the cap is counted as the body arrives."""
+    import httpx
+
+    from clmwizard.docusign.http import MAX_ANSWER_BYTES, send
+    from clmwizard.errors import NetworkError
+
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        while sent < 50 * MAX_ANSWER_BYTES:
+            sent += 65536
+            yield b"a" * 65536
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=endless()))
+    async with httpx.AsyncClient(transport=transport, timeout=5) as client:
+        with pytest.raises(NetworkError) as caught:
+            await send(client, "GET", "https://account-d.docusign.com/oauth/userinfo")
+    assert caught.value.code == "too_large"
+    assert sent <= MAX_ANSWER_BYTES + 2 * 65536
+
+
+async def test_a_gzip_answer_that_does_not_decompress_is_a_clear_error(emu: Emulator) -> None:
+    """Before the fix: "Unexpected error: DecodingError … This is a bug"."""
+    from clmwizard.errors import NetworkError
+
+    emu.inject_fault("auth", "/oauth/userinfo", bad_gzip=True)
+    with pytest.raises(NetworkError) as caught:
+        await fetch(emu, "/oauth/userinfo")
+    assert caught.value.code == "bad_encoding"
+    assert "does not decompress" in caught.value.what
+
+
+async def test_a_dripping_answer_ends_at_the_total_deadline(emu: Emulator) -> None:
+    """One byte every 0.3 s never trips httpx's per-read timeout of 1 s; the total deadline of
+    1 s ends it. Before the fix the request lasted as long as the server kept dripping."""
+    import time
+
+    from clmwizard.errors import NetworkError
+
+    emu.inject_fault("auth", "/oauth/userinfo", drip=0.3)
+    started = time.monotonic()
+    with pytest.raises(NetworkError) as caught:
+        await fetch(emu, "/oauth/userinfo", timeout=1.0)
+    assert caught.value.code == "timeout"
+    assert time.monotonic() - started < 2.0
+
+
+async def test_deeply_nested_answers_are_malformed_not_a_crash(emu: Emulator) -> None:
+    """100,000 levels raised RecursionError: "Unexpected error … This is a bug"."""
+    from clmwizard.errors import NetworkError
+
+    emu.inject_fault("auth", "/oauth/userinfo", nested=100_000)
+    with pytest.raises(NetworkError) as caught:
+        await fetch(emu, "/oauth/userinfo")
+    assert caught.value.code == "malformed"
