@@ -7,6 +7,7 @@ a ClmWizardError a person can act on; never another exception."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
@@ -529,3 +530,183 @@ async def test_deeply_nested_answers_are_malformed_not_a_crash(emu: Emulator) ->
     with pytest.raises(NetworkError) as caught:
         await fetch(emu, "/oauth/userinfo")
     assert caught.value.code == "malformed"
+
+
+# --- a hostile server through the command line -------------------------------------------------
+
+EMULATOR_BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
+
+
+def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from clmwizard.cli import main
+
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def assert_inert(text: str) -> None:
+    """Nothing in `text` a terminal would obey: no ESC, BEL, C1 control or bidi override."""
+    assert not set(text) & (UNSAFE - {"\n", "\t"}), repr(text[:400])
+
+
+@pytest.fixture
+def hostile_cli(
+    emu: Emulator,
+    redirect_uri: str,
+    memory_keyring: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[str]:
+    monkeypatch.setenv("BROWSER", EMULATOR_BROWSER)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    from tests.support.login import login_argv
+
+    return login_argv(emu, redirect_uri=redirect_uri, timeout=15)
+
+
+def test_escape_sequences_from_a_server_never_reach_the_terminal(
+    emu: Emulator, hostile_cli: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before the fix `login` and `profiles list` printed the OSC 52 and OSC 0 sequences raw:
+    the terminal's clipboard was set and its title changed."""
+    emu.inject_fault(
+        "auth",
+        "/oauth/userinfo",
+        count=0,
+        fields={"name": HOSTILE, "email": f"eve{OSC0}@example.com", "accounts": [
+            {"account_name": HOSTILE}]},
+    )  # fmt: skip
+    code, text = cli(hostile_cli, capsys)
+    assert code == 0, text
+    assert_inert(text)
+    assert "␛]52;c;aGFja2VkIGNsaXBib2FyZA==␇" in text and "[link=https://evil.example]" in text
+    for argv in (
+        ["profiles"],
+        ["profiles", "show", "acme"],
+        ["profiles", "show", "acme", "--format", "json"],
+        ["profiles", "show", "acme", "--format", "yaml"],
+        ["credentials", "--profile", "acme"],
+        ["fields", "--profile", "acme"],
+        ["refresh", "--profile", "acme"],
+        ["doctor", "--profile", "acme"],
+    ):
+        code, text = cli(argv, capsys)
+        assert code in (0, 1), (argv, text)
+        assert_inert(text)
+    code, text = cli(["profiles", "show", "acme"], capsys)
+    assert "␛]0;retitled by the server␇" in text
+
+
+def test_an_error_description_with_escape_sequences_is_shown_inert(
+    emu: Emulator, hostile_cli: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu.inject_fault(
+        "auth",
+        "/oauth/token",
+        status=400,
+        payload={"error": "invalid_client", "error_description": HOSTILE},
+    )
+    code, text = cli(["--debug", *hostile_cli], capsys)
+    assert code == 1, text
+    assert "refused the secret key" in text and "␛]52;c;" in text
+    assert_inert(text)
+
+
+@pytest.mark.parametrize(
+    ("path", "fault"),
+    [
+        ("/oauth/token", {"nested": 100_000}),
+        ("/oauth/userinfo", {"nested": 100_000}),
+        ("/oauth/token", {"fields": {"expires_in": 1e12}}),
+        ("/oauth/token", {"fields": {"expires_in": -5}}),
+        ("/oauth/token", {"fields": {"expires_in": "soon"}}),
+        ("/oauth/token", {"huge": 200 * 1024 * 1024}),
+        ("/oauth/userinfo", {"bad_gzip": True, "count": 0}),
+    ],
+)
+def test_absurd_answers_end_in_a_clear_message_not_a_bug_report(
+    emu: Emulator,
+    hostile_cli: list[str],
+    capsys: pytest.CaptureFixture[str],
+    path: str,
+    fault: dict[str, object],
+) -> None:
+    """Before the fix each ended in "Unexpected error … This is a bug" (RecursionError,
+    OverflowError, DecodingError) or held the 200 MB answer in memory."""
+    emu.inject_fault("auth", path, **fault)
+    code, text = cli(hostile_cli, capsys)
+    assert "Unexpected error" not in text and "Traceback" not in text, text
+    if "expires_in" in str(fault):
+        assert code == 0, text
+        profile = ProfileStore().load("acme")
+        assert profile.access_token_expires_at is not None
+        assert profile.consented_at is not None
+        lifetime = profile.access_token_expires_at - profile.consented_at
+        assert 59 <= lifetime.total_seconds() <= 86401
+    else:
+        assert code == 5, text
+        assert (
+            "clmwizard stopped reading" in text
+            or "not the expected JSON" in text
+            or ("does not decompress" in text)
+        )
+        assert not ProfileStore().exists("acme")
+
+
+def test_an_account_id_that_is_a_path_is_refused_and_nothing_stored(
+    emu: Emulator, hostile_cli: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu.inject_fault(
+        "auth",
+        "/oauth/userinfo",
+        fields={"accounts": [{"account_id": "../../../oauth/userinfo?x="}]},
+    )
+    code, text = cli(hostile_cli, capsys)
+    assert code == 1, text
+    assert "not a GUID" in text and "'../../../oauth/userinfo?x='" in text
+    assert not ProfileStore().exists("acme")
+
+
+def test_clm_hosts_elsewhere_need_allow_host_in_login_and_export(
+    emu: Emulator, hostile_cli: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Before the fix a discovery answer pointing at clm.evil.example was stored and exported
+    without a word."""
+    evil = {"ApiBaseUrl": "https://clm.evil.example", "ApiBaseUploadUrl": "https://up.evil.example"}
+    emu.inject_fault("clm_auth", "/api/v2/", fields=evil, count=0)
+    code, text = cli(hostile_cli, capsys)
+    assert code == 2, text
+    assert "clm.evil.example, up.evil.example, which is not one of DocuSign's" in text
+    assert "--allow-host clm.evil.example --allow-host up.evil.example" in text
+    profile = ProfileStore().load("acme")
+    assert profile.clm_hosts is None and profile.confirmed_hosts == []  # the sign-in only
+
+    code, text = cli([*hostile_cli, "--allow-host", "clm.evil.example"], capsys)
+    assert code == 2 and "up.evil.example, which is not" in text  # every host needs it
+    argv = [*hostile_cli, "--allow-host", "clm.evil.example", "--allow-host", "UP.evil.example"]
+    code, text = cli(argv, capsys)
+    assert code == 0, text
+    assert "as confirmed with --allow-host" in text
+    profile = ProfileStore().load("acme")
+    assert profile.clm_hosts is not None and profile.clm_hosts.general == evil["ApiBaseUrl"]
+    assert profile.confirmed_hosts == ["clm.evil.example", "up.evil.example"]
+
+    out = tmp_path / "bundle"
+    code, text = cli(["export", "--profile", "acme", "--out", str(out)], capsys)
+    assert code == 0, text
+    readme = (out / "README.md").read_text()
+    assert "Hosts outside DocuSign's CLM domains" in readme
+    assert "`clm.evil.example`, `up.evil.example`" in readme
+
+    # A profile whose hosts nobody confirmed (edited by hand, or by an older clmwizard).
+    ProfileStore().update("acme", lambda stored: stored.confirmed_hosts.clear())
+    code, text = cli(["export", "--profile", "acme", "--out", str(tmp_path / "b2")], capsys)
+    assert code == 2 and "Not exporting" in text, text
+    assert not (tmp_path / "b2").exists()
+    argv = ["export", "--profile", "acme", "--out", str(tmp_path / "b2")]
+    code, text = cli(
+        [*argv, "--allow-host", "clm.evil.example", "--allow-host", "up.evil.example"], capsys
+    )
+    assert code == 0, text
+    assert "`clm.evil.example`" in (tmp_path / "b2" / "README.md").read_text()
+    assert ProfileStore().load("acme").confirmed_hosts == ["clm.evil.example", "up.evil.example"]
