@@ -710,3 +710,101 @@ def test_clm_hosts_elsewhere_need_allow_host_in_login_and_export(
     assert code == 0, text
     assert "`clm.evil.example`" in (tmp_path / "b2" / "README.md").read_text()
     assert ProfileStore().load("acme").confirmed_hosts == ["clm.evil.example", "up.evil.example"]
+
+
+# --- a hostile server through the wizard -------------------------------------------------------
+
+SHOWN = ("␛]52;c;aGFja2VkIGNsaXBib2FyZA==␇", "[/bold][$var][@click=app.quit]q[/]")
+
+
+@pytest.mark.display
+async def test_the_wizard_shows_a_hostile_servers_text_and_does_not_crash(
+    config_dir: Path,
+) -> None:
+    """Before the fix Rich markup in a user or account name crashed the wizard (MarkupError),
+    and its crash report showed the secret key; escape sequences went to the terminal."""
+    from textual.widgets import Input
+
+    from clmwizard.app import ClmWizardApp
+    from clmwizard.context import WizardContext
+    from clmwizard.screens.dialogs import SecretPrompt
+    from clmwizard.screens.discovery import DiscoveryScreen
+    from clmwizard.screens.start import StartScreen
+    from clmwizard.screens.tokens import TokensScreen
+    from clmwizard.store.secrets import MemorySecretStore
+    from tests.docusign.helpers import loopback_redirect_uri
+    from tests.security.wizard_steps import (
+        browser_stand_in,
+        consent_in_browser,
+        fill_key_screen,
+        message,
+    )
+    from tests.tui.conftest import wait_until
+
+    def shown_in(svg: str, fragments: tuple[str, ...] = SHOWN) -> bool:
+        """The fragments in the screenshot's text (tags stripped; wide enough not to wrap)."""
+        import html
+        import re
+
+        text = html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+        return all(fragment in text for fragment in fragments) and "\x1b" not in svg
+
+    with Emulator(redirect_uris=[loopback_redirect_uri()], accounts=2) as emu:
+        emu.inject_fault(
+            "auth",
+            "/oauth/token",
+            status=400,
+            payload={"error": "invalid_client", "error_description": HOSTILE},
+        )
+        emu.inject_fault(
+            "auth",
+            "/oauth/userinfo",
+            count=0,
+            fields={"name": HOSTILE, "accounts": [{"account_name": HOSTILE},
+                                                 {"account_name": HOSTILE}]},
+        )  # fmt: skip
+        emu.inject_fault(
+            "clm_auth", "/api/v2/", count=0, fields={"ApiBaseUrl": f"https://x{OSC0}{MARKUP}"}
+        )
+        store = MemorySecretStore()
+        context = WizardContext(
+            profiles=ProfileStore(),
+            open_secrets=lambda: store,
+            open_browser=browser_stand_in([]),
+            consent_timeout=30.0,
+        )
+        app = ClmWizardApp(context)
+        async with app.run_test(size=(320, 40)) as pilot:
+            await fill_key_screen(pilot, app, emu, emu.secret_key)
+            await pilot.press("ctrl+n")
+            await consent_in_browser(pilot, app)
+            # The token error, its error_description full of escapes and markup.
+            await wait_until(pilot, lambda: "✗" in message(app, "#tokens-message"))
+            assert "␛]52;c;" in message(app, "#tokens-message")
+            assert shown_in(app.export_screenshot())
+            await pilot.press("k")
+            await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+            app.screen.query_one("#secret", Input).value = emu.secret_key
+            await pilot.press("enter")
+            await wait_until(
+                pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done
+            )
+            assert shown_in(app.export_screenshot())  # "Signed in as …"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+            await wait_until(pilot, lambda: "✗" in message(app, "#discovery-message"))
+            refused = message(app, "#discovery-message")  # the value quoted in its repr form
+            assert "'https://x\\x1b]0;retitled by the server\\x07[link=" in refused
+            assert shown_in(app.export_screenshot())  # the account names, the refused host
+            for key, url in emu.clm_hosts.items():
+                app.screen.query_one(f"#host-{key}", Input).value = url
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: ProfileStore().exists("acme"), 10)
+            await pilot.pause()
+            app.back_to_start()
+            await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+            await wait_until(pilot, lambda: bool(app.screen.listings))  # type: ignore[attr-defined]
+            await pilot.pause()
+            # The profile's account name, cut to its column.
+            assert shown_in(app.export_screenshot(), ("Eve ␛]52;c;",))
+        assert app.return_code in (0, None)

@@ -53,7 +53,7 @@ class DiscoveryScreen(WizardScreen):
             yield Label("Account (this user has several)", classes="field-label")
             with RadioSet(id="account"):
                 for account in accounts:
-                    label = f"{account.account_name}  [dim]{account.account_id}[/dim]"
+                    label = f"{escape(account.account_name)}  [dim]{account.account_id}[/dim]"
                     if account.is_default:
                         label += "  [dim](default)[/dim]"
                     yield RadioButton(
