@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Iterator
@@ -227,6 +228,19 @@ def test_every_command_and_error_path_leaks_no_secret(
 
     monkeypatch.setattr(docusign_session, "refresh_grant", broken_refresh)
     assert run("refresh bug", "refresh --profile acme") == 1
+    # A crash whose local variables hold a secret redaction does not know: --debug shows the
+    # traceback without locals, so it cannot show it.
+    crash_local = "never-registered-" + secrets.token_hex(16)
+
+    async def crashing_refresh(client: Any, env: Any, key: str, secret: str, token: str) -> Any:
+        held = crash_local  # noqa: F841 -- a local the crash report must not show
+        raise RuntimeError("a bug while refreshing")
+
+    monkeypatch.setattr(docusign_session, "refresh_grant", crashing_refresh)
+    assert run("refresh crash", "--debug refresh --profile acme") == 1
+    assert "Traceback" in run.err("refresh crash") and "crashing_refresh" in run.err(
+        "refresh crash"
+    )
     assert "Unexpected error: RuntimeError" in run.err("refresh bug")
     assert "Traceback" in run.err("refresh bug")
     assert "[redacted]" in run.err("refresh bug")
@@ -253,6 +267,7 @@ def test_every_command_and_error_path_leaks_no_secret(
         emu.integration_key,
         pkce_verifier=verifiers,
         typed_secret=[wrong_secret],
+        crash_local=[crash_local],
     )
     assert len(verifiers) >= 7 and len(emu.issued_secrets()) >= 20
     haystacks: dict[str, Any] = {}
