@@ -43,6 +43,12 @@ def access_lifetime(value: Any) -> int:
     return min(max(value, MIN_ACCESS_LIFETIME), MAX_ACCESS_LIFETIME)
 
 
+CODE_USED = (
+    "The code may already have been used and works only once: sign in again "
+    "(clmwizard does not resend it)."
+)
+
+
 @dataclass(frozen=True)
 class TokenSet:
     access_token: str
@@ -106,6 +112,8 @@ async def _post_token(
         except NetworkError as error:  # the answer was too large or does not decompress
             if grant == "refresh_token":
                 error.fix = f"{error.fix} {LOST_REFRESH}"
+            else:
+                error.fix = CODE_USED
             raise
     assert response is not None
     if response.status_code == 200:
@@ -127,10 +135,7 @@ async def _post_token(
 def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exception:
     network = transport_error(error, url, sent=True)
     if grant == "authorization_code":
-        network.fix = (
-            "The code may already have been used and works only once: sign in again "
-            "(clmwizard does not resend it)."
-        )
+        network.fix = CODE_USED
     else:
         network.fix = f"Try again in a minute. {LOST_REFRESH}"
     return network
