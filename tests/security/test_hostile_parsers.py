@@ -300,7 +300,7 @@ def test_escaped_markup_renders_as_the_visible_text(text: str) -> None:
     from clmwizard.safe_text import markup_escaped, visible
 
     rendered = Content.from_markup(f"[b]{markup_escaped(text)}[/b] [dim]after[/dim]").plain
-    assert rendered.replace("\u200b", "") == f"{visible(text)} after"
+    assert rendered.replace("\u200b", "") == f"{visible(text)} after".replace("\u200b", "")
 
 
 # --- answers of a hostile server: bounded parsing ----------------------------------------------
@@ -508,8 +508,9 @@ async def test_a_gzip_answer_that_does_not_decompress_is_a_clear_error(emu: Emul
 
 
 async def test_a_dripping_answer_ends_at_the_total_deadline(emu: Emulator) -> None:
-    """One byte every 0.3 s never trips httpx's per-read timeout of 1 s; the total deadline of
-    1 s ends it. Before the fix the request lasted as long as the server kept dripping."""
+    """One byte every 0.3 s never trips httpx's per-read timeout of 1 s; the total deadline
+    (connect + read: 2 s) ends it. Before the fix the request lasted as long as the server kept
+    dripping (about 0.3 s per byte of the answer)."""
     import time
 
     from clmwizard.errors import NetworkError
@@ -519,7 +520,7 @@ async def test_a_dripping_answer_ends_at_the_total_deadline(emu: Emulator) -> No
     with pytest.raises(NetworkError) as caught:
         await fetch(emu, "/oauth/userinfo", timeout=1.0)
     assert caught.value.code == "timeout"
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.0
 
 
 async def test_deeply_nested_answers_are_malformed_not_a_crash(emu: Emulator) -> None:
@@ -686,10 +687,12 @@ def test_clm_hosts_elsewhere_need_allow_host_in_login_and_export(
     argv = [*hostile_cli, "--allow-host", "clm.evil.example", "--allow-host", "UP.evil.example"]
     code, text = cli(argv, capsys)
     assert code == 0, text
-    assert "as confirmed with --allow-host" in text
+    assert "Using the CLM host clm.evil.example, as you confirmed" in text
     profile = ProfileStore().load("acme")
     assert profile.clm_hosts is not None and profile.clm_hosts.general == evil["ApiBaseUrl"]
     assert profile.confirmed_hosts == ["clm.evil.example", "up.evil.example"]
+    code, text = cli(hostile_cli, capsys)  # signing in again: confirmed once is enough
+    assert code == 0 and "as you confirmed" in text, text
 
     out = tmp_path / "bundle"
     code, text = cli(["export", "--profile", "acme", "--out", str(out)], capsys)

@@ -176,21 +176,22 @@ async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
 
 
 def _checked_hosts(
-    hosts: ClmHosts, args: argparse.Namespace, name: str
+    hosts: ClmHosts, args: argparse.Namespace, base: Profile
 ) -> tuple[ClmHosts | None, list[str], ClmWizardError | None]:
-    """(hosts to store, hosts the user confirmed with --allow-host, the error to report).
+    """(hosts to store, the untrusted hosts confirmed, the error to report).
 
-    Discovered hosts outside DocuSign's CLM domains are stored only when --allow-host names
-    each of them; otherwise the sign-in is stored without hosts and the message says why.
+    Discovered hosts outside DocuSign's CLM domains are stored only when confirmed: with
+    --allow-host now, or earlier for this profile. Otherwise the sign-in is stored without
+    hosts and the message says why.
     """
-    allowed = list(getattr(args, "allow_host", None) or [])
+    allowed = [*base.confirmed_hosts, *(getattr(args, "allow_host", None) or [])]
     unconfirmed = unconfirmed_hosts(hosts, allowed)
     if unconfirmed:
-        retry = f"clmwizard login --profile {name} … (as before)"
+        retry = f"clmwizard login --profile {base.name} … (as before)"
         return None, [], unconfirmed_error(unconfirmed, doing="storing the CLM hosts", retry=retry)
     untrusted = untrusted_hosts(hosts)
     for verdict in untrusted:
-        warn(f"Using the CLM host {verdict.host} as confirmed with --allow-host: {verdict.reason}.")
+        warn(f"Using the CLM host {verdict.host}, as you confirmed: {verdict.reason}.")
     return hosts, [verdict.host for verdict in untrusted], None
 
 
@@ -343,7 +344,7 @@ async def _login(
             discovery_error = error
     confirmed: list[str] = []
     if hosts is not None:
-        hosts, confirmed, discovery_error = _checked_hosts(hosts, args, base.name)
+        hosts, confirmed, discovery_error = _checked_hosts(hosts, args, base)
     profile = profile_after_login(
         base, login.tokens, login.userinfo, login.account, hosts, now=login.tokens.obtained_at
     )

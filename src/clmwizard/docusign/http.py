@@ -120,8 +120,12 @@ def undecodable_error(url: str) -> NetworkError:
 
 
 def deadline_seconds(client: httpx.AsyncClient) -> float | None:
-    """The total time one request may take: the client's configured timeout."""
-    return client.timeout.read
+    """The total time one request may take: the connect timeout plus the read timeout (40 s for
+    the default 20 s), whatever the server sends in between; None when both are unlimited."""
+    parts = [client.timeout.connect, client.timeout.read]
+    if all(part is None for part in parts):
+        return None
+    return sum(part or 0.0 for part in parts)
 
 
 async def send(
@@ -135,7 +139,7 @@ async def send(
     """One request, within a total deadline, its body read up to MAX_ANSWER_BYTES.
 
     `options` go to `client.build_request` (headers, data, …) except `auth`, which goes to
-    `client.send`. `deadline` defaults to the client's timeout. Running out of time raises
+    `client.send`. `deadline` defaults to `deadline_seconds(client)`. Running out of time raises
     httpx.ReadTimeout (so callers treat it like any timeout); a body too large or that does not
     decompress raises NetworkError. The returned response holds the decoded body.
     """
