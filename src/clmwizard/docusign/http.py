@@ -24,6 +24,7 @@ BACKOFF_SECONDS = 0.5  # first retry delay, doubled each time
 RETRY_AFTER_CAP = 10.0  # never wait longer than this for a Retry-After
 MAX_ANSWER_BYTES = 1024 * 1024  # OAuth, userinfo and discovery answers are a few kB
 MAX_JSON_DEPTH = 32  # DocuSign's answers nest 3 or 4 levels
+MIN_DEADLINE = 2.0  # so a busy machine's scheduling alone never ends a fast request
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
@@ -121,11 +122,12 @@ def undecodable_error(url: str) -> NetworkError:
 
 def deadline_seconds(client: httpx.AsyncClient) -> float | None:
     """The total time one request may take: the connect timeout plus the read timeout (40 s for
-    the default 20 s), whatever the server sends in between; None when both are unlimited."""
+    the default 20 s), at least MIN_DEADLINE, whatever the server sends in between; None when
+    both are unlimited."""
     parts = [client.timeout.connect, client.timeout.read]
     if all(part is None for part in parts):
         return None
-    return sum(part or 0.0 for part in parts)
+    return max(sum(part or 0.0 for part in parts), MIN_DEADLINE)
 
 
 async def send(
