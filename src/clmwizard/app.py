@@ -189,6 +189,27 @@ class ClmWizardApp(App[None]):
         if self._flow is not None:
             self._flow.cancel()
 
+    # -- crash report ------------------------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without local variables (the secret key would be among them),
+        secrets redacted and control characters made visible."""
+        import rich
+        from rich.segment import Segment, Segments
+        from rich.traceback import Traceback
+
+        from clmwizard.redact import redact
+        from clmwizard.safe_text import visible
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        segments = [
+            Segment(visible(redact(segment.text), keep_newlines=True), segment.style)
+            for segment in self.console.render(traceback, self.console.options)
+        ]
+        self._exit_renderables.append(Segments(segments))
+        self._close_messages_no_wait()
+
     # -- start -------------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:

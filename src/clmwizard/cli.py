@@ -7,10 +7,11 @@ when chosen, so `clmwizard --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from clmwizard import __version__
@@ -182,6 +183,7 @@ def _login_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-pkce", action="store_true", help="do not send PKCE (for servers that refuse it)"
     )
+    _add_allow_host(parser)
 
 
 def _fields_arguments(parser: argparse.ArgumentParser) -> None:
@@ -202,6 +204,17 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         help="three connectors (one per CLM host) or one routing to all three",
     )
     parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
+    _add_allow_host(parser)
+
+
+def _add_allow_host(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="use this CLM host although it is not under DocuSign's CLM domains (repeatable)",
+    )
 
 
 def _credentials_arguments(parser: argparse.ArgumentParser) -> None:
@@ -287,7 +300,11 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         interrupts.install()
     try:
         module = importlib.import_module(_handler_module(args.command))
-        result: int = module.run(args)
+        if args.command is None:  # the wizard draws the terminal itself, through Textual
+            result: int = module.run(args)
+        else:
+            with _visible_output():
+                result = module.run(args)
         held = interrupts.pending()
         return interrupts.EXIT_BASE + held if held else result
     except ClmWizardError as error:
@@ -310,12 +327,29 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         return 1
 
 
+@contextlib.contextmanager
+def _visible_output() -> Iterator[None]:
+    """Every write to stdout and stderr goes through `visible`: text from a server (a user or
+    account name, an error_description, a host) cannot send escape sequences to the terminal."""
+    from clmwizard.safe_text import VisibleWriter
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = VisibleWriter(out), VisibleWriter(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def _report(message: str, *, debug: bool) -> None:
-    """Write an error (and with --debug its traceback) to stderr, secrets redacted."""
+    """Write an error (and with --debug its traceback, without local variables) to stderr,
+    secrets redacted and control characters made visible."""
     import traceback
 
     from clmwizard.redact import redact
+    from clmwizard.safe_text import visible
 
     if debug:
-        sys.stderr.write(redact(traceback.format_exc()))
-    sys.stderr.write(redact(message) + "\n")
+        # format_exc never shows locals; the values in the lines it quotes are redacted.
+        sys.stderr.write(visible(redact(traceback.format_exc()), keep_newlines=True))
+    sys.stderr.write(visible(redact(message), keep_newlines=True) + "\n")

@@ -42,9 +42,15 @@ class ClmWizardError(Exception):
         self.code = code  # e.g. the OAuth error code, for tests and --debug
 
     def render(self) -> str:
-        """The message as lines: what, then the cause and the fix indented beneath."""
-        lines = [f"✗ {self.what}"]
-        lines.extend(f"  {part}" for part in (self.cause, self.fix) if part)
+        """The message as lines: what, then the cause and the fix indented beneath.
+
+        Each part may quote a server (an `error_description`, a host): control characters and
+        escape sequences in it are made visible, never sent to the terminal.
+        """
+        from clmwizard.safe_text import visible
+
+        lines = [f"✗ {visible(self.what)}"]
+        lines.extend(f"  {visible(part)}" for part in (self.cause, self.fix) if part)
         return "\n".join(lines)
 
     def __str__(self) -> str:

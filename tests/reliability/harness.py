@@ -31,6 +31,8 @@ INJECTED: dict[str, dict[str, Any]] = {
     "drop": {"drop": True, "count": 1},
     "malformed": {"malformed": True, "count": 1},
     "429": {"status": 429, "retry_after": 2, "count": 1},
+    "drip": {"drip": 0.2, "count": 1},  # under TIMEOUT between bytes, far beyond it in total
+    "bad_gzip": {"bad_gzip": True, "count": 1},
 }
 
 

@@ -32,6 +32,8 @@ FAULTS: dict[str, str] = {
     "expired_code": "expired authorization code",
     "revoked_consent": "consent revoked",
     "revoked_secret": "secret key revoked",
+    "drip": "answer sent one byte every 0.2 s (within the read timeout, beyond the total)",
+    "bad_gzip": "gzip-encoded answer that does not decompress",
 }
 
 SURFACES: dict[str, str] = {
@@ -142,6 +144,8 @@ def _cells() -> list[Cell]:
         "malformed",
         "the consent page is HTML in the browser; this step reads no JSON",
     )
+    for fault in ("drip", "bad_gzip"):
+        na("consent", fault, "the consent page goes to the browser; clmwizard reads none of it")
     na("consent", "expired_code", "a code expires between consent and exchange: see the exchange")
     same("consent", "revoked_consent", Outcome(True, (signed_in,), 1, "complete", EXIT_OK))
     na("consent", "revoked_secret", "the secret key is first used by the exchange: see there")
@@ -174,6 +178,16 @@ def _cells() -> list[Cell]:
     )
     same(
         "exchange",
+        "drip",
+        Outcome(False, ("did not answer in time", resent), 1, "nothing", EXIT_NETWORK),
+    )
+    same(
+        "exchange",
+        "bad_gzip",
+        Outcome(False, ("does not decompress", resent), 1, "nothing", EXIT_NETWORK),
+    )
+    same(
+        "exchange",
         "429",
         Outcome(False, ("too many", "HTTP 429", "Wait a few minutes"), 1, "nothing", 5),
     )
@@ -199,10 +213,16 @@ def _cells() -> list[Cell]:
     code_only = "only the authorization code expires within minutes: see the exchange"
     for step, kept in (("userinfo", "nothing"), ("discovery", "no_hosts")):
         ok = Outcome(True, (signed_in,), 2, "complete", EXIT_OK)
-        for fault in ("latency", "5xx_once", "drop", "429"):
+        for fault in ("latency", "5xx_once", "drop", "429", "drip"):
             same(step, fault, ok)
         hand = ("enter them by hand",) if step == "discovery" else ()
         saved = ("sign-in itself is saved",) if step == "discovery" else ()
+        both(
+            step,
+            "bad_gzip",
+            Outcome(False, ("does not decompress", *hand, *saved), 1, kept, EXIT_NETWORK),
+            Outcome(False, ("does not decompress", *hand), 1, "nothing"),
+        )
         both(
             step,
             "5xx_always",
@@ -252,6 +272,9 @@ def _cells() -> list[Cell]:
         same(step, "5xx_always", failed("failed while issuing tokens (HTTP 500)"))
         same(step, "drop", failed("broke before an answer arrived", lost, again=done))
         same(step, "malformed", failed("not the expected JSON", lost))
+        # DocuSign has answered (the refresh token is used up) before the answer goes wrong.
+        same(step, "drip", failed("did not answer in time", lost, again=dead_after_loss))
+        same(step, "bad_gzip", failed("does not decompress", lost, again=dead_after_loss))
         same(step, "429", failed("too many", "HTTP 429", again=done))
         na(step, "expired_code", code_only)
         same(
@@ -289,8 +312,16 @@ def _cells() -> list[Cell]:
     for fault in FAULTS:
         na("clm", fault, no_clm)
     listed = Outcome(True, ("attribute groups",), 2, "none", EXIT_OK)
-    for fault in ("latency", "5xx_once", "drop", "429"):
+    for fault in ("latency", "5xx_once", "drop", "429", "drip"):
         cells.append(Cell("clm", fault, "core", listed))
+    cells.append(
+        Cell(
+            "clm",
+            "bad_gzip",
+            "core",
+            Outcome(False, ("does not decompress",), 1, "none", EXIT_NETWORK),
+        )
+    )
     cells.append(
         Cell(
             "clm",

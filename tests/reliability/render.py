@@ -53,7 +53,9 @@ regenerate this page: `{REGENERATE}`.
 
 The tests shorten the client timeout ({TIMEOUT:g} s in the product) to half a second and the
 backoff to milliseconds; the faults are real (the emulator sleeps, answers 5xx or 429, closes the
-socket, or sends truncated JSON). Transient faults strike once; "HTTP 500 on every request"
+socket, sends truncated JSON, drips its answer a byte at a time, or labels garbage as gzip).
+Every request also has a total deadline (the connect plus the read timeout, at least 2 s), so a
+dripping answer ends like a slow one. Transient faults strike once; "HTTP 500 on every request"
 strikes until cleared.
 """
 

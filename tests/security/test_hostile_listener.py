@@ -230,3 +230,88 @@ async def test_a_non_loopback_redirect_uri_is_refused_before_binding(
     assert caught.value.field == "redirect_uri"
     assert "does not point at this computer" in caught.value.what
     assert bound == []
+
+
+# --- idle connections: a browser's pre-connects, or a flood from a local process ----------------
+
+# The listener in a child process, with its open-file limit lowered: prints "ready", then the
+# code it received (or the error), and exits. Its stderr must stay empty.
+LISTENER_CHILD = """
+import asyncio, resource, sys
+from clmwizard.docusign.callback import CallbackListener
+from clmwizard.errors import ClmWizardError
+uri, state, files = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if files:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+async def main():
+    async with CallbackListener(uri, state) as listener:
+        print("ready", flush=True)
+        try:
+            print("code", await listener.wait(float(sys.argv[4])), flush=True)
+        except ClmWizardError as error:
+            print("error", error.code, flush=True)
+asyncio.run(main())
+"""
+
+
+def run_listener_child(idle: int, *, files: int = 0, wait: float = 8.0) -> tuple[str, str]:
+    """Start the child, open `idle` idle connections to it, then send the real callback;
+    returns (stdout, stderr) of the child. Bounded: every socket and wait has a timeout."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}/callback"
+    child = subprocess.Popen(
+        [sys.executable, "-c", LISTENER_CHILD, uri, STATE, str(files), str(wait)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    idle_sockets: list[socket.socket] = []
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        for _ in range(idle):
+            idle_sockets.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        real = f"GET /callback?code=the-real-code&state={STATE} HTTP/1.1\r\n\r\n".encode()
+        answer = exchange(port, real, timeout=wait)
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:80]
+        out, err = child.communicate(timeout=wait + 5)
+    finally:
+        for sock in idle_sockets:
+            sock.close()
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    return out, err
+
+
+def test_idle_connections_leave_no_traceback_when_the_sign_in_succeeds() -> None:
+    """Before the fix: 10 idle connections printed 14 tracebacks (CancelledError on close)."""
+    out, err = run_listener_child(10)
+    assert "code the-real-code" in out
+    assert err == ""
+
+
+def test_a_flood_of_idle_connections_does_not_keep_the_real_callback_out() -> None:
+    """300 idle connections against a limit of 256 open files (the issue: 1,100 against the
+    desktop's 1,024): the listener holds at most MAX_CONNECTIONS, closing the oldest idle one,
+    so the real callback gets in at once. Before the fix it timed out."""
+    out, err = run_listener_child(300, files=256)
+    assert "code the-real-code" in out
+    assert "Traceback" not in err and "out of system resource" not in err, err[-2000:]
+
+
+async def test_an_idle_connection_is_closed_quickly() -> None:
+    from clmwizard.docusign import callback
+
+    port = free_port()
+    async with CallbackListener(f"http://127.0.0.1:{port}/callback", STATE):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        started = asyncio.get_running_loop().time()
+        data = await asyncio.wait_for(reader.read(), callback.HEAD_TIMEOUT + 3)
+        waited = asyncio.get_running_loop().time() - started
+        writer.close()
+    assert data == b""
+    assert waited < callback.HEAD_TIMEOUT + 1

@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Iterator
@@ -240,6 +241,22 @@ def test_every_command_and_error_path_leaks_no_secret(
         return httpx.AsyncClient(transport=httpx.MockTransport(bug))
 
     assert run("refresh bug", "refresh --profile acme", client_factory=broken_client) == 1
+    # A crash whose local variables hold a secret redaction does not know: --debug shows the
+    # traceback without locals, so it cannot show it.
+    crash_local = "never-registered-" + secrets.token_hex(16)
+
+    def crashing_refresh(request: httpx.Request) -> httpx.Response:
+        held = crash_local  # noqa: F841 -- a local the crash report must not show
+        raise RuntimeError("a bug while refreshing")
+
+    def crashing_client(**options: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(crashing_refresh))
+
+    crash = "--debug refresh --profile acme"
+    assert run("refresh crash", crash, client_factory=crashing_client) == 1
+    assert "Traceback" in run.err("refresh crash") and "crashing_refresh" in run.err(
+        "refresh crash"
+    )
     assert "Unexpected error: RuntimeError" in run.err("refresh bug")
     assert "Traceback" in run.err("refresh bug")
     assert "[redacted]" in run.err("refresh bug")
@@ -265,6 +282,7 @@ def test_every_command_and_error_path_leaks_no_secret(
         emu.integration_key,
         pkce_verifier=verifiers,
         typed_secret=[wrong_secret],
+        crash_local=[crash_local],
     )
     assert len(verifiers) >= 7 and len(emu.issued_secrets()) >= 20
     haystacks: dict[str, Any] = {}

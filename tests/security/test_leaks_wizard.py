@@ -269,3 +269,83 @@ def test_snapshots_show_a_secret_only_where_a_reveal_was_asked() -> None:
     assert len(svgs) >= 15
     hits = {hit.rsplit(" in ", 1)[1] for hit in find(needles, svgs)}
     assert {Path(where).name for where in hits} == {"test_fields[revealed].svg"}
+
+
+# --- crash reports --------------------------------------------------------------------------
+
+# The real wizard in a real terminal (a pty), with a bug planted in its first screen: a function
+# that holds the secret key and a never-registered secret in local variables, then raises.
+CRASHING_WIZARD = """
+import sys
+from clmwizard.app import ClmWizardApp
+from clmwizard.commands import wizard
+from clmwizard.context import WizardContext
+from clmwizard.redact import register_secret
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import MemorySecretStore
+
+secret_key, planted = sys.argv[1], sys.argv[2]
+register_secret(secret_key)
+
+def buggy_default_screen(self):
+    typed_secret = secret_key
+    unregistered = planted
+    raise RuntimeError("a bug in the first screen")
+
+ClmWizardApp.get_default_screen = buggy_default_screen
+context = WizardContext(profiles=ProfileStore(), open_secrets=MemorySecretStore)
+sys.exit(wizard._run_app(context))
+"""
+
+
+def run_in_pty(argv: list[str], timeout: float = 30.0) -> tuple[int, bytes]:
+    """(exit code, everything written to the terminal) of `argv` run in a pseudo-terminal."""
+    import pty
+    import select
+    import subprocess
+    import time
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    child = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    output = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif child.poll() is not None:
+                break
+        code = child.wait(timeout=5)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.close(leader)
+    return code, bytes(output)
+
+
+def test_a_wizard_crash_exits_non_zero_and_its_report_shows_no_secret(tmp_path: Path) -> None:
+    """Before the fix: Textual's report listed the local variables (the secret key among them)
+    and the wizard exited 0."""
+    import sys
+
+    secret_key = "5b9f3c1e-8d2a-4f6b-9c7e-1a2b3c4d5e6f"
+    planted = "never-registered-" + secrets.token_hex(16)
+    code, output = run_in_pty([sys.executable, "-c", CRASHING_WIZARD, secret_key, planted])
+    text = output.decode("utf-8", "replace")
+    assert code == 1, text[-2000:]
+    assert "RuntimeError" in text and "a bug in the first screen" in text, text[-2000:]
+    needles = Needles()
+    needles.add("secret key", secret_key)
+    needles.add("unregistered local", planted)
+    hits = find(needles, {"crash report": output})
+    assert hits == [], "\n".join(hits)

@@ -153,7 +153,8 @@ def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         for label, url in targets:
             try:
-                response = client.get(url)
+                with client.stream("GET", url) as response:  # the status will do: no body read
+                    pass
             except httpx.HTTPError as error:
                 checks.append(
                     Check(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
 from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
+from clmwizard.docusign.hosts import host_key, untrusted_hosts
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ExportRecord, Profile
 
@@ -40,15 +41,25 @@ def run(args: argparse.Namespace) -> int:
     profile = store.load(args.profile)
     out_dir = Path(args.out).expanduser()
     layout: Layout = args.layout
-    result = export_bundle(profile, out_dir, layout=layout, force=args.force)
+    allowed = list(getattr(args, "allow_host", None) or [])
+    result = export_bundle(profile, out_dir, layout=layout, force=args.force, allow_hosts=allowed)
     sys.stdout.write(f"✓ Wrote {len(result.files)} files to {result.out_dir}\n")
     for path in result.files:
         sys.stdout.write(f"    {path.relative_to(result.out_dir)}\n")
     for note in result.notes:
         sys.stdout.write(f"  {note}\n")
     record = ExportRecord(path=str(out_dir.resolve()), layout=layout, at=datetime.now(UTC))
+
+    def record_export(stored: Profile) -> None:
+        stored.exports.append(record)
+        if stored.clm_hosts is not None:  # the hosts confirmed with --allow-host, for next time
+            confirmed = {h.host for h in untrusted_hosts(stored.clm_hosts)} & {
+                host_key(host) for host in allowed
+            }
+            stored.confirmed_hosts = sorted(set(stored.confirmed_hosts) | confirmed)
+
     try:
-        store.update(profile.name, lambda stored: stored.exports.append(record))
+        store.update(profile.name, record_export)
     except ClmWizardError as error:
         details = "".join(f"\n  {part}" for part in (error.cause, error.fix) if part)
         sys.stderr.write(

@@ -20,7 +20,8 @@ from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, 
 from clmwizard.docusign.consent import build_consent_request
 from clmwizard.docusign.discovery import Account, describe_account
 from clmwizard.docusign.environments import Environment, resolve_environment
-from clmwizard.docusign.http import host_of, transport_error
+from clmwizard.docusign.hosts import unconfirmed_error, unconfirmed_hosts, untrusted_hosts
+from clmwizard.docusign.http import host_of, send, transport_error
 from clmwizard.docusign.keys import validate_integration_key, validate_secret_key
 from clmwizard.docusign.profile_settings import profile_before_login
 from clmwizard.docusign.scopes import DEFAULT_SCOPES, parse_scopes, scope_warnings
@@ -165,7 +166,9 @@ async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
     """Any HTTP answer from the OAuth server will do: it proves the address and network."""
     url = f"{env.auth_server}/.well-known/openid-configuration"
     try:
-        await client.get(url, timeout=10.0)
+        await send(client, "GET", url, deadline=10.0)
+    except NetworkError:
+        pass  # an answer too large or damaged is an answer: the server is reachable
     except httpx.TransportError as error:
         problem = transport_error(error, url)
         raise NetworkError(
@@ -175,6 +178,26 @@ async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
             field="environment",
             code=problem.code,
         ) from None
+
+
+def _checked_hosts(
+    hosts: ClmHosts, args: argparse.Namespace, base: Profile
+) -> tuple[ClmHosts | None, list[str], ClmWizardError | None]:
+    """(hosts to store, the untrusted hosts confirmed, the error to report).
+
+    Discovered hosts outside DocuSign's CLM domains are stored only when confirmed: with
+    --allow-host now, or earlier for this profile. Otherwise the sign-in is stored without
+    hosts and the message says why.
+    """
+    allowed = [*base.confirmed_hosts, *(getattr(args, "allow_host", None) or [])]
+    unconfirmed = unconfirmed_hosts(hosts, allowed)
+    if unconfirmed:
+        retry = f"clmwizard login --profile {base.name} … (as before)"
+        return None, [], unconfirmed_error(unconfirmed, doing="storing the CLM hosts", retry=retry)
+    untrusted = untrusted_hosts(hosts)
+    for verdict in untrusted:
+        warn(f"Using the CLM host {verdict.host}, as you confirmed: {verdict.reason}.")
+    return hosts, [verdict.host for verdict in untrusted], None
 
 
 def _stamp(moment: datetime | None) -> str:
@@ -320,9 +343,14 @@ async def _login(
             hosts = await discover_hosts(client, env, login)
         except ClmWizardError as error:
             discovery_error = error
+    confirmed: list[str] = []
+    if hosts is not None:
+        hosts, confirmed, discovery_error = _checked_hosts(hosts, args, base)
     profile = profile_after_login(
         base, login.tokens, login.userinfo, login.account, hosts, now=login.tokens.obtained_at
     )
+    if confirmed:
+        profile.confirmed_hosts = sorted(set(profile.confirmed_hosts) | set(confirmed))
     profile = await asyncio.to_thread(
         store_login, profiles, store, profile, secret_key, login.tokens
     )

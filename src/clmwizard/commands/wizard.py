@@ -68,5 +68,6 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_app(context: WizardContext) -> int:
     from clmwizard.app import ClmWizardApp
 
-    ClmWizardApp(context).run()
-    return 0
+    app = ClmWizardApp(context)
+    app.run()
+    return app.return_code or 0  # 1 after a crash

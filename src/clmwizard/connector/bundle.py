@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -196,9 +197,31 @@ def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = Fals
 
 
 def export_bundle(
-    profile: Profile, out_dir: Path, *, layout: Layout = "three", force: bool = False
+    profile: Profile,
+    out_dir: Path,
+    *,
+    layout: Layout = "three",
+    force: bool = False,
+    allow_hosts: Iterable[str] = (),
 ) -> ExportResult:
-    """Build, check and write the bundle; returns what was written."""
+    """Build, check and write the bundle; returns what was written.
+
+    CLM hosts outside DocuSign's domains must be among the profile's `confirmed_hosts` or
+    `allow_hosts` (else a UsageError, nothing written); the README names them.
+    """
+    from clmwizard.docusign.hosts import host_key, unconfirmed_error, unconfirmed_hosts
+
+    if profile.clm_hosts is not None:
+        allowed = [*profile.confirmed_hosts, *allow_hosts]
+        unconfirmed = unconfirmed_hosts(profile.clm_hosts, allowed)
+        if unconfirmed:
+            raise unconfirmed_error(
+                unconfirmed,
+                doing="exporting",
+                retry=f"clmwizard export --profile {profile.name} --out {out_dir}",
+            )
+        confirmed = sorted({host_key(host) for host in allowed})
+        profile = dataclasses.replace(profile, confirmed_hosts=confirmed)
     check_target(out_dir, force=force)
     files = build_bundle(profile, layout)
     try:

@@ -270,6 +270,17 @@ def render_readme(profile: Profile, layout: str) -> str:
         f"`clmwizard refresh --profile {name}` does the same for clmwizard's own stored grant.",
         "",
     ]
+    if profile.confirmed_hosts:
+        hosts = ", ".join(f"`{host}`" for host in profile.confirmed_hosts)
+        lines += [
+            "## Hosts outside DocuSign's CLM domains",
+            "",
+            f"**Warning:** these connectors talk to {hosts}, which is not under DocuSign's CLM "
+            "domains (`springcm.com`, `docusign.net`). Whoever signs in through them sends "
+            "their DocuSign token there. It was confirmed by hand when this bundle was "
+            "exported; import it only if your CLM admin confirms the host.",
+            "",
+        ]
     if "extended" not in profile.scopes:
         lines += [
             "**Warning:** this profile's scopes do not include `extended`: refresh tokens will "

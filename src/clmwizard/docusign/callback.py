@@ -24,6 +24,12 @@ POWER_AUTOMATE_NOTE = (
     "integration key separately."
 )
 _MAX_REQUEST = 16 * 1024
+# A browser keeps idle connections open (pre-connects, keep-alive); a hostile local process may
+# open hundreds. At most this many are held; a new one closes the oldest still idle, so the real
+# callback always gets in, and an idle one is closed once its request head is this late.
+MAX_CONNECTIONS = 32
+HEAD_TIMEOUT = 5.0
+BACKLOG = 64  # asyncio accepts up to this many at once before any is closed: bounds the fds
 
 
 def parse_redirect_uri(uri: str) -> tuple[str, int, str]:
@@ -134,6 +140,9 @@ class CallbackListener:
         self._server: asyncio.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._future: asyncio.Future[str] | None = None
+        # Open connections, oldest first; True while the request head has not arrived.
+        self._connections: dict[asyncio.StreamWriter, bool] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> CallbackListener:
         self._loop = asyncio.get_running_loop()
@@ -143,10 +152,14 @@ class CallbackListener:
             hosts = ["127.0.0.1", "::1"]
         try:
             try:
-                self._server = await asyncio.start_server(self._handle, hosts, self.port)
+                self._server = await asyncio.start_server(
+                    self._handle, hosts, self.port, backlog=BACKLOG
+                )
             except OSError as error:
                 if isinstance(hosts, list) and error.errno == errno.EADDRNOTAVAIL:
-                    self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+                    self._server = await asyncio.start_server(
+                        self._handle, "127.0.0.1", self.port, backlog=BACKLOG
+                    )
                 else:
                     raise
         except OSError as error:
@@ -161,6 +174,11 @@ class CallbackListener:
     ) -> None:
         if self._server is not None:
             self._server.close()
+            for writer in list(self._connections):  # idle ones would outlive the listener
+                writer.transport.abort()
+            self._connections.clear()
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), timeout=2.0)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
             self._server = None
@@ -247,11 +265,36 @@ class CallbackListener:
         )
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One connection. Whatever happens to it ends here, never as a traceback on stderr."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._admit(writer)
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10.0)
+            await self._serve(reader, writer)
+        except (Exception, asyncio.CancelledError):  # a reset, an abort, the listener closing
+            writer.transport.abort()
+        finally:
+            self._connections.pop(writer, None)
+
+    def _admit(self, writer: asyncio.StreamWriter) -> None:
+        """Hold at most MAX_CONNECTIONS: make room by closing the oldest idle one."""
+        while len(self._connections) >= MAX_CONNECTIONS:
+            idle = [held for held, waiting in self._connections.items() if waiting]
+            victim = idle[0] if idle else next(iter(self._connections))
+            del self._connections[victim]
+            victim.transport.abort()
+        self._connections[writer] = True
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, OSError):
-            writer.close()
+            writer.transport.abort()
             return
+        if writer in self._connections:
+            self._connections[writer] = False
         if len(head) > _MAX_REQUEST:
             await self._respond(writer, 431, _page("Request too large", ""))
             return

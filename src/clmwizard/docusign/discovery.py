@@ -45,25 +45,67 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
+MAX_NAME_LENGTH = 256  # user, account names and e-mail addresses; longer ones are cut
+MAX_ACCOUNTS = 1000
+
+
+def _text(value: Any) -> str:
+    """A name from userinfo: a string (else empty), cut to MAX_NAME_LENGTH."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return ""
+    text = str(value).strip()
+    return text if len(text) <= MAX_NAME_LENGTH else text[: MAX_NAME_LENGTH - 1] + "…"
+
+
+def _account_id(value: Any, url: str) -> str:
+    """The account id as a GUID: it goes into CLM URLs and the exported bundle."""
+    guid = canonical_guid(value) if isinstance(value, str) else None
+    if guid is None:
+        shown = repr(value)[:80]
+        raise ClmWizardError(
+            f"{host_of(url)} listed an account whose id is not a GUID: {shown}.",
+            cause="DocuSign's account ids (API Account ID) are GUIDs. A server that sends "
+            "anything else is not DocuSign's account server, or is misbehaving; the id would "
+            "end up in the addresses clmwizard and the connector call.",
+            fix="Check the OAuth server address (environment / --auth-server); nothing was stored.",
+            field="environment",
+            code="bad_account_id",
+        )
+    return guid
+
+
+def _base_uri(value: Any) -> str:
+    """The account's eSignature base URI: a web address (else empty)."""
+    text = value.strip().rstrip("/") if isinstance(value, str) else ""
+    if len(text) > MAX_NAME_LENGTH:
+        return ""
+    parts = split_web_address(text)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        return ""
+    return text
+
+
 def parse_userinfo(payload: Any, url: str, status: int = 200) -> UserInfo:
     if not isinstance(payload, dict) or not isinstance(payload.get("accounts"), list):
         raise malformed_error(url, status)
     accounts = []
-    for item in payload["accounts"]:
+    for item in payload["accounts"][:MAX_ACCOUNTS]:
         if not isinstance(item, dict) or not item.get("account_id"):
             continue
         accounts.append(
             Account(
-                account_id=str(item["account_id"]),
-                account_name=str(item.get("account_name") or ""),
+                account_id=_account_id(item["account_id"], url),
+                account_name=_text(item.get("account_name")),
                 is_default=_as_bool(item.get("is_default", False)),
-                base_uri=str(item.get("base_uri") or "").rstrip("/"),
+                base_uri=_base_uri(item.get("base_uri")),
             )
         )
     return UserInfo(
-        user_id=str(payload.get("sub") or ""),
-        name=str(payload.get("name") or ""),
-        email=str(payload.get("email") or ""),
+        user_id=_text(payload.get("sub")),
+        name=_text(payload.get("name")),
+        email=_text(payload.get("email")),
         accounts=tuple(accounts),
     )
 

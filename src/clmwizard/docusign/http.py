@@ -1,4 +1,10 @@
-"""The one httpx client factory, and retries for idempotent GETs."""
+"""The one httpx client factory, bounded reading of every answer, and retries for idempotent GETs.
+
+Every server is untrusted: `send` gives each request a total deadline (httpx's timeouts are per
+read, so a server dripping one byte at a time could hold a request forever) and reads at most
+MAX_ANSWER_BYTES of the (decoded) body; `json_body` refuses JSON nested deeper than
+MAX_JSON_DEPTH. Both end in a NetworkError a person can act on.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,10 @@ from clmwizard.errors import NetworkError
 USER_AGENT = f"clmwizard/{__version__}"
 BACKOFF_SECONDS = 0.5  # first retry delay, doubled each time
 RETRY_AFTER_CAP = 10.0  # never wait longer than this for a Retry-After
+MAX_ANSWER_BYTES = 1024 * 1024  # OAuth, userinfo and discovery answers are a few kB
+MAX_JSON_DEPTH = 32  # DocuSign's answers nest 3 or 4 levels
+MIN_DEADLINE = 2.0  # so a busy machine's scheduling alone never ends a fast request
+_DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
 # What the app and the CLI are built with: make_client, or a test's factory whose client
@@ -95,12 +105,125 @@ def malformed_error(url: str, status: int) -> NetworkError:
     )
 
 
+def too_large_error(url: str) -> NetworkError:
+    return NetworkError(
+        f"{host_of(url)} sent an answer larger than {MAX_ANSWER_BYTES // 1024} kB; clmwizard "
+        "stopped reading it.",
+        cause="DocuSign's answers are a few kB: something else answered (a proxy, a "
+        "misconfigured or hostile server), or the server address points at the wrong service.",
+        fix="Check the server address and the network, then try again.",
+        code="too_large",
+    )
+
+
+def undecodable_error(url: str) -> NetworkError:
+    return NetworkError(
+        f"{host_of(url)} sent a compressed answer that does not decompress.",
+        cause="The answer was damaged on the way (a proxy?) or the server is misbehaving.",
+        fix="Try again; if it persists, check the network and the server address.",
+        code="bad_encoding",
+    )
+
+
+def deadline_seconds(client: httpx.AsyncClient) -> float | None:
+    """The total time one request may take: the connect timeout plus the read timeout (40 s for
+    the default 20 s), at least MIN_DEADLINE, whatever the server sends in between; None when
+    both are unlimited."""
+    parts = [client.timeout.connect, client.timeout.read]
+    if all(part is None for part in parts):
+        return None
+    return max(sum(part or 0.0 for part in parts), MIN_DEADLINE)
+
+
+async def send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    deadline: float | None = None,
+    **options: Any,
+) -> httpx.Response:
+    """One request, within a total deadline, its body read up to MAX_ANSWER_BYTES.
+
+    `options` go to `client.build_request` (headers, data, …) except `auth`, which goes to
+    `client.send`. `deadline` defaults to `deadline_seconds(client)`. Running out of time raises
+    httpx.ReadTimeout (so callers treat it like any timeout); a body too large or that does not
+    decompress raises NetworkError. The returned response holds the decoded body.
+    """
+    auth = options.pop("auth", None)
+    total = deadline if deadline is not None else deadline_seconds(client)
+    request = client.build_request(method, url, **options)
+    try:
+        async with asyncio.timeout(total):
+            response = await client.send(request, auth=auth, stream=True)
+            try:
+                body = await _read_capped(response, url)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise httpx.ReadTimeout("the total deadline passed", request=request) from None
+    headers = [(k, v) for k, v in response.headers.multi_items() if k not in _DROPPED_HEADERS]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=request,
+        extensions=response.extensions,
+    )
+
+
+async def _read_capped(response: httpx.Response, url: str) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise too_large_error(url)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise too_large_error(url)
+            chunks.append(chunk)
+    except httpx.DecodingError:
+        raise undecodable_error(url) from None
+    return b"".join(chunks)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether `value` nests lists and objects deeper than MAX_JSON_DEPTH (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def parse_json(body: bytes, url: str, status: int) -> Any:
+    """The JSON in `body`, or a NetworkError naming the malformed answer.
+
+    Refuses what does not parse, what nests deeper than MAX_JSON_DEPTH (100,000 levels made
+    the parser raise RecursionError) and numbers Python cannot hold.
+    """
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise malformed_error(url, status) from None
+    if _too_deep(value):
+        raise malformed_error(url, status)
+    return value
+
+
 def json_body(response: httpx.Response) -> Any:
     """The JSON of a response, or a NetworkError naming the malformed answer."""
-    try:
-        return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise malformed_error(str(response.request.url), response.status_code) from None
+    return parse_json(response.content, str(response.request.url), response.status_code)
 
 
 def rate_limit_reset_seconds(value: str, now: float) -> float | None:
@@ -152,7 +275,7 @@ async def get_with_retry(
     for attempt in range(attempts):
         last = attempt == attempts - 1
         try:
-            response = await client.get(url, headers=dict(headers))
+            response = await send(client, "GET", url, headers=dict(headers))
         except httpx.TransportError as error:
             if last:
                 raise transport_error(error, url) from None

@@ -11,7 +11,7 @@ import httpx
 
 from clmwizard.docusign.environments import Environment
 from clmwizard.docusign.errors import CodeFacts, Grant, token_error
-from clmwizard.docusign.http import host_of, json_body, malformed_error, transport_error
+from clmwizard.docusign.http import host_of, json_body, malformed_error, send, transport_error
 from clmwizard.errors import NetworkError
 from clmwizard.redact import register_secret
 
@@ -19,6 +19,34 @@ LOST_REFRESH = (
     "If DocuSign received the refresh before its answer was lost, it has used up the stored "
     "refresh token and the next try reports a dead grant: then consent again with "
     "`clmwizard login`."
+)
+
+
+DEFAULT_ACCESS_LIFETIME = 28800  # DocuSign's access tokens live 8 hours
+MAX_ACCESS_LIFETIME = 86400  # a longer claim is not believed (1e12 overflowed the expiry date)
+MIN_ACCESS_LIFETIME = 60
+MAX_TOKEN_LENGTH = 16 * 1024  # DocuSign's tokens are about 1 to 2 kB
+
+
+def access_lifetime(value: Any) -> int:
+    """`expires_in` of a token answer, in seconds, kept within what DocuSign can mean.
+
+    Missing, not an integer (a bool, a fraction, text that is not digits): DocuSign's 8 hours.
+    Below a minute or above a day: clamped. The tokens themselves stay good; only the expiry
+    clmwizard shows and plans the next refresh by depends on it.
+    """
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return DEFAULT_ACCESS_LIFETIME
+    return min(max(value, MIN_ACCESS_LIFETIME), MAX_ACCESS_LIFETIME)
+
+
+CODE_USED = (
+    "The code may already have been used and works only once: sign in again "
+    "(clmwizard does not resend it)."
 )
 
 
@@ -43,10 +71,10 @@ def _token_set(payload: Any, url: str, status: int, *, previous_refresh: str | N
     refresh = payload.get("refresh_token") or previous_refresh
     if not isinstance(refresh, str) or not refresh:
         raise malformed_error(url, status)
-    try:
-        expires_in = int(payload.get("expires_in", 28800))
-    except (TypeError, ValueError):
-        expires_in = 28800
+    access = payload["access_token"]
+    if not 0 < len(access) <= MAX_TOKEN_LENGTH or len(refresh) > MAX_TOKEN_LENGTH:
+        raise malformed_error(url, status)
+    expires_in = access_lifetime(payload.get("expires_in"))
     register_secret(payload["access_token"])
     register_secret(refresh)
     return TokenSet(payload["access_token"], refresh, expires_in, datetime.now(UTC))
@@ -68,7 +96,9 @@ async def _post_token(
     response: httpx.Response | None = None
     for attempt in range(2):
         try:
-            response = await client.post(
+            response = await send(
+                client,
+                "POST",
                 url,
                 data=form,
                 auth=(integration_key, secret_key),
@@ -81,6 +111,12 @@ async def _post_token(
                 raise transport_error(error, url) from None
         except httpx.TransportError as error:
             raise _sent_error(error, url, grant) from None
+        except NetworkError as error:  # the answer was too large or does not decompress
+            if grant == "refresh_token":
+                error.fix = f"{error.fix} {LOST_REFRESH}"
+            else:
+                error.fix = CODE_USED
+            raise
     assert response is not None
     if response.status_code == 200:
         try:
@@ -92,8 +128,8 @@ async def _post_token(
                 error.fix = f"{error.fix} {LOST_REFRESH}"
             raise
     try:
-        body: Any = response.json()
-    except ValueError:
+        body: Any = json_body(response)
+    except NetworkError:
         body = None
     raise token_error(
         response.status_code, body, grant=grant, env=env, host=host_of(url), code=code
@@ -103,10 +139,7 @@ async def _post_token(
 def _sent_error(error: httpx.TransportError, url: str, grant: Grant) -> Exception:
     network = transport_error(error, url, sent=True)
     if grant == "authorization_code":
-        network.fix = (
-            "The code may already have been used and works only once: sign in again "
-            "(clmwizard does not resend it)."
-        )
+        network.fix = CODE_USED
     else:
         network.fix = f"Try again in a minute. {LOST_REFRESH}"
     return network

@@ -1,11 +1,14 @@
-"""Injected faults: latency, error statuses, dropped connections and malformed bodies."""
+"""Injected faults: latency, error statuses, dropped connections, malformed bodies, and a hostile
+server's answers (overridden fields, deep or huge JSON, bad gzip, dripping bytes)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from clmwizard.emulator import hostile
 from clmwizard.emulator.http_types import JSON_TYPE, Response, json_response
 from clmwizard.emulator.state import new_guid
 
@@ -42,19 +45,36 @@ class Fault:
     drop: bool = False
     malformed: bool = False
     retry_after: int | None = None
+    # A hostile or broken server (see hostile.py):
+    payload: Any = None  # answer with this JSON instead (status: `status` or 200)
+    fields: dict[str, Any] | None = None  # merged into the real JSON answer
+    nested: int = 0  # answer with JSON lists nested this deep
+    huge: int = 0  # answer with a JSON body of this many bytes
+    bad_gzip: bool = False  # label the answer gzip, its body not decompressing
+    drip: float = 0.0  # send the answer one byte every `drip` seconds
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
             raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
         if self.status is not None and not 100 <= self.status <= 599:
             raise ValueError("status must be an HTTP status code")
-        if self.latency < 0:
-            raise ValueError("latency must not be negative")
+        if self.latency < 0 or self.drip < 0:
+            raise ValueError("latency and drip must not be negative")
+        if self.nested < 0 or self.huge < 0:
+            raise ValueError("nested and huge must not be negative")
+        if self.fields is not None and not isinstance(self.fields, dict):
+            raise ValueError("fields must be a JSON object")
 
     def response(self, path: str) -> Response | None:
         """The faulty answer, or None when this fault only adds latency."""
         if self.drop:
             return Response(0, drop=True)
+        if self.payload is not None:
+            return json_response(self.status or 200, self.payload)
+        if self.nested:
+            return hostile.nested(self.nested)
+        if self.huge:
+            return hostile.huge(self.huge)
         if self.status is not None:
             answer = error_body(self.origin, self.status)
         elif self.malformed:
@@ -73,6 +93,18 @@ class Fault:
             )
         elif self.retry_after is not None:
             answer.headers.append(("Retry-After", str(self.retry_after)))
+        return answer
+
+    def transform(self, answer: Response) -> Response:
+        """The answer (real or faulty) as this fault changes it on the way out."""
+        if answer.drop:
+            return answer
+        if self.fields is not None:
+            answer = hostile.with_fields(answer, self.fields)
+        if self.bad_gzip:
+            answer = hostile.bad_gzip(answer)
+        if self.drip:
+            answer = hostile.dripping(answer, self.drip)
         return answer
 
 

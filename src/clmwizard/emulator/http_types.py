@@ -7,6 +7,7 @@ sockets and the server module stays a thin adapter.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -52,6 +53,10 @@ class Response:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     drop: bool = False  # close the connection without answering (fault injection)
+    # Fault injection: a body produced while it is sent (`length` bytes), `pause` s per chunk.
+    chunks: Callable[[], Iterator[bytes]] | None = None
+    length: int | None = None
+    pause: float = 0.0
 
     def with_header(self, name: str, value: str) -> Response:
         self.headers.append((name, value))

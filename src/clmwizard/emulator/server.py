@@ -416,9 +416,13 @@ class Emulator:
         drop: bool = False,
         malformed: bool = False,
         retry_after: int | None = None,
+        **hostile: Any,
     ) -> None:
+        """Add a fault; `hostile` takes Fault's hostile-server fields (payload, fields, …)."""
         self._faults.add(
-            Fault(origin, path_prefix, status, count, latency, drop, malformed, retry_after)
+            Fault(
+                origin, path_prefix, status, count, latency, drop, malformed, retry_after, **hostile
+            )
         )
 
     def clear_faults(self) -> None:
@@ -475,9 +479,17 @@ class Emulator:
             for name, value in response.headers:
                 handler.send_header(name, value)
             if not any(name.lower() == "content-length" for name, _ in response.headers):
-                handler.send_header("Content-Length", str(len(response.body)))
+                length = response.length if response.length is not None else len(response.body)
+                handler.send_header("Content-Length", str(length))
             handler.end_headers()
-            handler.wfile.write(response.body)
+            if response.chunks is None:
+                handler.wfile.write(response.body)
+            else:
+                for chunk in response.chunks():
+                    handler.wfile.write(chunk)
+                    if response.pause:
+                        handler.wfile.flush()
+                        time.sleep(response.pause)
         except OSError:  # the client gave up (e.g. a timeout during injected latency)
             handler.close_connection = True
 
@@ -488,15 +500,17 @@ class Emulator:
                 time.sleep(fault.latency)
             faulty = fault.response(request.path)
             if faulty is not None:
-                return faulty
+                return fault.transform(faulty)
         try:
             if request.origin == "auth":
-                return oauth.handle(self.state, request)
-            assert self._clm is not None
-            return self._clm.handle(request)
+                answer = oauth.handle(self.state, request)
+            else:
+                assert self._clm is not None
+                answer = self._clm.handle(request)
         except Exception:  # a bug in the emulator: answer 500 and say so on stderr
             sys.stderr.write(traceback.format_exc())
             return json_response(500, {"error": "server_error", "error_description": "bug"})
+        return answer if fault is None else fault.transform(answer)
 
     def _control(self, request: Request) -> Response:
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.widgets.copy_table import CopyItem, CopyTable
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.secret_input import SecretInput

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
 
 from clmwizard.errors import ClmWizardError, KeyringError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import ClmHosts
 from clmwizard.widgets.field_message import FieldMessage
@@ -58,7 +58,7 @@ class DiscoveryScreen(WizardScreen):
             yield Label("Account (this user has several)", classes="field-label")
             with RadioSet(id="account"):
                 for account in accounts:
-                    label = f"{account.account_name}  [dim]{account.account_id}[/dim]"
+                    label = f"{escape(account.account_name)}  [dim]{account.account_id}[/dim]"
                     if account.is_default:
                         label += "  [dim](default)[/dim]"
                     yield RadioButton(

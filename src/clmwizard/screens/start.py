@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
@@ -14,6 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
 from clmwizard.store.profile import Profile

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
-from rich.markup import escape
 from textual import work
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import LoadingIndicator, Static
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import SecretPrompt
 from clmwizard.widgets.field_message import FieldMessage

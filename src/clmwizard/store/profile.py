@@ -88,6 +88,8 @@ class Profile:
     last_rotation_at: datetime | None = None
     exports: list[ExportRecord] = field(default_factory=list)
     jwt_consent: JwtConsentRecord | None = None  # set by `clmwizard jwt` and the wizard's check
+    # CLM hosts outside DocuSign's domains the user explicitly confirmed ("host[:port]").
+    confirmed_hosts: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import visible
 
 SIGNS = ("✗", "!", "✓")
 
@@ -47,6 +48,7 @@ class FieldMessage(Static):
         self.remove_class("-shown", "-error", "-warning", "-ok")
 
     def _show(self, text: str, kind: str) -> None:
+        text = visible(text, keep_newlines=True)  # an error may quote a server's text
         self.text = text
         self.remove_class("-error", "-warning", "-ok")
         if kind:

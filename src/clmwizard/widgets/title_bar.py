@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from clmwizard.safe_text import markup_escaped
+
 
 class TitleBar(Static):
     DEFAULT_CSS = "TitleBar { height: 1; padding: 0 1; }"
@@ -15,5 +17,5 @@ class TitleBar(Static):
     def set_subtitle(self, subtitle: str) -> None:
         parts = ["[b]clmwizard[/b]"]
         if subtitle:
-            parts.append(subtitle)
+            parts.append(markup_escaped(subtitle))
         self.update(" · ".join(parts))
