@@ -68,7 +68,7 @@ class DiscoveryScreen(WizardScreen):
                         value=account.account_id == default.account_id,
                         name=account.account_id,
                     )
-        yield Static("", id="account-line", classes="choice-echo")
+        yield Static("", id="account-line", classes="choice-echo" if len(accounts) > 1 else "")
         yield Static("", id="esign-line")
         with Vertical(classes="form"):
             for key, label in HOST_FIELDS:
