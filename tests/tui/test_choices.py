@@ -4,7 +4,7 @@ chosen item; a saved profile's environment changes only after a yes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -58,6 +58,16 @@ def production(name: str = "acme") -> Profile:
         environment="production",
         auth_server="https://account.docusign.com",
         clm_auth_server="https://auth.springcm.com",
+    )
+
+
+def custom_server(name: str = "acme") -> Profile:
+    """The issue's case: a custom-server profile, whose choice is the last of the list."""
+    return replace(
+        signed_in(name, timedelta(days=29)),
+        environment="custom",
+        auth_server="http://127.0.0.1:47001",
+        clm_auth_server="http://127.0.0.1:47002",
     )
 
 
@@ -138,20 +148,32 @@ async def reconsent(pilot: Pilot[None], app: ClmWizardApp, profile: Profile) -> 
     return screen
 
 
-async def test_reconsent_highlight_starts_on_the_saved_environment(world: WizardContext) -> None:
-    profile = production()
+@pytest.mark.parametrize(
+    ("saved", "words"),
+    [
+        (production, "Production — account.docusign.com"),
+        (custom_server, "custom server — 127.0.0.1:47001"),
+    ],
+    ids=["production", "custom"],
+)
+async def test_reconsent_highlight_starts_on_the_saved_environment(
+    world: WizardContext, saved: Callable[[], Profile], words: str
+) -> None:
+    profile = saved()
     world.profiles.save(profile)
     world.open_secrets().set_many("acme", {SECRET_KEY: SECRET})
     app = ClmWizardApp(world)
     async with app.run_test(size=SIZE) as pilot:
         screen = await reconsent(pilot, app, profile)
         radio = screen.query_one("#environment", TextRadioSet)
-        assert highlighted(radio) == "production" and radio.chosen_name == "production"
+        name = profile.environment
+        assert highlighted(radio) == name and radio.chosen_name == name
+        assert f"Environment: {words}" in plain_screen(app)
         await focus(pilot, radio)
         await pilot.press("enter")  # the issue's trap: enter used to choose the first item
         await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
-    assert app.draft.environment.name == "production"
-    assert app.draft.environment.auth_server == "https://account.docusign.com"
+    assert app.draft.environment.name == name
+    assert app.draft.environment.auth_server == profile.auth_server
 
 
 @pytest.mark.parametrize("yes", [True, False], ids=["yes-changes", "no-keeps"])
