@@ -120,3 +120,18 @@ async def test_choose_moves_choice_and_highlight_without_a_changed_message() -> 
         assert radio.pressed_button is app.query_one("#dev")
         assert "(•) Developer" in plain_screen(app) and "( ) Production" in plain_screen(app)
         assert changes == []
+
+
+async def test_help_lists_the_arrows_and_space_once() -> None:
+    from clmwizard.screens.keys_help import key_rows
+
+    app = TogglesApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        for selector in ("#env", "#scopes"):
+            app.query_one(selector).focus()
+            await pilot.pause()
+            rows = key_rows(app.screen)
+            assert rows.count(("↑↓", "move")) == 1, rows
+            assert [what for _, what in rows].count("move") == 1, rows
+            assert ("space", "choose") in rows, rows
+            assert not any(key == "enter" for key, _ in rows), rows

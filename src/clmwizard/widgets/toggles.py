@@ -69,8 +69,9 @@ class TextRadioSet(RadioSet, inherit_bindings=False):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "next_button", "move", key_display=MOVE),
-        Binding("right", "next_button", "move", show=False),
-        Binding("up,left", "previous_button", "move", show=False),
+        # One key_display for all arrows: the help dialog (keys_help.key_rows) lists them once.
+        Binding("right", "next_button", "move", key_display=MOVE, show=False),
+        Binding("up,left", "previous_button", "move", key_display=MOVE, show=False),
         Binding("space", "toggle_button", CHOOSE),
     ]
 
@@ -109,7 +110,7 @@ class TextSelectionList(SelectionList[T], Generic[T], inherit_bindings=False):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "cursor_down", "move", key_display=MOVE),
-        Binding("up", "cursor_up", "move", show=False),
+        Binding("up", "cursor_up", "move", key_display=MOVE, show=False),
         Binding("home", "first", show=False),
         Binding("end", "last", show=False),
         Binding("pagedown", "page_down", show=False),
