@@ -186,7 +186,21 @@ def test_start_with_profiles(snap_compare: Any, world: WizardContext) -> None:
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=settle)
 
 
-def test_key_screen_errors_beside_fields(snap_compare: Any, world: WizardContext) -> None:
+COLOUR = pytest.mark.parametrize("no_color", [False, True], ids=["colour", "no-color"])
+
+
+def colour(monkeypatch: pytest.MonkeyPatch, no_color: bool) -> None:
+    """NO_COLOR: what a monochrome terminal shows; every choice must still read as text."""
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+
+
+@COLOUR
+def test_key_screen_errors_beside_fields(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
+    colour(monkeypatch, no_color)
+
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("n")
@@ -197,8 +211,13 @@ def test_key_screen_errors_beside_fields(snap_compare: Any, world: WizardContext
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
 
-def test_scopes_warns_without_extended(snap_compare: Any, world: WizardContext) -> None:
+@COLOUR
+def test_scopes_warns_without_extended(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
     from clmwizard.screens.scopes import ScopesScreen
+
+    colour(monkeypatch, no_color)
 
     async def run_before(pilot: Pilot[None]) -> None:
         app = await with_new_draft(pilot)
@@ -267,8 +286,13 @@ def test_tokens_wrong_secret(snap_compare: Any, world: WizardContext) -> None:
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
 
 
-def test_discovery_with_two_accounts(snap_compare: Any, world: WizardContext) -> None:
+@COLOUR
+def test_discovery_with_two_accounts(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
     from clmwizard.screens.discovery import DiscoveryScreen
+
+    colour(monkeypatch, no_color)
 
     fake_network(world)
 
@@ -302,10 +326,21 @@ def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) 
 
 
 @pytest.mark.parametrize(
-    "existing", ["", "own", "not-ours"], ids=["written", "overwrite-question", "not-ours"]
+    ("existing", "no_color"),
+    [("", False), ("own", False), ("not-ours", False), ("", True)],
+    ids=["written", "overwrite-question", "not-ours", "written-no-color"],
 )
-def test_export(snap_compare: Any, world: WizardContext, tmp_path: Path, existing: str) -> None:
+def test_export(
+    snap_compare: Any,
+    world: WizardContext,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    existing: str,
+    no_color: bool,
+) -> None:
     from clmwizard.screens.export import ExportScreen
+
+    colour(monkeypatch, no_color)
 
     profile = signed_in("acme", timedelta(days=29))
     world.profiles.save(profile)

@@ -10,13 +10,14 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
+from textual.widgets import Input, Label, LoadingIndicator, RadioSet, Static
 
 from clmwizard.errors import ClmWizardError, KeyringError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import ClmHosts
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
 
 if TYPE_CHECKING:
     from clmwizard.store.profile import Profile
@@ -32,6 +33,7 @@ class DiscoveryScreen(WizardScreen):
     STEP = "Discovery"
     BINDINGS = [
         Binding("ctrl+s", "save", "save and continue", key_display="⏎/^s"),
+        Binding("enter", "save", "save and continue", show=False),
         Binding("ctrl+d", "discover", "discover again", show=False),
         # Priority: the focused host Input binds ctrl+e too (end of line); check_action lets
         # the key through to it unless a save has just failed on the keyring.
@@ -56,21 +58,17 @@ class DiscoveryScreen(WizardScreen):
         draft.account = default
         if len(accounts) > 1:
             yield Label("Account (this user has several)", classes="field-label")
-            with RadioSet(id="account"):
+            with TextRadioSet(id="account"):
                 for account in accounts:
                     label = f"{escape(account.account_name)}  [dim]{account.account_id}[/dim]"
                     if account.is_default:
                         label += "  [dim](default)[/dim]"
-                    yield RadioButton(
+                    yield TextRadioButton(
                         label,
                         value=account.account_id == default.account_id,
                         name=account.account_id,
                     )
-        else:
-            yield Static(
-                f"Account: [b]{escape(default.account_name)}[/b]  [dim]{default.account_id}[/dim]",
-                id="account-line",
-            )
+        yield Static("", id="account-line", classes="choice-echo" if len(accounts) > 1 else "")
         yield Static("", id="esign-line")
         with Vertical(classes="form"):
             for key, label in HOST_FIELDS:
@@ -92,6 +90,9 @@ class DiscoveryScreen(WizardScreen):
     def _show_account(self) -> None:
         account = self.wizard.draft.account
         assert account is not None
+        self.query_one("#account-line", Static).update(
+            f"Account: [b]{escape(account.account_name)}[/b] — {account.account_id}"
+        )
         self.query_one("#esign-line", Static).update(
             f"eSignature base URI: {escape(account.base_uri)}  "
             f"[dim](REST: {escape(account.base_uri)}/restapi/v2.1/)[/dim]"

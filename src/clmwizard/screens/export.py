@@ -13,18 +13,23 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Input, Label, RadioSet, Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
 
 LAYOUTS = (
     ("three", "Three connectors, one per CLM host (general, upload, download)"),
     ("single", "One connector that routes uploads and downloads to their hosts"),
 )
+LAYOUT_WORDS = {
+    "three": "three connectors — general, upload and download",
+    "single": "one connector — uploads and downloads routed to their hosts",
+}
 
 
 def clock_time() -> str:
@@ -43,6 +48,7 @@ class ExportScreen(WizardScreen):
     STEP = "Export"
     BINDINGS = [
         Binding("ctrl+s", "export", "export", key_display="⏎/^s"),
+        Binding("enter", "export", "export", show=False),
         Binding("ctrl+q", "app.quit", "quit"),
     ]
 
@@ -58,11 +64,14 @@ class ExportScreen(WizardScreen):
             yield Input(str(shown_path(default_export_dir(self.profile))), id="out-dir")
             yield FieldMessage(id="out-message")
             yield Label("Layout", classes="field-label")
-            with RadioSet(id="layout"):
+            with TextRadioSet(id="layout"):
                 for name, label in LAYOUTS:
-                    yield RadioButton(label, value=name == "three", name=name)
+                    yield TextRadioButton(label, value=name == "three", name=name)
+            yield Static(
+                f"Layout: {LAYOUT_WORDS['three']}", id="layout-choice", classes="choice-echo"
+            )
         yield Static(
-            "  Press [b]enter[/b] in the folder field to write the bundle. No secret goes into it.",
+            "  Press [b]enter[/b] to write the bundle. No secret goes into it.",
             id="export-hint",
         )
         yield Static("", id="export-result")
@@ -71,8 +80,11 @@ class ExportScreen(WizardScreen):
         self.query_one("#out-dir", Input).focus()
 
     def _layout(self) -> str:
-        pressed = self.query_one("#layout", RadioSet).pressed_button
-        return pressed.name if pressed is not None and pressed.name else "three"
+        return self.query_one("#layout", TextRadioSet).chosen_name or "three"
+
+    @on(RadioSet.Changed, "#layout")
+    def _layout_chosen(self) -> None:
+        self.query_one("#layout-choice", Static).update(f"Layout: {LAYOUT_WORDS[self._layout()]}")
 
     @on(Input.Submitted, "#out-dir")
     def action_export(self) -> None:

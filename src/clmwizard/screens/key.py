@@ -11,7 +11,7 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Checkbox, Collapsible, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Collapsible, Input, Label, RadioSet, Static
 
 from clmwizard.docusign.environments import Environment
 from clmwizard.errors import ClmWizardError, UsageError
@@ -19,24 +19,42 @@ from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import SECRET_KEY
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.secret_input import SecretInput
+from clmwizard.widgets.toggles import TextCheckbox, TextRadioButton, TextRadioSet
 
 ENVIRONMENTS = (
     ("demo", "Developer account (account-d.docusign.com)"),
     ("production", "Production (account.docusign.com)"),
     ("custom", "Custom server (an emulator or a proxy)"),
 )
+ENVIRONMENT_WORDS = {"demo": "Developer", "production": "Production", "custom": "custom server"}
+
+
+def environment_words(name: str, auth_server: str = "") -> str:
+    """The environment choice in words: "Production — account.docusign.com"."""
+    from urllib.parse import urlsplit
+
+    words = ENVIRONMENT_WORDS.get(name, name)
+    if name == "demo":
+        return f"{words} — account-d.docusign.com"
+    if name == "production":
+        return f"{words} — account.docusign.com"
+    host = urlsplit(auth_server).netloc if "://" in auth_server else auth_server
+    return f"{words} — {host}" if host else f"{words} — enter its OAuth server below"
 
 
 class KeyScreen(WizardScreen):
     STEP = "Key"
     BINDINGS = [
         Binding("ctrl+n", "next", "next", key_display="⏎/^n"),
+        Binding("enter", "next", "next", show=False),
         Binding("ctrl+r", "reveal", "reveal secret"),
     ]
 
     def __init__(self, *, load_secret: bool = False) -> None:
         super().__init__()
         self.load_secret = load_secret
+        # The environment the user has accepted; a saved profile's changes only after a yes.
+        self.environment_name = ""
 
     def compose_body(self) -> Iterable[Widget]:
         draft = self.wizard.draft
@@ -58,10 +76,14 @@ class KeyScreen(WizardScreen):
                     classes="note",
                 )
             else:
+                self.environment_name = draft.environment.name
                 yield Label("Environment", classes="field-label")
-                with RadioSet(id="environment"):
+                with TextRadioSet(id="environment"):
                     for name, label in ENVIRONMENTS:
-                        yield RadioButton(label, value=draft.environment.name == name, name=name)
+                        yield TextRadioButton(
+                            label, value=draft.environment.name == name, name=name
+                        )
+                yield Static("", id="environment-choice", classes="choice-echo")
                 with Vertical(id="custom-servers"):
                     yield Input(
                         draft.environment.auth_server,
@@ -96,7 +118,7 @@ class KeyScreen(WizardScreen):
                 yield Label("Redirect URI (must be registered on the key)", classes="field-label")
                 yield Input(draft.redirect_uri, id="redirect-uri")
                 yield FieldMessage(id="redirect-uri-message")
-                yield Checkbox("Use PKCE (S256)", value=draft.use_pkce, id="pkce")
+                yield TextCheckbox("Use PKCE (S256)", value=draft.use_pkce, id="pkce")
                 yield Label("JWT integration user GUID (optional)", classes="field-label")
                 yield Input(draft.jwt_user_id, placeholder="user GUID", id="jwt-user")
                 yield Label("RSA private key file for JWT (optional)", classes="field-label")
@@ -137,16 +159,53 @@ class KeyScreen(WizardScreen):
         )
 
     @on(RadioSet.Changed, "#environment")
+    def _environment_chosen(self, event: RadioSet.Changed) -> None:
+        chosen = event.pressed.name or "demo"
+        existing = self.wizard.draft.existing
+        if existing is None or chosen == self.environment_name:
+            self.environment_name = chosen
+            self._sync_custom_servers()
+            return
+        before = self.environment_name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.environment_name = chosen
+            else:
+                self.query_one("#environment", TextRadioSet).choose(before)
+            self._sync_custom_servers()
+
+        from clmwizard.screens.dialogs import ConfirmDialog
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Change the environment of profile {existing.name} from "
+                f"{environment_words(before, existing.auth_server)} to "
+                f"{environment_words(chosen)}?",
+                "Its saved sign-in belongs to the old environment: the next consent signs in "
+                "on the new one and replaces the profile's account, hosts and tokens when it "
+                "is saved. Connectors already made keep pointing at the old one.",
+                yes="Change",
+                no="Keep",
+            ),
+            callback=answered,
+        )
+
+    @on(Input.Changed, "#auth-server")
     def _sync_custom_servers(self) -> None:
         if self.wizard.context.demo is not None:
             return
-        self.query_one("#custom-servers").display = self._environment_name() == "custom"
+        name = self.environment_name
+        self.query_one("#custom-servers").display = name == "custom"
+        auth = self.query_one("#auth-server", Input).value.strip()
+        self.query_one("#environment-choice", Static).update(
+            "Environment: " + escape(environment_words(name, auth))
+        )
 
     def _environment_name(self) -> str:
         if self.wizard.context.demo is not None:
             return "custom"
-        pressed = self.query_one("#environment", RadioSet).pressed_button
-        return pressed.name if pressed is not None and pressed.name else "demo"
+        return self.environment_name or "demo"
 
     @on(Input.Changed, "#integration-key")
     def _check_key_as_typed(self, event: Input.Changed) -> None:
@@ -240,7 +299,7 @@ class KeyScreen(WizardScreen):
         draft.integration_key = str(key)
         draft.secret_key = str(secret)
         draft.redirect_uri = redirect_uri
-        draft.use_pkce = self.query_one("#pkce", Checkbox).value
+        draft.use_pkce = self.query_one("#pkce", TextCheckbox).value
         draft.jwt_user_id = self.query_one("#jwt-user", Input).value.strip()
         draft.rsa_private_key = str(rsa_key or "")
         if changed:

@@ -8,20 +8,29 @@ from rich.markup import escape
 from textual import on
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Label, RadioButton, RadioSet, SelectionList
+from textual.widgets import Label, RadioSet, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from clmwizard.docusign.scopes import CATALOGUE, PRESETS, scope_warnings
 from clmwizard.screens.base import WizardScreen
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet, TextSelectionList
 
 CUSTOM = "custom"
+CUSTOM_DESCRIPTION = "Custom: tick the scopes below."
+
+
+def scopes_words(scopes: list[str]) -> str:
+    """The choice in words: "Scopes: 4 chosen, extended kept"."""
+    count = f"{len(scopes)} chosen" if scopes else "none chosen"
+    extended = "extended kept" if "extended" in scopes else "extended NOT chosen"
+    return f"Scopes: {count}, {extended}"
 
 
 class ScopesScreen(WizardScreen):
     STEP = "Scopes"
     BINDINGS = [
-        Binding("enter", "next", "next", priority=True),
+        Binding("enter", "next", "next"),
         Binding("ctrl+n", "next", "next", show=False),
     ]
 
@@ -29,13 +38,16 @@ class ScopesScreen(WizardScreen):
         chosen = set(self.wizard.draft.scopes)
         preset_key = self._preset_for(chosen)
         yield Label("Preset", classes="field-label")
-        with RadioSet(id="preset"):
+        with TextRadioSet(id="preset"):
             for preset in PRESETS:
-                yield RadioButton(preset.label, value=preset.key == preset_key, name=preset.key)
-            yield RadioButton("Custom: tick scopes below", value=preset_key == CUSTOM, name=CUSTOM)
+                yield TextRadioButton(preset.label, value=preset.key == preset_key, name=preset.key)
+            yield TextRadioButton(
+                "Custom: tick scopes below", value=preset_key == CUSTOM, name=CUSTOM
+            )
         yield FieldMessage(id="scopes-message")
-        yield Label("Scopes (space toggles)", classes="field-label")
-        yield SelectionList[str](
+        yield Label("Scopes", classes="field-label")
+        yield Static("", id="scopes-choice", classes="choice-echo")
+        yield TextSelectionList[str](
             *(
                 Selection(
                     f"{scope.name:<22} {escape(scope.purpose)}"
@@ -50,7 +62,7 @@ class ScopesScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self._show_warnings()
-        self.query_one("#preset", RadioSet).focus()
+        self.query_one("#preset", TextRadioSet).focus()
 
     @staticmethod
     def _preset_for(scopes: set[str]) -> str:
@@ -63,38 +75,37 @@ class ScopesScreen(WizardScreen):
     def _preset_chosen(self, event: RadioSet.Changed) -> None:
         key = event.pressed.name
         preset = next((p for p in PRESETS if p.key == key), None)
-        if preset is None:
-            return
-        selection = self.query_one("#scopes", SelectionList)
-        with selection.prevent(SelectionList.SelectedChanged):
-            selection.deselect_all()
-            for name in preset.scopes:
-                selection.select(name)
-        self.wizard.draft.scopes = list(preset.scopes)
+        if preset is not None:
+            selection = self.query_one("#scopes", TextSelectionList)
+            with selection.prevent(SelectionList.SelectedChanged):
+                selection.deselect_all()
+                for name in preset.scopes:
+                    selection.select(name)
+            self.wizard.draft.scopes = list(preset.scopes)
         self._show_warnings()
 
     @on(SelectionList.SelectedChanged, "#scopes")
     def _scopes_ticked(self) -> None:
         from clmwizard.docusign.scopes import parse_scopes
 
-        selected = self.query_one("#scopes", SelectionList).selected
+        selected = self.query_one("#scopes", TextSelectionList).selected
         self.wizard.draft.scopes = parse_scopes(selected) if selected else []
-        preset_key = self._preset_for(set(self.wizard.draft.scopes))
-        radio = self.query_one("#preset", RadioSet)
-        with radio.prevent(RadioSet.Changed):
-            for button in radio.query(RadioButton):
-                button.value = button.name == preset_key
+        self.query_one("#preset", TextRadioSet).choose(
+            self._preset_for(set(self.wizard.draft.scopes))
+        )
         self._show_warnings()
 
     def _show_warnings(self) -> None:
         message = self.query_one("#scopes-message", FieldMessage)
         scopes = self.wizard.draft.scopes
+        self.query_one("#scopes-choice", Static).update(escape(scopes_words(scopes)))
         if not scopes:
             message.show_error("Pick at least one scope.")
             return
         warnings = scope_warnings(scopes)
-        preset = next((p for p in PRESETS if set(p.scopes) == set(scopes)), None)
-        summary = f"{preset.description}\n  " if preset else ""
+        chosen = self.query_one("#preset", TextRadioSet).chosen_name
+        preset = next((p for p in PRESETS if p.key == chosen), None)
+        summary = (preset.description if preset else CUSTOM_DESCRIPTION) + "\n  "
         if warnings:
             message.show_warning(summary + "\n  ".join(warnings))
         else:

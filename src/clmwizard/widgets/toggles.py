@@ -3,17 +3,22 @@
 Textual draws the same glyph on and off and tells them apart by shade, so in a monochrome
 terminal, under NO_COLOR or through a screen reader every option looks chosen. These draw
 `(•)` / `( )` and `[x]` / `[ ]`.
+
+Only space (or a click) changes a choice; arrows move the highlight. `enter` is left to the
+screen, where it means "next" (Textual's own widgets take it to toggle).
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.events import Mount
 from textual.strip import Strip
-from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
+from textual.widgets import Checkbox, OptionList, RadioButton, RadioSet, SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
 
 RADIO_ON, RADIO_OFF = "(•)", "( )"
@@ -26,8 +31,14 @@ def _marker(button: RadioButton | Checkbox, on: str, off: str) -> Content:
     return Content.styled(on if button.value else off, button.get_visual_style("toggle--button"))
 
 
-class TextRadioButton(RadioButton):
+MOVE = "↑↓"
+CHOOSE = "choose"
+
+
+class TextRadioButton(RadioButton, inherit_bindings=False):
     """A radio button drawn `(•)` when chosen and `( )` when not."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", CHOOSE)]
 
     BUTTON_LEFT = ""
     BUTTON_INNER = RADIO_ON
@@ -38,8 +49,10 @@ class TextRadioButton(RadioButton):
         return _marker(self, RADIO_ON, RADIO_OFF)
 
 
-class TextCheckbox(Checkbox):
-    """A checkbox drawn `[x]` when ticked and `[ ]` when not."""
+class TextCheckbox(Checkbox, inherit_bindings=False):
+    """A checkbox drawn `[x]` when ticked and `[ ]` when not; space ticks, enter does not."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", CHOOSE)]
 
     BUTTON_LEFT = ""
     BUTTON_INNER = CHECK_ON
@@ -50,8 +63,60 @@ class TextCheckbox(Checkbox):
         return _marker(self, CHECK_ON, CHECK_OFF)
 
 
-class TextSelectionList(SelectionList[T], Generic[T]):
-    """A selection list whose items start with `[x]` when selected and `[ ]` when not."""
+class TextRadioSet(RadioSet, inherit_bindings=False):
+    """A radio set of TextRadioButtons whose highlight starts on the chosen button (Textual's
+    starts on the first); arrows move it, space chooses, enter is the screen's."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "next_button", "move", key_display=MOVE),
+        # One key_display for all arrows: the help dialog (keys_help.key_rows) lists them once.
+        Binding("right", "next_button", "move", key_display=MOVE, show=False),
+        Binding("up,left", "previous_button", "move", key_display=MOVE, show=False),
+        Binding("space", "toggle_button", CHOOSE),
+    ]
+
+    def _on_mount(self, _: Mount) -> None:
+        # RadioSet's own mount handler runs after this one and highlights the first button.
+        self.call_next(self.highlight_chosen)
+
+    def highlight_chosen(self) -> None:
+        """Move the highlight onto the chosen button (when one is chosen)."""
+        for index, button in enumerate(self.query(RadioButton)):
+            if button.value:
+                self._selected = index
+                return
+
+    @property
+    def chosen_name(self) -> str | None:
+        """The `name` of the chosen button, read from the buttons (current even before the
+        set has processed a change)."""
+        return next((b.name for b in self.query(RadioButton) if b.value), None)
+
+    def choose(self, name: str | None) -> None:
+        """Choose the button named `name` (None: none) without posting RadioSet.Changed, and
+        move the highlight there: for a choice the program makes, not the user."""
+        self._pressed_button = None
+        with self.prevent(RadioSet.Changed, RadioButton.Changed):
+            for button in self.query(RadioButton):
+                button.value = button.name == name
+                if button.value:
+                    self._pressed_button = button
+        self.highlight_chosen()
+
+
+class TextSelectionList(SelectionList[T], Generic[T], inherit_bindings=False):
+    """A selection list whose items start with `[x]` when selected and `[ ]` when not; space
+    ticks, arrows move, enter is the screen's."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "cursor_down", "move", key_display=MOVE),
+        Binding("up", "cursor_up", "move", key_display=MOVE, show=False),
+        Binding("home", "first", show=False),
+        Binding("end", "last", show=False),
+        Binding("pagedown", "page_down", show=False),
+        Binding("pageup", "page_up", show=False),
+        Binding("space", "select", CHOOSE),
+    ]
 
     def _get_left_gutter_width(self) -> int:
         return len(CHECK_ON) + 1
