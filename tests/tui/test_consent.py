@@ -124,6 +124,26 @@ async def test_letter_keys_type_into_the_field_and_fire_nothing(
         await wait_until(pilot, lambda: len(approved) == 1)
 
 
+async def test_an_address_typed_without_focus_goes_into_the_field(
+    demo_context: WizardContext,
+) -> None:
+    """A terminal without bracketed paste sends a pasted address as keystrokes."""
+    opened: list[str] = []
+    demo_context.open_browser = lambda url: opened.append(url) is None
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        landed = redirected_address(app)
+        assert app.focused is None
+        await pilot.press(*landed)
+        field = screen.query_one("#paste", Input)
+        assert app.focused is field and field.value == landed
+        assert opened == []
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+
+
 async def test_paste_with_the_listener_down_still_reaches_tokens(
     demo_context: WizardContext,
 ) -> None:

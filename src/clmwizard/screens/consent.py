@@ -84,7 +84,9 @@ class ConsentScreen(WizardScreen):
             "No browser here? Paste the address you were sent to (or just the code); "
             "[b]tab[/b] leaves the field:"
         )
-        yield PasteField(placeholder=f"{draft.redirect_uri}?code=…&state=…", id="paste")
+        yield PasteField(
+            placeholder=f"{draft.redirect_uri}?code=…&state=…", id="paste", select_on_focus=False
+        )
         yield FieldMessage(id="consent-message")
 
     def _redirect_line(self) -> str:
@@ -116,6 +118,20 @@ class ConsentScreen(WizardScreen):
         if action == "use_port":
             return self.offered_port is not None
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing that cannot be a key of this screen (an address starts with `h`) goes into the
+        paste field, so an address a terminal pastes as plain keystrokes lands there."""
+        if self.focused is not None or not event.is_printable or event.character is None:
+            return
+        if event.character in "oucarp" or not event.character.strip():
+            return
+        field = self.query_one("#paste", PasteField)
+        field.value += event.character
+        field.cursor_position = len(field.value)
+        field.focus()
+        event.stop()
+        event.prevent_default()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.refresh_bindings()
