@@ -68,8 +68,10 @@ def token_error(
             "integration key.",
             fix=f"{WHERE_SECRET} Paste the secret again, or add a new one"
             + (" and store it with `clmwizard rotate`." if refresh else "."),
-            wizard_fix=f"{WHERE_SECRET} Add a new secret key"
-            + (" and store it with s (rotate secret) on the start screen." if refresh else "."),
+            wizard_fix=f"{WHERE_SECRET} Add a new secret key and store it with s (rotate "
+            "secret) on the start screen."
+            if refresh
+            else "",
             field="secret_key",
             code="invalid_client",
         )

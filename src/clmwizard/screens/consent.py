@@ -16,7 +16,7 @@ from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
@@ -24,7 +24,14 @@ from clmwizard.widgets.field_message import FieldMessage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 # Letter keys that would otherwise be typed into the paste field.
-_LETTER_ACTIONS = {"open_browser", "copy_url", "copy_redirect", "approve_demo", "restart", "use_port"}
+_LETTER_ACTIONS = {
+    "open_browser",
+    "copy_url",
+    "copy_redirect",
+    "approve_demo",
+    "restart",
+    "use_port",
+}
 # Sending a code somewhere makes sense only while this wizard listens there.
 _NEEDS_LISTENER = {"open_browser", "approve_demo"}
 
@@ -57,7 +64,7 @@ class ConsentScreen(WizardScreen):
         Binding("c", "copy_redirect", "copy redirect"),
         Binding("a", "approve_demo", "approve (demo)"),
         Binding("r", "restart", "listen again"),
-        Binding("p", "use_port", "use another port"),
+        Binding("p", "use_port", "use free port"),
     ]
 
     def __init__(self) -> None:
@@ -80,9 +87,10 @@ class ConsentScreen(WizardScreen):
             yield Static("", id="consent-url")
             yield Static("", id="url-hint")
         yield Static("", id="listen-status")
-        yield Label(
+        yield Static(
             "No browser here? Paste the address you were sent to (or just the code); "
-            "[b]tab[/b] leaves the field:"
+            "[b]tab[/b] leaves the field:",
+            id="paste-label",
         )
         yield PasteField(
             placeholder=f"{draft.redirect_uri}?code=…&state=…", id="paste", select_on_focus=False
@@ -90,8 +98,7 @@ class ConsentScreen(WizardScreen):
         yield FieldMessage(id="consent-message")
 
     def _redirect_line(self) -> str:
-        uri = escape(self.wizard.draft.redirect_uri)
-        return f"{uri}   [dim]c copy · Apps and Keys → your key → Edit → Redirect URIs[/dim]"
+        return f"{escape(self.wizard.draft.redirect_uri)}   [dim]c copy[/dim]"
 
     def _update_hint(self) -> None:
         listening = self.state == "listening"
@@ -112,7 +119,7 @@ class ConsentScreen(WizardScreen):
         if action == "approve_demo" and self.wizard.context.demo is None:
             return False
         if action in _NEEDS_LISTENER:
-            return True if self.state == "listening" else None
+            return self.state == "listening"  # never send a code to whatever holds the port
         if action == "restart":
             return self.state == "failed"
         if action == "use_port":
@@ -230,7 +237,24 @@ class ConsentScreen(WizardScreen):
             self._offer_port()
         self._set_state("failed")
         target = "#redirect-message" if error.field == "redirect_uri" else "#consent-message"
-        self.query_one(target, FieldMessage).show_error(error)
+        self.query_one(target, FieldMessage).show_error(self._with_port_offer(error))
+
+    def _with_port_offer(self, error: ClmWizardError) -> ClmWizardError:
+        """The error with the free port named, so one key (p) is the whole fix."""
+        from clmwizard.docusign.callback import with_port
+
+        if self.offered_port is None:
+            return error
+        uri = with_port(self.wizard.draft.redirect_uri, self.offered_port)
+        stop = "Stop that program and press r, or press" if error.code == "port_in_use" else "Press"
+        return ClmWizardError(
+            error.what,
+            cause=error.wizard_cause or error.cause,
+            fix=f"{stop} p to use port {self.offered_port} instead: {uri} (you then register "
+            "that redirect URI on the integration key).",
+            field=error.field,
+            code=error.code,
+        )
 
     def _received(self, code: str) -> None:
         from clmwizard.flow import Code
@@ -312,6 +336,7 @@ class ConsentScreen(WizardScreen):
             return
         except ClmWizardError as error:
             message.show_error(error)
+            self.call_after_refresh(message.scroll_visible)
             return
         field.value = ""
         self.workers.cancel_group(self, "listener")  # one still binding must not answer later
