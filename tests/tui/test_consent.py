@@ -209,7 +209,7 @@ async def test_port_taken_offers_another_port_registered_in_the_demo(
             # nothing listens: o and a must not send the code to the squatter
             await pilot.press("o", "a")
             await pilot.pause(0.2)
-            assert opened == []
+            assert opened == [] and screen.query_one("#paste", Input).value == ""
             enabled = {b.binding.key for b in screen.active_bindings.values() if b.enabled}
             assert "o" not in enabled and "a" not in enabled and "p" in enabled
             await pilot.press("p")

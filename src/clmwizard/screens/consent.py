@@ -131,8 +131,9 @@ class ConsentScreen(WizardScreen):
         paste field, so an address a terminal pastes as plain keystrokes lands there."""
         if self.focused is not None or not event.is_printable or event.character is None:
             return
-        if event.character in "oucarp" or not event.character.strip():
-            return
+        own = {b.key for b in ConsentScreen.BINDINGS if isinstance(b, Binding)}
+        if event.key in own or event.key in self.active_bindings or not event.character.strip():
+            return  # a key of this screen (even while disabled) or of the app
         field = self.query_one("#paste", PasteField)
         field.value += event.character
         field.cursor_position = len(field.value)
