@@ -30,6 +30,8 @@ class DemoSetup:
     redirect_uri: str
     user_email: str
     approve: Callable[[str], str]  # plays the signed-in demo user: accepts a consent URL
+    # Registers another redirect URI on the demo's integration key (None: cannot).
+    register_redirect_uri: Callable[[str], None] | None = None
 
     @classmethod
     def from_emulator(cls, emulator: Emulator, redirect_uri: str | None = None) -> DemoSetup:
@@ -45,6 +47,7 @@ class DemoSetup:
             redirect_uri=redirect_uri or emulator.redirect_uris[-1],
             user_email=emulator.user_email,
             approve=lambda url: follow_consent(url, "accept"),
+            register_redirect_uri=emulator.register_redirect_uri,
         )
 
 

@@ -33,6 +33,8 @@ class ClmWizardError(Exception):
         fix: str = "",
         field: str | None = None,
         code: str | None = None,
+        wizard_cause: str = "",
+        wizard_fix: str = "",
     ) -> None:
         super().__init__(what)
         self.what = what
@@ -40,6 +42,9 @@ class ClmWizardError(Exception):
         self.fix = fix
         self.field = field
         self.code = code  # e.g. the OAuth error code, for tests and --debug
+        # The same advice in terms of the wizard's own controls (where `fix` names a flag).
+        self.wizard_cause = wizard_cause
+        self.wizard_fix = wizard_fix
 
     def render(self) -> str:
         """The message as lines: what, then the cause and the fix indented beneath.
@@ -51,6 +56,13 @@ class ClmWizardError(Exception):
 
         lines = [f"✗ {visible(self.what)}"]
         lines.extend(f"  {visible(part)}" for part in (self.cause, self.fix) if part)
+        return "\n".join(lines)
+
+    def render_for_wizard(self) -> str:
+        """The message as the wizard shows it: its own controls instead of command-line flags."""
+        lines = [f"✗ {self.what}"]
+        parts = (self.wizard_cause or self.cause, self.wizard_fix or self.fix)
+        lines.extend(f"  {part}" for part in parts if part)
         return "\n".join(lines)
 
     def __str__(self) -> str:

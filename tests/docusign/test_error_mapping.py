@@ -194,6 +194,16 @@ def test_token_errors(status, answer, grant, cls, code, field, words) -> None:  
     assert error.fix, "every error carries a fix"
 
 
+@pytest.mark.parametrize(("status", "answer", "grant", "cls", "code", "field", "words"), CASES)
+def test_token_errors_shown_in_the_wizard_name_no_flags(  # type: ignore[no-untyped-def]
+    status, answer, grant, cls, code, field, words
+) -> None:
+    error = token_error(status, answer, grant=grant, env=DEMO, host="account-d.docusign.com")
+    shown = error.render_for_wizard()
+    assert error.what in shown
+    assert " --" not in shown and "`clmwizard " not in shown, shown
+
+
 def test_plain_invalid_grant_names_the_environment_mix_up() -> None:
     error = token_error(
         400,

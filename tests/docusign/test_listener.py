@@ -10,7 +10,7 @@ import threading
 import httpx
 import pytest
 
-from clmwizard.docusign.callback import CallbackListener
+from clmwizard.docusign.callback import CallbackListener, free_loopback_port, with_port
 from clmwizard.errors import ClmWizardError, UsageError
 from tests.docusign.helpers import loopback_redirect_uri
 
@@ -101,3 +101,43 @@ async def test_listener_closes_its_port() -> None:
     await asyncio.sleep(0)
     async with CallbackListener(uri, "S2") as again:  # the port is free again
         assert again.expected_state == "S2"
+
+
+async def test_port_in_use_has_a_wizard_fix_without_flags() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ClmWizardError) as caught:
+            async with CallbackListener(f"http://127.0.0.1:{port}/callback", "S1"):
+                pass
+    error = caught.value
+    assert "--redirect-uri" in error.render()  # the command line keeps its own advice
+    shown = error.render_for_wizard()
+    assert "--" not in shown and "press p" in shown and error.what in shown
+
+
+async def test_free_loopback_port_is_bindable_and_skips_a_taken_one() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        with socket.socket() as next_one:  # the first candidate after it is taken too
+            try:
+                next_one.bind(("127.0.0.1", taken + 1))
+                next_one.listen()
+            except OSError:
+                pass  # taken already by someone else: all the same for the test
+            port = free_loopback_port(near=taken)
+            assert port not in (taken, taken + 1)
+    uri = with_port(f"http://127.0.0.1:{taken}/callback", port)
+    assert uri == f"http://127.0.0.1:{port}/callback"
+    async with CallbackListener(uri, "S1") as listener:
+        assert listener.port == port
+
+
+def test_with_port_keeps_host_and_path_and_refuses_non_loopback() -> None:
+    assert with_port("http://[::1]:8765/cb", 9000) == "http://[::1]:9000/cb"
+    assert with_port("http://localhost/callback", 8766) == "http://localhost:8766/callback"
+    with pytest.raises(UsageError):
+        with_port("https://example.com/callback", 8766)

@@ -143,3 +143,14 @@ def test_as_browser_behind_pythons_webbrowser(emu: Emulator, listener: Listener)
     )
     assert result.returncode == 0, result.stderr
     assert query_of(listener.paths[0])["state"] == "browser-state"
+
+
+def test_without_delivery_the_redirect_is_returned_not_requested(
+    emu: Emulator, listener: Listener
+) -> None:
+    """What a browser on another machine ends on, for the SSH user to paste back."""
+    final = follow_consent(consent_url(emu, listener.uri), deliver=False)
+    assert final.startswith(listener.uri + "?")
+    assert listener.paths == []  # nothing was sent to the loopback address
+    assert query_of(final)["state"] == "browser-state"
+    assert query_of(final)["code"] in emu.issued_secrets()

@@ -76,6 +76,36 @@ def parse_redirect_uri(uri: str) -> tuple[str, int, str]:
     return parts.hostname, parts.port or 80, parts.path or "/"
 
 
+def free_loopback_port(host: str = "127.0.0.1", near: int | None = None) -> int:
+    """A port free on `host` right now: one of the next few after `near` (easier to register
+    and remember), else one the system picks. Best effort: another program may take it later."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bind_host = "127.0.0.1" if host.lower() == "localhost" else host
+    candidates = [p for p in range(near + 1, near + 21) if 1024 < p < 65536] if near else []
+    for candidate in [*candidates, 0]:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((bind_host, candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            return port
+    raise ClmWizardError(
+        f"No free port on {host}.",
+        fix="Stop a program that listens on a loopback port, then try again.",
+        field="redirect_uri",
+    )
+
+
+def with_port(redirect_uri: str, port: int) -> str:
+    """`redirect_uri` (a loopback http address) moved to `port`, same host and path."""
+    host, _, path = parse_redirect_uri(redirect_uri)
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{path}"
+
+
 def _port_owner(port: int) -> str | None:
     """Best effort (Linux, own processes): 'name (pid N)' of the process listening on `port`."""
     if not sys.platform.startswith("linux"):
@@ -204,6 +234,9 @@ class CallbackListener:
                 f"http://127.0.0.1:{self.port + 1}/callback) and use it with --redirect-uri.",
                 field="redirect_uri",
                 code="port_in_use",
+                wizard_fix="Stop that program and press r to listen again, or press p to move "
+                "to a free port (you then register that new redirect URI on the integration "
+                "key).",
             )
         if error.errno in (errno.EACCES, errno.EPERM):
             return ClmWizardError(
@@ -212,11 +245,15 @@ class CallbackListener:
                 f"{DEFAULT_REDIRECT_URI}, and use it with --redirect-uri.",
                 field="redirect_uri",
                 code="port_denied",
+                wizard_fix="Press p to move to a free port above 1024 (you then register that "
+                "new redirect URI on the integration key).",
             )
         return ClmWizardError(
             f"Cannot listen on {self.listening_on} for DocuSign's redirect ({error.strerror}).",
             fix=f"Use another loopback redirect URI, e.g. {DEFAULT_REDIRECT_URI}.",
             field="redirect_uri",
+            wizard_fix="Press p to move to a free loopback port (you then register that new "
+            "redirect URI on the integration key), or press r to try again.",
         )
 
     def _finish(self, code: str | None = None, error: BaseException | None = None) -> None:
@@ -260,6 +297,9 @@ class CallbackListener:
             fix="Check Apps and Keys → your key → Redirect URIs, then sign in again; on a "
             "machine without a browser, open the URL elsewhere and paste the address it "
             "ends on.",
+            wizard_fix="Check Apps and Keys → your key → Redirect URIs, then press r to listen "
+            "again; on a machine without a browser, press u to copy the URL, open it "
+            "elsewhere and paste the address it ends on here.",
             field="redirect_uri",
             code="timeout",
         )

@@ -71,6 +71,8 @@ def declined_error(error: str, description: str | None) -> ConsentDeclined:
             "You declined the consent in DocuSign (access_denied).",
             cause="The consent page was answered with Decline, so DocuSign issued no code.",
             fix="Run the sign-in again and choose Accept (Allow Access) on the consent page.",
+            wizard_fix="Press r to listen again, open the consent URL and choose Accept (Allow "
+            "Access).",
             code="access_denied",
         )
     detail = f": {description}" if description else ""
@@ -96,6 +98,8 @@ def code_from_params(
             cause="The address comes from an older or a different sign-in attempt, or from "
             "someone else's link.",
             fix="Use the consent URL printed by this run, then paste the address it ends on.",
+            wizard_fix="Use the consent URL shown on this screen (u copies it), then paste the "
+            "address it ends on.",
             code="state_mismatch",
         )
     code = params.get("code")
@@ -104,6 +108,7 @@ def code_from_params(
             "DocuSign's answer carries no state.",
             cause="Without it clmwizard cannot tell the answer belongs to this sign-in.",
             fix="Sign in again with the consent URL printed by this run.",
+            wizard_fix="Sign in again with the consent URL shown on this screen (u copies it).",
             code="state_missing",
         )
     if "error" in params:

@@ -87,6 +87,10 @@ def token_error(
             "integration key.",
             fix=f"{WHERE_SECRET} Paste the secret again, or add a new one"
             + (" and store it with `clmwizard rotate`." if refresh else "."),
+            wizard_fix=f"{WHERE_SECRET} Add a new secret key and store it with s (rotate "
+            "secret) on the start screen."
+            if refresh
+            else "",
             field="secret_key",
             code="invalid_client",
         )
@@ -139,6 +143,8 @@ def token_error(
             "another environment.",
             fix="Consent again with `clmwizard login` (keep `extended` in the scopes), then "
             "update the connection in Power Automate.",
+            wizard_fix="Consent again with c (re-consent) on the start screen (keep `extended` "
+            "in the scopes), then update the connection in Power Automate.",
             code="invalid_grant",
         )
     lowered = description.lower()
@@ -175,6 +181,8 @@ def token_error(
             cause="The user has not consented to these scopes for this integration key (or "
             "revoked it), or the scopes asked now go beyond the consent given.",
             fix="Consent again with `clmwizard login`, with every scope the integration needs.",
+            wizard_fix="Consent again (c re-consent on the start screen), with every scope the "
+            "integration needs.",
             field="scopes",
             code="consent_required",
         )
@@ -190,7 +198,11 @@ def token_error(
             f"DocuSign refused the request ({detail}).",
             cause="The server at this address does not speak DocuSign's OAuth as expected; "
             "a wrong --auth-server is the usual cause.",
+            wizard_cause="The server at this address does not speak DocuSign's OAuth as "
+            "expected; a wrong OAuth server address is the usual cause.",
             fix="Check the OAuth server address (environment).",
+            wizard_fix="Check the Environment and its OAuth server address on the Integration "
+            "key step.",
             field="environment",
             code=error,
         )
@@ -199,6 +211,8 @@ def token_error(
             f"{host} has no OAuth token endpoint (HTTP 404).",
             cause="The OAuth server address is wrong.",
             fix="Check --environment / --auth-server.",
+            wizard_fix="Check the Environment and its OAuth server address on the Integration "
+            "key step.",
             field="environment",
             code="http_404",
         )

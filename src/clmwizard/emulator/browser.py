@@ -115,8 +115,14 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def follow_consent(url: str, decision: Decision = "accept", timeout: float = 10.0) -> str:
-    """Answer the consent page and deliver the redirect; return the final URL requested."""
+def follow_consent(
+    url: str, decision: Decision = "accept", timeout: float = 10.0, *, deliver: bool = True
+) -> str:
+    """Answer the consent page and deliver the redirect; return the final URL requested.
+
+    With `deliver=False` the redirect to the application is not requested, only returned: what
+    a browser on another machine shows in its address bar when nothing listens there (the
+    address an SSH user copies back into the wizard)."""
     if decision not in ("accept", "decline"):
         raise ValueError('decision must be "accept" or "decline"')
     opener = urllib.request.build_opener(_NoRedirects)
@@ -129,6 +135,8 @@ def follow_consent(url: str, decision: Decision = "accept", timeout: float = 10.
             return current  # the redirect reached the application's listener: done
         if status in (301, 302, 303, 307, 308) and "location" in headers:
             current = urljoin(current, headers["location"])
+            if not deliver and _origin(current) != server:
+                return current
             if urlsplit(current).scheme not in ("http", "https"):
                 return current  # a custom-scheme redirect: the operating system's business
             continue

@@ -1,4 +1,9 @@
-"""Step 3: consent in the browser, caught on a loopback listener, with a paste fallback."""
+"""Step 3: consent in the browser, caught on a loopback listener, with a paste fallback.
+
+The paste fallback works on its own: a terminal paste anywhere on the screen (focused field or
+not) is read as the redirected address or the bare code, and handed to Tokens whether or not the
+listener runs. Letter keys act only while the paste field does not have focus.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,47 @@ from collections.abc import Iterable
 from time import monotonic
 
 from rich.markup import escape
-from textual import on, work
+from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.widgets.field_message import FieldMessage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+# Letter keys that would otherwise be typed into the paste field.
+_LETTER_ACTIONS = {
+    "open_browser",
+    "copy_url",
+    "copy_redirect",
+    "approve_demo",
+    "restart",
+    "use_port",
+}
+# Sending a code somewhere makes sense only while this wizard listens there.
+_NEEDS_LISTENER = {"open_browser", "approve_demo"}
+
+
+class PasteField(Input):
+    """The paste fallback: a paste is read at once; tab leaves the field for the screen's keys."""
+
+    BINDINGS = [
+        Binding("tab", "leave", "leave the field", show=False),
+        Binding("shift+tab", "leave", "leave the field", show=False),
+    ]
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()  # not Input's own paste: the screen reads it whole
+        screen = self.screen
+        if isinstance(screen, ConsentScreen):
+            screen.take_paste(event.text)
 
 
 class ConsentScreen(WizardScreen):
@@ -28,7 +63,8 @@ class ConsentScreen(WizardScreen):
         Binding("u", "copy_url", "copy URL"),
         Binding("c", "copy_redirect", "copy redirect"),
         Binding("a", "approve_demo", "approve (demo)"),
-        Binding("r", "restart", "listen again", show=False),
+        Binding("r", "restart", "listen again"),
+        Binding("p", "use_port", "use free port"),
     ]
 
     def __init__(self) -> None:
@@ -37,62 +73,124 @@ class ConsentScreen(WizardScreen):
         self.started_at = monotonic()
         self.frame = 0
         self.state = "starting"  # starting | listening | received | failed
+        self.failure: ClmWizardError | None = None
+        self.offered_port: int | None = None
 
     def compose_body(self) -> Iterable[Widget]:
         draft = self.wizard.draft
         with Vertical(classes="panel", id="redirect-panel") as panel:
-            panel.border_title = (
-                "Register this redirect URI on your integration key (Apps and Keys → Edit)"
-            )
-            yield Static(f"{escape(draft.redirect_uri)}   [dim]c copy[/dim]", id="redirect-uri")
+            panel.border_title = "Redirect URI: register it in Apps and Keys"
+            yield Static(self._redirect_line(), id="redirect-uri")
             yield FieldMessage(id="redirect-message")
         with Vertical(classes="panel", id="url-panel") as panel:
             panel.border_title = "Consent URL"
             yield Static("", id="consent-url")
-            hint = "[b]o[/b] open in browser   [b]u[/b] copy URL"
-            if self.wizard.context.demo is not None:
-                hint += "   [b]a[/b] approve as the demo user (no browser needed)"
-            yield Static(hint, id="url-hint")
+            yield Static("", id="url-hint")
         yield Static("", id="listen-status")
-        yield Label("No browser here? Paste the address you were sent to (or just the code):")
-        yield Input(placeholder=f"{draft.redirect_uri}?code=…&state=…", id="paste")
+        yield Static(
+            "No browser here? Paste the address you were sent to (or just the code); "
+            "[b]tab[/b] leaves the field:",
+            id="paste-label",
+        )
+        yield PasteField(
+            placeholder=f"{draft.redirect_uri}?code=…&state=…", id="paste", select_on_focus=False
+        )
         yield FieldMessage(id="consent-message")
 
+    def _redirect_line(self) -> str:
+        return f"{escape(self.wizard.draft.redirect_uri)}   [dim]c copy[/dim]"
+
+    def _update_hint(self) -> None:
+        listening = self.state == "listening"
+        parts = ["[b]u[/b] copy URL"]
+        if listening:
+            parts.insert(0, "[b]o[/b] open in browser")
+            if self.wizard.context.demo is not None:
+                parts.append("[b]a[/b] approve as the demo user (no browser needed)")
+        else:
+            parts.append("[dim]o / a wait for the listener: r listen again[/dim]")
+        self.query_one("#url-hint", Static).update("   ".join(parts))
+
+    # -- which keys act ---------------------------------------------------------------------
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "approve_demo":
-            return self.wizard.context.demo is not None
+        if action in _LETTER_ACTIONS and isinstance(self.focused, PasteField):
+            return False  # the letter is text in the field
+        if action == "approve_demo" and self.wizard.context.demo is None:
+            return False
+        if action in _NEEDS_LISTENER:
+            return self.state == "listening"  # never send a code to whatever holds the port
+        if action == "restart":
+            return self.state == "failed"
+        if action == "use_port":
+            return self.offered_port is not None
         return True
 
+    def on_key(self, event: events.Key) -> None:
+        """Typing that cannot be a key of this screen (an address starts with `h`) goes into the
+        paste field, so an address a terminal pastes as plain keystrokes lands there."""
+        if self.focused is not None or not event.is_printable or event.character is None:
+            return
+        own = {b.key for b in ConsentScreen.BINDINGS if isinstance(b, Binding)}
+        if event.key in own or event.key in self.active_bindings or not event.character.strip():
+            return  # a key of this screen (even while disabled) or of the app
+        field = self.query_one("#paste", PasteField)
+        field.value += event.character
+        field.cursor_position = len(field.value)
+        field.focus()
+        event.stop()
+        event.prevent_default()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.refresh_bindings()
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self._update_hint()
+        self._tick()
+        self.refresh_bindings()
+
+    # -- the listener -----------------------------------------------------------------------
+
     def on_mount(self) -> None:
-        self._begin()
+        self._begin(new_request=True)
         self.set_interval(0.25, self._tick)
 
     def on_screen_resume(self) -> None:
         if self.state in ("received", "failed"):
-            self._begin()
+            self._begin(new_request=True)
 
     def action_restart(self) -> None:
         if self.state == "failed":
-            self._begin()
+            self._begin(new_request=False)
 
-    def _begin(self) -> None:
+    def _begin(self, *, new_request: bool) -> None:
+        """Listen (again); a new consent request only when asked or the old one cannot serve."""
         from clmwizard.docusign.consent import build_consent_request
 
         draft = self.wizard.draft
-        draft.forget_sign_in()
-        draft.consent = build_consent_request(
-            draft.environment,
-            draft.integration_key,
-            draft.scopes,
-            draft.redirect_uri,
-            use_pkce=draft.use_pkce,
-        )
-        self.query_one("#consent-url", Static).update(escape(draft.consent.url))
+        consent = draft.consent
+        if new_request or consent is None or consent.redirect_uri != draft.redirect_uri:
+            draft.forget_sign_in()
+            draft.consent = consent = build_consent_request(
+                draft.environment,
+                draft.integration_key,
+                draft.scopes,
+                draft.redirect_uri,
+                use_pkce=draft.use_pkce,
+            )
+        self.query_one("#consent-url", Static).update(escape(consent.url))
+        self.query_one("#redirect-uri", Static).update(self._redirect_line())
         self.query_one("#consent-message", FieldMessage).clear()
         self.query_one("#redirect-message", FieldMessage).clear()
         self.started_at = monotonic()
-        self.state = "starting"
-        self._listen(draft.consent.redirect_uri, draft.consent.state)
+        self.failure = None
+        self.offered_port = None
+        self._set_state("starting")
+        self._listen(consent.redirect_uri, consent.state)
 
     def _tick(self) -> None:
         status = self.query_one("#listen-status", Static)
@@ -110,7 +208,11 @@ class ConsentScreen(WizardScreen):
         elif self.state == "received":
             status.update("  [green]✓ Consent received.[/green]")
         else:
-            status.update("  [red]✗ Not listening.[/red] [dim]r listen again[/dim]")
+            more = f" · p use port {self.offered_port}" if self.offered_port else ""
+            status.update(
+                "  [red]✗ Not listening[/red] (a pasted address still works)."
+                f" [dim]r listen again{more}[/dim]"
+            )
 
     @work(exclusive=True, group="listener")
     async def _listen(self, redirect_uri: str, state: str) -> None:
@@ -119,40 +221,133 @@ class ConsentScreen(WizardScreen):
         try:
             async with CallbackListener(redirect_uri, state) as listener:
                 self.listener = listener
-                self.state = "listening"
-                self._tick()
+                self._set_state("listening")
                 code = await listener.wait(timeout=self.wizard.context.consent_timeout)
         except ClmWizardError as error:
-            self.state = "failed"
             self.listener = None
-            target = "#redirect-message" if error.field == "redirect_uri" else "#consent-message"
-            self.query_one(target, FieldMessage).show_error(error)
-            self._tick()
+            self._failed(error)
             return
         self.listener = None
-        self.state = "received"
-        self._tick()
+        self._received(code)
+
+    def _failed(self, error: ClmWizardError) -> None:
+        self.failure = error
+        if error.code in ("port_in_use", "port_denied") or (
+            error.field == "redirect_uri" and error.code is None
+        ):
+            self._offer_port()
+        self._set_state("failed")
+        target = "#redirect-message" if error.field == "redirect_uri" else "#consent-message"
+        self.query_one(target, FieldMessage).show_error(self._with_port_offer(error))
+
+    def _with_port_offer(self, error: ClmWizardError) -> ClmWizardError:
+        """The error with the free port named, so one key (p) is the whole fix."""
+        from clmwizard.docusign.callback import with_port
+
+        if self.offered_port is None:
+            return error
+        uri = with_port(self.wizard.draft.redirect_uri, self.offered_port)
+        stop = "Stop that program and press r, or press" if error.code == "port_in_use" else "Press"
+        return ClmWizardError(
+            error.what,
+            cause=error.wizard_cause or error.cause,
+            fix=f"{stop} p to use port {self.offered_port} instead: {uri} (you then register "
+            "that redirect URI on the integration key).",
+            field=error.field,
+            code=error.code,
+        )
+
+    def _received(self, code: str) -> None:
         from clmwizard.flow import Code
 
+        self._set_state("received")
         self.answer(Code(code))
+
+    # -- another port -----------------------------------------------------------------------
+
+    def _offer_port(self) -> None:
+        from clmwizard.docusign.callback import free_loopback_port, parse_redirect_uri
+
+        try:
+            host, port, _ = parse_redirect_uri(self.wizard.draft.redirect_uri)
+            self.offered_port = free_loopback_port(host, near=max(port, 1024))
+        except ClmWizardError:
+            self.offered_port = None
+
+    def action_use_port(self) -> None:
+        from clmwizard.docusign.callback import with_port
+
+        port = self.offered_port
+        if port is None or self.state == "listening":
+            return
+        draft = self.wizard.draft
+        draft.redirect_uri = with_port(draft.redirect_uri, port)
+        self.query_one("#paste", PasteField).placeholder = f"{draft.redirect_uri}?code=…&state=…"
+        self._begin(new_request=True)
+        demo = self.wizard.context.demo
+        message = self.query_one("#redirect-message", FieldMessage)
+        if demo is not None and demo.register_redirect_uri is not None:
+            demo.register_redirect_uri(draft.redirect_uri)
+            message.show_ok(
+                f"Now using {draft.redirect_uri}. The demo registered it on its integration key "
+                "for you; with a real key you register it yourself (c copies it)."
+            )
+        else:
+            message.show_warning(
+                f"Now using {draft.redirect_uri}: register this new redirect URI on the "
+                "integration key before you sign in (Apps and Keys → your key → Edit → "
+                "Redirect URIs → Add URI; c copies it). The profile keeps it."
+            )
+
+    # -- the paste fallback -----------------------------------------------------------------
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A terminal paste while the field has no focus: the same as pasting into it."""
+        event.stop()
+        self.take_paste(event.text)
+
+    def take_paste(self, text: str) -> None:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        field = self.query_one("#paste", PasteField)
+        field.value = lines[0] if lines else ""
+        self._submit(field.value)
 
     @on(Input.Submitted, "#paste")
     def _pasted(self, event: Input.Submitted) -> None:
+        self._submit(event.value)
+
+    def _submit(self, text: str) -> None:
+        from clmwizard.docusign.consent import ConsentDeclined, code_from_pasted
+
         message = self.query_one("#consent-message", FieldMessage)
-        listener = self.listener
-        if listener is None or self.state != "listening":
-            message.show_error("The listener is not running: press r to start it again.")
+        field = self.query_one("#paste", PasteField)
+        consent = self.wizard.draft.consent
+        if consent is None or self.state == "received":
             return
+        listener = self.listener
         try:
-            listener.deliver_pasted(event.value)  # type: ignore[attr-defined]
+            if listener is not None and self.state == "listening":
+                listener.deliver_pasted(text)  # type: ignore[attr-defined]
+                field.value = ""
+                return
+            code = code_from_pasted(text, consent.state)
+        except ConsentDeclined as declined:
+            field.value = ""
+            self._failed(declined)
+            return
         except ClmWizardError as error:
             message.show_error(error)
+            self.call_after_refresh(message.scroll_visible)
             return
-        event.input.value = ""
+        field.value = ""
+        self.workers.cancel_group(self, "listener")  # one still binding must not answer later
+        self._received(code)
+
+    # -- the other keys ---------------------------------------------------------------------
 
     def action_open_browser(self) -> None:
         consent = self.wizard.draft.consent
-        if consent is not None:
+        if consent is not None and self.state == "listening":
             self.query_one("#consent-message", FieldMessage).show_note("Opening your browser…")
             self._open_browser(consent.url)
 
@@ -178,7 +373,7 @@ class ConsentScreen(WizardScreen):
 
     def action_approve_demo(self) -> None:
         consent = self.wizard.draft.consent
-        if self.wizard.context.demo is None or consent is None:
+        if self.wizard.context.demo is None or consent is None or self.state != "listening":
             return
         self.query_one("#consent-message", FieldMessage).show_note("Approving as the demo user…")
         self._approve(consent.url)

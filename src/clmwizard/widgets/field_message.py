@@ -30,7 +30,7 @@ class FieldMessage(Static):
     text: str = ""
 
     def show_error(self, error: ClmWizardError | str) -> None:
-        text = error.render() if isinstance(error, ClmWizardError) else f"✗ {error}"
+        text = error.render_for_wizard() if isinstance(error, ClmWizardError) else f"✗ {error}"
         self._show(text, "-error")
 
     def show_warning(self, text: str) -> None:
