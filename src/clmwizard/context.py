@@ -30,6 +30,9 @@ class DemoSetup:
     redirect_uri: str
     user_email: str
     approve: Callable[[str], str]  # plays the signed-in demo user: accepts a consent URL
+    jwt_user_id: str = ""  # the demo user's GUID, the integration user for JWT Grant
+    # the emulator's test RSA key (PEM), made when first asked for: the demo starts no slower
+    jwt_private_key: Callable[[], str] = field(default=lambda: "", repr=False)
 
     @classmethod
     def from_emulator(cls, emulator: Emulator, redirect_uri: str | None = None) -> DemoSetup:
@@ -45,6 +48,8 @@ class DemoSetup:
             redirect_uri=redirect_uri or emulator.redirect_uris[-1],
             user_email=emulator.user_email,
             approve=lambda url: follow_consent(url, "accept"),
+            jwt_user_id=emulator.user_id,
+            jwt_private_key=lambda: emulator.jwt_private_key,
         )
 
 
