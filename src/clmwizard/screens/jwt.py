@@ -38,6 +38,9 @@ FIELD_MESSAGES = {
 
 class JwtScreen(WizardScreen):
     STEP = "JWT"
+    DEFAULT_CSS = (
+        "JwtScreen #jwt-next { padding: 1 2 0 2; } JwtScreen #jwt-intro { margin-bottom: 1; }"
+    )
     AUTO_FOCUS = ""  # nothing to type here: the keys act
     BINDINGS = [
         Binding("enter", "next", "continue"),
@@ -67,7 +70,7 @@ class JwtScreen(WizardScreen):
             yield Static(escape(draft.jwt_user_id or "none set"), id="jwt-user")
             yield FieldMessage(id="jwt-user-message")
             yield Label("RSA private key", classes="field-label")
-            yield Static("[dim]in the keyring, never shown[/dim]", id="rsa-key")
+            yield Static("[dim]stored with the profile's secrets, never shown[/dim]", id="rsa-key")
             yield FieldMessage(id="rsa-key-message")
             yield Label("Integration key", classes="field-label")
             yield Static(escape(draft.integration_key), id="integration-key")
@@ -153,7 +156,7 @@ class JwtScreen(WizardScreen):
             self.query_one("#jwt-message", FieldMessage).clear()
         self.query_one(target, FieldMessage).show_error(error)
         self.query_one("#jwt-next", Static).update(
-            "\n  [b]k[/b] back to the Key screen (Advanced: user GUID, RSA key file)   "
+            "[b]k[/b] back to the Key screen (Advanced: user GUID, RSA key file)   "
             "[b]c[/b] check again   [b]enter[/b] continue without JWT"
         )
         self.refresh_bindings()
@@ -167,8 +170,8 @@ class JwtScreen(WizardScreen):
             panel.display = False
             message.show_ok(f"JWT Grant works for user {user} (token issued).")
             self.query_one("#jwt-next", Static).update(
-                f"\n  Consent covers: {escape(' '.join(result.scopes))}. The token lasts an hour "
-                "and is not kept.\n  Press [b]enter[/b] to continue."
+                f"Consent covers: {escape(' '.join(result.scopes))}. The token lasts an hour "
+                "and is not kept.\nPress [b]enter[/b] to continue."
             )
         else:
             panel.display = True
@@ -185,7 +188,7 @@ class JwtScreen(WizardScreen):
                     "key for impersonation and these scopes."
                 )
             self.query_one("#jwt-next", Static).update(
-                "\n  After consenting, press [b]c[/b] to check again.   [b]enter[/b] continue "
+                "After consenting, press [b]c[/b] to check again.   [b]enter[/b] continue "
                 "without JWT"
             )
         self.refresh_bindings()

@@ -46,6 +46,14 @@ def expiry_markup(profile: Profile, now: datetime) -> str:
     return f"[dim]grant until[/dim] {when}"
 
 
+def jwt_user(profile: Profile) -> str:
+    """The JWT user in a few characters: the signed-in user's email, or the GUID's start."""
+    user = profile.jwt_user_id or ""
+    if profile.user_email and profile.user_id and profile.user_id.lower() == user.lower():
+        return escape(f"{profile.user_email:.32}")
+    return escape(f"{user[:8]}…")
+
+
 def jwt_markup(profile: Profile) -> str:
     """The start screen's JWT line, for a profile with a JWT integration user."""
     record = profile.jwt_consent
@@ -53,7 +61,7 @@ def jwt_markup(profile: Profile) -> str:
         return "[dim]○ JWT: not checked yet — press j[/dim]"
     if record.state == "given":
         when = record.checked_at.astimezone(UTC).strftime("%Y-%m-%d")
-        return f"[green]✓ JWT: consent given for {escape(record.user_id)} (checked {when})[/green]"
+        return f"[green]✓ JWT: consent given for {jwt_user(profile)} (checked {when})[/green]"
     return "[yellow]! JWT: consent needed — press j[/yellow]"
 
 

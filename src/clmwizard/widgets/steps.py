@@ -36,9 +36,11 @@ class StepIndicator(Static):
         text = self._line(long_current=True)
         if text.cell_len > width - 2:
             text = self._line(long_current=False)
+        if text.cell_len > width - 2:  # many steps on a narrow terminal: done steps as ● only
+            text = self._line(long_current=False, name_done=False)
         return text
 
-    def _line(self, *, long_current: bool) -> Text:
+    def _line(self, *, long_current: bool, name_done: bool = True) -> Text:
         from clmwizard.flow import STEPS
 
         line = Text()
@@ -46,7 +48,7 @@ class StepIndicator(Static):
             if index > 1:
                 line.append(" ─ ", style="dim")
             if index < self.current:
-                line.append(f"● {short}", style="green")
+                line.append(f"● {short}" if name_done else "●", style="green")
             elif index == self.current:
                 line.append(f"◉ {long if long_current else short}", style="bold reverse")
             else:
