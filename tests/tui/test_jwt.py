@@ -4,9 +4,12 @@ wrong RSA key beside its field and back to Key; no RSA key material on any rende
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from textual.widgets import Input, OptionList
 
@@ -22,7 +25,7 @@ from clmwizard.store.profile import RSA_PRIVATE_KEY, JwtConsentRecord, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
-from tests.security.leaks import Needles, find
+from tests.security.leaks import Needles, files_under, find, kind_of, log_text
 from tests.tui.conftest import make_app, wait_until
 from tests.tui.test_flows import _complete_demo_sign_in
 
@@ -69,13 +72,16 @@ class Screens:
     def take(self, app: ClmWizardApp, label: str) -> None:
         self.shots[f"{label} ({type(app.screen).__name__})"] = app.export_screenshot()
 
-    def assert_no_pem(self, *pems: str) -> None:
+    def assert_no_pem(self, *pems: str, tokens: Iterable[str] = (), **more: str | bytes) -> None:
+        """No RSA key (nor a JWT access token) on a screen, nor in `more` (files, logs)."""
         needles = Needles()
         for index, pem in enumerate(pems):
             needles.add_pem(f"RSA key {index}", pem)
+        for index, token in enumerate(tokens):
+            needles.add(f"access token {index}", token)
         assert len(needles) > 20
         assert self.shots
-        hits = find(needles, self.shots)
+        hits = find(needles, {**self.shots, **more})
         assert hits == [], "\n".join(hits)
 
 
@@ -156,8 +162,12 @@ async def test_start_screen_says_given_needed_or_not_checked(tmp_path: Path) -> 
 
 
 async def test_the_jwt_step_after_discovery_gets_a_token(
-    demo_context: WizardContext, wizard_emulator: Emulator
+    demo_context: WizardContext,
+    wizard_emulator: Emulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     wizard_emulator.grant_jwt_consent(["signature", "spring_read", "spring_write", "extended"])
     app = make_app(demo_context)
     shots = Screens()
@@ -184,7 +194,15 @@ async def test_the_jwt_step_after_discovery_gets_a_token(
     assert (
         wizard_emulator.jwt_private_key not in (demo_context.profiles.path_for("demo")).read_text()
     )
-    shots.assert_no_pem(wizard_emulator.jwt_private_key)
+    issued = wizard_emulator.issued_secrets() - {wizard_emulator.jwt_private_key}
+    access = [t for t in issued if kind_of(t, {5: "access"}) == "access"]
+    assert access  # the sign-in's and the JWT Grant's
+    shots.assert_no_pem(
+        wizard_emulator.jwt_private_key,
+        tokens=access,
+        **files_under(tmp_path / "profiles"),
+        **log_text(r for r in caplog.records if not r.name.startswith("clmwizard.emulator")),
+    )
 
 
 async def test_consent_needed_then_approve_then_given_and_the_start_line_follows(
