@@ -122,12 +122,15 @@ class JwtScreen(WizardScreen):
                     self.profile.name, context.profiles, secrets, client
                 )
         except ClmWizardError as error:
+            self._done_checking()
             self._failed(error)
             return
-        finally:
-            self.checking = False
-            self.query_one("#jwt-loading").display = False
+        self._done_checking()
         self._show(result, approve_error)
+
+    def _done_checking(self) -> None:
+        self.checking = False
+        self.query_one("#jwt-loading").display = False
 
     def _store_draft_fields(self, secrets: SecretStore) -> None:
         """The GUID and a newly typed RSA key from the Key screen, before they are checked."""
