@@ -206,8 +206,11 @@ async def test_the_jwt_step_after_discovery_gets_a_token(
 
 
 async def test_consent_needed_then_approve_then_given_and_the_start_line_follows(
-    demo_context: WizardContext, wizard_emulator: Emulator
+    demo_context: WizardContext, wizard_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from clmwizard.screens.dialogs import ManualCopyDialog
+
+    monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "manual")  # the copy shows the value to copy
     opened: list[str] = []
     demo_context.open_browser = lambda url: opened.append(url) is None
     app = make_app(demo_context)
@@ -224,6 +227,13 @@ async def test_consent_needed_then_approve_then_given_and_the_start_line_follows
         assert "impersonation" in url
         await pilot.press("o")
         await wait_until(pilot, lambda: opened == [screen.result.consent_url])  # type: ignore[union-attr]
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, ManualCopyDialog))
+        dialog = app.screen
+        assert isinstance(dialog, ManualCopyDialog) and not dialog.secret
+        assert dialog.value == opened[0]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
         await pilot.press("c")  # check again before consenting: still needed
         await wait_until(pilot, lambda: _settled(screen))
         assert screen.result is not None and screen.result.state == "needed"
