@@ -18,9 +18,11 @@ from clmwizard.draft import Draft
 from clmwizard.flow import (
     Answer,
     Back,
+    CheckJwt,
     Code,
     ContinueSetup,
     ExportProfile,
+    FixJwt,
     FixScopes,
     NewProfile,
     Next,
@@ -271,3 +273,142 @@ print(sorted(name for name in late if name in sys.modules))
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- the JWT step -------------------------------------------------------------------------------
+
+USER = "5b6c2f4e-1d3a-4c2b-8e9f-0a1b2c3d4e5f"
+
+
+def with_jwt_user(shown: StepInput) -> Answer:
+    """Key → Advanced: a JWT integration user (and an RSA key) filled in."""
+    shown.draft.jwt_user_id = USER
+    shown.draft.rsa_private_key = "-----BEGIN PRIVATE KEY-----\n…"
+    return Next()
+
+
+def jwt_profile() -> Profile:
+    from clmwizard.store.profile import ClmHosts
+
+    profile = signed_in()
+    profile.jwt_user_id = USER
+    host = "https://apiuatna11.springcm.com"
+    profile.clm_hosts = ClmHosts(host, host, host)
+    return profile
+
+
+def test_the_jwt_step_follows_discovery_when_key_names_a_jwt_user() -> None:
+    saved = jwt_profile()
+    script = Script(
+        [
+            ("Key", with_jwt_user),
+            ("Scopes", Next()),
+            ("Consent", Code("c")),
+            ("Tokens", Next()),
+            ("Discovery", Saved(saved)),
+            ("JWT", Next()),
+            ("Fields", Back()),
+        ]
+    )
+    run(script, NewProfile("acme"))
+    assert script.steps[4:] == ["Discovery", "JWT", "Fields"]
+    assert script.shown[5].profile is saved
+
+
+def test_without_a_jwt_user_discovery_leads_to_fields_and_the_indicator_has_no_jwt() -> None:
+    saved = signed_in()
+    script = Script(
+        [
+            ("Key", Next()),
+            ("Scopes", Next()),
+            ("Consent", Code("c")),
+            ("Tokens", Next()),
+            ("Discovery", Saved(saved)),
+            ("Fields", Back()),
+        ]
+    )
+    run(script, NewProfile("acme"))
+    draft = script.shown[0].draft
+    assert "JWT" not in [short for short, _ in flow.shown_steps(draft)]
+    draft.jwt_user_id = USER
+    names = [short for short, _ in flow.shown_steps(draft)]
+    assert names.index("JWT") == names.index("Discovery") + 1
+    assert names.index("Fields") == names.index("JWT") + 1
+
+
+def test_esc_on_the_jwt_step_after_sign_in_ends_the_flow_the_profile_kept() -> None:
+    script = Script(
+        [
+            ("Key", with_jwt_user),
+            ("Scopes", Next()),
+            ("Consent", Code("c")),
+            ("Tokens", Next()),
+            ("Discovery", Saved(jwt_profile())),
+            ("JWT", Back()),
+        ]
+    )
+    run(script, NewProfile("acme"))
+    assert script.steps[-1] == "JWT"
+
+
+def test_check_jwt_from_the_start_screen_then_fields_or_back_to_start() -> None:
+    profile = jwt_profile()
+    script = Script([("JWT", Next()), ("Fields", Back())])
+    run(script, CheckJwt(profile))
+    assert script.shown[0].profile is profile
+    assert script.shown[0].draft.jwt_user_id == USER
+
+    not_signed_in = jwt_profile()
+    not_signed_in.clm_hosts = None
+    script = Script([("JWT", Next())])  # no fields to show yet: back to the start screen
+    run(script, CheckJwt(not_signed_in))
+
+    script = Script([("JWT", Back())])
+    run(script, CheckJwt(profile))
+
+
+def test_fix_jwt_goes_to_key_and_back_to_jwt_without_a_new_sign_in() -> None:
+    def new_rsa_key(shown: StepInput) -> Answer:
+        assert shown.load_secret  # the stored secret key is read again
+        shown.draft.rsa_private_key = "-----BEGIN PRIVATE KEY-----\nother"
+        return Next()
+
+    profile = jwt_profile()
+    script = Script(
+        [
+            ("JWT", FixJwt()),
+            ("Key", new_rsa_key),
+            ("JWT", FixJwt()),
+            ("Key", Back()),  # esc on Key: the JWT step again, nothing changed
+            ("JWT", Next()),
+            ("Fields", Back()),
+        ]
+    )
+    run(script, CheckJwt(profile))
+    assert script.shown[2].draft.rsa_private_key.endswith("other")
+    assert all(s.profile is profile for s in script.shown if s.step != "Key")
+
+
+def test_fix_jwt_with_another_integration_key_signs_in_again_then_jwt() -> None:
+    resaved = jwt_profile()
+
+    def other_key(shown: StepInput) -> Answer:
+        shown.draft.integration_key = "9d1c0e1a-58d2-4c1e-9b2d-0a1b2c3d4e5f"
+        shown.draft.forget_sign_in()
+        return Next()
+
+    script = Script(
+        [
+            ("JWT", FixJwt()),
+            ("Key", other_key),
+            ("Scopes", Next()),
+            ("Consent", Code("new")),
+            ("Tokens", Next()),
+            ("Discovery", Saved(resaved)),
+            ("JWT", Next()),
+            ("Fields", Back()),
+        ]
+    )
+    run(script, CheckJwt(jwt_profile()))
+    assert script.shown[6].profile is resaved
+    assert script.codes() == ["new"]

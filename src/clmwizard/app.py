@@ -29,6 +29,7 @@ def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
     from clmwizard.screens.discovery import DiscoveryScreen
     from clmwizard.screens.export import ExportScreen
     from clmwizard.screens.fields import FieldsScreen
+    from clmwizard.screens.jwt import JwtScreen
     from clmwizard.screens.key import KeyScreen
     from clmwizard.screens.scopes import ScopesScreen
     from clmwizard.screens.tokens import TokensScreen
@@ -43,6 +44,7 @@ def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
         "Consent": lambda shown: ConsentScreen(),
         "Tokens": lambda shown: TokensScreen(shown.code),
         "Discovery": lambda shown: DiscoveryScreen(),
+        "JWT": lambda shown: JwtScreen(saved(shown)),
         "Fields": lambda shown: FieldsScreen(saved(shown)),
         "Export": lambda shown: ExportScreen(saved(shown)),
     }

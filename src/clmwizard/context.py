@@ -32,6 +32,9 @@ class DemoSetup:
     approve: Callable[[str], str]  # plays the signed-in demo user: accepts a consent URL
     # Registers another redirect URI on the demo's integration key (None: cannot).
     register_redirect_uri: Callable[[str], None] | None = None
+    jwt_user_id: str = ""  # the demo user's GUID, the integration user for JWT Grant
+    # the emulator's test RSA key (PEM), made when first asked for: the demo starts no slower
+    jwt_private_key: Callable[[], str] = field(default=lambda: "", repr=False)
 
     @classmethod
     def from_emulator(cls, emulator: Emulator, redirect_uri: str | None = None) -> DemoSetup:
@@ -48,6 +51,8 @@ class DemoSetup:
             user_email=emulator.user_email,
             approve=lambda url: follow_consent(url, "accept"),
             register_redirect_uri=emulator.register_redirect_uri,
+            jwt_user_id=emulator.user_id,
+            jwt_private_key=lambda: emulator.jwt_private_key,
         )
 
 

@@ -10,7 +10,11 @@
                     esc goes one step back; esc on Key ends the flow (the start screen).
                     Tokens ─FixScopes→ Scopes. Back into Tokens never resends a code: the code
                     is handed to Tokens once; Tokens shown again shows the tokens it got.
-    profile_steps:  Fields ─ExportAsked→ Export; esc on Export → Fields, on Fields → start.
+    profile_steps:  (JWT →) Fields ─ExportAsked→ Export; esc on Export → Fields, on the first
+                    step → start. JWT comes first after sign-in when the draft names a JWT
+                    integration user (uses_jwt), and alone from the start screen (CheckJwt).
+                    JWT ─FixJwt→ Key → JWT again (or, when the key, environment or redirect URI
+                    changed, Scopes → … → Discovery → JWT).
 
 Adding a step: a name in STEPS, its place in NEXT / BACK (or a line in a flow), and the screen
 in the app's STEP_SCREENS.
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
     from clmwizard.draft import Draft
     from clmwizard.store.profile import Profile
 
-StepName = Literal["Key", "Scopes", "Consent", "Tokens", "Discovery", "Fields", "Export"]
+StepName = Literal["Key", "Scopes", "Consent", "Tokens", "Discovery", "JWT", "Fields", "Export"]
 
 STEPS: tuple[tuple[StepName, str], ...] = (
     ("Key", "Integration key"),
@@ -34,6 +38,7 @@ STEPS: tuple[tuple[StepName, str], ...] = (
     ("Consent", "Consent"),
     ("Tokens", "Tokens"),
     ("Discovery", "Discovery"),
+    ("JWT", "JWT Grant"),
     ("Fields", "Connector fields"),
     ("Export", "Export"),
 )
@@ -44,6 +49,7 @@ NEXT: dict[StepName, StepName] = {
     "Scopes": "Consent",
     "Consent": "Tokens",
     "Tokens": "Discovery",
+    "JWT": "Fields",
     "Fields": "Export",
 }
 BACK: dict[StepName, StepName] = {
@@ -87,7 +93,12 @@ class Saved:
     profile: Profile
 
 
-Answer = Back | Next | Code | FixScopes | Saved
+@dataclass(frozen=True)
+class FixJwt:
+    """JWT: DocuSign refused the user GUID or the RSA key; change them on the Key screen."""
+
+
+Answer = Back | Next | Code | FixScopes | Saved | FixJwt
 
 
 @dataclass
@@ -98,7 +109,7 @@ class StepInput:
     draft: Draft
     code: str | None = None  # Tokens: the code to exchange, the first time only
     load_secret: bool = False  # Key: read the stored secret key (an existing profile)
-    profile: Profile | None = None  # Fields and Export: the saved profile
+    profile: Profile | None = None  # JWT, Fields and Export: the saved profile
 
 
 class Steps(Protocol):
@@ -132,7 +143,27 @@ class ExportProfile:
     profile: Profile
 
 
-Choice = NewProfile | ContinueSetup | OpenProfile | ExportProfile
+@dataclass(frozen=True)
+class CheckJwt:
+    """Check JWT Grant for a saved profile (the start screen's j)."""
+
+    profile: Profile
+
+
+Choice = NewProfile | ContinueSetup | OpenProfile | ExportProfile | CheckJwt
+
+
+def uses_jwt(draft: Draft) -> bool:
+    """The JWT step is part of this draft's flow: it names a JWT integration user (the RSA key
+    is typed on the Key screen or stored already; the step says so when it is missing)."""
+    return bool(draft.jwt_user_id)
+
+
+def shown_steps(draft: Draft | None, current: str = "") -> tuple[tuple[StepName, str], ...]:
+    """The steps the indicator names: JWT only when this draft uses it (or it is shown)."""
+    if current == "JWT" or (draft is not None and uses_jwt(draft)):
+        return STEPS
+    return tuple(step for step in STEPS if step[0] != "JWT")
 
 
 # -- the flows --------------------------------------------------------------------------------
@@ -151,6 +182,8 @@ async def run(steps: Steps, choice: Choice, demo: DemoSetup | None = None) -> No
         await run_from(steps, Draft.of_profile(choice.profile), "Key", load_secret=True)
     elif isinstance(choice, OpenProfile):
         await run_from(steps, Draft.of_profile(choice.profile), "Fields")
+    elif isinstance(choice, CheckJwt):
+        await run_from(steps, Draft.of_profile(choice.profile), "JWT")
     else:
         await run_from(steps, Draft.of_profile(choice.profile), "Export")
 
@@ -163,7 +196,7 @@ async def run_from(
     if first in SIGN_IN_STEPS:
         saved = await sign_in(steps, draft, load_secret=load_secret, first=first)
         if saved is not None:
-            await profile_steps(steps, draft, saved)
+            await profile_steps(steps, draft, saved, first="JWT" if uses_jwt(draft) else "Fields")
     elif draft.existing is not None:
         await profile_steps(steps, draft, draft.existing, first=first)
 
@@ -199,7 +232,7 @@ async def sign_in(
 async def profile_steps(
     steps: Steps, draft: Draft, profile: Profile, *, first: StepName = "Fields"
 ) -> None:
-    """Fields ⇄ Export for a saved profile; esc on the first step ends the flow."""
+    """(JWT →) Fields ⇄ Export for a saved profile; esc on the first step ends the flow."""
     step = first
     while True:
         answer = await steps.show(StepInput(step, draft, profile=profile))
@@ -207,5 +240,22 @@ async def profile_steps(
             if step == first or step not in BACK:
                 return
             step = BACK[step]
+        elif isinstance(answer, FixJwt):
+            profile = await fix_jwt(steps, draft, profile)
         elif isinstance(answer, Next) and step in NEXT:
+            if step == "JWT" and not profile.is_signed_in:
+                return  # checked from the start screen before sign-in: no fields to show yet
             step = NEXT[step]
+
+
+async def fix_jwt(steps: Steps, draft: Draft, profile: Profile) -> Profile:
+    """JWT ─FixJwt→ Key: the profile the JWT step checks next (esc on Key keeps it as it is).
+    Changing the key, environment or redirect URI there needs a new sign-in (Scopes on)."""
+    before = (draft.integration_key, draft.environment, draft.redirect_uri)
+    answer = await steps.show(StepInput("Key", draft, load_secret=True))
+    if not isinstance(answer, Next):
+        return profile
+    if (draft.integration_key, draft.environment, draft.redirect_uri) == before:
+        return profile
+    saved = await sign_in(steps, draft, first="Scopes")
+    return profile if saved is None else saved

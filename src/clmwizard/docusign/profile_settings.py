@@ -24,6 +24,11 @@ def profile_before_login(
 ) -> Profile:
     """The existing profile with these settings, or a new profile named `name`."""
     if existing is not None:
+        same_jwt = (existing.jwt_user_id, existing.integration_key, existing.auth_server) == (
+            jwt_user_id,
+            integration_key,
+            env.auth_server,
+        )
         return replace(
             existing,
             environment=env.name,
@@ -34,6 +39,8 @@ def profile_before_login(
             redirect_uri=redirect_uri,
             use_pkce=use_pkce,
             jwt_user_id=jwt_user_id,
+            # the last JWT check was about another user or key: stale, so dropped
+            jwt_consent=existing.jwt_consent if same_jwt else None,
         )
     return Profile(
         name=name,

@@ -61,9 +61,11 @@ class WizardScreen(Screen["Answer"]):
     def compose(self) -> ComposeResult:
         yield TitleBar(self.wizard.subtitle())
         if self.STEP:
+            from clmwizard.flow import shown_steps
             from clmwizard.widgets.steps import StepIndicator, step_number
 
-            yield StepIndicator(step_number(self.STEP), id="steps")
+            steps = shown_steps(self.wizard.draft, self.STEP)
+            yield StepIndicator(step_number(self.STEP, steps), steps=steps, id="steps")
         with Body(id="body"):
             yield from self.compose_body()
         yield Footer()

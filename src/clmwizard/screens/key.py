@@ -48,7 +48,9 @@ class KeyScreen(WizardScreen):
         Binding("ctrl+n", "next", "next", key_display="⏎/^n"),
         Binding("enter", "next", "next", show=False),
         Binding("ctrl+r", "reveal", "reveal secret"),
+        Binding("ctrl+t", "demo_jwt", "demo RSA key"),
     ]
+    DEMO_RSA_KEY = "(the demo's test RSA key)"
 
     def __init__(self, *, load_secret: bool = False) -> None:
         super().__init__()
@@ -124,6 +126,23 @@ class KeyScreen(WizardScreen):
                 yield Label("RSA private key file for JWT (optional)", classes="field-label")
                 yield Input(placeholder="path to the .pem file", id="rsa-key-file")
                 yield FieldMessage(id="jwt-message")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "demo_jwt":
+            return self.wizard.context.demo is not None
+        return True
+
+    def action_demo_jwt(self) -> None:
+        """Demo only, when asked: the demo user as JWT integration user, the emulator's key."""
+        demo = self.wizard.context.demo
+        if demo is None:
+            return
+        self.query_one("#advanced", Collapsible).collapsed = False
+        self.query_one("#jwt-user", Input).value = demo.jwt_user_id
+        self.query_one("#rsa-key-file", Input).value = self.DEMO_RSA_KEY
+        self.query_one("#jwt-message", FieldMessage).show_note(
+            "JWT with the demo user and the emulator's test RSA key (held in memory)."
+        )
 
     def on_mount(self) -> None:
         self._sync_custom_servers()
@@ -328,6 +347,11 @@ class KeyScreen(WizardScreen):
         path_text = self.query_one("#rsa-key-file", Input).value.strip()
         if not path_text:
             return ""
+        demo = self.wizard.context.demo
+        if demo is not None and path_text == self.DEMO_RSA_KEY:
+            pem = demo.jwt_private_key()
+            register_secret(pem)
+            return pem
         path = Path(path_text).expanduser()
         try:
             text = path.read_text(encoding="utf-8")

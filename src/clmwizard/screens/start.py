@@ -46,6 +46,25 @@ def expiry_markup(profile: Profile, now: datetime) -> str:
     return f"[dim]grant until[/dim] {when}"
 
 
+def jwt_user(profile: Profile) -> str:
+    """The JWT user in a few characters: the signed-in user's email, or the GUID's start."""
+    user = profile.jwt_user_id or ""
+    if profile.user_email and profile.user_id and profile.user_id.lower() == user.lower():
+        return escape(f"{profile.user_email:.32}")
+    return escape(f"{user[:8]}…")
+
+
+def jwt_markup(profile: Profile) -> str:
+    """The start screen's JWT line, for a profile with a JWT integration user."""
+    record = profile.jwt_consent
+    if record is None or record.user_id != profile.jwt_user_id:  # none, or about another user
+        return "[dim]○ JWT: not checked yet — press j[/dim]"
+    if record.state == "given":
+        when = record.checked_at.astimezone(UTC).strftime("%Y-%m-%d")
+        return f"[green]✓ JWT: consent given for {jwt_user(profile)} (checked {when})[/green]"
+    return "[yellow]! JWT: consent needed — press j[/yellow]"
+
+
 class StartScreen(WizardScreen):
     BINDINGS = [
         Binding("n", "new", "new"),
@@ -53,10 +72,11 @@ class StartScreen(WizardScreen):
         Binding("s", "rotate", "rotate secret"),
         Binding("f", "refresh", "refresh"),
         Binding("e", "export", "export"),
+        Binding("j", "jwt", "check JWT"),
         Binding("d", "delete", "delete"),
     ]
 
-    PROFILE_ACTIONS = frozenset({"reconsent", "rotate", "refresh", "export", "delete"})
+    PROFILE_ACTIONS = frozenset({"reconsent", "rotate", "refresh", "export", "delete", "jwt"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -140,10 +160,13 @@ class StartScreen(WizardScreen):
             return f"[b]{name:<16}[/b] [red]✗ {problem}[/red]"
         profile = listing.profile
         account = escape(profile.account_name or "no account yet")
-        return (
+        line = (
             f"[b]{name:<16}[/b] {profile.environment:<10} {account:<20.20} "
             f"{expiry_markup(profile, now)}"
         )
+        if profile.jwt_user_id:
+            line += f"\n{'':<17}{jwt_markup(profile)}"
+        return line
 
     def _selected(self) -> Profile | None:
         listing = self._highlighted_listing()
@@ -202,6 +225,20 @@ class StartScreen(WizardScreen):
         from clmwizard.flow import ExportProfile
 
         self.wizard.begin(ExportProfile(profile))
+
+    def action_jwt(self) -> None:
+        profile = self._selected()
+        if profile is None:
+            return
+        if not profile.jwt_user_id:
+            self.query_one("#start-message", FieldMessage).show_warning(
+                f"{profile.name} has no JWT integration user: press c and add the user GUID and "
+                "the RSA key file on the Key screen → Advanced."
+            )
+            return
+        from clmwizard.flow import CheckJwt
+
+        self.wizard.begin(CheckJwt(profile))
 
     def action_refresh(self) -> None:
         profile = self._selected()

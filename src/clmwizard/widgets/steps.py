@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.widgets import Static
 
 
-def step_number(short_name: str) -> int:
-    """1-based position of a step by its short name."""
+def step_number(short_name: str, steps: Sequence[tuple[str, str]] | None = None) -> int:
+    """1-based position of a step by its short name (in `steps`, by default flow.STEPS)."""
     from clmwizard.flow import STEPS
 
-    return [short for short, _ in STEPS].index(short_name) + 1  # type: ignore[arg-type]
+    return [short for short, _ in steps or STEPS].index(short_name) + 1
 
 
 class StepIndicator(Static):
@@ -18,26 +20,35 @@ class StepIndicator(Static):
 
     DEFAULT_CSS = "StepIndicator { height: 1; padding: 0 1; }"
 
-    def __init__(self, current: int, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        current: int,
+        *,
+        steps: Sequence[tuple[str, str]] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.current = current
+        self.steps = steps
 
     def render(self) -> Text:
         width = self.size.width or 100
         text = self._line(long_current=True)
         if text.cell_len > width - 2:
             text = self._line(long_current=False)
+        if text.cell_len > width - 2:  # many steps on a narrow terminal: done steps as ● only
+            text = self._line(long_current=False, name_done=False)
         return text
 
-    def _line(self, *, long_current: bool) -> Text:
+    def _line(self, *, long_current: bool, name_done: bool = True) -> Text:
         from clmwizard.flow import STEPS
 
         line = Text()
-        for index, (short, long) in enumerate(STEPS, start=1):
+        for index, (short, long) in enumerate(self.steps or STEPS, start=1):
             if index > 1:
                 line.append(" ─ ", style="dim")
             if index < self.current:
-                line.append(f"● {short}", style="green")
+                line.append(f"● {short}" if name_done else "●", style="green")
             elif index == self.current:
                 line.append(f"◉ {long if long_current else short}", style="bold reverse")
             else:
