@@ -31,11 +31,14 @@ commands:
     credentials  integration key, secret, refresh token and base URIs
     refresh      heartbeat: refresh the grant now
     rotate       replace the secret key once the new one works
+    publish      create or update the connectors in Power Automate
     profiles     list, show or delete profiles
     doctor       check keyring, clipboard, browser, config folder (and a profile's servers)
 
 environment:
   CLMWIZARD_CONFIG_DIR   folder for profiles (default: the platform's user config folder)
   CLMWIZARD_SECRET_KEY   the secret key for `login` / `rotate` (instead of the hidden prompt)
+  CLMWIZARD_MS_CLIENT_SECRET  a service principal's secret for `publish --service-principal`
+  CLMWIZARD_CA_BUNDLE    extra CA certificates (PEM) to trust for the Microsoft side
   BROWSER                the browser `login` and the wizard open (see Python's webbrowser)
 """
