@@ -94,12 +94,14 @@ def _service_message(response: httpx.Response) -> str:
     return ""
 
 
-def _retry_delay(response: httpx.Response | None, attempt: int) -> float:
-    delay = 0.5 * float(2**attempt)
+def _retry_delay(
+    response: httpx.Response | None, attempt: int, backoff: float, cap: float
+) -> float:
+    delay = backoff * float(2**attempt)
     header = response.headers.get("Retry-After", "").strip() if response is not None else ""
     if header.replace(".", "", 1).isdigit():
         delay = max(delay, float(header))
-    return float(min(delay, RETRY_AFTER_CAP))
+    return float(min(delay, cap))
 
 
 class PowerAppsApi:
@@ -114,7 +116,11 @@ class PowerAppsApi:
         power_apps_url: str,
         flow_url: str,
         attempts: int = ATTEMPTS,
+        backoff: float = 0.5,
+        retry_after_cap: float = RETRY_AFTER_CAP,
     ) -> None:
+        self.backoff = backoff
+        self.retry_after_cap = retry_after_cap
         self.client = client
         self._token = access_token
         self.object_id = object_id
@@ -164,12 +170,14 @@ class PowerAppsApi:
                     problem = transport_error(error, url)
                     problem.what = f"{problem.what} (while trying to {doing})"
                     raise problem from None
-                await asyncio.sleep(_retry_delay(None, attempt))
+                await asyncio.sleep(_retry_delay(None, attempt, self.backoff, self.retry_after_cap))
                 continue
             status = response.status_code
             retry = status == 429 or (status >= 500 and retry_server_errors)
             if retry and not last:
-                await asyncio.sleep(_retry_delay(response, attempt))
+                await asyncio.sleep(
+                    _retry_delay(response, attempt, self.backoff, self.retry_after_cap)
+                )
                 continue
             if len(response.content) > MAX_BODY:
                 raise _malformed(f"an answer too large to be real ({len(response.content)} bytes)")
