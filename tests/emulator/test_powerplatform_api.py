@@ -282,3 +282,11 @@ def test_http_controls_and_json_line(emu: Emulator) -> None:
     assert approved["approved"] == pending["pending"][0]
     assert policies["admin_consent_required"] is True
     assert pp.client_secret in emu.issued_secrets()
+
+
+def test_issued_secrets_cover_the_power_platform(emu: Emulator, client: httpx.Client) -> None:
+    pp = emu.power_platform
+    token = client.headers["Authorization"].removeprefix("Bearer ")
+    create(emu, client)
+    issued = emu.issued_secrets()
+    assert {pp.client_secret, token, "s3cret-value"} <= issued

@@ -303,7 +303,10 @@ def _access_token(
         claims.update(
             {"idtyp": "user", "upn": principal.upn, "name": principal.name, "scp": "User"}
         )
-    return encode_jwt(claims, state.signing_key)
+    token = encode_jwt(claims, state.signing_key)
+    with state.lock:
+        state.issued_tokens.add(token)
+    return token
 
 
 def _user_tokens(
@@ -522,6 +525,8 @@ def _device_code_grant(state: PowerPlatformState, form: dict[str, str]) -> Respo
 def _authorization_code_grant(state: PowerPlatformState, form: dict[str, str]) -> Response:
     client_id = _public_client(state, form)
     grant = state.auth_codes.pop(form.get("code", ""), None)
+    if grant is not None:
+        state.issued_tokens.add(grant.code)  # single use, but still a secret for leak scans
     if grant is None or grant.client_id != client_id:
         raise EntraError(
             400,

@@ -156,6 +156,7 @@ class PowerPlatformState:
     auth_codes: dict[str, AuthCode] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshGrant] = field(default_factory=dict)
     containers: dict[str, Container] = field(default_factory=dict)
+    issued_tokens: set[str] = field(default_factory=set)  # access tokens, for leak scans
     device_code_interval: int = DEVICE_CODE_INTERVAL
     # Sign-in policies a test switches on (Entra's AADSTS65001 and AADSTS53003).
     admin_consent_required: bool = False
@@ -166,9 +167,10 @@ class PowerPlatformState:
     def issued_secrets(self) -> set[str]:
         found = {self.client_secret}
         found.update(self.refresh_tokens)
+        found.update(self.issued_tokens)
+        found.update(self.device_codes)
+        found.update(self.auth_codes)
         for env in self.environments.values():
             for record in env.connectors.values():
-                secret = record.get("clientSecret")
-                if isinstance(secret, str):
-                    found.add(secret)
+                found.update(s for s in record.get("clientSecrets", {}).values() if s)
         return found
