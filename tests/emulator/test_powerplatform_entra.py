@@ -237,3 +237,28 @@ def test_a_start_makes_a_new_ca() -> None:
     with Emulator(power_platform=False) as plain:
         assert "power_platform" not in plain.info()
     assert time.perf_counter() - started < 5
+
+
+def test_the_verification_page_approves_the_code(emu: Emulator, tmp_path: Path) -> None:
+    app = public_app(emu, tmp_path)
+    flow = device_flow(app)
+    with httpx_client(emu) as browser:
+        page = browser.get(flow["verification_uri"])
+        wrong = browser.post(
+            flow["verification_uri"], data={"user_code": "NOPE", "decision": "approve"}
+        )
+        done = browser.post(
+            flow["verification_uri"],
+            data={"user_code": flow["user_code"].lower(), "decision": "approve"},
+        )
+    assert page.status_code == 200 and 'name="user_code"' in page.text
+    assert "not valid" in wrong.text and "You have signed in" in done.text
+    result = app.acquire_token_by_device_flow(flow)
+    assert "access_token" in result, result
+
+
+def test_auto_approve_for_the_demo(emu: Emulator, tmp_path: Path) -> None:
+    emu.power_platform.set_policies(auto_approve_device_codes=True)
+    app = public_app(emu, tmp_path)
+    result = app.acquire_token_by_device_flow(device_flow(app))
+    assert "access_token" in result, result

@@ -22,11 +22,15 @@ Test controls (Python; over HTTP as POST/GET {auth_server}/_emulator/powerplatfo
     pp.decline_device_code(user_code=None)      POST device-codes/decline
     pp.pending_device_codes()                   GET  device-codes
     pp.set_policies(admin_consent_required=, conditional_access_blocked=,
+                    auto_approve_device_codes=,
                     certification_rules=, device_code_interval=, subdomain_blob_urls=)
                                                 POST policies {…}
     pp.set_maker(environment, allowed)          POST makers {"environment", "allowed"}
     pp.add_environment(display_name)            POST environments {"display_name"}
     pp.connectors(environment=None)             GET  connectors   (stored, with secrets)
     pp.blob(url)                                the bytes behind a blob URL it handed out
+    {entra}/devicelogin                         the verification page: enter the code, then
+                                                Approve or Decline (a browser must accept
+                                                the emulator's CA or its warning first)
     emu.advance_clock(s), emu.inject_fault("entra"|"powerapps"|"flow"|"blob", prefix, …)
 """

@@ -86,6 +86,8 @@ def error_response(failure: EntraError) -> Response:
 
 def handle(state: PowerPlatformState, request: Request) -> Response:
     parts = request.path.strip("/").split("/")
+    if parts == ["devicelogin"]:
+        return _device_login(state, request)
     try:
         if len(parts) < 2:
             return json_response(404, {"error": "not_found"})
@@ -335,7 +337,7 @@ def _user_tokens(
     if "openid" in scopes:
         claims: dict[str, Any] = {
             "aud": client_id,
-            "iss": f"{_origin_of(form)}/{state.tenant}/v2.0",
+            "iss": f"{state.entra_origin}/{state.tenant}/v2.0",
             "iat": now,
             "nbf": now,
             "exp": now + ACCESS_TOKEN_LIFETIME,
@@ -356,13 +358,8 @@ def _user_tokens(
     return json_response(200, answer, ("Cache-Control", "no-store, no-cache"))
 
 
-def _origin_of(form: dict[str, str]) -> str:
-    return form.get("__origin", "")
-
-
 def _token(state: PowerPlatformState, request: Request) -> Response:
     form = _form(request)
-    form["__origin"] = request.base_url
     grant = form.get("grant_type", "")
     with state.lock:
         match grant:
@@ -457,6 +454,7 @@ def _device_code(state: PowerPlatformState, request: Request, tenant: str) -> Re
             scopes=scopes,
             expires_at=state.clock.now() + DEVICE_CODE_LIFETIME,
             interval=state.device_code_interval,
+            status="approved" if state.auto_approve_device_codes else "pending",
         )
         interval = state.device_code_interval
     return json_response(
@@ -674,6 +672,45 @@ def _send_back(redirect_uri: str, answer: dict[str, str], mode: str | None) -> R
         )
     separator = "&" if urlsplit(redirect_uri).query else "?"
     return redirect(redirect_uri + separator + urlencode(answer))
+
+
+def _device_login(state: PowerPlatformState, request: Request) -> Response:
+    """The verification page: the emulated user enters the code and approves or declines."""
+    note = ""
+    if request.method == "POST":
+        form = request.form() if len(request.body) <= 4096 else {}
+        code = (form.get("user_code") or [""])[0].strip().upper().replace("-", "")
+        decision = (form.get("decision") or [""])[0]
+        with state.lock:
+            flow = next(
+                (
+                    c
+                    for c in state.device_codes.values()
+                    if c.user_code == code
+                    and c.status == "pending"
+                    and state.clock.now() < c.expires_at
+                ),
+                None,
+            )
+            if flow is None:
+                note = "<p>That code is not valid or has expired. Check it and try again.</p>"
+            elif decision in ("approve", "decline"):
+                flow.status = "approved" if decision == "approve" else "declined"
+                verdict = "signed in" if decision == "approve" else "declined the sign-in"
+                return html_response(
+                    200,
+                    f"<html><body><h1>You have {verdict}.</h1><p>As "
+                    f"{html.escape(state.user.upn or '')} on the application. You can close "
+                    "this window.</p></body></html>",
+                )
+    return html_response(
+        200,
+        "<html><head><title>Enter code</title></head><body><h1>Enter code</h1>"
+        f"{note}<p>Signed in as {html.escape(state.user.upn or '')} (emulated).</p>"
+        '<form method="post" action="/devicelogin"><input name="user_code" autofocus>'
+        '<button name="decision" value="approve">Approve</button>'
+        '<button name="decision" value="decline">Decline</button></form></body></html>',
+    )
 
 
 def _error_page(message: str) -> Response:

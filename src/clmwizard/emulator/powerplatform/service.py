@@ -49,6 +49,7 @@ class PowerPlatform:
                 sandbox: Environment(sandbox, "Northwind Sandbox"),
             },
             storage_account=STORAGE_ACCOUNT,
+            entra_origin=origins["entra"],
         )
         self.subdomain_blob_urls = False
 
@@ -190,6 +191,7 @@ class PowerPlatform:
         *,
         admin_consent_required: bool | None = None,
         conditional_access_blocked: bool | None = None,
+        auto_approve_device_codes: bool | None = None,
         certification_rules: bool | None = None,
         device_code_interval: int | None = None,
         subdomain_blob_urls: bool | None = None,
@@ -199,6 +201,8 @@ class PowerPlatform:
                 self.state.admin_consent_required = bool(admin_consent_required)
             if conditional_access_blocked is not None:
                 self.state.conditional_access_blocked = bool(conditional_access_blocked)
+            if auto_approve_device_codes is not None:
+                self.state.auto_approve_device_codes = bool(auto_approve_device_codes)
             if certification_rules is not None:
                 self.state.certification_rules = bool(certification_rules)
             if device_code_interval is not None:
@@ -210,6 +214,7 @@ class PowerPlatform:
             return {
                 "admin_consent_required": self.state.admin_consent_required,
                 "conditional_access_blocked": self.state.conditional_access_blocked,
+                "auto_approve_device_codes": self.state.auto_approve_device_codes,
                 "certification_rules": self.state.certification_rules,
                 "device_code_interval": self.state.device_code_interval,
                 "subdomain_blob_urls": self.subdomain_blob_urls,

@@ -151,6 +151,7 @@ class PowerPlatformState:
     public_client_ids: set[str]
     environments: dict[str, Environment]
     storage_account: str
+    entra_origin: str  # the issuer of id tokens is "{entra_origin}/{tenant}/v2.0"
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     device_codes: dict[str, DeviceCode] = field(default_factory=dict)
     auth_codes: dict[str, AuthCode] = field(default_factory=dict)
@@ -161,6 +162,7 @@ class PowerPlatformState:
     # Sign-in policies a test switches on (Entra's AADSTS65001 and AADSTS53003).
     admin_consent_required: bool = False
     conditional_access_blocked: bool = False
+    auto_approve_device_codes: bool = False  # the emulated user approves every code at once
     certification_rules: bool = False  # validateApiSwagger applies them even when not asked
     lock: threading.RLock = field(default_factory=threading.RLock)
 
