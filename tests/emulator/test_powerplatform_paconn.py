@@ -37,24 +37,27 @@ PACONN = ROOT / ".venv-paconn" / "bin" / "paconn"
 PROFILE = "paconn"
 
 
-@pytest.fixture
+@pytest.fixture(params=[("three", "general"), ("single", "clm")], ids=["three", "single"])
 def bundle(
+    request: pytest.FixtureRequest,
     emulator: Emulator,
     memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> Path:
-    """`clmwizard login` (consent accepted by the emulator's browser), then `export`."""
+    """`clmwizard login` (consent accepted by the emulator's browser), then `export`; the
+    folder of one connector of the layout."""
     redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
     emulator.register_redirect_uri(redirect_uri)
     monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emulator.secret_key)
     assert main(login_argv(emulator, profile=PROFILE, redirect_uri=redirect_uri, timeout=30)) == 0
+    layout, connector = request.param
     out = tmp_path / "bundle"
-    assert main(["export", "--profile", PROFILE, "--out", str(out), "--layout", "three"]) == 0
+    assert main(["export", "--profile", PROFILE, "--out", str(out), "--layout", layout]) == 0
     capsys.readouterr()
-    return out
+    return out / connector
 
 
 @pytest.fixture
@@ -128,8 +131,8 @@ def test_paconn_create_and_update(
     env = pp.default_environment
     ca = ca_file(emulator, tmp_path)
     proxy_url, tunnelled = proxy
-    folder = tmp_path / "general"
-    shutil.copytree(bundle / "general", folder)
+    folder = tmp_path / "connector"
+    shutil.copytree(bundle, folder)
     files = [
         "--api-prop",
         "apiProperties.json",
