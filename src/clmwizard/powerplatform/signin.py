@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from clmwizard.errors import ClmWizardError, KeyringError, NetworkError, UsageError
 from clmwizard.powerplatform.http import MsalHttpClient
 from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
-from clmwizard.redact import register_secret
+from clmwizard.redact import redact, register_secret
 from clmwizard.store.profile import MS_TOKEN_CACHE
 from clmwizard.store.secrets import SecretStore
 
@@ -211,6 +213,31 @@ def _network_failure(error: Exception, settings: MicrosoftSettings) -> NetworkEr
 # --- the applications ----------------------------------------------------------------------
 
 
+class _RedactingFilter(logging.Filter):
+    """MSAL's DEBUG log of a token event keeps some secrets (the device code): hide every
+    secret clmwizard knows before any handler sees the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = _RedactingFilter()
+
+
+def _guard_msal_logs() -> None:
+    for name in [module for module in sys.modules if module.split(".")[0] == "msal"]:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
 def _claims_of(token: str) -> dict[str, Any]:
     """The payload of a JWT, unverified (only to learn the object id the token is for)."""
     try:
@@ -268,6 +295,7 @@ def _sign_in_from(
 def _public_app(settings: MicrosoftSettings, cache: TokenCache, http: httpx.Client) -> Any:
     import msal
 
+    _guard_msal_logs()
     try:
         return msal.PublicClientApplication(
             settings.client_id,
@@ -351,6 +379,7 @@ async def sign_in_device_code(
         flow = app.initiate_device_flow(scopes=[settings.scope])
         if "user_code" not in flow:
             raise signin_error(flow, settings)
+        register_secret(str(flow.get("device_code", "")))
         expires = float(flow.get("expires_at") or 0) or (
             datetime.now(UTC).timestamp() + float(flow.get("expires_in") or 900)
         )
@@ -410,6 +439,7 @@ async def sign_in_service_principal(
     import msal
 
     register_secret(client_secret)
+    _guard_msal_logs()
 
     def work() -> MicrosoftSignIn:
         cache = TokenCache(secrets, profile)
