@@ -7,11 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail, null
 
 from clmwizard.cli import main
 from clmwizard.emulator import Emulator
+from clmwizard.errors import EXIT_KEYRING
 from clmwizard.store.profiles import ProfileStore
+from tests.support.keyrings import FailingAfterKeyring, MemoryKeyring
 
 Argv = Callable[..., list[str]]
 
@@ -138,3 +143,26 @@ def test_service_principal_publishes_with_the_secret_from_the_environment(
     assert f"service principal {pp.client_id}" in out
     assert len(stored_connectors(microsoft)) == 1
     assert pp.client_secret not in out + err
+
+
+@pytest.mark.parametrize("trouble", ["absent", "discards", "refuses writes"])
+def test_a_keyring_that_cannot_keep_the_sign_in_is_refused_as_for_docusign(
+    trouble: str,
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    memory_keyring: MemoryKeyring,
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    if trouble == "refuses writes":
+        broken: KeyringBackend = FailingAfterKeyring(ok_writes=0)
+        broken.items.update(memory_keyring.items)  # the DocuSign sign-in is there
+    else:
+        broken = fail.Keyring() if trouble == "absent" else null.Keyring()
+    keyring.set_keyring(broken)
+    code, out, err = run(publish_argv(), capsys)
+    assert code == EXIT_KEYRING, (out, err)
+    assert "keyring" in err.lower()
+    assert stored_connectors(microsoft) == []
