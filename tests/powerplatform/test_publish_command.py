@@ -4,6 +4,7 @@ on rerun, dry run, environment choice, adoption, redirect-URL check, service pri
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -165,4 +166,51 @@ def test_a_keyring_that_cannot_keep_the_sign_in_is_refused_as_for_docusign(
     code, out, err = run(publish_argv(), capsys)
     assert code == EXIT_KEYRING, (out, err)
     assert "keyring" in err.lower()
+    assert stored_connectors(microsoft) == []
+
+
+@pytest.mark.parametrize(
+    ("trouble", "words"),
+    [
+        ("declined", "The sign-in was declined."),
+        ("expired", "The sign-in code expired"),
+        ("admin consent", "An administrator must first consent"),
+        ("conditional access", "conditional-access policy"),
+    ],
+)
+def test_microsoft_sign_in_failures_are_said_plainly(
+    trouble: str,
+    words: str,
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    pp = microsoft.power_platform
+    if trouble == "admin consent":
+        pp.set_policies(admin_consent_required=True)
+    if trouble == "conditional access":
+        pp.set_policies(conditional_access_blocked=True)
+    stop = threading.Event()
+
+    def user() -> None:
+        while not stop.wait(0.05):
+            for code in pp.pending_device_codes():
+                if trouble == "declined":
+                    pp.decline_device_code(code)
+                elif trouble == "expired":
+                    microsoft.advance_clock(901)
+                else:
+                    pp.approve_device_code(code)
+
+    thread = threading.Thread(target=user, daemon=True)
+    thread.start()
+    try:
+        code, out, err = run(publish_argv(), capsys)
+    finally:
+        stop.set()
+        thread.join(2)
+    assert code == 1, (out, err)
+    assert words in err and "Microsoft said:" in err
     assert stored_connectors(microsoft) == []

@@ -146,7 +146,7 @@ def signin_error(result: dict[str, Any], settings: MicrosoftSettings) -> ClmWiza
             "Run again and enter the code within 15 minutes.",
             "device_code_expired",
         )
-    if error in ("authorization_declined", "access_denied") or 70000 in codes:
+    if error in ("authorization_declined", "access_denied"):
         return fail(
             "The sign-in was declined.",
             "Run again and accept the sign-in (choose the account that can make connectors).",
