@@ -80,3 +80,22 @@ async def test_without_a_sign_in_the_steps_are_given_per_connector(store: Profil
     assert "Data → Custom connectors" in steps and "Security → Client secret" in steps
     assert "paconn update --env env-one --cid " in steps
     assert NEW not in steps and SECRET not in steps
+
+
+async def test_after_a_layout_change_the_old_connectors_get_the_secret_too(
+    store: ProfileStore,
+) -> None:
+    fake = FakePowerPlatform()
+    await publish(fake, store, "three")
+    # The single connector has the general one's name: adopting it turns that one into it.
+    assert (await publish(fake, store, "single", adopt=True)).ok
+    (record,) = store.load("acme").publications
+    assert record.layout == "single"
+    assert sorted(c.key for c in record.connectors) == ["clm", "download", "upload"]
+
+    async def sign_in(record: PublishRecord) -> PowerAppsApi:
+        return api_for(fake)
+
+    report = await update_connector_secrets("acme", store, NEW, sign_in)
+    assert report.complete and len(report.updated) == 3
+    assert all(fake.secret_of("env-one", c) == NEW for c in fake.connectors["env-one"])

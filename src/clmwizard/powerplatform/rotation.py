@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from clmwizard.connector.bundle import Layout
+from clmwizard.connector.readme import SINGLE_FOLDER as SINGLE_KEY
 from clmwizard.errors import ClmWizardError
 from clmwizard.powerplatform.api import PowerAppsApi
 from clmwizard.powerplatform.publish import connector_payloads, request_body
@@ -82,9 +84,10 @@ async def update_connector_secrets(
             report.remaining.append(todo)
             continue
         try:
-            payload = {p.key: p for p in connector_payloads(profile, record.layout)}.get(
-                connector.key
-            )
+            # By the connector's own layout: after a layout change the record still lists the
+            # connectors of the old one (they exist until deleted in the portal).
+            layout: Layout = "single" if connector.key == SINGLE_KEY else "three"
+            payload = {p.key: p for p in connector_payloads(profile, layout)}.get(connector.key)
             if payload is None:
                 raise ClmWizardError(
                     f"clmwizard no longer builds the connector {connector.key}.",
