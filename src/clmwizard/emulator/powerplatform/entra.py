@@ -112,7 +112,7 @@ def handle(state: PowerPlatformState, request: Request) -> Response:
 
 
 def _check_tenant(state: PowerPlatformState, tenant: str) -> None:
-    known = {state.tenant, "common", "organizations", "contoso.onmicrosoft.com"}
+    known = {state.tenant, "common", "organizations", "northwindtraders.onmicrosoft.com"}
     if tenant.lower() not in known:
         raise EntraError(
             400,
