@@ -290,3 +290,14 @@ def test_issued_secrets_cover_the_power_platform(emu: Emulator, client: httpx.Cl
     create(emu, client)
     issued = emu.issued_secrets()
     assert {pp.client_secret, token, "s3cret-value"} <= issued
+
+
+def test_certification_rules_name_products_not_words(emu: Emulator, client: httpx.Client) -> None:
+    url = objects(emu, "validateApiSwagger")
+    params = {**V, "enableConnectorCertificationRules": "true"}
+    fine = swagger()
+    fine["info"]["description"] = "Starts contract workflows and files the signed documents."
+    named = swagger()
+    named["info"]["description"] = "Use these actions from Power Automate to file contracts."
+    assert client.post(url, params=params, json=fine).content == b""
+    assert "must not name Power Apps" in client.post(url, params=params, json=named).json()

@@ -174,9 +174,27 @@ def test_paconn_create_and_update(
     assert pp.blob(sent["iconUri"]) == (folder / "icon.png").read_bytes()
     assert any(host.startswith(pp.storage_host) for host in tunnelled)
 
-    definition["info"]["title"] = "Renamed By Update"
+    validated = run_paconn(
+        ["validate", "--api-def", "apiDefinition.swagger.json", "--pau", pp.power_apps_url],
+        folder,
+        paconn_home,
+        ca,
+        proxy_url,
+    )
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "validated successfully" in validated.stderr  # certification rules included
+
+    definition["info"]["title"] = "Renamed By Update API"  # certification objects to "API"
     definition["info"]["description"] = "Changed by paconn update against the local emulator."
     (folder / "apiDefinition.swagger.json").write_text(json.dumps(definition), encoding="utf-8")
+    objected = run_paconn(
+        ["validate", "--api-def", "apiDefinition.swagger.json", "--pau", pp.power_apps_url],
+        folder,
+        paconn_home,
+        ca,
+        proxy_url,
+    )
+    assert "info.title: The title must not contain 'API'" in objected.stderr
     updated = run_paconn(
         ["update", "-s", "settings.json", "--secret", "second-secret"],
         folder,
@@ -189,6 +207,6 @@ def test_paconn_create_and_update(
     assert after["name"] == stored["name"]
     assert after["properties"]["displayName"] == sent["displayName"]  # paconn sends none
     assert after["properties"]["description"] == definition["info"]["description"]
-    assert after["properties"]["openApiDefinition"]["info"]["title"] == "Renamed By Update"
+    assert after["properties"]["openApiDefinition"]["info"]["title"] == "Renamed By Update API"
     assert after["clientSecrets"] == {"token": "second-secret"}
     assert pp.blob(after["properties"]["iconUri"]) == (folder / "icon.png").read_bytes()

@@ -13,7 +13,7 @@ from typing import Any
 _VERBS = ("get", "put", "post", "delete", "patch", "head", "options")
 _OPERATION_ID = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _SUMMARY_FORBIDDEN = set("/\\<>*%&?")
-_PRODUCT_NAMES = ("power apps", "power automate", "logic apps", "powerapps", "flow")
+_PRODUCT_NAMES = ("power apps", "power automate", "logic apps", "powerapps", "microsoft flow")
 _VISIBILITY = {"important", "advanced", "internal", "none"}
 
 
