@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import ssl
 import threading
 import time
@@ -261,4 +262,19 @@ def test_auto_approve_for_the_demo(emu: Emulator, tmp_path: Path) -> None:
     emu.power_platform.set_policies(auto_approve_device_codes=True)
     app = public_app(emu, tmp_path)
     result = app.acquire_token_by_device_flow(device_flow(app))
+    assert "access_token" in result, result
+
+
+def test_interactive_sign_in_with_form_post(emu: Emulator, tmp_path: Path) -> None:
+    """MSAL's acquire_token_interactive asks for response_mode=form_post."""
+    app = public_app(emu, tmp_path)
+    flow = app.initiate_auth_code_flow(
+        [POWER_APPS_SCOPE], redirect_uri="http://localhost:53119", response_mode="form_post"
+    )
+    with httpx_client(emu) as client:
+        page = client.get(flow["auth_uri"])
+    assert page.status_code == 200
+    assert '<form method="post" action="http://localhost:53119">' in page.text
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+    result = app.acquire_token_by_auth_code_flow(flow, fields)
     assert "access_token" in result, result
