@@ -4,7 +4,9 @@ on rerun, dry run, environment choice, adoption, redirect-URL check, service pri
 
 from __future__ import annotations
 
+import sys
 import threading
+import webbrowser
 from collections.abc import Callable
 from typing import Any
 
@@ -214,3 +216,20 @@ def test_microsoft_sign_in_failures_are_said_plainly(
     assert code == 1, (out, err)
     assert words in err and "Microsoft said:" in err
     assert stored_connectors(microsoft) == []
+
+
+def test_browser_sign_in_publishes(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    publish_argv: Argv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    monkeypatch.setenv("BROWSER", f"{sys.executable} -m tests.powerplatform.browser_stand_in %s")
+    # webbrowser reads $BROWSER once per process (login already used it); a real run is fresh.
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    code, out, err = run(publish_argv("--browser"), capsys)
+    assert code == 0, (out, err)
+    assert f"Signed in to Microsoft as {microsoft.power_platform.user_principal_name}" in out
+    assert len(stored_connectors(microsoft)) == 1
