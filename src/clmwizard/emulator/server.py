@@ -149,7 +149,8 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
 
 
 class Emulator:
-    """A local DocuSign account server plus CLM discovery and three CLM hosts.
+    """A local DocuSign account server plus CLM discovery and three CLM hosts, and (unless
+    `power_platform=False`) a local Power Platform over TLS: `emu.power_platform`.
 
     Use as a context manager, or call `start()` and `stop()`. See the package docstring.
     """
