@@ -233,3 +233,19 @@ def test_browser_sign_in_publishes(
     assert code == 0, (out, err)
     assert f"Signed in to Microsoft as {microsoft.power_platform.user_principal_name}" in out
     assert len(stored_connectors(microsoft)) == 1
+
+
+def test_throttling_is_waited_out_with_retry_after(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    microsoft.inject_fault(
+        "powerapps", "/providers/Microsoft.PowerApps/apis", status=429, retry_after=1, count=1
+    )
+    code, out, err = run(publish_argv(), capsys)
+    assert code == 0, (out, err)
+    assert len(stored_connectors(microsoft)) == 1

@@ -249,6 +249,12 @@ async def _publish(
         plan = await plan_publish(api, profile, environment, layout)
         for line in describe_plan(plan):
             say(line)
+        from clmwizard.powerplatform.rotation import connectors_to_update
+
+        stale = connectors_to_update(profile, secret)
+        if stale:
+            names = ", ".join(todo.connector.display_name for todo in stale)
+            say(f"Carrying an older secret key (an unfinished rotation): {names}.")
         if args.dry_run:
             say("Dry run: nothing was created or changed.")
             return EXIT_OK
