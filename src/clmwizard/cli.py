@@ -29,7 +29,7 @@ environment:
   CLMWIZARD_CONFIG_DIR   folder for profiles (default: the platform's user config folder)
   CLMWIZARD_SECRET_KEY   the secret key for `login` / `rotate` (instead of the hidden prompt)
   CLMWIZARD_MS_CLIENT_SECRET  a service principal's secret for `publish --service-principal`
-  CLMWIZARD_CA_BUNDLE    extra CA certificates (PEM) to trust for the Microsoft side
+  CLMWIZARD_CA_BUNDLE    extra CA certificates to trust for the Microsoft side (PEM)
   BROWSER                the browser `login` and the wizard open (see Python's webbrowser)
 """
 

@@ -141,6 +141,7 @@ def test_service_principal_publishes_with_the_secret_from_the_environment(
     signed_in()
     pp = microsoft.power_platform
     monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
+    monkeypatch.setenv("CLMWIZARD_CA_BUNDLE", pp.ca_cert)  # the PEM text itself works too
     code, out, err = run(publish_argv("--service-principal", "--client-id", pp.client_id), capsys)
     assert code == 0, (out, err)
     assert f"service principal {pp.client_id}" in out

@@ -85,3 +85,12 @@ def test_settings_are_checked() -> None:
     assert defaults.authority_url == "https://login.microsoftonline.com/common"
     assert defaults.is_microsoft_authority and not SETTINGS.is_microsoft_authority
     assert defaults.scope == "https://service.powerapps.com/.default"
+
+
+def test_an_authority_with_its_tenant_is_split() -> None:
+    settings = make_settings(authority="https://login.microsoftonline.us/contoso.onmicrosoft.com")
+    assert settings.authority == "https://login.microsoftonline.us/"
+    assert settings.tenant == "contoso.onmicrosoft.com"
+    assert settings.authority_url == "https://login.microsoftonline.us/contoso.onmicrosoft.com"
+    both = make_settings(authority="https://login.fake.test/", tenant=TENANT)
+    assert both.authority_url == f"https://login.fake.test/{TENANT}"

@@ -17,18 +17,23 @@ TIMEOUT = 30.0
 
 
 def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """The system's trust store, plus the PEM file `ca_bundle` when given."""
+    """The system's trust store, plus `ca_bundle` when given: a PEM file, or PEM text itself
+    (what `clmwizard emulator` prints as `power_platform.ca_cert`)."""
     import ssl
 
     context = ssl.create_default_context()
     if ca_bundle:
         try:
-            context.load_verify_locations(cafile=ca_bundle)
+            if ca_bundle.lstrip().startswith("-----BEGIN"):
+                context.load_verify_locations(cadata=ca_bundle)
+            else:
+                context.load_verify_locations(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as error:
             raise UsageError(
                 f"Could not read the CA bundle {ca_bundle}.",
-                cause=f"{error}.",
-                fix="Point CLMWIZARD_CA_BUNDLE at a readable PEM file, or unset it.",
+                cause=f"{str(error)[:200]}.",
+                fix="Point CLMWIZARD_CA_BUNDLE at a readable PEM file (or set it to the PEM "
+                "text), or unset it.",
                 field="ca_bundle",
             ) from None
     return context

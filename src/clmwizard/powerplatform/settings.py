@@ -104,7 +104,19 @@ def make_settings(
             )
         changes["tenant"] = tenant.strip()
     if authority is not None:
-        changes["authority"] = _https_origin(authority, "The authority", "--authority") + "/"
+        checked = _https_origin(authority, "The authority", "--authority")
+        path = urlsplit(checked).path.strip("/")
+        if path and tenant is None:  # https://login.microsoftonline.com/<tenant>: split it
+            if not _TENANT.fullmatch(path):
+                raise UsageError(
+                    f"The authority {checked!r} has a path that is not a tenant.",
+                    fix="Give --authority as the sign-in origin (https://login.microsoftonline"
+                    ".com) and the tenant with --tenant.",
+                    field="authority",
+                )
+            changes["tenant"] = path
+        origin = urlsplit(checked)
+        changes["authority"] = f"{origin.scheme}://{origin.netloc}/" if path else checked + "/"
     if power_apps_url is not None:
         changes["power_apps_url"] = _https_origin(
             power_apps_url, "The Power Apps URL", "--power-apps-url"
