@@ -35,6 +35,8 @@ environment:
   CLMWIZARD_SECRET_KEY   the secret key for `login` / `rotate` (instead of the hidden prompt)
   CLMWIZARD_CLIPBOARD    auto (default) | osc52 (send copies to the terminal) | manual (show them)
   CLMWIZARD_DEBUG        any value: like --debug (tracebacks, secrets redacted)
+  CLMWIZARD_MS_CLIENT_SECRET  a service principal's secret for `publish --service-principal`
+  CLMWIZARD_CA_BUNDLE    extra CA certificates to trust for the Microsoft side (PEM)
   BROWSER                the browser `login` and the wizard open (see Python's webbrowser)
   TERM, TERM_PROGRAM, TMUX, WT_SESSION, SSH_TTY
                          read to guess whether the terminal honours OSC 52 copies
@@ -200,8 +202,8 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--layout",
         choices=("three", "single"),
-        default="three",
-        help="three connectors (one per CLM host) or one routing to all three",
+        default="single",
+        help=LAYOUT_HELP + "; default single",
     )
     parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
     _add_allow_host(parser)
@@ -214,6 +216,65 @@ def _add_allow_host(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="HOST",
         help="use this CLM host although it is not under DocuSign's CLM domains (repeatable)",
+    )
+
+
+LAYOUT_HELP = (
+    "single: one connector routing to all three CLM hosts (one redirect URL to register, one "
+    "sign-in per user); three: one per host (three redirect URLs, three sign-ins)"
+)
+
+
+def _publish_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Sign in to Microsoft and create or update the profile's connectors in a Power "
+        "Platform environment. A service principal's secret comes from "
+        "CLMWIZARD_MS_CLIENT_SECRET or stdin, never argv."
+    )
+    _add_profile(parser)
+    parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
+    parser.add_argument(
+        "--layout",
+        choices=("three", "single"),
+        help=LAYOUT_HELP + "; default: what this profile published there, else single",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--device-code",
+        dest="method",
+        action="store_const",
+        const="device_code",
+        help="sign in with a code entered in any browser (default)",
+    )
+    how.add_argument(
+        "--browser",
+        dest="method",
+        action="store_const",
+        const="browser",
+        help="sign in in a browser on this machine",
+    )
+    how.add_argument(
+        "--service-principal",
+        dest="method",
+        action="store_const",
+        const="service_principal",
+        help="an app registration's client credentials (for scripts and pipelines)",
+    )
+    parser.add_argument("--tenant", metavar="T", help="tenant id or domain (default: common)")
+    parser.add_argument(
+        "--client-id", metavar="ID", help="app registration to sign in with (default: Azure CLI's)"
+    )
+    parser.add_argument(
+        "--authority",
+        metavar="URL",
+        help="sign-in origin (default https://login.microsoftonline.com/)",
+    )
+    parser.add_argument(
+        "--power-apps-url", metavar="URL", help="Power Apps API (default https://api.powerapps.com)"
+    )
+    parser.add_argument(
+        "--flow-url", metavar="URL", help="Flow API (default https://api.flow.microsoft.com)"
     )
 
 
@@ -270,6 +331,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "refresh": ("heartbeat: refresh the grant now", _refresh_arguments),
     "jwt": ("JWT Grant: check the integration user's consent", _add_profile),
     "rotate": ("replace the secret key once the new one works", _rotate_arguments),
+    "publish": ("create or update the connectors in Power Automate", _publish_arguments),
     "profiles": ("list, show or delete profiles", _profiles_arguments),
     "doctor": (
         "check keyring, clipboard, browser, config folder (and a profile's servers)",

@@ -32,6 +32,7 @@ commands:
     refresh      heartbeat: refresh the grant now
     jwt          JWT Grant: check the integration user's consent
     rotate       replace the secret key once the new one works
+    publish      create or update the connectors in Power Automate
     profiles     list, show or delete profiles
     doctor       check keyring, clipboard, browser, config folder (and a profile's servers)
 
@@ -40,6 +41,8 @@ environment:
   CLMWIZARD_SECRET_KEY   the secret key for `login` / `rotate` (instead of the hidden prompt)
   CLMWIZARD_CLIPBOARD    auto (default) | osc52 (send copies to the terminal) | manual (show them)
   CLMWIZARD_DEBUG        any value: like --debug (tracebacks, secrets redacted)
+  CLMWIZARD_MS_CLIENT_SECRET  a service principal's secret for `publish --service-principal`
+  CLMWIZARD_CA_BUNDLE    extra CA certificates to trust for the Microsoft side (PEM)
   BROWSER                the browser `login` and the wizard open (see Python's webbrowser)
   TERM, TERM_PROGRAM, TMUX, WT_SESSION, SSH_TTY
                          read to guess whether the terminal honours OSC 52 copies

@@ -97,7 +97,7 @@ def test_show_reports_secrets_only_as_present_or_absent(
     data = yaml.safe_load(capsys.readouterr().out)
     assert data["secrets"] == {
         SECRET_KEY: "present", REFRESH_TOKEN: "present", ACCESS_TOKEN: "absent",
-        "rsa_private_key": "absent",
+        "rsa_private_key": "absent", "ms_token_cache": "absent",
     }  # fmt: skip
     assert data["account_name"] == "Contoso Legal"
 

@@ -193,7 +193,9 @@ def test_export_writes_the_bundle_and_records_it(
     saved: Profile, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "bundle"
-    code, out, err = _run(capsys, "export", "--profile", NAME, "--out", str(out_dir))
+    code, out, err = _run(
+        capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "three"
+    )
     assert (code, err) == (0, "")
     assert f"✓ Wrote 13 files to {out_dir}" in out
     assert "    general/apiDefinition.swagger.json" in out

@@ -62,7 +62,8 @@ def test_fields_and_export_after_a_real_login(
         assert entry["base_url"] == "/"
         assert entry["client_id"] == emulator.integration_key
         assert entry["token_url"] == f"{emulator.auth_server}/oauth/token"
-    assert main(["export", "--profile", NAME, "--out", str(tmp_path / "bundle")]) == 0
+    out = str(tmp_path / "bundle")
+    assert main(["export", "--profile", NAME, "--out", out, "--layout", "three"]) == 0
     capsys.readouterr()
     files = [p for p in (tmp_path / "bundle").rglob("*") if p.is_file()]
     assert len(files) == 13 + 1  # and the mark

@@ -220,6 +220,7 @@ def test_issued_secrets_cover_everything_handed_out(
         grant["refresh_token"],
         refreshed["access_token"],
         refreshed["refresh_token"],
+        emulator.power_platform.client_secret,  # the Power Platform side's service principal
     }
     assert issued == expected
 

@@ -303,7 +303,7 @@ def test_delete_removes_file_and_keyring_items(backend: Backends) -> None:
     store.delete(name, secrets)
 
     assert not store.exists(name)
-    assert [secrets.get(name, item) for item in SECRET_ITEMS] == [None] * 4
+    assert [secrets.get(name, item) for item in SECRET_ITEMS] == [None] * len(SECRET_ITEMS)
     assert store.exists(other)
     assert secrets.get(other, SECRET_KEY) == f"secret-of-{other}"
     assert [entry.name for entry in store.list()] == [other]

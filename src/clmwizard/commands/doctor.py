@@ -171,6 +171,24 @@ def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
     return checks
 
 
+def check_microsoft_sign_in(profile_name: str, timeout: float = KEYRING_TIMEOUT) -> Check:
+    """Whether the profile's Microsoft sign-in (MSAL's token cache) is stored, and for whom."""
+    from clmwizard.powerplatform.signin import stored_sign_in
+
+    try:
+        stored = stored_sign_in(KeyringSecretStore(timeout=timeout), profile_name)
+    except ClmWizardError as error:
+        return Check(False, "Microsoft sign-in: the keyring could not be read", [error.what])
+    if stored is None:
+        return Check(
+            True,
+            "Microsoft sign-in: none stored "
+            f"(`clmwizard publish --profile {profile_name}` signs in)",
+        )
+    who = ", ".join(stored.usernames) or "a service principal (app tokens only)"
+    return Check(True, f"Microsoft sign-in: stored for {who}")
+
+
 def run(args: argparse.Namespace) -> int:
     keyring_checks = check_keyring(KEYRING_TIMEOUT)
     checks = [*keyring_checks, check_clipboard(), check_browser()]
@@ -182,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", None)
     if profile:
         checks.extend(check_reachability(profile))
+        if all(check.ok for check in keyring_checks):
+            checks.append(check_microsoft_sign_in(profile))
     else:
         checks.append(Check(True, "Reachability: add --profile NAME to check a profile's servers"))
     sys.stdout.write("\n".join(check.render() for check in checks) + "\n")

@@ -20,6 +20,16 @@ def _log_request(origin: str, method: str, path: str, status: int) -> None:
     sys.stderr.flush()
 
 
+def _power_platform_lines(emulator: Emulator) -> str:
+    pp = emulator.power_platform
+    return (
+        f"  Entra ID (TLS):         {pp.authority}\n"
+        f"  Power Apps API (TLS):   {pp.power_apps_url}\n"
+        f"  Flow API (TLS):         {pp.flow_url}\n"
+        "  Trust only the ca_cert of the JSON line for these; it is made for this start.\n"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     if not is_loopback(args.host):
         raise UsageError(
@@ -51,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
                 f"  OAuth (account server): {emulator.auth_server}\n"
                 f"  CLM discovery:          {emulator.clm_auth_server}\n"
                 f"  CLM hosts:              {', '.join(emulator.clm_hosts.values())}\n"
+                f"{_power_platform_lines(emulator)}"
                 "The keys and secrets above are test values that only work here.\n"
                 f"Consent as {emulator.user_email}"
                 f"{' (auto-consent on)' if args.auto_consent else ''}. Ctrl+C stops it.\n"

@@ -1,41 +1,135 @@
-"""`clmwizard rotate`: prove a new secret key with a refresh, then replace the stored one."""
+"""`clmwizard rotate`: prove a new secret key with a refresh, then replace the stored one, then
+give every connector this profile published the new secret; only then may the old one go."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING
 
 from clmwizard.commands.login import read_secret
 from clmwizard.docusign.session import rotate_secret
+from clmwizard.store.profile import SECRET_KEY
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
-from clmwizard.store.secrets import open_secret_store
+from clmwizard.store.secrets import SecretStore, open_secret_store
+
+if TYPE_CHECKING:
+    from clmwizard.powerplatform.api import PowerAppsApi
+    from clmwizard.powerplatform.rotation import SecretUpdateReport
+    from clmwizard.powerplatform.settings import MicrosoftSettings
+    from clmwizard.powerplatform.signin import MicrosoftSignIn
+    from clmwizard.store.profile import PublishRecord
 
 
 def run(args: argparse.Namespace) -> int:
+    from clmwizard.powerplatform.rotation import connectors_to_update
+
     name = validate_profile_name(args.profile)
     profiles = ProfileStore()
     profile = profiles.load(name)
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
     new_secret = read_secret(args, "New secret key (hidden): ", profile.integration_key)
+    stored = secrets.get(name, SECRET_KEY)
+    if stored == new_secret and connectors_to_update(profile, new_secret):
+        # An earlier rotation stored this secret but did not reach every connector: finish.
+        print(f"The secret key is already stored for {name}; finishing the connectors.")
+    else:
 
-    async def rotate() -> None:
-        async with args.client_factory() as client:
-            await rotate_secret(
-                name,
-                new_secret,
-                profiles,
-                secrets,
-                client=client,
-                trust_server=bool(getattr(args, "trust_server", False)),
-            )
+        async def rotate() -> None:
+            async with args.client_factory() as client:
+                await rotate_secret(
+                    name,
+                    new_secret,
+                    profiles,
+                    secrets,
+                    client=client,
+                    trust_server=bool(getattr(args, "trust_server", False)),
+                )
 
-    asyncio.run(rotate())
-    print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
+        asyncio.run(rotate())
+        print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
+    report = asyncio.run(_update_connectors(name, profiles, secrets, new_secret))
+    return _next_steps(name, report, bool(profiles.load(name).publications))
+
+
+async def _update_connectors(
+    name: str, profiles: ProfileStore, secrets: SecretStore, secret: str
+) -> SecretUpdateReport:
+    from clmwizard.commands.publish import make_api, settings_from
+    from clmwizard.powerplatform.http import make_async_client
+    from clmwizard.powerplatform.rotation import update_connector_secrets
+
+    async def api_for(record: PublishRecord) -> PowerAppsApi | None:
+        settings = settings_from(argparse.Namespace(), record)
+        who = await _sign_in(name, secrets, settings)
+        if who is None:
+            return None
+        return make_api(http, who, settings)
+
+    from clmwizard.powerplatform.settings import make_settings
+
+    async with make_async_client(make_settings().ca_bundle) as http:
+        return await update_connector_secrets(
+            name, profiles, secret, api_for, progress=lambda text: print(f"  {text}", flush=True)
+        )
+
+
+async def _sign_in(
+    name: str, secrets: SecretStore, settings: MicrosoftSettings
+) -> MicrosoftSignIn | None:
+    """A cached sign-in silently; else a service principal (its secret in the environment);
+    else the device code flow on a terminal; else None (the steps are printed instead)."""
+    from clmwizard.commands.publish import read_ms_client_secret, show_device_code
+    from clmwizard.errors import ClmWizardError
+    from clmwizard.powerplatform import signin
+    from clmwizard.powerplatform.http import make_sync_client
+    from clmwizard.powerplatform.settings import MS_SECRET_ENV
+
+    with make_sync_client(settings.ca_bundle) as sync_http:
+        try:
+            cached = await signin.sign_in_silently(settings, secrets, name, sync_http)
+            if cached is not None:
+                return cached
+            if os.environ.get(MS_SECRET_ENV):
+                return await signin.sign_in_service_principal(
+                    settings, secrets, name, sync_http, read_ms_client_secret()
+                )
+            if sys.stdin.isatty():
+                print("The connectors need the new secret too: sign in to Microsoft.")
+                return await signin.sign_in_device_code(
+                    settings, secrets, name, sync_http, show_device_code
+                )
+        except ClmWizardError as error:
+            sys.stderr.write(f"! Microsoft sign-in failed: {error.what}\n")
+    return None
+
+
+def _next_steps(name: str, report: SecretUpdateReport, published: bool) -> int:
+    for done in report.updated:
+        print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
+    if report.remaining:
+        print("These connectors still have the OLD secret key:")
+        for todo in report.remaining:
+            if todo.error is not None:
+                print(f"  ✗ {todo.connector.display_name}: {todo.error.what}")
+            for line in todo.manual_steps(name):
+                print(f"  {line}")
+        print(
+            "Keep the old secret key in DocuSign until they are updated: run "
+            f"`clmwizard rotate --profile {name}` again with the same new secret (it finishes "
+            "what is left), or update them as shown."
+        )
+        return 1
     print("Now:")
-    print(
-        "  1. In Power Automate, open each CLM connector (general, upload, download) → Edit → "
-        "Security tab → Client secret: paste the new secret key and Update connector."
-    )
+    if not published:
+        print(
+            "  1. In Power Automate, open each CLM connector you created yourself → Edit → "
+            "Security tab → Client secret: paste the new secret key and Update connector."
+        )
+    else:
+        print("  1. Every connector this profile published has the new secret key.")
     print(
         "  2. In DocuSign, Apps and Keys → your app → Secret Keys: delete the old secret key "
         "once every integration uses the new one."

@@ -16,6 +16,10 @@ client core, so a wrong client assumption is caught rather than mirrored.
 
 Every origin is a stdlib threaded HTTP server on a loopback port, served from daemon threads.
 
+With `power_platform=True` (the default) it also runs a local Power Platform over TLS: Entra ID,
+the Power Apps and Flow APIs and blob storage (`emu.power_platform`; see
+`clmwizard.emulator.powerplatform`), and `info()` carries its "power_platform" object.
+
 What it does like DocuSign (and our choices, where DocuSign's answer is unconfirmed):
 
 - `/oauth/auth` checks response_type, client_id, redirect_uri (exact match), scope (known names
@@ -67,7 +71,8 @@ Test controls, in Python and over HTTP on the auth server (JSON bodies; not in `
     emu.info()                              GET    /_emulator/info
     emu.request_log                         GET    /_emulator/requests
 
-Fault fields: origin ("auth", "clm_auth", "general", "upload", "download"), path_prefix, status,
+Fault fields: origin ("auth", "clm_auth", "general", "upload", "download", and for the Power
+Platform "entra", "powerapps", "flow", "blob"), path_prefix, status,
 count (0 or less: until cleared), latency (seconds, real sleep), drop (close the socket without
 an answer), malformed (200 with truncated JSON), retry_after (a Retry-After header).
 `emu.issued_secrets()` returns every secret it generated or issued, for leak scans.

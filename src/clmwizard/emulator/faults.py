@@ -12,7 +12,9 @@ from clmwizard.emulator import hostile
 from clmwizard.emulator.http_types import JSON_TYPE, Response, json_response
 from clmwizard.emulator.state import new_guid
 
-ORIGINS = ("auth", "clm_auth", "general", "upload", "download")
+DOCUSIGN_ORIGINS = ("auth", "clm_auth", "general", "upload", "download")
+POWER_PLATFORM_ORIGINS = ("entra", "powerapps", "flow", "blob")
+ORIGINS = DOCUSIGN_ORIGINS + POWER_PLATFORM_ORIGINS
 CLM_ORIGINS = ("clm_auth", "general", "upload", "download")
 
 _REASONS = {
@@ -110,12 +112,35 @@ class Fault:
 
 def error_body(origin: str, status: int) -> Response:
     reason = _REASONS.get(status, "Error")
+    if origin in POWER_PLATFORM_ORIGINS:
+        return power_platform_error(origin, status, f"{reason} (injected by the emulator).")
     if origin in CLM_ORIGINS:
         return clm_error(status, f"{reason} (injected by the emulator).", reason)
     error = _OAUTH_ERRORS.get(status, "server_error" if status >= 500 else "invalid_request")
     return json_response(
         status, {"error": error, "error_description": f"{reason} (injected by the emulator)."}
     )
+
+
+def power_platform_error(origin: str, status: int, message: str) -> Response:
+    """An injected error in the shape of the Power Platform origin that answers it."""
+    if origin == "blob":
+        code = "ServerBusy" if status in (429, 503) else "InternalError"
+        body = f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code>'
+        body += f"<Message>{message}</Message></Error>"
+        return Response(status, body.encode(), [("Content-Type", "application/xml")])
+    if origin == "entra":
+        error = "temporarily_unavailable" if status in (429, 503) else "server_error"
+        return json_response(
+            status,
+            {
+                "error": error,
+                "error_description": f"AADSTS90033: {message}",
+                "error_codes": [90033],
+            },
+        )
+    code = "TooManyRequests" if status == 429 else _REASONS.get(status, "Error").replace(" ", "")
+    return json_response(status, {"error": {"code": code, "message": message}})
 
 
 def clm_error(

@@ -7,6 +7,7 @@ import dataclasses
 import ipaddress
 import json
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -14,11 +15,17 @@ import traceback
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from clmwizard.emulator import clm, oauth
-from clmwizard.emulator.faults import ORIGINS, Fault, FaultTable
+from clmwizard.emulator.faults import (
+    DOCUSIGN_ORIGINS,
+    ORIGINS,
+    POWER_PLATFORM_ORIGINS,
+    Fault,
+    FaultTable,
+)
 from clmwizard.emulator.http_types import Request, Response, json_response
 from clmwizard.emulator.state import (
     DEFAULT_REDIRECT_URI,
@@ -29,6 +36,9 @@ from clmwizard.emulator.state import (
     new_guid,
 )
 from clmwizard.errors import UsageError
+
+if TYPE_CHECKING:
+    from clmwizard.emulator.powerplatform.service import PowerPlatform
 
 RequestListener = Callable[[str, str, str, int], None]  # origin, method, path, status (0: dropped)
 
@@ -48,14 +58,34 @@ class _OriginServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, host: str, port: int, emulator: Emulator, origin: str) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        emulator: Emulator,
+        origin: str,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.emulator = emulator
         self.origin = origin
+        self.tls = tls
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
+
+    def get_request(self) -> tuple[Any, Any]:
+        connection, address = super().get_request()
+        if self.tls is not None:  # the handshake runs in the handler's thread (setup)
+            connection = self.tls.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+        return connection, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # TLS refusals and hang-ups are normal
+            super().handle_error(request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.connections_lock:
@@ -82,6 +112,11 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30  # idle keep-alive connections close after this many seconds
     disable_nagle_algorithm = True  # headers and body go out in two writes
     server: _OriginServer
+
+    def setup(self) -> None:
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
 
     def _dispatch(self) -> None:
         self.server.emulator._serve(self.server.origin, self)
@@ -120,7 +155,8 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
 
 
 class Emulator:
-    """A local DocuSign account server plus CLM discovery and three CLM hosts.
+    """A local DocuSign account server plus CLM discovery and three CLM hosts, and (unless
+    `power_platform=False`) a local Power Platform over TLS: `emu.power_platform`.
 
     Use as a context manager, or call `start()` and `stop()`. See the package docstring.
     """
@@ -133,6 +169,7 @@ class Emulator:
         redirect_uris: Iterable[str] = (),
         accounts: int = 1,
         on_request: RequestListener | None = None,
+        power_platform: bool = True,
     ) -> None:
         if not is_loopback(host):
             raise UsageError(
@@ -156,16 +193,26 @@ class Emulator:
         self._log_lock = threading.Lock()
         self._state: AuthState | None = None
         self._clm: clm.ClmService | None = None
+        self._power_platform_wanted = power_platform
+        self._pp: Any = None  # powerplatform.service.PowerPlatform, imported when started
 
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> Emulator:
         if self._servers:
             return self
+        tls = None
+        if self._power_platform_wanted:
+            from clmwizard.emulator.powerplatform.service import STORAGE_ACCOUNT
+            from clmwizard.emulator.powerplatform.tls import make_tls
+
+            material = make_tls([f"{STORAGE_ACCOUNT}.blob.localhost"])
+            tls = material.server_context()
         try:
-            for origin in ORIGINS:
+            for origin in ORIGINS if tls is not None else DOCUSIGN_ORIGINS:
                 port = self._port if origin == "auth" else 0
-                self._servers[origin] = _OriginServer(self.host, port, self, origin)
+                context = tls if origin in POWER_PLATFORM_ORIGINS else None
+                self._servers[origin] = _OriginServer(self.host, port, self, origin, context)
         except OSError as error:
             self._close_servers()
             raise UsageError(
@@ -175,6 +222,14 @@ class Emulator:
                 field="port",
             ) from error
         self._state = self._new_state()
+        if tls is not None:
+            from clmwizard.emulator.powerplatform.service import PowerPlatform
+
+            self._pp = PowerPlatform(
+                self._state.clock,
+                {origin: self._origin(origin) for origin in POWER_PLATFORM_ORIGINS},
+                material.ca_pem,
+            )
         self._clm = clm.ClmService(
             self._state,
             clm_hosts=self.clm_hosts,
@@ -233,7 +288,8 @@ class Emulator:
             raise RuntimeError("The emulator is not running: call start() first.")
         port = self._servers[name].server_address[1]
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{port}"
+        scheme = "https" if self._servers[name].tls is not None else "http"
+        return f"{scheme}://{host}:{port}"
 
     def _new_state(self) -> AuthState:
         auth = self._origin("auth")
@@ -354,6 +410,7 @@ class Emulator:
             "accounts": self.accounts,
             "clm_hosts": self.clm_hosts,
             "jwt_private_key": self.jwt_private_key,
+            **({"power_platform": self._pp.info()} if self._pp is not None else {}),
         }
 
     # -- test controls ------------------------------------------------------------------------
@@ -430,7 +487,15 @@ class Emulator:
 
     def issued_secrets(self) -> set[str]:
         with self.state.lock:
-            return self.state.issued_secrets()
+            found = self.state.issued_secrets()
+        return found | (self._pp.issued_secrets() if self._pp is not None else set())
+
+    @property
+    def power_platform(self) -> PowerPlatform:
+        """The local Power Platform (Entra, Power Apps, Flow, blob storage); see its module."""
+        if self._pp is None:
+            raise RuntimeError("The Power Platform side is not running (power_platform=False?).")
+        return self._pp  # type: ignore[no-any-return]
 
     @property
     def request_log(self) -> list[tuple[str, str, str]]:
@@ -504,6 +569,8 @@ class Emulator:
         try:
             if request.origin == "auth":
                 answer = oauth.handle(self.state, request)
+            elif request.origin in POWER_PLATFORM_ORIGINS:
+                answer = self.power_platform.handle(request)
             else:
                 assert self._clm is not None
                 answer = self._clm.handle(request)
@@ -525,6 +592,10 @@ class Emulator:
         return json_response(200, result)
 
     def _run_control(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        if path.startswith("/_emulator/powerplatform") and self._pp is not None:
+            return self._pp.control(
+                method, path.removeprefix("/_emulator/powerplatform").strip("/"), body
+            )
         match (method, path):
             case ("GET", "/_emulator/info"):
                 return self.info()

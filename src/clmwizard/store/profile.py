@@ -22,7 +22,14 @@ SECRET_KEY = "secret_key"
 REFRESH_TOKEN = "refresh_token"
 ACCESS_TOKEN = "access_token"
 RSA_PRIVATE_KEY = "rsa_private_key"
-SECRET_ITEMS: tuple[str, ...] = (SECRET_KEY, REFRESH_TOKEN, ACCESS_TOKEN, RSA_PRIVATE_KEY)
+MS_TOKEN_CACHE = "ms_token_cache"  # MSAL's serialised token cache (Microsoft sign-in)
+SECRET_ITEMS: tuple[str, ...] = (
+    SECRET_KEY,
+    REFRESH_TOKEN,
+    ACCESS_TOKEN,
+    RSA_PRIVATE_KEY,
+    MS_TOKEN_CACHE,
+)
 
 
 @dataclass
@@ -53,6 +60,35 @@ class JwtConsentRecord:
     state: Literal["given", "needed"]
     user_id: str
     checked_at: datetime
+
+
+@dataclass
+class PublishedConnector:
+    """One custom connector clmwizard created (or adopted) in a Power Platform environment."""
+
+    key: str  # "clm" (single layout) or "general" / "upload" / "download"
+    connector_id: str
+    display_name: str
+    # Which DocuSign secret key the connector carries: a salted, truncated SHA-256 of it (see
+    # clmwizard.powerplatform.records.secret_fingerprint), never the secret itself.
+    secret_fingerprint: str
+    redirect_url: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class PublishRecord:
+    """What `clmwizard publish` put into one environment, so a rerun updates instead of
+    duplicating and a rotation knows which connectors still carry the old secret."""
+
+    environment_id: str
+    layout: Literal["three", "single"]
+    power_apps_url: str
+    authority: str
+    tenant: str
+    client_id: str
+    connectors: list[PublishedConnector] = field(default_factory=list)
+    at: datetime | None = None
 
 
 @dataclass
@@ -90,6 +126,7 @@ class Profile:
     jwt_consent: JwtConsentRecord | None = None  # set by `clmwizard jwt` and the wizard's check
     # CLM hosts outside DocuSign's domains the user explicitly confirmed ("host[:port]").
     confirmed_hosts: list[str] = field(default_factory=list)
+    publications: list[PublishRecord] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -1,0 +1,320 @@
+"""`clmwizard publish`: sign in to Microsoft and create or update the profile's connectors in a
+Power Platform environment; read back each redirect URL and ask DocuSign whether it accepts it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, GrantDeadError, UsageError
+from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings, make_settings
+from clmwizard.redact import redact, register_secret
+from clmwizard.store.profile import SECRET_KEY, Profile, PublishRecord
+
+if TYPE_CHECKING:
+    import httpx
+
+    from clmwizard.connector.bundle import Layout
+    from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
+    from clmwizard.powerplatform.publish import PlannedConnector, PublishResult
+    from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
+    from clmwizard.store.secrets import SecretStore
+
+DEFAULT_LAYOUT: Layout = "single"
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def show_device_code(code: DeviceCode) -> None:
+    say("Sign in to Microsoft:")
+    say(f"  open {code.verification_uri} and enter the code {code.user_code}")
+    say(f"  (the code works until {code.expires_at:%H:%M} UTC)")
+
+
+def settings_from(
+    args: argparse.Namespace, record: PublishRecord | None = None
+) -> MicrosoftSettings:
+    base = None
+    if record is not None:
+        base = make_settings(
+            client_id=record.client_id,
+            tenant=record.tenant,
+            authority=record.authority,
+            power_apps_url=record.power_apps_url,
+        )
+    return make_settings(
+        client_id=getattr(args, "client_id", None),
+        tenant=getattr(args, "tenant", None),
+        authority=getattr(args, "authority", None),
+        power_apps_url=getattr(args, "power_apps_url", None),
+        flow_url=getattr(args, "flow_url", None),
+        base=base,
+    )
+
+
+def read_ms_client_secret(environ: Mapping[str, str] = os.environ) -> str:
+    """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET or stdin, never argv."""
+    if environ.get(MS_SECRET_ENV):
+        value = environ[MS_SECRET_ENV]
+    elif _is_tty(sys.stdin):
+        value = getpass.getpass("Service principal client secret (hidden): ")
+    else:
+        value = sys.stdin.readline()
+    value = value.strip()
+    register_secret(value)
+    if not value:
+        raise UsageError(
+            "No client secret for the service principal.",
+            fix=f"Set {MS_SECRET_ENV} or pipe the secret into standard input (never on the "
+            "command line).",
+            field="client_secret",
+        )
+    return value
+
+
+def docusign_secret(secrets: SecretStore, profile: Profile) -> str:
+    value = secrets.get(profile.name, SECRET_KEY)
+    if not value:
+        raise GrantDeadError(
+            f"The profile {profile.name} has no secret key in the keyring.",
+            cause="The connectors need it as their client secret.",
+            fix=f"Sign in again: clmwizard login --profile {profile.name} --integration-key "
+            f"{profile.integration_key}",
+            code="missing_secret_key",
+        )
+    register_secret(value)
+    return value
+
+
+async def sign_in(
+    method: str,
+    settings: MicrosoftSettings,
+    secrets: SecretStore,
+    profile: str,
+    sync_http: httpx.Client,
+    *,
+    client_secret: str | None = None,
+    show: Callable[[DeviceCode], None] = show_device_code,
+) -> MicrosoftSignIn:
+    from clmwizard.powerplatform import signin
+
+    if method == "service_principal":
+        assert client_secret is not None
+        return await signin.sign_in_service_principal(
+            settings, secrets, profile, sync_http, client_secret
+        )
+    if method == "browser":
+        return await signin.sign_in_browser(settings, secrets, profile, sync_http)
+    return await signin.sign_in_device_code(settings, secrets, profile, sync_http, show)
+
+
+def make_api(
+    http: httpx.AsyncClient, who: MicrosoftSignIn, settings: MicrosoftSettings
+) -> PowerAppsApi:
+    from clmwizard.powerplatform.api import PowerAppsApi
+
+    return PowerAppsApi(
+        http,
+        who.access_token,
+        who.object_id,
+        power_apps_url=settings.power_apps_url,
+        flow_url=settings.flow_url,
+    )
+
+
+async def choose_environment(api: PowerAppsApi, given: str | None) -> str:
+    from clmwizard.powerplatform.api import validate_environment_id
+
+    if given:
+        return validate_environment_id(given)
+    environments = await api.list_environments()
+    if not environments:
+        raise ClmWizardError(
+            "This Microsoft account sees no Power Platform environment.",
+            fix="Sign in with the account you use in Power Automate, or ask an administrator "
+            "for access to an environment.",
+            code="no_environments",
+        )
+    if len(environments) == 1:
+        return environments[0].environment_id
+    if not _is_tty(sys.stdin):
+        raise UsageError(
+            "Several environments; choose one with --environment:\n"
+            + "\n".join(f"    {_describe(e)}" for e in environments),
+            field="environment",
+            code="choose_environment",
+        )
+    return await asyncio.to_thread(_ask_environment, environments)
+
+
+def _describe(environment: PowerEnvironment) -> str:
+    default = " (default)" if environment.is_default else ""
+    return f"{environment.environment_id}  {environment.display_name}{default}"
+
+
+def _ask_environment(environments: list[PowerEnvironment]) -> str:
+    say("Environments:")
+    for index, environment in enumerate(environments, 1):
+        say(f"  {index}. {_describe(environment)}")
+    while True:
+        answer = input(f"Publish to which environment (1-{len(environments)})? ").strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(environments):
+            return environments[int(answer) - 1].environment_id
+        say("  Type one of the numbers above.")
+
+
+async def ask_adoption(item: PlannedConnector) -> bool:
+    if not _is_tty(sys.stdin):
+        sys.stderr.write(
+            f"! {item.payload.display_name}: a connector of that name already exists "
+            f"({item.connector_id}); not touched. Run in a terminal to be asked whether to "
+            "adopt (update) it, or rename or delete it in the portal.\n"
+        )
+        return False
+
+    def ask() -> bool:
+        answer = input(
+            f"A connector named {item.payload.display_name!r} already exists "
+            f"({item.connector_id}). Adopt it (update it with this profile's definition and "
+            "secret)? [y/N] "
+        )
+        return answer.strip().lower() in ("y", "yes")
+
+    return await asyncio.to_thread(ask)
+
+
+def run(args: argparse.Namespace) -> int:
+    from clmwizard.store.profiles import ProfileStore, validate_profile_name
+    from clmwizard.store.secrets import open_secret_store
+
+    name = validate_profile_name(args.profile)
+    profiles = ProfileStore()
+    profile = profiles.load(name)
+    from clmwizard.connector.urls import require_signed_in
+
+    require_signed_in(profile)
+    method = args.method or "device_code"
+    client_secret = read_ms_client_secret() if method == "service_principal" else None
+    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
+    secret = docusign_secret(secrets, profile)
+    hidden = os.environ.pop(MS_SECRET_ENV, None)  # no child (a browser) inherits it
+    try:
+        return asyncio.run(
+            _publish(args, profile, profiles, secrets, secret, method, client_secret)
+        )
+    finally:
+        if hidden is not None:
+            os.environ[MS_SECRET_ENV] = hidden
+
+
+async def _publish(
+    args: argparse.Namespace,
+    profile: Profile,
+    profiles: Any,
+    secrets: SecretStore,
+    secret: str,
+    method: str,
+    client_secret: str | None,
+) -> int:
+    from clmwizard.docusign.http import make_client
+    from clmwizard.powerplatform.http import make_async_client, make_sync_client
+    from clmwizard.powerplatform.publish import describe_plan, execute_plan, plan_publish
+    from clmwizard.powerplatform.records import find_record
+
+    settings = settings_from(args)
+    with make_sync_client(settings.ca_bundle) as sync_http:
+        who = await sign_in(
+            method, settings, secrets, profile.name, sync_http, client_secret=client_secret
+        )
+    say(f"✓ Signed in to Microsoft as {who.username}")
+    async with make_async_client(settings.ca_bundle) as http:
+        api = make_api(http, who, settings)
+        environment = await choose_environment(api, args.environment)
+        record = find_record(profile, environment)
+        layout: Layout = args.layout or (record.layout if record else DEFAULT_LAYOUT)
+        plan = await plan_publish(api, profile, environment, layout)
+        for line in describe_plan(plan):
+            say(line)
+        from clmwizard.powerplatform.rotation import connectors_to_update
+
+        stale = connectors_to_update(profile, secret)
+        if stale:
+            names = ", ".join(todo.connector.display_name for todo in stale)
+            say(f"Carrying an older secret key (an unfinished rotation): {names}.")
+        if args.dry_run:
+            say("Dry run: nothing was created or changed.")
+            return EXIT_OK
+
+        def progress(key: str, what: str) -> None:
+            say(f"  {key}: {what}")
+
+        async def save(change: Callable[[Profile], None]) -> object:
+            return await asyncio.to_thread(profiles.update, profile.name, change)
+
+        result = await execute_plan(
+            plan, api, profile, settings, secret, save=save, adopt=ask_adoption, progress=progress
+        )
+    async with make_client() as docusign:
+        return await _report(result, profile, docusign)
+
+
+async def _report(result: PublishResult, profile: Profile, docusign: httpx.AsyncClient) -> int:
+    from clmwizard.powerplatform.publish import summarise
+    from clmwizard.powerplatform.redirect import check_redirect_url
+
+    say("")
+    say(f"Connectors in environment {result.environment_id} now:")
+    for line in summarise(result):
+        say(f"  {line}")
+    published = [o for o in result.outcomes if o.exists and o.error is None]
+    checks = await asyncio.gather(
+        *(
+            check_redirect_url(docusign, profile, o.redirect_url)
+            for o in published
+            if o.redirect_url
+        )
+    )
+    by_url = {check.redirect_url: check for check in checks}
+    if published:
+        say("")
+        say(
+            "Redirect URLs (each must be registered on the integration key in DocuSign, Apps and "
+            "Keys → your app → Redirect URIs):"
+        )
+    for outcome in published:
+        say(f"  {outcome.display_name} ({outcome.connector_id})")
+        if outcome.redirect_url is None:
+            say(f"    redirect URL: unknown — {outcome.redirect_hint}")
+            continue
+        check = by_url[outcome.redirect_url]
+        say(f"    redirect URL: {outcome.redirect_url}")
+        say(f"    at DocuSign: {check.line}")
+    if any(check.verdict == "not_registered" for check in checks):
+        say(
+            "Register the redirect URLs marked NOT registered, then run publish again to "
+            "re-check (it only updates what exists)."
+        )
+    errors = [o.error for o in result.outcomes if o.error is not None]
+    if result.record_error is not None:
+        errors.append(result.record_error)
+    for error in errors:
+        sys.stderr.write(redact(error.render()) + "\n")
+    if errors:
+        return max(error.exit_code for error in errors)
+    if any(o.skipped for o in result.outcomes):
+        return EXIT_USAGE
+    return EXIT_OK

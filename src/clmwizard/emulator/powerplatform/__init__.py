@@ -1,0 +1,36 @@
+"""A local Power Platform beside the local DocuSign: Entra ID (what MSAL needs), the Power Apps
+API (custom connectors per environment), the Flow API's environment list and blob storage for
+icons, all over TLS with a CA made for each emulator start (see `tls`).
+
+Carries its own knowledge, from the reference (power-platform.md) and from what MSAL and
+paconn send; imports nothing from the client core. Unconfirmed facts are marked in the code.
+
+    with Emulator() as emu:
+        pp = emu.power_platform
+        pp.authority            # MSAL authority (instance_discovery=False), https
+        pp.tenant, pp.client_id, pp.client_secret      # a service principal's test values
+        pp.public_client_id     # the Azure CLI's client id (paconn's default); also accepted:
+                                #   service.APP_REGISTRATION_CLIENT_ID ("your own app")
+        pp.power_apps_url, pp.flow_url, pp.environments, pp.default_environment
+        pp.ca_cert              # PEM: trust it (and only it) to reach these origins
+        pp.user_oid, pp.user_principal_name, pp.service_principal_oid
+        pp.info()               # the JSON line's "power_platform" object
+
+Test controls (Python; over HTTP as POST/GET {auth_server}/_emulator/powerplatform/...):
+
+    pp.approve_device_code(user_code=None)      POST device-codes/approve {"user_code": …}
+    pp.decline_device_code(user_code=None)      POST device-codes/decline
+    pp.pending_device_codes()                   GET  device-codes
+    pp.set_policies(admin_consent_required=, conditional_access_blocked=,
+                    auto_approve_device_codes=,
+                    certification_rules=, device_code_interval=, subdomain_blob_urls=)
+                                                POST policies {…}
+    pp.set_maker(environment, allowed)          POST makers {"environment", "allowed"}
+    pp.add_environment(display_name)            POST environments {"display_name"}
+    pp.connectors(environment=None)             GET  connectors   (stored, with secrets)
+    pp.blob(url)                                the bytes behind a blob URL it handed out
+    {entra}/devicelogin                         the verification page: enter the code, then
+                                                Approve or Decline (a browser must accept
+                                                the emulator's CA or its warning first)
+    emu.advance_clock(s), emu.inject_fault("entra"|"powerapps"|"flow"|"blob", prefix, …)
+"""

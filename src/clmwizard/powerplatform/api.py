@@ -1,0 +1,467 @@
+"""The Power Apps API as paconn and pac use it (see the README, "Publishing"): environments,
+swagger validation, icon storage and upload, and custom connectors (create, update, get, list).
+
+Every answer is bounded and validated before use; every failure is a ClmWizardError in plain
+words. The httpx client is injected (tests pass the emulator's or a MockTransport).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from clmwizard.errors import ClmWizardError, NetworkError
+from clmwizard.powerplatform.settings import API_VERSION
+
+if TYPE_CHECKING:
+    import httpx
+
+MAX_BODY = 8_000_000  # a connector with its swagger is a few hundred KB
+MAX_ITEMS = 2000
+RETRY_AFTER_CAP = 30.0
+ATTEMPTS = 4
+_ENV_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,99}")
+_CONNECTOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}")
+_BLOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,100}")
+
+
+@dataclass(frozen=True)
+class PowerEnvironment:
+    environment_id: str
+    display_name: str
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteConnector:
+    connector_id: str
+    display_name: str
+    redirect_url: str | None
+    redirect_mode: str | None
+    properties: dict[str, Any]
+
+
+def validate_environment_id(value: str) -> str:
+    value = value.strip()
+    if not _ENV_ID.fullmatch(value):
+        raise ClmWizardError(
+            f"{value[:60]!r} is not a Power Platform environment id.",
+            fix="Give --environment as the environment's id (e.g. Default-<tenant id>; the "
+            "Power Platform admin centre shows it), or leave it out to choose from a list.",
+            field="environment",
+            code="bad_environment_id",
+        )
+    return value
+
+
+def validate_connector_id(value: object) -> str:
+    if not isinstance(value, str) or not _CONNECTOR_ID.fullmatch(value):
+        raise _malformed("a connector id that is not one")
+    return value
+
+
+def _malformed(what: str) -> NetworkError:
+    return NetworkError(
+        f"The Power Apps API answered with {what}.",
+        cause="A proxy or a maintenance page may have answered instead, or --power-apps-url "
+        "points at the wrong service.",
+        fix="Check --power-apps-url and the network, then try again.",
+        code="malformed",
+    )
+
+
+def _text(value: Any, limit: int = 300) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _service_message(response: httpx.Response) -> str:
+    """The service's own error words, bounded: `error.message` or the first line of text."""
+    text = response.text[:4000]
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return " ".join(text.split())[:300]
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):
+            return f"{_text(error.get('code'), 80)}: {_text(error.get('message'))}".strip(": ")
+        if isinstance(data.get("message"), str):
+            return _text(data["message"])
+    return ""
+
+
+def _retry_delay(
+    response: httpx.Response | None, attempt: int, backoff: float, cap: float
+) -> float:
+    delay = backoff * float(2**attempt)
+    header = response.headers.get("Retry-After", "").strip() if response is not None else ""
+    if header.replace(".", "", 1).isdigit():
+        delay = max(delay, float(header))
+    return float(min(delay, cap))
+
+
+class PowerAppsApi:
+    """The calls, with the signed-in user's token and object id."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        access_token: str,
+        object_id: str,
+        *,
+        power_apps_url: str,
+        flow_url: str,
+        attempts: int = ATTEMPTS,
+        backoff: float = 0.5,
+        retry_after_cap: float = RETRY_AFTER_CAP,
+    ) -> None:
+        self.backoff = backoff
+        self.retry_after_cap = retry_after_cap
+        self.client = client
+        self._token = access_token
+        self.object_id = object_id
+        self.power_apps_url = power_apps_url.rstrip("/")
+        self.flow_url = flow_url.rstrip("/")
+        self.attempts = attempts
+
+    def __repr__(self) -> str:
+        return f"PowerAppsApi({self.power_apps_url!r})"
+
+    # --- the request loop ---------------------------------------------------------------
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}", **(extra or {})}
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        doing: str,
+        environment: str | None = None,
+        json_body: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        retry_server_errors: bool = True,
+        auth: bool = True,
+    ) -> httpx.Response:
+        import httpx
+
+        from clmwizard.docusign.http import transport_error
+
+        for attempt in range(self.attempts):
+            last = attempt == self.attempts - 1
+            try:
+                response = await self.client.request(
+                    method,
+                    url,
+                    json=json_body,
+                    content=content,
+                    params=params,
+                    headers=self._headers(headers) if auth else (headers or {}),
+                )
+            except httpx.TransportError as error:
+                if last or not retry_server_errors:
+                    problem = transport_error(error, url)
+                    problem.what = f"{problem.what} (while trying to {doing})"
+                    raise problem from None
+                await asyncio.sleep(_retry_delay(None, attempt, self.backoff, self.retry_after_cap))
+                continue
+            status = response.status_code
+            retry = status == 429 or (status >= 500 and retry_server_errors)
+            if retry and not last:
+                await asyncio.sleep(
+                    _retry_delay(response, attempt, self.backoff, self.retry_after_cap)
+                )
+                continue
+            if len(response.content) > MAX_BODY:
+                raise _malformed(f"an answer too large to be real ({len(response.content)} bytes)")
+            if status >= 400:
+                raise self._error(response, doing, environment)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _error(
+        self, response: httpx.Response, doing: str, environment: str | None
+    ) -> ClmWizardError:
+        status = response.status_code
+        said = _service_message(response)
+        cause = f"The service said: {said}" if said else f"HTTP {status}."
+        if status == 401:
+            return ClmWizardError(
+                f"The Power Apps API refused the Microsoft sign-in (HTTP 401) when trying to "
+                f"{doing}.",
+                cause=cause,
+                fix="Sign in again (the token may have expired or be for another service); "
+                "check --power-apps-url and --authority belong to the same cloud.",
+                code="http_401",
+            )
+        if status == 403:
+            where = f" in environment {environment}" if environment else ""
+            return ClmWizardError(
+                f"You may not {doing}{where} (HTTP 403).",
+                cause=f"{cause} Creating custom connectors needs the Environment Maker (or "
+                "System Administrator) role in the environment.",
+                fix="Ask a Power Platform administrator for the Environment Maker role in that "
+                "environment, or choose another environment with --environment.",
+                code="no_maker_role",
+            )
+        if status == 404:
+            if environment:
+                return ClmWizardError(
+                    f"The environment {environment} does not exist, or this account cannot see "
+                    f"it (HTTP 404 when trying to {doing}).",
+                    cause=cause,
+                    fix="Run without --environment to choose from the environments this "
+                    "account can use.",
+                    field="environment",
+                    code="unknown_environment",
+                )
+            return ClmWizardError(
+                f"The Power Apps API does not know this address (HTTP 404 when trying to {doing}).",
+                cause=cause,
+                fix="Check --power-apps-url and --flow-url.",
+                code="http_404",
+            )
+        if status == 429:
+            wait = response.headers.get("Retry-After", "").strip()[:10]
+            return NetworkError(
+                f"The Power Apps API is throttling requests (HTTP 429) when trying to {doing}.",
+                cause="Too many requests in a short time"
+                + (f"; it asked to wait {wait} s." if wait else "."),
+                fix="Wait a minute, then run again: what was published so far is remembered.",
+                code="http_429",
+            )
+        if status >= 500:
+            return NetworkError(
+                f"The Power Apps API failed (HTTP {status}) when trying to {doing}.",
+                cause=f"{cause} The service is having trouble on its side.",
+                fix="Wait a few minutes and run again: what was published so far is remembered.",
+                code=f"http_{status}",
+            )
+        return ClmWizardError(
+            f"The Power Apps API refused to {doing} (HTTP {status}).",
+            cause=cause,
+            fix="Check the message above; if the connector definition is at fault, this is a "
+            "bug in clmwizard.",
+            code=f"http_{status}",
+        )
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except (ValueError, UnicodeDecodeError):
+            raise _malformed(f"something that is not JSON (HTTP {response.status_code})") from None
+
+    def _apis(self, suffix: str = "") -> str:
+        return f"{self.power_apps_url}/providers/Microsoft.PowerApps/apis{suffix}"
+
+    def _by_user(self, action: str) -> str:
+        oid = quote(self.object_id, safe="")
+        return f"{self.power_apps_url}/providers/Microsoft.PowerApps/objectIds/{oid}/{action}"
+
+    @staticmethod
+    def _filter(environment: str) -> dict[str, str]:
+        return {"api-version": API_VERSION, "$filter": f"environment eq '{environment}'"}
+
+    # --- the calls ------------------------------------------------------------------------
+
+    async def list_environments(self) -> list[PowerEnvironment]:
+        url = f"{self.flow_url}/providers/Microsoft.ProcessSimple/environments"
+        response = await self._request(
+            "GET", url, doing="list the environments", params={"api-version": API_VERSION}
+        )
+        data = self._json(response)
+        values = data.get("value") if isinstance(data, dict) else None
+        if not isinstance(values, list):
+            raise _malformed("an environment list without `value`")
+        found: list[PowerEnvironment] = []
+        for item in values[:MAX_ITEMS]:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                continue
+            if not _ENV_ID.fullmatch(item["name"]):
+                continue
+            properties = item.get("properties")
+            properties = properties if isinstance(properties, dict) else {}
+            found.append(
+                PowerEnvironment(
+                    environment_id=item["name"],
+                    display_name=_text(properties.get("displayName"), 200) or item["name"],
+                    is_default=properties.get("isDefault") is True,
+                )
+            )
+        return found
+
+    async def validate_swagger(self, swagger: dict[str, Any]) -> list[str]:
+        """The service's problems with the swagger; empty when it is valid."""
+        response = await self._request(
+            "POST",
+            self._by_user("validateApiSwagger"),
+            doing="validate the connector definition",
+            json_body=swagger,
+            params={"api-version": API_VERSION},
+            headers={"x-ms-origin": "paconn-cli"},
+        )
+        text = response.text.strip()
+        if text in ("", "{}", "[]", "null", '""'):
+            return []
+        return problems_from(text)
+
+    async def generate_storage(self, environment: str) -> str:
+        """A shared access signature URL of a blob container for the icon."""
+        response = await self._request(
+            "POST",
+            self._by_user("generateResourceStorage"),
+            doing="get storage for the icon",
+            environment=environment,
+            json_body={"environment": {"name": environment}},
+            params={"api-version": API_VERSION},
+        )
+        data = self._json(response)
+        sas = data.get("sharedAccessSignature") if isinstance(data, dict) else None
+        if not isinstance(sas, str) or len(sas) > 4000:
+            raise _malformed("no storage address for the icon")
+        parts = urlsplit(sas)
+        if parts.scheme != "https" or not parts.hostname or not parts.path.strip("/"):
+            raise _malformed("a storage address for the icon that is not an https blob container")
+        return sas
+
+    async def upload_icon(self, sas_url: str, blob_name: str, data: bytes) -> str:
+        """PUT the icon as a block blob; returns the blob's URL (with the SAS): the iconUri."""
+        if not _BLOB_NAME.fullmatch(blob_name):
+            raise ValueError(f"not a blob name: {blob_name!r}")
+        parts = urlsplit(sas_url)
+        path = parts.path.rstrip("/") + "/" + blob_name
+        url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+        await self._request(
+            "PUT",
+            url,
+            doing="upload the connector icon",
+            content=data,
+            headers={"x-ms-blob-type": "BlockBlob", "x-ms-blob-content-type": "image/png"},
+            auth=False,  # the SAS in the URL is the authorisation; no bearer token to storage
+        )
+        return url
+
+    async def create_connector(self, environment: str, body: dict[str, Any]) -> RemoteConnector:
+        response = await self._request(
+            "POST",
+            self._apis(),
+            doing="create the connector",
+            environment=environment,
+            json_body=body,
+            params=self._filter(environment),
+            retry_server_errors=False,  # a 5xx may have created it: a retry could duplicate
+        )
+        return connector_from(self._json(response))
+
+    async def update_connector(
+        self, environment: str, connector_id: str, body: dict[str, Any]
+    ) -> RemoteConnector:
+        validate_connector_id(connector_id)
+        response = await self._request(
+            "PATCH",
+            self._apis(f"/{quote(connector_id, safe='')}"),
+            doing=f"update the connector {connector_id}",
+            environment=environment,
+            json_body=body,
+            params=self._filter(environment),
+        )
+        return connector_from(self._json(response))
+
+    async def get_connector(self, environment: str, connector_id: str) -> RemoteConnector | None:
+        validate_connector_id(connector_id)
+        try:
+            response = await self._request(
+                "GET",
+                self._apis(f"/{quote(connector_id, safe='')}"),
+                doing=f"read the connector {connector_id}",
+                params=self._filter(environment),
+            )
+        except ClmWizardError as error:
+            if error.code == "http_404":
+                return None
+            raise
+        return connector_from(self._json(response))
+
+    async def list_connectors(self, environment: str) -> list[RemoteConnector]:
+        response = await self._request(
+            "GET",
+            self._apis(),
+            doing="list the custom connectors",
+            environment=environment,
+            params=self._filter(environment),
+        )
+        data = self._json(response)
+        values = data.get("value") if isinstance(data, dict) else None
+        if not isinstance(values, list):
+            raise _malformed("a connector list without `value`")
+        found = []
+        for item in values[:MAX_ITEMS]:
+            try:
+                found.append(connector_from(item))
+            except NetworkError:
+                continue  # one odd entry must not hide the others
+        return found
+
+
+def connector_from(data: Any) -> RemoteConnector:
+    if not isinstance(data, dict):
+        raise _malformed("a connector that is not a JSON object")
+    connector_id = validate_connector_id(data.get("name"))
+    properties = data.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    settings = _oauth_settings(properties)
+    redirect = settings.get("redirectUrl")
+    redirect_url = redirect if isinstance(redirect, str) and _is_https(redirect) else None
+    mode = settings.get("redirectMode")
+    return RemoteConnector(
+        connector_id=connector_id,
+        display_name=_text(properties.get("displayName"), 200),
+        redirect_url=redirect_url,
+        redirect_mode=mode if isinstance(mode, str) else None,
+        properties=properties,
+    )
+
+
+def _oauth_settings(properties: dict[str, Any]) -> dict[str, Any]:
+    parameters = properties.get("connectionParameters")
+    token = parameters.get("token") if isinstance(parameters, dict) else None
+    settings = token.get("oAuthSettings") if isinstance(token, dict) else None
+    return settings if isinstance(settings, dict) else {}
+
+
+def _is_https(url: str) -> bool:
+    parts = urlsplit(url)
+    return len(url) <= 2000 and parts.scheme == "https" and bool(parts.hostname)
+
+
+def problems_from(text: str) -> list[str]:
+    """The validation answer as one line per problem (per operation when it names one)."""
+    text = text[:20_000]
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [line.strip() for line in text.splitlines() if line.strip()][:50]
+    items: list[Any]
+    if isinstance(data, list):
+        items = data
+    elif isinstance(data, dict):
+        inner = data.get("errors") or data.get("value") or data.get("error") or [data]
+        items = inner if isinstance(inner, list) else [inner]
+    else:
+        items = [data]
+    problems = []
+    for item in items[:50]:
+        if isinstance(item, dict):
+            where = _text(item.get("operationId") or item.get("path") or item.get("target"), 120)
+            message = _text(item.get("message") or item.get("description") or json.dumps(item))
+            problems.append(f"{where}: {message}" if where else message)
+        elif item not in (None, ""):
+            problems.append(str(item)[:300])
+    return problems

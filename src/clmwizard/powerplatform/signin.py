@@ -1,0 +1,462 @@
+"""Microsoft sign-in with MSAL: device code (default), interactive browser, or a service
+principal (client credentials). MSAL's serialised token cache lives in the OS keyring (the
+profile's `ms_token_cache` item), never in a file.
+
+MSAL is synchronous: every call here runs in a worker thread, so a screen stays responsive.
+msal is imported only inside these functions, so start-up never pays for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import re
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from clmwizard.errors import ClmWizardError, KeyringError, NetworkError, UsageError
+from clmwizard.powerplatform.http import MsalHttpClient
+from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
+from clmwizard.redact import redact, register_secret
+from clmwizard.store.profile import MS_TOKEN_CACHE
+from clmwizard.store.secrets import SecretStore
+
+if TYPE_CHECKING:
+    import httpx
+
+Method = Literal["device_code", "browser", "service_principal"]
+MAX_CACHE_CHARS = 256_000  # a cache is a few KB; refuse to parse anything absurd
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+@dataclass(frozen=True)
+class DeviceCode:
+    """What the UI shows while MSAL polls: the code, where to enter it, Microsoft's message."""
+
+    user_code: str
+    verification_uri: str
+    message: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class MicrosoftSignIn:
+    """A token for the Power Apps API and who it belongs to."""
+
+    access_token: str
+    object_id: str  # the signed-in user's (or service principal's) object id
+    username: str  # e.g. the user's UPN, or "service principal <client id>"
+    tenant_id: str
+    expires_at: datetime
+    method: Method
+
+    def __repr__(self) -> str:  # never the token
+        return f"MicrosoftSignIn(username={self.username!r}, method={self.method!r})"
+
+
+@dataclass(frozen=True)
+class StoredSignIn:
+    """What `clmwizard doctor` says about a profile's cached Microsoft sign-in."""
+
+    usernames: tuple[str, ...]
+    has_app_tokens: bool
+
+
+class TokenCache:
+    """MSAL's SerializableTokenCache, loaded from and saved to the keyring."""
+
+    def __init__(self, secrets: SecretStore, profile: str) -> None:
+        import msal
+
+        self.secrets = secrets
+        self.profile = profile
+        self.cache = msal.SerializableTokenCache()
+        text = secrets.get(profile, MS_TOKEN_CACHE)
+        if text and len(text) <= MAX_CACHE_CHARS:
+            try:
+                self.cache.deserialize(text)
+            except (ValueError, TypeError):
+                self.cache = msal.SerializableTokenCache()  # unreadable: start afresh
+
+    def save(self) -> None:
+        if self.cache.has_state_changed:
+            text = self.cache.serialize()
+            self.secrets.set_many(self.profile, {MS_TOKEN_CACHE: text})
+
+
+def stored_sign_in(secrets: SecretStore, profile: str) -> StoredSignIn | None:
+    """Whom the profile's cached Microsoft sign-in is for, or None when none is stored."""
+    text = secrets.get(profile, MS_TOKEN_CACHE)
+    if not text or len(text) > MAX_CACHE_CHARS:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    accounts = data.get("Account")
+    names: list[str] = []
+    if isinstance(accounts, dict):
+        for account in list(accounts.values())[:20]:
+            if isinstance(account, dict) and isinstance(account.get("username"), str):
+                names.append(account["username"][:200])
+    tokens = data.get("AccessToken")
+    app_tokens = isinstance(tokens, dict) and any(
+        isinstance(token, dict) and not token.get("home_account_id")
+        for token in list(tokens.values())[:50]
+    )
+    if not names and not app_tokens:
+        return None
+    return StoredSignIn(tuple(sorted(set(names))), app_tokens)
+
+
+def forget_sign_in(secrets: SecretStore, profile: str) -> None:
+    secrets.delete(profile, [MS_TOKEN_CACHE])
+
+
+# --- errors in plain words -----------------------------------------------------------------
+
+
+def _codes(result: dict[str, Any]) -> list[int]:
+    codes = result.get("error_codes")
+    return [code for code in codes if isinstance(code, int)] if isinstance(codes, list) else []
+
+
+def signin_error(result: dict[str, Any], settings: MicrosoftSettings) -> ClmWizardError:
+    """MSAL's error answer (error, error_description, error_codes) in plain words."""
+    error = str(result.get("error") or "unknown_error")[:100]
+    description = str(result.get("error_description") or "")[:400].split("\r\n")[0]
+    codes = _codes(result)
+    said = f"Microsoft said: {description}" if description else f"Microsoft said: {error}."
+    app = f"the app {settings.client_id}"
+
+    def fail(what: str, fix: str, code: str) -> ClmWizardError:
+        return ClmWizardError(what, cause=said, fix=fix, code=code)
+
+    if error in ("expired_token", "code_expired") or 70020 in codes:
+        return fail(
+            "The sign-in code expired before it was entered.",
+            "Run again and enter the code within 15 minutes.",
+            "device_code_expired",
+        )
+    if error in ("authorization_declined", "access_denied"):
+        return fail(
+            "The sign-in was declined.",
+            "Run again and accept the sign-in (choose the account that can make connectors).",
+            "declined",
+        )
+    if 65001 in codes or "consent_required" in error:
+        return fail(
+            f"An administrator must first consent to {app} in your tenant.",
+            "Ask an Entra ID administrator to grant consent to the app (Enterprise applications "
+            "→ the app → Permissions), or use your organisation's own app registration with "
+            "--client-id and --tenant.",
+            "admin_consent_required",
+        )
+    if 53003 in codes or 53000 in codes or 530003 in codes:
+        return fail(
+            "A conditional-access policy of your organisation blocked the sign-in.",
+            "Sign in from a compliant device or network, or ask your administrator which "
+            "policy applies to this app.",
+            "conditional_access",
+        )
+    if 50076 in codes or 50079 in codes:
+        return fail(
+            "Your organisation requires multi-factor authentication for this sign-in.",
+            "Run again with the device code flow (the default) and complete the second factor.",
+            "mfa_required",
+        )
+    if 7000215 in codes or 7000222 in codes or error == "invalid_client":
+        return fail(
+            "Microsoft refused the service principal's client secret.",
+            f"Check {MS_SECRET_ENV}: the secret value (not its id) of an unexpired secret of "
+            "the app registration (Certificates & secrets).",
+            "invalid_client_secret",
+        )
+    if 700016 in codes or error == "unauthorized_client":
+        return fail(
+            f"Microsoft does not know {app} in tenant {settings.tenant}.",
+            "Check --client-id and --tenant (the app registration's Overview page shows both).",
+            "unknown_client",
+        )
+    if 90002 in codes or 90033 in codes:
+        return fail(
+            f"The tenant {settings.tenant} does not exist.",
+            "Check --tenant: a tenant GUID or a domain like contoso.onmicrosoft.com.",
+            "unknown_tenant",
+        )
+    return fail(
+        f"The Microsoft sign-in failed ({error}).",
+        "Run again; if it keeps failing, try --browser or your organisation's app "
+        "registration (--client-id, --tenant).",
+        error,
+    )
+
+
+def _network_failure(error: Exception, settings: MicrosoftSettings) -> NetworkError:
+    return NetworkError(
+        f"Could not reach the Microsoft sign-in at {settings.authority_url}.",
+        cause=f"{type(error).__name__}: {str(error)[:200]}",
+        fix="Check the network (a proxy: HTTPS_PROXY), --authority, and for a private CA "
+        "CLMWIZARD_CA_BUNDLE; then try again.",
+        code="signin_unreachable",
+    )
+
+
+# --- the applications ----------------------------------------------------------------------
+
+
+class _RedactingFilter(logging.Filter):
+    """MSAL's DEBUG log of a token event keeps some secrets (the device code): hide every
+    secret clmwizard knows before any handler sees the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = _RedactingFilter()
+
+
+def _guard_msal_logs() -> None:
+    for name in [module for module in sys.modules if module.split(".")[0] == "msal"]:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def _claims_of(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified (only to learn the object id the token is for)."""
+    try:
+        payload = token.split(".")[1]
+        if len(payload) > 16_000:
+            return {}
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _sign_in_from(
+    result: dict[str, Any], settings: MicrosoftSettings, method: Method
+) -> MicrosoftSignIn:
+    if "access_token" not in result:
+        raise signin_error(result, settings)
+    token = str(result["access_token"])
+    register_secret(token)
+    refresh = result.get("refresh_token")
+    if isinstance(refresh, str):
+        register_secret(refresh)
+    claims = result.get("id_token_claims")
+    if not isinstance(claims, dict) or "oid" not in claims:
+        claims = _claims_of(token)
+    oid = str(claims.get("oid", ""))
+    if not _GUID.fullmatch(oid):
+        raise ClmWizardError(
+            "The Microsoft sign-in did not say which user signed in (no object id).",
+            cause="The token carries no `oid` claim; the Power Apps API needs it.",
+            fix="Sign in with a work or school account (personal Microsoft accounts cannot "
+            "make connectors).",
+            code="no_object_id",
+        )
+    if method == "service_principal":
+        username = f"service principal {settings.client_id}"
+    else:
+        username = str(claims.get("preferred_username") or claims.get("upn") or oid)[:200]
+    expires_in = result.get("expires_in")
+    seconds = (
+        int(expires_in)
+        if isinstance(expires_in, (int, str)) and str(expires_in).isdigit()
+        else 3600
+    )
+    return MicrosoftSignIn(
+        access_token=token,
+        object_id=oid.lower(),
+        username=username,
+        tenant_id=str(claims.get("tid", settings.tenant))[:100],
+        expires_at=datetime.now(UTC) + timedelta(seconds=seconds),
+        method=method,
+    )
+
+
+def _public_app(settings: MicrosoftSettings, cache: TokenCache, http: httpx.Client) -> Any:
+    import msal
+
+    _guard_msal_logs()
+    try:
+        return msal.PublicClientApplication(
+            settings.client_id,
+            authority=settings.authority_url,
+            token_cache=cache.cache,
+            http_client=MsalHttpClient(http),
+            instance_discovery=settings.is_microsoft_authority,
+        )
+    except ValueError as error:
+        raise _network_failure(error, settings) from None
+    except Exception as error:
+        if _is_transport(error):
+            raise _network_failure(error, settings) from None
+        raise
+
+
+def _is_transport(error: Exception) -> bool:
+    import httpx
+
+    return isinstance(error, httpx.TransportError)
+
+
+def _silent(app: Any, settings: MicrosoftSettings, username: str | None) -> dict[str, Any] | None:
+    accounts = app.get_accounts(username=username) if username else app.get_accounts()
+    for account in accounts[:10]:
+        result = app.acquire_token_silent([settings.scope], account=account)
+        if result and "access_token" in result:
+            return dict(result)
+    return None
+
+
+def _run_blocking(
+    function: Callable[[], MicrosoftSignIn], settings: MicrosoftSettings
+) -> MicrosoftSignIn:
+    try:
+        return function()
+    except (ClmWizardError, KeyringError):
+        raise
+    except Exception as error:
+        if _is_transport(error):
+            raise _network_failure(error, settings) from None
+        raise
+
+
+async def sign_in_silently(
+    settings: MicrosoftSettings, secrets: SecretStore, profile: str, http: httpx.Client
+) -> MicrosoftSignIn | None:
+    """A token from the cached sign-in (refreshed by MSAL when needed), or None."""
+
+    def work() -> MicrosoftSignIn | None:
+        cache = TokenCache(secrets, profile)
+        app = _public_app(settings, cache, http)
+        result = _silent(app, settings, None)
+        cache.save()
+        return None if result is None else _sign_in_from(result, settings, "device_code")
+
+    return await asyncio.to_thread(work)
+
+
+async def sign_in_device_code(
+    settings: MicrosoftSettings,
+    secrets: SecretStore,
+    profile: str,
+    http: httpx.Client,
+    show: Callable[[DeviceCode], None],
+    *,
+    cancel: threading.Event | None = None,
+    allow_cached: bool = True,
+) -> MicrosoftSignIn:
+    """Device code flow: a cached sign-in if it still works, else a code for `show` to display
+    (called from a worker thread), then polling until the user entered it (or `cancel`)."""
+
+    def work() -> MicrosoftSignIn:
+        cache = TokenCache(secrets, profile)
+        app = _public_app(settings, cache, http)
+        if allow_cached:
+            cached = _silent(app, settings, None)
+            if cached is not None:
+                cache.save()
+                return _sign_in_from(cached, settings, "device_code")
+        flow = app.initiate_device_flow(scopes=[settings.scope])
+        if "user_code" not in flow:
+            raise signin_error(flow, settings)
+        register_secret(str(flow.get("device_code", "")))
+        expires = float(flow.get("expires_at") or 0) or (
+            datetime.now(UTC).timestamp() + float(flow.get("expires_in") or 900)
+        )
+        show(
+            DeviceCode(
+                user_code=str(flow["user_code"])[:40],
+                verification_uri=str(flow.get("verification_uri", ""))[:300],
+                message=str(flow.get("message", ""))[:600],
+                expires_at=datetime.fromtimestamp(expires, UTC),
+            )
+        )
+        result = app.acquire_token_by_device_flow(
+            flow, exit_condition=lambda flow: cancel is not None and cancel.is_set()
+        )
+        if cancel is not None and cancel.is_set() and "access_token" not in result:
+            raise UsageError("The Microsoft sign-in was cancelled.", code="cancelled")
+        signed_in = _sign_in_from(result, settings, "device_code")
+        cache.save()
+        return signed_in
+
+    return await asyncio.to_thread(_run_blocking, work, settings)
+
+
+async def sign_in_browser(
+    settings: MicrosoftSettings,
+    secrets: SecretStore,
+    profile: str,
+    http: httpx.Client,
+    *,
+    timeout: float = 300.0,
+) -> MicrosoftSignIn:
+    """Interactive sign-in: MSAL opens the browser and listens on a loopback port."""
+
+    def work() -> MicrosoftSignIn:
+        cache = TokenCache(secrets, profile)
+        app = _public_app(settings, cache, http)
+        cached = _silent(app, settings, None)
+        if cached is not None:
+            cache.save()
+            return _sign_in_from(cached, settings, "browser")
+        result = app.acquire_token_interactive([settings.scope], timeout=int(timeout))
+        signed_in = _sign_in_from(result, settings, "browser")
+        cache.save()
+        return signed_in
+
+    return await asyncio.to_thread(_run_blocking, work, settings)
+
+
+async def sign_in_service_principal(
+    settings: MicrosoftSettings,
+    secrets: SecretStore,
+    profile: str,
+    http: httpx.Client,
+    client_secret: str,
+) -> MicrosoftSignIn:
+    """Client credentials: the app's own token (the secret is never stored)."""
+    import msal
+
+    register_secret(client_secret)
+    _guard_msal_logs()
+
+    def work() -> MicrosoftSignIn:
+        cache = TokenCache(secrets, profile)
+        try:
+            app = msal.ConfidentialClientApplication(
+                settings.client_id,
+                client_credential=client_secret,
+                authority=settings.authority_url,
+                token_cache=cache.cache,
+                http_client=MsalHttpClient(http),
+                instance_discovery=settings.is_microsoft_authority,
+            )
+        except ValueError as error:
+            raise _network_failure(error, settings) from None
+        result = app.acquire_token_for_client(scopes=[settings.scope])
+        signed_in = _sign_in_from(result, settings, "service_principal")
+        cache.save()
+        return signed_in
+
+    return await asyncio.to_thread(_run_blocking, work, settings)
