@@ -70,7 +70,9 @@ def check_clipboard() -> Check:
     mechanism = clipboard_mechanism()
     if mechanism is None:
         reason, fix = missing_reason()
-        return Check(False, f"Clipboard: {OSC52_ONLY}", [f"Why: {reason}."], fix[0].upper() + fix[1:])
+        return Check(
+            False, f"Clipboard: {OSC52_ONLY}", [f"Why: {reason}."], fix[0].upper() + fix[1:]
+        )
     return Check(True, f"Clipboard: {mechanism}")
 
 

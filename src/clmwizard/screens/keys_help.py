@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 # Keys Textual binds on every screen that are not clmwizard's to explain.
-_INTERNAL_ACTIONS = {"focus_next", "focus_previous", "command_palette", "help_quit", "keys_help"}
+_INTERNAL_ACTIONS = {
+    "focus_next",
+    "focus_previous",
+    "command_palette",
+    "help_quit",
+    "keys_help",
+    "copy_text",
+}
 
 
 def key_rows(screen: Screen[object]) -> list[tuple[str, str]]:
@@ -17,7 +24,12 @@ def key_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for active in screen.active_bindings.values():
         binding = active.binding
-        if binding.action in _INTERNAL_ACTIONS or not active.enabled:
+        action = binding.action.rpartition(".")[2]  # "app.focus_next" → "focus_next"
+        if action in _INTERNAL_ACTIONS or not active.enabled:
+            continue
+        # A widget's own editing and cursor keys (an Input's, a list's) are not this screen's,
+        # unless the widget shows them in the footer.
+        if not isinstance(active.node, Screen | App) and not binding.show:
             continue
         row = (
             screen.app.get_key_display(binding),
@@ -33,6 +45,7 @@ class KeysHelpDialog(ModalScreen[None]):
     """Lists the keys of the screen underneath in plain text."""
 
     BINDINGS = [Binding("escape,enter,question_mark,f1,q", "close", "close")]
+    DEFAULT_CSS = "KeysHelpDialog .keys-help { height: auto; max-height: 90%; }"
 
     def __init__(self, title: str, rows: list[tuple[str, str]]) -> None:
         super().__init__(classes="dialog-screen")
@@ -42,7 +55,7 @@ class KeysHelpDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         width = max((len(key) for key, _ in self.rows), default=0)
         lines = "\n".join(f"{key:<{width}}  {what}" for key, what in self.rows)
-        with Vertical(classes="dialog keys-help"):
+        with VerticalScroll(classes="dialog keys-help"):
             yield Label(f"Keys on this screen: {self.title_text}", classes="dialog-title")
             yield Static(lines, markup=False, classes="dialog-detail", id="keys-help-rows")
             yield Static("esc closes this list.", classes="dialog-detail")
