@@ -15,6 +15,7 @@ _INTERNAL_ACTIONS = {
     "command_palette",
     "help_quit",
     "keys_help",
+    "keys_help_in_field",
     "copy_text",
 }
 
