@@ -64,6 +64,7 @@ async def test_a_message_about_a_deleted_profile_goes_away(demo_context: WizardC
         detail = " ".join(str(s.render()) for s in app.screen.query(".dialog-detail"))
         assert "DocuSign grant" in detail and "Profile → Connected Apps" in detail
         assert "connectors" in detail and "Data → Custom connectors" in detail
+        assert "keyring" not in detail  # the demo's secrets are held in memory
         await pilot.press("y")
         await wait_until(pilot, lambda: "deleted" in start_message(app))
         await wait_until(pilot, lambda: "demo" not in app.screen.listings)

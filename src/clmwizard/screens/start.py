@@ -25,13 +25,20 @@ if TYPE_CHECKING:
     from clmwizard.store.secrets import SecretStore
 
 NEW = "+new"
-DELETE_DETAIL = (
-    "Its settings file and its keyring items (secret key, tokens) are removed from this "
-    "computer. The integration key in DocuSign is not touched, and what was granted stays until "
-    "you revoke it: the DocuSign grant (revoke it in DocuSign under Profile → Connected Apps) and "
-    "any connectors made from this profile (delete them in Power Automate under Data → Custom "
-    "connectors)."
-)
+
+
+def delete_detail(secrets_in_memory: bool) -> str:
+    """What deleting a profile removes, and what stays until revoked (and where)."""
+    where = "held in memory" if secrets_in_memory else "in the keyring"
+    return (
+        f"Its settings file and its secrets {where} (secret key, tokens) are removed from this "
+        "computer. The integration key in DocuSign is not touched, and what was granted stays "
+        "until you revoke it: the DocuSign grant (revoke it in DocuSign under Profile → Connected "
+        "Apps) and any connectors made from this profile (delete them in Power Automate under "
+        "Data → Custom connectors)."
+    )
+
+
 WARN_WITHIN = timedelta(days=7)
 
 
@@ -321,7 +328,9 @@ class StartScreen(WizardScreen):
         self.app.push_screen(
             ConfirmDialog(
                 f"Delete profile {name}?",
-                DELETE_DETAIL,
+                delete_detail(
+                    self.wizard.context.demo is not None or self.wizard.secrets_in_memory(name)
+                ),
                 yes="Delete",
             ),
             callback=confirmed,
