@@ -6,7 +6,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Label, Static
+from textual.widgets import Input, Label, Static
 
 # Keys Textual binds on every screen that are not clmwizard's to explain.
 _INTERNAL_ACTIONS = {
@@ -20,26 +20,34 @@ _INTERNAL_ACTIONS = {
 }
 
 
+# A list's paging and scrolling keys: the same everywhere, and many.
+_NAVIGATION_PREFIXES = ("scroll_", "page_", "first", "last")
+
+
 def key_rows(screen: Screen[object]) -> list[tuple[str, str]]:
-    """(key, what it does) for every binding active on `screen`, footer-hidden ones included."""
-    rows: list[tuple[str, str]] = []
+    """(key, what it does) for every binding active on `screen`, footer-hidden ones included;
+    keys doing the same thing share a row ("⏎ / ^n  next")."""
+    rows: dict[str, list[str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         action = binding.action.rpartition(".")[2]  # "app.focus_next" → "focus_next"
         if action in _INTERNAL_ACTIONS or not active.enabled:
             continue
-        # A widget's own editing and cursor keys (an Input's, a list's) are not this screen's,
-        # unless the widget shows them in the footer.
-        if not isinstance(active.node, Screen | App) and not binding.show:
+        # A field's editing keys are not this screen's; a list's choosing keys are (space,
+        # arrows), its paging keys are not.
+        widget_only = not isinstance(active.node, Screen | App) and not binding.show
+        if widget_only and (
+            isinstance(active.node, Input) or action.startswith(_NAVIGATION_PREFIXES)
+        ):
             continue
-        row = (
-            screen.app.get_key_display(binding),
-            binding.description or binding.action.replace("_", " "),
-        )
-        if row not in rows:
-            rows.append(row)
-    rows.append(("tab / shift+tab", "next / previous field"))
-    return rows
+        what = binding.description or binding.action.replace("_", " ")
+        keys = rows.setdefault(what.lower(), [what])
+        shown = screen.app.get_key_display(binding)
+        if shown not in keys[1:]:
+            keys.append(shown)
+    listed = [(" / ".join(keys[1:]), keys[0]) for keys in rows.values()]
+    listed.append(("tab / shift+tab", "next / previous field"))
+    return listed
 
 
 class KeysHelpDialog(ModalScreen[None]):
