@@ -324,3 +324,17 @@ async def test_the_saved_toast_sits_on_the_blank_line_at_80x24(
         assert toast.region.height == 1
         assert toast.region.y == steps.region.bottom  # the margin line under the steps
         assert toast.region.y < body.region.y  # above everything the body shows
+
+
+async def test_keys_help_lists_a_lists_choosing_keys_not_its_paging_keys(
+    demo_context: WizardContext,
+) -> None:
+    app = make_app(demo_context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
+        rows = str(app.screen.query_one("#keys-help-rows", Static).render())
+        assert "Select" in rows and "new" in rows and "quit" in rows
+        assert "Page" not in rows and "Scroll" not in rows and "Copy selected" not in rows
