@@ -271,3 +271,27 @@ print(sorted(name for name in late if name in sys.modules))
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@dataclass
+class KeyringScript(Script):
+    """A script whose keyring check answers `ready` (the app asks the keyring and the user)."""
+
+    ready: bool = True
+    checks: int = 0
+
+    async def keyring_ready(self) -> bool:
+        self.checks += 1
+        return self.ready
+
+
+def test_the_keyring_is_checked_before_the_first_sign_in_step() -> None:
+    refused = KeyringScript(replies=[], ready=False)
+    run(refused, NewProfile("acme"))  # nothing shown: back on the start screen
+    assert refused.checks == 1 and refused.steps == []
+    ready = KeyringScript(replies=[("Key", Back())])
+    run(ready, NewProfile("acme"))
+    assert ready.checks == 1 and ready.steps == ["Key"]
+    opened = KeyringScript(replies=[("Fields", Back())], ready=False)
+    run(opened, OpenProfile(signed_in()))  # a saved profile's steps need no new secrets
+    assert opened.checks == 0
