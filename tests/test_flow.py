@@ -412,3 +412,27 @@ def test_fix_jwt_with_another_integration_key_signs_in_again_then_jwt() -> None:
     run(script, CheckJwt(jwt_profile()))
     assert script.shown[6].profile is resaved
     assert script.codes() == ["new"]
+
+
+@dataclass
+class KeyringScript(Script):
+    """A script whose keyring check answers `ready` (the app asks the keyring and the user)."""
+
+    ready: bool = True
+    checks: int = 0
+
+    async def keyring_ready(self) -> bool:
+        self.checks += 1
+        return self.ready
+
+
+def test_the_keyring_is_checked_before_the_first_sign_in_step() -> None:
+    refused = KeyringScript(replies=[], ready=False)
+    run(refused, NewProfile("acme"))  # nothing shown: back on the start screen
+    assert refused.checks == 1 and refused.steps == []
+    ready = KeyringScript(replies=[("Key", Back())])
+    run(ready, NewProfile("acme"))
+    assert ready.checks == 1 and ready.steps == ["Key"]
+    opened = KeyringScript(replies=[("Fields", Back())], ready=False)
+    run(opened, OpenProfile(signed_in()))  # a saved profile's steps need no new secrets
+    assert opened.checks == 0

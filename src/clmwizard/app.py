@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,22 @@ if TYPE_CHECKING:
     from clmwizard.flow import Answer, Choice, StepInput, StepName
     from clmwizard.screens.base import WizardScreen
     from clmwizard.store.secrets import SecretStore
+
+# Toasts sit on the blank line under the step indicator, one line high, instead of over the
+# bottom of the body (at 80×24 they covered the fields under them).
+TOAST_CSS = """
+ToastRack {
+    dock: top;
+    align: right top;
+    margin: 2 0 0 0;
+}
+Toast {
+    width: auto;
+    max-width: 100%;
+    margin: 0;
+    padding: 0 1;
+}
+"""
 
 
 def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
@@ -54,7 +72,16 @@ class ClmWizardApp(App[None]):
     CSS_PATH = "wizard.tcss"
     TITLE = "clmwizard"
     ENABLE_COMMAND_PALETTE = False  # it would offer nothing the footer does not, and takes room
-    BINDINGS = [Binding("ctrl+q", "quit", "quit", priority=True)]
+    CSS = TOAST_CSS
+    BINDINGS = [
+        # Not a priority binding: `?` still types into a focused field; f1 works everywhere.
+        # First of the app's keys: when the footer is too narrow, "? keys" still shows.
+        Binding("question_mark", "keys_help", "keys", key_display="?"),
+        # Shown instead of "? keys" while a field has focus (where ? is typed, not a key).
+        Binding("f1", "keys_help_in_field", "keys", key_display="f1", priority=True),
+        Binding("f1", "keys_help", "keys", show=False, priority=True),
+        Binding("ctrl+q", "request_quit", "quit", priority=True),
+    ]
 
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
@@ -64,6 +91,13 @@ class ClmWizardApp(App[None]):
         self._pending_clears: set[str] = set()
         self._flow: asyncio.Task[None] | None = None
         self._step_screens: dict[StepName, Callable[[StepInput], WizardScreen]] | None = None
+        self._keyring_checked = False
+        self._memory_profiles: set[str] = set()  # saved this run with secrets in memory only
+        self._draft_as_shown: Draft | None = None  # the draft as it was last stored or begun
+        self._inputs_as_shown: weakref.WeakKeyDictionary[Screen[Any], dict[int, str]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._quit_dialog: Screen[Any] | None = None
 
     # -- shared services -------------------------------------------------------------------
 
@@ -115,6 +149,47 @@ class ClmWizardApp(App[None]):
     @property
     def secrets_are_ephemeral(self) -> bool:
         return self._secrets is not None and not self._secrets.persistent
+
+    def secrets_in_memory(self, profile_name: str) -> bool:
+        """Whether this profile's secrets were stored in memory only, this run."""
+        return profile_name in self._memory_profiles and self.secrets_are_ephemeral
+
+    async def keyring_ready(self) -> bool:
+        """flow.KeyringCheck: open the keyring and prove it with a throwaway secret before the
+        first sign-in step; when it fails, explain and offer to keep secrets in memory."""
+        from clmwizard.errors import KeyringError
+
+        if self.context.demo is not None or self._keyring_checked:
+            return True
+        try:
+            await asyncio.to_thread(self._prove_keyring)
+        except KeyringError as error:
+            from clmwizard.screens.dialogs import KeyringDialog
+
+            keep = await self._ask(KeyringDialog(error))
+            if not keep:
+                return False
+            self.use_memory_secrets()
+        self._keyring_checked = True
+        return True
+
+    def _prove_keyring(self) -> None:
+        """Blocking (the keyring): run in a thread."""
+        from clmwizard.store.secrets import keyring_round_trip
+
+        store = self.secret_store()
+        if store.persistent:
+            keyring_round_trip(store)
+
+    async def _ask(self, dialog: Screen[bool]) -> bool:
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def answered(result: bool | None) -> None:
+            if not answer.done():
+                answer.set_result(bool(result))
+
+        await self.push_screen(dialog, callback=answered)
+        return await answer
 
     def start_draft(self, profile: Profile | None = None, *, name: str = "") -> Draft:
         """A fresh draft: empty, the demo's values, or an existing profile's."""
@@ -212,6 +287,65 @@ class ClmWizardApp(App[None]):
         self._exit_renderables.append(Segments(segments))
         self._close_messages_no_wait()
 
+    # -- keys help and quit -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "keys_help_in_field":
+            focused = self.focused
+            return focused is not None and focused.check_consume_key("question_mark", "?")
+        return True
+
+    def action_keys_help_in_field(self) -> None:
+        self.action_keys_help()
+
+    def action_keys_help(self) -> None:
+        """Every key of the screen on top, also those the footer cannot fit."""
+        from clmwizard.screens.keys_help import KeysHelpDialog, key_rows
+
+        screen = self.screen
+        if isinstance(screen, KeysHelpDialog):
+            screen.dismiss(None)
+            return
+        title = getattr(screen, "STEP", "") or _screen_title(screen)
+        self.push_screen(KeysHelpDialog(title, key_rows(screen)))
+
+    def has_unsaved_input(self) -> bool:
+        """Typed into a field and not stored yet, or a sign-in whose draft is not saved."""
+        from textual.widgets import Input
+
+        flow_running = self._flow is not None and not self._flow.done()
+        if flow_running and self._draft is not None and self._draft != self._draft_as_shown:
+            return True
+        for screen in self.screen_stack:
+            shown = self._inputs_as_shown.get(screen)
+            for field in screen.query(Input):
+                before = "" if shown is None else shown.get(id(field), "")
+                if field.value.strip() and field.value != before:
+                    return True
+        return False
+
+    def action_request_quit(self) -> None:
+        """ctrl+q: quit at once, unless something typed would be lost (then ask, once)."""
+        from clmwizard.screens.dialogs import ConfirmDialog
+
+        if self._quit_dialog is not None or not self.has_unsaved_input():
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            self._quit_dialog = None
+            if yes:
+                self.exit()
+
+        self._quit_dialog = ConfirmDialog(
+            "Quit without saving?",
+            "What you typed, or this sign-in so far, is not stored yet and would be lost "
+            "(a profile is saved when its Discovery step finishes). ctrl+q again quits too.",
+            yes="Quit",
+            no="Stay",
+        )
+        self.push_screen(self._quit_dialog, callback=answered)
+
     # -- start -------------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
@@ -249,16 +383,36 @@ class ClmWizardApp(App[None]):
 
     async def show(self, shown: StepInput) -> Answer:
         """flow.Steps: push the step's screen, then wait until it dismisses with its answer."""
-        from clmwizard.flow import Back
+        from clmwizard.flow import Back, Saved
 
         if self._step_screens is None:
             self._step_screens = _step_screens()
+        if shown.draft is not self._draft or shown.step in ("Fields", "Export"):
+            self._draft_as_shown = copy.deepcopy(shown.draft)  # begun, or stored
         self.draft = shown.draft
         answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
 
         def answered(result: Answer | None) -> None:
+            if isinstance(result, Saved) and self.secrets_are_ephemeral:
+                self._memory_profiles.add(result.profile.name)
             if not answer.done():
                 answer.set_result(Back() if result is None else result)
 
-        await self.push_screen(self._step_screens[shown.step](shown), callback=answered)
+        screen = self._step_screens[shown.step](shown)
+        await self.push_screen(screen, callback=answered)
+        self._remember_inputs(screen)
         return await answer
+
+    def _remember_inputs(self, screen: Screen[Any]) -> None:
+        """What a step's fields held when shown: anything else is typed (has_unsaved_input)."""
+        from textual.widgets import Input
+
+        self._inputs_as_shown[screen] = {id(field): field.value for field in screen.query(Input)}
+
+
+def _screen_title(screen: Screen[Any]) -> str:
+    """A readable name for a screen without a STEP: "StartScreen" → "Start"."""
+    name = type(screen).__name__
+    for suffix in ("Screen", "Dialog", "Prompt"):
+        name = name.removesuffix(suffix)
+    return name or "clmwizard"

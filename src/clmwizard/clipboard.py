@@ -77,6 +77,31 @@ def _functions() -> tuple[Callable[[str], None], Callable[[], str]] | None:
     return copy, paste
 
 
+def missing_reason() -> tuple[str, str]:
+    """Why no clipboard program works here: (what is missing, what to do), in plain words.
+
+    Without a display (neither DISPLAY nor WAYLAND_DISPLAY) no clipboard program can work, even
+    when one is installed; with a display, none of xclip, xsel or wl-copy is installed.
+    """
+    import shutil
+
+    if sys.platform not in ("darwin", "win32") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        installed = [name for name in ("xclip", "xsel", "wl-copy") if shutil.which(name)]
+        have = f" ({', '.join(installed)} is installed, but needs one)" if installed else ""
+        return (
+            f"no display: neither DISPLAY nor WAYLAND_DISPLAY is set, as over SSH{have}",
+            "over SSH, select the value with the mouse, or use a terminal that honours OSC 52; "
+            "on a desktop, run clmwizard inside the graphical session",
+        )
+    return (
+        "no clipboard program: none of xclip, xsel or wl-copy is installed",
+        "install one, e.g. `sudo apt install xclip` (X11) or `sudo apt install wl-clipboard` "
+        "(Wayland)",
+    )
+
+
 def clipboard_mechanism() -> str | None:
     """The program behind the clipboard ("xclip", "wl-copy", "pbcopy", …), or None."""
     functions = _functions()

@@ -23,7 +23,7 @@ in the app's STEP_SCREENS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from clmwizard.context import DemoSetup
@@ -118,6 +118,20 @@ class Steps(Protocol):
     async def show(self, shown: StepInput) -> Answer: ...
 
 
+@runtime_checkable
+class KeyringCheck(Protocol):
+    """Steps that can tell, before the first sign-in step, whether secrets can be stored (the
+    app: the keyring, or the user's choice to keep them in memory for this run)."""
+
+    async def keyring_ready(self) -> bool: ...
+
+
+async def keyring_ready(steps: Steps) -> bool:
+    """False when the user would rather fix the keyring first; Steps without the check (a
+    test's script) have nothing to check."""
+    return await steps.keyring_ready() if isinstance(steps, KeyringCheck) else True
+
+
 # -- the start screen's choices ---------------------------------------------------------------
 
 
@@ -204,7 +218,11 @@ async def run_from(
 async def sign_in(
     steps: Steps, draft: Draft, *, load_secret: bool = False, first: StepName = "Key"
 ) -> Profile | None:
-    """Key → Scopes → Consent → Tokens → Discovery: the saved profile, or None on esc."""
+    """Key → Scopes → Consent → Tokens → Discovery: the saved profile, or None on esc.
+
+    The keyring is checked before the first step, not when Discovery stores the profile."""
+    if not await keyring_ready(steps):
+        return None
     step = first
     code: str | None = None  # from Consent, handed to Tokens once: a code is single-use
     while True:

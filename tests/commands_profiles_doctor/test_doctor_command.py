@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import webbrowser
 from collections.abc import Iterator
@@ -106,7 +107,7 @@ def test_slow_keyring_times_out_quickly(
     assert lines[2] == "  The keyring did not answer in 0.2 s."
 
 
-def test_no_clipboard_mentions_osc52(
+def test_no_display_is_named_as_the_reason_the_clipboard_is_missing(
     memory_keyring: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
@@ -117,7 +118,36 @@ def test_no_clipboard_mentions_osc52(
         "✗ Clipboard: OSC 52 only — works in most terminals over SSH; "
         "not in tmux without set-clipboard on"
     )
-    assert lines[3].startswith("  Fix: Install xclip or xsel (X11) or wl-clipboard (Wayland)")
+    # xclip is installed here (scripts/test runs under Xvfb with it): the display is what lacks.
+    assert lines[3] == (
+        "  Why: no display: neither DISPLAY nor WAYLAND_DISPLAY is set, as over SSH "
+        "(xclip is installed, but needs one)."
+    )
+    assert lines[4].startswith("  Fix: Over SSH, select the value with the mouse")
+    assert "apt install" not in lines[4]
+
+
+@pytest.mark.display
+def test_no_clipboard_program_is_named_when_a_display_is_there(
+    tmp_path: Path,
+    memory_keyring: object,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert os.environ.get("DISPLAY"), "run under xvfb-run (scripts/test does)"
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no xclip, xsel or wl-copy to be found
+    code, lines = _doctor(capsys)
+    assert code == 0
+    index = lines.index(
+        "✗ Clipboard: OSC 52 only — works in most terminals over SSH; "
+        "not in tmux without set-clipboard on"
+    )
+    assert lines[index + 1] == (
+        "  Why: no clipboard program: none of xclip, xsel or wl-copy is installed."
+    )
+    assert lines[index + 2].startswith("  Fix: Install one, e.g. `sudo apt install xclip`")
 
 
 @pytest.mark.parametrize("browser", ["w3m", "lynx", "/usr/bin/elinks", "www-browser %s"])

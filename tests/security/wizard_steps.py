@@ -48,11 +48,13 @@ async def fill_key_screen(
     name: str = "acme",
     rsa_file: Path | None = None,
 ) -> None:
-    """From the start screen, a new profile with the emulator as a custom environment."""
-    await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-    await pilot.pause()
-    await pilot.press("n")
-    await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    """From the start screen (or the Key step, once there), a new profile with the emulator as
+    a custom environment."""
+    if not isinstance(app.screen, KeyScreen):
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await pilot.pause()
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
     key = app.screen
     key.query_one("#profile-name", Input).value = name
     for button in key.query(RadioButton):

@@ -13,7 +13,7 @@ from textual.widgets import Input, RadioSet
 from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
 from clmwizard.screens.consent import ConsentScreen
-from clmwizard.screens.dialogs import SecretPrompt
+from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
@@ -253,6 +253,8 @@ async def test_quitting_mid_flow_stores_nothing(
         await _complete_demo_sign_in(pilot, app)
         await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asks first
+        await pilot.press("y")
         await pilot.pause()
     assert app.return_code == 0
     assert demo_context.profiles.list() == []

@@ -75,6 +75,10 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardCon
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(start_module, "current_time", lambda: NOW)
     monkeypatch.setattr(export_module, "clock_time", lambda: "12:00:00")
+    # The absolute folder is the test's temporary one: shown as a fixed one in the pictures.
+    monkeypatch.setattr(
+        export_module, "written_folder", lambda path: Path("/home/alex") / path.name
+    )
     monkeypatch.setattr(consent_module, "SPINNER", "⠿")
     monkeypatch.setattr(consent_module, "monotonic", lambda: 1000.0)
     monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "manual")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from clmwizard import __version__
 from clmwizard.browser import browser_name, current_browser, is_text_browser
-from clmwizard.clipboard import NO_CLIPBOARD_FIX, clipboard_mechanism
+from clmwizard.clipboard import clipboard_mechanism, missing_reason
 from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
 from clmwizard.store.profiles import config_dir
 from clmwizard.store.secrets import (
@@ -69,7 +69,10 @@ def check_keyring(timeout: float = KEYRING_TIMEOUT) -> list[Check]:
 def check_clipboard() -> Check:
     mechanism = clipboard_mechanism()
     if mechanism is None:
-        return Check(False, f"Clipboard: {OSC52_ONLY}", fix=NO_CLIPBOARD_FIX)
+        reason, fix = missing_reason()
+        return Check(
+            False, f"Clipboard: {OSC52_ONLY}", [f"Why: {reason}."], fix[0].upper() + fix[1:]
+        )
     return Check(True, f"Clipboard: {mechanism}")
 
 

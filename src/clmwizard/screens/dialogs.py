@@ -211,3 +211,47 @@ class ActionValuesDialog(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+MEMORY_CHOICE = (
+    "keep the secrets in memory for this run only (you can still copy every field and export; "
+    "a rerun asks again)"
+)
+
+
+class KeyringDialog(ModalScreen[bool]):
+    """The keyring cannot store secrets: fix it first (esc), or keep them in memory (m)."""
+
+    BINDINGS = [
+        Binding("m", "answer(True)", "keep in memory"),
+        Binding("escape,n", "answer(False)", "back"),
+    ]
+
+    def __init__(self, error: ClmWizardError) -> None:
+        super().__init__(classes="dialog-screen")
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Secrets cannot be stored in the keyring", classes="dialog-title")
+            message = FieldMessage(id="keyring-error", classes="dialog-detail")
+            message.show_error(self.error)
+            yield message
+            yield Static(
+                f"[b]m[/b] {escape(MEMORY_CHOICE)}\n[b]esc[/b] back, to fix the keyring first "
+                "(`clmwizard doctor` checks it)",
+                classes="dialog-detail",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Keep in memory (m)", id="memory", variant="warning")
+                yield Button("Back (esc)", id="back")
+
+    def on_mount(self) -> None:
+        self.query_one("#back", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "memory")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

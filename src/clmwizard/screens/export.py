@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shlex
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -156,30 +157,41 @@ class ExportScreen(WizardScreen):
         from clmwizard.connector.bundle import ExportResult
 
         assert isinstance(result, ExportResult)
-        out_dir = shown_path(result.out_dir)
+        out_dir = written_folder(result.out_dir)
         at = clock_time()
         self.query_one("#out-message", FieldMessage).show_ok(
             f"Wrote {len(result.files)} files to {out_dir} at {at} ({result.layout} layout)"
         )
         name = self.profile.name
         first = result.connectors[0]
-        folder = escape(str(out_dir / first))
         if self.wizard.context.demo is not None:
             secret_hint = "(in the demo the secret is the emulator's test value: r on Fields)"
         else:
-            secret_hint = (
-                f"(copy the secret with: clmwizard credentials --profile {escape(name)} "
-                "--copy secret_key)"
+            secret_hint = f"(the secret: clmwizard credentials --profile {name} --copy secret_key)"
+        # Short lines, each a whole command or a continued one: a line wrapped by the terminal
+        # at 80 columns cannot be copied and pasted as it is.
+        commands = "\n".join(
+            f"       {line}"
+            for line in (
+                f"cd {escape(shlex.quote(str(out_dir / first)))}",
+                "paconn create --api-def apiDefinition.swagger.json \\",
+                "  --api-prop apiProperties.json --icon icon.png --secret …",
+                secret_hint,
             )
+        )
+        plural = "s" if len(result.connectors) > 1 else ""
         self.query_one("#export-result", Static).update(
             "\n[b]Next steps[/b]\n"
-            f"  1. Create the connector{'s' if len(result.connectors) > 1 else ''}, e.g.:\n"
-            f"     paconn create --api-def {folder}/apiDefinition.swagger.json "
-            f"--api-prop {folder}/apiProperties.json --icon {folder}/icon.png --secret …\n"
-            f"     {secret_hint}\n"
+            f"  1. Create the connector{plural}, e.g. for {escape(first)}:\n"
+            f"{commands}\n"
             "  2. In Power Automate, open the connector's Security tab, copy its Redirect URL and "
             "add it to your integration key's redirect URIs in DocuSign (Apps and Keys).\n"
             "  3. Add the daily heartbeat flow from README.md so the connection never goes stale.\n"
-            f"  [dim]Everything is in {escape(str(out_dir))}/README.md.  "
-            "esc back · ctrl+q quit[/dim]"
+            f"  [dim]Everything is in {escape(str(out_dir / 'README.md'))}\n"
+            "  esc back · ctrl+q quit[/dim]"
         )
+
+
+def written_folder(path: Path) -> Path:
+    """The folder a bundle went to, absolute: the one to find it in, from any folder."""
+    return path.expanduser().resolve()

@@ -173,8 +173,13 @@ class KeyScreen(WizardScreen):
 
     def _set_secret(self, secret: str) -> None:
         self.query_one("#secret-key", SecretInput).value = secret
+        where = (
+            "kept in memory for this run"
+            if self.wizard.secrets_are_ephemeral
+            else "read from the keyring"
+        )
         self.query_one("#secret-key-message", FieldMessage).show_note(
-            "The stored secret key, read from the keyring."
+            f"The stored secret key, {where}."
         )
 
     @on(RadioSet.Changed, "#environment")

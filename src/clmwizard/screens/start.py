@@ -20,10 +20,25 @@ from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
+    from clmwizard.flow import Choice
     from clmwizard.store.profiles import ProfileListing
     from clmwizard.store.secrets import SecretStore
 
 NEW = "+new"
+
+
+def delete_detail(secrets_in_memory: bool) -> str:
+    """What deleting a profile removes, and what stays until revoked (and where)."""
+    where = "held in memory" if secrets_in_memory else "in the keyring"
+    return (
+        f"Its settings file and its secrets {where} (secret key, tokens) are removed from this "
+        "computer. The integration key in DocuSign is not touched, and what was granted stays "
+        "until you revoke it: the DocuSign grant (revoke it in DocuSign under Profile → Connected "
+        "Apps) and any connectors made from this profile (delete them in Power Automate under "
+        "Data → Custom connectors)."
+    )
+
+
 WARN_WITHIN = timedelta(days=7)
 
 
@@ -133,10 +148,17 @@ class StartScreen(WizardScreen):
         self.listings = {listing.name: listing for listing in listings}
         options = self.query_one("#profiles", OptionList)
         options.clear_options()
-        options.add_option(Option("[b]+ New profile[/b]  [dim](n)[/dim]", id=NEW))
+        unknown = self._unknown_selection()
+        new_label = f"+ New profile {escape(unknown)}" if unknown else "+ New profile"
+        options.add_option(Option(f"[b]{new_label}[/b]  [dim](n)[/dim]", id=NEW))
         now = current_time()
         for listing in listings:
-            options.add_option(Option(self._describe(listing, now), id=listing.name))
+            described = self._describe(listing, now) + self._memory_note(listing.name)
+            options.add_option(Option(described, id=listing.name))
+        if unknown:
+            self.query_one("#start-message", FieldMessage).show_warning(
+                f"There is no profile named {unknown} yet. Press enter to create it with that name."
+            )
         self.query_one("#empty-state", Static).update(
             ""
             if listings
@@ -146,10 +168,23 @@ class StartScreen(WizardScreen):
         index = 0
         if self.select and self.select in self.listings:
             index = 1 + list(self.listings).index(self.select)
-        elif listings:
+        elif listings and not unknown:
             index = 1
         options.highlighted = index
         options.focus()
+
+    def _unknown_selection(self) -> str:
+        """The name given with --profile when no such profile exists (offered as a new one)."""
+        return self.select if self.select and self.select not in self.listings else ""
+
+    def _memory_note(self, name: str) -> str:
+        """Marks a profile whose secrets this run kept in memory: they go when clmwizard does."""
+        if self.wizard.context.demo is not None or not self.wizard.secrets_in_memory(name):
+            return ""
+        return (
+            "\n[yellow]! secrets in memory only, for this run: gone when clmwizard exits "
+            "(re-consent (c) to store them)[/yellow]"
+        )
 
     @staticmethod
     def _describe(listing: ProfileListing, now: datetime) -> str:
@@ -196,12 +231,18 @@ class StartScreen(WizardScreen):
     def action_new(self) -> None:
         from clmwizard.flow import NewProfile
 
-        self.wizard.begin(NewProfile("" if self.wizard.context.demo is None else "demo"))
+        name = self._unknown_selection() or ("" if self.wizard.context.demo is None else "demo")
+        self._begin(NewProfile(name))
+
+    def _begin(self, choice: Choice) -> None:
+        """Start a flow; what this screen said before is stale when it comes back."""
+        self.query_one("#start-message", FieldMessage).clear()
+        self.wizard.begin(choice)
 
     def _continue_setup(self, profile: Profile) -> None:
         from clmwizard.flow import ContinueSetup
 
-        self.wizard.begin(ContinueSetup(profile))
+        self._begin(ContinueSetup(profile))
 
     def action_reconsent(self) -> None:
         profile = self._selected()
@@ -211,7 +252,7 @@ class StartScreen(WizardScreen):
     def _open_fields(self, profile: Profile) -> None:
         from clmwizard.flow import OpenProfile
 
-        self.wizard.begin(OpenProfile(profile))
+        self._begin(OpenProfile(profile))
 
     def action_export(self) -> None:
         profile = self._selected()
@@ -224,7 +265,7 @@ class StartScreen(WizardScreen):
             return
         from clmwizard.flow import ExportProfile
 
-        self.wizard.begin(ExportProfile(profile))
+        self._begin(ExportProfile(profile))
 
     def action_jwt(self) -> None:
         profile = self._selected()
@@ -324,8 +365,9 @@ class StartScreen(WizardScreen):
         self.app.push_screen(
             ConfirmDialog(
                 f"Delete profile {name}?",
-                "Its settings file and its keyring items (secret key, tokens) are removed. The "
-                "integration key in DocuSign is not touched.",
+                delete_detail(
+                    self.wizard.context.demo is not None or self.wizard.secrets_in_memory(name)
+                ),
                 yes="Delete",
             ),
             callback=confirmed,
@@ -341,5 +383,9 @@ class StartScreen(WizardScreen):
         except ClmWizardError as error:
             self.query_one("#start-message", FieldMessage).show_error(error)
             return
-        self.app.notify(f"Profile {name} deleted.")
+        self.query_one("#start-message", FieldMessage).show_ok(
+            f"Profile {name} deleted here. Its DocuSign grant and any connectors stay until you "
+            "revoke them (DocuSign: Profile → Connected Apps; Power Automate: Data → Custom "
+            "connectors)."
+        )
         self.load_profiles()
