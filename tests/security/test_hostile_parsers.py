@@ -538,9 +538,16 @@ async def test_deeply_nested_answers_are_malformed_not_a_crash(emu: Emulator) ->
 EMULATOR_BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
 
 
+# The secret key `login` reads from the environment: every CLI run takes it out again, so
+# `cli` puts it back before each login (set by the hostile_cli fixture).
+LOGIN_SECRET: dict[str, str] = {}
+
+
 def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     from clmwizard.cli import main
 
+    if argv and argv[0] == "login" and "secret" in LOGIN_SECRET:
+        os.environ["CLMWIZARD_SECRET_KEY"] = LOGIN_SECRET["secret"]
     code = main(argv)
     out, err = capsys.readouterr()
     return code, out + err
@@ -560,6 +567,7 @@ def hostile_cli(
 ) -> list[str]:
     monkeypatch.setenv("BROWSER", EMULATOR_BROWSER)
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    monkeypatch.setitem(LOGIN_SECRET, "secret", emu.secret_key)
     from tests.support.login import login_argv
 
     return login_argv(emu, redirect_uri=redirect_uri, timeout=15)
@@ -732,6 +740,7 @@ async def test_the_wizard_shows_a_hostile_servers_text_and_does_not_crash(
     from clmwizard.context import WizardContext
     from clmwizard.screens.dialogs import SecretPrompt
     from clmwizard.screens.discovery import DiscoveryScreen
+    from clmwizard.screens.fields import FieldsScreen
     from clmwizard.screens.start import StartScreen
     from clmwizard.screens.tokens import TokensScreen
     from clmwizard.store.secrets import MemorySecretStore
@@ -804,7 +813,8 @@ async def test_the_wizard_shows_a_hostile_servers_text_and_does_not_crash(
             await pilot.press("ctrl+s")
             await wait_until(pilot, lambda: ProfileStore().exists("acme"), 10)
             await pilot.pause()
-            app.back_to_start()
+            await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+            await pilot.press("escape")  # Fields → the start screen
             await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
             await wait_until(pilot, lambda: bool(app.screen.listings))  # type: ignore[attr-defined]
             await pilot.pause()
