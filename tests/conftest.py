@@ -25,6 +25,9 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     from clmwizard.docusign import codes
 
     codes.forget_all()  # a code another test sent must not make this one look "used"
+    from clmwizard.redact import forget_secrets
+
+    forget_secrets()  # a fake token of another test ("access", "secret…") must not redact here
     return config_dir
 
 

@@ -21,6 +21,12 @@ def register_secret(value: str | None) -> None:
             _secrets.add(value)
 
 
+def forget_secrets() -> None:
+    """Forget every registered secret (tests start each case as a new process would)."""
+    with _lock:
+        _secrets.clear()
+
+
 def redact(text: str) -> str:
     """Return `text` with every registered secret replaced by a marker."""
     with _lock:

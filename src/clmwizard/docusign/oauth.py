@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,8 +36,8 @@ def access_lifetime(value: Any) -> int:
     Below a minute or above a day: clamped. The tokens themselves stay good; only the expiry
     clmwizard shows and plans the next refresh by depends on it.
     """
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        value = int(value.strip())  # ASCII digits only: "²" and "٣" are digits to str.isdigit
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Label, RadioSet, SelectionList, Static
-from textual.widgets.selection_list import Selection
 
-from clmwizard.docusign.scopes import CATALOGUE, PRESETS, scope_warnings
+from clmwizard.docusign.scopes import CATALOGUE, PRESETS, Scope, scope_warnings
 from clmwizard.screens.base import WizardScreen
 from clmwizard.widgets.field_message import FieldMessage
-from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet, TextSelectionList
+from clmwizard.widgets.toggles import (
+    LinesSelection,
+    TextRadioButton,
+    TextRadioSet,
+    TextSelectionList,
+)
 
 CUSTOM = "custom"
 CUSTOM_DESCRIPTION = "Custom: tick the scopes below."
@@ -25,6 +29,20 @@ def scopes_words(scopes: list[str]) -> str:
     count = f"{len(scopes)} chosen" if scopes else "none chosen"
     extended = "extended kept" if "extended" in scopes else "extended NOT chosen"
     return f"Scopes: {count}, {extended}"
+
+
+NAME_WIDTH = 22
+PURPOSE_WIDTH = 48  # what fits beside the name at 80 columns
+
+
+def _scope_row(scope: Scope) -> Text:
+    """The scope's name, then its purpose wrapped under itself (never cut at 80 columns)."""
+    import textwrap
+
+    purpose = scope.purpose + (" (unconfirmed)" if scope.unconfirmed else "")
+    lines = textwrap.wrap(purpose, PURPOSE_WIDTH) or [""]
+    indent = "\n" + " " * (NAME_WIDTH + 1)
+    return Text(f"{scope.name:<{NAME_WIDTH}} " + indent.join(lines))
 
 
 class ScopesScreen(WizardScreen):
@@ -49,12 +67,7 @@ class ScopesScreen(WizardScreen):
         yield Static("", id="scopes-choice", classes="choice-echo")
         yield TextSelectionList[str](
             *(
-                Selection(
-                    f"{scope.name:<22} {escape(scope.purpose)}"
-                    + (" [dim](unconfirmed)[/dim]" if scope.unconfirmed else ""),
-                    scope.name,
-                    scope.name in chosen,
-                )
+                LinesSelection(_scope_row(scope), scope.name, scope.name in chosen)
                 for scope in CATALOGUE
             ),
             id="scopes",
@@ -98,7 +111,7 @@ class ScopesScreen(WizardScreen):
     def _show_warnings(self) -> None:
         message = self.query_one("#scopes-message", FieldMessage)
         scopes = self.wizard.draft.scopes
-        self.query_one("#scopes-choice", Static).update(escape(scopes_words(scopes)))
+        self.query_one("#scopes-choice", Static).update(Text(scopes_words(scopes)))
         if not scopes:
             message.show_error("Pick at least one scope.")
             return

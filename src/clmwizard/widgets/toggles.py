@@ -14,12 +14,14 @@ from typing import ClassVar, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.events import Mount
 from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, RadioSet, SelectionList
-from textual.widgets.option_list import OptionDoesNotExist
+from textual.widgets.option_list import Option, OptionDoesNotExist
+from textual.widgets.selection_list import Selection
 
 RADIO_ON, RADIO_OFF = "(•)", "( )"
 CHECK_ON, CHECK_OFF = "[x]", "[ ]"
@@ -104,6 +106,14 @@ class TextRadioSet(RadioSet, inherit_bindings=False):
         self.highlight_chosen()
 
 
+class LinesSelection(Selection[T], Generic[T]):
+    """A selection whose prompt may span several lines (Textual's Selection keeps the first)."""
+
+    def __init__(self, prompt: Text | str, value: T, initial_state: bool = False) -> None:
+        super().__init__(prompt, value, initial_state)
+        Option.__init__(self, Content.from_text(prompt))
+
+
 class TextSelectionList(SelectionList[T], Generic[T], inherit_bindings=False):
     """A selection list whose items start with `[x]` when selected and `[ ]` when not; space
     ticks, arrows move, enter is the screen's."""
@@ -123,19 +133,20 @@ class TextSelectionList(SelectionList[T], Generic[T], inherit_bindings=False):
 
     def render_line(self, y: int) -> Strip:
         line = OptionList.render_line(self, y)
-        _, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        try:
+        try:  # an option may wrap over several lines: the marker goes on its first
+            index, line_offset = self._lines[self.scroll_offset.y + y]
             selection = self.get_option_at_index(index)
-        except OptionDoesNotExist:
+        except (IndexError, OptionDoesNotExist):
             return line
+        underlying = next(iter(line)).style or self.rich_style
+        click = Style(meta={"option": index})  # a click on the marker toggles, as on the text
+        if line_offset:
+            return Strip([Segment(" " * (len(CHECK_ON) + 1), style=underlying + click), *line])
         chosen = selection.value in self._selected
         style_name = "selection-list--button" + ("-selected" if chosen else "")
         if self.highlighted == index:
             style_name += "-highlighted"
-        underlying = next(iter(line)).style or self.rich_style
         marker_style = self.get_component_rich_style(style_name)
-        click = Style(meta={"option": index})  # a click on the marker toggles, as on the text
         return Strip(
             [
                 Segment(CHECK_ON if chosen else CHECK_OFF, style=underlying + marker_style + click),
