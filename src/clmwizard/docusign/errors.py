@@ -132,6 +132,8 @@ def token_error(
             "refresh token gets invalid_grant too, but without unauthorized_client.",
             fix=f"{WHERE_SECRET} Check that the secret key is still listed; if it was deleted, "
             "add a new one and store it with `clmwizard rotate`.",
+            wizard_fix=f"{WHERE_SECRET} Check that the secret key is still listed; if it was "
+            "deleted, add a new one and store it with s (rotate secret) on the start screen.",
             field="secret_key",
             code="secret_refused",
         )

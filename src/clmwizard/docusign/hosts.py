@@ -83,6 +83,9 @@ def unconfirmed_error(unconfirmed: list[HostCheck], *, doing: str, retry: str) -
         "mistyped host, looks like this.",
         fix=f"Check with your CLM admin (Admin → System Domains) that this is your account's "
         f"host. Only if it is, run `{retry} {flags}`.",
+        wizard_fix="Check with your CLM admin (Admin → System Domains) that this is your "
+        "account's host. Only if it is, confirm it when the wizard asks (save the Discovery "
+        "step again); otherwise correct the host there.",
         field="clm_hosts",
         code="untrusted_host",
     )
