@@ -170,3 +170,26 @@ async def test_no_save_while_the_lookup_runs(world: WizardContext) -> None:
     assert isinstance(answers[0], Saved)
     assert answers[0].profile.clm_hosts is not None
     assert answers[0].profile.clm_hosts.general == HOSTS.general.rstrip("/")
+
+
+async def test_the_fields_screen_warns_beside_a_confirmed_host(world: WizardContext) -> None:
+    from clmwizard.screens.fields import FieldsScreen
+
+    stored = replace(
+        signed_in("acme", timedelta(days=29)),
+        clm_hosts=replace(HOSTS, general="https://clm.evil.example"),
+        confirmed_hosts=["clm.evil.example"],
+    )
+    world.profiles.save(stored)
+    app = ClmWizardApp(world)
+    async with app.run_test(size=SIZE) as pilot:
+        app.start_draft(stored)
+        await pilot.pause()
+        await app.push_screen(FieldsScreen(stored))
+        await pilot.pause()
+        warning = "! clm.evil.example is outside DocuSign's CLM domains"
+        assert warning in plain_screen(app)
+        assert message(app, "#host-warning").endswith("(confirmed by you).")
+        await pilot.press("right")  # the upload connector: a DocuSign host, no warning
+        await pilot.pause()
+        assert warning not in plain_screen(app)
