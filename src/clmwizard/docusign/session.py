@@ -118,6 +118,19 @@ def is_docusign_auth_server(origin: str) -> bool:
     return origin.rstrip("/").lower() in DOCUSIGN_AUTH_SERVERS
 
 
+def unconfirmed_auth_server(profile: Profile) -> str | None:
+    """The profile's OAuth server when it is not DocuSign's and was never confirmed, else None.
+
+    Profiles saved before `trusted_auth_server` existed (a custom or loopback server, e.g. the
+    demo's emulator) have none recorded: the wizard asks once and confirms it with
+    `trust_server=True`; the command line keeps refusing until `--trust-server`.
+    """
+    server = profile.auth_server
+    if is_docusign_auth_server(server) or profile.trusted_auth_server == server:
+        return None
+    return server
+
+
 def _check_server_trusted(
     profiles: ProfileStore, profile: Profile, *, trust_server: bool, command: str
 ) -> Profile:
