@@ -13,7 +13,6 @@ import pytest
 from clmwizard.docusign.discovery import choose_account, fetch_userinfo, parse_userinfo
 from clmwizard.docusign.environments import DEMO
 from clmwizard.docusign.hosts import check_clm_host, unconfirmed_error
-from clmwizard.docusign.http import server_error, transport_error
 from clmwizard.docusign.session import explain_dead_grant, refresh_profile, rotate_secret
 from clmwizard.errors import ClmWizardError, GrantDeadError
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, Profile
@@ -62,20 +61,6 @@ def profile(scopes: list[str] | None = None, **changes: object) -> Profile:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("status", [429, 500, 503])
-def test_server_errors(status: int) -> None:
-    names_no_flags(server_error(status, URL))
-
-
-@pytest.mark.parametrize(
-    "error",
-    [httpx.ConnectTimeout("slow"), httpx.ConnectError("refused")],
-    ids=["timeout", "unreachable"],
-)
-def test_transport_errors(error: httpx.TransportError) -> None:
-    names_no_flags(transport_error(error, URL))
-
-
 def test_an_account_id_that_is_not_a_guid() -> None:
     bad = {"accounts": [{"account_id": "../../../oauth/userinfo?x="}]}
     with pytest.raises(ClmWizardError) as caught:
@@ -89,7 +74,7 @@ def test_an_unknown_account_id() -> None:
     names_no_flags(caught.value)
 
 
-@pytest.mark.parametrize("status", [401, 500])
+@pytest.mark.parametrize("status", [401])
 async def test_userinfo_refused(status: int) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(status, json={}))
     async with httpx.AsyncClient(transport=transport) as client:
@@ -106,12 +91,10 @@ def test_an_unconfirmed_host() -> None:
 @pytest.mark.parametrize(
     ("code", "what", "scopes"),
     [
-        ("invalid_client", "refused", None),
-        ("invalid_grant", "grant revoked", None),
         ("invalid_grant", "grant expired", ["signature", "spring_read"]),
         ("invalid_grant", "grant expired", None),
     ],
-    ids=["secret-revoked", "revoked", "expired-no-extended", "expired-unused"],
+    ids=["expired-no-extended", "expired-unused"],
 )
 def test_dead_grants(code: str, what: str, scopes: list[str] | None) -> None:
     error = GrantDeadError(what, fix="consent again", code=code)

@@ -59,7 +59,6 @@ def transport_error(error: httpx.TransportError, url: str, *, sent: bool = False
             cause="The server or the network is slow or overloaded, or a firewall drops the "
             "traffic silently.",
             fix="Try again in a minute; `clmwizard doctor --profile NAME` checks reachability.",
-            wizard_fix=f"Wait a minute. {WIZARD_RETRY}",
             code="timeout",
         )
     if isinstance(error, httpx.ConnectError) and not sent:
@@ -69,7 +68,6 @@ def transport_error(error: httpx.TransportError, url: str, *, sent: bool = False
             "server address.",
             fix="Check the connection and the server address, then try again; "
             "`clmwizard doctor --profile NAME` checks reachability.",
-            wizard_fix=f"Check the connection and the server address. {WIZARD_RETRY}",
             code="unreachable",
         )
     return NetworkError(
@@ -80,10 +78,6 @@ def transport_error(error: httpx.TransportError, url: str, *, sent: bool = False
     )
 
 
-# The same advice in the wizard's terms: it has no doctor command, only the step to retry.
-WIZARD_RETRY = "Then try the same step again; the failed request stored nothing."
-
-
 def server_error(status: int, url: str) -> NetworkError:
     host = host_of(url)
     if status == 429:
@@ -91,16 +85,12 @@ def server_error(status: int, url: str) -> NetworkError:
             f"{host} keeps refusing requests: too many in a short time (HTTP 429).",
             cause="DocuSign limits requests per user and per integration key each hour.",
             fix="Wait a few minutes, then try again.",
-            wizard_fix="Wait a few minutes, then try the same step again; the failed request "
-            "stored nothing.",
             code="http_429",
         )
     return NetworkError(
         f"{host} kept failing (HTTP {status}).",
         cause="The service is having trouble on its side.",
         fix="Wait a few minutes and try again; status.docusign.com lists incidents.",
-        wizard_fix="Wait a few minutes, then try the same step again (the failed request "
-        "stored nothing); status.docusign.com lists incidents.",
         code=f"http_{status}",
     )
 

@@ -329,8 +329,6 @@ def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -
             fix="Add a new secret key in Apps and Keys → your app → Secret Keys and store it "
             f"with `clmwizard rotate --profile {profile.name}`; the grant itself may still be "
             "alive.",
-            wizard_fix="Add a new secret key in Apps and Keys → your app → Secret Keys and store "
-            "it with s (rotate secret) on the start screen; the grant itself may still be alive.",
             field="secret_key",
             code="secret_revoked",
         )
@@ -381,7 +379,6 @@ def _revoked(profile: Profile, login: str) -> GrantDeadError:
         "administrator revoked it, the user lost access to the account, or an earlier refresh "
         "used the token up and its answer was lost on the way.",
         fix=f"Consent again: {login}. Then update the connection in Power Automate.",
-        wizard_fix=f"Consent again with {RECONSENT}. Then update the connection in Power Automate.",
         code="consent_revoked",
     )
 
