@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import weakref
@@ -98,6 +99,8 @@ class ClmWizardApp(App[None]):
             weakref.WeakKeyDictionary()
         )
         self._quit_dialog: Screen[Any] | None = None
+        self._stop_signals: list[int] = []
+        self._stopping: int | None = None  # the first stopping signal received
 
     # -- shared services -------------------------------------------------------------------
 
@@ -260,11 +263,54 @@ class ClmWizardApp(App[None]):
         if cleared:
             self.call_from_thread(self.notify, "Clipboard cleared (it still held the secret).")
 
+    def on_mount(self) -> None:
+        self._install_stop_signals()
+
+    def _install_stop_signals(self) -> None:
+        """SIGTERM, SIGHUP (and a SIGINT sent by another process) end the wizard, but never in
+        the middle of a durable write (a refresh DocuSign may have answered, its keyring write):
+        the exit waits until `interrupts.deferred()` blocks are done.
+
+        Textual's Linux driver installs handlers only for SIGTSTP, SIGCONT, SIGWINCH, SIGTTOU and
+        SIGTTIN (Textual 8.2), so these three are free; without handlers SIGTERM and SIGHUP
+        would kill the process at once. Handlers go through the event loop (add_signal_handler)
+        so they run between callbacks, never inside a write. Not in headless runs (tests under
+        Pilot share pytest's process and its handlers)."""
+        import signal
+
+        from clmwizard.interrupts import stopping_signals
+
+        if self.is_headless or not hasattr(signal, "SIGHUP"):
+            return
+        loop = asyncio.get_running_loop()
+        for signum in stopping_signals():
+            with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+                loop.add_signal_handler(signum, self._stop_signal, int(signum))
+                self._stop_signals.append(int(signum))
+
+    def _stop_signal(self, signum: int) -> None:
+        from clmwizard.interrupts import EXIT_BASE, holding
+
+        if self._stopping is None:
+            self._stopping = signum
+        if holding():  # a durable write is under way: look again shortly
+            self.set_timer(0.05, lambda: self._stop_signal(signum))
+            return
+        self.exit(return_code=EXIT_BASE + self._stopping)
+
     def on_unmount(self) -> None:
         """Secrets still waiting are cleared by the helper started when they were copied."""
+        self._remove_stop_signals()
         self._pending_clears.clear()
         if self._flow is not None:
             self._flow.cancel()
+
+    def _remove_stop_signals(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            for signum in self._stop_signals:
+                loop.remove_signal_handler(signum)
+        self._stop_signals.clear()
 
     # -- crash report ------------------------------------------------------------------------
 

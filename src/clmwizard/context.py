@@ -65,6 +65,8 @@ class WizardContext:
     clipboard_clear_seconds: float = 30.0
     open_browser: Callable[[str], bool] = field(default=lambda url: _open_browser(url))
     consent_timeout: float = 300.0
+    # Names the process on a busy callback port; None reads /proc (docusign.callback).
+    port_owner: Callable[[int], str | None] | None = None
     client_factory: ClientFactory = field(
         default=lambda **options: default_client_factory(**options)
     )

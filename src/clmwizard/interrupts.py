@@ -63,6 +63,12 @@ def install() -> None:
     _installed = True
 
 
+def holding() -> bool:
+    """Whether a `deferred()` block is running (in any thread or coroutine) right now."""
+    with _lock:
+        return _depth > 0
+
+
 def pending() -> int | None:
     """A stopping signal held by `deferred()` and not raised yet (the block failed)."""
     return _pending

@@ -90,6 +90,35 @@ def test_fields_text_is_tab_by_tab_with_the_secret_masked(
     assert any("Accept: application/pdf" in line for line in lines[pdf : pdf + 9])
 
 
+def test_fields_warn_beside_a_host_outside_docusign(
+    memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clmwizard.store.profile import ClmHosts
+
+    profile = make_profile(
+        clm_hosts=ClmHosts(
+            general="https://clm.evil.example",
+            upload="https://apiuploaduatna11.springcm.com",
+            download="https://clm2.evil.example",
+        ),
+        confirmed_hosts=["clm.evil.example"],
+    )
+    ProfileStore().save(profile)
+    code, out, err = _run(capsys, "fields", "--profile", NAME)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    general = lines.index(next(line for line in lines if line.startswith("general connector")))
+    assert lines[general + 1] == (
+        "  ! clm.evil.example is outside DocuSign's CLM domains (springcm.com, docusign.net) "
+        "(confirmed by you)."
+    )
+    upload = lines.index(next(line for line in lines if line.startswith("upload connector")))
+    assert not lines[upload + 1].startswith("  !")
+    download = lines.index(next(line for line in lines if line.startswith("download connector")))
+    assert lines[download + 1].startswith("  ! clm2.evil.example is outside")
+    assert lines[download + 1].endswith("(NOT confirmed).")
+
+
 def test_fields_reveal_shows_the_secret(saved: Profile, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "fields", "--profile", NAME, "--connector", "upload", "--reveal")
     assert code == 0

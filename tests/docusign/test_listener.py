@@ -117,6 +117,26 @@ async def test_port_in_use_has_a_wizard_fix_without_flags() -> None:
     assert "--" not in shown and "press p" in shown and error.what in shown
 
 
+async def test_port_in_use_names_the_owner_through_the_injected_seam() -> None:
+    asked: list[int] = []
+
+    def owner(port: int) -> str | None:
+        asked.append(port)
+        return "python3 (pid 4242)"
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ClmWizardError) as caught:
+            async with CallbackListener(
+                f"http://127.0.0.1:{port}/callback", "S1", port_owner=owner
+            ):
+                pass
+    assert asked == [port]
+    assert "python3 (pid 4242)" in caught.value.render()
+
+
 async def test_free_loopback_port_is_bindable_and_skips_a_taken_one() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -245,6 +245,74 @@ async def test_rerun_rotates_the_secret_and_refreshes(
     assert store.get("demo", SECRET_KEY) == wizard_emulator.spare_secret_key
 
 
+async def test_an_old_profile_asks_once_to_trust_its_server_on_refresh_and_rotate(
+    demo_context: WizardContext, wizard_emulator: Emulator
+) -> None:
+    """A profile saved before trusted_auth_server existed: f and s ask (naming the server)
+    instead of telling the user about --trust-server; a yes is recorded, a no sends nothing."""
+    from clmwizard.screens.dialogs import ConfirmDialog
+    from clmwizard.store.profile import Profile
+
+    first = make_app(demo_context)
+    async with first.run_test(size=SIZE) as pilot:
+        await _complete_demo_sign_in(pilot, first)
+        await wait_until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
+        first.screen.query_one("#host-general", Input).focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(first.screen, FieldsScreen))
+    store = first.secret_store()
+    server = demo_context.profiles.load("demo").auth_server
+
+    def forget_trust(profile: Profile) -> None:
+        profile.trusted_auth_server = None
+
+    demo_context.profiles.update("demo", forget_trust)
+    old_refresh = store.get("demo", REFRESH_TOKEN)
+    rerun = WizardContext(
+        profiles=demo_context.profiles,
+        open_secrets=lambda: store,
+        initial_profile="demo",
+        consent_timeout=30.0,
+    )
+    app = make_app(rerun)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, StartScreen) and bool(app.screen.listings)
+        )
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert server in app.screen.question
+        await pilot.press("n")
+        await wait_until(pilot, lambda: "Nothing sent" in message_text(app, "#start-message"))
+        assert "--" not in message_text(app, "#start-message")
+        assert store.get("demo", REFRESH_TOKEN) == old_refresh
+        assert demo_context.profiles.load("demo").trusted_auth_server is None
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
+        assert store.get("demo", REFRESH_TOKEN) != old_refresh
+        assert demo_context.profiles.load("demo").trusted_auth_server == server
+        await pilot.press("f")  # confirmed once: no second question
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
+        await wait_until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
+
+        demo_context.profiles.update("demo", forget_trust)
+        app.screen.load_profiles()  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert server in app.screen.question
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        app.screen.query_one("#secret", Input).value = wizard_emulator.spare_secret_key
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
+    assert store.get("demo", SECRET_KEY) == wizard_emulator.spare_secret_key
+    assert demo_context.profiles.load("demo").trusted_auth_server == server
+
+
 async def test_quitting_mid_flow_stores_nothing(
     demo_context: WizardContext, wizard_emulator: Emulator
 ) -> None:

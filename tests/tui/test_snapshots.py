@@ -246,10 +246,9 @@ def test_consent_waiting(snap_compare: Any, world: WizardContext, fixed_consent:
 def test_consent_port_in_use(
     snap_compare: Any, world: WizardContext, fixed_consent: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clmwizard.docusign import callback
     from clmwizard.screens.consent import ConsentScreen
 
-    monkeypatch.setattr(callback, "_port_owner", lambda port: "python3 (pid 4242)")
+    world.port_owner = lambda port: "python3 (pid 4242)" if port == REDIRECT_PORT else None
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", REDIRECT_PORT))
         busy.listen()

@@ -67,6 +67,17 @@ def _definition_lines(profile: Profile, connector: ConnectorName) -> list[str]:
     return lines
 
 
+def _host_warning(profile: Profile, connector: ConnectorName) -> str | None:
+    """A warning when this connector's CLM host is outside DocuSign's CLM domains."""
+    from clmwizard.docusign.hosts import host_warning
+    from clmwizard.safe_text import visible
+
+    if profile.clm_hosts is None:
+        return None
+    warning = host_warning(profile.clm_hosts.for_connector(connector), profile.confirmed_hosts)
+    return visible(warning) if warning else None
+
+
 def render_text(
     profile: Profile,
     connectors: Sequence[ConnectorName],
@@ -86,6 +97,9 @@ def render_text(
             f"{connector} connector — {BASE_URL_NAMES[connector]} "
             f"{urls[connector].origin_and_path}",
         ]
+        warning = _host_warning(profile, connector)
+        if warning:
+            lines.append(f"  ! {warning}")
         for tab in TABS:
             lines.append(f"  {tab}")
             if tab == "Definition":

@@ -8,6 +8,7 @@ import errno
 import html
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
@@ -163,8 +164,16 @@ _DONE = _page("Already done", "clmwizard already has its answer. Return to the t
 class CallbackListener:
     """Waits for exactly one valid redirect (or a pasted one) carrying the expected state."""
 
-    def __init__(self, redirect_uri: str, expected_state: str) -> None:
+    def __init__(
+        self,
+        redirect_uri: str,
+        expected_state: str,
+        *,
+        port_owner: Callable[[int], str | None] | None = None,
+    ) -> None:
         self.redirect_uri = redirect_uri
+        # Who listens on a busy port (a seam for tests: the default reads /proc).
+        self._port_owner = port_owner or _port_owner
         self.host, self.port, self.path = parse_redirect_uri(redirect_uri)
         self.expected_state = expected_state
         self._server: asyncio.Server | None = None
@@ -222,7 +231,7 @@ class CallbackListener:
 
     def _bind_error(self, error: OSError) -> ClmWizardError:
         if error.errno == errno.EADDRINUSE:
-            owner = _port_owner(self.port)
+            owner = self._port_owner(self.port)
             who = f"{owner} is" if owner else "Another program is"
             return ClmWizardError(
                 f"Port {self.port} on {self.host} is already in use, so clmwizard cannot catch "

@@ -57,6 +57,12 @@ def _text(value: Any) -> str:
     return text if len(text) <= MAX_NAME_LENGTH else text[: MAX_NAME_LENGTH - 1] + "…"
 
 
+CHECK_ENVIRONMENT = (
+    "Check the Environment and its OAuth server address on the Integration key step (esc "
+    "goes back to it)."
+)
+
+
 def _account_id(value: Any, url: str) -> str:
     """The account id as a GUID: it goes into CLM URLs and the exported bundle."""
     guid = canonical_guid(value) if isinstance(value, str) else None
@@ -68,6 +74,7 @@ def _account_id(value: Any, url: str) -> str:
             "anything else is not DocuSign's account server, or is misbehaving; the id would "
             "end up in the addresses clmwizard and the connector call.",
             fix="Check the OAuth server address (environment / --auth-server); nothing was stored.",
+            wizard_fix=f"{CHECK_ENVIRONMENT} Nothing was stored.",
             field="environment",
             code="bad_account_id",
         )
@@ -126,6 +133,7 @@ async def fetch_userinfo(
             cause="The token was issued by another server than the one answering userinfo, "
             "or it was revoked at once.",
             fix="Check the environment / --auth-server and sign in again.",
+            wizard_fix=f"{CHECK_ENVIRONMENT} Then sign in again.",
             field="environment",
             code="userinfo_401",
         )
@@ -133,6 +141,7 @@ async def fetch_userinfo(
         raise ClmWizardError(
             f"{host_of(url)} did not say who signed in (HTTP {response.status_code}).",
             fix="Check the environment / --auth-server and try again.",
+            wizard_fix=f"{CHECK_ENVIRONMENT} Then try again.",
             field="environment",
             code=f"http_{response.status_code}",
         )
@@ -166,6 +175,7 @@ def choose_account(userinfo: UserInfo, account_id: str | None = None) -> Account
             cause=f"Accounts of {userinfo.email or 'this user'}: {listing}.",
             fix="Use one of these with --account-id (the API Account ID GUID, not the account "
             "number).",
+            wizard_fix="Choose one of these accounts in the list on the Discovery step.",
             field="account_id",
             code="account_not_found",
         )

@@ -71,6 +71,17 @@ def unconfirmed_hosts(hosts: ClmHosts, confirmed: Iterable[str]) -> list[HostChe
     return [verdict for verdict in untrusted_hosts(hosts) if verdict.host not in allowed]
 
 
+def host_warning(url: str, confirmed: Iterable[str]) -> str | None:
+    """The warning to show beside `url` when it is not one of DocuSign's CLM hosts, else None;
+    `confirmed` (the profile's confirmed_hosts) says whether the user has confirmed it."""
+    verdict = check_clm_host(url)
+    if verdict.trusted:
+        return None
+    allowed = {host_key(item) for item in confirmed}
+    status = "confirmed by you" if verdict.host in allowed else "NOT confirmed"
+    return f"{verdict.reason} ({status})."
+
+
 def unconfirmed_error(unconfirmed: list[HostCheck], *, doing: str, retry: str) -> UsageError:
     """The refusal for hosts nobody confirmed; `retry` is the command to run with --allow-host."""
     names = ", ".join(verdict.host for verdict in unconfirmed)
@@ -83,6 +94,9 @@ def unconfirmed_error(unconfirmed: list[HostCheck], *, doing: str, retry: str) -
         "mistyped host, looks like this.",
         fix=f"Check with your CLM admin (Admin → System Domains) that this is your account's "
         f"host. Only if it is, run `{retry} {flags}`.",
+        wizard_fix="Check with your CLM admin (Admin → System Domains) that this is your "
+        "account's host. Only if it is, confirm it when the wizard asks (save the Discovery "
+        "step again); otherwise correct the host there.",
         field="clm_hosts",
         code="untrusted_host",
     )

@@ -105,6 +105,10 @@ async def _grant_locked(profiles: ProfileStore, name: str, doing: str) -> AsyncI
         lock.__exit__(None, None, None)
 
 
+# The wizard's own controls, for the wizard wording of errors whose CLI fix names a command.
+RECONSENT = "c (re-consent) on the start screen"
+WIZARD_KEYS = {"refresh": "f (refresh)", "rotate": "s (rotate secret)"}
+
 DOCUSIGN_AUTH_SERVERS = frozenset(
     {"https://account.docusign.com", "https://account-d.docusign.com"}
 )
@@ -112,6 +116,19 @@ DOCUSIGN_AUTH_SERVERS = frozenset(
 
 def is_docusign_auth_server(origin: str) -> bool:
     return origin.rstrip("/").lower() in DOCUSIGN_AUTH_SERVERS
+
+
+def unconfirmed_auth_server(profile: Profile) -> str | None:
+    """The profile's OAuth server when it is not DocuSign's and was never confirmed, else None.
+
+    Profiles saved before `trusted_auth_server` existed (a custom or loopback server, e.g. the
+    demo's emulator) have none recorded: the wizard asks once and confirms it with
+    `trust_server=True`; the command line keeps refusing until `--trust-server`.
+    """
+    server = profile.auth_server
+    if is_docusign_auth_server(server) or profile.trusted_auth_server == server:
+        return None
+    return server
 
 
 def _check_server_trusted(
@@ -131,6 +148,9 @@ def _check_server_trusted(
             fix=f"Check `clmwizard profiles show {profile.name}`. If {server} is yours (a proxy "
             f"or a test server), confirm it once: clmwizard {command} --profile {profile.name} "
             "--trust-server. Otherwise sign in again.",
+            wizard_fix=f"If {server} is yours (a proxy or a test server), press "
+            f"{WIZARD_KEYS.get(command, 'the same key')} again on the start screen and confirm "
+            f"the server when asked. Otherwise consent again with {RECONSENT}.",
             field="auth_server",
             code="untrusted_server",
         )
@@ -258,6 +278,10 @@ def store_login(
                     f"held before this sign-in. Then sign in again (clmwizard login --profile "
                     f"{profile.name} …)."
                 )
+                error.wizard_fix = (
+                    f"{error.wizard_fix or error.fix} Nothing changed: the keyring and the "
+                    "profile hold what they held before this sign-in. Then save again (enter)."
+                )
             raise
     return profile
 
@@ -282,6 +306,9 @@ def _stored(secrets: SecretStore, profile: Profile, item: str) -> str:
             "deleted (or the sign-in ran with --ephemeral).",
             fix=f"Sign in again: clmwizard login --profile {profile.name} --integration-key "
             f"{profile.integration_key}",
+            wizard_cause="It never completed a sign-in on this computer, or the keyring entry "
+            "was deleted (or the sign-in kept the secrets in memory for that run only).",
+            wizard_fix=f"Sign in again with {RECONSENT}.",
             code=f"missing_{item}",
         )
     register_secret(value)
@@ -323,6 +350,8 @@ def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -
                 fix=f'Consent again with `extended`: {login} --scopes "'
                 + " ".join([*profile.scopes, "extended"])
                 + '"; then the daily heartbeat keeps it alive.',
+                wizard_fix=f"Consent again with {RECONSENT} and choose `extended` on the "
+                "Scopes step; then the daily heartbeat keeps it alive.",
                 field="scopes",
                 code="expired_no_extended",
             )
@@ -336,6 +365,8 @@ def explain_dead_grant(error: GrantDeadError, profile: Profile, now: datetime) -
             cause="A refresh token lives about 30 days; each refresh with `extended` renews it.",
             fix=f"Consent again ({login}), then run `clmwizard refresh --profile "
             f"{profile.name}` daily (cron or a Power Automate heartbeat flow).",
+            wizard_fix=f"Consent again with {RECONSENT}, then refresh it daily (a scheduled "
+            "refresh or a Power Automate heartbeat flow).",
             code="expired_unused",
         )
     return _revoked(profile, login)
@@ -407,6 +438,8 @@ async def _replaced_meanwhile(
             "or signed in at the same moment without waiting for this one.",
             fix=f"Run `clmwizard refresh --profile {profile.name}` again: it uses the newer "
             "token. Run only one scheduled refresh per profile.",
+            wizard_fix="Press f (refresh) again on the start screen: it uses the newer token. "
+            "Run only one scheduled refresh per profile.",
             code="replaced_meanwhile",
         ) from None
 
@@ -431,6 +464,11 @@ async def _store_new_refresh_token(
         error.fix = (
             f"The grant is lost. Fix the keyring ({error.fix.rstrip('.')}), then consent again: "
             f"{login}."
+            + (" The stored secret key is unchanged and still valid." if rotating else "")
+        )
+        error.wizard_fix = (
+            f"The grant is lost. Fix the keyring ({(error.wizard_fix or error.fix).rstrip('.')})"
+            f", then consent again with {RECONSENT}."
             + (" The stored secret key is unchanged and still valid." if rotating else "")
         )
         raise
@@ -461,6 +499,10 @@ async def _store_the_rest(
         error.fix = (
             f"{error.fix} Then run `clmwizard refresh --profile {profile.name}` to bring its "
             "dates up to date (until then they are a refresh behind)."
+        )
+        error.wizard_fix = (
+            f"{error.wizard_fix or error.fix} Then press f (refresh) on the start screen to "
+            "bring its dates up to date (until then they are a refresh behind)."
         )
         raise
 

@@ -219,7 +219,9 @@ class ConsentScreen(WizardScreen):
         from clmwizard.docusign.callback import CallbackListener
 
         try:
-            async with CallbackListener(redirect_uri, state) as listener:
+            async with CallbackListener(
+                redirect_uri, state, port_owner=self.wizard.context.port_owner
+            ) as listener:
                 self.listener = listener
                 self._set_state("listening")
                 code = await listener.wait(timeout=self.wizard.context.consent_timeout)

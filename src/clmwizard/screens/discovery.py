@@ -20,6 +20,7 @@ from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
 
 if TYPE_CHECKING:
+    from clmwizard.docusign.hosts import HostCheck
     from clmwizard.store.profile import Profile
 
 HOST_FIELDS = (
@@ -40,6 +41,14 @@ class DiscoveryScreen(WizardScreen):
         Binding("ctrl+e", "ephemeral", "keep in memory", show=False, priority=True),
     ]
     keyring_failed = False
+    # True while a host lookup runs: the inputs still hold the previous account's hosts then,
+    # so saving would store hosts that are not this account's.
+    looking_up = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Hosts the user confirmed on this screen (host keys); saved as profile.confirmed_hosts.
+        self.confirmed_here: list[str] = []
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "ephemeral":
@@ -75,6 +84,7 @@ class DiscoveryScreen(WizardScreen):
                 yield Label(f"CLM {label}", classes="field-label")
                 yield Input(placeholder="https://…", id=f"host-{key}")
                 yield FieldMessage(id=f"host-{key}-message")
+            yield FieldMessage(id="hosts-message")
         yield LoadingIndicator(id="discovery-loading")
         yield FieldMessage(id="discovery-message")
         yield Static(
@@ -110,6 +120,7 @@ class DiscoveryScreen(WizardScreen):
         self.action_discover()
 
     def action_discover(self) -> None:
+        self.looking_up = True
         self.query_one("#discovery-message", FieldMessage).show_note("Finding the CLM hosts…")
         self.query_one("#discovery-loading").display = True
         self._discover()
@@ -127,6 +138,7 @@ class DiscoveryScreen(WizardScreen):
                     client, draft.environment, draft.account.account_id, draft.tokens.access_token
                 )
         except ClmWizardError as error:
+            self.looking_up = False
             self.query_one("#discovery-loading").display = False
             message.show_error(error)
             self.query_one("#host-general", Input).focus()
@@ -134,15 +146,42 @@ class DiscoveryScreen(WizardScreen):
         draft.hosts = hosts
         for key, _ in HOST_FIELDS:
             self.query_one(f"#host-{key}", Input).value = hosts.for_connector(key)  # type: ignore[arg-type]
+        self.looking_up = False
         self.query_one("#discovery-loading").display = False
         message.show_ok("CLM hosts found for this account.")
         self.query_one("#host-general", Input).focus()
+
+    @on(Input.Changed)
+    def _host_changed(self, event: Input.Changed) -> None:
+        """A warning sign (text, not only colour) beside a host outside DocuSign's domains."""
+        from clmwizard.docusign.hosts import check_clm_host
+
+        key = (event.input.id or "").removeprefix("host-")
+        if key not in dict(HOST_FIELDS):
+            return
+        message = self.query_one(f"#host-{key}-message", FieldMessage)
+        value = event.value.strip()
+        verdict = check_clm_host(value) if value else None
+        if verdict is None or verdict.trusted or not verdict.host:
+            if message.text.startswith("!"):
+                message.clear()
+            return
+        confirmed = verdict.host in self._confirmed()
+        suffix = " (confirmed by you)" if confirmed else ": you will be asked to confirm it"
+        message.show_warning(f"{verdict.reason}{suffix}")
+
+    def _confirmed(self) -> list[str]:
+        existing = self.wizard.draft.existing
+        return [*(existing.confirmed_hosts if existing else []), *self.confirmed_here]
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
         self.action_save()
 
     def _hosts_from_inputs(self) -> ClmHosts | None:
+        # Plain http off loopback is refused outright (validate_clm_base_url), not confirmable:
+        # every Power Automate user's DocuSign token would cross the network in clear text, and
+        # no answer from the user can make that safe. Other hosts are confirmable (_save_checked).
         from clmwizard.docusign.discovery import validate_clm_base_url
 
         values: dict[str, str] = {}
@@ -158,12 +197,47 @@ class DiscoveryScreen(WizardScreen):
         return ClmHosts(**values)
 
     def action_save(self) -> None:
+        if self.looking_up:
+            self.query_one("#discovery-message", FieldMessage).show_note(
+                "Still finding this account's CLM hosts: wait for them before saving."
+            )
+            return
         hosts = self._hosts_from_inputs()
         if hosts is None:
+            return
+        from clmwizard.docusign.hosts import unconfirmed_hosts
+
+        self.query_one("#hosts-message", FieldMessage).clear()
+        unconfirmed = unconfirmed_hosts(hosts, self._confirmed())
+        if unconfirmed:
+            self._ask_to_confirm(unconfirmed[0])
             return
         self.wizard.draft.hosts = hosts
         self.query_one("#discovery-message", FieldMessage).show_note("Saving the profile…")
         self._save()
+
+    def _ask_to_confirm(self, verdict: HostCheck) -> None:
+        from clmwizard.screens.dialogs import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.confirmed_here.append(verdict.host)
+                self.action_save()  # asks about the next unconfirmed host, if any, or saves
+                return
+            self.query_one("#hosts-message", FieldMessage).show_warning(
+                f"Not saved: {verdict.host} is not confirmed. Enter your account's CLM hosts "
+                "(your CLM admin sees them under Admin → System Domains)."
+            )
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Use {verdict.host}? It is not one of DocuSign's CLM hosts.",
+                f"{verdict.reason}. The connector would send every Power Automate user's "
+                "DocuSign token there; confirm only if your CLM admin says so "
+                "(CLM: Admin → System Domains).",
+            ),
+            callback=answered,
+        )
 
     def action_ephemeral(self) -> None:
         if self.wizard.context.demo is None:
@@ -183,6 +257,10 @@ class DiscoveryScreen(WizardScreen):
         profile = profile_after_login(
             draft.base_profile(), tokens, userinfo, account, hosts, now=now_utc()
         )
+        if self.confirmed_here:
+            profile.confirmed_hosts = sorted(
+                set(profile.confirmed_hosts) | set(self.confirmed_here)
+            )
         profiles, secret_key, rsa_key = (
             self.wizard.context.profiles,
             draft.secret_key,

@@ -43,6 +43,7 @@ class FieldsScreen(WizardScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static("", id="selector")
+        yield FieldMessage(id="host-warning")
         yield CopyTable([], id="field-table")
         yield FieldMessage(id="fields-message")
 
@@ -112,6 +113,23 @@ class FieldsScreen(WizardScreen):
         )
         self.query_one("#selector", Static).update(f"{connectors}  [dim]│[/dim]  {tabs}")
         self.query_one("#field-table", CopyTable).set_items(self._items())
+        self._show_host_warning()
+
+    def _show_host_warning(self) -> None:
+        """A CLM host outside DocuSign's domains, said in text beside the connector's fields."""
+        from clmwizard.docusign.hosts import host_warning
+
+        message = self.query_one("#host-warning", FieldMessage)
+        hosts = self.profile.clm_hosts
+        warning = (
+            host_warning(hosts.for_connector(self.connector), self.profile.confirmed_hosts)
+            if hosts is not None
+            else None
+        )
+        if warning:
+            message.show_warning(warning)
+        else:
+            message.clear()
 
     def action_connector(self, step: int) -> None:
         index = (CONNECTOR_NAMES.index(self.connector) + step) % len(CONNECTOR_NAMES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -284,11 +284,47 @@ class StartScreen(WizardScreen):
     def action_refresh(self) -> None:
         profile = self._selected()
         if profile is not None:
-            self.query_one("#start-message", FieldMessage).show_note(f"Refreshing {profile.name}…")
-            self._refresh(profile.name)
+            self._with_trusted_server(profile, "refresh", self._start_refresh)
+
+    def _start_refresh(self, name: str, trust_server: bool) -> None:
+        self.query_one("#start-message", FieldMessage).show_note(f"Refreshing {name}…")
+        self._refresh(name, trust_server)
+
+    def _with_trusted_server(
+        self, profile: Profile, doing: str, then: Callable[[str, bool], None]
+    ) -> None:
+        """Run `then(name, trust_server)`, asking once first when the profile's OAuth server is
+        not DocuSign's and was never confirmed (a profile saved before that was recorded)."""
+        from clmwizard.docusign.session import unconfirmed_auth_server
+
+        server = unconfirmed_auth_server(profile)
+        if server is None:
+            then(profile.name, False)
+            return
+        name = profile.name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then(name, True)
+            else:
+                self.query_one("#start-message", FieldMessage).show_warning(
+                    f"Nothing sent: {server} is not confirmed. If the profile's server was "
+                    "changed by someone else, consent again with c (re-consent)."
+                )
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Send {name}'s secret key and refresh token to {server}?",
+                f"{server} is not a DocuSign OAuth server, and this profile does not record "
+                f"that you confirmed it (profiles saved by older versions do not). Confirm only "
+                f"if it is yours (the demo's emulator, a test server or your proxy); the "
+                f"answer is kept in the profile. The {doing} goes ahead after a yes.",
+            ),
+            callback=answered,
+        )
 
     @work(exclusive=True, group="profile-action")
-    async def _refresh(self, name: str) -> None:
+    async def _refresh(self, name: str, trust_server: bool = False) -> None:
         from clmwizard.docusign.session import refresh_profile
 
         message = self.query_one("#start-message", FieldMessage)
@@ -296,7 +332,11 @@ class StartScreen(WizardScreen):
             secrets = await self._secrets()
             async with self.wizard.context.client_factory() as client:
                 result = await refresh_profile(
-                    name, self.wizard.context.profiles, secrets, client=client
+                    name,
+                    self.wizard.context.profiles,
+                    secrets,
+                    client=client,
+                    trust_server=trust_server,
                 )
         except ClmWizardError as error:
             message.show_error(error)
@@ -320,15 +360,21 @@ class StartScreen(WizardScreen):
                 "Rotation proves the new secret with a refresh: finish this profile's setup first."
             )
             return
-        name = profile.name
+        self._with_trusted_server(profile, "rotation", self._start_rotation)
 
+    def _start_rotation(self, name: str, trust_server: bool) -> None:
         async def prove(new_secret: str) -> None:
             from clmwizard.docusign.session import rotate_secret
 
             secrets = await self._secrets()
             async with self.wizard.context.client_factory() as client:
                 await rotate_secret(
-                    name, new_secret, self.wizard.context.profiles, secrets, client=client
+                    name,
+                    new_secret,
+                    self.wizard.context.profiles,
+                    secrets,
+                    client=client,
+                    trust_server=trust_server,
                 )
 
         def done(new_secret: str | None) -> None:
