@@ -320,6 +320,7 @@ class PublishScreen(WizardScreen):
                     self._api(http), profile, environment, profile_layout(profile, environment)
                 )
         except ClmWizardError as error:
+            error.fix = error.fix.replace(" with --environment", " above")  # the CLI's words
             message.show_error(error)
             self._set_phase("environment")
             return
