@@ -28,7 +28,9 @@ SIZE = (120, 40)
 
 
 @pytest.fixture
-def publish_context(demo_context: WizardContext, wizard_emulator: Emulator, tmp_path: Path) -> WizardContext:
+def publish_context(
+    demo_context: WizardContext, wizard_emulator: Emulator, tmp_path: Path
+) -> WizardContext:
     ca = tmp_path / "emulator-ca.pem"
     ca.write_text(wizard_emulator.power_platform.ca_cert, encoding="ascii")
     wizard_emulator.power_platform.set_policies(device_code_interval=0)
