@@ -211,7 +211,9 @@ def test_export_refuses_then_forces(
     saved: Profile, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "bundle"
-    code, _, _ = _run(capsys, "export", "--profile", NAME, "--out", str(out_dir))
+    code, _, _ = _run(
+        capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "three"
+    )
     assert code == 0
     code, out, err = _run(
         capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "single"

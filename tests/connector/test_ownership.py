@@ -271,7 +271,7 @@ def test_re_export_keeps_each_folders_connector_id_and_environment(
     ids = {folder: f"shared_clm-{folder}-5f3a9c1e2b7d4a60" for folder in ("general", "upload")}
     for folder, connector_id in ids.items():
         _paconn_settings(out / folder, connector_id)
-    code, _, err = _export(capsys, str(out))
+    code, _, err = _export(capsys, str(out), "--layout", "three")
     assert code == 0, err
     for folder in ("general", "upload", "download"):
         document = json.loads((out / folder / "settings.json").read_text())
