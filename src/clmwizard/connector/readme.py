@@ -219,8 +219,7 @@ def _rotation_section(folders: Sequence[str], name: str) -> list[str]:
         "DocuSign shows a secret key once. After `clmwizard rotate` (or `s` in the wizard) "
         "proved the new one, give it to every connector **before** deleting the old one:",
         "",
-        f"1. Copy the new secret key: `clmwizard credentials --profile {name} --copy "
-        "secret_key`.",
+        f"1. Copy the new secret key: `clmwizard credentials --profile {name} --copy secret_key`.",
         "2. Connectors clmwizard published (`clmwizard publish`) are updated by the rotation "
         f"itself; rerun `clmwizard rotate --profile {name}` with the same new secret to finish "
         f"any it could not reach. For {each} you created yourself, either in the portal: "

@@ -61,6 +61,7 @@ class PublishScreen(WizardScreen):
         Binding("2", "copy_redirect(1)", "copy redirect URL", show=False),
         Binding("3", "copy_redirect(2)", "copy redirect URL", show=False),
         Binding("r", "recheck", "re-check DocuSign"),
+        Binding("g", "register_demo", "register (demo)"),
         Binding("ctrl+q", "app.quit", "quit"),
     ]
 
@@ -103,6 +104,7 @@ class PublishScreen(WizardScreen):
             yield FieldMessage(id="publish-message")
 
     def on_mount(self) -> None:
+        self.query_one("#environments").styles.height = "auto"
         self._sign_in()
 
     def on_unmount(self) -> None:
@@ -125,6 +127,14 @@ class PublishScreen(WizardScreen):
                 self.phase == "published"
                 and isinstance(index, int)
                 and index < len(self._published())
+            )
+        if action == "register_demo":
+            demo = self.wizard.context.demo
+            return (
+                self.phase == "published"
+                and demo is not None
+                and demo.register_redirect_uri is not None
+                and any(c.verdict == "not_registered" for c in self.checks.values())
             )
         if action == "recheck":
             return self.phase == "published" and bool(self._published())
@@ -283,6 +293,10 @@ class PublishScreen(WizardScreen):
 
     @on(TextRadioSet.Changed, "#environment")
     def _environment_chosen(self) -> None:
+        if self.phase == "planned":  # another environment: a new plan first
+            self.plan = None
+            self.query_one("#plan", Static).update("")
+            self._set_phase("environment")
         chosen = self._chosen_environment()
         found = next((e for e in self.environments if e.environment_id == chosen), None)
         self.query_one("#env-choice", Static).update(
@@ -335,6 +349,7 @@ class PublishScreen(WizardScreen):
             + (" (you are asked before any existing connector is adopted)." if adopt else ".")
         )
         self._set_phase("planned")
+        self.query_one("#plan", Static).scroll_visible()
 
     @work(exclusive=True, group="publish")
     async def _publish(self) -> None:
@@ -378,6 +393,7 @@ class PublishScreen(WizardScreen):
         await self._check_redirects()
         self._show_outcome()
         self._set_phase("published")
+        self.query_one("#publish-message", FieldMessage).scroll_visible()
 
     def _progress(self, key: str, what: str) -> None:
         self.progress_lines[key] = what
@@ -466,9 +482,10 @@ class PublishScreen(WizardScreen):
         elif any(o.skipped for o in result.outcomes):
             message.show_warning("Some connectors were left alone (see above).")
         elif any(c.verdict == "not_registered" for c in self.checks.values()):
+            demo = " (in the demo, g registers them for you)" if self.wizard.context.demo else ""
             message.show_warning(
                 "Register the redirect URLs marked ✗ in DocuSign (1-3 copy them), then press r "
-                "to ask DocuSign again. enter finishes."
+                f"to ask DocuSign again{demo}. enter finishes."
             )
         else:
             message.show_ok(
@@ -481,7 +498,22 @@ class PublishScreen(WizardScreen):
             self.wizard.copy_value("Redirect URL", published[index].redirect_url)
 
     @work(exclusive=True, group="recheck")
+    async def action_register_demo(self) -> None:
+        """The demo only: register the redirect URLs on the emulator's integration key, as the
+        user would in DocuSign's Apps and Keys, then ask DocuSign again."""
+        demo = self.wizard.context.demo
+        if demo is None or demo.register_redirect_uri is None:
+            return
+        for url, check in self.checks.items():
+            if check.verdict == "not_registered":
+                await asyncio.to_thread(demo.register_redirect_uri, url)
+        await self._recheck()
+
+    @work(exclusive=True, group="recheck")
     async def action_recheck(self) -> None:
+        await self._recheck()
+
+    async def _recheck(self) -> None:
         self.query_one("#publish-message", FieldMessage).show_note("Asking DocuSign again…")
         await self._check_redirects()
         self._show_outcome()
