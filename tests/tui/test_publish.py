@@ -232,3 +232,26 @@ async def test_keys_answer_while_publishing_with_latency(
         assert screen.phase == "publishing"  # still at it, and keys were answered meanwhile
         assert worst < 0.4, worst
         await wait_until(pilot, lambda: screen.phase == "published", timeout=60)
+
+
+async def test_a_declined_device_code_is_said_beside_the_sign_in_and_enter_retries(
+    publish_context: WizardContext, wizard_emulator: Emulator
+) -> None:
+    app = make_app(publish_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_export(pilot, app)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        screen = app.screen
+        assert isinstance(screen, PublishScreen)
+        await wait_until(pilot, lambda: screen.code is not None)
+        code = screen.code
+        assert code is not None and code.user_code in screen_text(app)
+        wizard_emulator.power_platform.decline_device_code(code.user_code)
+        signin_message = screen.query_one("#signin-message", FieldMessage)
+        await wait_until(pilot, lambda: "declined" in signin_message.text, timeout=20)
+        assert screen.phase == "signing_in" and screen.signin_failed
+        await pilot.press("enter")  # try again: a new code
+        await wait_until(pilot, lambda: screen.code is not None and screen.code != code)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen.phase == "environment", timeout=20)

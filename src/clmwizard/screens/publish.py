@@ -77,6 +77,7 @@ class PublishScreen(WizardScreen):
         self.checks: dict[str, RedirectCheck] = {}
         self.progress_lines: dict[str, str] = {}
         self._cancel = threading.Event()
+        self.signin_failed = False
         self._settings: MicrosoftSettings | None = None
         self._adopt_lock = asyncio.Lock()
 
@@ -139,7 +140,7 @@ class PublishScreen(WizardScreen):
         if action == "recheck":
             return self.phase == "published" and bool(self._published())
         if action == "next":
-            return self.phase in ("environment", "planned", "published")
+            return self.phase in ("environment", "planned", "published") or self.signin_failed
         return True
 
     def _set_phase(self, phase: Phase) -> None:
@@ -176,8 +177,12 @@ class PublishScreen(WizardScreen):
             if self.is_attached:
                 self.code = None
                 self.refresh_bindings()
-                self.query_one("#signin", Static).update("Not signed in to Microsoft.")
+                self.query_one("#signin", Static).update(
+                    "Not signed in to Microsoft. Press [b]enter[/b] to try again."
+                )
                 message.show_error(error)
+                self.signin_failed = True
+                self.refresh_bindings()
             return
         self.who = who
         self.code = None
@@ -308,7 +313,12 @@ class PublishScreen(WizardScreen):
     def action_next(self) -> None:
         from clmwizard.flow import Next
 
-        if self.phase == "environment":
+        if self.signin_failed and self.phase == "signing_in":
+            self.signin_failed = False
+            self.refresh_bindings()
+            self.query_one("#signin", Static).update("Signing in to Microsoft…")
+            self._sign_in()
+        elif self.phase == "environment":
             self._plan()
         elif self.phase == "planned":
             self._publish()
