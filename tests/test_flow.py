@@ -193,6 +193,29 @@ def test_export_from_the_start_screen_goes_back_to_start() -> None:
     assert script.steps == ["Export"]
 
 
+def test_publish_follows_export_esc_comes_back_and_done_ends_the_flow() -> None:
+    profile = signed_in()
+    script = Script(
+        [
+            ("Fields", Next()),
+            ("Export", Next()),
+            ("Publish", Back()),
+            ("Export", Next()),
+            ("Publish", Next()),
+        ]
+    )
+    run(script, OpenProfile(profile))
+    assert script.steps == ["Fields", "Export", "Publish", "Export", "Publish"]
+    assert all(shown.profile is profile for shown in script.shown)
+
+
+def test_publish_from_the_start_screen_ends_on_esc_or_done() -> None:
+    for answer in (Back(), Next()):
+        script = Script([("Publish", answer)])
+        run(script, flow.PublishProfile(signed_in()))
+        assert script.steps == ["Publish"]
+
+
 def test_a_flow_started_mid_way_ends_on_esc_there() -> None:
     draft = Draft.new("acme")
     script = Script([("Consent", consented), ("Tokens", Back()), ("Consent", Back())])

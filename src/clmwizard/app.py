@@ -50,6 +50,7 @@ def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
     from clmwizard.screens.fields import FieldsScreen
     from clmwizard.screens.jwt import JwtScreen
     from clmwizard.screens.key import KeyScreen
+    from clmwizard.screens.publish import PublishScreen
     from clmwizard.screens.scopes import ScopesScreen
     from clmwizard.screens.tokens import TokensScreen
 
@@ -66,6 +67,7 @@ def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
         "JWT": lambda shown: JwtScreen(saved(shown)),
         "Fields": lambda shown: FieldsScreen(saved(shown)),
         "Export": lambda shown: ExportScreen(saved(shown)),
+        "Publish": lambda shown: PublishScreen(saved(shown)),
     }
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from clmwizard.docusign.http import ClientFactory
     from clmwizard.emulator import Emulator
+    from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
 
@@ -35,6 +36,8 @@ class DemoSetup:
     jwt_user_id: str = ""  # the demo user's GUID, the integration user for JWT Grant
     # the emulator's test RSA key (PEM), made when first asked for: the demo starts no slower
     jwt_private_key: Callable[[], str] = field(default=lambda: "", repr=False)
+    # The emulator's Power Platform: plays the demo user entering the newest device code.
+    approve_device_code: Callable[[], str] | None = None
 
     @classmethod
     def from_emulator(cls, emulator: Emulator, redirect_uri: str | None = None) -> DemoSetup:
@@ -53,7 +56,16 @@ class DemoSetup:
             register_redirect_uri=emulator.register_redirect_uri,
             jwt_user_id=emulator.user_id,
             jwt_private_key=lambda: emulator.jwt_private_key,
+            approve_device_code=_device_code_approver(emulator),
         )
+
+
+def _device_code_approver(emulator: Emulator) -> Callable[[], str] | None:
+    try:
+        power_platform = emulator.power_platform
+    except RuntimeError:  # started with power_platform=False
+        return None
+    return lambda: power_platform.approve_device_code()
 
 
 @dataclass
@@ -70,6 +82,8 @@ class WizardContext:
     client_factory: ClientFactory = field(
         default=lambda **options: default_client_factory(**options)
     )
+    # Where the Microsoft side lives (the demo's: the emulator's Power Platform).
+    microsoft: Callable[[], MicrosoftSettings] = field(default=lambda: default_microsoft())
 
 
 def default_client_factory(**options: Any) -> httpx.AsyncClient:
@@ -77,6 +91,27 @@ def default_client_factory(**options: Any) -> httpx.AsyncClient:
     from clmwizard.docusign.http import make_client
 
     return make_client(**options)
+
+
+def default_microsoft() -> MicrosoftSettings:
+    """Microsoft's public cloud, or what CLMWIZARD_CA_BUNDLE adds (powerplatform.settings)."""
+    from clmwizard.powerplatform.settings import make_settings
+
+    return make_settings()
+
+
+def demo_microsoft(emulator: Emulator, ca_file: str) -> MicrosoftSettings:
+    """The emulator's Power Platform, its per-start CA in `ca_file` (written by the caller)."""
+    from clmwizard.powerplatform.settings import make_settings
+
+    pp = emulator.power_platform
+    return make_settings(
+        authority=pp.authority_host,
+        tenant=pp.tenant,
+        power_apps_url=pp.power_apps_url,
+        flow_url=pp.flow_url,
+        ca_bundle=ca_file,
+    )
 
 
 def _open_browser(url: str) -> bool:

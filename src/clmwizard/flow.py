@@ -5,13 +5,15 @@
     start screen ─ new / continue / re-consent ─→ sign_in ─ Saved ─→ profile_steps
                  ─ open a signed-in profile ────────────────────────→ profile_steps
                  ─ export ──────────────────────────────────────────→ profile_steps(Export)
+                 ─ publish ─────────────────────────────────────────→ profile_steps(Publish)
 
     sign_in:        Key → Scopes → Consent ─Code→ Tokens → Discovery ─Saved→ (Fields)
                     esc goes one step back; esc on Key ends the flow (the start screen).
                     Tokens ─FixScopes→ Scopes. Back into Tokens never resends a code: the code
                     is handed to Tokens once; Tokens shown again shows the tokens it got.
-    profile_steps:  (JWT →) Fields ─ExportAsked→ Export; esc on Export → Fields, on the first
-                    step → start. JWT comes first after sign-in when the draft names a JWT
+    profile_steps:  (JWT →) Fields ─ExportAsked→ Export ─Next→ Publish (optional: esc on
+                    Publish → Export); esc on Export → Fields, on the first step → start.
+                    JWT comes first after sign-in when the draft names a JWT
                     integration user (uses_jwt), and alone from the start screen (CheckJwt).
                     JWT ─FixJwt→ Key → JWT again (or, when the key, environment or redirect URI
                     changed, Scopes → … → Discovery → JWT).
@@ -30,7 +32,9 @@ if TYPE_CHECKING:
     from clmwizard.draft import Draft
     from clmwizard.store.profile import Profile
 
-StepName = Literal["Key", "Scopes", "Consent", "Tokens", "Discovery", "JWT", "Fields", "Export"]
+StepName = Literal[
+    "Key", "Scopes", "Consent", "Tokens", "Discovery", "JWT", "Fields", "Export", "Publish"
+]
 
 STEPS: tuple[tuple[StepName, str], ...] = (
     ("Key", "Integration key"),
@@ -41,6 +45,7 @@ STEPS: tuple[tuple[StepName, str], ...] = (
     ("JWT", "JWT Grant"),
     ("Fields", "Connector fields"),
     ("Export", "Export"),
+    ("Publish", "Publish"),
 )
 
 # Where a step's plain "next" and "esc" lead; a step missing from BACK ends its flow on esc.
@@ -51,6 +56,7 @@ NEXT: dict[StepName, StepName] = {
     "Tokens": "Discovery",
     "JWT": "Fields",
     "Fields": "Export",
+    "Export": "Publish",
 }
 BACK: dict[StepName, StepName] = {
     "Scopes": "Key",
@@ -58,6 +64,7 @@ BACK: dict[StepName, StepName] = {
     "Tokens": "Consent",
     "Discovery": "Tokens",
     "Export": "Fields",
+    "Publish": "Export",
 }
 
 
@@ -164,7 +171,14 @@ class CheckJwt:
     profile: Profile
 
 
-Choice = NewProfile | ContinueSetup | OpenProfile | ExportProfile | CheckJwt
+@dataclass(frozen=True)
+class PublishProfile:
+    """Publish a saved profile's connectors to Power Automate (the start screen's p)."""
+
+    profile: Profile
+
+
+Choice = NewProfile | ContinueSetup | OpenProfile | ExportProfile | CheckJwt | PublishProfile
 
 
 def uses_jwt(draft: Draft) -> bool:
@@ -198,6 +212,8 @@ async def run(steps: Steps, choice: Choice, demo: DemoSetup | None = None) -> No
         await run_from(steps, Draft.of_profile(choice.profile), "Fields")
     elif isinstance(choice, CheckJwt):
         await run_from(steps, Draft.of_profile(choice.profile), "JWT")
+    elif isinstance(choice, PublishProfile):
+        await run_from(steps, Draft.of_profile(choice.profile), "Publish")
     else:
         await run_from(steps, Draft.of_profile(choice.profile), "Export")
 
@@ -260,7 +276,9 @@ async def profile_steps(
             step = BACK[step]
         elif isinstance(answer, FixJwt):
             profile = await fix_jwt(steps, draft, profile)
-        elif isinstance(answer, Next) and step in NEXT:
+        elif isinstance(answer, Next) and step not in NEXT:
+            return  # the last step (Publish) is done: back to the start screen
+        elif isinstance(answer, Next):
             if step == "JWT" and not profile.is_signed_in:
                 return  # checked from the start screen before sign-in: no fields to show yet
             step = NEXT[step]

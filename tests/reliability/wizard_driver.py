@@ -195,6 +195,9 @@ class WizardDriver:
             await pilot.press("enter")
 
         def answered() -> bool:
+            if type(app.screen).__name__ == "RotationChecklist":  # after a proven rotation
+                app.pop_screen()
+                return False
             text = shown(app)
             return text != previous and ("✓" in text or "✗" in text)
 

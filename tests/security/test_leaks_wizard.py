@@ -209,6 +209,10 @@ async def test_wizard_flows_leak_no_secret(
         screens.take(app, "rotation refused")
         app.screen.query_one("#secret", Input).value = emu.spare_secret_key
         await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "RotationChecklist")
+        await pilot.pause(0.5)
+        screens.take(app, "rotation checklist")
+        await pilot.press("escape")
         await wait_until(pilot, lambda: "proven and stored" in message(app, "#start-message"))
         emu.revoke_consent()
         await pilot.press("f")

@@ -329,25 +329,26 @@ async def test_export_layout_enter_exports_and_space_chooses(
         app.start_draft(profile)
         await show(pilot, ExportScreen(profile), answers)
         radio = app.screen.query_one("#layout", TextRadioSet)
-        assert highlighted(radio) == "three"
-        assert "Layout: three connectors" in plain_screen(app)
+        assert highlighted(radio) == "single"  # one connector by default
+        assert "Layout: one connector" in plain_screen(app)
+        assert "three redirect URLs and three sign-ins" in plain_screen(app)
         await focus(pilot, radio)
         await pilot.press("down", *(["space"] if choose else []))
         await pilot.pause()
         text = plain_screen(app)
         if choose:
-            assert "( ) Three connectors" in text and "(•) One connector" in text
-            assert "Layout: one connector" in text
-        else:
             assert "(•) Three connectors" in text and "( ) One connector" in text
+            assert "Layout: three connectors" in text
+        else:
+            assert "( ) Three connectors" in text and "(•) One connector" in text
         await pilot.press("enter")
         bundle = tmp_path / "acme-connector"
         await wait_until(pilot, lambda: (bundle / "README.md").exists())
         await app.workers.wait_for_complete()
     assert answers == []  # export stays on its screen
     layout = world.profiles.load("acme").exports[-1].layout
-    assert layout == ("single" if choose else "three")
-    assert (bundle / "general").is_dir() != choose
+    assert layout == ("three" if choose else "single")
+    assert (bundle / "general").is_dir() == choose
 
 
 # -- Fields: the portal's tab order ---------------------------------------------------------

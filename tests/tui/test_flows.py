@@ -89,7 +89,7 @@ async def test_new_profile_to_exported_bundle_in_few_keys(
         await wait_until(pilot, lambda: (bundle / "README.md").exists())
 
     assert presses <= 8, presses  # the README's demo tour: 8 keys from launch to a bundle
-    definition = json.loads((bundle / "general" / "apiDefinition.swagger.json").read_text())
+    definition = json.loads((bundle / "clm" / "apiDefinition.swagger.json").read_text())
     assert definition["host"] == httpx.URL(wizard_emulator.clm_hosts["general"]).netloc.decode()
     profile = demo_context.profiles.load("demo")
     assert profile.account_id == wizard_emulator.account_id
@@ -240,6 +240,9 @@ async def test_rerun_rotates_the_secret_and_refreshes(
         assert store.get("demo", SECRET_KEY) == wizard_emulator.secret_key
         app.screen.query_one("#secret", Input).value = wizard_emulator.spare_secret_key
         await pilot.press("enter")
+        # the checklist follows a proven rotation; esc closes it (k on the start screen reopens)
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "RotationChecklist")
+        await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
         await wait_until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
     assert store.get("demo", SECRET_KEY) == wizard_emulator.spare_secret_key

@@ -82,8 +82,8 @@ def read_secret(
     if not value.strip():
         raise UsageError(
             f"The secret key from {source} is empty.",
-            fix="Copy the secret key from DocuSign (Apps and Keys → your key → Secret Keys) "
-            "and give it again.",
+            fix="Give the secret key you saved when you added it; DocuSign shows a secret once, so "
+            "if it is lost add a new secret key (Apps and Keys → your key → Add Secret Key).",
             field="secret_key",
         )
     return validate_secret_key(value, integration_key)

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clmwizard.context import DemoSetup, WizardContext, default_client_factory
+from clmwizard.context import DemoSetup, WizardContext, default_client_factory, demo_microsoft
 
 if TYPE_CHECKING:
     from clmwizard.docusign.http import ClientFactory
@@ -55,12 +55,17 @@ def _run_demo(args: argparse.Namespace) -> int:
     from clmwizard.store.secrets import MemorySecretStore
 
     with Emulator() as emulator, tempfile.TemporaryDirectory(prefix="clmwizard-demo-") as tmp:
+        ca_file = Path(tmp) / "emulator-ca.pem"  # the emulator's CA, trusted by this run only
+        ca_file.write_text(emulator.power_platform.ca_cert, encoding="ascii")
+        emulator.power_platform.set_policies(device_code_interval=1)
+        microsoft = demo_microsoft(emulator, str(ca_file))
         context = WizardContext(
             profiles=ProfileStore(Path(tmp) / "profiles"),
             open_secrets=MemorySecretStore,
             demo=DemoSetup.from_emulator(emulator),
             initial_profile=args.profile,
             client_factory=_client_factory(args),
+            microsoft=lambda: microsoft,
         )
         return _run_app(context)
 

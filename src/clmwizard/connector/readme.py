@@ -209,6 +209,36 @@ def _import_section(folders: Sequence[str], name: str) -> list[str]:
     ]
 
 
+def _rotation_section(folders: Sequence[str], name: str) -> list[str]:
+    """What to do after `clmwizard rotate` (or the wizard's s): every connector gets the new
+    secret key before the old one is deleted in DocuSign."""
+    each = "each connector" if len(folders) > 1 else "the connector"
+    lines = [
+        "## After a secret rotation",
+        "",
+        "DocuSign shows a secret key once. After `clmwizard rotate` (or `s` in the wizard) "
+        "proved the new one, give it to every connector **before** deleting the old one:",
+        "",
+        f"1. Copy the new secret key: `clmwizard credentials --profile {name} --copy secret_key`.",
+        "2. Connectors clmwizard published (`clmwizard publish`) are updated by the rotation "
+        f"itself; rerun `clmwizard rotate --profile {name}` with the same new secret to finish "
+        f"any it could not reach. For {each} you created yourself, either in the portal: "
+        "make.powerautomate.com → **Data** → **Custom connectors** → the connector → **Edit** "
+        "→ **Security** → **Client secret**: paste the new secret key → **Update connector**; "
+        "or with paconn (the `settings.json` paconn wrote at create holds the connector id):",
+        "",
+        "   ```bash",
+        *(f"   {paconn_update(folder)}" for folder in folders),
+        "   ```",
+        "",
+        "3. Test a flow that uses each connector (e.g. **List attribute groups**).",
+        "4. Only then delete the **old** secret key in DocuSign (Apps and Keys → your app → "
+        "Secret Keys). Until then both keys work.",
+        "",
+    ]
+    return lines
+
+
 def render_readme(profile: Profile, layout: str) -> str:
     folders: list[str] = [SINGLE_FOLDER] if layout == "single" else list(CONNECTOR_NAMES)
     account_id, _ = require_signed_in(profile)
@@ -269,6 +299,7 @@ def render_readme(profile: Profile, layout: str) -> str:
         "",
         f"`clmwizard refresh --profile {name}` does the same for clmwizard's own stored grant.",
         "",
+        *_rotation_section(folders, name),
     ]
     if profile.confirmed_hosts:
         hosts = ", ".join(f"`{host}`" for host in profile.confirmed_hosts)

@@ -591,7 +591,9 @@ async def _prove(
                 "the stored secret key is still in use.",
                 cause="The new secret was mistyped, belongs to another integration key, or "
                 "was already deleted.",
-                fix="Copy the new secret again from Apps and Keys → your app → Secret Keys.",
+                fix="Paste the new secret exactly as DocuSign showed it; DocuSign shows a secret "
+                "once, so if it is lost add a new secret key (Apps and Keys → your app → Secret "
+                "Keys → Add Secret Key).",
                 field="secret_key",
                 code=error.code,
             ) from None

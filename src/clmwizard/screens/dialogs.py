@@ -121,17 +121,24 @@ class SecretPrompt(ModalScreen[str | None]):
         title: str,
         explanation: str,
         check: Callable[[str], Awaitable[None]] | None = None,
+        *,
+        prefill: str = "",
+        note: str = "",
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.explanation = explanation
         self.check = check
+        self.prefill = prefill  # the demo's spare secret key (a test value)
+        self.note = note
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(escape(self.title_text), classes="dialog-title")
             yield Static(escape(self.explanation), classes="dialog-detail")
-            yield SecretInput(placeholder="paste the secret key", id="secret")
+            if self.note:
+                yield Static(escape(self.note), classes="dialog-detail", id="secret-note")
+            yield SecretInput(value=self.prefill, placeholder="paste the secret key", id="secret")
             yield FieldMessage(id="secret-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK (enter)", id="ok", variant="primary")

@@ -24,8 +24,12 @@ from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
 
 LAYOUTS = (
-    ("three", "Three connectors, one per CLM host (general, upload, download)"),
     ("single", "One connector that routes uploads and downloads to their hosts"),
+    ("three", "Three connectors, one per CLM host (general, upload, download)"),
+)
+LAYOUT_COSTS = (
+    "One connector: one redirect URL to register in DocuSign and one sign-in per Power Automate "
+    "user. Three: three redirect URLs and three sign-ins (the layout of DocuSign's blog)."
 )
 LAYOUT_WORDS = {
     "three": "three connectors — general, upload and download",
@@ -50,6 +54,7 @@ class ExportScreen(WizardScreen):
     BINDINGS = [
         Binding("ctrl+s", "export", "export", key_display="⏎/^s"),
         Binding("enter", "export", "export", show=False),
+        Binding("ctrl+p", "publish", "publish (optional)"),
         Binding("ctrl+q", "app.quit", "quit"),
     ]
 
@@ -67,10 +72,11 @@ class ExportScreen(WizardScreen):
             yield Label("Layout", classes="field-label")
             with TextRadioSet(id="layout"):
                 for name, label in LAYOUTS:
-                    yield TextRadioButton(label, value=name == "three", name=name)
+                    yield TextRadioButton(label, value=name == "single", name=name)
             yield Static(
-                f"Layout: {LAYOUT_WORDS['three']}", id="layout-choice", classes="choice-echo"
+                f"Layout: {LAYOUT_WORDS['single']}", id="layout-choice", classes="choice-echo"
             )
+            yield Static(f"[dim]{LAYOUT_COSTS}[/dim]", id="layout-cost")
         yield Static(
             "  Press [b]enter[/b] to write the bundle. No secret goes into it.",
             id="export-hint",
@@ -81,11 +87,17 @@ class ExportScreen(WizardScreen):
         self.query_one("#out-dir", Input).focus()
 
     def _layout(self) -> str:
-        return self.query_one("#layout", TextRadioSet).chosen_name or "three"
+        return self.query_one("#layout", TextRadioSet).chosen_name or "single"
 
     @on(RadioSet.Changed, "#layout")
     def _layout_chosen(self) -> None:
         self.query_one("#layout-choice", Static).update(f"Layout: {LAYOUT_WORDS[self._layout()]}")
+
+    def action_publish(self) -> None:
+        """On to Publish (optional: esc there comes back)."""
+        from clmwizard.flow import Next
+
+        self.answer(Next())
 
     @on(Input.Submitted, "#out-dir")
     def action_export(self) -> None:
@@ -187,8 +199,9 @@ class ExportScreen(WizardScreen):
             "  2. In Power Automate, open the connector's Security tab, copy its Redirect URL and "
             "add it to your integration key's redirect URIs in DocuSign (Apps and Keys).\n"
             "  3. Add the daily heartbeat flow from README.md so the connection never goes stale.\n"
-            f"  [dim]Everything is in {escape(str(out_dir / 'README.md'))}\n"
-            "  esc back · ctrl+q quit[/dim]"
+            f"  [dim]Everything is in {escape(str(out_dir / 'README.md'))}[/dim]\n"
+            "  Or let clmwizard do steps 1 and 2: [b]ctrl+p[/b] publishes to Power Automate "
+            "(optional). [dim]esc back · ctrl+q quit[/dim]"
         )
 
 

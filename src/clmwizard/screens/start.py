@@ -88,10 +88,14 @@ class StartScreen(WizardScreen):
         Binding("f", "refresh", "refresh"),
         Binding("e", "export", "export"),
         Binding("j", "jwt", "check JWT"),
+        Binding("p", "publish", "publish"),
+        Binding("k", "checklist", "rotation checklist"),
         Binding("d", "delete", "delete"),
     ]
 
-    PROFILE_ACTIONS = frozenset({"reconsent", "rotate", "refresh", "export", "delete", "jwt"})
+    PROFILE_ACTIONS = frozenset(
+        {"reconsent", "rotate", "refresh", "export", "delete", "jwt", "publish", "checklist"}
+    )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -267,6 +271,32 @@ class StartScreen(WizardScreen):
 
         self._begin(ExportProfile(profile))
 
+    def action_publish(self) -> None:
+        profile = self._selected()
+        if profile is None:
+            return
+        if not profile.is_signed_in:
+            self.query_one("#start-message", FieldMessage).show_warning(
+                f"{profile.name} is not signed in yet: press enter to continue its setup."
+            )
+            return
+        from clmwizard.flow import PublishProfile
+
+        self.wizard.begin(PublishProfile(profile))
+
+    def action_checklist(self) -> None:
+        profile = self._selected()
+        if profile is not None:
+            self._show_checklist(profile.name)
+
+    def _show_checklist(self, name: str) -> None:
+        from clmwizard.screens.rotation import RotationChecklist
+
+        def closed(_: None) -> None:
+            self.load_profiles()
+
+        self.app.push_screen(RotationChecklist(name), callback=closed)
+
     def action_jwt(self) -> None:
         profile = self._selected()
         if profile is None:
@@ -381,11 +411,10 @@ class StartScreen(WizardScreen):
             if new_secret is None:
                 return
             self.query_one("#start-message", FieldMessage).show_ok(
-                f"New secret key proven and stored for {name}. In Power Automate, paste it into "
-                "Security → Client secret of each connector; then delete the old secret in "
-                "DocuSign (Apps and Keys)."
+                f"New secret key proven and stored for {name}. Keep the old one in DocuSign "
+                "until the checklist is done (k shows it again)."
             )
-            self.load_profiles()
+            self._show_checklist(name)
 
         self.app.push_screen(
             SecretPrompt(
@@ -394,9 +423,20 @@ class StartScreen(WizardScreen):
                 "paste it here. It is proven with a refresh before it replaces the old one; if "
                 "the check fails nothing changes.",
                 check=prove,
+                **self._demo_spare_secret(),
             ),
             callback=done,
         )
+
+    def _demo_spare_secret(self) -> dict[str, str]:
+        demo = self.wizard.context.demo
+        if demo is None:
+            return {}
+        return {
+            "prefill": demo.spare_secret_key,
+            "note": "Demo: filled in with the emulator's spare secret key (a second key it "
+            "accepts), so you can try a rotation. Press enter.",
+        }
 
     def action_delete(self) -> None:
         profile = self._selected()

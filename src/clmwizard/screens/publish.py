@@ -1,0 +1,533 @@
+"""Step 8 (optional): publish the profile's connectors to Power Automate.
+
+Sign in to Microsoft (device code; a cached sign-in silently) → pick the environment → the plan
+(create / update / adopt: adoption asks) → publish with live progress per connector → each
+connector's id and redirect URL, and whether DocuSign accepts that redirect URL (r re-checks).
+MSAL is blocking: it runs in threads (powerplatform.signin); everything else is async.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
+from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.dialogs import ConfirmDialog
+from clmwizard.store.profile import Profile
+from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
+
+if TYPE_CHECKING:
+    from clmwizard.connector.bundle import Layout
+    from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
+    from clmwizard.powerplatform.publish import PlannedConnector, PublishPlan, PublishResult
+    from clmwizard.powerplatform.redirect import RedirectCheck
+    from clmwizard.powerplatform.settings import MicrosoftSettings
+    from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
+
+Phase = Literal["signing_in", "environment", "planning", "planned", "publishing", "published"]
+VERDICT_MARK = {"registered": "✓", "not_registered": "✗", "unknown": "?"}
+
+
+def profile_layout(profile: Profile, environment_id: str | None = None) -> Layout:
+    """The layout this profile uses: what it last exported, else what it published there, else
+    one connector."""
+    if profile.exports:
+        return profile.exports[-1].layout
+    for record in profile.publications:
+        if environment_id is None or record.environment_id == environment_id:
+            return record.layout
+    return "single"
+
+
+class PublishScreen(WizardScreen):
+    STEP = "Publish"
+    BINDINGS = [
+        Binding("enter", "next", "next"),
+        Binding("c", "copy_code", "copy code"),
+        Binding("o", "open_browser", "open browser"),
+        Binding("a", "approve", "approve (demo)"),
+        Binding("1", "copy_redirect(0)", "copy redirect URL", key_display="1-3"),
+        Binding("2", "copy_redirect(1)", "copy redirect URL", show=False),
+        Binding("3", "copy_redirect(2)", "copy redirect URL", show=False),
+        Binding("r", "recheck", "re-check DocuSign"),
+        Binding("g", "register_demo", "register (demo)"),
+        Binding("ctrl+q", "app.quit", "quit"),
+    ]
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.profile = profile
+        self.phase: Phase = "signing_in"
+        self.code: DeviceCode | None = None
+        self.who: MicrosoftSignIn | None = None
+        self.environments: list[PowerEnvironment] = []
+        self.plan: PublishPlan | None = None
+        self.result: PublishResult | None = None
+        self.checks: dict[str, RedirectCheck] = {}
+        self.progress_lines: dict[str, str] = {}
+        self._cancel = threading.Event()
+        self.signin_failed = False
+        self._settings: MicrosoftSettings | None = None
+        self._adopt_lock = asyncio.Lock()
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose_body(self) -> Iterable[Widget]:
+        layout = profile_layout(self.profile)
+        with Vertical(classes="form"):
+            yield Static(
+                f"Publish {escape(self.profile.name)}'s connectors to Power Automate "
+                f"({'one connector' if layout == 'single' else 'three connectors'}, the "
+                "profile's layout). Optional: esc goes back to Export.",
+                id="publish-intro",
+            )
+            yield Label("Microsoft sign-in", classes="field-label")
+            yield Static("Signing in to Microsoft…", id="signin")
+            yield FieldMessage(id="signin-message")
+            yield Label("Environment", classes="field-label", id="env-label")
+            yield Vertical(id="environments")
+            yield Static("", id="env-choice", classes="choice-echo")
+            yield FieldMessage(id="env-message")
+            yield Static("", id="plan")
+            yield Static("", id="progress")
+            yield Static("", id="outcome")
+            yield FieldMessage(id="publish-message")
+
+    def on_mount(self) -> None:
+        self.query_one("#environments").styles.height = "auto"
+        self._sign_in()
+
+    def on_unmount(self) -> None:
+        self._cancel.set()  # a device code still being polled stops with the screen
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("copy_code", "open_browser"):
+            return self.phase == "signing_in" and self.code is not None
+        if action == "approve":
+            demo = self.wizard.context.demo
+            return (
+                self.phase == "signing_in"
+                and self.code is not None
+                and demo is not None
+                and demo.approve_device_code is not None
+            )
+        if action == "copy_redirect":
+            index = parameters[0] if parameters else 0
+            return (
+                self.phase == "published"
+                and isinstance(index, int)
+                and index < len(self._published())
+            )
+        if action == "register_demo":
+            demo = self.wizard.context.demo
+            return (
+                self.phase == "published"
+                and demo is not None
+                and demo.register_redirect_uri is not None
+                and any(c.verdict == "not_registered" for c in self.checks.values())
+            )
+        if action == "recheck":
+            return self.phase == "published" and bool(self._published())
+        if action == "next":
+            return self.phase in ("environment", "planned", "published") or self.signin_failed
+        return True
+
+    def _set_phase(self, phase: Phase) -> None:
+        self.phase = phase
+        self.refresh_bindings()
+
+    @property
+    def settings(self) -> MicrosoftSettings:
+        if self._settings is None:
+            self._settings = self.wizard.context.microsoft()
+        return self._settings
+
+    # -- sign-in -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="publish")
+    async def _sign_in(self) -> None:
+        from clmwizard.powerplatform.http import make_sync_client
+        from clmwizard.powerplatform.signin import sign_in_device_code
+
+        message = self.query_one("#signin-message", FieldMessage)
+        try:
+            settings = self.settings
+            secrets = await asyncio.to_thread(self.wizard.secret_store)
+            with make_sync_client(settings.ca_bundle) as sync_http:
+                who = await sign_in_device_code(
+                    settings,
+                    secrets,
+                    self.profile.name,
+                    sync_http,
+                    lambda code: self.app.call_from_thread(self._show_code, code),
+                    cancel=self._cancel,
+                )
+        except ClmWizardError as error:
+            if self.is_attached:
+                self.code = None
+                self.refresh_bindings()
+                self.query_one("#signin", Static).update(
+                    "Not signed in to Microsoft. Press [b]enter[/b] to try again."
+                )
+                message.show_error(error)
+                self.signin_failed = True
+                self.refresh_bindings()
+            return
+        self.who = who
+        self.code = None
+        self.query_one("#signin", Static).update(
+            f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]"
+        )
+        message.show_note("")
+        await self._load_environments()
+
+    def _show_code(self, code: DeviceCode) -> None:
+        self.code = code
+        demo = self.wizard.context.demo is not None
+        approve = "  ·  a approves it as the demo user" if demo else ""
+        self.query_one("#signin", Static).update(
+            f"Open [b]{escape(code.verification_uri)}[/b] and enter the code "
+            f"[b reverse] {escape(code.user_code)} [/b reverse]\n"
+            f"[dim]c copies the code · o opens the browser{approve} · the code works until "
+            f"{code.expires_at:%H:%M} UTC. Waiting for you to sign in there…[/dim]"
+        )
+        self.refresh_bindings()
+
+    def action_copy_code(self) -> None:
+        if self.code is not None:
+            self.wizard.copy_value("Code", self.code.user_code)
+
+    def action_open_browser(self) -> None:
+        if self.code is None:
+            return
+        url = self.code.verification_uri
+        if not self.wizard.context.open_browser(url):
+            self.query_one("#signin-message", FieldMessage).show_warning(
+                f"No browser could be opened here: open {url} on any device."
+            )
+
+    @work(thread=True, group="demo-approve")
+    def action_approve(self) -> None:
+        demo = self.wizard.context.demo
+        if demo is None or demo.approve_device_code is None:
+            return
+        try:
+            demo.approve_device_code()
+        except ValueError:  # none pending any more
+            return
+
+    # -- environment -------------------------------------------------------------------------
+
+    def _api(self, http: Any) -> PowerAppsApi:
+        from clmwizard.commands.publish import make_api
+
+        assert self.who is not None
+        return make_api(http, self.who, self.settings)
+
+    async def _load_environments(self) -> None:
+        from clmwizard.powerplatform.http import make_async_client
+
+        message = self.query_one("#env-message", FieldMessage)
+        message.show_note("Reading your Power Platform environments…")
+        try:
+            async with make_async_client(self.settings.ca_bundle) as http:
+                environments = await self._api(http).list_environments()
+        except ClmWizardError as error:
+            message.show_error(error)
+            return
+        if not environments:
+            message.show_error(
+                ClmWizardError(
+                    "This Microsoft account sees no Power Platform environment.",
+                    fix="Sign in with the account you use in Power Automate, or ask an "
+                    "administrator for access to an environment.",
+                    code="no_environments",
+                )
+            )
+            return
+        self.environments = environments[:50]
+        recorded = {record.environment_id for record in self.profile.publications}
+        chosen = next(
+            (e.environment_id for e in self.environments if e.environment_id in recorded),
+            next(
+                (e.environment_id for e in self.environments if e.is_default),
+                self.environments[0].environment_id,
+            ),
+        )
+        box = self.query_one("#environments", Vertical)
+        radio = TextRadioSet(
+            *(
+                TextRadioButton(
+                    self._describe(environment),
+                    value=environment.environment_id == chosen,
+                    name=environment.environment_id,
+                )
+                for environment in self.environments
+            ),
+            id="environment",
+        )
+        await box.mount(radio)
+        radio.focus()
+        self._environment_chosen()
+        message.show_note("Choose the environment (arrows, space), then enter.")
+        self._set_phase("environment")
+
+    @staticmethod
+    def _describe(environment: PowerEnvironment) -> str:
+        default = " (default)" if environment.is_default else ""
+        name = environment.display_name
+        default = "" if "(default)" in name else default
+        return f"{name}{default} — {environment.environment_id}"
+
+    def _chosen_environment(self) -> str | None:
+        radios = self.query("#environment")
+        if not radios:
+            return None
+        return radios.first(TextRadioSet).chosen_name
+
+    @on(TextRadioSet.Changed, "#environment")
+    def _environment_chosen(self) -> None:
+        if self.phase == "planned":  # another environment: a new plan first
+            self.plan = None
+            self.query_one("#plan", Static).update("")
+            self._set_phase("environment")
+        chosen = self._chosen_environment()
+        found = next((e for e in self.environments if e.environment_id == chosen), None)
+        self.query_one("#env-choice", Static).update(
+            f"Environment: {escape(self._describe(found))}" if found else ""
+        )
+
+    # -- plan and publish --------------------------------------------------------------------
+
+    def action_next(self) -> None:
+        from clmwizard.flow import Next
+
+        if self.signin_failed and self.phase == "signing_in":
+            self.signin_failed = False
+            self.refresh_bindings()
+            self.query_one("#signin", Static).update("Signing in to Microsoft…")
+            self._sign_in()
+        elif self.phase == "environment":
+            self._plan()
+        elif self.phase == "planned":
+            self._publish()
+        elif self.phase == "published":
+            self.answer(Next())
+
+    @work(exclusive=True, group="publish")
+    async def _plan(self) -> None:
+        from clmwizard.powerplatform.http import make_async_client
+        from clmwizard.powerplatform.publish import describe_plan, plan_publish
+
+        environment = self._chosen_environment()
+        if environment is None:
+            return
+        self._set_phase("planning")
+        message = self.query_one("#env-message", FieldMessage)
+        message.show_note(f"Reading what exists in {environment}…")
+        try:
+            profile = await asyncio.to_thread(self.wizard.context.profiles.load, self.profile.name)
+            self.profile = profile
+            async with make_async_client(self.settings.ca_bundle) as http:
+                plan = await plan_publish(
+                    self._api(http), profile, environment, profile_layout(profile, environment)
+                )
+        except ClmWizardError as error:
+            error.fix = error.fix.replace(" with --environment", " above")  # the CLI's words
+            message.show_error(error)
+            self._set_phase("environment")
+            return
+        self.plan = plan
+        message.show_note("")
+        lines = describe_plan(plan)
+        adopt = any(item.action == "adopt" for item in plan.connectors)
+        self.query_one("#plan", Static).update(
+            "[b]The plan[/b]\n"
+            + "\n".join(escape(line) for line in lines)
+            + "\n  Press [b]enter[/b] to publish"
+            + (" (you are asked before any existing connector is adopted)." if adopt else ".")
+        )
+        self._set_phase("planned")
+        self.query_one("#plan", Static).scroll_visible()
+
+    @work(exclusive=True, group="publish")
+    async def _publish(self) -> None:
+        from clmwizard.commands.publish import docusign_secret
+        from clmwizard.powerplatform.http import make_async_client
+        from clmwizard.powerplatform.publish import execute_plan
+
+        plan = self.plan
+        if plan is None:
+            return
+        self._set_phase("publishing")
+        message = self.query_one("#publish-message", FieldMessage)
+        message.show_note("Publishing… (keys still work: the publish runs in the background)")
+        self.progress_lines = {item.key: "waiting" for item in plan.connectors}
+        self._show_progress()
+        profiles = self.wizard.context.profiles
+        name = self.profile.name
+        try:
+            secrets = await asyncio.to_thread(self.wizard.secret_store)
+            secret = await asyncio.to_thread(docusign_secret, secrets, self.profile)
+
+            async def save(change: Callable[[Profile], None]) -> object:
+                return await asyncio.to_thread(profiles.update, name, change)
+
+            async with make_async_client(self.settings.ca_bundle) as http:
+                result = await execute_plan(
+                    plan,
+                    self._api(http),
+                    self.profile,
+                    self.settings,
+                    secret,
+                    save=save,
+                    adopt=self._ask_adoption,
+                    progress=self._progress,
+                )
+        except ClmWizardError as error:
+            message.show_error(error)
+            self._set_phase("planned")
+            return
+        self.result = result
+        await self._check_redirects()
+        self._show_outcome()
+        self._set_phase("published")
+        self.query_one("#publish-message", FieldMessage).scroll_visible()
+
+    def _progress(self, key: str, what: str) -> None:
+        self.progress_lines[key] = what
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        if self.plan is None:
+            return
+        names = {item.key: item.payload.display_name for item in self.plan.connectors}
+        self.query_one("#progress", Static).update(
+            "[b]Publishing[/b]\n"
+            + "\n".join(
+                f"  {escape(names.get(key, key))}: {escape(what)}"
+                for key, what in self.progress_lines.items()
+            )
+        )
+
+    async def _ask_adoption(self, item: PlannedConnector) -> bool:
+        async with self._adopt_lock:  # one question at a time
+            answer = await self.app.push_screen_wait(
+                ConfirmDialog(
+                    f"A connector named {item.payload.display_name!r} already exists "
+                    f"({item.connector_id}). Adopt it?",
+                    "Adopting updates it with this profile's definition and secret key, and "
+                    "clmwizard keeps it up to date from now on. No leaves it alone.",
+                    yes="Adopt",
+                    no="Leave it",
+                )
+            )
+            return bool(answer)
+
+    # -- the result --------------------------------------------------------------------------
+
+    def _published(self) -> list[Any]:
+        if self.result is None:
+            return []
+        return [o for o in self.result.outcomes if o.exists and o.error is None]
+
+    async def _check_redirects(self) -> None:
+        from clmwizard.powerplatform.redirect import check_redirect_url
+
+        urls = [o.redirect_url for o in self._published() if o.redirect_url]
+        if not urls:
+            return
+        async with self.wizard.context.client_factory() as docusign:
+            checks = await asyncio.gather(
+                *(check_redirect_url(docusign, self.profile, url) for url in urls)
+            )
+        self.checks = {check.redirect_url: check for check in checks}
+
+    def _show_outcome(self) -> None:
+        from clmwizard.powerplatform.publish import summarise
+
+        result = self.result
+        if result is None:
+            return
+        lines = [f"[b]Connectors in {escape(result.environment_id)} now[/b]"]
+        lines += [f"  {escape(line)}" for line in summarise(result)]
+        published = self._published()
+        if published:
+            lines.append(
+                "[b]Redirect URLs[/b] [dim](register each on the integration key in DocuSign: "
+                "Apps and Keys → your app → Redirect URIs)[/dim]"
+            )
+        for index, outcome in enumerate(published):
+            lines.append(
+                f"  {index + 1}. {escape(outcome.display_name)}  id "
+                f"{escape(outcome.connector_id or '')}"
+            )
+            if outcome.redirect_url is None:
+                lines.append(f"     redirect URL unknown: {escape(outcome.redirect_hint)}")
+                continue
+            lines.append(f"     {escape(outcome.redirect_url)}")
+            check = self.checks.get(outcome.redirect_url)
+            if check is not None:
+                lines.append(
+                    f"     {VERDICT_MARK[check.verdict]} at DocuSign: {escape(check.line)}"
+                )
+        self.query_one("#outcome", Static).update("\n".join(lines))
+        message = self.query_one("#publish-message", FieldMessage)
+        errors = [o.error for o in result.outcomes if o.error is not None]
+        if result.record_error is not None:
+            errors.append(result.record_error)
+        if errors:
+            message.show_error(errors[0])
+        elif any(o.skipped for o in result.outcomes):
+            message.show_warning("Some connectors were left alone (see above).")
+        elif any(c.verdict == "not_registered" for c in self.checks.values()):
+            demo = " (in the demo, g registers them for you)" if self.wizard.context.demo else ""
+            message.show_warning(
+                "Register the redirect URLs marked ✗ in DocuSign (1-3 copy them), then press r "
+                f"to ask DocuSign again{demo}. enter finishes."
+            )
+        else:
+            message.show_ok(
+                "Published. 1-3 copy a redirect URL · r asks DocuSign again · enter finishes."
+            )
+
+    def action_copy_redirect(self, index: int) -> None:
+        published = self._published()
+        if index < len(published) and published[index].redirect_url:
+            self.wizard.copy_value("Redirect URL", published[index].redirect_url)
+
+    @work(exclusive=True, group="recheck")
+    async def action_register_demo(self) -> None:
+        """The demo only: register the redirect URLs on the emulator's integration key, as the
+        user would in DocuSign's Apps and Keys, then ask DocuSign again."""
+        demo = self.wizard.context.demo
+        if demo is None or demo.register_redirect_uri is None:
+            return
+        for url, check in self.checks.items():
+            if check.verdict == "not_registered":
+                await asyncio.to_thread(demo.register_redirect_uri, url)
+        await self._recheck()
+
+    @work(exclusive=True, group="recheck")
+    async def action_recheck(self) -> None:
+        await self._recheck()
+
+    async def _recheck(self) -> None:
+        self.query_one("#publish-message", FieldMessage).show_note("Asking DocuSign again…")
+        await self._check_redirects()
+        self._show_outcome()
+
+    def action_back(self) -> None:
+        self._cancel.set()
+        super().action_back()

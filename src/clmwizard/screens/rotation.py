@@ -1,0 +1,276 @@
+"""After a proven rotation: the checklist that ends with working connectors.
+
+1. copy the new secret key; 2. every connector this profile published (updated automatically
+with a Microsoft sign-in) or exported (the portal path and the paconn command); 3. test a flow;
+4. only then delete the old secret key in DocuSign. Shown again from the start screen (k).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
+from clmwizard.widgets.field_message import FieldMessage
+
+if TYPE_CHECKING:
+    from clmwizard.powerplatform.api import PowerAppsApi
+    from clmwizard.powerplatform.rotation import SecretUpdateReport
+    from clmwizard.powerplatform.settings import MicrosoftSettings
+    from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
+    from clmwizard.screens.base import Wizard
+    from clmwizard.store.profile import Profile, PublishRecord
+
+PORTAL_PATH = (
+    "make.powerautomate.com → Data → Custom connectors → {name} → Edit → Security → "
+    "Client secret: paste the new secret key → Update connector"
+)
+
+
+def exported_folders(profile: Profile) -> list[tuple[str, str]]:
+    """(folder path, connector folder) of the last export, for its paconn commands."""
+    from clmwizard.connector.readme import SINGLE_FOLDER
+    from clmwizard.store.profile import CONNECTOR_NAMES
+
+    if not profile.exports:
+        return []
+    last = profile.exports[-1]
+    folders = [SINGLE_FOLDER] if last.layout == "single" else list(CONNECTOR_NAMES)
+    return [(f"{last.path}/{folder}", folder) for folder in folders]
+
+
+def checklist_lines(profile: Profile, secret: str, report: SecretUpdateReport | None) -> list[str]:
+    """The checklist in plain text lines (markup-free)."""
+    from clmwizard.connector.readme import paconn_update
+    from clmwizard.connector.swagger import connector_title
+    from clmwizard.powerplatform.records import secret_fingerprint
+
+    fingerprint = secret_fingerprint(profile.integration_key, secret)
+    lines = ["1. Copy the new secret key (s): the connectors you update by hand need it."]
+    lines.append("2. Give every connector the new secret key:")
+    failed = {
+        todo.connector.connector_id: todo.error
+        for todo in (report.remaining if report else [])
+        if todo.error is not None
+    }
+    published = False
+    for record in profile.publications:
+        for connector in record.connectors:
+            published = True
+            where = f"{connector.display_name} ({connector.connector_id}, {record.environment_id})"
+            if connector.secret_fingerprint == fingerprint:
+                lines.append(f"   ✓ {where}: published by clmwizard, updated automatically.")
+                continue
+            error = failed.get(connector.connector_id)
+            state = f"✗ {error.what}" if error else "still has the OLD secret key"
+            lines.append(f"   • {where}: {state}")
+            lines.append("     u updates it (Microsoft sign-in), or in the portal:")
+            lines.append("     " + PORTAL_PATH.format(name=connector.display_name))
+    if not published:
+        folders = exported_folders(profile)
+        if folders:
+            for path, folder in folders:
+                key = None if folder == "clm" else folder
+                title = connector_title(profile, key)  # type: ignore[arg-type]
+                lines.append(f"   • {title} (exported to {path}, created by you):")
+                lines.append("     " + PORTAL_PATH.format(name=title))
+                lines.append(f"     or: {paconn_update(path)}")
+        else:
+            lines.append(
+                "   • each CLM connector you created: " + PORTAL_PATH.format(name="your connector")
+            )
+    lines.append(
+        "3. Test a flow that uses each connector (e.g. List attribute groups): it must still run."
+    )
+    lines.append(
+        "4. Only then: delete the OLD secret key in DocuSign (Apps and Keys → your app → "
+        "Secret Keys → delete). Until then both keys work."
+    )
+    return lines
+
+
+class RotationChecklist(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "close"),
+        Binding("s", "copy_secret", "copy new secret"),
+        Binding("u", "update", "update connectors"),
+        Binding("c", "copy_code", "copy code", show=False),
+        Binding("a", "approve", "approve (demo)", show=False),
+    ]
+
+    def __init__(self, profile_name: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.profile_name = profile_name
+        self.profile: Profile | None = None
+        self.report: SecretUpdateReport | None = None
+        self.code: DeviceCode | None = None
+        self._cancel = threading.Event()
+        self._secret = ""
+
+    @property
+    def wizard(self) -> Wizard:
+        from typing import cast
+
+        return cast("Wizard", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                f"After the rotation of {escape(self.profile_name)}: the steps left",
+                classes="dialog-title",
+            )
+            with VerticalScroll(id="checklist-body"):
+                yield Static("Reading the profile…", id="checklist")
+                yield Static("", id="checklist-signin")
+                yield FieldMessage(id="checklist-message")
+            yield Static("[dim]s copy the new secret · u update · esc close[/dim]")
+
+    def on_mount(self) -> None:
+        self._load(auto_update=True)
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+
+    @work(exclusive=True, group="checklist")
+    async def _load(self, *, auto_update: bool) -> None:
+        from clmwizard.powerplatform.rotation import connectors_to_update
+        from clmwizard.store.profile import SECRET_KEY
+
+        try:
+            self.profile = await asyncio.to_thread(
+                self.wizard.context.profiles.load, self.profile_name
+            )
+            secrets = await asyncio.to_thread(self.wizard.secret_store)
+            stored = await asyncio.to_thread(secrets.get, self.profile_name, SECRET_KEY)
+            self._secret = stored or ""
+        except ClmWizardError as error:
+            self.query_one("#checklist-message", FieldMessage).show_error(error)
+            return
+        self._show()
+        if auto_update and self._secret and connectors_to_update(self.profile, self._secret):
+            await self._update()
+
+    def _show(self) -> None:
+        if self.profile is None:
+            return
+        self.query_one("#checklist", Static).update(
+            "\n".join(
+                escape(line) for line in checklist_lines(self.profile, self._secret, self.report)
+            )
+        )
+
+    def action_copy_secret(self) -> None:
+        if self._secret:
+            self.wizard.copy_value("New secret key", self._secret, secret=True)
+
+    @work(exclusive=True, group="checklist")
+    async def action_update(self) -> None:
+        await self._update()
+
+    async def _update(self) -> None:
+        from clmwizard.commands.publish import make_api
+        from clmwizard.powerplatform.http import make_async_client
+        from clmwizard.powerplatform.rotation import update_connector_secrets
+
+        message = self.query_one("#checklist-message", FieldMessage)
+        message.show_note("Updating the published connectors…")
+        base = self.wizard.context.microsoft()
+        try:
+            async with make_async_client(base.ca_bundle) as http:
+
+                async def api_for(record: PublishRecord) -> PowerAppsApi | None:
+                    from clmwizard.powerplatform.settings import make_settings
+
+                    settings = make_settings(
+                        client_id=record.client_id,
+                        tenant=record.tenant,
+                        authority=record.authority,
+                        power_apps_url=record.power_apps_url,
+                        base=base,
+                    )
+                    who = await self._sign_in(settings)
+                    return None if who is None else make_api(http, who, settings)
+
+                self.report = await update_connector_secrets(
+                    self.profile_name,
+                    self.wizard.context.profiles,
+                    self._secret,
+                    api_for,
+                    progress=lambda text: message.show_note(text.capitalize() + "…"),
+                )
+            self.profile = await asyncio.to_thread(
+                self.wizard.context.profiles.load, self.profile_name
+            )
+        except ClmWizardError as error:
+            message.show_error(error)
+            return
+        self.code = None
+        self.query_one("#checklist-signin", Static).update("")
+        self._show()
+        if self.report.complete:
+            message.show_ok(
+                f"{len(self.report.updated)} connector(s) updated with the new secret key. "
+                "Test a flow, then delete the old secret key in DocuSign."
+            )
+        else:
+            message.show_warning(
+                "Some connectors still have the OLD secret key: keep it in DocuSign until they "
+                "are updated (u tries again, or follow the portal steps)."
+            )
+
+    async def _sign_in(self, settings: MicrosoftSettings) -> MicrosoftSignIn | None:
+        from clmwizard.powerplatform.http import make_sync_client
+        from clmwizard.powerplatform.signin import sign_in_device_code
+
+        secrets = await asyncio.to_thread(self.wizard.secret_store)
+        try:
+            with make_sync_client(settings.ca_bundle) as sync_http:
+                return await sign_in_device_code(
+                    settings,
+                    secrets,
+                    self.profile_name,
+                    sync_http,
+                    lambda code: self.app.call_from_thread(self._show_code, code),
+                    cancel=self._cancel,
+                )
+        except ClmWizardError as error:
+            self.query_one("#checklist-message", FieldMessage).show_error(
+                f"Microsoft sign-in failed: {error.what} The portal steps below still work."
+            )
+            return None
+
+    def _show_code(self, code: DeviceCode) -> None:
+        self.code = code
+        demo = " · a approves it as the demo user" if self.wizard.context.demo else ""
+        self.query_one("#checklist-signin", Static).update(
+            f"Sign in to Microsoft to update them: open [b]{escape(code.verification_uri)}[/b] "
+            f"and enter [b reverse] {escape(code.user_code)} [/b reverse] "
+            f"[dim](c copies it{demo})[/dim]"
+        )
+
+    def action_copy_code(self) -> None:
+        if self.code is not None:
+            self.wizard.copy_value("Code", self.code.user_code)
+
+    @work(thread=True, group="demo-approve")
+    def action_approve(self) -> None:
+        demo = self.wizard.context.demo
+        if demo is None or demo.approve_device_code is None:
+            return
+        try:
+            demo.approve_device_code()
+        except ValueError:
+            return
+
+    def action_close(self) -> None:
+        self._cancel.set()
+        self.dismiss(None)
