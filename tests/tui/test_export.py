@@ -35,7 +35,7 @@ async def test_export_names_the_absolute_folder_and_commands_fit_80_columns(
         assert f" to {folder} at " in message.text
         result = app.screen.query_one("#export-result", Static)
         lines = str(result.render()).splitlines()
-        assert f"       cd {folder / 'general'}" in lines
+        assert f"       cd {folder / 'clm'}" in lines  # one connector: the default layout
         commands = [line for line in lines if "paconn" in line or "--api-prop" in line]
         assert commands[0].rstrip().endswith("\\")  # continued, not wrapped by the terminal
         width = result.content_region.width

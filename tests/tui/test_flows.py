@@ -311,6 +311,10 @@ async def test_an_old_profile_asks_once_to_trust_its_server_on_refresh_and_rotat
         await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         app.screen.query_one("#secret", Input).value = wizard_emulator.spare_secret_key
         await pilot.press("enter")
+        from clmwizard.screens.rotation import RotationChecklist
+
+        await wait_until(pilot, lambda: isinstance(app.screen, RotationChecklist), 20)
+        await pilot.press("escape")  # the checklist comes back with k; the message is under it
         await wait_until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
     assert store.get("demo", SECRET_KEY) == wizard_emulator.spare_secret_key
     assert demo_context.profiles.load("demo").trusted_auth_server == server
