@@ -11,11 +11,11 @@ content and cleaned up; paconn's `connectorId` and `environment` are kept across
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,8 +105,13 @@ def read_contents(folder: Path) -> Contents:
 
 def _read_small_json(path: Path) -> Any:
     """The JSON in a regular file of at most MAX_SMALL_FILE bytes, or None."""
+    flags = os.O_RDONLY
+    if sys.platform != "win32":
+        flags |= os.O_NOFOLLOW
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        if path.is_symlink():  # O_NOFOLLOW's job where there is no O_NOFOLLOW
+            return None
+        descriptor = os.open(path, flags)
     except OSError:
         return None
     with os.fdopen(descriptor, "rb") as handle:
@@ -322,6 +327,11 @@ def carry_over(existing: Existing, files: Mapping[str, bytes]) -> dict[str, byte
 @contextlib.contextmanager
 def held(folder: Path) -> Iterator[None]:
     """Hold a lock on `folder` so another export's clean-up leaves it alone while in use."""
+    if sys.platform == "win32":  # no folder locks there: clean-up then leaves leftovers alone
+        yield
+        return
+    import fcntl
+
     descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
@@ -331,6 +341,10 @@ def held(folder: Path) -> Iterator[None]:
 
 
 def _in_use(folder: Path) -> bool:
+    if sys.platform == "win32":
+        return True  # cannot tell without folder locks: never remove what may be in use
+    import fcntl
+
     try:
         descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
