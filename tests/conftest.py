@@ -1,4 +1,5 @@
-"""Fixtures shared by every test area. Area-specific fixtures live in each folder's conftest."""
+"""Fixtures shared by every test area. Area-specific fixtures live in each folder's conftest;
+fixtures several areas need live in tests/support/ and are offered everywhere as plugins."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ from tests.support.keyrings import MemoryKeyring
 
 if TYPE_CHECKING:
     from clmwizard.emulator import Emulator
+
+pytest_plugins = [
+    "tests.support.signin_fixtures",
+    "tests.support.powerplatform_fixtures",
+    "tests.support.store_fixtures",
+    "tests.support.wizard_fixtures",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import httpx
 from clmwizard.emulator import Emulator
 from clmwizard.powerplatform.redirect import check_redirect_url
 from clmwizard.store.profile import Profile
-from tests.store.factories import make_profile
+from tests.support.store_fixtures import make_profile
 
 REDIRECT = "https://global.consent.azure-apim.net/redirect/shared_docusign-20clm-5f1a"
 
