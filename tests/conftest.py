@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 
 from tests.support.keyrings import MemoryKeyring
-
-if TYPE_CHECKING:
-    from clmwizard.emulator import Emulator
 
 pytest_plugins = [
     "tests.support.signin_fixtures",
@@ -51,12 +47,3 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield backend
     finally:
         keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A fresh DocuSign emulator on ephemeral loopback ports."""
-    from clmwizard.emulator import Emulator
-
-    with Emulator() as emu:
-        yield emu

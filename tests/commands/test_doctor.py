@@ -236,13 +236,13 @@ def save_profile(auth: str, clm: str, hosts: ClmHosts | None) -> None:
 
 
 def test_every_server_of_a_running_emulator_answers(
-    emulator: Emulator, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+    emu: Emulator, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    hosts = ClmHosts(**emulator.clm_hosts)
-    save_profile(emulator.auth_server, emulator.clm_auth_server, hosts)
+    hosts = ClmHosts(**emu.clm_hosts)
+    save_profile(emu.auth_server, emu.clm_auth_server, hosts)
     main(["doctor", "--profile", "acme"])
     out = capsys.readouterr().out
-    for url in (emulator.auth_server, emulator.clm_auth_server, *emulator.clm_hosts.values()):
+    for url in (emu.auth_server, emu.clm_auth_server, *emu.clm_hosts.values()):
         line = next(line for line in out.splitlines() if url in line)
         assert line.startswith("✓ Reachable:"), line
 

@@ -13,10 +13,10 @@ from clmwizard.cli import main
 from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import open_secret_store
-from tests.connector.conftest import ACCESS_TOKEN as ACCESS_VALUE
-from tests.connector.conftest import REFRESH_TOKEN as REFRESH_VALUE
-from tests.connector.conftest import SECRET_KEY as SECRET_VALUE
-from tests.connector.conftest import make_profile
+from tests.support.connector_profiles import ACCESS_TOKEN as ACCESS_VALUE
+from tests.support.connector_profiles import REFRESH_TOKEN as REFRESH_VALUE
+from tests.support.connector_profiles import SECRET_KEY as SECRET_VALUE
+from tests.support.connector_profiles import make_profile
 from tests.support.keyrings import MemoryKeyring
 
 NAME = "acme-demo"

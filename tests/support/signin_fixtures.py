@@ -35,10 +35,12 @@ def redirect_uri() -> str:
 
 @pytest.fixture
 def emu(request: pytest.FixtureRequest, redirect_uri: str) -> Iterator[Emulator]:
-    """A DocuSign emulator with `redirect_uri` registered; an indirect param sets the number of
-    accounts (`@pytest.mark.parametrize("emu", [2], indirect=True)`)."""
+    """A fresh DocuSign emulator on ephemeral loopback ports, with `redirect_uri` registered
+    (an area whose `redirect_uri` is empty gets only the emulator's defaults); an indirect param
+    sets the number of accounts (`@pytest.mark.parametrize("emu", [2], indirect=True)`)."""
     accounts = getattr(request, "param", 1)
-    with Emulator(redirect_uris=[redirect_uri], accounts=accounts) as emulator:
+    extra = [redirect_uri] if redirect_uri else []
+    with Emulator(redirect_uris=extra, accounts=accounts) as emulator:
         yield emulator
 
 

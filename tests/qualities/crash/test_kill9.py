@@ -23,7 +23,7 @@ from clmwizard.emulator import Emulator
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.conftest import Child, Outcome, login_argv, sign_in_here
+from tests.qualities.crash.harness import Child, Outcome, login_argv, sign_in_here
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(240)]
 

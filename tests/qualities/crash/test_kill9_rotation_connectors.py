@@ -17,7 +17,7 @@ from clmwizard.powerplatform.records import secret_fingerprint
 from clmwizard.store.profile import SECRET_ITEMS
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import SERVICE
-from tests.qualities.crash.conftest import Child, sign_in_here
+from tests.qualities.crash.harness import Child, sign_in_here
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(240)]
 

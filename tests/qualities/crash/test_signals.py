@@ -23,7 +23,7 @@ from clmwizard.emulator import Emulator
 from clmwizard.store.profile import SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.conftest import REPO, SECRET_SERVICE, Child, sign_in_here
+from tests.qualities.crash.harness import REPO, SECRET_SERVICE, Child, sign_in_here
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(300)]
 

@@ -30,7 +30,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore, Writer
 from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.conftest import REPO, SECRET_SERVICE, Child
+from tests.qualities.crash.harness import REPO, SECRET_SERVICE, Child
 from tests.qualities.reliability.harness import check_message
 from tests.qualities.reliability.matrix import LOCAL_CELLS, LOCAL_STORED, LocalCell
 from tests.support.keyrings import MemoryKeyring

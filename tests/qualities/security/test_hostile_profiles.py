@@ -184,7 +184,7 @@ def test_python_tags_are_refused_and_never_run(
 
 
 def test_an_auth_server_changed_outside_a_sign_in_is_refused_until_confirmed(
-    emulator: Any,
+    emu: Any,
     config_dir: Path,
     memory_keyring: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -198,23 +198,23 @@ def test_an_auth_server_changed_outside_a_sign_in_is_refused_until_confirmed(
     from tests.support.login import login_argv
 
     monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emulator.secret_key)
-    assert main(login_argv(emulator, profile="acme", timeout=15)) == 0
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    assert main(login_argv(emu, profile="acme", timeout=15)) == 0
     store = ProfileStore()
     signed_in = store.load("acme")
-    assert signed_in.trusted_auth_server == emulator.auth_server  # chosen at sign-in: confirmed
+    assert signed_in.trusted_auth_server == emu.auth_server  # chosen at sign-in: confirmed
     # The same server under another name (an attacker's would be elsewhere; this one answers).
-    elsewhere = emulator.auth_server.replace("127.0.0.1", "localhost")
+    elsewhere = emu.auth_server.replace("127.0.0.1", "localhost")
     store.update("acme", lambda profile: setattr(profile, "auth_server", elsewhere))
     capsys.readouterr()
-    before = len(emulator.request_log)
+    before = len(emu.request_log)
     for argv in (["refresh", "--profile", "acme"], ["rotate", "--profile", "acme"]):
-        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emulator.spare_secret_key)
+        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.spare_secret_key)
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert f"to {elsewhere}, which is not a DocuSign server" in err
         assert f"clmwizard {argv[0]} --profile acme --trust-server" in err
-    assert len(emulator.request_log) == before  # nothing was sent anywhere
+    assert len(emu.request_log) == before  # nothing was sent anywhere
     assert main(["refresh", "--profile", "acme", "--trust-server"]) == 0
     assert store.load("acme").trusted_auth_server == elsewhere  # asked once, not forever
     assert main(["refresh", "--profile", "acme"]) == 0
