@@ -1,18 +1,22 @@
-"""Fixtures shared by every test area. Area-specific fixtures live in each folder's conftest."""
+"""Fixtures shared by every test area. Area-specific fixtures live in each folder's conftest;
+fixtures several areas need live in tests/support/ and are offered everywhere as plugins."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 
 from tests.support.keyrings import MemoryKeyring
 
-if TYPE_CHECKING:
-    from clmwizard.emulator import Emulator
+pytest_plugins = [
+    "tests.support.signin_fixtures",
+    "tests.support.powerplatform_fixtures",
+    "tests.support.store_fixtures",
+    "tests.support.wizard_fixtures",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -46,12 +50,3 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield backend
     finally:
         keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A fresh DocuSign emulator on ephemeral loopback ports."""
-    from clmwizard.emulator import Emulator
-
-    with Emulator() as emu:
-        yield emu

@@ -25,7 +25,7 @@ from clmwizard.connector.operations import OPERATIONS
 from clmwizard.connector.ownership import MARK_FILE
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ClmHosts, Profile
-from tests.connector.conftest import make_profile
+from tests.support.connector_profiles import make_profile
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("CLMWIZARD_UPDATE_GOLDEN") == "1"

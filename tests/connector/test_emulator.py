@@ -32,17 +32,17 @@ NAME = "emu"
 
 @pytest.fixture
 def signed_in(
-    emulator: Emulator,
+    emu: Emulator,
     memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Iterator[Profile]:
     """`clmwizard login` against the emulator, the consent page accepted by its browser."""
     redirect_uri = f"http://127.0.0.1:{_free_port()}/callback"
-    emulator.register_redirect_uri(redirect_uri)
+    emu.register_redirect_uri(redirect_uri)
     monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emulator.secret_key)
-    code = main(login_argv(emulator, profile=NAME, redirect_uri=redirect_uri, timeout=30))
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    code = main(login_argv(emu, profile=NAME, redirect_uri=redirect_uri, timeout=30))
     _, err = capsys.readouterr()
     assert code == 0, err
     yield ProfileStore().load(NAME)
@@ -50,33 +50,31 @@ def signed_in(
 
 def test_fields_and_export_after_a_real_login(
     signed_in: Profile,
-    emulator: Emulator,
+    emu: Emulator,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     assert main(["fields", "--profile", NAME, "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    for connector, origin in emulator.clm_hosts.items():
+    for connector, origin in emu.clm_hosts.items():
         entry = document[connector]
         assert f"{entry['scheme'].lower()}://{entry['host']}" == origin
         assert entry["base_url"] == "/"
-        assert entry["client_id"] == emulator.integration_key
-        assert entry["token_url"] == f"{emulator.auth_server}/oauth/token"
+        assert entry["client_id"] == emu.integration_key
+        assert entry["token_url"] == f"{emu.auth_server}/oauth/token"
     out = str(tmp_path / "bundle")
     assert main(["export", "--profile", NAME, "--out", out, "--layout", "three"]) == 0
     capsys.readouterr()
     files = [p for p in (tmp_path / "bundle").rglob("*") if p.is_file()]
     assert len(files) == 13 + 1  # and the mark
-    leaked = [
-        s for s in emulator.issued_secrets() if any(s.encode() in p.read_bytes() for p in files)
-    ]
+    leaked = [s for s in emu.issued_secrets() if any(s.encode() in p.read_bytes() for p in files)]
     assert leaked == []
     single = build_bundle(signed_in, "single")
     policies = json.loads(single["clm/apiProperties.json"])["properties"]["policyTemplateInstances"]
     hosts = [p for p in policies if p["templateId"] == "dynamichosturl"]
     assert [p["parameters"]["x-ms-apimTemplateParameter.urlTemplate"] for p in hosts] == [
-        emulator.clm_hosts["upload"],
-        emulator.clm_hosts["download"],
+        emu.clm_hosts["upload"],
+        emu.clm_hosts["download"],
     ]
 
 
@@ -202,7 +200,7 @@ def _id(href: str) -> str:
 
 @pytest.mark.parametrize("layout", ["three", "single"])
 def test_every_operation_answers_on_the_emulator_with_the_documented_shape(
-    signed_in: Profile, emulator: Emulator, layout: str
+    signed_in: Profile, emu: Emulator, layout: str
 ) -> None:
     token = open_secret_store().get(NAME, ACCESS_TOKEN)
     assert token
@@ -239,7 +237,7 @@ def test_every_operation_answers_on_the_emulator_with_the_documented_shape(
         )
 
         search = api.call("StartDocumentSearch", {"Title": "Contoso"})
-        emulator.advance_clock(10)
+        emu.advance_clock(10)
         assert api.call("GetDocumentSearch", TaskId=_id(search["Href"]))["Status"] == "Success"
         found = api.call("GetDocumentSearchResults", TaskId=_id(search["Href"]))
         assert found["Total"] >= 1 and "AttributeGroups" in found["Items"][0]
@@ -252,7 +250,7 @@ def test_every_operation_answers_on_the_emulator_with_the_documented_shape(
         assert started["Status"] == "Execution Pending"
         workflow_id = _id(started["Href"])
         api.call("GetWorkflow", WorkflowId=workflow_id)
-        emulator.advance_clock(10)
+        emu.advance_clock(10)
         assert api.call("GetWorkflow", WorkflowId=workflow_id)["Status"] == "Waiting"
         signalled = api.call("SignalWorkflow", {"Data": "<Approved/>"}, WorkflowId=workflow_id)
         assert signalled["Status"] == "Executing"
@@ -276,7 +274,7 @@ def test_every_operation_answers_on_the_emulator_with_the_documented_shape(
             },
         )
         assert task["DocLauncherResultUrl"]  # flows read it from the start answer
-        emulator.advance_clock(10)
+        emu.advance_clock(10)
         assert api.call("GetDocLauncherTask", TaskId=_id(task["Href"]))["Status"] == "Success"
 
         templates = api.call("GetFolderByPath", path="/Templates")
@@ -290,7 +288,7 @@ def test_every_operation_answers_on_the_emulator_with_the_documented_shape(
                 "DestinationDocumentName": "Generated.pdf",
             },
         )
-        emulator.advance_clock(10)
+        emu.advance_clock(10)
         generated = api.call("GetDocumentGeneration", TaskId=_id(merge["Href"]))
         assert generated["Status"] == "Success" and generated["ResultDocument"]["Href"]
 

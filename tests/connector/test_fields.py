@@ -16,7 +16,7 @@ from clmwizard.connector.fields import (
 from clmwizard.connector.operations import operations_for
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ClmHosts, Profile
-from tests.connector.conftest import ACCOUNT_ID, INTEGRATION_KEY, SECRET_KEY, make_profile
+from tests.support.connector_profiles import ACCOUNT_ID, INTEGRATION_KEY, SECRET_KEY, make_profile
 
 
 def _values(profile: Profile, connector: str, secret: str | None = None) -> dict[str, str]:

@@ -14,7 +14,7 @@ from clmwizard.connector.operations import OPERATIONS, Operation, operations_for
 from clmwizard.connector.validate import Problem, validate_bundle
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import Profile
-from tests.connector.conftest import ACCOUNT_ID, make_profile
+from tests.support.connector_profiles import ACCOUNT_ID, make_profile
 
 IDS = [op.operation_id for op in OPERATIONS]
 

@@ -15,7 +15,7 @@ from clmwizard.connector.bundle import build_bundle, export_bundle
 from clmwizard.connector.ownership import MARK_FILE
 from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileStore
-from tests.connector.conftest import make_profile
+from tests.support.connector_profiles import make_profile
 
 NAME = "acme-demo"
 CONNECTOR_ID = "shared_docusign-20clm-20general-5f3a9c1e2b7d4a60"

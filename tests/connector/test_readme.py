@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from clmwizard.connector.bundle import build_bundle, export_bundle
-from tests.connector.conftest import make_profile
+from tests.support.connector_profiles import make_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 PACONN_PYTHON = Path(

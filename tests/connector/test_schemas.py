@@ -13,7 +13,7 @@ import pytest
 
 from clmwizard.connector.bundle import build_bundle
 from clmwizard.store.profile import Profile
-from tests.connector.conftest import (
+from tests.support.connector_profiles import (
     SCHEMA_PROFILES,
     make_profile,
     own_schema,

@@ -1,14 +1,10 @@
-from __future__ import annotations
+"""The DocuSign client tests retry fast."""
 
-from collections.abc import Iterator
+from __future__ import annotations
 
 import pytest
 
-from clmwizard.emulator import Emulator
-from tests.support.signin_fixtures import emu, fast_backoff, redirect_uri
 
-
-@pytest.fixture
-def emu2(redirect_uri: str) -> Iterator[Emulator]:
-    with Emulator(redirect_uris=[redirect_uri], accounts=2) as emulator:
-        yield emulator
+@pytest.fixture(autouse=True)
+def _fast_backoff(fast_backoff: None) -> None:
+    """Retries wait milliseconds, not seconds."""

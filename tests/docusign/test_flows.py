@@ -254,15 +254,16 @@ async def test_unregistered_redirect_uri_never_comes_back(emu: Emulator) -> None
     assert f"the redirect URI {unregistered} is not registered" in caught.value.cause
 
 
-async def test_account_choice(emu2: Emulator, redirect_uri: str) -> None:
-    request, code = await consent(emu2, redirect_uri)
-    env = environment(emu2)
+@pytest.mark.parametrize("emu", [2], indirect=True)
+async def test_account_choice(emu: Emulator, redirect_uri: str) -> None:
+    request, code = await consent(emu, redirect_uri)
+    env = environment(emu)
     async with make_client(timeout=5.0) as client:
-        tokens = await exchange(emu2, request, code)
+        tokens = await exchange(emu, request, code)
         info = await fetch_userinfo(client, env, tokens.access_token)
     assert len(info.accounts) == 2
     default = choose_account(info)
-    assert default.is_default and default.account_id == emu2.account_id
+    assert default.is_default and default.account_id == emu.account_id
     other = next(a for a in info.accounts if a is not default)
     assert choose_account(info, other.account_id.upper()) == other
     with pytest.raises(UsageError) as caught:

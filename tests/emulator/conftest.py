@@ -13,6 +13,12 @@ from tests.emulator.flows import Listener
 
 
 @pytest.fixture
+def redirect_uri() -> str:
+    """The emulator's own tests start from its defaults: `emu` registers no extra redirect URI."""
+    return ""
+
+
+@pytest.fixture
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=5.0, follow_redirects=False) as client:
         yield client

@@ -14,9 +14,9 @@ def authorize(emu: Emulator, client: httpx.Client, **params: str) -> httpx.Respo
 
 
 def test_first_visit_shows_consent_page_with_form_and_plain_scopes(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    response = authorize(emulator, client, **auth_params(emulator, "signature spring_read"))
+    response = authorize(emu, client, **auth_params(emu, "signature spring_read"))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
@@ -27,16 +27,16 @@ def test_first_visit_shows_consent_page_with_form_and_plain_scopes(
     assert "CLM Power Automate Connector" in page
     assert "Read your CLM documents, folders, attributes and workflows" in page
     assert "Send and manage envelopes with the eSignature API" in page
-    assert emulator.user_email in page
-    assert emulator.secret_key not in page
+    assert emu.user_email in page
+    assert emu.secret_key not in page
 
 
 def test_accept_redirects_with_code_and_untouched_state(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    page = authorize(emulator, client, **auth_params(emulator, state="a b/c+d=é"))
+    page = authorize(emu, client, **auth_params(emu, state="a b/c+d=é"))
     response = client.post(
-        f"{emulator.auth_server}/oauth/consent",
+        f"{emu.auth_server}/oauth/consent",
         data={"transaction_id": transaction_of(page.text), "decision": "accept"},
     )
     assert response.status_code == 302
@@ -45,15 +45,15 @@ def test_accept_redirects_with_code_and_untouched_state(
     query = query_of(location)
     assert query["state"] == "a b/c+d=é"
     assert len(query["code"]) > 100
-    assert query["code"] in emulator.issued_secrets()
+    assert query["code"] in emu.issued_secrets()
 
 
 def test_decline_redirects_with_access_denied_and_no_code(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    page = authorize(emulator, client, **auth_params(emulator))
+    page = authorize(emu, client, **auth_params(emu))
     response = client.post(
-        f"{emulator.auth_server}/oauth/consent",
+        f"{emu.auth_server}/oauth/consent",
         data={"transaction_id": transaction_of(page.text), "decision": "decline"},
     )
     assert response.status_code == 302
@@ -63,35 +63,35 @@ def test_decline_redirects_with_access_denied_and_no_code(
     assert query["state"] == "st-123"
     assert "code" not in query
     # Declining stores no consent: the page shows again.
-    assert authorize(emulator, client, **auth_params(emulator)).status_code == 200
+    assert authorize(emu, client, **auth_params(emu)).status_code == 200
 
 
-def test_state_is_left_out_when_not_sent(emulator: Emulator, client: httpx.Client) -> None:
-    params = auth_params(emulator)
+def test_state_is_left_out_when_not_sent(emu: Emulator, client: httpx.Client) -> None:
+    params = auth_params(emu)
     del params["state"]
-    page = authorize(emulator, client, **params)
+    page = authorize(emu, client, **params)
     response = client.post(
-        f"{emulator.auth_server}/oauth/consent",
+        f"{emu.auth_server}/oauth/consent",
         data={"transaction_id": transaction_of(page.text), "decision": "accept"},
     )
     assert set(query_of(response.headers["location"])) == {"code"}
 
 
 def test_consent_is_remembered_for_the_same_or_fewer_scopes(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    get_code(emulator, client, "signature spring_read spring_write")
-    again = authorize(emulator, client, **auth_params(emulator, "spring_read signature"))
+    get_code(emu, client, "signature spring_read spring_write")
+    again = authorize(emu, client, **auth_params(emu, "spring_read signature"))
     assert again.status_code == 302
     assert "code" in query_of(again.headers["location"])
-    more = authorize(emulator, client, **auth_params(emulator, "spring_read extended"))
+    more = authorize(emu, client, **auth_params(emu, "spring_read extended"))
     assert more.status_code == 200
     assert "Keep access without signing in again" in more.text
 
 
-def test_prompt_login_always_shows_the_page(emulator: Emulator, client: httpx.Client) -> None:
-    get_code(emulator, client)
-    response = authorize(emulator, client, **auth_params(emulator, prompt="login"))
+def test_prompt_login_always_shows_the_page(emu: Emulator, client: httpx.Client) -> None:
+    get_code(emu, client)
+    response = authorize(emu, client, **auth_params(emu, prompt="login"))
     assert response.status_code == 200
     assert 'action="/oauth/consent"' in response.text
 
@@ -104,34 +104,32 @@ def test_auto_consent_redirects_at_once_except_with_prompt_login(client: httpx.C
         assert authorize(emu, client, **auth_params(emu, prompt="login")).status_code == 200
 
 
-def test_transaction_is_single_use(emulator: Emulator, client: httpx.Client) -> None:
-    page = authorize(emulator, client, **auth_params(emulator))
+def test_transaction_is_single_use(emu: Emulator, client: httpx.Client) -> None:
+    page = authorize(emu, client, **auth_params(emu))
     form = {"transaction_id": transaction_of(page.text), "decision": "accept"}
-    assert client.post(f"{emulator.auth_server}/oauth/consent", data=form).status_code == 302
-    second = client.post(f"{emulator.auth_server}/oauth/consent", data=form)
+    assert client.post(f"{emu.auth_server}/oauth/consent", data=form).status_code == 302
+    second = client.post(f"{emu.auth_server}/oauth/consent", data=form)
     assert second.status_code == 400
     assert "expired or was already answered" in second.text
     assert "location" not in second.headers
 
 
-def test_consent_page_expires_on_the_emulator_clock(
-    emulator: Emulator, client: httpx.Client
-) -> None:
-    page = authorize(emulator, client, **auth_params(emulator))
-    emulator.advance_clock(901)
+def test_consent_page_expires_on_the_emulator_clock(emu: Emulator, client: httpx.Client) -> None:
+    page = authorize(emu, client, **auth_params(emu))
+    emu.advance_clock(901)
     response = client.post(
-        f"{emulator.auth_server}/oauth/consent",
+        f"{emu.auth_server}/oauth/consent",
         data={"transaction_id": transaction_of(page.text), "decision": "accept"},
     )
     assert response.status_code == 400
 
 
 def test_consent_post_without_a_decision_is_an_error_page(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    page = authorize(emulator, client, **auth_params(emulator))
+    page = authorize(emu, client, **auth_params(emu))
     response = client.post(
-        f"{emulator.auth_server}/oauth/consent",
+        f"{emu.auth_server}/oauth/consent",
         data={"transaction_id": transaction_of(page.text), "decision": "maybe"},
     )
     assert response.status_code == 400
@@ -172,16 +170,16 @@ def test_consent_post_without_a_decision_is_an_error_page(
     ],
 )
 def test_bad_requests_get_an_html_error_page_and_no_redirect(
-    emulator: Emulator, client: httpx.Client, change: dict[str, str], message: str
+    emu: Emulator, client: httpx.Client, change: dict[str, str], message: str
 ) -> None:
-    response = authorize(emulator, client, **{**auth_params(emulator), **change})
+    response = authorize(emu, client, **{**auth_params(emu), **change})
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/html")
     assert "location" not in response.headers
     assert message in response.text
 
 
-def test_every_catalogue_scope_is_accepted(emulator: Emulator, client: httpx.Client) -> None:
+def test_every_catalogue_scope_is_accepted(emu: Emulator, client: httpx.Client) -> None:
     scopes = (
         "signature extended impersonation spring_read spring_write content organization_read "
         "user_read user_write group_read permission_read account_read domain_read "
@@ -189,16 +187,16 @@ def test_every_catalogue_scope_is_accepted(emulator: Emulator, client: httpx.Cli
         "dtr.rooms.write dtr.documents.read dtr.documents.write dtr.profile.read "
         "dtr.profile.write dtr.company.read dtr.company.write room_forms account_product_read"
     )
-    response = authorize(emulator, client, **auth_params(emulator, scopes))
+    response = authorize(emu, client, **auth_params(emu, scopes))
     assert response.status_code == 200
     assert response.text.count("<li>") == 28
 
 
-def test_no_redirect_uris_registered(emulator: Emulator, client: httpx.Client) -> None:
-    params = auth_params(emulator)
-    emulator.clear_redirect_uris()
-    assert emulator.redirect_uris == []
-    response = authorize(emulator, client, **params)
+def test_no_redirect_uris_registered(emu: Emulator, client: httpx.Client) -> None:
+    params = auth_params(emu)
+    emu.clear_redirect_uris()
+    assert emu.redirect_uris == []
+    response = authorize(emu, client, **params)
     assert response.status_code == 400
     assert "There are no redirect URIs registered with DocuSign" in response.text
 
@@ -216,6 +214,6 @@ def test_extra_redirect_uris_from_the_constructor_and_at_run_time(client: httpx.
         assert response.headers["location"].startswith(later + "&code=")
 
 
-def test_unknown_paths_and_methods(emulator: Emulator, client: httpx.Client) -> None:
-    assert client.get(f"{emulator.auth_server}/oauth/nothing").status_code == 404
-    assert client.post(f"{emulator.auth_server}/oauth/userinfo").status_code == 405
+def test_unknown_paths_and_methods(emu: Emulator, client: httpx.Client) -> None:
+    assert client.get(f"{emu.auth_server}/oauth/nothing").status_code == 404
+    assert client.post(f"{emu.auth_server}/oauth/userinfo").status_code == 405

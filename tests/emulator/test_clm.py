@@ -50,8 +50,8 @@ class Clm:
 
 
 @pytest.fixture
-def clm(emulator: Emulator, client: httpx.Client) -> Iterator[Clm]:
-    yield Clm(emulator, client, str(tokens(emulator, client)["access_token"]))
+def clm(emu: Emulator, client: httpx.Client) -> Iterator[Clm]:
+    yield Clm(emu, client, str(tokens(emu, client)["access_token"]))
 
 
 def assert_clm_error(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -89,22 +89,20 @@ def test_discovery_points_at_the_three_hosts(clm: Clm) -> None:
     assert body["WebLandingPageUrl"].startswith("http://127.0.0.1:")
 
 
-def test_discovery_refusals(emulator: Emulator, client: httpx.Client) -> None:
-    base = f"{emulator.clm_auth_server}/api/v2"
-    no_spring = tokens(emulator, client, "signature extended")["access_token"]
-    assert_clm_error(
-        client.get(f"{base}/{emulator.account_id}/account", headers=bearer(no_spring)), 401
-    )
-    assert_clm_error(client.get(f"{base}/{emulator.account_id}/account"), 401)
-    read_only = tokens(emulator, client, "spring_read")["access_token"]
-    ok = client.get(f"{base}/{emulator.account_id}/account", headers=bearer(read_only))
+def test_discovery_refusals(emu: Emulator, client: httpx.Client) -> None:
+    base = f"{emu.clm_auth_server}/api/v2"
+    no_spring = tokens(emu, client, "signature extended")["access_token"]
+    assert_clm_error(client.get(f"{base}/{emu.account_id}/account", headers=bearer(no_spring)), 401)
+    assert_clm_error(client.get(f"{base}/{emu.account_id}/account"), 401)
+    read_only = tokens(emu, client, "spring_read")["access_token"]
+    ok = client.get(f"{base}/{emu.account_id}/account", headers=bearer(read_only))
     assert ok.status_code == 200
     unknown = client.get(
         f"{base}/00000000-0000-0000-0000-000000000000/account", headers=bearer(read_only)
     )
     assert_clm_error(unknown, 404)
-    emulator.advance_clock(28801)
-    expired = client.get(f"{base}/{emulator.account_id}/account", headers=bearer(read_only))
+    emu.advance_clock(28801)
+    expired = client.get(f"{base}/{emu.account_id}/account", headers=bearer(read_only))
     assert_clm_error(expired, 401)
 
 
@@ -123,17 +121,17 @@ def test_discovery_for_the_second_account(client: httpx.Client) -> None:
 
 
 def test_missing_spring_scopes_is_401_and_missing_write_is_403(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    clm = Clm(emulator, client, "")
+    clm = Clm(emu, client, "")
     assert_clm_error(clm.get("/attributegroups", token="nope"), 401)
-    signature_only = str(tokens(emulator, client, "signature")["access_token"])
+    signature_only = str(tokens(emu, client, "signature")["access_token"])
     assert_clm_error(clm.get("/attributegroups", token=signature_only), 401)
-    write_only = str(tokens(emulator, client, "spring_write")["access_token"])
+    write_only = str(tokens(emu, client, "spring_write")["access_token"])
     assert_clm_error(clm.get("/attributegroups", token=write_only), 403)
-    read_only = str(tokens(emulator, client, "spring_read")["access_token"])
+    read_only = str(tokens(emu, client, "spring_read")["access_token"])
     assert clm.get("/attributegroups", token=read_only).status_code == 200
-    folder = id_of(Clm(emulator, client, read_only).folder("/Contracts/Active"))
+    folder = id_of(Clm(emu, client, read_only).folder("/Contracts/Active"))
     upload = clm.call(
         "POST",
         "upload",
@@ -147,10 +145,10 @@ def test_missing_spring_scopes_is_401_and_missing_write_is_403(
     assert_clm_error(flow, 403)
 
 
-def test_content_scope_reaches_content_only(emulator: Emulator, client: httpx.Client) -> None:
-    full = Clm(emulator, client, str(tokens(emulator, client)["access_token"]))
+def test_content_scope_reaches_content_only(emu: Emulator, client: httpx.Client) -> None:
+    full = Clm(emu, client, str(tokens(emu, client)["access_token"]))
     doc = full.ok(f"/folders/{id_of(full.folder('/Contracts/Active'))}/documents")["Items"][0]
-    content_only = str(tokens(emulator, client, "content")["access_token"])
+    content_only = str(tokens(emu, client, "content")["access_token"])
     download = full.call("GET", "download", f"/documents/{id_of(doc)}", content_only)
     assert download.status_code == 200
     assert_clm_error(full.get(f"/documents/{id_of(doc)}", token=content_only), 403)

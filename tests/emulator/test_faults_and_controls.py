@@ -13,8 +13,8 @@ from tests.emulator.flows import bearer, exchange, get_code, tokens
 
 
 @pytest.fixture
-def token(emulator: Emulator, client: httpx.Client) -> str:
-    return str(tokens(emulator, client)["access_token"])
+def token(emu: Emulator, client: httpx.Client) -> str:
+    return str(tokens(emu, client)["access_token"])
 
 
 def groups_url(emu: Emulator) -> str:
@@ -22,13 +22,13 @@ def groups_url(emu: Emulator) -> str:
 
 
 def test_status_fault_for_the_next_n_requests_with_clm_rate_limit_headers(
-    emulator: Emulator, client: httpx.Client, token: str
+    emu: Emulator, client: httpx.Client, token: str
 ) -> None:
     from email.utils import parsedate_to_datetime
 
-    emulator.inject_fault("general", "/v2/", status=429, count=2, retry_after=7)
+    emu.inject_fault("general", "/v2/", status=429, count=2, retry_after=7)
     for _ in range(2):
-        response = client.get(groups_url(emulator), headers=bearer(token))
+        response = client.get(groups_url(emu), headers=bearer(token))
         assert response.status_code == 429
         assert "retry-after" not in response.headers  # CLM sends X-RateLimit-* instead
         assert response.headers["x-ratelimit-limit"] == "6250"
@@ -37,33 +37,33 @@ def test_status_fault_for_the_next_n_requests_with_clm_rate_limit_headers(
         error = response.json()["Error"]
         assert error["HttpStatusCode"] == 429
         assert error["ErrorCode"] == 103
-    assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 200
+    assert client.get(groups_url(emu), headers=bearer(token)).status_code == 200
 
 
 def test_fault_on_the_auth_origin_uses_the_oauth_error_shape(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    code = get_code(emulator, client)
-    emulator.inject_fault("auth", "/oauth/token", status=503)
-    failed = exchange(emulator, client, {"grant_type": "authorization_code", "code": code})
+    code = get_code(emu, client)
+    emu.inject_fault("auth", "/oauth/token", status=503)
+    failed = exchange(emu, client, {"grant_type": "authorization_code", "code": code})
     assert failed.status_code == 503
     assert failed.json()["error"] == "temporarily_unavailable"
     assert "retry-after" not in failed.headers
     # The faulted request never reached the server: the code still works.
-    ok = exchange(emulator, client, {"grant_type": "authorization_code", "code": code})
+    ok = exchange(emu, client, {"grant_type": "authorization_code", "code": code})
     assert ok.status_code == 200
 
 
 def test_fault_matches_origin_and_prefix_only(
-    emulator: Emulator, client: httpx.Client, token: str
+    emu: Emulator, client: httpx.Client, token: str
 ) -> None:
-    emulator.inject_fault("general", f"/v2/{emulator.account_id}/folders", status=500)
-    emulator.inject_fault("upload", "/", status=502)
-    assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 200
-    url = f"{emulator.clm_auth_server}/api/v2/{emulator.account_id}/account"
+    emu.inject_fault("general", f"/v2/{emu.account_id}/folders", status=500)
+    emu.inject_fault("upload", "/", status=502)
+    assert client.get(groups_url(emu), headers=bearer(token)).status_code == 200
+    url = f"{emu.clm_auth_server}/api/v2/{emu.account_id}/account"
     assert client.get(url, headers=bearer(token)).status_code == 200
     folder = client.get(
-        f"{emulator.clm_hosts['general']}/v2/{emulator.account_id}/folders",
+        f"{emu.clm_hosts['general']}/v2/{emu.account_id}/folders",
         params={"path": "/"},
         headers=bearer(token),
     )
@@ -71,26 +71,24 @@ def test_fault_matches_origin_and_prefix_only(
     assert folder.json()["Error"]["HttpStatusCode"] == 500
 
 
-def test_count_zero_lasts_until_cleared(
-    emulator: Emulator, client: httpx.Client, token: str
-) -> None:
-    emulator.inject_fault("general", "/", status=500, count=0)
+def test_count_zero_lasts_until_cleared(emu: Emulator, client: httpx.Client, token: str) -> None:
+    emu.inject_fault("general", "/", status=500, count=0)
     for _ in range(4):
-        assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 500
-    emulator.clear_faults()
-    assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 200
+        assert client.get(groups_url(emu), headers=bearer(token)).status_code == 500
+    emu.clear_faults()
+    assert client.get(groups_url(emu), headers=bearer(token)).status_code == 200
 
 
-def test_dropped_connection(emulator: Emulator, client: httpx.Client, token: str) -> None:
-    emulator.inject_fault("general", "/", drop=True)
+def test_dropped_connection(emu: Emulator, client: httpx.Client, token: str) -> None:
+    emu.inject_fault("general", "/", drop=True)
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        client.get(groups_url(emulator), headers=bearer(token))
-    assert client.get(groups_url(emulator), headers=bearer(token)).status_code == 200
+        client.get(groups_url(emu), headers=bearer(token))
+    assert client.get(groups_url(emu), headers=bearer(token)).status_code == 200
 
 
-def test_malformed_body(emulator: Emulator, client: httpx.Client, token: str) -> None:
-    emulator.inject_fault("general", "/", malformed=True)
-    response = client.get(groups_url(emulator), headers=bearer(token))
+def test_malformed_body(emu: Emulator, client: httpx.Client, token: str) -> None:
+    emu.inject_fault("general", "/", malformed=True)
+    response = client.get(groups_url(emu), headers=bearer(token))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     with pytest.raises(json.JSONDecodeError):
@@ -98,36 +96,36 @@ def test_malformed_body(emulator: Emulator, client: httpx.Client, token: str) ->
 
 
 def test_latency_only_delays_the_real_answer(
-    emulator: Emulator, client: httpx.Client, token: str
+    emu: Emulator, client: httpx.Client, token: str
 ) -> None:
-    emulator.inject_fault("general", "/", latency=0.3)
+    emu.inject_fault("general", "/", latency=0.3)
     started = time.monotonic()
-    response = client.get(groups_url(emulator), headers=bearer(token))
+    response = client.get(groups_url(emu), headers=bearer(token))
     assert time.monotonic() - started >= 0.3
     assert response.status_code == 200
     assert response.json()["Total"] == 2
     with pytest.raises(httpx.ReadTimeout):
-        emulator.inject_fault("general", "/", latency=0.5)
-        client.get(groups_url(emulator), headers=bearer(token), timeout=0.1)
+        emu.inject_fault("general", "/", latency=0.5)
+        client.get(groups_url(emu), headers=bearer(token), timeout=0.1)
 
 
-def test_bad_fault_arguments(emulator: Emulator) -> None:
+def test_bad_fault_arguments(emu: Emulator) -> None:
     with pytest.raises(ValueError, match="origin must be one of"):
-        emulator.inject_fault("esign", "/")
+        emu.inject_fault("esign", "/")
     with pytest.raises(ValueError, match="status"):
-        emulator.inject_fault("auth", "/", status=42)
+        emu.inject_fault("auth", "/", status=42)
 
 
-def test_http_controls(emulator: Emulator, client: httpx.Client) -> None:
-    controls = f"{emulator.auth_server}/_emulator"
-    assert client.get(f"{controls}/info").json() == emulator.info()
-    before = emulator.now()
+def test_http_controls(emu: Emulator, client: httpx.Client) -> None:
+    controls = f"{emu.auth_server}/_emulator"
+    assert client.get(f"{controls}/info").json() == emu.info()
+    before = emu.now()
     moved = client.post(f"{controls}/clock", json={"advance": 3600})
     assert moved.status_code == 200
     assert moved.json()["now"] >= before + 3600
     fault = {"origin": "clm_auth", "path_prefix": "/api", "status": 500, "count": 0}
     assert client.post(f"{controls}/faults", json=fault).status_code == 200
-    account = f"{emulator.clm_auth_server}/api/v2/{emulator.account_id}/account"
+    account = f"{emu.clm_auth_server}/api/v2/{emu.account_id}/account"
     assert client.get(account).status_code == 500
     assert client.delete(f"{controls}/faults").status_code == 200
     assert client.get(account).status_code == 401
@@ -143,30 +141,30 @@ def test_http_controls(emulator: Emulator, client: httpx.Client) -> None:
     assert client.post(f"{controls}/clock", content=b"[1]").status_code == 400
 
 
-def test_http_revocation_controls(emulator: Emulator, client: httpx.Client) -> None:
-    controls = f"{emulator.auth_server}/_emulator"
-    grant = tokens(emulator, client)
+def test_http_revocation_controls(emu: Emulator, client: httpx.Client) -> None:
+    controls = f"{emu.auth_server}/_emulator"
+    grant = tokens(emu, client)
     assert client.post(f"{controls}/revoke-consent").status_code == 200
     refresh = {"grant_type": "refresh_token", "refresh_token": str(grant["refresh_token"])}
-    assert exchange(emulator, client, refresh).json()["error"] == "invalid_grant"
+    assert exchange(emu, client, refresh).json()["error"] == "invalid_grant"
     assert (
         client.post(f"{controls}/revoke-secret", json={"which": "spare_secret_key"}).status_code
         == 200
     )
-    code = get_code(emulator, client)
+    code = get_code(emu, client)
     response = exchange(
-        emulator,
+        emu,
         client,
         {"grant_type": "authorization_code", "code": code},
-        secret=emulator.spare_secret_key,
+        secret=emu.spare_secret_key,
     )
     assert response.json() == {"error": "invalid_grant", "error_description": "unauthorized_client"}
     assert client.post(f"{controls}/revoke-secret", json={"which": "other"}).status_code == 400
     assert client.post(f"{controls}/clear", json={}).status_code == 404
 
 
-def test_http_app_settings_control(emulator: Emulator, client: httpx.Client) -> None:
-    controls = f"{emulator.auth_server}/_emulator"
+def test_http_app_settings_control(emu: Emulator, client: httpx.Client) -> None:
+    controls = f"{emu.auth_server}/_emulator"
     changed = client.post(f"{controls}/app", json={"wrong_secret_error": "invalid_client"})
     assert changed.status_code == 200
     assert changed.json() == {
@@ -176,9 +174,9 @@ def test_http_app_settings_control(emulator: Emulator, client: httpx.Client) -> 
         "allow_plain_pkce": False,
         "public_client": False,
     }
-    code = get_code(emulator, client)
+    code = get_code(emu, client)
     response = exchange(
-        emulator, client, {"grant_type": "authorization_code", "code": code}, secret="1" * 36
+        emu, client, {"grant_type": "authorization_code", "code": code}, secret="1" * 36
     )
     assert response.json()["error"] == "invalid_client"
     assert client.post(f"{controls}/app", json={"wrong_secret_error": "x"}).status_code == 400
@@ -186,41 +184,37 @@ def test_http_app_settings_control(emulator: Emulator, client: httpx.Client) -> 
     assert client.post(f"{controls}/app", json={"nonsense": True}).status_code == 400
 
 
-def test_request_log_has_no_queries_and_no_controls(
-    emulator: Emulator, client: httpx.Client
-) -> None:
-    code = get_code(emulator, client)
-    client.get(f"{emulator.auth_server}/_emulator/info")
-    exchange(emulator, client, {"grant_type": "authorization_code", "code": code})
-    log = emulator.request_log
+def test_request_log_has_no_queries_and_no_controls(emu: Emulator, client: httpx.Client) -> None:
+    code = get_code(emu, client)
+    client.get(f"{emu.auth_server}/_emulator/info")
+    exchange(emu, client, {"grant_type": "authorization_code", "code": code})
+    log = emu.request_log
     assert log == [
         ("auth", "GET", "/oauth/auth"),
         ("auth", "POST", "/oauth/consent"),
         ("auth", "POST", "/oauth/token"),
     ]
     assert code not in repr(log)
-    listed = client.get(f"{emulator.auth_server}/_emulator/requests").json()
+    listed = client.get(f"{emu.auth_server}/_emulator/requests").json()
     assert listed == [list(entry) for entry in log]
 
 
-def test_issued_secrets_cover_everything_handed_out(
-    emulator: Emulator, client: httpx.Client
-) -> None:
-    code = get_code(emulator, client)
-    grant = exchange(emulator, client, {"grant_type": "authorization_code", "code": code}).json()
+def test_issued_secrets_cover_everything_handed_out(emu: Emulator, client: httpx.Client) -> None:
+    code = get_code(emu, client)
+    grant = exchange(emu, client, {"grant_type": "authorization_code", "code": code}).json()
     refreshed = exchange(
-        emulator, client, {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]}
+        emu, client, {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]}
     ).json()
-    issued = emulator.issued_secrets()
+    issued = emu.issued_secrets()
     expected = {
-        emulator.secret_key,
-        emulator.spare_secret_key,
+        emu.secret_key,
+        emu.spare_secret_key,
         code,
         grant["access_token"],
         grant["refresh_token"],
         refreshed["access_token"],
         refreshed["refresh_token"],
-        emulator.power_platform.client_secret,  # the Power Platform side's service principal
+        emu.power_platform.client_secret,  # the Power Platform side's service principal
     }
     assert issued == expected
 

@@ -14,7 +14,7 @@ import jwt
 import pytest
 
 from clmwizard.emulator import Emulator
-from tests.emulator.test_command import running, stop
+from tests.commands.test_emulator import running, stop
 from tests.support.jwt_profiles import other_rsa_key
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"

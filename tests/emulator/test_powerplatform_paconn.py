@@ -40,7 +40,7 @@ PROFILE = "paconn"
 @pytest.fixture(params=[("three", "general"), ("single", "clm")], ids=["three", "single"])
 def bundle(
     request: pytest.FixtureRequest,
-    emulator: Emulator,
+    emu: Emulator,
     memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -49,10 +49,10 @@ def bundle(
     """`clmwizard login` (consent accepted by the emulator's browser), then `export`; the
     folder of one connector of the layout."""
     redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-    emulator.register_redirect_uri(redirect_uri)
+    emu.register_redirect_uri(redirect_uri)
     monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emulator.secret_key)
-    assert main(login_argv(emulator, profile=PROFILE, redirect_uri=redirect_uri, timeout=30)) == 0
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    assert main(login_argv(emu, profile=PROFILE, redirect_uri=redirect_uri, timeout=30)) == 0
     layout, connector = request.param
     out = tmp_path / "bundle"
     assert main(["export", "--profile", PROFILE, "--out", str(out), "--layout", layout]) == 0
@@ -61,17 +61,17 @@ def bundle(
 
 
 @pytest.fixture
-def paconn_home(emulator: Emulator, tmp_path: Path) -> Path:
+def paconn_home(emu: Emulator, tmp_path: Path) -> Path:
     """A HOME whose ~/.paconn/accessTokens.json holds a token from the emulator's Entra."""
     if not PACONN.exists():
         pytest.fail("paconn is missing: scripts/test makes .venv-paconn (paconn==0.0.21)")
-    pp = emulator.power_platform
+    pp = emu.power_platform
     pp.set_policies(device_code_interval=1)
     app = msal.PublicClientApplication(
         pp.public_client_id,  # the Azure CLI's client id, paconn's default
         authority=pp.authority,
         instance_discovery=False,
-        http_client=msal_http_client(emulator, tmp_path),
+        http_client=msal_http_client(emu, tmp_path),
     )
     flow = app.initiate_device_flow(scopes=[POWER_APPS_SCOPE])
     pp.approve_device_code(flow["user_code"])
@@ -82,7 +82,7 @@ def paconn_home(emulator: Emulator, tmp_path: Path) -> Path:
     token = {
         "token_type": "Bearer",
         "access_token": result["access_token"],
-        "expires_on": int(emulator.now()) + int(result["expires_in"]),
+        "expires_on": int(emu.now()) + int(result["expires_in"]),
         "oid": result["id_token_claims"]["oid"],
     }
     (home / ".paconn" / "accessTokens.json").write_text(json.dumps(token), encoding="utf-8")
@@ -120,16 +120,16 @@ def run_paconn(
 
 
 def test_paconn_create_and_update(
-    emulator: Emulator,
+    emu: Emulator,
     bundle: Path,
     paconn_home: Path,
     proxy: tuple[str, list[str]],
     tmp_path: Path,
 ) -> None:
-    pp = emulator.power_platform
+    pp = emu.power_platform
     pp.set_policies(subdomain_blob_urls=True)
     env = pp.default_environment
-    ca = ca_file(emulator, tmp_path)
+    ca = ca_file(emu, tmp_path)
     proxy_url, tunnelled = proxy
     folder = tmp_path / "connector"
     shutil.copytree(bundle, folder)
@@ -170,7 +170,7 @@ def test_paconn_create_and_update(
     assert stored["clientSecrets"] == {"token": "first-secret"}
     oauth = sent["connectionParameters"]["token"]["oAuthSettings"]
     assert "clientSecret" not in oauth
-    assert oauth["clientId"] == emulator.integration_key
+    assert oauth["clientId"] == emu.integration_key
     assert pp.blob(sent["iconUri"]) == (folder / "icon.png").read_bytes()
     assert any(host.startswith(pp.storage_host) for host in tunnelled)
 

@@ -37,9 +37,9 @@ def assert_error(response: httpx.Response, error: str, description: str | None =
 
 
 def test_code_exchange_answers_exactly_the_documented_fields(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    response = exchange(emulator, client, code_grant(get_code(emulator, client)))
+    response = exchange(emu, client, code_grant(get_code(emu, client)))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
@@ -48,37 +48,37 @@ def test_code_exchange_answers_exactly_the_documented_fields(
     assert body["expires_in"] == 28800
     assert len(body["access_token"]) > 300
     assert body["access_token"] != body["refresh_token"]
-    assert {body["access_token"], body["refresh_token"]} <= emulator.issued_secrets()
+    assert {body["access_token"], body["refresh_token"]} <= emu.issued_secrets()
 
 
-def test_code_works_once(emulator: Emulator, client: httpx.Client) -> None:
-    code = get_code(emulator, client)
-    assert exchange(emulator, client, code_grant(code)).status_code == 200
-    assert_error(exchange(emulator, client, code_grant(code)), "invalid_grant")
+def test_code_works_once(emu: Emulator, client: httpx.Client) -> None:
+    code = get_code(emu, client)
+    assert exchange(emu, client, code_grant(code)).status_code == 200
+    assert_error(exchange(emu, client, code_grant(code)), "invalid_grant")
 
 
-def test_code_expires_after_two_minutes(emulator: Emulator, client: httpx.Client) -> None:
-    fresh = get_code(emulator, client)
-    emulator.advance_clock(119)
-    assert exchange(emulator, client, code_grant(fresh)).status_code == 200
-    stale = get_code(emulator, client)
-    emulator.advance_clock(121)
-    assert_error(exchange(emulator, client, code_grant(stale)), "invalid_grant")
+def test_code_expires_after_two_minutes(emu: Emulator, client: httpx.Client) -> None:
+    fresh = get_code(emu, client)
+    emu.advance_clock(119)
+    assert exchange(emu, client, code_grant(fresh)).status_code == 200
+    stale = get_code(emu, client)
+    emu.advance_clock(121)
+    assert_error(exchange(emu, client, code_grant(stale)), "invalid_grant")
 
 
-def test_unknown_or_missing_code(emulator: Emulator, client: httpx.Client) -> None:
-    assert_error(exchange(emulator, client, code_grant("not-a-code")), "invalid_grant")
-    response = exchange(emulator, client, {"grant_type": "authorization_code"})
+def test_unknown_or_missing_code(emu: Emulator, client: httpx.Client) -> None:
+    assert_error(exchange(emu, client, code_grant("not-a-code")), "invalid_grant")
+    response = exchange(emu, client, {"grant_type": "authorization_code"})
     assert_error(response, "invalid_request")
 
 
 def test_redirect_uri_is_optional_but_must_match_when_sent(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    good = code_grant(get_code(emulator, client), redirect_uri="http://127.0.0.1:8765/callback")
-    assert exchange(emulator, client, good).status_code == 200
-    bad = code_grant(get_code(emulator, client), redirect_uri="http://127.0.0.1:8765/other")
-    assert_error(exchange(emulator, client, bad), "invalid_grant")
+    good = code_grant(get_code(emu, client), redirect_uri="http://127.0.0.1:8765/callback")
+    assert exchange(emu, client, good).status_code == 200
+    bad = code_grant(get_code(emu, client), redirect_uri="http://127.0.0.1:8765/other")
+    assert_error(exchange(emu, client, bad), "invalid_grant")
 
 
 def _challenge(verifier: str) -> str:
@@ -86,159 +86,149 @@ def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def test_pkce_s256(emulator: Emulator, client: httpx.Client) -> None:
+def test_pkce_s256(emu: Emulator, client: httpx.Client) -> None:
     verifier = secrets.token_urlsafe(48)
     pkce = {"code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
-    right = get_code(emulator, client, **pkce)
-    response = exchange(emulator, client, code_grant(right, code_verifier=verifier))
+    right = get_code(emu, client, **pkce)
+    response = exchange(emu, client, code_grant(right, code_verifier=verifier))
     assert response.status_code == 200
-    wrong = get_code(emulator, client, **pkce)
-    response = exchange(emulator, client, code_grant(wrong, code_verifier=verifier + "x"))
+    wrong = get_code(emu, client, **pkce)
+    response = exchange(emu, client, code_grant(wrong, code_verifier=verifier + "x"))
     assert_error(response, "invalid_grant")
-    missing = get_code(emulator, client, **pkce)
-    assert_error(exchange(emulator, client, code_grant(missing)), "invalid_grant")
+    missing = get_code(emu, client, **pkce)
+    assert_error(exchange(emu, client, code_grant(missing)), "invalid_grant")
 
 
-def test_pkce_plain_is_refused_unless_allowed(emulator: Emulator, client: httpx.Client) -> None:
+def test_pkce_plain_is_refused_unless_allowed(emu: Emulator, client: httpx.Client) -> None:
     verifier = secrets.token_urlsafe(48)
     for extra in ({"code_challenge_method": "plain"}, {}):  # no method: RFC 7636's plain
         response = client.get(
-            f"{emulator.auth_server}/oauth/auth",
-            params=auth_params(emulator, ALL_CLM, code_challenge=verifier, **extra),
+            f"{emu.auth_server}/oauth/auth",
+            params=auth_params(emu, ALL_CLM, code_challenge=verifier, **extra),
         )
         assert response.status_code == 400
         assert "The code challenge method is not supported (use S256)" in response.text
-    emulator.configure_app(allow_plain_pkce=True)
-    plain = get_code(emulator, client, code_challenge=verifier, code_challenge_method="plain")
-    assert exchange(emulator, client, code_grant(plain, code_verifier=verifier)).status_code == 200
-    default = get_code(emulator, client, code_challenge=verifier)
-    response = exchange(emulator, client, code_grant(default, code_verifier=verifier))
+    emu.configure_app(allow_plain_pkce=True)
+    plain = get_code(emu, client, code_challenge=verifier, code_challenge_method="plain")
+    assert exchange(emu, client, code_grant(plain, code_verifier=verifier)).status_code == 200
+    default = get_code(emu, client, code_challenge=verifier)
+    response = exchange(emu, client, code_grant(default, code_verifier=verifier))
     assert response.status_code == 200
-    s256_sent_as_plain = get_code(emulator, client, code_challenge=_challenge(verifier))
-    response = exchange(emulator, client, code_grant(s256_sent_as_plain, code_verifier=verifier))
+    s256_sent_as_plain = get_code(emu, client, code_challenge=_challenge(verifier))
+    response = exchange(emu, client, code_grant(s256_sent_as_plain, code_verifier=verifier))
     assert_error(response, "invalid_grant")
 
 
 def test_an_app_that_requires_pkce_refuses_a_code_request_without_a_challenge(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    emulator.configure_app(require_pkce=True)
-    response = client.get(
-        f"{emulator.auth_server}/oauth/auth", params=auth_params(emulator, ALL_CLM)
-    )
+    emu.configure_app(require_pkce=True)
+    response = client.get(f"{emu.auth_server}/oauth/auth", params=auth_params(emu, ALL_CLM))
     assert response.status_code == 400 and "location" not in response.headers
     assert "This application requires PKCE" in response.text
     verifier = secrets.token_urlsafe(48)
     pkce = {"code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
-    code = get_code(emulator, client, **pkce)
-    assert exchange(emulator, client, code_grant(code, code_verifier=verifier)).status_code == 200
+    code = get_code(emu, client, **pkce)
+    assert exchange(emu, client, code_grant(code, code_verifier=verifier)).status_code == 200
 
 
-def test_client_credentials_in_the_form_body(emulator: Emulator, client: httpx.Client) -> None:
-    url = f"{emulator.auth_server}/oauth/token"
-    body = {"client_id": emulator.integration_key, "client_secret": emulator.secret_key}
-    response = client.post(url, data={**code_grant(get_code(emulator, client)), **body})
+def test_client_credentials_in_the_form_body(emu: Emulator, client: httpx.Client) -> None:
+    url = f"{emu.auth_server}/oauth/token"
+    body = {"client_id": emu.integration_key, "client_secret": emu.secret_key}
+    response = client.post(url, data={**code_grant(get_code(emu, client)), **body})
     assert response.status_code == 200, response.text
     wrong = {**body, "client_secret": "1" * 36}
-    response = client.post(url, data={**code_grant(get_code(emulator, client)), **wrong})
+    response = client.post(url, data={**code_grant(get_code(emu, client)), **wrong})
     assert_error(response, "invalid_grant", "unauthorized_client")
     both = client.post(
         url,
-        data={**code_grant(get_code(emulator, client)), **body},
-        auth=(emulator.integration_key, emulator.secret_key),
+        data={**code_grant(get_code(emu, client)), **body},
+        auth=(emu.integration_key, emu.secret_key),
     )
     assert_error(both, "invalid_request")
-    no_secret = {"client_id": emulator.integration_key}
-    response = client.post(url, data={**code_grant(get_code(emulator, client)), **no_secret})
+    no_secret = {"client_id": emu.integration_key}
+    response = client.post(url, data={**code_grant(get_code(emu, client)), **no_secret})
     assert_error(response, "invalid_grant", "invalid_authorization_header")
 
 
 def test_public_app_exchanges_with_client_id_and_verifier_only(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    emulator.configure_app(public_client=True)
-    url = f"{emulator.auth_server}/oauth/token"
+    emu.configure_app(public_client=True)
+    url = f"{emu.auth_server}/oauth/token"
     verifier = secrets.token_urlsafe(48)
     pkce = {"code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
-    public = {"client_id": emulator.integration_key}
-    code = get_code(emulator, client, **pkce)
+    public = {"client_id": emu.integration_key}
+    code = get_code(emu, client, **pkce)
     response = client.post(url, data={**code_grant(code, code_verifier=verifier), **public})
     assert response.status_code == 200, response.text
     assert set(response.json()) == {"access_token", "token_type", "refresh_token", "expires_in"}
-    code = get_code(emulator, client, **pkce)
+    code = get_code(emu, client, **pkce)
     response = client.post(url, data={**code_grant(code), **public})
     assert_error(response, "invalid_grant", "The PKCE code_verifier is missing.")
-    no_challenge = get_code(emulator, client)
+    no_challenge = get_code(emu, client)
     response = client.post(url, data={**code_grant(no_challenge, code_verifier=verifier), **public})
     assert_error(response, "invalid_grant")
-    emulator.configure_app(public_client=False)
-    code = get_code(emulator, client, **pkce)
+    emu.configure_app(public_client=False)
+    code = get_code(emu, client, **pkce)
     response = client.post(url, data={**code_grant(code, code_verifier=verifier), **public})
     assert_error(response, "invalid_grant", "invalid_authorization_header")
 
 
 def test_verifier_without_a_recorded_challenge_is_ignored(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    code = get_code(emulator, client)
-    assert exchange(emulator, client, code_grant(code, code_verifier="x" * 50)).status_code == 200
+    code = get_code(emu, client)
+    assert exchange(emu, client, code_grant(code, code_verifier="x" * 50)).status_code == 200
 
 
-def test_both_secret_keys_work_until_revoked(emulator: Emulator, client: httpx.Client) -> None:
-    spare = exchange(
-        emulator, client, code_grant(get_code(emulator, client)), emulator.spare_secret_key
-    )
+def test_both_secret_keys_work_until_revoked(emu: Emulator, client: httpx.Client) -> None:
+    spare = exchange(emu, client, code_grant(get_code(emu, client)), emu.spare_secret_key)
     assert spare.status_code == 200
-    emulator.revoke_secret("secret_key")
-    revoked = exchange(emulator, client, code_grant(get_code(emulator, client)))
+    emu.revoke_secret("secret_key")
+    revoked = exchange(emu, client, code_grant(get_code(emu, client)))
     assert_error(revoked, "invalid_grant", "unauthorized_client")
     # Grants outlive a rotated secret: the refresh token works with the other secret.
     refreshed = exchange(
-        emulator, client, refresh_grant(spare.json()["refresh_token"]), emulator.spare_secret_key
+        emu, client, refresh_grant(spare.json()["refresh_token"]), emu.spare_secret_key
     )
     assert refreshed.status_code == 200
 
 
 def test_wrong_secret_is_invalid_grant_as_the_evidence_says(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    response = exchange(emulator, client, code_grant(get_code(emulator, client)), secret="1" * 36)
+    response = exchange(emu, client, code_grant(get_code(emu, client)), secret="1" * 36)
     assert_error(response, "invalid_grant", "unauthorized_client")
-    emulator.configure_app(wrong_secret_description="")
-    response = exchange(emulator, client, code_grant(get_code(emulator, client)), secret="1" * 36)
+    emu.configure_app(wrong_secret_description="")
+    response = exchange(emu, client, code_grant(get_code(emu, client)), secret="1" * 36)
     assert response.json() == {"error": "invalid_grant"}
 
 
-def test_wrong_secret_as_invalid_client_is_selectable(
-    emulator: Emulator, client: httpx.Client
-) -> None:
-    emulator.configure_app(wrong_secret_error="invalid_client")
-    response = exchange(emulator, client, code_grant(get_code(emulator, client)), secret="1" * 36)
+def test_wrong_secret_as_invalid_client_is_selectable(emu: Emulator, client: httpx.Client) -> None:
+    emu.configure_app(wrong_secret_error="invalid_client")
+    response = exchange(emu, client, code_grant(get_code(emu, client)), secret="1" * 36)
     assert_error(response, "invalid_client")
     with pytest.raises(ValueError):
-        emulator.configure_app(wrong_secret_error="access_denied")
+        emu.configure_app(wrong_secret_error="access_denied")
 
 
-def test_a_rejected_client_does_not_consume_the_code(
-    emulator: Emulator, client: httpx.Client
-) -> None:
-    code = get_code(emulator, client)
-    assert exchange(emulator, client, code_grant(code), secret="wrong-secret").status_code == 400
-    assert exchange(emulator, client, code_grant(code)).status_code == 200
+def test_a_rejected_client_does_not_consume_the_code(emu: Emulator, client: httpx.Client) -> None:
+    code = get_code(emu, client)
+    assert exchange(emu, client, code_grant(code), secret="wrong-secret").status_code == 400
+    assert exchange(emu, client, code_grant(code)).status_code == 200
 
 
-def test_integration_key_pasted_as_secret(emulator: Emulator, client: httpx.Client) -> None:
-    response = exchange(
-        emulator, client, code_grant(get_code(emulator, client)), emulator.integration_key
-    )
+def test_integration_key_pasted_as_secret(emu: Emulator, client: httpx.Client) -> None:
+    response = exchange(emu, client, code_grant(get_code(emu, client)), emu.integration_key)
     assert_error(response, "invalid_grant", "expired_client_token")
 
 
-def test_key_unknown_to_this_server(emulator: Emulator, client: httpx.Client) -> None:
+def test_key_unknown_to_this_server(emu: Emulator, client: httpx.Client) -> None:
     response = client.post(
-        f"{emulator.auth_server}/oauth/token",
-        data=code_grant(get_code(emulator, client)),
-        auth=("11111111-2222-3333-4444-555555555555", emulator.secret_key),
+        f"{emu.auth_server}/oauth/token",
+        data=code_grant(get_code(emu, client)),
+        auth=("11111111-2222-3333-4444-555555555555", emu.secret_key),
     )
     assert_error(response, "invalid_grant", "unknown_client")
 
@@ -254,135 +244,129 @@ def test_key_unknown_to_this_server(emulator: Emulator, client: httpx.Client) ->
     ],
 )
 def test_bad_basic_header_is_invalid_grant(
-    emulator: Emulator, client: httpx.Client, authorization: str | None
+    emu: Emulator, client: httpx.Client, authorization: str | None
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     response = client.post(
-        f"{emulator.auth_server}/oauth/token",
-        data=code_grant(get_code(emulator, client)),
+        f"{emu.auth_server}/oauth/token",
+        data=code_grant(get_code(emu, client)),
         headers=headers,
     )
     assert_error(response, "invalid_grant")
 
 
-def test_json_body_is_refused(emulator: Emulator, client: httpx.Client) -> None:
+def test_json_body_is_refused(emu: Emulator, client: httpx.Client) -> None:
     response = client.post(
-        f"{emulator.auth_server}/oauth/token",
-        json=code_grant(get_code(emulator, client)),
-        auth=(emulator.integration_key, emulator.secret_key),
+        f"{emu.auth_server}/oauth/token",
+        json=code_grant(get_code(emu, client)),
+        auth=(emu.integration_key, emu.secret_key),
     )
     assert_error(response, "invalid_request")
 
 
-def test_unsupported_grant_types(emulator: Emulator, client: httpx.Client) -> None:
+def test_unsupported_grant_types(emu: Emulator, client: httpx.Client) -> None:
     for grant_type in ("client_credentials", "password", ""):
-        response = exchange(emulator, client, {"grant_type": grant_type})
+        response = exchange(emu, client, {"grant_type": grant_type})
         assert_error(response, "unsupported_grant_type")
     # JWT Grant is emulated (tests/emulator/test_jwt_grant.py): without an assertion it is a
     # malformed request, not an unknown grant.
     jwt = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}
-    assert_error(exchange(emulator, client, jwt), "invalid_request")
+    assert_error(exchange(emu, client, jwt), "invalid_request")
 
 
-def test_refresh_rolls_tokens_and_kills_the_used_one(
-    emulator: Emulator, client: httpx.Client
-) -> None:
-    first = tokens(emulator, client)
-    response = exchange(emulator, client, refresh_grant(first["refresh_token"]))
+def test_refresh_rolls_tokens_and_kills_the_used_one(emu: Emulator, client: httpx.Client) -> None:
+    first = tokens(emu, client)
+    response = exchange(emu, client, refresh_grant(first["refresh_token"]))
     assert response.status_code == 200
     second = response.json()
     assert set(second) == {"access_token", "token_type", "refresh_token", "expires_in"}
     assert second["refresh_token"] != first["refresh_token"]
     assert second["access_token"] != first["access_token"]
-    assert_error(exchange(emulator, client, refresh_grant(first["refresh_token"])), "invalid_grant")
-    assert userinfo(emulator, client, second["access_token"]).status_code == 200
-    assert userinfo(emulator, client, first["access_token"]).status_code == 200  # still live
+    assert_error(exchange(emu, client, refresh_grant(first["refresh_token"])), "invalid_grant")
+    assert userinfo(emu, client, second["access_token"]).status_code == 200
+    assert userinfo(emu, client, first["access_token"]).status_code == 200  # still live
 
 
-def test_refresh_errors(emulator: Emulator, client: httpx.Client) -> None:
-    assert_error(exchange(emulator, client, refresh_grant("nonsense")), "invalid_grant")
-    assert_error(exchange(emulator, client, {"grant_type": "refresh_token"}), "invalid_request")
-    code = get_code(emulator, client)
-    assert_error(exchange(emulator, client, refresh_grant(code)), "invalid_grant")
+def test_refresh_errors(emu: Emulator, client: httpx.Client) -> None:
+    assert_error(exchange(emu, client, refresh_grant("nonsense")), "invalid_grant")
+    assert_error(exchange(emu, client, {"grant_type": "refresh_token"}), "invalid_request")
+    code = get_code(emu, client)
+    assert_error(exchange(emu, client, refresh_grant(code)), "invalid_grant")
 
 
-def test_access_token_expires_after_eight_hours(emulator: Emulator, client: httpx.Client) -> None:
-    access = tokens(emulator, client)["access_token"]
-    emulator.advance_clock(28799)
-    assert userinfo(emulator, client, access).status_code == 200
-    emulator.advance_clock(2)
-    response = userinfo(emulator, client, access)
+def test_access_token_expires_after_eight_hours(emu: Emulator, client: httpx.Client) -> None:
+    access = tokens(emu, client)["access_token"]
+    emu.advance_clock(28799)
+    assert userinfo(emu, client, access).status_code == 200
+    emu.advance_clock(2)
+    response = userinfo(emu, client, access)
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
 
 
-def test_refresh_token_with_extended_rolls_forward(
-    emulator: Emulator, client: httpx.Client
-) -> None:
-    refresh = tokens(emulator, client, "spring_read extended")["refresh_token"]
+def test_refresh_token_with_extended_rolls_forward(emu: Emulator, client: httpx.Client) -> None:
+    refresh = tokens(emu, client, "spring_read extended")["refresh_token"]
     for _ in range(3):  # 3 x 20 days: only alive because each refresh restarts 30 days
-        emulator.advance_clock(20 * 86400)
-        response = exchange(emulator, client, refresh_grant(refresh))
+        emu.advance_clock(20 * 86400)
+        response = exchange(emu, client, refresh_grant(refresh))
         assert response.status_code == 200
         refresh = response.json()["refresh_token"]
-    emulator.advance_clock(THIRTY_DAYS + 1)
-    assert_error(exchange(emulator, client, refresh_grant(refresh)), "invalid_grant")
+    emu.advance_clock(THIRTY_DAYS + 1)
+    assert_error(exchange(emu, client, refresh_grant(refresh)), "invalid_grant")
 
 
 def test_refresh_token_without_extended_keeps_the_first_expiry(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    refresh = tokens(emulator, client, "signature spring_read")["refresh_token"]
-    emulator.advance_clock(20 * 86400)
-    response = exchange(emulator, client, refresh_grant(refresh))
+    refresh = tokens(emu, client, "signature spring_read")["refresh_token"]
+    emu.advance_clock(20 * 86400)
+    response = exchange(emu, client, refresh_grant(refresh))
     assert response.status_code == 200
     refresh = response.json()["refresh_token"]
-    emulator.advance_clock(9 * 86400)  # day 29: still inside the first 30 days
-    response = exchange(emulator, client, refresh_grant(refresh))
+    emu.advance_clock(9 * 86400)  # day 29: still inside the first 30 days
+    response = exchange(emu, client, refresh_grant(refresh))
     assert response.status_code == 200
     refresh = response.json()["refresh_token"]
-    emulator.advance_clock(86400 + 1)  # day 30 + 1 s
-    assert_error(exchange(emulator, client, refresh_grant(refresh)), "invalid_grant")
+    emu.advance_clock(86400 + 1)  # day 30 + 1 s
+    assert_error(exchange(emu, client, refresh_grant(refresh)), "invalid_grant")
 
 
-def test_unused_refresh_token_dies_after_thirty_days(
-    emulator: Emulator, client: httpx.Client
-) -> None:
-    refresh = tokens(emulator, client)["refresh_token"]
-    emulator.advance_clock(THIRTY_DAYS - 1)
-    ok = exchange(emulator, client, refresh_grant(refresh))
+def test_unused_refresh_token_dies_after_thirty_days(emu: Emulator, client: httpx.Client) -> None:
+    refresh = tokens(emu, client)["refresh_token"]
+    emu.advance_clock(THIRTY_DAYS - 1)
+    ok = exchange(emu, client, refresh_grant(refresh))
     assert ok.status_code == 200
-    late = tokens(emulator, client)["refresh_token"]
-    emulator.advance_clock(THIRTY_DAYS + 1)
-    assert_error(exchange(emulator, client, refresh_grant(late)), "invalid_grant")
+    late = tokens(emu, client)["refresh_token"]
+    emu.advance_clock(THIRTY_DAYS + 1)
+    assert_error(exchange(emu, client, refresh_grant(late)), "invalid_grant")
 
 
 def test_revoked_consent_kills_refresh_tokens_not_live_access_tokens(
-    emulator: Emulator, client: httpx.Client
+    emu: Emulator, client: httpx.Client
 ) -> None:
-    grant = tokens(emulator, client)
-    emulator.revoke_consent()
-    assert_error(exchange(emulator, client, refresh_grant(grant["refresh_token"])), "invalid_grant")
-    assert userinfo(emulator, client, grant["access_token"]).status_code == 200
+    grant = tokens(emu, client)
+    emu.revoke_consent()
+    assert_error(exchange(emu, client, refresh_grant(grant["refresh_token"])), "invalid_grant")
+    assert userinfo(emu, client, grant["access_token"]).status_code == 200
     # The stored consent is gone too: the consent page shows again.
     page = client.get(
-        f"{emulator.auth_server}/oauth/auth",
+        f"{emu.auth_server}/oauth/auth",
         params={
             "response_type": "code",
             "scope": "signature spring_read spring_write extended",
-            "client_id": emulator.integration_key,
-            "redirect_uri": emulator.redirect_uris[0],
+            "client_id": emu.integration_key,
+            "redirect_uri": emu.redirect_uris[0],
         },
     )
     assert page.status_code == 200
     # A new consent gives a working grant.
-    fresh = tokens(emulator, client)
-    assert exchange(emulator, client, refresh_grant(fresh["refresh_token"])).status_code == 200
+    fresh = tokens(emu, client)
+    assert exchange(emu, client, refresh_grant(fresh["refresh_token"])).status_code == 200
 
 
-def test_errors_never_echo_secrets(emulator: Emulator, client: httpx.Client) -> None:
-    code = get_code(emulator, client)
-    response = exchange(emulator, client, code_grant(code), secret="wrong-secret-value")
+def test_errors_never_echo_secrets(emu: Emulator, client: httpx.Client) -> None:
+    code = get_code(emu, client)
+    response = exchange(emu, client, code_grant(code), secret="wrong-secret-value")
     assert code not in response.text
     assert "wrong-secret-value" not in response.text
-    assert emulator.secret_key not in response.text
+    assert emu.secret_key not in response.text

@@ -23,7 +23,7 @@ from clmwizard.powerplatform.settings import make_settings
 from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileStore
 from tests.powerplatform.fake import FLOW, OID, POWER_APPS, FakePowerPlatform
-from tests.store.factories import make_profile
+from tests.support.store_fixtures import make_profile
 
 SECRET = "5b7e9c1a-0d2f-4e6b-8a3c-9f1e2d3c4b5a"
 SETTINGS = make_settings(power_apps_url=POWER_APPS, flow_url=FLOW)

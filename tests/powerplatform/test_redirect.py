@@ -10,41 +10,41 @@ import httpx
 from clmwizard.emulator import Emulator
 from clmwizard.powerplatform.redirect import check_redirect_url
 from clmwizard.store.profile import Profile
-from tests.store.factories import make_profile
+from tests.support.store_fixtures import make_profile
 
 REDIRECT = "https://global.consent.azure-apim.net/redirect/shared_docusign-20clm-5f1a"
 
 
-def profile_for(emulator: Emulator) -> Profile:
+def profile_for(emu: Emulator) -> Profile:
     return dataclasses.replace(
         make_profile("acme"),
-        auth_server=emulator.auth_server,
-        integration_key=emulator.integration_key,
+        auth_server=emu.auth_server,
+        integration_key=emu.integration_key,
     )
 
 
 async def test_an_unregistered_redirect_url_is_reported_as_docusign_said(
-    emulator: Emulator,
+    emu: Emulator,
 ) -> None:
-    profile = profile_for(emulator)
+    profile = profile_for(emu)
     async with httpx.AsyncClient() as client:
         check = await check_redirect_url(client, profile, REDIRECT)
     assert check.verdict == "not_registered"
     assert "not registered" in check.said and "NOT registered" in check.line
 
 
-async def test_a_registered_redirect_url_gets_the_sign_in_page(emulator: Emulator) -> None:
-    emulator.register_redirect_uri(REDIRECT)
-    profile = profile_for(emulator)
+async def test_a_registered_redirect_url_gets_the_sign_in_page(emu: Emulator) -> None:
+    emu.register_redirect_uri(REDIRECT)
+    profile = profile_for(emu)
     async with httpx.AsyncClient() as client:
         check = await check_redirect_url(client, profile, REDIRECT)
     assert check.verdict == "registered", check.said
-    assert any("/oauth/auth" in " ".join(entry) for entry in emulator.request_log)
+    assert any("/oauth/auth" in " ".join(entry) for entry in emu.request_log)
 
 
 async def test_a_registered_redirect_url_with_consent_given_is_a_redirect() -> None:
-    with Emulator(auto_consent=True, redirect_uris=[REDIRECT]) as emulator:
-        profile = profile_for(emulator)
+    with Emulator(auto_consent=True, redirect_uris=[REDIRECT]) as emu:
+        profile = profile_for(emu)
         async with httpx.AsyncClient() as client:
             check = await check_redirect_url(client, profile, REDIRECT)
     assert check.verdict == "registered" and "HTTP 302" in check.said

@@ -12,7 +12,7 @@ from clmwizard.store.profile import PublishRecord
 from clmwizard.store.profiles import ProfileStore
 from tests.powerplatform.fake import FakePowerPlatform
 from tests.powerplatform.test_publish import SECRET, api_for, publish
-from tests.store.factories import make_profile
+from tests.support.store_fixtures import make_profile
 
 NEW = "7c9e1b3d-2f4a-4b6c-8d0e-1a3b5c7d9e0f"
 

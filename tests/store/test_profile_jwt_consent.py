@@ -8,7 +8,7 @@ import yaml
 
 from clmwizard.store.profile import JwtConsentRecord
 from clmwizard.store.profiles import ProfileStore
-from tests.store.factories import make_profile, unique_name
+from tests.support.store_fixtures import make_profile, unique_name
 
 
 def test_the_jwt_consent_record_round_trips_and_older_files_load_without_it() -> None:

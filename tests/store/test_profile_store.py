@@ -26,7 +26,7 @@ from clmwizard.store.profiles import (
     validate_profile_name,
 )
 from clmwizard.store.secrets import open_secret_store
-from tests.store.factories import Backends, make_profile
+from tests.support.store_fixtures import Backends, make_profile
 
 
 def _mode(path: Path) -> int:

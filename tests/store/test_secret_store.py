@@ -24,8 +24,8 @@ from clmwizard.store.secrets import (
     keyring_round_trip,
     open_secret_store,
 )
-from tests.store.factories import Backends, unique_name
 from tests.support.keyrings import FailingAfterKeyring, MemoryKeyring, SlowKeyring
+from tests.support.store_fixtures import Backends, unique_name
 
 
 def test_store_and_read_back(backend: Backends) -> None:

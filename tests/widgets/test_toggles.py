@@ -12,7 +12,7 @@ from clmwizard.widgets.toggles import (
     TextRadioSet,
     TextSelectionList,
 )
-from tests.support.screens import plain_screen
+from tests.support.pilot import plain_screen
 
 
 class TogglesApp(App[None]):

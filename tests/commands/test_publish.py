@@ -1,0 +1,252 @@
+"""`clmwizard publish` end to end: a real `clmwizard login` against the DocuSign emulator, then
+the emulator's Power Platform over real TLS sockets: device code sign-in, both layouts, updates
+on rerun, dry run, environment choice, adoption, redirect-URL check, service principal."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import webbrowser
+from collections.abc import Callable
+from typing import Any
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail, null
+
+from clmwizard.cli import main
+from clmwizard.emulator import Emulator
+from clmwizard.errors import EXIT_KEYRING
+from clmwizard.store.profiles import ProfileStore
+from tests.support.keyrings import FailingAfterKeyring, MemoryKeyring
+
+Argv = Callable[..., list[str]]
+
+
+def stored_connectors(emu: Emulator) -> list[dict[str, Any]]:
+    return emu.power_platform.connectors(emu.power_platform.default_environment)
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("layout", ["single", "three"])
+def test_publish_creates_then_updates_without_duplicates(
+    layout: str,
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    code, out, err = run(publish_argv("--layout", layout), capsys)
+    assert code == 0, (out, err)  # published; DocuSign does not know the redirect URL yet
+    count = 1 if layout == "single" else 3
+    assert len(approver) == 1 and "enter the code" in out
+    assert f"✓ Signed in to Microsoft as {microsoft.power_platform.user_principal_name}" in out
+    connectors = stored_connectors(microsoft)
+    assert len(connectors) == count
+    record = ProfileStore().load("acme").publications[0]
+    assert record.layout == layout and len(record.connectors) == count
+    for connector in record.connectors:
+        assert connector.connector_id in out and connector.redirect_url
+        assert connector.redirect_url in out
+    assert out.count("DocuSign says it is NOT registered") == count
+    assert microsoft.secret_key not in out + err
+
+    for connector in record.connectors:
+        assert connector.redirect_url is not None
+        microsoft.register_redirect_uri(connector.redirect_url)
+    code, out, err = run(publish_argv(), capsys)  # the layout is remembered
+    assert code == 0, (out, err)
+    assert len(approver) == 1  # the cached sign-in was used silently
+    assert len(stored_connectors(microsoft)) == count
+    assert out.count("DocuSign accepts it") == count
+    assert out.count(": update ") == count
+
+
+def test_dry_run_changes_nothing(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    code, out, _ = run(publish_argv("--dry-run", "--layout", "three"), capsys)
+    assert code == 0 and "Dry run: nothing was created or changed." in out
+    assert out.count(": create") == 3
+    assert stored_connectors(microsoft) == []
+    assert ProfileStore().load("acme").publications == []
+
+
+def test_several_environments_without_a_terminal_are_listed(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    code, _, err = run(publish_argv(environment=None), capsys)
+    assert code == 2 and "choose one with --environment" in err
+    for environment in microsoft.power_platform.environments:
+        assert environment in err
+    assert stored_connectors(microsoft) == []
+
+
+def test_a_connector_of_the_same_name_is_not_taken_without_asking(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in(profile="first")
+    assert run(publish_argv(profile="first"), capsys)[0] == 0
+    (theirs,) = stored_connectors(microsoft)
+    signed_in(profile="acme")
+    code, out, err = run(publish_argv(), capsys)
+    assert code == 2 and "adopt?" in out and "not touched" in err
+    assert stored_connectors(microsoft) == [theirs]
+    assert ProfileStore().load("acme").publications == []
+
+
+def test_no_maker_role_is_said_plainly_and_nothing_is_left_unreported(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    microsoft.power_platform.set_maker(microsoft.power_platform.default_environment, False)
+    code, out, err = run(publish_argv(), capsys)
+    assert code == 1, (out, err)
+    assert "Environment Maker" in err
+
+
+def test_service_principal_publishes_with_the_secret_from_the_environment(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    publish_argv: Argv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    pp = microsoft.power_platform
+    monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
+    monkeypatch.setenv("CLMWIZARD_CA_BUNDLE", pp.ca_cert)  # the PEM text itself works too
+    code, out, err = run(publish_argv("--service-principal", "--client-id", pp.client_id), capsys)
+    assert code == 0, (out, err)
+    assert f"service principal {pp.client_id}" in out
+    assert len(stored_connectors(microsoft)) == 1
+    assert pp.client_secret not in out + err
+
+
+@pytest.mark.parametrize("trouble", ["absent", "discards", "refuses writes"])
+def test_a_keyring_that_cannot_keep_the_sign_in_is_refused_as_for_docusign(
+    trouble: str,
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    memory_keyring: MemoryKeyring,
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    if trouble == "refuses writes":
+        broken: KeyringBackend = FailingAfterKeyring(ok_writes=0)
+        broken.items.update(memory_keyring.items)  # the DocuSign sign-in is there
+    else:
+        broken = fail.Keyring() if trouble == "absent" else null.Keyring()
+    keyring.set_keyring(broken)
+    code, out, err = run(publish_argv(), capsys)
+    assert code == EXIT_KEYRING, (out, err)
+    assert "keyring" in err.lower()
+    assert stored_connectors(microsoft) == []
+
+
+@pytest.mark.parametrize(
+    ("trouble", "words"),
+    [
+        ("declined", "The sign-in was declined."),
+        ("expired", "The sign-in code expired"),
+        ("admin consent", "An administrator must first consent"),
+        ("conditional access", "conditional-access policy"),
+    ],
+)
+def test_microsoft_sign_in_failures_are_said_plainly(
+    trouble: str,
+    words: str,
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    pp = microsoft.power_platform
+    if trouble == "admin consent":
+        pp.set_policies(admin_consent_required=True)
+    if trouble == "conditional access":
+        pp.set_policies(conditional_access_blocked=True)
+    stop = threading.Event()
+
+    def user() -> None:
+        while not stop.wait(0.05):
+            for code in pp.pending_device_codes():
+                if trouble == "declined":
+                    pp.decline_device_code(code)
+                elif trouble == "expired":
+                    microsoft.advance_clock(901)
+                else:
+                    pp.approve_device_code(code)
+
+    thread = threading.Thread(target=user, daemon=True)
+    thread.start()
+    try:
+        code, out, err = run(publish_argv(), capsys)
+    finally:
+        stop.set()
+        thread.join(2)
+    assert code == 1, (out, err)
+    assert words in err and "Microsoft said:" in err
+    assert stored_connectors(microsoft) == []
+
+
+def test_browser_sign_in_publishes(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    publish_argv: Argv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    monkeypatch.setenv("BROWSER", f"{sys.executable} -m tests.powerplatform.browser_stand_in %s")
+    # webbrowser reads $BROWSER once per process (login already used it); a real run is fresh.
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    code, out, err = run(publish_argv("--browser"), capsys)
+    assert code == 0, (out, err)
+    assert f"Signed in to Microsoft as {microsoft.power_platform.user_principal_name}" in out
+    assert len(stored_connectors(microsoft)) == 1
+
+
+def test_throttling_is_waited_out_with_retry_after(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    microsoft.inject_fault(
+        "powerapps", "/providers/Microsoft.PowerApps/apis", status=429, retry_after=1, count=1
+    )
+    code, out, err = run(publish_argv(), capsys)
+    assert code == 0, (out, err)
+    assert len(stored_connectors(microsoft)) == 1

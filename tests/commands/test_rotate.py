@@ -1,0 +1,112 @@
+"""`clmwizard rotate` after `publish`: the new secret reaches every published connector (with the
+cached Microsoft sign-in, silently) before the old one is declared removable; without a sign-in
+the steps per connector; `doctor` names the stored Microsoft sign-in."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+
+from clmwizard.cli import main
+from clmwizard.emulator import Emulator
+from clmwizard.store.profile import MS_TOKEN_CACHE
+from clmwizard.store.secrets import open_secret_store
+from tests.support.keyrings import MemoryKeyring
+
+Argv = Callable[..., list[str]]
+
+
+def secrets_in_connectors(emu: Emulator) -> list[str]:
+    pp = emu.power_platform
+    return [c["clientSecrets"]["token"] for c in pp.connectors(pp.default_environment)]
+
+
+def test_rotate_updates_every_connector_then_says_delete_the_old(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    assert main(publish_argv("--layout", "three")) == 0
+    assert secrets_in_connectors(microsoft) == [microsoft.secret_key] * 3
+    capsys.readouterr()
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", microsoft.spare_secret_key)
+    assert main(["rotate", "--profile", "acme"]) == 0
+    out = capsys.readouterr().out
+    assert secrets_in_connectors(microsoft) == [microsoft.spare_secret_key] * 3
+    assert out.count("now has the new secret key") == 3
+    assert out.index("now has the new secret key") < out.index("delete the old secret key")
+    assert len(approver) == 1  # the publish sign-in, reused silently
+    assert microsoft.spare_secret_key not in out
+
+
+def test_without_a_microsoft_sign_in_rotate_gives_the_steps_and_keeps_the_old(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    assert main(publish_argv()) == 0
+    open_secret_store().delete("acme", [MS_TOKEN_CACHE])  # the sign-in is gone
+    capsys.readouterr()
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", microsoft.spare_secret_key)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal to sign in on
+    assert main(["rotate", "--profile", "acme"]) == 1
+    out = capsys.readouterr().out
+    assert "still have the OLD secret key" in out
+    assert "Data → Custom connectors" in out and "paconn update" in out
+    assert "Keep the old secret key in DocuSign" in out
+    assert "delete the old secret key" not in out
+    assert secrets_in_connectors(microsoft) == [microsoft.secret_key]
+    # Signing in again and rerunning rotate with the same secret finishes the job.
+    assert main(publish_argv("--dry-run")) == 0
+    assert "Carrying an older secret key (an unfinished rotation)" in capsys.readouterr().out
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", microsoft.spare_secret_key)  # each run takes it
+    assert main(["rotate", "--profile", "acme"]) == 0
+    out = capsys.readouterr().out
+    assert "already stored" in out and "delete the old secret key" in out
+    assert secrets_in_connectors(microsoft) == [microsoft.spare_secret_key]
+
+
+DAY = 24 * 3600
+
+
+SignIn = Callable[..., None]
+
+
+def stored(keyring: MemoryKeyring, item: str) -> str | None:
+    return keyring.items.get(("clmwizard", f"acme/{item}"))
+
+
+def test_rotate(
+    emu: Emulator,
+    signed_in: SignIn,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", "a-wrong-new-secret")
+    assert main(["rotate", "--profile", "acme"]) == 2
+    err = capsys.readouterr().err
+    assert "✗ DocuSign refused the new secret key (secret_refused). Nothing changed" in err
+    assert stored(memory_keyring, "secret_key") == emu.secret_key
+    monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(emu.spare_secret_key + "\n"))
+    assert main(["rotate", "--profile", "acme", "--secret-key-stdin"]) == 0
+    out = capsys.readouterr().out
+    assert "✓ The new secret key works" in out
+    assert "Security tab → Client secret" in out
+    assert "delete the old secret key" in out and emu.spare_secret_key not in out
+    assert stored(memory_keyring, "secret_key") == emu.spare_secret_key
+    emu.revoke_secret("secret_key")
+    assert main(["refresh", "--profile", "acme"]) == 0

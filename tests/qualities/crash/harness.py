@@ -1,0 +1,114 @@
+"""Running clmwizard in a child process against the real Secret Service and killing it (-9) at a
+chosen durable step; see tests/qualities/crash/child.py for how the steps are counted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from clmwizard.cli import main
+from clmwizard.emulator import Emulator
+from tests.support.login import login_argv as shared_login_argv
+
+REPO = Path(__file__).parents[3]
+BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
+SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
+
+
+@dataclass
+class Outcome:
+    steps: list[str]  # the steps done before the kill (or all of them)
+    killed_at: str | None  # the step it was killed before, None when it ran to the end
+    returncode: int
+    stderr: str
+
+
+class Child:
+    """`python -m tests.qualities.crash.child ARGS` with the test's config folder and emulator."""
+
+    def __init__(self, workdir: Path, roots: list[Path]) -> None:
+        self.workdir = workdir
+        self.roots = roots
+        self.runs = 0
+
+    def run(
+        self,
+        argv: list[str],
+        *,
+        kill_at: int = -1,
+        stdin: str = "",
+        secret: str | None = None,
+        send: signal.Signals = signal.SIGKILL,
+    ) -> Outcome:
+        """Run to the end, or stop before step `kill_at` and `send` a signal there: SIGKILL
+        kills it; any other signal is delivered and the child goes on from that step."""
+        self.runs += 1
+        steps_file = self.workdir / f"steps-{self.runs}.log"
+        env = {
+            **os.environ,
+            "CRASH_STEPS": str(steps_file),
+            "CRASH_AT": str(kill_at),
+            "CRASH_ROOTS": os.pathsep.join(str(root) for root in self.roots),
+            "PYTHON_KEYRING_BACKEND": SECRET_SERVICE,
+            "BROWSER": BROWSER,
+        }
+        env.pop("CLMWIZARD_SECRET_KEY", None)
+        if secret is not None:
+            env["CLMWIZARD_SECRET_KEY"] = secret
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.qualities.crash.child", *argv],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdin is not None
+        process.stdin.write(stdin)
+        process.stdin.close()
+        process.stdin = None  # communicate() below must not touch it again
+        killed_at = None
+        deadline = time.monotonic() + 30
+        while kill_at >= 0 and process.poll() is None and time.monotonic() < deadline:
+            text = steps_file.read_text() if steps_file.exists() else ""
+            paused = [line for line in text.splitlines() if line.startswith("PAUSED ")]
+            if paused:
+                killed_at = paused[0].split(" ", 2)[2]
+                os.kill(process.pid, send)
+                if send != signal.SIGKILL:
+                    time.sleep(0.05)  # the handler runs in the child's main thread
+                    Path(f"{steps_file}.go").touch()
+                break
+            time.sleep(0.01)
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        lines = steps_file.read_text().splitlines() if steps_file.exists() else []
+        steps = [line.split(" ", 1)[1] for line in lines if not line.startswith("PAUSED ")]
+        if killed_at is not None and send == signal.SIGKILL:
+            assert process.returncode == -signal.SIGKILL
+        return Outcome(steps, killed_at, process.returncode, stderr)
+
+
+def login_argv(emu: Emulator, name: str) -> list[str]:
+    return shared_login_argv(emu, profile=name, timeout=15)
+
+
+def sign_in_here(emu: Emulator, name: str, secret: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sign-in in this process (the state a crash test starts from)."""
+    monkeypatch.setenv("BROWSER", BROWSER)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", secret)
+    try:
+        assert main(login_argv(emu, name)) == 0
+    finally:
+        monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)

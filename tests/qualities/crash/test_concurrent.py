@@ -1,0 +1,179 @@
+"""Two copies of clmwizard at once on one profile, against the emulator in theft mode (a reused
+refresh token revokes the whole grant) and the real Secret Service: the grant lock serialises
+every read-then-write of the tokens, so both runs succeed and nothing is ever written from a
+state another run has replaced."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from keyring.backend import KeyringBackend
+
+from clmwizard.cli import main
+from clmwizard.docusign.oauth import TokenSet
+from clmwizard.emulator import Emulator
+from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import KeyringSecretStore
+from tests.qualities.crash.harness import BROWSER, REPO, SECRET_SERVICE, login_argv, sign_in_here
+
+pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(400)]
+
+
+@pytest.fixture
+def theft(emu: Emulator) -> Emulator:
+    emu.state.reuse_revokes_grant = True
+    return emu
+
+
+def start(argv: list[str], stdin: str = "") -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clmwizard", *argv],
+        cwd=REPO,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": SECRET_SERVICE},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(stdin)
+    process.stdin.close()
+    process.stdin = None
+    return process
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    _, stderr = process.communicate(timeout=90)
+    return process.returncode, stderr
+
+
+def test_twenty_pairs_of_concurrent_refreshes_all_succeed(
+    theft: Emulator,
+    profile_name: str,
+    config_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name = profile_name
+    sign_in_here(theft, name, theft.secret_key, monkeypatch)
+    refresh = ["refresh", "--profile", name]
+    for pair in range(20):
+        first, second = start(refresh), start(refresh)
+        results = [finish(first), finish(second)]
+        assert [code for code, _ in results] == [0, 0], (pair, results)
+        assert not any("revoked" in err for _, err in results)
+    assert not any(grant.revoked for grant in theft.state.grants)
+    assert main(refresh) == 0, capsys.readouterr().err
+
+
+def test_a_refresh_and_a_rotation_at_once_both_succeed(
+    theft: Emulator,
+    profile_name: str,
+    config_dir: Path,
+    secret_service: KeyringBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name, store = profile_name, KeyringSecretStore(secret_service)
+    sign_in_here(theft, name, theft.secret_key, monkeypatch)
+    secrets = [theft.spare_secret_key, theft.secret_key]
+    for trial in range(8):
+        new = secrets[trial % 2]
+        rotation = start(["rotate", "--profile", name, "--secret-key-stdin"], stdin=new)
+        refresh = start(["refresh", "--profile", name])
+        results = [finish(rotation), finish(refresh)]
+        assert [code for code, _ in results] == [0, 0], (trial, results)
+        assert not any("consent" in err.lower() for _, err in results)
+        assert store.get(name, SECRET_KEY) == new
+    assert main(["refresh", "--profile", name]) == 0, capsys.readouterr().err
+
+
+def test_a_refresh_that_holds_the_old_grant_never_writes_over_a_new_consent(
+    theft: Emulator,
+    tmp_path: Path,
+    profile_name: str,
+    config_dir: Path,
+    secret_service: KeyringBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Cron's refresh has DocuSign's answer for the old grant and is about to store it when a
+    re-consent (adding `extended` back) finishes: the sign-in waits for the refresh, then its
+    token and scopes are the ones kept (before the lock: the old grant's token, written last,
+    won, and the profile could lose `extended`)."""
+    name, store = profile_name, KeyringSecretStore(secret_service)
+    monkeypatch.setenv("BROWSER", BROWSER)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", theft.secret_key)
+    assert main([*login_argv(theft, name), "--scopes", "signature spring_read spring_write"]) == 0
+    steps = tmp_path / "cron-steps.log"
+    cron = subprocess.Popen(
+        [sys.executable, "-m", "tests.qualities.crash.child", "refresh", "--profile", name],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "CRASH_STEPS": str(steps),
+            "CRASH_AT": "0",  # holds just before storing the old grant's new refresh token
+            "CRASH_ROOTS": str(config_dir),
+            "PYTHON_KEYRING_BACKEND": SECRET_SERVICE,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while "PAUSED" not in (steps.read_text() if steps.exists() else ""):
+        assert time.monotonic() < deadline and cron.poll() is None
+        time.sleep(0.01)
+    grants_before = len(theft.state.grants)
+    login: dict[str, int] = {}
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", theft.secret_key)
+    signin = threading.Thread(target=lambda: login.update(code=main(login_argv(theft, name))))
+    signin.start()  # the default scopes include `extended`
+    while len(theft.state.grants) == grants_before:  # consent given, code exchanged
+        assert time.monotonic() < deadline + 30 and signin.is_alive()
+        time.sleep(0.01)
+    time.sleep(1.0)  # discovery done: the sign-in now waits for the grant lock
+    Path(f"{steps}.go").touch()
+    signin.join(60)
+    _, cron_err = cron.communicate(timeout=60)
+    assert cron.returncode == 0, cron_err
+    assert login.get("code") == 0, capsys.readouterr().err
+    profile = ProfileStore().load(name)
+    assert "extended" in profile.scopes
+    live = theft.state.refresh_tokens[store.get(name, REFRESH_TOKEN) or ""]
+    assert "extended" in live.grant.scopes and not live.used  # the new consent's token
+    assert main(["refresh", "--profile", name]) == 0, capsys.readouterr().err
+
+
+def test_a_sign_in_keeps_an_export_recorded_while_the_user_was_consenting(
+    config_dir: Path,
+) -> None:
+    """`login` loads the profile before the consent wait; an `export` run meanwhile records its
+    bundle; the sign-in's save merges into the profile as stored then (before: the record was
+    lost, the sign-in wrote its stale copy)."""
+    from clmwizard.docusign.session import store_login
+    from clmwizard.store.profile import ExportRecord
+    from clmwizard.store.secrets import MemorySecretStore
+    from tests.support.store_fixtures import make_profile
+
+    profiles = ProfileStore()
+    profiles.save(make_profile("acme", exports=[]))
+    loaded_before_consent = profiles.load("acme")
+    record = ExportRecord(path="/tmp/bundle", layout="three", at=datetime.now(UTC))
+    profiles.update("acme", lambda stored: stored.exports.append(record))  # the export run
+    now = datetime.now(UTC)
+    signed_in = dataclasses.replace(loaded_before_consent, consented_at=now, last_refresh_at=now)
+    tokens = TokenSet("access-merge-test", "refresh-merge-test", 28800, now)
+    saved = store_login(profiles, MemorySecretStore(), signed_in, "secret-merge-test", tokens)
+    stored = profiles.load("acme")
+    assert stored.exports == [record] and saved.exports == [record]
+    assert stored.consented_at == now  # and the sign-in itself is saved

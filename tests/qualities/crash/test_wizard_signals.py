@@ -1,0 +1,150 @@
+"""The wizard (Textual owns the terminal) stops on SIGTERM and SIGHUP like the CLI: a durable
+write under way is finished first, so a signal during a start-screen refresh leaves a stored,
+working grant. The real wizard runs in a pty, against the emulator in theft mode (a reused
+refresh token revokes the grant) and the real Secret Service, paused before the keyring write
+that stores DocuSign's new refresh token and signalled there."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from keyring.backend import KeyringBackend
+
+from clmwizard.cli import main
+from clmwizard.emulator import Emulator
+from tests.qualities.crash.harness import BROWSER, REPO, SECRET_SERVICE, sign_in_here
+
+pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(300)]
+
+
+class PtyWizard:
+    """`python -m tests.qualities.crash.child --profile NAME` (the wizard) in a pseudo-terminal."""
+
+    def __init__(self, workdir: Path, roots: list[Path], name: str, run: int, at: int) -> None:
+        import pty
+
+        self.steps = workdir / f"wizard-steps-{run}.log"
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLUMNS": "100",
+            "LINES": "32",
+            "CRASH_STEPS": str(self.steps),
+            "CRASH_AT": str(at),
+            "CRASH_ROOTS": os.pathsep.join(str(root) for root in roots),
+            "PYTHON_KEYRING_BACKEND": SECRET_SERVICE,
+            "BROWSER": BROWSER,
+        }
+        env.pop("CLMWIZARD_SECRET_KEY", None)
+        self.leader, follower = pty.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.qualities.crash.child", "--profile", name],
+            cwd=REPO,
+            env=env,
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+        )
+        os.close(follower)
+        self.output = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            ready, _, _ = select.select([self.leader], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(self.leader, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                self.output.extend(chunk)
+            elif self.process.poll() is not None:
+                return
+
+    def wait_for(self, condition: object, what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if callable(condition) and condition():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        tail = self.output.decode("utf-8", "replace")[-1500:]
+        raise AssertionError(f"no {what} (exit {self.process.poll()}): {tail}")
+
+    def screen_has(self, text: str) -> bool:
+        return text.encode() in self.output
+
+    def step_lines(self) -> list[str]:
+        return self.steps.read_text().splitlines() if self.steps.exists() else []
+
+    def press(self, keys: str) -> None:
+        os.write(self.leader, keys.encode())
+
+    def finish(self, timeout: float = 30.0) -> int:
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self._reader.join(timeout=5)
+            os.close(self.leader)
+
+
+def refresh_steps(wizard: PtyWizard) -> None:
+    """Wait for the start screen, then press f (refresh)."""
+    wizard.wait_for(lambda: wizard.screen_has("refresh"), "start screen")
+    time.sleep(0.5)  # the profile list loads in a worker
+    wizard.press("f")
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_signal_during_a_wizard_refresh_keeps_the_grant(
+    emu: Emulator,
+    tmp_path: Path,
+    config_dir: Path,
+    profile_name: str,
+    secret_service: KeyringBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    sent: signal.Signals,
+) -> None:
+    emu.state.reuse_revokes_grant = True
+    name = profile_name
+    sign_in_here(emu, name, emu.secret_key, monkeypatch)
+
+    # A full refresh first, to learn which step stores the new refresh token.
+    full = PtyWizard(tmp_path, [config_dir], name, 1, -1)
+    refresh_steps(full)
+    full.wait_for(lambda: any("replace" in line for line in full.step_lines()), "profile write")
+    full.wait_for(lambda: full.screen_has("refreshed"), "refreshed message")
+    full.press("\x11")  # ctrl+q
+    assert full.finish() == 0
+    steps = [line.split(" ", 1)[1] for line in full.step_lines()]
+    at = steps.index("keyring set refresh_token")
+
+    wizard = PtyWizard(tmp_path, [config_dir], name, 2, at)
+    refresh_steps(wizard)
+    wizard.wait_for(
+        lambda: any(line.startswith("PAUSED ") for line in wizard.step_lines()), "pause"
+    )
+    os.kill(wizard.process.pid, sent)
+    time.sleep(0.3)  # the signal arrives while the write is still held
+    assert wizard.process.poll() is None, "the wizard died in the middle of the write"
+    Path(f"{wizard.steps}.go").touch()
+    code = wizard.finish()
+    assert code == 128 + sent, wizard.output.decode("utf-8", "replace")[-1500:]
+    written = [line for line in wizard.step_lines() if not line.startswith("PAUSED")]
+    assert f"{at} keyring set refresh_token" in written
+    # The stored refresh token is the one DocuSign issued last: in theft mode any other
+    # would revoke the grant.
+    assert main(["refresh", "--profile", name]) == 0
+    assert not any(grant.revoked for grant in emu.state.grants)

@@ -1,0 +1,183 @@
+"""Copying from the wizard: the real X clipboard (xclip under Xvfb), OSC 52 and manual copy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from clmwizard.app import ClmWizardApp
+from clmwizard.clipboard import copy_text, paste_text
+from clmwizard.context import WizardContext
+from clmwizard.screens.dialogs import ManualCopyDialog
+from clmwizard.screens.fields import FieldsScreen
+from clmwizard.screens.key import KeyScreen
+from clmwizard.store.profile import SECRET_KEY, ClmHosts, Profile
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import MemorySecretStore
+from tests.support.pilot import wait_until
+
+SECRET = "b7c1d2e3-aaaa-4bbb-8ccc-0123456789ab"
+KEY = "3f6c0e1a-58d2-4c1e-9b2d-0a1b2c3d4e5f"
+
+
+def profile() -> Profile:
+    return Profile(
+        name="acme",
+        environment="demo",
+        auth_server="https://account-d.docusign.com",
+        clm_auth_server="https://authuat.springcm.com",
+        integration_key=KEY,
+        scopes=["signature", "spring_read", "spring_write", "extended"],
+        redirect_uri="http://127.0.0.1:8765/callback",
+        account_id="9a217f4f-d7c0-4a89-9f9c-3e2d6442bd14",
+        account_name="Northwind Traders",
+        clm_hosts=ClmHosts(
+            "https://apiuatna11.springcm.com/",
+            "https://apiuploaduatna11.springcm.com/",
+            "https://apidownloaduatna11.springcm.com/",
+        ),
+        refresh_token_expires_at=datetime.now(UTC) + timedelta(days=29),
+    )
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> Iterator[WizardContext]:
+    secrets = MemorySecretStore()
+    secrets.set_many("acme", {SECRET_KEY: SECRET})
+    store = ProfileStore(tmp_path / "profiles")
+    store.save(profile())
+    yield WizardContext(profiles=store, open_secrets=lambda: secrets, clipboard_clear_seconds=1.0)
+
+
+async def open_fields(app: ClmWizardApp, pilot: object) -> None:
+    app.start_draft(profile())
+    await app.push_screen(FieldsScreen(profile()))
+    screen = app.screen
+    assert isinstance(screen, FieldsScreen)
+    await wait_until(pilot, lambda: screen.client_secret == SECRET)  # type: ignore[arg-type]
+
+
+@pytest.mark.display
+async def test_copied_secret_reaches_the_x_clipboard_and_is_cleared(context: WizardContext) -> None:
+    copy_text("before")
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await open_fields(app, pilot)
+        await pilot.press("4")  # Security tab: 4 is the client secret
+        await wait_until(pilot, lambda: paste_text() == SECRET, 5)
+        assert any("clears in 1 s" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: paste_text() != SECRET, 5)
+        assert paste_text() == ""
+
+
+@pytest.mark.display
+async def test_clipboard_is_left_alone_when_it_no_longer_holds_the_secret(
+    context: WizardContext,
+) -> None:
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_fields(app, pilot)
+        await pilot.press("4")
+        await wait_until(pilot, lambda: paste_text() == SECRET, 5)
+        copy_text("something the user copied since")
+        await pilot.pause(1.5)
+        assert paste_text() == "something the user copied since"
+
+
+@pytest.mark.display
+async def test_plain_values_are_copied_and_not_cleared(context: WizardContext) -> None:
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_fields(app, pilot)
+        await pilot.press("3")  # client id
+        await wait_until(pilot, lambda: paste_text() == KEY, 5)
+        await pilot.pause(1.5)
+        assert paste_text() == KEY
+
+
+@pytest.mark.display
+async def test_ctrl_c_in_the_masked_secret_field_copies_nothing(
+    context: WizardContext,
+) -> None:
+    copy_text("unchanged")
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        app.start_draft(name="acme2")
+        await app.push_screen(KeyScreen())
+        secret = app.screen.query_one("#secret-key")
+        secret.value = SECRET  # type: ignore[attr-defined]
+        secret.focus()
+        await pilot.press("ctrl+shift+a", "ctrl+c", "ctrl+x")
+        await pilot.pause()
+        assert secret.value == SECRET  # type: ignore[attr-defined]
+        assert app.clipboard != SECRET
+        assert paste_text() == "unchanged"
+        assert any("not copied" in n.message for n in app._notifications)
+
+
+async def test_without_any_clipboard_the_value_is_shown_for_manual_copy(
+    context: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SSH_TTY", "TERM_PROGRAM", "WT_SESSION", "TMUX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "dumb")
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_fields(app, pilot)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ManualCopyDialog), 5)
+        assert KEY in str(app.screen.query_one("#manual-value").render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, FieldsScreen)
+
+
+async def test_osc52_is_used_when_chosen(
+    context: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "osc52")
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await open_fields(app, pilot)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: app.clipboard == KEY, 5)
+        assert any("OSC 52" in n.message for n in app._notifications)
+
+
+async def test_every_value_of_every_definition_action_is_copied_on_its_own(
+    context: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Definition tab opens each action; each of its portal values has its own copy key."""
+    from clmwizard.connector.fields import action_definitions
+    from clmwizard.screens.dialogs import ActionValuesDialog
+    from clmwizard.widgets.copy_table import CopyTable
+
+    monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "osc52")
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_fields(app, pilot)
+        await pilot.press("tab")  # Security → Definition
+        for connector in ("general", "upload", "download"):
+            actions = action_definitions(profile(), connector)
+            assert len(actions) >= 3
+            for hotkey, action in zip(CopyTable.HOTKEYS, actions, strict=False):
+                await pilot.press(hotkey)
+                await wait_until(pilot, lambda: isinstance(app.screen, ActionValuesDialog), 5)
+                values = action.values()
+                assert [key for key, _, _ in values][:5] == [
+                    "summary",
+                    "description",
+                    "operation_id",
+                    "visibility",
+                    "verb",
+                ]
+                url = dict((key, value) for key, _, value in values)["url"]
+                assert url.startswith("https://api") and "/v2/" in url
+                for number, (_, _, value) in enumerate(values, start=1):
+                    await pilot.press(str(number))
+                    assert app.clipboard == value
+                await pilot.press("escape")
+                await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
+            await pilot.press("right")  # the next connector

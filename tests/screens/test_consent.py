@@ -1,0 +1,263 @@
+"""The Consent step's headless path, driven with Pilot against the emulator over loopback."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
+
+from textual import events
+from textual.widgets import Input
+
+from clmwizard.app import ClmWizardApp
+from clmwizard.context import WizardContext
+from clmwizard.emulator import Emulator
+from clmwizard.emulator.browser import follow_consent
+from clmwizard.screens.consent import ConsentScreen
+from clmwizard.screens.key import KeyScreen
+from clmwizard.screens.start import StartScreen
+from clmwizard.screens.tokens import TokensScreen
+from clmwizard.widgets.field_message import FieldMessage
+from tests.support.pilot import make_app, wait_until
+
+SIZE = (100, 32)
+
+
+def message(app: ClmWizardApp, selector: str) -> str:
+    return app.screen.query_one(selector, FieldMessage).text
+
+
+async def to_consent(pilot, app: ClmWizardApp) -> ConsentScreen:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+    await pilot.pause()
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    await pilot.press("enter", "enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    screen = app.screen
+    assert isinstance(screen, ConsentScreen)
+    return screen
+
+
+def redirected_address(app: ClmWizardApp) -> str:
+    """What a browser elsewhere ends on: accepted, redirected, but never delivered here."""
+    consent = app.draft.consent
+    assert consent is not None
+    return follow_consent(consent.url, "accept", deliver=False)
+
+
+async def paste(pilot, app: ClmWizardApp, text: str) -> None:  # type: ignore[no-untyped-def]
+    """A bracketed terminal paste, as the driver hands it to the app."""
+    app.post_message(events.Paste(text))
+    await pilot.pause()
+
+
+@contextmanager
+def squatter(redirect_uri: str) -> Iterator[socket.socket]:
+    """Another program listening on the redirect URI's port."""
+    port = urlsplit(redirect_uri).port
+    assert port is not None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        yield sock
+
+
+async def test_the_ssh_walkthrough_copy_follow_elsewhere_paste(
+    demo_context: WizardContext,
+) -> None:
+    """README: press u to copy the URL, open it anywhere, paste the address you land on."""
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        await pilot.press("u")
+        await pilot.pause()
+        consent = app.draft.consent
+        assert consent is not None
+        copied = [n.message for n in app._notifications]
+        assert any("Consent URL" in text for text in copied), copied
+        landed = redirected_address(app)
+        assert landed.startswith(app.draft.redirect_uri + "?")
+        assert parse_qs(urlsplit(landed).query)["state"] == [consent.state]
+        assert app.focused is None  # the field was never focused: the paste still counts
+        await paste(pilot, app, landed + "\n")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        tokens = app.screen
+        assert isinstance(tokens, TokensScreen)
+        await wait_until(pilot, lambda: tokens.done)
+
+
+async def test_letter_keys_type_into_the_field_and_fire_nothing(
+    demo_context: WizardContext,
+) -> None:
+    opened: list[str] = []
+    demo_context.open_browser = lambda url: opened.append(url) is None
+    approved: list[str] = []
+    assert demo_context.demo is not None
+    from dataclasses import replace
+
+    demo_context.demo = replace(demo_context.demo, approve=lambda url: approved.append(url) or "")
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        await pilot.press("tab")
+        field = screen.query_one("#paste", Input)
+        assert app.focused is field
+        await pilot.press(*"ouacrp")
+        await pilot.pause(0.2)
+        assert field.value == "ouacrp"
+        assert opened == [] and approved == []
+        assert isinstance(app.screen, ConsentScreen) and screen.state == "listening"
+        footer_keys = {b.binding.key for b in screen.active_bindings.values() if b.enabled}
+        assert not footer_keys & set("ouacrp")
+        # tab leaves the field, and the letters act again
+        await pilot.press("tab")
+        assert app.focused is None
+        await pilot.press("o")
+        await wait_until(pilot, lambda: opened == [app.draft.consent.url])  # type: ignore[union-attr]
+        await pilot.press("tab", "shift+tab")
+        assert app.focused is None
+        await pilot.press("a")
+        await wait_until(pilot, lambda: len(approved) == 1)
+
+
+async def test_an_address_typed_without_focus_goes_into_the_field(
+    demo_context: WizardContext,
+) -> None:
+    """A terminal without bracketed paste sends a pasted address as keystrokes."""
+    opened: list[str] = []
+    demo_context.open_browser = lambda url: opened.append(url) is None
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        landed = redirected_address(app)
+        assert app.focused is None
+        await pilot.press(*landed)
+        field = screen.query_one("#paste", Input)
+        assert app.focused is field and field.value == landed
+        assert opened == []
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+
+
+async def test_paste_with_the_listener_down_still_reaches_tokens(
+    demo_context: WizardContext,
+) -> None:
+    demo_context.consent_timeout = 0.3
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "failed", 5)
+        assert screen.listener is None
+        consent = app.draft.consent
+        assert consent is not None and consent.code_verifier
+        landed = redirected_address(app)
+        # someone else's redirect is refused, and nothing is lost
+        await paste(pilot, app, landed.replace("state=", "state=x"))
+        assert "state" in message(app, "#consent-message").lower()
+        assert isinstance(app.screen, ConsentScreen) and app.draft.consent is consent
+        await pilot.press("tab")
+        await paste(pilot, app, landed)  # into the focused field this time
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        tokens = app.screen
+        assert isinstance(tokens, TokensScreen)
+        await wait_until(pilot, lambda: tokens.done)
+        assert tokens.wizard.draft.tokens is not None
+
+
+async def test_bare_code_is_accepted_with_the_listener_down(
+    demo_context: WizardContext,
+) -> None:
+    demo_context.consent_timeout = 0.3
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "failed", 5)
+        code = parse_qs(urlsplit(redirected_address(app)).query)["code"][0]
+        await pilot.press("tab")
+        field = screen.query_one("#paste", Input)
+        field.value = code
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        tokens = app.screen
+        assert isinstance(tokens, TokensScreen)
+        await wait_until(pilot, lambda: tokens.done)
+
+
+async def test_port_taken_offers_another_port_registered_in_the_demo(
+    demo_context: WizardContext, emu: Emulator
+) -> None:
+    opened: list[str] = []
+    demo_context.open_browser = lambda url: opened.append(url) is None
+    taken = demo_context.demo.redirect_uri  # type: ignore[union-attr]
+    app = make_app(demo_context)
+    with squatter(taken):
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await to_consent(pilot, app)
+            await wait_until(pilot, lambda: screen.state == "failed", 5)
+            port = screen.offered_port
+            assert port is not None and port != urlsplit(taken).port
+            new_uri = f"http://127.0.0.1:{port}/callback"
+            text = message(app, "#redirect-message")
+            assert "already in use" in text and f"press p to use port {port}" in text
+            assert new_uri in text and "register" in text
+            assert "--redirect-uri" not in text
+            # nothing listens: o and a must not send the code to the squatter
+            await pilot.press("o", "a")
+            await pilot.pause(0.2)
+            assert opened == [] and screen.query_one("#paste", Input).value == ""
+            enabled = {b.binding.key for b in screen.active_bindings.values() if b.enabled}
+            assert "o" not in enabled and "a" not in enabled and "p" in enabled
+            await pilot.press("p")
+            await wait_until(pilot, lambda: screen.state == "listening")
+            assert app.draft.redirect_uri == new_uri
+            consent = app.draft.consent
+            assert consent is not None and consent.redirect_uri == new_uri
+            assert parse_qs(urlsplit(consent.url).query)["redirect_uri"] == [new_uri]
+            assert new_uri in emu.redirect_uris
+            note = message(app, "#redirect-message")
+            assert new_uri in note and "registered" in note
+            assert new_uri in str(screen.query_one("#redirect-uri").render())
+            await pilot.press("a")
+            await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+            tokens = app.screen
+            assert isinstance(tokens, TokensScreen)
+            await wait_until(pilot, lambda: tokens.done)
+
+
+async def test_port_taken_without_the_demo_says_to_register_the_new_uri(
+    demo_context: WizardContext,
+) -> None:
+    assert demo_context.demo is not None
+    from dataclasses import replace
+
+    demo_context.demo = replace(demo_context.demo, register_redirect_uri=None)
+    app = make_app(demo_context)
+    with squatter(demo_context.demo.redirect_uri):
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await to_consent(pilot, app)
+            await wait_until(pilot, lambda: screen.state == "failed", 5)
+            await pilot.press("p")
+            await wait_until(pilot, lambda: screen.state == "listening")
+            note = message(app, "#redirect-message")
+            assert "demo registered" not in note
+            assert app.draft.redirect_uri in note and "register" in note
+            assert "c copies it" in note
+
+
+async def test_restart_keeps_the_consent_request(demo_context: WizardContext) -> None:
+    demo_context.consent_timeout = 0.3
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "failed", 5)
+        consent = app.draft.consent
+        assert "press r" in message(app, "#redirect-message")
+        demo_context.consent_timeout = 30.0
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.state == "listening")
+        assert app.draft.consent is consent  # a URL copied before still works

@@ -1,0 +1,104 @@
+"""The rotation checklist: published connectors updated automatically, exported-only ones with
+the portal path and the paconn command, the old secret deleted last; no secret on screen."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from clmwizard.context import WizardContext
+from clmwizard.emulator import Emulator
+from clmwizard.screens.dialogs import SecretPrompt
+from clmwizard.screens.fields import FieldsScreen
+from clmwizard.screens.rotation import RotationChecklist
+from clmwizard.screens.start import StartScreen
+from clmwizard.store.profile import MS_TOKEN_CACHE, SECRET_KEY
+from tests.qualities.security.leaks import emulator_needles, find
+from tests.screens.test_publish import SIZE, publish, publish_context, screen_text, to_export
+from tests.support.pilot import make_app, wait_until
+
+__all__ = ["publish_context"]  # the fixture, used below
+
+
+def connector_secrets(emu: Emulator) -> list[str]:
+    pp = emu.power_platform
+    return [c["clientSecrets"]["token"] for c in pp.connectors(pp.default_environment)]
+
+
+async def rotate_with_demo_spare(pilot, app) -> RotationChecklist:  # type: ignore[no-untyped-def]
+    """s on the start screen: the demo prefills the emulator's spare secret; enter proves it."""
+    await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+    await pilot.pause(0.3)
+    await pilot.press("s")
+    await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+    assert "spare secret key" in screen_text(app)
+    assert app.screen.query_one("#secret", Input).value  # prefilled (a demo test value)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, RotationChecklist), timeout=20)
+    checklist = app.screen
+    assert isinstance(checklist, RotationChecklist)
+    return checklist
+
+
+def assert_old_secret_step_last(text: str) -> None:
+    steps = [line for line in text.splitlines() if line[:2] in ("1.", "2.", "3.", "4.")]
+    assert steps[-1].startswith("4.") and "delete the OLD secret key in DocuSign" in steps[-1]
+    assert text.index("Test a flow") < text.index("delete the OLD secret key")
+
+
+async def test_published_connectors_are_updated_by_the_checklist(
+    publish_context: WizardContext, emu: Emulator
+) -> None:
+    app = make_app(publish_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_export(pilot, app, "three")
+        await pilot.press("ctrl+p")
+        await publish(pilot, app, emu)
+        publish_texts = {"publish screen": screen_text(app)}
+        assert connector_secrets(emu) == [emu.secret_key] * 3
+        await pilot.press("enter")
+        checklist = await rotate_with_demo_spare(pilot, app)
+        # the cached Microsoft sign-in is used silently: the three are updated at once
+        await wait_until(pilot, lambda: "3 connector(s) updated" in screen_text(app), timeout=30)
+        text = screen_text(app)
+        assert text.count("updated automatically") == 3
+        assert_old_secret_step_last(text)
+        assert connector_secrets(emu) == [emu.spare_secret_key] * 3
+        texts = {**publish_texts, "checklist": text}
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await pilot.press("k")  # the checklist again, from the start screen
+        await wait_until(pilot, lambda: isinstance(app.screen, RotationChecklist))
+        await wait_until(pilot, lambda: "updated automatically" in screen_text(app))
+        assert checklist is not app.screen
+        store = app.secret_store()
+        cache = store.get("demo", MS_TOKEN_CACHE) or ""
+    assert cache  # the Microsoft sign-in is cached (in the memory keyring), never shown
+    pp = emu.power_platform
+    needles = emulator_needles(
+        emu.issued_secrets() | pp.issued_secrets(),
+        [emu.secret_key, emu.spare_secret_key],
+        emu.integration_key,
+        ms_client_secret=[pp.client_secret],
+    )
+    assert find(needles, texts) == []
+
+
+async def test_exported_only_connectors_get_the_portal_path_and_paconn(
+    publish_context: WizardContext, emu: Emulator
+) -> None:
+    app = make_app(publish_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_export(pilot, app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await pilot.press("escape")
+        await rotate_with_demo_spare(pilot, app)
+        await wait_until(pilot, lambda: "paconn update" in screen_text(app))
+        text = screen_text(app)
+        assert "Data → Custom connectors" in text and "Security → Client secret" in text
+        assert "Update connector" in text
+        assert "demo-connector/clm && paconn update --settings settings.json" in text
+        assert_old_secret_step_last(text)
+        assert emu.spare_secret_key not in text
+        store = app.secret_store()
+        assert store.get("demo", SECRET_KEY) == emu.spare_secret_key

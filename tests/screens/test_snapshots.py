@@ -1,0 +1,374 @@
+"""SVG snapshots of every screen and its error states at 100×32.
+
+The world is fixed (profiles, keys, hosts, clock) and DocuSign answers through an
+httpx.MockTransport in the context's client factory (fixed values, the real parsing and error
+mapping), so the pictures change only when the layout
+does. Whole flows over real sockets are tested in test_flows.py. Update with
+`scripts/test tests/screens/test_snapshots.py --snapshot-update` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from clmwizard.app import ClmWizardApp
+from clmwizard.context import WizardContext
+from clmwizard.docusign.discovery import Account, parse_userinfo
+from clmwizard.docusign.oauth import TokenSet
+from clmwizard.screens import consent as consent_module
+from clmwizard.screens import export as export_module
+from clmwizard.screens import start as start_module
+from clmwizard.store.profile import SECRET_KEY, ClmHosts, Profile
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import MemorySecretStore
+
+SIZE = (100, 32)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+KEY = "3f6c0e1a-58d2-4c1e-9b2d-0a1b2c3d4e5f"
+SECRET = "b7c1d2e3-aaaa-4bbb-8ccc-0123456789ab"
+ACCOUNT = Account(
+    "9a217f4f-d7c0-4a89-9f9c-3e2d6442bd14", "Northwind Traders", True, "https://demo.docusign.net"
+)
+OTHER = Account(
+    "1c5e0b8a-2f4d-4e6a-9b3c-7d8e9f0a1b2c", "Northwind Sandbox", False, "https://demo.docusign.net"
+)
+HOSTS = ClmHosts(
+    "https://apiuatna11.springcm.com/",
+    "https://apiuploaduatna11.springcm.com/",
+    "https://apidownloaduatna11.springcm.com/",
+)
+REDIRECT_PORT = 47655
+
+
+def signed_in(name: str, expires_in: timedelta) -> Profile:
+    return Profile(
+        name=name,
+        environment="demo",
+        auth_server="https://account-d.docusign.com",
+        clm_auth_server="https://authuat.springcm.com",
+        integration_key=KEY,
+        scopes=["signature", "spring_read", "spring_write", "extended"],
+        redirect_uri=f"http://127.0.0.1:{REDIRECT_PORT}/callback",
+        user_id="5d0c9c3e-1111-4222-8333-444455556666",
+        user_email="alex.morgan@example.com",
+        user_name="Alex Morgan",
+        account_id=ACCOUNT.account_id,
+        account_name=ACCOUNT.account_name,
+        esign_base_uri=ACCOUNT.base_uri,
+        clm_hosts=HOSTS,
+        refresh_token_expires_at=NOW + expires_in,
+        consented_at=NOW - timedelta(days=2),
+    )
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardContext]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(start_module, "current_time", lambda: NOW)
+    monkeypatch.setattr(export_module, "clock_time", lambda: "12:00:00")
+    # The absolute folder is the test's temporary one: shown as a fixed one in the pictures.
+    monkeypatch.setattr(
+        export_module, "written_folder", lambda path: Path("/home/alex") / path.name
+    )
+    monkeypatch.setattr(consent_module, "SPINNER", "⠿")
+    monkeypatch.setattr(consent_module, "monotonic", lambda: 1000.0)
+    monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "manual")
+    secrets = MemorySecretStore()
+    secrets.set_many("acme", {SECRET_KEY: SECRET})
+    yield WizardContext(
+        profiles=ProfileStore(tmp_path / "profiles"),
+        open_secrets=lambda: secrets,
+        open_browser=lambda url: True,
+    )
+
+
+USERINFO = {
+    "sub": "5d0c9c3e-1111-4222-8333-444455556666",
+    "name": "Alex Morgan",
+    "email": "alex.morgan@example.com",
+    "accounts": [
+        {
+            "account_id": account.account_id,
+            "account_name": account.account_name,
+            "is_default": account.is_default,
+            "base_uri": account.base_uri,
+        }
+        for account in (OTHER, ACCOUNT)
+    ],
+}
+
+
+def fake_network(world: WizardContext, *, exchange_error: dict[str, str] | None = None) -> None:
+    """DocuSign's answers through an httpx.MockTransport in the context's client factory."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            if exchange_error:
+                return httpx.Response(400, json=exchange_error)
+            tokens = {"access_token": "access-token-fake", "refresh_token": "refresh-token-fake"}
+            return httpx.Response(200, json={**tokens, "expires_in": 28800})
+        if request.url.path == "/oauth/userinfo":
+            return httpx.Response(200, json=USERINFO)
+        if request.url.path.endswith("/account"):
+            return httpx.Response(
+                200,
+                json={
+                    "ApiBaseUrl": HOSTS.general,
+                    "ApiBaseUploadUrl": HOSTS.upload,
+                    "ApiBaseDownloadUrl": HOSTS.download,
+                },
+            )
+        return httpx.Response(404)
+
+    def client_factory(**options: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+    world.client_factory = client_factory
+
+
+def new_draft(app: ClmWizardApp) -> None:
+    draft = app.start_draft(name="acme")
+    draft.integration_key = KEY
+    draft.secret_key = SECRET
+    draft.redirect_uri = f"http://127.0.0.1:{REDIRECT_PORT}/callback"
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def with_new_draft(pilot: Pilot[None]) -> ClmWizardApp:
+    """The app once settled, with a new profile's draft filled in."""
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, ClmWizardApp)
+    new_draft(app)
+    return app
+
+
+async def open_signed_in(pilot: Pilot[None], screen: Screen[None], profile: Profile) -> None:
+    """Open `screen` for a saved profile as the start screen would, then press nothing yet."""
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, ClmWizardApp)
+    app.start_draft(profile)
+    await app.push_screen(screen)
+    await settle(pilot)
+
+
+@pytest.fixture
+def fixed_consent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixed state and PKCE verifier, so the consent URL is the same in every run."""
+    from clmwizard.docusign import consent
+
+    monkeypatch.setattr(
+        consent.secrets, "token_urlsafe", lambda n: "fixed" + "x" * (n + n // 3 - 5)
+    )
+
+
+def test_start_empty(snap_compare: Any, world: WizardContext) -> None:
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=settle)
+
+
+def test_start_with_profiles(snap_compare: Any, world: WizardContext) -> None:
+    world.profiles.save(signed_in("acme", timedelta(days=29)))
+    world.profiles.save(signed_in("contoso", timedelta(days=3, hours=1)))
+    world.profiles.save(signed_in("fabrikam", timedelta(days=-1)))
+    broken = world.profiles.path_for("broken")
+    broken.write_text("name: broken\nenvironment: [not, a, name\n")
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=settle)
+
+
+COLOUR = pytest.mark.parametrize("no_color", [False, True], ids=["colour", "no-color"])
+
+
+def colour(monkeypatch: pytest.MonkeyPatch, no_color: bool) -> None:
+    """NO_COLOR: what a monochrome terminal shows; every choice must still read as text."""
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+
+
+@COLOUR
+def test_key_screen_errors_beside_fields(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
+    colour(monkeypatch, no_color)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press(*"acme", "tab", "tab", *"3f6c0e1a-not-a-guid")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+@COLOUR
+def test_scopes_warns_without_extended(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
+    from clmwizard.screens.scopes import ScopesScreen
+
+    colour(monkeypatch, no_color)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await with_new_draft(pilot)
+        app.draft.scopes = ["signature", "spring_read", "spring_write"]
+        await app.push_screen(ScopesScreen())
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def test_consent_waiting(snap_compare: Any, world: WizardContext, fixed_consent: None) -> None:
+    from clmwizard.screens.consent import ConsentScreen
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await with_new_draft(pilot)
+        await app.push_screen(ConsentScreen())
+        await pilot.pause(0.3)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def test_consent_port_in_use(
+    snap_compare: Any, world: WizardContext, fixed_consent: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clmwizard.screens.consent import ConsentScreen
+
+    world.port_owner = lambda port: "python3 (pid 4242)" if port == REDIRECT_PORT else None
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", REDIRECT_PORT))
+        busy.listen()
+
+        async def run_before(pilot: Pilot[None]) -> None:
+            app = await with_new_draft(pilot)
+            await app.push_screen(ConsentScreen())
+            await pilot.pause(0.3)
+            await settle(pilot)
+
+        assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def _tokens_app(world: WizardContext) -> Any:
+    from clmwizard.docusign.consent import ConsentRequest
+    from clmwizard.screens.tokens import TokensScreen
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await with_new_draft(pilot)
+        app.draft.consent = ConsentRequest(
+            "https://example.invalid", "state", None, app.draft.redirect_uri
+        )
+        await app.push_screen(TokensScreen("code-fake"))
+        await settle(pilot)
+
+    return run_before
+
+
+def test_tokens_received(snap_compare: Any, world: WizardContext) -> None:
+    fake_network(world)
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
+
+
+def test_tokens_wrong_secret(snap_compare: Any, world: WizardContext) -> None:
+    # what DocuSign answers a wrong secret (no source shows invalid_client)
+    wrong_secret = {"error": "invalid_grant", "error_description": "unauthorized_client"}
+    fake_network(world, exchange_error=wrong_secret)
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=_tokens_app(world))
+
+
+@COLOUR
+def test_discovery_with_two_accounts(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
+    from clmwizard.screens.discovery import DiscoveryScreen
+
+    colour(monkeypatch, no_color)
+
+    fake_network(world)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await with_new_draft(pilot)
+        app.draft.tokens = TokenSet("access-token-fake", "refresh-token-fake", 28800, NOW)
+        app.draft.userinfo = parse_userinfo(USERINFO, "https://account-d.docusign.com")
+        await app.push_screen(DiscoveryScreen())
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [(), ("right", "tab"), ("r",), ("3",)],
+    ids=["security", "upload-definition", "revealed", "manual-copy"],
+)
+def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) -> None:
+    from clmwizard.screens.fields import FieldsScreen
+
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_signed_in(pilot, FieldsScreen(profile), profile)
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    ("existing", "no_color"),
+    [("", False), ("own", False), ("not-ours", False), ("", True)],
+    ids=["written", "overwrite-question", "not-ours", "written-no-color"],
+)
+def test_export(
+    snap_compare: Any,
+    world: WizardContext,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    existing: str,
+    no_color: bool,
+) -> None:
+    from clmwizard.screens.export import ExportScreen
+
+    colour(monkeypatch, no_color)
+
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+    if existing == "own":  # clmwizard's own bundle: the only kind it offers to replace
+        from clmwizard.connector.bundle import export_bundle
+
+        export_bundle(profile, tmp_path / "acme-connector")
+    elif existing == "not-ours":  # refused with what was found; no question asked
+        (tmp_path / "acme-connector").mkdir()
+        (tmp_path / "acme-connector" / "notes.txt").write_text("mine")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_signed_in(pilot, ExportScreen(profile), profile)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
+
+
+def test_no_color_is_respected(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    world.profiles.save(signed_in("acme", timedelta(days=29)))
+    world.profiles.save(signed_in("contoso", timedelta(days=3, hours=1)))
+    app = ClmWizardApp(world)
+    assert app.no_color
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)

@@ -1,3 +1,0 @@
-from tests.store.factories import backend
-
-__all__ = ["backend"]

@@ -1,0 +1,137 @@
+"""Driving the wizard with Pilot: waiting for a state, what a screen shows as plain text, and a
+real (non-demo) sign-in against the emulator."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input, RadioButton
+
+from clmwizard.app import ClmWizardApp
+from clmwizard.context import WizardContext
+from clmwizard.emulator import Emulator
+from clmwizard.emulator.browser import follow_consent
+from clmwizard.screens.consent import ConsentScreen
+from clmwizard.screens.discovery import DiscoveryScreen
+from clmwizard.screens.key import KeyScreen
+from clmwizard.screens.scopes import ScopesScreen
+from clmwizard.screens.start import StartScreen
+from clmwizard.screens.tokens import TokensScreen
+from clmwizard.widgets.field_message import FieldMessage
+
+SIZE = (100, 32)
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0
+) -> None:
+    """Let the app run until `condition()` holds; fail with the current screen otherwise."""
+    steps = int(timeout / 0.05)
+    for _ in range(steps):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    shown = [m.text for m in pilot.app.screen.query(FieldMessage) if m.has_class("-shown")]
+    raise AssertionError(f"timed out on {type(pilot.app.screen).__name__}; messages: {shown}")
+
+
+def make_app(context: WizardContext) -> ClmWizardApp:
+    return ClmWizardApp(context)
+
+
+def plain_screen(app: App[object]) -> str:
+    """The screen as a monochrome terminal shows it: text only, no styles."""
+    lines = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip).rstrip() for strip in lines)
+
+
+def shown(app: ClmWizardApp) -> str:
+    return "\n".join(
+        message.text for message in app.screen.query(FieldMessage) if message.has_class("-shown")
+    )
+
+
+async def until(pilot: Pilot[None], condition: object, timeout: float = 10.0) -> None:
+    assert callable(condition)
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out on {type(pilot.app.screen).__name__}: {shown(pilot.app)}")  # type: ignore[arg-type]
+
+
+def browser_stand_in(opened: list[str]) -> Callable[[str], bool]:
+    """A WizardContext.open_browser that accepts the consent like a person at a browser."""
+
+    def open_browser(url: str) -> bool:
+        opened.append(url)
+        threading.Thread(target=follow_consent, args=(url, "accept"), daemon=True).start()
+        return True
+
+    return open_browser
+
+
+def message(app: ClmWizardApp, selector: str) -> str:
+    return app.screen.query_one(selector, FieldMessage).text
+
+
+async def fill_key_screen(
+    pilot: Pilot[None],
+    app: ClmWizardApp,
+    emu: Emulator,
+    secret: str,
+    *,
+    name: str = "acme",
+    rsa_file: Path | None = None,
+) -> None:
+    """From the start screen (or the Key step, once there), a new profile with the emulator as
+    a custom environment."""
+    if not isinstance(app.screen, KeyScreen):
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await pilot.pause()
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    key = app.screen
+    key.query_one("#profile-name", Input).value = name
+    for button in key.query(RadioButton):
+        if button.name == "custom":
+            button.value = True
+    await pilot.pause()
+    key.query_one("#auth-server", Input).value = emu.auth_server
+    key.query_one("#clm-auth-server", Input).value = emu.clm_auth_server
+    key.query_one("#integration-key", Input).value = emu.integration_key
+    key.query_one("#secret-key", Input).value = secret
+    key.query_one("#redirect-uri", Input).value = emu.redirect_uris[-1]
+    if rsa_file is not None:
+        key.query_one("#rsa-key-file", Input).value = str(rsa_file)
+    await pilot.pause()
+
+
+async def consent_in_browser(pilot: Pilot[None], app: ClmWizardApp) -> ConsentScreen:
+    """Scopes as proposed, then consent through the browser stand-in ('o')."""
+    await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    screen = app.screen
+    assert isinstance(screen, ConsentScreen)
+    await wait_until(pilot, lambda: screen.state == "listening")
+    await pilot.press("o")
+    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+    return screen
+
+
+async def sign_in_to_discovery(
+    pilot: Pilot[None], app: ClmWizardApp, emu: Emulator, *, name: str = "acme"
+) -> None:
+    """A whole new sign-in, up to the discovery screen with the hosts found."""
+    await fill_key_screen(pilot, app, emu, emu.secret_key, name=name)
+    await pilot.press("ctrl+n")
+    await consent_in_browser(pilot, app)
+    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+    await wait_until(pilot, lambda: "found" in message(app, "#discovery-message"))

@@ -1,0 +1,73 @@
+"""Fixtures of the local Power Platform: the emulator's Power Platform over TLS (its per-start
+CA trusted via CLMWIZARD_CA_BUNDLE) with a stand-in user who approves device codes as they
+appear, and the `publish` command line that points at it.
+
+Offered everywhere through `pytest_plugins` in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from clmwizard.emulator import Emulator
+
+
+@pytest.fixture
+def microsoft(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """Trust the emulator's CA (only through clmwizard's own setting) and poll fast."""
+    ca = tmp_path / "emulator-ca.pem"
+    ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
+    monkeypatch.setenv("CLMWIZARD_CA_BUNDLE", str(ca))
+    emu.power_platform.set_policies(device_code_interval=0)
+    return emu
+
+
+@pytest.fixture
+def approver(microsoft: Emulator) -> Iterator[list[str]]:
+    """The user entering each device code in a browser elsewhere: approves every pending one."""
+    approved: list[str] = []
+    stop = threading.Event()
+
+    def approve() -> None:
+        while not stop.wait(0.05):
+            for code in microsoft.power_platform.pending_device_codes():
+                approved.append(microsoft.power_platform.approve_device_code(code))
+
+    thread = threading.Thread(target=approve, daemon=True)
+    thread.start()
+    yield approved
+    stop.set()
+    thread.join(2)
+
+
+def microsoft_argv(emu: Emulator) -> list[str]:
+    """The settings that point `publish` at the emulator's Power Platform."""
+    pp = emu.power_platform
+    return [
+        "--authority",
+        pp.authority_host,
+        "--tenant",
+        pp.tenant,
+        "--power-apps-url",
+        pp.power_apps_url,
+        "--flow-url",
+        pp.flow_url,
+    ]
+
+
+@pytest.fixture
+def publish_argv(microsoft: Emulator) -> Callable[..., list[str]]:
+    def build(*extra: str, profile: str = "acme", environment: str | None = "default") -> list[str]:
+        env = (
+            microsoft.power_platform.default_environment
+            if environment == "default"
+            else environment
+        )
+        where = ["--environment", env] if env else []
+        return ["publish", "--profile", profile, *where, *microsoft_argv(microsoft), *extra]
+
+    return build

@@ -1,0 +1,26 @@
+"""Fixtures for driving the wizard with Pilot against a real emulator over loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clmwizard.context import DemoSetup, WizardContext
+from clmwizard.emulator import Emulator
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import MemorySecretStore
+
+
+@pytest.fixture
+def demo_context(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WizardContext:
+    monkeypatch.chdir(tmp_path)
+    opened: list[str] = []
+    context = WizardContext(
+        profiles=ProfileStore(tmp_path / "profiles"),
+        open_secrets=MemorySecretStore,
+        demo=DemoSetup.from_emulator(emu),
+        open_browser=lambda url: opened.append(url) is None,
+        consent_timeout=30.0,
+    )
+    return context
