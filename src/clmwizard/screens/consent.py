@@ -356,6 +356,8 @@ class ConsentScreen(WizardScreen):
     @work(group="browser")
     async def _open_browser(self, url: str) -> None:
         opened = await asyncio.to_thread(self.wizard.context.open_browser, url)
+        if not self.is_attached:  # the browser was quick: the consent came back and we moved on
+            return
         message = self.query_one("#consent-message", FieldMessage)
         if opened:
             message.show_note("Browser opened: sign in, review the scopes and accept.")
@@ -387,4 +389,5 @@ class ConsentScreen(WizardScreen):
         try:
             await asyncio.to_thread(demo.approve, url)
         except Exception as error:  # the stand-in browser reports DocuSign's error page text
-            self.query_one("#consent-message", FieldMessage).show_error(str(error))
+            if self.is_attached:
+                self.query_one("#consent-message", FieldMessage).show_error(str(error))
