@@ -15,6 +15,7 @@ from rich.markup import escape
 from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
@@ -356,9 +357,9 @@ class ConsentScreen(WizardScreen):
     @work(group="browser")
     async def _open_browser(self, url: str) -> None:
         opened = await asyncio.to_thread(self.wizard.context.open_browser, url)
-        if not self.is_attached:  # the browser was quick: the consent came back and we moved on
+        message = self._message_if_shown()
+        if message is None:  # the browser was quick: the consent came back and we moved on
             return
-        message = self.query_one("#consent-message", FieldMessage)
         if opened:
             message.show_note("Browser opened: sign in, review the scopes and accept.")
         else:
@@ -389,5 +390,15 @@ class ConsentScreen(WizardScreen):
         try:
             await asyncio.to_thread(demo.approve, url)
         except Exception as error:  # the stand-in browser reports DocuSign's error page text
-            if self.is_attached:
-                self.query_one("#consent-message", FieldMessage).show_error(str(error))
+            message = self._message_if_shown()
+            if message is not None:
+                message.show_error(str(error))
+
+    def _message_if_shown(self) -> FieldMessage | None:
+        """The consent message, or None once this step was dismissed (a worker outlived it)."""
+        if self not in self.app.screen_stack:
+            return None
+        try:
+            return self.query_one("#consent-message", FieldMessage)
+        except NoMatches:
+            return None
