@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from clmwizard import clipboard
 from clmwizard.cli import main
 from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore
@@ -30,18 +28,6 @@ def saved(memory_keyring: MemoryKeyring) -> Profile:
         NAME, {SECRET_KEY: SECRET_VALUE, REFRESH_TOKEN: REFRESH_VALUE, ACCESS_TOKEN: ACCESS_VALUE}
     )
     return profile
-
-
-@pytest.fixture
-def clip(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    record: dict[str, Any] = {"copied": [], "clear": []}
-    monkeypatch.setattr(clipboard, "copy_text", record["copied"].append)
-    monkeypatch.setattr(
-        clipboard,
-        "schedule_clear_in_background",
-        lambda value, after=30.0: record["clear"].append((value, after)) or 4242,
-    )
-    return record
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
