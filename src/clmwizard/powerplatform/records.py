@@ -61,6 +61,9 @@ def remember_connector(
         record.power_apps_url = template.power_apps_url
         record.authority, record.tenant = template.authority, template.tenant
         record.client_id = template.client_id
+        for kept in record.connectors:  # a republished connector keeps its connection
+            if kept.connector_id == connector.connector_id and connector.connection_name is None:
+                connector.connection_name = kept.connection_name
         record.connectors = [
             kept
             for kept in record.connectors

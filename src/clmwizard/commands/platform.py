@@ -1,0 +1,239 @@
+"""What `connect`, `heartbeat` and `status` share: the Microsoft flags, the settings a profile's
+publication recorded, one sign-in for the Power Apps and the Flow API, and a live status line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from clmwizard.errors import ClmWizardError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from clmwizard.powerplatform.api import PowerAppsApi
+    from clmwizard.powerplatform.flows import FlowApi
+    from clmwizard.powerplatform.settings import MicrosoftSettings
+    from clmwizard.powerplatform.signin import MicrosoftSignIn
+    from clmwizard.store.profile import PublishRecord
+    from clmwizard.store.secrets import SecretStore
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def add_microsoft_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the Microsoft side lives; by default what `publish` recorded for the profile."""
+    group = parser.add_argument_group("Microsoft (default: what publish used for this profile)")
+    group.add_argument("--tenant", metavar="T", help="tenant id or domain")
+    group.add_argument("--client-id", metavar="ID", help="app registration to sign in with")
+    group.add_argument("--authority", metavar="URL", help="sign-in origin")
+    group.add_argument("--power-apps-url", metavar="URL", help="Power Apps API")
+    group.add_argument("--flow-url", metavar="URL", help="Flow API")
+
+
+@dataclass(frozen=True)
+class MicrosoftOptions:
+    tenant: str | None = None
+    client_id: str | None = None
+    authority: str | None = None
+    power_apps_url: str | None = None
+    flow_url: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> MicrosoftOptions:
+        return cls(
+            tenant=getattr(args, "tenant", None),
+            client_id=getattr(args, "client_id", None),
+            authority=getattr(args, "authority", None),
+            power_apps_url=getattr(args, "power_apps_url", None),
+            flow_url=getattr(args, "flow_url", None),
+        )
+
+
+def settings_for(record: PublishRecord, options: MicrosoftOptions) -> MicrosoftSettings:
+    from clmwizard.powerplatform.settings import make_settings
+
+    base = make_settings(
+        client_id=record.client_id,
+        tenant=record.tenant,
+        authority=record.authority,
+        power_apps_url=record.power_apps_url,
+        flow_url=record.flow_url,
+    )
+    return make_settings(
+        client_id=options.client_id,
+        tenant=options.tenant,
+        authority=options.authority,
+        power_apps_url=options.power_apps_url,
+        flow_url=options.flow_url,
+        base=base,
+    )
+
+
+async def sign_in(
+    settings: MicrosoftSettings,
+    secrets: SecretStore,
+    profile: str,
+    *,
+    interactive: bool,
+    flow: bool,
+) -> tuple[MicrosoftSignIn, MicrosoftSignIn | None] | None:
+    """(Power Apps sign-in, Flow sign-in) from the profile's one Microsoft account: silently
+    from the cache; else, when `interactive`, one device-code sign-in; else None. The Flow
+    token comes silently from the same account (MSAL redeems its refresh token)."""
+    from clmwizard.commands.publish import show_device_code
+    from clmwizard.powerplatform import signin
+    from clmwizard.powerplatform.http import make_sync_client
+
+    with make_sync_client(settings.ca_bundle) as sync_http:
+        who = await signin.sign_in_silently(settings, secrets, profile, sync_http)
+        if who is None:
+            if not interactive:
+                return None
+            who = await signin.sign_in_device_code(
+                settings, secrets, profile, sync_http, show_device_code, allow_cached=False
+            )
+            print(f"✓ Signed in to Microsoft as {who.username}", flush=True)
+        if not flow:
+            return who, None
+        flow_who = await signin.sign_in_silently(settings.for_flow, secrets, profile, sync_http)
+    if flow_who is None:
+        raise ClmWizardError(
+            "Microsoft gave no token for the Flow API from the cached sign-in.",
+            cause="The account may not be allowed Power Automate (service.flow.microsoft.com).",
+            fix="Sign in again with an account that can make flows; with your organisation's "
+            "own app registration, give it the Power Automate (Flow Service) permission.",
+            code="no_flow_token",
+        )
+    return who, flow_who
+
+
+def make_apis(
+    http: httpx.AsyncClient,
+    settings: MicrosoftSettings,
+    who: MicrosoftSignIn,
+    flow_who: MicrosoftSignIn | None,
+) -> tuple[PowerAppsApi, FlowApi | None]:
+    from clmwizard.powerplatform.api import PowerAppsApi
+    from clmwizard.powerplatform.flows import FlowApi
+
+    def build(kind: Any, token: MicrosoftSignIn) -> Any:
+        return kind(
+            http,
+            token.access_token,
+            token.object_id,
+            power_apps_url=settings.power_apps_url,
+            flow_url=settings.flow_url,
+        )
+
+    flows = build(FlowApi, flow_who) if flow_who is not None else None
+    return build(PowerAppsApi, who), flows
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+class LiveLine:
+    """One line on a terminal's stderr that says what is awaited, with a spinner, the time
+    waited and the limit; on a terminal, keys act while it waits (`keys`: key → action)."""
+
+    def __init__(
+        self,
+        what: str,
+        limit: float,
+        *,
+        keys: dict[str, tuple[str, Callable[[], str]]] | None = None,
+        stream: Any = None,
+    ) -> None:
+        self.what = what
+        self.limit = limit
+        stream = stream if stream is not None else sys.stderr
+        # Our own "\r" and erase-line go to the terminal itself; the words go through visible().
+        self.stream = getattr(stream, "target", stream)
+        self.tty = _is_tty(self.stream)
+        self.keys = keys or {}
+        self.note = ""
+        self._frame = 0
+        self._last = 0.0
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    def __enter__(self) -> LiveLine:
+        if self.tty and self.keys and _is_tty(sys.stdin) and sys.platform != "win32":
+            self._reader = threading.Thread(target=self._read_keys, daemon=True)
+            self._reader.start()
+        elif not self.tty:
+            self.stream.write(f"… {self.what} (up to {_clock(self.limit)})\n")
+            self.stream.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+    def tick(self, waited: float) -> None:
+        if not self.tty or time.monotonic() - self._last < 0.1:
+            return
+        self._last = time.monotonic()
+        self._frame = (self._frame + 1) % len(SPINNER)
+        hints = "  ".join(f"[{key}] {label}" for key, (label, _) in self.keys.items())
+        line = f"{SPINNER[self._frame]} {self.what}  {_clock(waited)} / {_clock(self.limit)}"
+        line += f"  {hints}" if hints else ""
+        line += f"  {self.note}" if self.note else ""
+        from clmwizard.safe_text import visible
+
+        self.stream.write("\r\033[K" + visible(line))
+        self.stream.flush()
+
+    def _read_keys(self) -> None:
+        if sys.platform == "win32":
+            return
+        import select
+        import termios
+        import tty
+
+        fd = sys.stdin.fileno()
+        try:
+            saved = termios.tcgetattr(fd)
+        except termios.error:
+            return
+        try:
+            tty.setcbreak(fd)
+            while not self._stop.is_set():
+                ready, _, _ = select.select([fd], [], [], 0.1)
+                if not ready:
+                    continue
+                key = sys.stdin.read(1).lower()
+                if key in self.keys:
+                    try:
+                        self.note = self.keys[key][1]()
+                    except ClmWizardError as error:
+                        self.note = error.what
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def copy_action(text: str) -> Callable[[], str]:
+    def copy() -> str:
+        from clmwizard.clipboard import copy_text
+
+        copy_text(text)
+        return "copied"
+
+    return copy
