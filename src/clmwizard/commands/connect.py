@@ -104,14 +104,11 @@ async def _connect(
     settings = settings_for(todo[0].record, options.microsoft)
     signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=False)  # type: ignore[arg-type]
     assert signed is not None
-    async with (
-        make_async_client(settings.ca_bundle) as http,
-        options.client_factory() as docusign,
-        ConsentReturn() as back,
-    ):
+    async with make_async_client(settings.ca_bundle) as http, options.client_factory() as docusign:
         api, _ = make_apis(http, settings, signed[0], None)
         for target in todo:
-            await _connect_one(options, profile, profiles, api, docusign, back, target)
+            async with ConsentReturn() as back:  # one per sign-in: its answer is its own
+                await _connect_one(options, profile, profiles, api, docusign, back, target)
     say("")
     say(
         "Next: clmwizard heartbeat --profile "

@@ -177,7 +177,9 @@ class LiveLine:
             self._reader = threading.Thread(target=self._read_keys, daemon=True)
             self._reader.start()
         elif not self.tty:
-            self.stream.write(f"… {self.what} (up to {_clock(self.limit)})\n")
+            from clmwizard.safe_text import visible
+
+            self.stream.write(f"… {visible(self.what)} (up to {_clock(self.limit)})\n")
             self.stream.flush()
         return self
 
