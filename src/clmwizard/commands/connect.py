@@ -17,12 +17,15 @@ from clmwizard.commands.platform import (
 from clmwizard.errors import EXIT_OK, ClmWizardError
 
 if TYPE_CHECKING:
+    import httpx
+
     from clmwizard.docusign.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.connect import ConnectTarget
     from clmwizard.powerplatform.consent_return import ConsentReturn
     from clmwizard.store.profile import Profile
     from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +97,7 @@ async def _connect(
     options: ConnectOptions,
     profile: Profile,
     profiles: ProfileStore,
-    secrets: object,
+    secrets: SecretStore,
     todo: list[ConnectTarget],
 ) -> int:
     from clmwizard.commands.platform import make_apis, settings_for, sign_in
@@ -102,7 +105,7 @@ async def _connect(
     from clmwizard.powerplatform.http import make_async_client
 
     settings = settings_for(todo[0].record, options.microsoft)
-    signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=False)  # type: ignore[arg-type]
+    signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=False)
     assert signed is not None
     async with make_async_client(settings.ca_bundle) as http, options.client_factory() as docusign:
         api, _ = make_apis(http, settings, signed[0], None)
@@ -123,7 +126,7 @@ async def _connect_one(
     profile: Profile,
     profiles: ProfileStore,
     api: PowerAppsApi,
-    docusign: object,
+    docusign: httpx.AsyncClient,
     back: ConsentReturn,
     target: ConnectTarget,
 ) -> None:
@@ -178,7 +181,9 @@ async def _connect_one(
     say(f"✓ {connector.display_name}: Connected ({connected.name})")
 
 
-async def _check_redirect(profile: Profile, docusign: object, target: ConnectTarget) -> None:
+async def _check_redirect(
+    profile: Profile, docusign: httpx.AsyncClient, target: ConnectTarget
+) -> None:
     """Before the browser: does DocuSign know the connector's redirect URL? A certain "no"
     stops here with the URL to register (the connection stays, so a rerun carries on)."""
     from clmwizard.powerplatform.redirect import check_redirect_url
@@ -186,7 +191,7 @@ async def _check_redirect(profile: Profile, docusign: object, target: ConnectTar
     url = target.connector.redirect_url
     if not url:
         return
-    check = await check_redirect_url(docusign, profile, url)  # type: ignore[arg-type]
+    check = await check_redirect_url(docusign, profile, url)
     if check.verdict == "not_registered":
         raise ClmWizardError(
             f"DocuSign rejects the redirect URL of {target.connector.display_name}: "
