@@ -153,7 +153,7 @@ class FakePlatform:
                     },
                 }
             )
-            return httpx.Response(202)
+            return httpx.Response(202, headers={"x-ms-workflow-run-id": run_id})
         if rest[1:] == ["runs"]:
             return httpx.Response(200, json={"value": list(reversed(self.runs[flow_id]))})
         if len(rest) == 3 and rest[1] == "runs":

@@ -190,3 +190,29 @@ async def test_a_connection_deleted_while_waiting_says_so() -> None:
     with pytest.raises(ClmWizardError) as caught:
         await wait_connected(api(fake), target(), initial, "p", timeout=10, poll=0.01)
     assert caught.value.code == "connection_deleted"
+
+
+async def test_a_refused_token_is_renewed_once_then_reported() -> None:
+    fake = FakePlatform()
+    renewals: list[int] = []
+
+    async def renew() -> str | None:
+        renewals.append(1)
+        return TOKEN
+
+    stale = PowerAppsApi(fake.client(), "stale", "oid", power_apps_url=POWER_APPS, flow_url=FLOW)
+    stale.renew_token = renew
+    name = fake.add_connection("Connected")
+    found = await get_connection(stale, ENV, CONNECTOR, name)
+    assert found is not None and found.connected and renewals == [1]
+    await get_connection(stale, ENV, CONNECTOR, name)  # the fresh token is kept
+    assert renewals == [1]
+
+    async def nothing() -> str | None:
+        return None
+
+    dead = PowerAppsApi(fake.client(), "stale", "oid", power_apps_url=POWER_APPS, flow_url=FLOW)
+    dead.renew_token = nothing
+    with pytest.raises(ClmWizardError) as caught:
+        await get_connection(dead, ENV, CONNECTOR, name)
+    assert caught.value.code == "http_401"

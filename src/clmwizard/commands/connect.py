@@ -108,7 +108,7 @@ async def _connect(
     signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=False)
     assert signed is not None
     async with make_async_client(settings.ca_bundle) as http, options.client_factory() as docusign:
-        api, _ = make_apis(http, settings, signed[0], None)
+        api, _ = make_apis(http, settings, signed[0], None, secrets=secrets, profile=profile.name)
         for target in todo:
             async with ConsentReturn() as back:  # one per sign-in: its answer is its own
                 await _connect_one(options, profile, profiles, api, docusign, back, target)

@@ -124,7 +124,7 @@ async def _heartbeat(
         )
 
     async with make_async_client(settings.ca_bundle) as http:
-        _, flows = make_apis(http, settings, *signed)
+        _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         assert flows is not None
         flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)
         outcome = HeartbeatOutcome(flow_id, created, on, options.schedule)

@@ -118,21 +118,43 @@ def make_apis(
     settings: MicrosoftSettings,
     who: MicrosoftSignIn,
     flow_who: MicrosoftSignIn | None,
+    *,
+    secrets: SecretStore | None = None,
+    profile: str = "",
 ) -> tuple[PowerAppsApi, FlowApi | None]:
+    """The two APIs; with `secrets`, a token the service refuses (401) although MSAL still
+    thinks it valid (revoked, or a clock that disagrees) is renewed silently once."""
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.flows import FlowApi
 
-    def build(kind: Any, token: MicrosoftSignIn) -> Any:
-        return kind(
+    def build(kind: Any, token: MicrosoftSignIn, scoped: MicrosoftSettings) -> Any:
+        api = kind(
             http,
             token.access_token,
             token.object_id,
             power_apps_url=settings.power_apps_url,
             flow_url=settings.flow_url,
         )
+        if secrets is not None:
+            api.renew_token = lambda: _renew(scoped, secrets, profile)
+        return api
 
-    flows = build(FlowApi, flow_who) if flow_who is not None else None
-    return build(PowerAppsApi, who), flows
+    flows = build(FlowApi, flow_who, settings.for_flow) if flow_who is not None else None
+    return build(PowerAppsApi, who, settings), flows
+
+
+async def _renew(settings: MicrosoftSettings, secrets: SecretStore, profile: str) -> str | None:
+    from clmwizard.powerplatform import signin
+    from clmwizard.powerplatform.http import make_sync_client
+
+    with make_sync_client(settings.ca_bundle) as sync_http:
+        try:
+            fresh = await signin.sign_in_silently(
+                settings, secrets, profile, sync_http, force_refresh=True
+            )
+        except ClmWizardError:
+            return None
+    return fresh.access_token if fresh is not None else None
 
 
 def _is_tty(stream: Any) -> bool:

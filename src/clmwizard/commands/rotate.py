@@ -87,7 +87,7 @@ async def _prove(name: str, profiles: ProfileStore, secrets: SecretStore) -> boo
                 proved = False
                 continue
             async with make_async_client(settings.ca_bundle) as http:
-                _, flows = make_apis(http, settings, *signed)
+                _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=name)
                 assert flows is not None
                 proof = await prove_with_heartbeat(flows, profile, record)
         except ClmWizardError as error:

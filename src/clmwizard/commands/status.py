@@ -122,7 +122,7 @@ async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore
             health.findings.append(Finding("attention", problem.what, problem.fix))
         return health
     async with make_async_client(settings.ca_bundle) as http:
-        pair = make_apis(http, settings, *signed)
+        pair = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         apis: dict[str, tuple[PowerAppsApi, FlowApi | None]] = {
             record.environment_id: pair for record in profile.publications
         }

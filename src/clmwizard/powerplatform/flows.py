@@ -339,6 +339,9 @@ class FlowApi(PowerAppsApi):
             params={"api-version": API_VERSION},
             retry_server_errors=False,  # a retry could run it twice
         )
+        header = str(response.headers.get("x-ms-workflow-run-id", ""))  # T: Logic Apps
+        if _FLOW_NAME.fullmatch(header):
+            return header
         if not response.content.strip():
             return None
         try:
