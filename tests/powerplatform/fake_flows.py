@@ -85,6 +85,13 @@ class FakePlatform:
         name = parts[5] if len(parts) > 5 else None
         if name is None:
             return httpx.Response(200, json={"value": list(self.connections.values())})
+        if len(parts) == 7 and parts[6] == "confirmConsentCode":
+            if json.loads(request.content) != {"code": "good-code"}:
+                return httpx.Response(
+                    400, json={"error": {"code": "InvalidCode", "message": "invalid_grant"}}
+                )
+            self.set_status(name, "Connected")
+            return httpx.Response(200)
         if len(parts) == 7 and parts[6] == "getConsentLink":
             if self.consent_refused:
                 return httpx.Response(

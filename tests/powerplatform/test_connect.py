@@ -216,3 +216,25 @@ async def test_a_refused_token_is_renewed_once_then_reported() -> None:
     with pytest.raises(ClmWizardError) as caught:
         await get_connection(dead, ENV, CONNECTOR, name)
     assert caught.value.code == "http_401"
+
+
+@pytest.mark.parametrize(("code", "connected"), [("good-code", True), ("bad-code", False)])
+async def test_a_code_the_browser_brings_back_is_confirmed(code: str, connected: bool) -> None:
+    fake = FakePlatform()
+    name = fake.add_connection()
+    initial = await get_connection(api(fake), ENV, CONNECTOR, name)
+    assert initial is not None
+
+    async def wait() -> object:
+        return await wait_connected(
+            api(fake), target(), initial, "p", timeout=5, poll=0.01, returned=lambda: {"code": code}
+        )
+
+    if connected:
+        assert (await wait()).connected  # type: ignore[attr-defined]
+    else:
+        with pytest.raises(GrantDeadError) as caught:
+            await wait()
+        assert "invalid_grant" in caught.value.cause
+    confirms = [r for r in fake.requests if r.url.path.endswith("/confirmConsentCode")]
+    assert len(confirms) == 1  # a code works once: never sent twice

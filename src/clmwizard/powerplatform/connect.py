@@ -18,10 +18,12 @@ from clmwizard.errors import ClmWizardError, GrantDeadError, NetworkError, Usage
 from clmwizard.powerplatform.api import PowerAppsApi
 from clmwizard.powerplatform.connections import (
     Connection,
+    confirm_consent_code,
     create_connection,
     get_connection,
     list_connections,
 )
+from clmwizard.redact import register_secret
 from clmwizard.store.profile import Profile, PublishedConnector, PublishRecord
 
 How = Literal["reused", "found", "created"]
@@ -193,6 +195,7 @@ async def wait_connected(
     `returned()` gives the query the browser came back with, once it has."""
     env, connector_id = target.environment_id, target.connector.connector_id
     before = (initial.error_code, initial.error_message)
+    confirmed = False
     started = time.monotonic()
     next_poll = started
     while True:
@@ -206,6 +209,18 @@ async def wait_connected(
             raise failure(
                 Connection(initial.name, connector_id, "", "Error", code, message), target, profile
             )
+        if back and back.get("code") and not confirmed:
+            confirmed = True
+            register_secret(back["code"])
+            try:
+                await confirm_consent_code(api, env, connector_id, initial.name, back["code"])
+            except ClmWizardError as error:
+                raise failure(
+                    Connection(initial.name, connector_id, "", "Error", "", error.cause),
+                    target,
+                    profile,
+                ) from None
+            next_poll = time.monotonic()  # read the result at once
         if now >= next_poll:
             next_poll = now + poll
             current = await get_connection(api, env, connector_id, initial.name)

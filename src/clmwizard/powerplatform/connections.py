@@ -230,3 +230,19 @@ async def consent_link(
     if parts.scheme != "https" or not parts.hostname:
         raise _malformed("a consent link that is not an https address")
     return link
+
+
+async def confirm_consent_code(
+    api: PowerAppsApi, environment: str, connector_id: str, name: str, code: str
+) -> None:
+    """Finish the sign-in with the code the browser brought back (T: what the portal does when
+    the consent service hands the code to the link's redirect URL instead of finishing)."""
+    await api._request(
+        "POST",
+        api._apis(_path(connector_id, name) + "/confirmConsentCode"),
+        doing="finish the connection's sign-in",
+        environment=environment,
+        json_body={"code": code},
+        params=api._filter(environment),
+        retry_server_errors=False,  # a code works once
+    )
