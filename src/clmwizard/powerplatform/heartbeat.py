@@ -219,7 +219,14 @@ def describe_result(
     status = action.status_code if action else None
     said = f"{code}: {message}".strip(": ") or f"run {run.status}"
     name = target.connector.display_name
-    if status == 401 or "invalid_grant" in said.lower() or "unauthorized" in said.lower():
+    lowered = said.lower()
+    if "invalid_client" in lowered or "unauthorized_client" in lowered:
+        return (
+            f"DocuSign refused {name}'s client secret ({said}): give the connectors the "
+            f"current secret with `clmwizard publish --profile {profile}`, then run "
+            f"`clmwizard connect --profile {profile}` if the connection stays in error"
+        )
+    if status == 401 or "invalid_grant" in lowered or "unauthorized" in lowered:
         return (
             f"DocuSign refused the connection's sign-in ({said}); it was revoked or went unused "
             f"too long: run `clmwizard connect --profile {profile}` to sign in again"
@@ -228,11 +235,6 @@ def describe_result(
         return (
             f"CLM refused the call (HTTP 403: {said}): the signed-in DocuSign user needs CLM "
             "access and the spring_read scope"
-        )
-    if "invalid_client" in said.lower():
-        return (
-            f"DocuSign refused {name}'s client secret ({said}): give the connectors the "
-            f"current secret with `clmwizard publish --profile {profile}`"
         )
     where = f" (HTTP {status})" if status else ""
     return f"the call through {name} failed{where}: {said}"
