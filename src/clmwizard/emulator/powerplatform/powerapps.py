@@ -289,17 +289,18 @@ def _oauth_parameters(properties: dict[str, Any]) -> list[str]:
     ]
 
 
-def _set_redirect_urls(record: dict[str, Any]) -> None:
+def _set_redirect_urls(state: PowerPlatformState, record: dict[str, Any]) -> None:
     # unconfirmed: where the service reports the per-connector redirect URL; here it is
-    # oAuthSettings.redirectUrl of the stored connector, derived from the connector id.
+    # oAuthSettings.redirectUrl of the stored connector, derived from the connector id. The
+    # base is the emulator's consent origin (state.redirect_base), so the URL resolves here.
     derived = record["name"].removeprefix("shared_")
     for parameter in record["properties"].get("connectionParameters", {}).values():
         settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None
         if isinstance(settings, dict):
             if settings.get("redirectMode") == "GlobalPerConnector":
-                settings["redirectUrl"] = f"{REDIRECT_BASE}/{derived}"
+                settings["redirectUrl"] = f"{state.redirect_base}/{derived}"
             elif settings.get("redirectMode", "Global") == "Global":
-                settings["redirectUrl"] = REDIRECT_BASE
+                settings["redirectUrl"] = state.redirect_base
 
 
 def _store_swagger(state: PowerPlatformState, record: dict[str, Any], blob_base: str) -> None:
@@ -366,7 +367,7 @@ def _create(state: PowerPlatformState, request: Request, oid: str, blob_base: st
         "properties": properties,
         "clientSecrets": client_secrets,
     }
-    _set_redirect_urls(record)
+    _set_redirect_urls(state, record)
     _store_swagger(state, record, blob_base)
     env.connectors[connector_id] = record
     return json_response(201, public_view(record))  # unconfirmed: 201 rather than 200
@@ -411,7 +412,7 @@ def _update(
         name: client_secrets.get(name) or record["clientSecrets"].get(name, "")
         for name in _oauth_parameters(properties)
     }
-    _set_redirect_urls(record)
+    _set_redirect_urls(state, record)
     _store_swagger(state, record, blob_base)
     return json_response(200, public_view(record))
 

@@ -164,6 +164,8 @@ class PowerPlatformState:
     conditional_access_blocked: bool = False
     auto_approve_device_codes: bool = False  # the emulated user approves every code at once
     certification_rules: bool = False  # validateApiSwagger applies them even when not asked
+    # Where connectors' redirect URLs point: the emulator's consent origin + "/redirect".
+    redirect_base: str = "https://global.consent.azure-apim.net/redirect"
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def issued_secrets(self) -> set[str]:
