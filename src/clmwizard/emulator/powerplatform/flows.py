@@ -70,8 +70,13 @@ def handle(platform: Platform, request: Request) -> Response:
         env_name, rest = parts[len(prefix)], parts[len(prefix) + 1 :]
         if rest[0] != "flows":
             raise ApiError(404, "NotFound", "No such resource.")
-        if len(rest) == 8 and rest[2] == "runs" and rest[4] == "actions" and rest[5] == "contents":
-            return _outputs(platform, request, env_name, rest[1], rest[3], rest[6])
+        if (
+            len(rest) == 8
+            and request.method == "GET"
+            and (rest[2], rest[4], rest[6], rest[7])
+            == ("runs", "actions", "contents", "ActionOutputs")
+        ):
+            return _outputs(platform, request, env_name, rest[1], rest[3], rest[5])
         oid = _principal(platform.state, request, (FLOW_RESOURCE,))
         with platform.state.lock:
             _environment(platform.state, env_name, oid, write=request.method != "GET")
