@@ -145,6 +145,12 @@ def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--accounts", type=int, default=1, help="how many accounts the user has (default 1)"
     )
+    parser.add_argument(
+        "--auto-register-redirects",
+        action="store_true",
+        help="register each published connector's redirect URL on the integration key at once "
+        "(tests and demos; at DocuSign the user registers it)",
+    )
 
 
 def _login_arguments(parser: argparse.ArgumentParser) -> None:

@@ -208,11 +208,6 @@ def test_auto_register_redirects_registers_each_connector(tenant: Tenant, tmp_pa
         assert tenant.status(record["name"], name) == {"status": "Connected"}
 
 
-def test_the_emulator_command_auto_registers_redirects(tmp_path: Path) -> None:
-    with Emulator(auto_register_redirects=True) as emu:
-        assert emu.power_platform.set_platform()["auto_register_redirects"] is True
-
-
 def test_the_browser_stand_in_follows_a_consent_link_as_browser(
     emu: Emulator, tenant: Tenant, single: str, tmp_path: Path
 ) -> None:

@@ -189,7 +189,8 @@ class PlatformRecords:
         self.issued |= {grant.access_token, grant.refresh_token}
 
     def secrets(self) -> set[str]:
-        return set(self.sessions) | self.issued
+        # not the consent sessions: a consent link is shown to the user to open or copy
+        return set(self.issued)
 
 
 @dataclass

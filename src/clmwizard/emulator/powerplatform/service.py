@@ -150,6 +150,7 @@ class PowerPlatform:
             "user_principal_name": self.user_principal_name,
             "power_apps_url": self.power_apps_url,
             "flow_url": self.flow_url,
+            "consent_url": self.consent_url,
             "environments": self.environments,
             "ca_cert": self.ca_cert,
         }
