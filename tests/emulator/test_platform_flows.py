@@ -326,3 +326,19 @@ def test_a_bad_definition_is_refused(tenant: Tenant, single: tuple[str, str]) ->
     assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "InvalidTemplate"
     bad_schedule = tenant.heartbeat(*single, every="Fortnight")
     assert bad_schedule.status_code == 400
+
+
+def test_a_jump_fires_at_most_its_limit_and_skips_the_rest_at_once(
+    emu: Emulator, tenant: Tenant, single: tuple[str, str]
+) -> None:
+    emu.power_platform.set_platform(max_runs_per_jump=5)
+    flow = tenant.heartbeat(*single, every="Minute").json()["name"]
+    started = time.monotonic()
+    emu.advance_clock(30 * DAY)  # 43,200 occurrences
+    assert time.monotonic() - started < 20
+    tenant.renew()
+    assert len(tenant.flows("GET", f"/{flow}/runs").json()["value"]) == 5
+    emu.power_platform.set_platform(premium_licence=False)
+    emu.advance_clock(DAY)  # an unlicensed owner's flow is suspended (U)
+    tenant.renew()
+    assert len(tenant.flows("GET", f"/{flow}/runs").json()["value"]) == 5

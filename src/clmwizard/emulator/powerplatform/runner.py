@@ -140,10 +140,17 @@ def advance(platform: Platform, seconds: float) -> int:
         clock.advance(max(0.0, when - clock.now()))
         found = _recurrence(flow)
         with platform.state.lock:
-            every = recurrence_seconds(found[1]) if found else 0
-            flow.next_due = when + every if found else None
             licensed = platform.records.switches.premium_licence
-        if found and licensed and fired < limit:  # U: an unlicensed owner's flow is suspended
+            fires = found is not None and licensed and fired < limit
+            if found is None:
+                flow.next_due = None
+            else:
+                every = recurrence_seconds(found[1])
+                # skipped occurrences (an unlicensed owner's flow is suspended, U; or past the
+                # jump's limit) are passed over at once, not one by one
+                skip = 1 if fires else int((end - when) // every) + 1
+                flow.next_due = when + skip * every
+        if fires and found is not None:
             start_run(platform, flow, found[0], background=False)
             fired += 1
     clock.advance(max(0.0, end - clock.now()))
