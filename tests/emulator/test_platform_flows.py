@@ -342,3 +342,18 @@ def test_a_jump_fires_at_most_its_limit_and_skips_the_rest_at_once(
     emu.advance_clock(DAY)  # an unlicensed owner's flow is suspended (U)
     tenant.renew()
     assert len(tenant.flows("GET", f"/{flow}/runs").json()["value"]) == 5
+
+
+def test_concurrent_runs_never_send_one_refresh_token_twice(
+    emu: Emulator, tenant: Tenant, single: tuple[str, str]
+) -> None:
+    with emu.state.lock:
+        emu.state.reuse_revokes_grant = True  # a refresh token sent twice kills the grant
+    emu.power_platform.set_platform(refresh_when="always")
+    connector, connection = single
+    flow = tenant.heartbeat(connector, connection).json()["name"]
+    started = [tenant.flows("POST", f"/{flow}/triggers/Recurrence/run") for _ in range(6)]
+    names = [s.headers["x-ms-workflow-run-id"] for s in started]
+    finished = [wait_for_run(tenant, flow, name) for name in names]
+    assert {r["properties"]["status"] for r in finished} == {"Succeeded"}
+    assert tenant.status(connector, connection) == {"status": "Connected"}

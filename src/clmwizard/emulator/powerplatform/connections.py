@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -266,7 +267,15 @@ def _consent_link(
 
 def fresh_grant(platform: Platform, key: tuple[str, str, str], *, force: bool) -> DocuSignGrant:
     """The connection's grant, refreshed at the connector's refresh URL when its access token
-    ran out (or always with `force`); a failed refresh turns the connection Error."""
+    ran out (or always with `force`); a failed refresh turns the connection Error. One refresh
+    at a time per connection: a run and a read racing never send one refresh token twice."""
+    with platform.state.lock:
+        lock = platform.records.refresh_locks.setdefault(key, threading.Lock())
+    with lock:
+        return _fresh_grant(platform, key, force=force)
+
+
+def _fresh_grant(platform: Platform, key: tuple[str, str, str], *, force: bool) -> DocuSignGrant:
     with platform.state.lock:
         connection = platform.records.connections.get(key)
         if connection is None:

@@ -8,6 +8,7 @@ Everything here is mutated under `PowerPlatformState.lock`; network calls happen
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,6 +185,7 @@ class PlatformRecords:
     sessions: dict[str, ConsentSession] = field(default_factory=dict)
     flows: dict[tuple[str, str], Flow] = field(default_factory=dict)
     issued: set[str] = field(default_factory=set)  # every DocuSign token it held, for leak scans
+    refresh_locks: dict[tuple[str, str, str], threading.Lock] = field(default_factory=dict)
 
     def keep(self, grant: DocuSignGrant) -> None:
         self.issued |= {grant.access_token, grant.refresh_token}
