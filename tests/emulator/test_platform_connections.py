@@ -17,6 +17,7 @@ import pytest
 from clmwizard.emulator import Emulator
 from clmwizard.emulator.browser import ConsentError, follow_consent_link
 from tests.docusign.helpers import loopback_redirect_uri
+from tests.emulator.flows import Listener
 from tests.emulator.platform_helpers import (
     APIS,
     POWER_APPS,
@@ -226,3 +227,44 @@ def test_the_browser_stand_in_follows_a_consent_link_as_browser(
     )
     assert done.returncode == 0, done.stderr
     assert tenant.status(single, name) == {"status": "Connected"}
+
+
+def _link_back_to(tenant: Tenant, connector: str, name: str, listener: Listener) -> str:
+    response = tenant.pa(
+        "POST",
+        f"{APIS}/{connector}/connections/{name}/getConsentLink",
+        json={"redirectUrl": listener.uri},
+    )
+    assert response.status_code == 200, response.text
+    link: str = response.json()["consentLink"]
+    return link
+
+
+def test_with_a_redirect_url_the_service_finishes_then_sends_the_browser_there(
+    emu: Emulator, tenant: Tenant, single: str, listener: Listener
+) -> None:
+    name = tenant.connection(single)
+    link = _link_back_to(tenant, single, name, listener)
+    outcome = follow_consent_link(link, ca_cert=emu.power_platform.ca_cert)
+    assert outcome.status == 200 and outcome.url == listener.uri
+    assert listener.paths == ["/callback"]
+    assert tenant.status(single, name) == {"status": "Connected"}
+
+
+def test_the_portals_way_confirms_a_consent_code(
+    emu: Emulator, tenant: Tenant, single: str, listener: Listener
+) -> None:
+    emu.power_platform.set_platform(consent_finish="confirm")
+    name = tenant.connection(single)
+    link = _link_back_to(tenant, single, name, listener)
+    follow_consent_link(link, ca_cert=emu.power_platform.ca_cert)
+    (path,) = listener.paths
+    code = parse_qs(urlsplit(path).query)["code"][0]
+    assert tenant.status(single, name)["status"] == "Error"  # not yet
+    confirm = f"{APIS}/{single}/connections/{name}/confirmConsentCode"
+    wrong = tenant.pa("POST", confirm, json={"code": "not-it"})
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "InvalidConsentCode"
+    done = tenant.pa("POST", confirm, json={"code": code})
+    assert done.status_code == 200
+    assert done.json()["properties"]["statuses"] == [{"status": "Connected"}]
+    assert tenant.pa("POST", confirm, json={"code": code}).status_code == 400  # once

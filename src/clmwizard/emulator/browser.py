@@ -202,9 +202,11 @@ def follow_consent_link(
     opener = urllib.request.build_opener(_NoRedirects, urllib.request.HTTPSHandler(context=context))
     service = _origin(url)
     current, data = url, None
+    came_back = False  # the consent service had the browser back from DocuSign
     for _ in range(_MAX_HOPS):
         if not _on_this_computer(current):
             return LinkOutcome(current, 0, "")  # a real browser would go on; this one stays here
+        came_back = came_back or (_origin(current) == service and current != url)
         status, headers, body = _open(opener, current, data, timeout)
         data = None
         if status in (301, 302, 303, 307, 308) and "location" in headers:
@@ -214,7 +216,7 @@ def follow_consent_link(
             continue
         page = _PageReader()
         page.feed(body)
-        if _origin(current) == service:
+        if _origin(current) == service or came_back:  # its own page, or where it sent us
             return LinkOutcome(current, status, page.message())
         if status >= 400:
             raise ConsentError(f"The sign-in page showed an error: {page.message()}")

@@ -8,6 +8,7 @@ api-version, token and `$filter=environment eq 'ENV'` rules as the connector cal
     DELETE {pau}/providers/Microsoft.PowerApps/apis/{connector}/connections/{name}
     POST   {pau}/providers/Microsoft.PowerApps/apis/{connector}/connections/{name}/getConsentLink
            {"redirectUrl"?: ...} -> {"consentLink": "{consent origin}/login?data=..."}
+    POST   .../connections/{name}/confirmConsentCode {"code": ...}   (switch consent_finish)
 
 Statuses: `[{"status": "Error", "target": "token", "error": {...}}]` until signed in (T; the
 error object U), `[{"status": "Connected"}]` once the consent service stored a grant, and
@@ -102,6 +103,8 @@ def handle(platform: Platform, request: Request) -> Response:
                 return Response(200, b"")  # U: 200 or 204
             case ("POST", ["apis", connector_id, "connections", name, "getConsentLink"]):
                 return _consent_link(platform, request, env_name, oid, connector_id, name)
+            case ("POST", ["apis", connector_id, "connections", name, "confirmConsentCode"]):
+                return _confirm(platform, request, env_name, oid, connector_id, name)
         raise ApiError(404, "NotFound", "No such resource.")
     except ApiError as failure:
         return error_response(failure.status, failure.code, failure.message)
@@ -263,6 +266,27 @@ def _consent_link(
         )
     link = f"{platform.origins['consent']}/login?data={state}"
     return json_response(200, {"consentLink": link})
+
+
+def _confirm(
+    platform: Platform, request: Request, env_name: str, oid: str, connector_id: str, name: str
+) -> Response:
+    """The portal's way (T): the consent code the browser brought back finishes the sign-in."""
+    connection = _own(platform, env_name, oid, connector_id, name)
+    body = _json_body(request)
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str) or not code:
+        raise ApiError(400, "InvalidRequestContent", "The body needs a 'code'.")
+    with platform.state.lock:
+        pending = platform.records.confirms.get(code)
+        if pending is None or pending[0] != connection.key or pending[2] <= platform.now():
+            raise ApiError(  # U: code and wording
+                400, "InvalidConsentCode", "The consent code is not valid or has expired."
+            )
+        del platform.records.confirms[code]
+        connection.connect(pending[1])
+        connection.changed = platform.now()
+    return json_response(200, view(platform, connection))
 
 
 def fresh_grant(platform: Platform, key: tuple[str, str, str], *, force: bool) -> DocuSignGrant:

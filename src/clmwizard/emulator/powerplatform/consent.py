@@ -16,12 +16,17 @@ connector's redirect URL is `{consent origin}/redirect/<connector name>`, so it 
                              -> the connection turns Error (code: DocuSign's error, U) and a
                                 page says why (status 400)
 
+With the switch `consent_finish="confirm"` (T: the portal's way) and a redirectUrl, the browser
+goes back to it with `?code=<consent code>` and the connection turns Connected only when its
+owner POSTs `.../connections/{name}/confirmConsentCode {"code": …}` (10 minutes, once).
+
 An unregistered redirect URL never gets here: DocuSign's own page stops the browser, and the
 connection stays unauthenticated, as with the real service.
 """
 
 from __future__ import annotations
 
+import secrets
 from html import escape
 from urllib.parse import urlencode, urlsplit
 
@@ -30,6 +35,7 @@ from clmwizard.emulator.powerplatform import grants
 from clmwizard.emulator.powerplatform.records import Platform
 
 SUCCESS = "Your connection is ready. You can close this window."
+CONFIRM_LIFETIME = 600.0  # U: how long a consent code waits for confirmConsentCode
 
 
 def page(title: str, message: str) -> str:
@@ -121,6 +127,16 @@ def _redirected(platform: Platform, request: Request) -> Response:
         return _failed(failure.message)
     with platform.state.lock:
         platform.records.keep(grant)
+        confirm = platform.records.switches.consent_finish == "confirm"
+        if confirm and session.final_url:
+            consent_code = secrets.token_urlsafe(32)
+            platform.records.confirms[consent_code] = (
+                connection.key,
+                grant,
+                now + CONFIRM_LIFETIME,
+            )
+            separator = "&" if "?" in session.final_url else "?"
+            return redirect(f"{session.final_url}{separator}{urlencode({'code': consent_code})}")
         connection.connect(grant)
         connection.changed = now
     if session.final_url:

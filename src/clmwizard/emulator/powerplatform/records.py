@@ -24,6 +24,11 @@ class Switches:
     """Unconfirmed behaviours, each switchable (`pp.set_platform(...)`, POST
     /_emulator/powerplatform/platform). The defaults are our best reading; the notes say why."""
 
+    # T: with a redirectUrl that is not the portal's, the consent service finishes the
+    # connection itself ("service"); the portal instead gets a consent code back at its
+    # redirectUrl and calls confirmConsentCode ("confirm": needs a redirectUrl in the
+    # getConsentLink body; without one the service finishes itself).
+    consent_finish: str = "service"
     # U: how the platform's generic OAuth 2 sends the connector's client id and secret to the
     # token URL: "basic" (an Authorization: Basic header, what DocuSign documents) or "body"
     # (client_id / client_secret form fields).
@@ -61,6 +66,7 @@ class Switches:
             "token_client_auth": ("basic", "body"),
             "refresh_when": ("expired", "always"),
             "action_outputs": ("link", "inline"),
+            "consent_finish": ("service", "confirm"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -186,13 +192,17 @@ class PlatformRecords:
     flows: dict[tuple[str, str], Flow] = field(default_factory=dict)
     issued: set[str] = field(default_factory=set)  # every DocuSign token it held, for leak scans
     refresh_locks: dict[tuple[str, str, str], threading.Lock] = field(default_factory=dict)
+    # consent code -> (connection, grant, expiry): sign-ins waiting for confirmConsentCode
+    confirms: dict[str, tuple[tuple[str, str, str], DocuSignGrant, float]] = field(
+        default_factory=dict
+    )
 
     def keep(self, grant: DocuSignGrant) -> None:
         self.issued |= {grant.access_token, grant.refresh_token}
 
     def secrets(self) -> set[str]:
         # not the consent sessions: a consent link is shown to the user to open or copy
-        return set(self.issued)
+        return set(self.issued) | set(self.confirms)
 
 
 @dataclass
