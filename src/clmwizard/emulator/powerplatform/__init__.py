@@ -34,7 +34,8 @@ Test controls (Python; over HTTP as POST/GET {auth_server}/_emulator/powerplatfo
     pp.connectors(environment=None)             GET  connectors   (stored, with secrets)
     pp.blob(url)                                the bytes behind a blob URL it handed out
     pp.set_platform(**switches)                 POST platform {…}; GET platform: them all
-        token_client_auth "basic"|"body", refresh_when "expired"|"always", refresh_on_read,
+        token_client_auth "basic"|"body", consent_finish "service"|"confirm",
+        refresh_when "expired"|"always", refresh_on_read,
         action_outputs "link"|"inline", premium_licence, run_delay (s), runs_page_size,
         recurrence_fires_on_start, apply_parameter_defaults, max_runs_per_jump,
         auto_register_redirects (records.Switches says what each is and why)
