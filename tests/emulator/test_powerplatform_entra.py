@@ -123,7 +123,7 @@ def test_device_code_expired(emu: Emulator, tmp_path: Path) -> None:
     emu.advance_clock(901)
     result = app.acquire_token_by_device_flow(flow)
     assert result["error"] == "expired_token"
-    assert result["error_codes"] == [70020]
+    assert result["error_codes"] == [70019]  # Entra's documented code
 
 
 def test_polling_too_fast_is_told_to_slow_down(emu: Emulator) -> None:
