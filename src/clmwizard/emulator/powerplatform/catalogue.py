@@ -22,10 +22,42 @@ from urllib.parse import urlencode
 CATALOGUE_SIZE = 1300
 DEFAULT_PAGE_SIZE = 250  # unconfirmed (U): the service's page size
 _WORDS = (
-    "Adobe Azure Blob Box Calendar Dataverse Dropbox Dynamics Excel Forms GitHub Gmail Jira "
-    "Mail Notion OneDrive Outlook Planner Salesforce SAP ServiceNow SharePoint Slack SQL "
-    "Teams Todoist Trello Twilio Word Zendesk Zoom Approvals Notifications Translator Vision"
-).split()
+    "Adobe",
+    "Azure",
+    "Blob",
+    "Box",
+    "Calendar",
+    "Dataverse",
+    "Dropbox",
+    "Dynamics",
+    "Excel",
+    "Forms",
+    "GitHub",
+    "Gmail",
+    "Jira",
+    "Mail",
+    "Notion",
+    "OneDrive",
+    "Outlook",
+    "Planner",
+    "Salesforce",
+    "SAP",
+    "ServiceNow",
+    "SharePoint",
+    "Slack",
+    "SQL",
+    "Teams",
+    "Todoist",
+    "Trello",
+    "Twilio",
+    "Word",
+    "Zendesk",
+    "Zoom",
+    "Approvals",
+    "Notifications",
+    "Translator",
+    "Vision",
+)
 _BLURB = (
     "Connect to the service to read, create and update its records from your flows and apps. "
     "Operations cover listing, searching, creating, updating and deleting items, with triggers "

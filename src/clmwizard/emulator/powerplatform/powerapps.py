@@ -523,9 +523,7 @@ def _bap_environments(state: PowerPlatformState, request: Request) -> Response:
     if request.param("api-version") != BAP_API_VERSION:
         raise ApiError(400, "InvalidApiVersionParameter", f"Use api-version={BAP_API_VERSION}.")
     _principal(state, request, (POWER_APPS_RESOURCE, FLOW_RESOURCE))
-    return _environment_list(
-        state, "Microsoft.BusinessAppPlatform/environments", BAP_ENVIRONMENTS
-    )
+    return _environment_list(state, "Microsoft.BusinessAppPlatform/environments", BAP_ENVIRONMENTS)
 
 
 def handle_flow(state: PowerPlatformState, request: Request) -> Response:
