@@ -21,6 +21,7 @@ Test controls (Python; over HTTP as POST/GET {auth_server}/_emulator/powerplatfo
     pp.approve_device_code(user_code=None)      POST device-codes/approve {"user_code": …}
     pp.decline_device_code(user_code=None)      POST device-codes/decline
     pp.pending_device_codes()                   GET  device-codes
+    pp.forget_device_code(user_code=None)       (its next poll: bad_verification_code)
     pp.set_policies(admin_consent_required=, conditional_access_blocked=,
                     auto_approve_device_codes=,
                     certification_rules=, device_code_interval=, subdomain_blob_urls=)

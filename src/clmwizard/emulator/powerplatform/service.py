@@ -182,6 +182,13 @@ class PowerPlatform:
             flow.status = "declined"
             return str(flow.user_code)
 
+    def forget_device_code(self, user_code: str | None = None) -> str:
+        """Entra no longer knows the device code: its next poll is `bad_verification_code`."""
+        with self.state.lock:
+            flow = self._device_code(user_code)
+            del self.state.device_codes[flow.device_code]
+            return str(flow.user_code)
+
     def pending_device_codes(self) -> list[str]:
         with self.state.lock:
             return [c.user_code for c in self.state.device_codes.values() if c.status == "pending"]
