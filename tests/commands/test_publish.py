@@ -294,3 +294,29 @@ def test_throttling_is_waited_out_with_retry_after(
     code, out, err = run(publish_argv(), capsys)
     assert code == 0, (out, err)
     assert len(stored_connectors(microsoft)) == 1
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_validation_warnings_are_shown_and_errors_stop_with_each_shown(
+    form: str,
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    pp = microsoft.power_platform
+    warning = "Warning: paths./attributegroups.get: The summary could be shorter."
+    pp.set_behaviour(validation_format=form, validation_findings=[warning])
+    code, out, err = run(publish_argv("--layout", "three"), capsys)
+    assert code == 0, (out, err)
+    assert out.count("validation warning:") == 3 and "The summary could be shorter." in out
+    assert len(stored_connectors(microsoft)) == 3
+    errors = ["Error: host: The first problem.", "Error: info: The second problem."]
+    pp.set_behaviour(validation_findings=[warning, *errors])
+    code, out, err = run(publish_argv(), capsys)
+    assert code == 1, (out, err)
+    assert "The first problem." in err and "The second problem." in err
+    assert "validation warning:" in out  # shown beside the connector it belongs to
+    assert len(stored_connectors(microsoft)) == 3  # nothing created, nothing changed
