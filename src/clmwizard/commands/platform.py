@@ -56,22 +56,16 @@ class MicrosoftOptions:
 
 
 def settings_for(record: PublishRecord, options: MicrosoftOptions) -> MicrosoftSettings:
-    from clmwizard.powerplatform.settings import make_settings
+    """What `publish` recorded for `record`, with the flags given over it."""
+    from clmwizard.powerplatform.setup import settings_from
 
-    base = make_settings(
-        client_id=record.client_id,
-        tenant=record.tenant,
-        authority=record.authority,
-        power_apps_url=record.power_apps_url,
-        flow_url=record.flow_url,
-    )
-    return make_settings(
+    return settings_from(
+        record,
         client_id=options.client_id,
         tenant=options.tenant,
         authority=options.authority,
         power_apps_url=options.power_apps_url,
         flow_url=options.flow_url,
-        base=base,
     )
 
 
@@ -136,14 +130,14 @@ def make_apis(
             flow_url=settings.flow_url,
         )
         if secrets is not None:
-            api.renew_token = lambda: _renew(scoped, secrets, profile)
+            api.renew_token = lambda: renew(scoped, secrets, profile)
         return api
 
     flows = build(FlowApi, flow_who, settings.for_flow) if flow_who is not None else None
     return build(PowerAppsApi, who, settings), flows
 
 
-async def _renew(settings: MicrosoftSettings, secrets: SecretStore, profile: str) -> str | None:
+async def renew(settings: MicrosoftSettings, secrets: SecretStore, profile: str) -> str | None:
     from clmwizard.powerplatform import signin
     from clmwizard.powerplatform.http import make_sync_client
 
