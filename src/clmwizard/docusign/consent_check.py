@@ -47,6 +47,10 @@ PAGE_ERRORS = (
     PageError("client id is not valid", "unknown_key", confirmed=False),
 )
 
+REFUSAL_CODES = frozenset(
+    {"unknown_integration_key", "redirect_uri_not_registered", "consent_request_refused"}
+)
+
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
