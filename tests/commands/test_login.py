@@ -310,3 +310,46 @@ def test_browser_thread_does_not_block_the_listener(
     err = capsys.readouterr().err
     assert "The browser here is w3m, a text browser that cannot finish DocuSign's consent" in err
     assert threading.active_count() < 20
+
+
+def test_a_wrong_key_stops_at_once_with_docusigns_answer(
+    emu: Emulator,
+    login_args: Args,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    config_dir: Path,
+) -> None:
+    import time
+
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda *a, **k: opened.append(a) or True)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    args = login_args()
+    wrong = "00000000-1111-2222-3333-444444444444"
+    args[args.index("--integration-key") + 1] = wrong
+    began = time.monotonic()
+    assert main(args) == 1
+    assert time.monotonic() - began < 5  # not the 10 s --timeout
+    out, err = capsys.readouterr()
+    assert "DocuSign answered the consent request" in err
+    assert "The client id is not registered with DocuSign" in err
+    assert wrong in err and "Copy the integration key again" in err
+    assert "Waiting for DocuSign" not in out and opened == []
+    assert not ProfileStore().exists("acme") or ProfileStore().load("acme").account_id is None
+
+
+def test_the_wait_line_says_when_it_gives_up(
+    emu: Emulator,
+    login_args: Args,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    args = login_args("--no-browser")
+    args[args.index("--timeout") + 1] = "0.3"
+    assert main(args) == 1
+    out, _ = capsys.readouterr()
+    assert "Waiting for DocuSign on 127.0.0.1:" in out
+    assert "(gives up after 0:00, at " in out and " UTC)" in out

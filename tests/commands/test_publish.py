@@ -250,3 +250,36 @@ def test_throttling_is_waited_out_with_retry_after(
     code, out, err = run(publish_argv(), capsys)
     assert code == 0, (out, err)
     assert len(stored_connectors(microsoft)) == 1
+
+
+def test_the_device_code_wait_shows_a_clock_until_the_sign_in_returns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from clmwizard.commands.publish import device_code_shown
+    from clmwizard.powerplatform.signin import DeviceCode
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code = DeviceCode(
+        "ABCD-EFGH",
+        "https://microsoft.com/devicelogin",
+        "",
+        datetime.now(UTC) + timedelta(minutes=15),
+    )
+    with device_code_shown() as show:
+        show(code)
+        time.sleep(0.6)
+    shown = terminal.getvalue()
+    out = capsys.readouterr().out
+    assert "enter the code ABCD-EFGH" in out
+    assert "Waiting for the code to be entered  0:00 of 14:5" in shown
+    assert shown.endswith("\r\x1b[K")

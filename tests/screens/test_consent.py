@@ -243,7 +243,9 @@ async def test_port_taken_without_the_demo_says_to_register_the_new_uri(
             await wait_until(pilot, lambda: screen.state == "failed", 5)
             await pilot.press("p")
             # DocuSign does not know the new URI yet: asked before any browser, it says so
-            await wait_until(pilot, lambda: "DocuSign answered" in message(app, "#redirect-message"))
+            await wait_until(
+                pilot, lambda: "DocuSign answered" in message(app, "#redirect-message")
+            )
             note = message(app, "#redirect-message")
             assert "demo registered" not in note
             assert app.draft.redirect_uri in note and "Add URI" in note

@@ -18,6 +18,7 @@ import httpx
 from clmwizard.browser import open_in_browser
 from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, parse_redirect_uri
 from clmwizard.docusign.consent import build_consent_request
+from clmwizard.docusign.consent_check import CLI_CAUSE_HINT, check_consent_url
 from clmwizard.docusign.discovery import Account, describe_account
 from clmwizard.docusign.environments import Environment, resolve_environment
 from clmwizard.docusign.hosts import unconfirmed_error, unconfirmed_hosts, untrusted_hosts
@@ -37,6 +38,7 @@ from clmwizard.secret_env import taken
 from clmwizard.store.profile import ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
 from clmwizard.store.secrets import SecretStore, keyring_round_trip, open_secret_store
+from clmwizard.wait_clock import WaitClock, gives_up
 
 SECRET_ENV = "CLMWIZARD_SECRET_KEY"
 
@@ -305,6 +307,11 @@ async def _login(
     )
     async with args.client_factory() as client:
         await check_reachable(client, env)
+        refusal = await check_consent_url(
+            client, request.url, env, base.integration_key, base.redirect_uri
+        )
+        if refusal is not None:  # DocuSign's own error page: no browser, no wait
+            raise refusal
         async with CallbackListener(base.redirect_uri, request.state) as listener:
             say(f"Environment: {env.label}")
             say("Register this redirect URI on the integration key (Apps and Keys → your app):")
@@ -321,9 +328,10 @@ async def _login(
                 threading.Thread(
                     target=_paste_reader, args=(listener, done), daemon=True, name="paste"
                 ).start()
-            say(f"Waiting for DocuSign on {listener.listening_on}…")
+            say(f"Waiting for DocuSign on {listener.listening_on}… ({gives_up(args.timeout)})")
             try:
-                code = await listener.wait(args.timeout)
+                with WaitClock("Waiting for DocuSign", args.timeout, hint=CLI_CAUSE_HINT):
+                    code = await listener.wait(args.timeout)
             finally:
                 done.set()
         login = await complete_login(

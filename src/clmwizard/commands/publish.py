@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, GrantDeadError, UsageError
@@ -43,6 +44,27 @@ def show_device_code(code: DeviceCode) -> None:
     say("Sign in to Microsoft:")
     say(f"  open {code.verification_uri} and enter the code {code.user_code}")
     say(f"  (the code works until {code.expires_at:%H:%M} UTC)")
+
+
+@contextlib.contextmanager
+def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
+    """`show` for the device code flow: the code, then a clock until the sign-in returns."""
+    from datetime import UTC, datetime
+
+    from clmwizard.wait_clock import WaitClock
+
+    clocks: list[WaitClock] = []
+
+    def show(code: DeviceCode) -> None:
+        show_device_code(code)
+        limit = (code.expires_at - datetime.now(UTC)).total_seconds()
+        clocks.append(WaitClock("Waiting for the code to be entered", limit).start())
+
+    try:
+        yield show
+    finally:
+        for running in clocks:
+            running.stop()
 
 
 def settings_from(
@@ -108,7 +130,7 @@ async def sign_in(
     sync_http: httpx.Client,
     *,
     client_secret: str | None = None,
-    show: Callable[[DeviceCode], None] = show_device_code,
+    show: Callable[[DeviceCode], None] | None = None,
 ) -> MicrosoftSignIn:
     from clmwizard.powerplatform import signin
 
@@ -119,7 +141,10 @@ async def sign_in(
         )
     if method == "browser":
         return await signin.sign_in_browser(settings, secrets, profile, sync_http)
-    return await signin.sign_in_device_code(settings, secrets, profile, sync_http, show)
+    if show is not None:
+        return await signin.sign_in_device_code(settings, secrets, profile, sync_http, show)
+    with device_code_shown() as with_clock:
+        return await signin.sign_in_device_code(settings, secrets, profile, sync_http, with_clock)
 
 
 def make_api(

@@ -156,9 +156,7 @@ async def send(
     request = client.build_request(method, url, **options)
     try:
         async with asyncio.timeout(total):
-            response = await client.send(
-                request, auth=auth, stream=True, follow_redirects=follow
-            )
+            response = await client.send(request, auth=auth, stream=True, follow_redirects=follow)
             try:
                 body = await _read_capped(response, url)
             finally:
