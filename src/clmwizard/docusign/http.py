@@ -146,9 +146,10 @@ async def send(
     """One request, within a total deadline, its body read up to MAX_ANSWER_BYTES.
 
     `options` go to `client.build_request` (headers, data, …) except `auth` and
-    `follow_redirects`, which go to `client.send`. `deadline` defaults to `deadline_seconds(client)`. Running out of time raises
-    httpx.ReadTimeout (so callers treat it like any timeout); a body too large or that does not
-    decompress raises NetworkError. The returned response holds the decoded body.
+    `follow_redirects`, which go to `client.send`. `deadline` defaults to
+    `deadline_seconds(client)`. Running out of time raises httpx.ReadTimeout (so callers treat
+    it like any timeout); a body too large or that does not decompress raises NetworkError.
+    The returned response holds the decoded body.
     """
     auth = options.pop("auth", None)
     follow = options.pop("follow_redirects", httpx.USE_CLIENT_DEFAULT)
