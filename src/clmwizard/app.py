@@ -84,6 +84,9 @@ class ClmWizardApp(App[None]):
         Binding("f1", "keys_help_in_field", "keys", key_display="f1", priority=True),
         Binding("f1", "keys_help", "keys", show=False, priority=True),
         Binding("ctrl+q", "request_quit", "quit", priority=True),
+        # What every terminal user tries first: quits like ctrl+q (Textual's own only tells
+        # you to press ctrl+q). A field with a selection keeps it for copying the selection.
+        Binding("ctrl+c", "interrupt_quit", "quit", show=False, priority=True),
     ]
 
     def __init__(self, context: WizardContext) -> None:
@@ -338,10 +341,22 @@ class ClmWizardApp(App[None]):
     # -- keys help and quit -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "interrupt_quit" and self._selection_to_copy():
+            return False  # ctrl+c copies the field's selection; ctrl+q still quits
         if action == "keys_help_in_field":
             focused = self.focused
             return focused is not None and focused.check_consume_key("question_mark", "?")
         return True
+
+    def _selection_to_copy(self) -> bool:
+        """Whether ctrl+c should be the focused field's copy key (a selection is made)."""
+        from textual.widgets import Input
+
+        focused = self.focused
+        return isinstance(focused, Input) and not focused.selection.is_empty
+
+    def action_interrupt_quit(self) -> None:
+        self.action_request_quit()
 
     def action_keys_help_in_field(self) -> None:
         self.action_keys_help()
@@ -388,7 +403,8 @@ class ClmWizardApp(App[None]):
         self._quit_dialog = ConfirmDialog(
             "Quit without saving?",
             "What you typed, or this sign-in so far, is not stored yet and would be lost "
-            "(a profile is saved when its Discovery step finishes). ctrl+q again quits too.",
+            "(a profile is saved when its Discovery step finishes). ctrl+q (or ctrl+c) again "
+            "quits too.",
             yes="Quit",
             no="Stay",
         )
