@@ -43,6 +43,7 @@ def test_login_through_the_browser_stores_everything(
     assert f"  {emu.auth_server}/oauth/auth?response_type=code&scope=signature%20spring_read" in out
     assert f"Using account Northwind Traders ({emu.account_id}), the default." in out
     assert f"✓ Signed in as {emu.user_name} <{emu.user_email}>" in out
+    assert "✓ CLM answered: " in out and " attribute groups (127.0.0.1:" in out
     for host in emu.clm_hosts.values():
         assert host in out
     assert "(each refresh renews it: `extended`)" in out
@@ -353,3 +354,21 @@ def test_the_wait_line_says_when_it_gives_up(
     out, _ = capsys.readouterr()
     assert "Waiting for DocuSign on 127.0.0.1:" in out
     assert "(gives up after 0:00, at " in out and " UTC)" in out
+
+
+def test_a_clm_that_refuses_the_token_is_named_and_the_sign_in_kept(
+    emu: Emulator,
+    login_args: Args,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    config_dir: Path,
+) -> None:
+    monkeypatch.setenv("BROWSER", BROWSER)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    emu.inject_fault("general", f"/v2/{emu.account_id}/attributegroups", status=403, count=0)
+    assert main(login_args()) == 0
+    out, err = capsys.readouterr()
+    assert "✗ CLM refused the call (HTTP 403 to List attribute groups)." in out
+    assert "not allowed to read attribute groups" in err
+    assert ProfileStore().load("acme").clm_hosts is not None

@@ -215,13 +215,15 @@ def _print_account_choice(chosen: Account, others: list[Account], asked: bool) -
             say(f"    {describe_account(account)}")
 
 
-def print_summary(profile: Profile, store: SecretStore) -> None:
+def print_summary(profile: Profile, store: SecretStore, clm: str = "") -> None:
     hosts = profile.clm_hosts
     who = profile.user_name or profile.user_id or "?"
     if profile.user_email:
         who += f" <{profile.user_email}>"
     say("")
     say(f"✓ Signed in as {who}")
+    if clm:
+        say(clm)
     rows = [
         ("Profile", profile.name),
         ("Account", f"{profile.account_name or '(no name)'} ({profile.account_id})"),
@@ -368,8 +370,26 @@ async def _login(
             f"enter the hosts in the wizard (clmwizard --profile {profile.name})."
         ).strip()
         raise discovery_error
-    print_summary(profile, store)
+    clm = await prove_clm(args, profile, login.tokens.access_token)
+    print_summary(profile, store, clm)
     return 0
+
+
+async def prove_clm(args: argparse.Namespace, profile: Profile, access_token: str) -> str:
+    """One authenticated CLM call with the fresh token: its answer, or the cause, as a line."""
+    from clmwizard.docusign.clm_check import list_attribute_groups
+
+    if profile.clm_hosts is None or profile.account_id is None:
+        return "! CLM not asked: no CLM hosts"
+    try:
+        async with args.client_factory() as client:
+            answer = await list_attribute_groups(
+                client, profile.clm_hosts.general, profile.account_id, access_token
+            )
+    except ClmWizardError as error:
+        warn(redact(error.render()).removeprefix("✗ "))
+        return f"✗ {error.what}"
+    return f"✓ {answer.describe()}"
 
 
 __all__ = ["SECRET_ENV", "check_reachable", "host_of", "open_store", "read_secret", "run"]
