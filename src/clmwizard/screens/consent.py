@@ -91,7 +91,7 @@ class ConsentScreen(WizardScreen):
             yield Static("", id="consent-url")
             yield Static("", id="url-hint")
         yield Static("", id="listen-status")
-        yield Static("", id="wait-hint")
+        yield Static("", id="wait-hint").set_styles("display: none;")
         yield Static(
             "No browser here? Paste the address you were sent to (or just the code); "
             "[b]tab[/b] leaves the field:",
@@ -234,9 +234,10 @@ class ConsentScreen(WizardScreen):
                 f"  {SPINNER[self.frame]} Waiting for DocuSign to send you back…  {clock} of "
                 f"{limit}   [dim](listening on {escape(where)})[/dim]"
             )
-            hint.update(f"  [dim]{escape(CAUSE_HINT)}[/dim]" if waited >= HINT_AFTER else "")
+            hint.display = waited >= HINT_AFTER
+            hint.update(f"  [dim]{escape(CAUSE_HINT)}[/dim]" if hint.display else "")
             return
-        hint.update("")
+        hint.display = False
         if self.state == "starting":
             status.update(f"  {SPINNER[self.frame]} Starting the listener…")
         elif self.state == "received":
