@@ -106,6 +106,9 @@ class ClmWizardApp(App[None]):
         self._quit_dialog: Screen[Any] | None = None
         self._stop_signals: list[int] = []
         self._stopping: int | None = None  # the first stopping signal received
+        from clmwizard.closing import ClosingNotes
+
+        self.closing = ClosingNotes()
 
     # -- shared services -------------------------------------------------------------------
 
@@ -456,7 +459,12 @@ class ClmWizardApp(App[None]):
         self.draft = shown.draft
         answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
 
+        if shown.step in ("Fields", "Export", "Publish", "JWT") and shown.draft.profile_name:
+            self.closing.profile_name = shown.draft.profile_name  # a saved profile's steps
+
         def answered(result: Answer | None) -> None:
+            if isinstance(result, Saved):
+                self.closing.profile_name = result.profile.name
             if isinstance(result, Saved) and self.secrets_are_ephemeral:
                 self._memory_profiles.add(result.profile.name)
             if not answer.done():
@@ -472,6 +480,30 @@ class ClmWizardApp(App[None]):
         from textual.widgets import Input
 
         self._inputs_as_shown[screen] = {id(field): field.value for field in screen.query(Input)}
+
+
+def closing_text(app: ClmWizardApp) -> str | None:
+    """The summary to print once the wizard's screen is gone: the profile worked on this run
+    as stored now (no secret is in a profile), or None when no profile was saved or opened."""
+    from clmwizard.closing import closing_summary
+    from clmwizard.errors import ClmWizardError
+    from clmwizard.safe_text import visible
+
+    name = app.closing.profile_name
+    if name is None:
+        return None
+    try:
+        profile = app.context.profiles.load(name)
+    except ClmWizardError:
+        return None
+    if app.context.demo is not None:
+        where = "in memory (the demo keeps nothing)"
+    elif app.secrets_in_memory(name):
+        where = "in memory for this run only: nothing was saved"
+    else:
+        where = "in the keyring (service clmwizard)"
+    text = closing_summary(profile, app.closing.verdicts, where, demo=app.context.demo is not None)
+    return visible(text, keep_newlines=True)  # an account name comes from a server
 
 
 def _screen_title(screen: Screen[Any]) -> str:
