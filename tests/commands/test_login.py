@@ -48,6 +48,8 @@ def test_login_through_the_browser_stores_everything(
         assert host in out
     assert "(each refresh renews it: `extended`)" in out
     assert "clmwizard fields --profile acme" in out and "clmwizard export --profile acme" in out
+    assert "Left to do by hand:\n  1. Create the connector — this terminal: " in out
+    assert "Keep it alive — Power Automate" in out
     assert emu.secret_key not in out + err
 
     stored = {

@@ -16,6 +16,7 @@ from typing import TextIO
 import httpx
 
 from clmwizard.browser import open_in_browser
+from clmwizard.closing import steps_left
 from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, parse_redirect_uri
 from clmwizard.docusign.consent import build_consent_request
 from clmwizard.docusign.consent_check import CLI_CAUSE_HINT, check_consent_url
@@ -247,9 +248,11 @@ def print_summary(profile: Profile, store: SecretStore, clm: str = "") -> None:
     for label, value in rows:
         say(f"  {label:<{width}}  {value}")
     say("")
-    say("Next:")
+    say("Left to do by hand:")
+    for line in steps_left(profile):
+        say(line)
+    say("Also:")
     say(f"  clmwizard fields --profile {profile.name}      the Power Automate field values")
-    say(f"  clmwizard export --profile {profile.name} --out DIR   the connector bundle")
     say(f"  clmwizard refresh --profile {profile.name}     daily, to keep the grant alive")
 
 
