@@ -58,6 +58,7 @@ def test_publish_creates_then_updates_without_duplicates(
         assert connector.redirect_url in out
     assert out.count("DocuSign says it is NOT registered") == count
     assert microsoft.secret_key not in out + err
+    assert "Left to do by hand:\n  1. Register this redirect URL — DocuSign: " in out
 
     for connector in record.connectors:
         assert connector.redirect_url is not None
@@ -68,6 +69,7 @@ def test_publish_creates_then_updates_without_duplicates(
     assert len(stored_connectors(microsoft)) == count
     assert out.count("DocuSign accepts it") == count
     assert out.count(": update ") == count
+    assert "Left to do by hand:\n  1. Create the connection and test it — Power Automate" in out
 
 
 def test_dry_run_changes_nothing(

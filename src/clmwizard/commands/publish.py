@@ -297,6 +297,21 @@ async def _publish(
         return await _report(result, profile, docusign)
 
 
+def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:
+    """The closing steps, from the profile as stored now (with what this run published)."""
+    from clmwizard.closing import steps_left
+    from clmwizard.store.profiles import ProfileStore
+
+    try:
+        stored = ProfileStore().load(profile.name)
+    except ClmWizardError:
+        stored = profile
+    say("")
+    say("Left to do by hand:")
+    for line in steps_left(stored, verdicts):
+        say(line)
+
+
 async def _report(result: PublishResult, profile: Profile, docusign: httpx.AsyncClient) -> int:
     from clmwizard.powerplatform.publish import summarise
     from clmwizard.powerplatform.redirect import check_redirect_url
@@ -333,6 +348,10 @@ async def _report(result: PublishResult, profile: Profile, docusign: httpx.Async
             "Register the redirect URLs marked NOT registered, then run publish again to "
             "re-check (it only updates what exists)."
         )
+    _say_steps_left(
+        profile,
+        {c.redirect_url: ("✓ " if c.verdict == "registered" else "") + c.line for c in checks},
+    )
     errors = [o.error for o in result.outcomes if o.error is not None]
     if result.record_error is not None:
         errors.append(result.record_error)
