@@ -99,6 +99,8 @@ def test_several_environments_without_a_terminal_are_listed(
     assert code == 2 and "choose one with --environment" in err
     for environment in microsoft.power_platform.environments:
         assert environment in err
+    assert "␊" not in err  # the error's own line breaks are not shown as control pictures
+    assert "(default)" in err and "(default) (default)" not in err
     assert stored_connectors(microsoft) == []
 
 

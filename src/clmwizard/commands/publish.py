@@ -178,8 +178,12 @@ async def choose_environment(api: PowerAppsApi, given: str | None) -> str:
         return environments[0].environment_id
     if not _is_tty(sys.stdin):
         raise UsageError(
-            "Several environments; choose one with --environment:\n"
-            + "\n".join(f"    {_describe(e)}" for e in environments),
+            "This Microsoft account sees several environments: choose one with --environment.",
+            cause="Without a terminal clmwizard cannot ask which. They are: "
+            + "; ".join(_describe(e) for e in environments)
+            + ".",
+            fix=f"Run again with --environment ID, e.g. --environment "
+            f"{environments[0].environment_id}.",
             field="environment",
             code="choose_environment",
         )
@@ -187,8 +191,12 @@ async def choose_environment(api: PowerAppsApi, given: str | None) -> str:
 
 
 def _describe(environment: PowerEnvironment) -> str:
-    default = " (default)" if environment.is_default else ""
-    return f"{environment.environment_id}  {environment.display_name}{default}"
+    """`id  name (default)`; Power Platform's default environment is often named "… (default)"
+    already, so the mark is not added twice."""
+    name = environment.display_name
+    named = name.rstrip().lower().endswith("(default)")
+    default = " (default)" if environment.is_default and not named else ""
+    return f"{environment.environment_id}  {name}{default}"
 
 
 def _ask_environment(environments: list[PowerEnvironment]) -> str:
