@@ -53,11 +53,11 @@ def test_a_published_profile_lists_its_connector_and_the_redirect_url_on_its_own
     assert "id shared_docusign-clm-5f1e" in text
     assert f"\n{REDIRECT}\n" in text  # unwrapped, selectable whole
     assert "DocuSign: not asked in this run" in text
-    assert "1. Register this redirect URL — DocuSign: Settings → Apps and Keys" in text
-    accepted = closing_summary(profile, {REDIRECT: "✓ DocuSign accepts it (HTTP 302)"})
-    assert "DocuSign: ✓ DocuSign accepts it" in accepted
-    assert "Register this redirect URL" not in accepted
-    assert "1. Create the connection and test it — Power Automate" in accepted
+    assert "1. Register this redirect URL, unless done already — DocuSign: Settings → Apps" in text
+    refused = closing_summary(profile, {REDIRECT: "✗ DocuSign says it is NOT registered"})
+    assert "DocuSign: ✗ DocuSign says it is NOT registered" in refused
+    assert "1. Register this redirect URL (DocuSign says it is not registered)" in refused
+    assert "2. Create the connection and test it — Power Automate" in refused
 
 
 def test_nothing_published_says_how_to_publish() -> None:

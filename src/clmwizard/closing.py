@@ -63,14 +63,14 @@ def what_exists(
     return lines
 
 
-def _unaccepted(profile: Profile, verdicts: Mapping[str, str]) -> list[str]:
+def _redirect_urls(profile: Profile) -> list[str]:
     urls = [
         connector.redirect_url
         for record in profile.publications
         for connector in record.connectors
         if connector.redirect_url
     ]
-    return [url for url in dict.fromkeys(urls) if not verdicts.get(url, "").startswith("✓")]
+    return list(dict.fromkeys(urls))
 
 
 def steps_left(profile: Profile, verdicts: Mapping[str, str] | None = None) -> list[str]:
@@ -95,8 +95,13 @@ def steps_left(profile: Profile, verdicts: Mapping[str, str] | None = None) -> l
             f"Security tab) — {APPS_AND_KEYS} → Add URI → Save."
         )
     else:
-        for url in _unaccepted(profile, verdicts):
-            steps.append(f"Register this redirect URL — {APPS_AND_KEYS} → Add URI → Save:\n{url}")
+        # Before a sign-in DocuSign can only say when a redirect URI is NOT registered (✗).
+        for url in _redirect_urls(profile):
+            if verdicts.get(url, "").startswith("✗"):
+                what = "Register this redirect URL (DocuSign says it is not registered)"
+            else:
+                what = "Register this redirect URL, unless done already"
+            steps.append(f"{what} — {APPS_AND_KEYS} → Add URI → Save:\n{url}")
     steps.append(
         f"Create the connection and test it — {POWER_AUTOMATE} → Create → Instant cloud flow → "
         "action List attribute groups of the DocuSign CLM connector → sign in with DocuSign."
