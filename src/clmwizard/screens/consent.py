@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Iterable
 from time import monotonic
 
-from rich.markup import escape
 from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,7 +19,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.guard import guarded
 from clmwizard.widgets.field_message import FieldMessage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -216,6 +217,7 @@ class ConsentScreen(WizardScreen):
             )
 
     @work(exclusive=True, group="listener")
+    @guarded("#consent-message")
     async def _listen(self, redirect_uri: str, state: str) -> None:
         from clmwizard.docusign.callback import CallbackListener
 
@@ -355,6 +357,7 @@ class ConsentScreen(WizardScreen):
             self._open_browser(consent.url)
 
     @work(group="browser")
+    @guarded("#consent-message")
     async def _open_browser(self, url: str) -> None:
         opened = await asyncio.to_thread(self.wizard.context.open_browser, url)
         message = self._message_if_shown()
@@ -384,6 +387,7 @@ class ConsentScreen(WizardScreen):
         self._approve(consent.url)
 
     @work(group="browser")
+    @guarded("#consent-message")
     async def _approve(self, url: str) -> None:
         demo = self.wizard.context.demo
         assert demo is not None

@@ -16,6 +16,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
+from clmwizard.screens.guard import guarded, guarded_thread
 from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
 
@@ -144,6 +145,7 @@ class StartScreen(WizardScreen):
         self.load_profiles()
 
     @work(thread=True, exclusive=True, group="profiles")
+    @guarded_thread("#start-message")
     def load_profiles(self) -> None:
         listings = self.wizard.context.profiles.list()
         self.app.call_from_thread(self._show_profiles, listings)
@@ -354,6 +356,7 @@ class StartScreen(WizardScreen):
         )
 
     @work(exclusive=True, group="profile-action")
+    @guarded("#start-message")
     async def _refresh(self, name: str, trust_server: bool = False) -> None:
         from clmwizard.docusign.session import refresh_profile
 
@@ -460,6 +463,7 @@ class StartScreen(WizardScreen):
         )
 
     @work(exclusive=True, group="profile-action")
+    @guarded("#start-message")
     async def _delete(self, name: str) -> None:
         import asyncio
 
