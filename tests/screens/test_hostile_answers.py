@@ -168,10 +168,9 @@ async def test_a_garbled_discovery_answer_is_a_message_beside_the_step(
 async def test_hostile_account_names_are_shown_literally_and_a_click_only_chooses(
     world: WizardContext, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "pwned"
-    folder.mkdir()
+    hostile = CLICK.format(folder=".")  # "." is the test's folder (the world's cwd)
     userinfo = copy.deepcopy(USERINFO)
-    userinfo["accounts"][0]["account_name"] = CLICK.format(folder=folder)
+    userinfo["accounts"][0]["account_name"] = hostile
     userinfo["accounts"][1]["account_name"] = ESCAPES
     userinfo["name"] = "[b]Alex[/b] \x1b[31mMorgan"
     world.client_factory = lambda **options: httpx.AsyncClient(
@@ -182,11 +181,11 @@ async def test_hostile_account_names_are_shown_literally_and_a_click_only_choose
         app.start_draft(name="acme")
         await open_discovery(pilot, app, userinfo)
         text = plain_screen(app)
-        assert CLICK.format(folder=folder) in text, text
+        assert hostile in text, text
         assert "␛]52;c;cHduZWQ=␇Fabrikam␛[2J" in text
         first = next(iter(app.screen.query(TextRadioButton)))
         await pilot.click(first)
         await pilot.pause(0.3)
         assert first.value
-        assert list(folder.iterdir()) == []
-        assert CLICK.format(folder=folder) in plain_screen(app)
+        assert not list(tmp_path.glob("pwned*.svg"))
+        assert hostile in plain_screen(app)

@@ -70,7 +70,9 @@ class DiscoveryScreen(WizardScreen):
             yield Label("Account (this user has several)", classes="field-label")
             with TextRadioSet(id="account"):
                 for account in accounts:
-                    label = f"{escape(account.account_name)}  [dim]{account.account_id}[/dim]"
+                    label = (
+                        f"{escape(account.account_name)}  [dim]{escape(account.account_id)}[/dim]"
+                    )
                     if account.is_default:
                         label += "  [dim](default)[/dim]"
                     yield TextRadioButton(
