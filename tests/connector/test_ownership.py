@@ -13,6 +13,7 @@ import pytest
 from clmwizard.cli import main
 from clmwizard.connector.bundle import build_bundle, export_bundle
 from clmwizard.connector.ownership import MARK_FILE
+from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileStore
 from tests.support.connector_profiles import make_profile
@@ -338,3 +339,19 @@ def test_two_exports_at_once_never_leave_half_a_bundle(saved: Profile, tmp_path:
     assert json.loads(tree.pop(MARK_FILE))["files"] == sorted(tree)
     assert tree == build_bundle(saved)
     assert sorted(p.name for p in tmp_path.iterdir() if "bundle" in p.name) == ["bundle"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_leftovers_are_left_alone_when_the_target_may_not_be_replaced(
+    saved: Profile, tmp_path: Path, force: bool
+) -> None:
+    out = tmp_path / "bundle"
+    _write(out, {"notes.txt": b"the user's own folder"})
+    staging, aside = tmp_path / ".bundle.new-a1b2c3d4", tmp_path / ".bundle.old-zz9_x8y7"
+    _write(staging, dict(list(sorted(build_bundle(saved).items()))[:3]))
+    _write(aside, build_bundle(saved))
+    before = {path: _tree(path) for path in (out, staging, aside)}
+    with pytest.raises(ClmWizardError) as refused:
+        export_bundle(saved, out, force=force)
+    assert refused.value.code == "out_not_ours"
+    assert {path: _tree(path) for path in (out, staging, aside)} == before

@@ -152,16 +152,17 @@ def check_target(out_dir: Path, *, force: bool) -> ownership.Existing:
 def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = False) -> list[str]:
     """Write into a temporary folder beside `out_dir`, then rename it into place.
 
-    An interruption leaves `out_dir` as it was. With `force`, an existing folder is replaced
+    An interruption leaves `out_dir` as it was; what an interrupted export left beside it is
+    cleaned up only once `out_dir` may be written. With `force`, an existing folder is replaced
     only when it is clmwizard's own bundle; it is moved aside and removed only after the new
     one is in place. paconn's ids in its settings.json files are kept. Returns notes for the
     user (leftovers cleaned up, an old folder kept).
     """
     out_dir = out_dir.absolute()
-    ownership.guard_location(out_dir)
+    check_target(out_dir, force=force)  # refused: nothing is touched, leftovers included
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     notes = _clean_leftovers(out_dir)
-    existing = check_target(out_dir, force=force)
+    existing = check_target(out_dir, force=force)  # again: a bundle put back is in place now
     files = ownership.carry_over(existing, files)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     aside: Path | None = None
