@@ -235,10 +235,10 @@ class StartScreen(WizardScreen):
     # -- actions -------------------------------------------------------------------------
 
     def action_new(self) -> None:
-        from clmwizard.flow import NewProfile
+        from clmwizard.flow import Choice
 
         name = self._unknown_selection() or ("" if self.wizard.context.demo is None else "demo")
-        self._begin(NewProfile(name))
+        self._begin(Choice.new(name))
 
     def _begin(self, choice: Choice) -> None:
         """Start a flow; what this screen said before is stale when it comes back."""
@@ -246,9 +246,9 @@ class StartScreen(WizardScreen):
         self.wizard.begin(choice)
 
     def _continue_setup(self, profile: Profile) -> None:
-        from clmwizard.flow import ContinueSetup
+        from clmwizard.flow import Choice
 
-        self._begin(ContinueSetup(profile))
+        self._begin(Choice.resume(profile))
 
     def action_reconsent(self) -> None:
         profile = self._selected()
@@ -256,9 +256,9 @@ class StartScreen(WizardScreen):
             self._continue_setup(profile)
 
     def _open_fields(self, profile: Profile) -> None:
-        from clmwizard.flow import OpenProfile
+        from clmwizard.flow import Choice
 
-        self._begin(OpenProfile(profile))
+        self._begin(Choice.at("Fields", profile))
 
     def action_export(self) -> None:
         profile = self._selected()
@@ -269,9 +269,9 @@ class StartScreen(WizardScreen):
                 f"{profile.name} is not signed in yet: press enter to continue its setup."
             )
             return
-        from clmwizard.flow import ExportProfile
+        from clmwizard.flow import Choice
 
-        self._begin(ExportProfile(profile))
+        self._begin(Choice.at("Export", profile))
 
     def action_publish(self) -> None:
         profile = self._selected()
@@ -282,9 +282,9 @@ class StartScreen(WizardScreen):
                 f"{profile.name} is not signed in yet: press enter to continue its setup."
             )
             return
-        from clmwizard.flow import PublishProfile
+        from clmwizard.flow import Choice
 
-        self.wizard.begin(PublishProfile(profile))
+        self.wizard.begin(Choice.at("Publish", profile))
 
     def action_checklist(self) -> None:
         profile = self._selected()
@@ -309,9 +309,9 @@ class StartScreen(WizardScreen):
                 "the RSA key file on the Key screen → Advanced."
             )
             return
-        from clmwizard.flow import CheckJwt
+        from clmwizard.flow import Choice
 
-        self.wizard.begin(CheckJwt(profile))
+        self.wizard.begin(Choice.at("JWT", profile))
 
     def action_refresh(self) -> None:
         profile = self._selected()

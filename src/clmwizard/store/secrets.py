@@ -325,12 +325,13 @@ class KeyringSecretStore:
     @contextmanager
     def _parts_lock(self) -> Iterator[None]:
         """Held while values in parts change (re-entrant within a thread)."""
-        if self.limit is None or getattr(self._holding, "depth", 0):
-            self._holding.depth = getattr(self._holding, "depth", 0) + 1
+        depth = int(vars(self._holding).get("depth", 0))
+        if self.limit is None or depth:
+            self._holding.depth = depth + 1
             try:
                 yield
             finally:
-                self._holding.depth -= 1
+                self._holding.depth = depth
             return
         with _PARTS_LOCK, self._file_lock():
             self._holding.depth = 1
