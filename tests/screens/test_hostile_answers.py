@@ -5,7 +5,9 @@ sequences is shown literally, and clicking it does nothing but choose it."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,21 @@ from clmwizard.emulator import Emulator
 from clmwizard.flow import Answer
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.publish import PublishScreen
+from clmwizard.store.profile import Profile, PublishedConnector, PublishRecord
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton
 from tests.screens.test_publish import publish_context, to_export  # noqa: F401 (a fixture)
-from tests.screens.test_snapshots import KEY, NOW, SECRET, USERINFO
+from tests.screens.test_snapshots import (
+    KEY,
+    NOW,
+    SECRET,
+    USERINFO,
+    open_signed_in,
+    settle,
+    signed_in,
+)
 from tests.support.pilot import plain_screen, wait_until
 
 SIZE = (120, 40)
@@ -189,3 +200,67 @@ async def test_hostile_account_names_are_shown_literally_and_a_click_only_choose
         assert first.value
         assert not list(tmp_path.glob("pwned*.svg"))
         assert hostile in plain_screen(app)
+
+
+def hostile_profile(name: str) -> Profile:
+    """A saved profile whose server-given names carry markup and escape sequences."""
+    profile = dataclasses.replace(
+        signed_in(name, timedelta(days=20)),
+        account_name=CLICK.format(folder="."),
+        user_name="[b]Alex[/b] \x1b[31mMorgan",
+        user_email="[@click=app.quit]alex@example.com",
+    )
+    profile.publications.append(
+        PublishRecord(
+            environment_id="Default-11111111-2222-3333-4444-555555555555",
+            layout="single",
+            power_apps_url="https://api.powerapps.com",
+            authority="https://login.microsoftonline.com",
+            tenant="organizations",
+            client_id=KEY,
+            connectors=[
+                PublishedConnector("clm", "shared_clm-5f", ESCAPES + CLICK.format(folder="."), "x")
+            ],
+        )
+    )
+    return profile
+
+
+async def test_every_screen_shows_hostile_names_literally(world: WizardContext) -> None:
+    """Start (the profile list), the rotation checklist and a dialog quoting a name:
+    each shows the names as text; clicking them does nothing but choose."""
+    from clmwizard.screens.dialogs import ConfirmDialog
+    from clmwizard.screens.fields import FieldsScreen
+    from clmwizard.screens.rotation import RotationChecklist
+    from clmwizard.screens.start import StartScreen
+
+    profile = hostile_profile("acme")
+    world.profiles.save(profile)
+    shown = CLICK.format(folder=".")
+    app = ClmWizardApp(world)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, StartScreen)
+        assert shown[:20] in plain_screen(app)  # the list cuts the account name at 20
+        await pilot.click("#profiles", offset=(30, 1))
+        await pilot.pause(0.2)
+        checklist = RotationChecklist("acme")
+        await app.push_screen(checklist)
+        await settle(pilot)
+        text = plain_screen(app)
+        assert "␛]52;c;cHduZWQ=␇Fabrikam␛[2J" + shown in text, text
+        await pilot.click("#checklist", offset=(10, 3))
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_signed_in(pilot, FieldsScreen(profile), profile)
+        assert isinstance(app.screen, FieldsScreen)
+        dialog = ConfirmDialog(f"Adopt {ESCAPES}{shown}?", f"{profile.user_name} {shown}")
+        await app.push_screen(dialog)
+        await settle(pilot)
+        text = plain_screen(app)
+        assert f"Adopt ␛]52;c;cHduZWQ=␇Fabrikam␛[2J{shown}?" in text, text
+        assert f"[b]Alex[/b] ␛[31mMorgan {shown}" in text, text
+        await pilot.click(".dialog-title", offset=(10, 0))
+        await pilot.pause(0.2)
+        assert app.is_running
+    assert not list(Path.cwd().glob("pwned*.svg"))

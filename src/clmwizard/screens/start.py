@@ -200,10 +200,9 @@ class StartScreen(WizardScreen):
             problem = escape(what.replace(str(listing.path), listing.path.name))
             return f"[b]{name:<16}[/b] [red]✗ {problem}[/red]"
         profile = listing.profile
-        account = escape(profile.account_name or "no account yet")
+        account = escape(f"{profile.account_name or 'no account yet':<20.20}")  # cut, then escape
         line = (
-            f"[b]{name:<16}[/b] {profile.environment:<10} {account:<20.20} "
-            f"{expiry_markup(profile, now)}"
+            f"[b]{name:<16}[/b] {profile.environment:<10} {account} {expiry_markup(profile, now)}"
         )
         if profile.jwt_user_id:
             line += f"\n{'':<17}{jwt_markup(profile)}"
