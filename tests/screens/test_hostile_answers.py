@@ -264,3 +264,34 @@ async def test_every_screen_shows_hostile_names_literally(world: WizardContext) 
         await pilot.pause(0.2)
         assert app.is_running
     assert not list(Path.cwd().glob("pwned*.svg"))
+
+
+@pytest.mark.parametrize("garbled", sorted(GARBLED))
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/userinfo"])
+async def test_a_garbled_token_or_userinfo_answer_is_a_message_with_a_way_out(
+    world: WizardContext, garbled: str, path: str
+) -> None:
+    from clmwizard.docusign.consent import ConsentRequest
+    from clmwizard.screens.tokens import TokensScreen
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == path:
+            return GARBLED[garbled]()
+        tokens = {"access_token": "access-token-fake", "refresh_token": "refresh-token-fake"}
+        return httpx.Response(200, json={**tokens, "expires_in": 28800})
+
+    world.client_factory = lambda **options: httpx.AsyncClient(
+        transport=httpx.MockTransport(answer)
+    )
+    app = ClmWizardApp(world)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        draft = app.start_draft(name="acme")
+        draft.integration_key, draft.secret_key = KEY, SECRET
+        draft.consent = ConsentRequest("https://example.invalid", "state", None, "http://x/cb")
+        await app.push_screen(TokensScreen("code-fake"))
+        message = app.screen.query_one("#tokens-message", FieldMessage)
+        await wait_until(pilot, lambda: message.text.startswith("✗"))
+        assert app.is_running and isinstance(app.screen, TokensScreen)
+        assert "Traceback" not in message.text
+        assert "esc back to consent" in plain_screen(app)
