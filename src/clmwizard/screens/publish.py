@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from textual import on, work
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
 
 Phase = Literal["signing_in", "environment", "planning", "planned", "publishing", "published"]
-VERDICT_MARK = {"registered": "✓", "not_registered": "✗", "unknown": "?"}
+VERDICT_MARK = {"not_registered": "✗", "unknown": "?"}
 
 
 def profile_layout(profile: Profile, environment_id: str | None = None) -> Layout:
@@ -161,7 +161,7 @@ class PublishScreen(WizardScreen):
 
     @work(exclusive=True, group="publish")
     @guarded("#signin-message", then="_sign_in_failed")
-    async def _sign_in(self) -> None:
+    async def _sign_in(self, allow_cached: bool = True) -> None:
         from clmwizard.powerplatform.http import make_sync_client
         from clmwizard.powerplatform.signin import sign_in_device_code
 
@@ -177,6 +177,7 @@ class PublishScreen(WizardScreen):
                     sync_http,
                     lambda code: self.app.call_from_thread(self._show_code, code),
                     cancel=self._cancel,
+                    allow_cached=allow_cached,
                 )
         except ClmWizardError as error:
             message.show_error(error)
@@ -224,7 +225,7 @@ class PublishScreen(WizardScreen):
         return self.wizard.context.client_factory(ca_bundle=self.settings.ca_bundle)
 
     def _api(self, http: Any) -> PowerAppsApi:
-        from clmwizard.commands.publish import make_api
+        from clmwizard.powerplatform.setup import make_api
 
         assert self.who is not None
         return make_api(http, self.who, self.settings)
@@ -232,26 +233,27 @@ class PublishScreen(WizardScreen):
     @work(exclusive=True, group="environments")
     @guarded("#env-message", then="_environments_failed")
     async def _load_environments(self) -> None:
+        from clmwizard.powerplatform.setup import default_environment, list_environments
+        from clmwizard.powerplatform.signin import forget_sign_in
+
         message = self.query_one("#env-message", FieldMessage)
         message.show_note("Reading your Power Platform environments…")
-        async with self._microsoft_client() as http:
-            environments = await self._api(http).list_environments()
-        if not environments:
-            raise ClmWizardError(
-                "This Microsoft account sees no Power Platform environment.",
-                fix="Sign in with the account you use in Power Automate, or ask an "
-                "administrator for access to an environment.",
-                code="no_environments",
-            )
+        assert self.who is not None
+        try:
+            async with self._microsoft_client() as http:
+                environments = await list_environments(self._api(http), self.who)
+        except ClmWizardError as error:
+            if error.code != "http_401" or not self.who.from_cache:
+                raise
+            # A cached token the service refused (revoked): drop it and sign in once more.
+            secrets = await asyncio.to_thread(self.wizard.secret_store)
+            await asyncio.to_thread(forget_sign_in, secrets, self.profile.name)
+            message.show_note("Microsoft refused the cached sign-in; signing in again.")
+            self.who = None
+            self._sign_in(allow_cached=False)
+            return
         self.environments = environments[:50]
-        recorded = {record.environment_id for record in self.profile.publications}
-        chosen = next(
-            (e.environment_id for e in self.environments if e.environment_id in recorded),
-            next(
-                (e.environment_id for e in self.environments if e.is_default),
-                self.environments[0].environment_id,
-            ),
-        )
+        chosen = default_environment(self.environments, self.profile)
         box = self.query_one("#environments", Vertical)
         radio = TextRadioSet(
             *(
@@ -362,8 +364,8 @@ class PublishScreen(WizardScreen):
     @work(exclusive=True, group="publish")
     @guarded("#publish-message", then="_publish_failed")
     async def _publish(self) -> None:
-        from clmwizard.commands.publish import docusign_secret
-        from clmwizard.powerplatform.publish import execute_plan
+        from clmwizard.powerplatform.publish import publish
+        from clmwizard.powerplatform.setup import docusign_secret
 
         plan = self.plan
         if plan is None:
@@ -373,23 +375,16 @@ class PublishScreen(WizardScreen):
         message.show_note("Publishing… (keys still work: the publish runs in the background)")
         self.progress_lines = {item.key: "waiting" for item in plan.connectors}
         self._show_progress()
-        profiles = self.wizard.context.profiles
-        name = self.profile.name
         try:
             secrets = await asyncio.to_thread(self.wizard.secret_store)
             secret = await asyncio.to_thread(docusign_secret, secrets, self.profile)
-
-            async def save(change: Callable[[Profile], None]) -> object:
-                return await asyncio.to_thread(profiles.update, name, change)
-
             async with self._microsoft_client() as http:
-                result = await execute_plan(
+                result = await publish(
                     plan,
                     self._api(http),
-                    self.profile,
+                    self.wizard.context.profiles,
                     self.settings,
                     secret,
-                    save=save,
                     adopt=self._ask_adoption,
                     progress=self._progress,
                 )
@@ -464,7 +459,8 @@ class PublishScreen(WizardScreen):
         if published:
             lines.append(
                 "[b]Redirect URLs[/b] [dim](register each on the integration key in DocuSign: "
-                "Apps and Keys → your app → Redirect URIs)[/dim]"
+                "Apps and Keys → your app → Redirect URIs; before a sign-in DocuSign can only "
+                "say when one is NOT)[/dim]"
             )
         for index, outcome in enumerate(published):
             lines.append(
