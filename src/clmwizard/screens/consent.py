@@ -202,6 +202,7 @@ class ConsentScreen(WizardScreen):
         self._check(consent.url, consent.redirect_uri)
 
     @work(exclusive=True, group="check")
+    @guarded("#consent-message")
     async def _check(self, url: str, redirect_uri: str) -> None:
         """Ask DocuSign for the consent URL: its own error page stops the wait at once."""
         from clmwizard.docusign.consent_check import check_consent_url
