@@ -190,7 +190,16 @@ def _login_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _fields_arguments(parser: argparse.ArgumentParser) -> None:
     _add_profile(parser)
-    parser.add_argument("--connector", choices=("general", "upload", "download"))
+    parser.add_argument(
+        "--layout",
+        choices=("single", "three"),
+        help="the connectors to show (default: the profile's layout, as export and publish)",
+    )
+    parser.add_argument(
+        "--connector",
+        choices=("clm", "general", "upload", "download"),
+        help="one connector only: clm (single layout), or general, upload, download (three)",
+    )
     _add_format(parser)
     parser.add_argument("--copy", metavar="FIELD", help="copy one field's value to the clipboard")
     parser.add_argument("--reveal", action="store_true", help="show the client secret")
