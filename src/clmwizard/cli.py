@@ -211,11 +211,20 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--layout",
         choices=("three", "single"),
-        default="single",
-        help=LAYOUT_HELP + "; default single",
+        help=LAYOUT_HELP + "; default: the profile's layout (single until one is chosen)",
     )
+    _add_name(parser)
     parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
     _add_allow_host(parser)
+
+
+def _add_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--name",
+        metavar="NAME",
+        help="the connector's name in Power Automate, remembered in the profile (default: from "
+        'the profile\'s name, e.g. "DocuSign CLM work"; the three layout adds Upload, Download)',
+    )
 
 
 def _add_allow_host(parser: argparse.ArgumentParser) -> None:
@@ -245,8 +254,9 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--layout",
         choices=("three", "single"),
-        help=LAYOUT_HELP + "; default: what this profile published there, else single",
+        help=LAYOUT_HELP + "; default: the profile's layout (single until one is chosen)",
     )
+    _add_name(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     how = parser.add_mutually_exclusive_group()
     how.add_argument(

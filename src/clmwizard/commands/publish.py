@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.store.secrets import SecretStore
 
-DEFAULT_LAYOUT: Layout = "single"
-
 
 def say(text: str = "") -> None:
     print(text, flush=True)
@@ -207,6 +205,10 @@ def run(args: argparse.Namespace) -> int:
     from clmwizard.connector.urls import require_signed_in
 
     require_signed_in(profile)
+    if getattr(args, "name", None) is not None:  # a name Power Platform refuses: before sign-in
+        from clmwizard.connector.swagger import check_connector_name
+
+        check_connector_name(args.name)
     method = args.method or "device_code"
     client_secret = read_ms_client_secret() if method == "service_principal" else None
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
@@ -230,10 +232,10 @@ async def _publish(
     method: str,
     client_secret: str | None,
 ) -> int:
+    from clmwizard.commands.export import choose_layout_and_name, layout_line
     from clmwizard.docusign.http import make_client
     from clmwizard.powerplatform.http import make_async_client, make_sync_client
     from clmwizard.powerplatform.publish import describe_plan, execute_plan, plan_publish
-    from clmwizard.powerplatform.records import find_record
 
     settings = settings_from(args)
     with make_sync_client(settings.ca_bundle) as sync_http:
@@ -244,9 +246,12 @@ async def _publish(
     async with make_async_client(settings.ca_bundle) as http:
         api = make_api(http, who, settings)
         environment = await choose_environment(api, args.environment)
-        record = find_record(profile, environment)
-        layout: Layout = args.layout or (record.layout if record else DEFAULT_LAYOUT)
+        layout = choose_layout_and_name(args, profile)
+        if not args.dry_run and (args.layout or args.name):  # the choice, for next time
+            chosen = (profile.layout, profile.connector_name)
+            await asyncio.to_thread(profiles.update, profile.name, lambda p: _remember(p, *chosen))
         plan = await plan_publish(api, profile, environment, layout)
+        say(layout_line(profile, layout))
         for line in describe_plan(plan):
             say(line)
         from clmwizard.powerplatform.rotation import connectors_to_update
@@ -270,6 +275,10 @@ async def _publish(
         )
     async with make_client() as docusign:
         return await _report(result, profile, docusign)
+
+
+def _remember(stored: Profile, layout: Layout | None, name: str | None) -> None:
+    stored.layout, stored.connector_name = layout, name
 
 
 async def _report(result: PublishResult, profile: Profile, docusign: httpx.AsyncClient) -> int:

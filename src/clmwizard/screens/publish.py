@@ -40,14 +40,11 @@ VERDICT_MARK = {"registered": "✓", "not_registered": "✗", "unknown": "?"}
 
 
 def profile_layout(profile: Profile, environment_id: str | None = None) -> Layout:
-    """The layout this profile uses: what it last exported, else what it published there, else
-    one connector."""
-    if profile.exports:
-        return profile.exports[-1].layout
-    for record in profile.publications:
-        if environment_id is None or record.environment_id == environment_id:
-            return record.layout
-    return "single"
+    """The profile's layout, the same in the header and the plan (and on Fields and Export):
+    one choice, whatever the environment (`environment_id` is not consulted)."""
+    from clmwizard.store.profile import profile_layout as chosen_layout
+
+    return chosen_layout(profile)
 
 
 class PublishScreen(WizardScreen):
