@@ -194,7 +194,7 @@ class ExportScreen(WizardScreen):
         out_dir = written_folder(result.out_dir)
         at = clock_time()
         self.query_one("#out-message", FieldMessage).show_ok(
-            f"Wrote {len(result.files)} files to {out_dir} at {at} ({result.layout} layout)"
+            f"Wrote {len(result.files)} files at {at} ({result.layout} layout) to\n{out_dir}"
         )
         name = self.profile.name
         first = result.connectors[0]
@@ -225,6 +225,9 @@ class ExportScreen(WizardScreen):
             "  Or let clmwizard do steps 1 and 2: [b]ctrl+p[/b] publishes to Power Automate "
             "(optional). [dim]esc back · ctrl+q quit[/dim]"
         )
+        # At 80×24 the steps are below the fold: bring them into view.
+        steps = self.query_one("#export-result", Static)
+        self.call_after_refresh(steps.scroll_visible, animate=False)
 
 
 def written_folder(path: Path) -> Path:

@@ -29,10 +29,8 @@ from clmwizard.widgets.field_message import FieldMessage
 TABS = ("General", "Security", "Definition")
 # The layout in one line with its cost, and the key that changes it.
 LAYOUT_LINES: dict[Layout, str] = {
-    "single": "Layout: one connector — one redirect URL to register, one sign-in per user.  "
-    "[b]l[/b] three connectors",
-    "three": "Layout: three connectors, one per CLM host — three redirect URLs, three sign-ins.  "
-    "[b]l[/b] one connector",
+    "single": "Layout: one connector (one redirect URL, one sign-in per user) · [b]l[/b] three",
+    "three": "Layout: three connectors (three redirect URLs, three sign-ins) · [b]l[/b] one",
 }
 
 
@@ -41,12 +39,12 @@ class FieldsScreen(WizardScreen):
     BINDINGS = [
         Binding("left", "connector(-1)", "connector", key_display="←/→"),
         Binding("right", "connector(1)", "connector", show=False),
-        Binding("l", "layout", "layout"),
+        Binding("l", "layout", "layout", show=False),  # named on the layout line
         Binding("tab", "tab(1)", "next tab", priority=True),
         Binding("shift+tab", "tab(-1)", "previous tab", show=False, priority=True),
         Binding("r", "reveal", "reveal"),
         Binding("enter", "export", "export"),
-        Binding("1", "copy('1')", "copy/open", key_display="1–9 a…"),
+        Binding("1", "copy('1')", "copy/open", key_display="1–9…"),
         *(Binding(key, f"copy('{key}')", show=False) for key in CopyTable.HOTKEYS[1:]),
     ]
 

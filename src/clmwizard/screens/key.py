@@ -150,7 +150,11 @@ class KeyScreen(WizardScreen):
             (
                 widget
                 for widget in self.query(Input)
-                if not widget.disabled and not widget.value and widget.id != "rsa-key-file"
+                if not widget.disabled
+                and not widget.value
+                and widget.id != "rsa-key-file"
+                # not one folded away under Advanced: focus there would be invisible
+                and not any(isinstance(a, Collapsible) and a.collapsed for a in widget.ancestors)
             ),
             None,
         )

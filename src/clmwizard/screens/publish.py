@@ -54,10 +54,11 @@ class PublishScreen(WizardScreen):
         Binding("c", "copy_code", "copy code"),
         Binding("o", "open_browser", "open browser"),
         Binding("a", "approve", "approve (demo)"),
-        Binding("1", "copy_redirect(0)", "copy redirect URL", key_display="1-3"),
+        Binding("1", "copy_redirect(0)", "copy URL", key_display="1-3"),
+        Binding("1", "copy_only_redirect", "copy URL", key_display="1"),  # one connector
         Binding("2", "copy_redirect(1)", "copy redirect URL", show=False),
         Binding("3", "copy_redirect(2)", "copy redirect URL", show=False),
-        Binding("r", "recheck", "re-check DocuSign"),
+        Binding("r", "recheck", "re-check"),
         Binding("g", "register_demo", "register (demo)"),
         Binding("ctrl+q", "app.quit", "quit"),
     ]
@@ -125,7 +126,10 @@ class PublishScreen(WizardScreen):
                 self.phase == "published"
                 and isinstance(index, int)
                 and index < len(self._published())
+                and len(self._published()) > 1
             )
+        if action == "copy_only_redirect":
+            return self.phase == "published" and len(self._published()) == 1
         if action == "register_demo":
             demo = self.wizard.context.demo
             return (
@@ -400,7 +404,9 @@ class PublishScreen(WizardScreen):
         await self._check_redirects()
         self._show_outcome()
         self._set_phase("published")
-        self.query_one("#publish-message", FieldMessage).scroll_visible()
+        self.set_focus(None)  # the environment is chosen: its list's keys leave the footer
+        outcome = self.query_one("#outcome", Static)
+        self.call_after_refresh(outcome.scroll_visible, top=True, animate=False)
 
     def _progress(self, key: str, what: str) -> None:
         self.progress_lines[key] = what
@@ -473,7 +479,7 @@ class PublishScreen(WizardScreen):
             if outcome.redirect_url is None:
                 lines.append(f"     redirect URL unknown: {escape(outcome.redirect_hint)}")
                 continue
-            lines.append(f"     {escape(outcome.redirect_url)}")
+            lines.append(escape(outcome.redirect_url))  # unindented: a selection takes it whole
             check = self.checks.get(outcome.redirect_url)
             if check is not None:
                 lines.append(
@@ -481,6 +487,7 @@ class PublishScreen(WizardScreen):
                 )
         self.query_one("#outcome", Static).update("\n".join(lines))
         message = self.query_one("#publish-message", FieldMessage)
+        copy_keys = "1" if len(published) == 1 else f"1-{min(len(published), 3)}"
         errors = [o.error for o in result.outcomes if o.error is not None]
         if result.record_error is not None:
             errors.append(result.record_error)
@@ -491,13 +498,17 @@ class PublishScreen(WizardScreen):
         elif any(c.verdict == "not_registered" for c in self.checks.values()):
             demo = " (in the demo, g registers them for you)" if self.wizard.context.demo else ""
             message.show_warning(
-                "Register the redirect URLs marked ✗ in DocuSign (1-3 copy them), then press r "
-                f"to ask DocuSign again{demo}. enter finishes."
+                f"Register the redirect URLs marked ✗ in DocuSign ({copy_keys} to copy), then "
+                f"press r to ask DocuSign again{demo}. enter finishes."
             )
         else:
             message.show_ok(
-                "Published. 1-3 copy a redirect URL · r asks DocuSign again · enter finishes."
+                f"Published. {copy_keys} to copy a redirect URL · r asks DocuSign again · enter "
+                "finishes."
             )
+
+    def action_copy_only_redirect(self) -> None:
+        self.action_copy_redirect(0)
 
     def action_copy_redirect(self, index: int) -> None:
         published = self._published()
