@@ -87,14 +87,16 @@ class KeyScreen(WizardScreen):
                         )
                 yield Static("", id="environment-choice", classes="choice-echo")
                 with Vertical(id="custom-servers"):
+                    yield Label("OAuth server (account server)", classes="field-label")
                     yield Input(
                         draft.environment.auth_server,
-                        placeholder="OAuth server, e.g. http://127.0.0.1:8765",
+                        placeholder="e.g. http://127.0.0.1:8765",
                         id="auth-server",
                     )
+                    yield Label("CLM discovery server", classes="field-label")
                     yield Input(
                         draft.environment.clm_auth_server,
-                        placeholder="CLM discovery server",
+                        placeholder="e.g. http://127.0.0.1:8766",
                         id="clm-auth-server",
                     )
                 yield FieldMessage(id="environment-message")

@@ -38,7 +38,6 @@ class StepIndicator(Static):
         for long_current, name_done, separator in (
             (True, True, " ─ "),
             (False, True, " ─ "),
-            (True, False, " ─ "),
             (False, False, " ─ "),
             (False, False, "  "),
             (False, False, " "),
