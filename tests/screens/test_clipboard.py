@@ -158,7 +158,7 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
     app = ClmWizardApp(context)
     async with app.run_test(size=(100, 32)) as pilot:
         await open_fields(app, pilot)
-        await pilot.press("l")  # one connector → three: the actions of each host
+        await pilot.press("ctrl+l")  # one connector → three: the actions of each host
         await pilot.press("tab")  # Security → Definition
         for connector in ("general", "upload", "download"):
             actions = action_definitions(profile(), connector)
@@ -207,10 +207,10 @@ async def test_the_fields_screen_shows_the_profiles_layout_one_connector(
 
         assert len(table.items) == len(OPERATIONS)  # every action, upload and download too
         assert "←/→" not in " ".join(str(k.render()) for k in screen.query("FooterKey"))
-        await pilot.press("l")
+        await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: context.profiles.load("acme").layout == "three")
         selector = str(screen.query_one("#selector").render())
         assert "›general‹" in selector and "upload" in selector and "download" in selector
         assert len(table.items) < len(OPERATIONS)
-        await pilot.press("l")
+        await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: context.profiles.load("acme").layout == "single")

@@ -29,8 +29,8 @@ from clmwizard.widgets.field_message import FieldMessage
 TABS = ("General", "Security", "Definition")
 # The layout in one line with its cost, and the key that changes it.
 LAYOUT_LINES: dict[Layout, str] = {
-    "single": "Layout: one connector (one redirect URL, one sign-in per user) · [b]l[/b] three",
-    "three": "Layout: three connectors (three redirect URLs, three sign-ins) · [b]l[/b] one",
+    "single": "Layout: one connector (one redirect URL, one sign-in per user) · [b]^l[/b] three",
+    "three": "Layout: three connectors (three redirect URLs, three sign-ins) · [b]^l[/b] one",
 }
 
 
@@ -39,7 +39,8 @@ class FieldsScreen(WizardScreen):
     BINDINGS = [
         Binding("left", "connector(-1)", "connector", key_display="←/→"),
         Binding("right", "connector(1)", "connector", show=False),
-        Binding("l", "layout", "layout", show=False),  # named on the layout line
+        # Named on the layout line; not a letter: the copy keys use every letter but r.
+        Binding("ctrl+l", "layout", "layout", show=False),
         Binding("tab", "tab(1)", "next tab", priority=True),
         Binding("shift+tab", "tab(-1)", "previous tab", show=False, priority=True),
         Binding("r", "reveal", "reveal"),
