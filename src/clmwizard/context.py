@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx
 
-    from clmwizard.docusign.http import ClientFactory
     from clmwizard.emulator import Emulator
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
@@ -87,8 +87,8 @@ class WizardContext:
 
 
 def default_client_factory(**options: Any) -> httpx.AsyncClient:
-    """The product's client (docusign.http.make_client), imported when the first one is made."""
-    from clmwizard.docusign.http import make_client
+    """The product's client (clmwizard.http.make_client), imported when the first one is made."""
+    from clmwizard.http import make_client
 
     return make_client(**options)
 

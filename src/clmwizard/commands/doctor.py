@@ -14,6 +14,7 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clmwizard import __version__
 from clmwizard.browser import browser_name, current_browser, is_text_browser
@@ -25,6 +26,9 @@ from clmwizard.store.secrets import (
     check_keyring_backend,
     keyring_round_trip,
 )
+
+if TYPE_CHECKING:
+    from clmwizard.http import ClientFactory
 
 KEYRING_TIMEOUT = 3.0
 OSC52_ONLY = "OSC 52 only — works in most terminals over SSH; not in tmux without set-clipboard on"
@@ -137,10 +141,15 @@ def check_versions() -> Check:
     return Check(True, f"Python {platform.python_version()}, clmwizard {__version__}")
 
 
-def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
+def check_reachability(
+    profile_name: str, timeout: float = 5.0, factory: ClientFactory | None = None
+) -> list[Check]:
     """Whether a profile's OAuth server, CLM discovery server and CLM hosts answer at all."""
+    import asyncio
+
     import httpx
 
+    from clmwizard.http import make_client
     from clmwizard.store.profiles import ProfileStore
 
     try:
@@ -152,25 +161,24 @@ def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
         hosts = profile.clm_hosts
         targets += [("CLM general", hosts.general), ("CLM upload", hosts.upload)]
         targets += [("CLM download", hosts.download)]
-    checks = []
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        for label, url in targets:
-            try:
-                with client.stream("GET", url) as response:  # the status will do: no body read
-                    pass
-            except httpx.HTTPError as error:
-                checks.append(
-                    Check(
-                        False,
-                        f"Reachable: {label} {url}: no ({type(error).__name__})",
-                        fix="Check the network, a proxy (HTTPS_PROXY) or a firewall; "
-                        "for a custom server, that it is running.",
-                    )
-                )
-            else:
-                checks.append(
-                    Check(True, f"Reachable: {label} {url} (HTTP {response.status_code})")
-                )
+
+    async def probe(label: str, url: str, client: httpx.AsyncClient) -> Check:
+        try:
+            async with client.stream("GET", url) as response:  # the status will do: no body
+                return Check(True, f"Reachable: {label} {url} (HTTP {response.status_code})")
+        except httpx.HTTPError as error:
+            return Check(
+                False,
+                f"Reachable: {label} {url}: no ({type(error).__name__})",
+                fix="Check the network, a proxy (HTTPS_PROXY) or a firewall; "
+                "for a custom server, that it is running.",
+            )
+
+    async def probe_all() -> list[Check]:
+        async with (factory or make_client)(timeout=timeout) as client:
+            return [await probe(label, url, client) for label, url in targets]
+
+    checks = asyncio.run(probe_all())
     return checks
 
 
@@ -202,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     checks.append(check_versions())
     profile = getattr(args, "profile", None)
     if profile:
-        checks.extend(check_reachability(profile))
+        checks.extend(check_reachability(profile, factory=args.client_factory))
         if all(check.ok for check in keyring_checks):
             checks.append(check_microsoft_sign_in(profile))
     else:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -66,10 +65,14 @@ def settings_from(
     )
 
 
-def read_ms_client_secret(environ: Mapping[str, str] = os.environ) -> str:
-    """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET or stdin, never argv."""
-    if environ.get(MS_SECRET_ENV):
-        value = environ[MS_SECRET_ENV]
+def read_ms_client_secret(environ: Mapping[str, str] | None = None) -> str:
+    """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET (taken out of the
+    environment at start: `secret_env`) or stdin, never argv."""
+    from clmwizard.secret_env import lookup
+
+    given = lookup(MS_SECRET_ENV) if environ is None else environ.get(MS_SECRET_ENV)
+    if given:
+        value = given
     elif _is_tty(sys.stdin):
         value = getpass.getpass("Service principal client secret (hidden): ")
     else:
@@ -105,7 +108,7 @@ async def sign_in(
     settings: MicrosoftSettings,
     secrets: SecretStore,
     profile: str,
-    sync_http: httpx.Client,
+    http: httpx.AsyncClient,
     *,
     client_secret: str | None = None,
     show: Callable[[DeviceCode], None] = show_device_code,
@@ -115,11 +118,11 @@ async def sign_in(
     if method == "service_principal":
         assert client_secret is not None
         return await signin.sign_in_service_principal(
-            settings, secrets, profile, sync_http, client_secret
+            settings, secrets, profile, http, client_secret
         )
     if method == "browser":
-        return await signin.sign_in_browser(settings, secrets, profile, sync_http)
-    return await signin.sign_in_device_code(settings, secrets, profile, sync_http, show)
+        return await signin.sign_in_browser(settings, secrets, profile, http)
+    return await signin.sign_in_device_code(settings, secrets, profile, http, show)
 
 
 def make_api(
@@ -211,14 +214,7 @@ def run(args: argparse.Namespace) -> int:
     client_secret = read_ms_client_secret() if method == "service_principal" else None
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
     secret = docusign_secret(secrets, profile)
-    hidden = os.environ.pop(MS_SECRET_ENV, None)  # no child (a browser) inherits it
-    try:
-        return asyncio.run(
-            _publish(args, profile, profiles, secrets, secret, method, client_secret)
-        )
-    finally:
-        if hidden is not None:
-            os.environ[MS_SECRET_ENV] = hidden
+    return asyncio.run(_publish(args, profile, profiles, secrets, secret, method, client_secret))
 
 
 async def _publish(
@@ -230,18 +226,16 @@ async def _publish(
     method: str,
     client_secret: str | None,
 ) -> int:
-    from clmwizard.docusign.http import make_client
-    from clmwizard.powerplatform.http import make_async_client, make_sync_client
+    from clmwizard.http import microsoft_client
     from clmwizard.powerplatform.publish import describe_plan, execute_plan, plan_publish
     from clmwizard.powerplatform.records import find_record
 
     settings = settings_from(args)
-    with make_sync_client(settings.ca_bundle) as sync_http:
+    async with microsoft_client(args.client_factory, settings.ca_bundle) as http:
         who = await sign_in(
-            method, settings, secrets, profile.name, sync_http, client_secret=client_secret
+            method, settings, secrets, profile.name, http, client_secret=client_secret
         )
-    say(f"✓ Signed in to Microsoft as {who.username}")
-    async with make_async_client(settings.ca_bundle) as http:
+        say(f"✓ Signed in to Microsoft as {who.username}")
         api = make_api(http, who, settings)
         environment = await choose_environment(api, args.environment)
         record = find_record(profile, environment)
@@ -268,7 +262,7 @@ async def _publish(
         result = await execute_plan(
             plan, api, profile, settings, secret, save=save, adopt=ask_adoption, progress=progress
         )
-    async with make_client() as docusign:
+    async with args.client_factory() as docusign:
         return await _report(result, profile, docusign)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,9 @@ from clmwizard.store.profiles import ProfileStore, validate_profile_name
 from clmwizard.store.secrets import SecretStore, open_secret_store
 
 if TYPE_CHECKING:
+    import httpx
+
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.rotation import SecretUpdateReport
     from clmwizard.powerplatform.settings import MicrosoftSettings
@@ -50,59 +52,58 @@ def run(args: argparse.Namespace) -> int:
 
         asyncio.run(rotate())
         print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
-    report = asyncio.run(_update_connectors(name, profiles, secrets, new_secret))
+    report = asyncio.run(
+        _update_connectors(name, profiles, secrets, new_secret, args.client_factory)
+    )
     return _next_steps(name, report, bool(profiles.load(name).publications))
 
 
 async def _update_connectors(
-    name: str, profiles: ProfileStore, secrets: SecretStore, secret: str
+    name: str, profiles: ProfileStore, secrets: SecretStore, secret: str, factory: ClientFactory
 ) -> SecretUpdateReport:
     from clmwizard.commands.publish import make_api, settings_from
-    from clmwizard.powerplatform.http import make_async_client
+    from clmwizard.http import microsoft_client
     from clmwizard.powerplatform.rotation import update_connector_secrets
 
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(argparse.Namespace(), record)
-        who = await _sign_in(name, secrets, settings)
+        who = await _sign_in(name, secrets, settings, http)
         if who is None:
             return None
         return make_api(http, who, settings)
 
     from clmwizard.powerplatform.settings import make_settings
 
-    async with make_async_client(make_settings().ca_bundle) as http:
+    async with microsoft_client(factory, make_settings().ca_bundle) as http:
         return await update_connector_secrets(
             name, profiles, secret, api_for, progress=lambda text: print(f"  {text}", flush=True)
         )
 
 
 async def _sign_in(
-    name: str, secrets: SecretStore, settings: MicrosoftSettings
+    name: str, secrets: SecretStore, settings: MicrosoftSettings, http: httpx.AsyncClient
 ) -> MicrosoftSignIn | None:
     """A cached sign-in silently; else a service principal (its secret in the environment);
     else the device code flow on a terminal; else None (the steps are printed instead)."""
     from clmwizard.commands.publish import read_ms_client_secret, show_device_code
     from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.http import make_sync_client
     from clmwizard.powerplatform.settings import MS_SECRET_ENV
+    from clmwizard.secret_env import lookup
 
-    with make_sync_client(settings.ca_bundle) as sync_http:
-        try:
-            cached = await signin.sign_in_silently(settings, secrets, name, sync_http)
-            if cached is not None:
-                return cached
-            if os.environ.get(MS_SECRET_ENV):
-                return await signin.sign_in_service_principal(
-                    settings, secrets, name, sync_http, read_ms_client_secret()
-                )
-            if sys.stdin.isatty():
-                print("The connectors need the new secret too: sign in to Microsoft.")
-                return await signin.sign_in_device_code(
-                    settings, secrets, name, sync_http, show_device_code
-                )
-        except ClmWizardError as error:
-            sys.stderr.write(f"! Microsoft sign-in failed: {error.what}\n")
+    try:
+        cached = await signin.sign_in_silently(settings, secrets, name, http)
+        if cached is not None:
+            return cached
+        if lookup(MS_SECRET_ENV):
+            return await signin.sign_in_service_principal(
+                settings, secrets, name, http, read_ms_client_secret()
+            )
+        if sys.stdin.isatty():
+            print("The connectors need the new secret too: sign in to Microsoft.")
+            return await signin.sign_in_device_code(settings, secrets, name, http, show_device_code)
+    except ClmWizardError as error:
+        sys.stderr.write(f"! Microsoft sign-in failed: {error.what}\n")
     return None
 
 

@@ -7,7 +7,6 @@ words. The httpx client is injected (tests pass the emulator's or a MockTranspor
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from clmwizard.powerplatform.settings import API_VERSION
 if TYPE_CHECKING:
     import httpx
 
-MAX_BODY = 8_000_000  # a connector with its swagger is a few hundred KB
+SERVICE = "The Power Apps API"
+MAX_BODY = 8_000_000  # a connector with its swagger is a few hundred KB; a list a few MB
 MAX_ITEMS = 2000
 RETRY_AFTER_CAP = 30.0
 ATTEMPTS = 4
@@ -83,7 +83,7 @@ def _service_message(response: httpx.Response) -> str:
     text = response.text[:4000]
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return " ".join(text.split())[:300]
     if isinstance(data, dict):
         error = data.get("error")
@@ -92,16 +92,6 @@ def _service_message(response: httpx.Response) -> str:
         if isinstance(data.get("message"), str):
             return _text(data["message"])
     return ""
-
-
-def _retry_delay(
-    response: httpx.Response | None, attempt: int, backoff: float, cap: float
-) -> float:
-    delay = backoff * float(2**attempt)
-    header = response.headers.get("Retry-After", "").strip() if response is not None else ""
-    if header.replace(".", "", 1).isdigit():
-        delay = max(delay, float(header))
-    return float(min(delay, cap))
 
 
 class PowerAppsApi:
@@ -150,41 +140,30 @@ class PowerAppsApi:
         retry_server_errors: bool = True,
         auth: bool = True,
     ) -> httpx.Response:
-        import httpx
+        from clmwizard.http import send_with_retry
 
-        from clmwizard.docusign.http import transport_error
-
-        for attempt in range(self.attempts):
-            last = attempt == self.attempts - 1
-            try:
-                response = await self.client.request(
-                    method,
-                    url,
-                    json=json_body,
-                    content=content,
-                    params=params,
-                    headers=self._headers(headers) if auth else (headers or {}),
-                )
-            except httpx.TransportError as error:
-                if last or not retry_server_errors:
-                    problem = transport_error(error, url)
-                    problem.what = f"{problem.what} (while trying to {doing})"
-                    raise problem from None
-                await asyncio.sleep(_retry_delay(None, attempt, self.backoff, self.retry_after_cap))
-                continue
-            status = response.status_code
-            retry = status == 429 or (status >= 500 and retry_server_errors)
-            if retry and not last:
-                await asyncio.sleep(
-                    _retry_delay(response, attempt, self.backoff, self.retry_after_cap)
-                )
-                continue
-            if len(response.content) > MAX_BODY:
-                raise _malformed(f"an answer too large to be real ({len(response.content)} bytes)")
-            if status >= 400:
-                raise self._error(response, doing, environment)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            response = await send_with_retry(
+                self.client,
+                method,
+                url,
+                attempts=self.attempts,
+                retry_server_errors=retry_server_errors,
+                backoff=self.backoff,
+                cap=self.retry_after_cap,
+                max_bytes=MAX_BODY,
+                service=SERVICE,
+                json=json_body,
+                content=content,
+                params=params,
+                headers=self._headers(headers) if auth else (headers or {}),
+            )
+        except NetworkError as problem:
+            problem.what = f"{problem.what} (while trying to {doing})"
+            raise
+        if response.status_code >= 400:
+            raise self._error(response, doing, environment)
+        return response
 
     def _error(
         self, response: httpx.Response, doing: str, environment: str | None
@@ -253,10 +232,9 @@ class PowerAppsApi:
         )
 
     def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except (ValueError, UnicodeDecodeError):
-            raise _malformed(f"something that is not JSON (HTTP {response.status_code})") from None
+        from clmwizard.http import json_body
+
+        return json_body(response, service=SERVICE)
 
     def _apis(self, suffix: str = "") -> str:
         return f"{self.power_apps_url}/providers/Microsoft.PowerApps/apis{suffix}"
@@ -446,7 +424,7 @@ def problems_from(text: str) -> list[str]:
     text = text[:20_000]
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return [line.strip() for line in text.splitlines() if line.strip()][:50]
     items: list[Any]
     if isinstance(data, list):

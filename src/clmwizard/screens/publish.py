@@ -157,19 +157,21 @@ class PublishScreen(WizardScreen):
 
     @work(exclusive=True, group="publish")
     async def _sign_in(self) -> None:
-        from clmwizard.powerplatform.http import make_sync_client
+        from clmwizard.http import microsoft_client
         from clmwizard.powerplatform.signin import sign_in_device_code
 
         message = self.query_one("#signin-message", FieldMessage)
         try:
             settings = self.settings
             secrets = await asyncio.to_thread(self.wizard.secret_store)
-            with make_sync_client(settings.ca_bundle) as sync_http:
+            async with microsoft_client(
+                self.wizard.context.client_factory, settings.ca_bundle
+            ) as http:
                 who = await sign_in_device_code(
                     settings,
                     secrets,
                     self.profile.name,
-                    sync_http,
+                    http,
                     lambda code: self.app.call_from_thread(self._show_code, code),
                     cancel=self._cancel,
                 )
@@ -236,12 +238,14 @@ class PublishScreen(WizardScreen):
         return make_api(http, self.who, self.settings)
 
     async def _load_environments(self) -> None:
-        from clmwizard.powerplatform.http import make_async_client
+        from clmwizard.http import microsoft_client
 
         message = self.query_one("#env-message", FieldMessage)
         message.show_note("Reading your Power Platform environments…")
         try:
-            async with make_async_client(self.settings.ca_bundle) as http:
+            async with microsoft_client(
+                self.wizard.context.client_factory, self.settings.ca_bundle
+            ) as http:
                 environments = await self._api(http).list_environments()
         except ClmWizardError as error:
             message.show_error(error)
@@ -327,7 +331,7 @@ class PublishScreen(WizardScreen):
 
     @work(exclusive=True, group="publish")
     async def _plan(self) -> None:
-        from clmwizard.powerplatform.http import make_async_client
+        from clmwizard.http import microsoft_client
         from clmwizard.powerplatform.publish import describe_plan, plan_publish
 
         environment = self._chosen_environment()
@@ -339,7 +343,9 @@ class PublishScreen(WizardScreen):
         try:
             profile = await asyncio.to_thread(self.wizard.context.profiles.load, self.profile.name)
             self.profile = profile
-            async with make_async_client(self.settings.ca_bundle) as http:
+            async with microsoft_client(
+                self.wizard.context.client_factory, self.settings.ca_bundle
+            ) as http:
                 plan = await plan_publish(
                     self._api(http), profile, environment, profile_layout(profile, environment)
                 )
@@ -364,7 +370,7 @@ class PublishScreen(WizardScreen):
     @work(exclusive=True, group="publish")
     async def _publish(self) -> None:
         from clmwizard.commands.publish import docusign_secret
-        from clmwizard.powerplatform.http import make_async_client
+        from clmwizard.http import microsoft_client
         from clmwizard.powerplatform.publish import execute_plan
 
         plan = self.plan
@@ -384,7 +390,9 @@ class PublishScreen(WizardScreen):
             async def save(change: Callable[[Profile], None]) -> object:
                 return await asyncio.to_thread(profiles.update, name, change)
 
-            async with make_async_client(self.settings.ca_bundle) as http:
+            async with microsoft_client(
+                self.wizard.context.client_factory, self.settings.ca_bundle
+            ) as http:
                 result = await execute_plan(
                     plan,
                     self._api(http),

@@ -178,14 +178,14 @@ class RotationChecklist(ModalScreen[None]):
 
     async def _update(self) -> None:
         from clmwizard.commands.publish import make_api
-        from clmwizard.powerplatform.http import make_async_client
+        from clmwizard.http import microsoft_client
         from clmwizard.powerplatform.rotation import update_connector_secrets
 
         message = self.query_one("#checklist-message", FieldMessage)
         message.show_note("Updating the published connectors…")
         base = self.wizard.context.microsoft()
         try:
-            async with make_async_client(base.ca_bundle) as http:
+            async with microsoft_client(self.wizard.context.client_factory, base.ca_bundle) as http:
 
                 async def api_for(record: PublishRecord) -> PowerAppsApi | None:
                     from clmwizard.powerplatform.settings import make_settings
@@ -228,17 +228,19 @@ class RotationChecklist(ModalScreen[None]):
             )
 
     async def _sign_in(self, settings: MicrosoftSettings) -> MicrosoftSignIn | None:
-        from clmwizard.powerplatform.http import make_sync_client
+        from clmwizard.http import microsoft_client
         from clmwizard.powerplatform.signin import sign_in_device_code
 
         secrets = await asyncio.to_thread(self.wizard.secret_store)
         try:
-            with make_sync_client(settings.ca_bundle) as sync_http:
+            async with microsoft_client(
+                self.wizard.context.client_factory, settings.ca_bundle
+            ) as http:
                 return await sign_in_device_code(
                     settings,
                     secrets,
                     self.profile_name,
-                    sync_http,
+                    http,
                     lambda code: self.app.call_from_thread(self._show_code, code),
                     cancel=self._cancel,
                 )

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from clmwizard.docusign.http import make_client
 from clmwizard.emulator import Emulator
+from clmwizard.http import make_client
 from tests.qualities.reliability.matrix import TARGETS
 
 TIMEOUT = 0.5  # the client timeout of short_client (the product default is 20 s)

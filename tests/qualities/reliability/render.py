@@ -10,7 +10,7 @@ import inspect
 import sys
 from pathlib import Path
 
-from clmwizard.docusign import http as docusign_http
+from clmwizard import http as http_layer
 from tests.qualities.reliability.matrix import (
     CELLS,
     FAULTS,
@@ -29,9 +29,9 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "reliability.md"
 REGENERATE = ".venv/bin/python -m tests.qualities.reliability.render --write"
 
 # The product's own settings (captured at import, before any test patches them).
-BACKOFF = docusign_http.BACKOFF_SECONDS
-RETRY_AFTER_CAP = docusign_http.RETRY_AFTER_CAP
-TIMEOUT = inspect.signature(docusign_http.make_client).parameters["timeout"].default
+BACKOFF = http_layer.BACKOFF_SECONDS
+RETRY_AFTER_CAP = http_layer.RETRY_AFTER_CAP
+TIMEOUT = inspect.signature(http_layer.make_client).parameters["timeout"].default
 GET_STEPS = ("userinfo", "discovery", "clm")
 
 INTRO = f"""\
@@ -63,7 +63,7 @@ NOTES = f"""\
 ## Notes
 
 **What is retried, and why.** The idempotent GETs (userinfo, CLM discovery, CLM calls) go
-through one helper, `clmwizard.docusign.http.get_with_retry`: a timeout, a dropped or refused
+through one helper, `clmwizard.http.get_with_retry`: a timeout, a dropped or refused
 connection, HTTP 429 and HTTP 5xx are retried, four attempts in all, waiting {BACKOFF:g} s
 doubled each time, or the server's `Retry-After` when longer (capped at {RETRY_AFTER_CAP:g} s).
 A malformed answer is not retried: a proxy or captive portal that sent it would send it again.
