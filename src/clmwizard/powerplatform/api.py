@@ -161,7 +161,7 @@ class PowerAppsApi:
         except NetworkError as problem:
             problem.what = f"{problem.what} (while trying to {doing})"
             raise
-        if response.status_code >= 400:
+        if response.status_code >= 300:  # a redirect is a portal's or a proxy's, not the API's
             raise self._error(response, doing, environment)
         return response
 

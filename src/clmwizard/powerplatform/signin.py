@@ -243,7 +243,7 @@ class _RedactingFilter(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError):
             message = str(record.msg)
-        record.msg, record.args = redact(message[:MAX_LOG_CHARS]), None
+        record.msg, record.args = redact(message)[:MAX_LOG_CHARS], None
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
 
