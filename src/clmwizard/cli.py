@@ -239,6 +239,12 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
         help=LAYOUT_HELP + "; default: what this profile published there, else single",
     )
     parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    parser.add_argument(
+        "--trust-server",
+        action="store_true",
+        help="confirm (once, recorded in the profile) a Power Apps or Flow URL that is not "
+        "Microsoft's",
+    )
     how = parser.add_mutually_exclusive_group()
     how.add_argument(
         "--device-code",

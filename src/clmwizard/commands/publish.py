@@ -11,7 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, GrantDeadError, UsageError
-from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings, make_settings
+from clmwizard.powerplatform.settings import (
+    MS_SECRET_ENV,
+    MicrosoftSettings,
+    confirm_api_hosts,
+    make_settings,
+)
 from clmwizard.redact import redact, register_secret
 from clmwizard.store.profile import SECRET_KEY, Profile, PublishRecord
 
@@ -210,6 +215,9 @@ def run(args: argparse.Namespace) -> int:
     from clmwizard.connector.urls import require_signed_in
 
     require_signed_in(profile)
+    confirm_api_hosts(
+        profiles, profile, settings_from(args), trust=bool(getattr(args, "trust_server", False))
+    )
     method = args.method or "device_code"
     client_secret = read_ms_client_secret() if method == "service_principal" else None
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))

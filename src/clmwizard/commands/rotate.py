@@ -64,15 +64,22 @@ async def _update_connectors(
     from clmwizard.commands.publish import make_api, settings_from
     from clmwizard.http import microsoft_client
     from clmwizard.powerplatform.rotation import update_connector_secrets
+    from clmwizard.powerplatform.settings import (
+        make_settings,
+        unconfirmed_api_error,
+        unconfirmed_api_hosts,
+    )
 
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(argparse.Namespace(), record)
+        unconfirmed = unconfirmed_api_hosts(settings, profiles.load(name).trusted_api_hosts)
+        if unconfirmed:  # a record edited by hand: the token goes to confirmed hosts only
+            sys.stderr.write(f"! {unconfirmed_api_error(unconfirmed).what}\n")
+            return None
         who = await _sign_in(name, secrets, settings, http)
         if who is None:
             return None
         return make_api(http, who, settings)
-
-    from clmwizard.powerplatform.settings import make_settings
 
     async with microsoft_client(factory, make_settings().ca_bundle) as http:
         return await update_connector_secrets(

@@ -133,6 +133,8 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     data.pop("schema_version", None)
     if data.get("trusted_auth_server") is None:  # only written when set: older files stay alike
         data.pop("trusted_auth_server", None)
+    if not data.get("trusted_api_hosts"):
+        data.pop("trusted_api_hosts", None)
     return {"schema_version": SCHEMA_VERSION, **data}
 
 
