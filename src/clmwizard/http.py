@@ -156,6 +156,18 @@ def malformed_error(url: str, status: int, *, service: str | None = None) -> Net
     )
 
 
+def redirected_error(url: str, status: int, *, service: str | None = None) -> NetworkError:
+    """A 3xx where an API answers: clmwizard follows no redirect."""
+    return NetworkError(
+        f"{_named(url, service)} answered with a redirect (HTTP {status}) instead of JSON.",
+        cause="A captive portal, a proxy's login page or a wrong server address sent the request "
+        "elsewhere; clmwizard follows no redirect.",
+        fix="Check the network (sign in to a captive portal first) and the server address, then "
+        "try again.",
+        code="malformed",
+    )
+
+
 def too_large_error(
     url: str, max_bytes: int = MAX_ANSWER_BYTES, *, service: str | None = None
 ) -> NetworkError:

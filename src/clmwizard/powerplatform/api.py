@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import httpx
 
 SERVICE = "The Power Apps API"
+STORAGE = "The icon storage"  # Azure blob storage, addressed by the SAS the API hands out
 MAX_BODY = 8_000_000  # a connector with its swagger is a few hundred KB; a list a few MB
 MAX_ITEMS = 2000
 RETRY_AFTER_CAP = 30.0
@@ -140,8 +141,9 @@ class PowerAppsApi:
         retry_server_errors: bool = True,
         auth: bool = True,
     ) -> httpx.Response:
-        from clmwizard.http import send_with_retry
+        from clmwizard.http import redirected_error, send_with_retry
 
+        service = SERVICE if auth else STORAGE
         try:
             response = await send_with_retry(
                 self.client,
@@ -152,7 +154,7 @@ class PowerAppsApi:
                 backoff=self.backoff,
                 cap=self.retry_after_cap,
                 max_bytes=MAX_BODY,
-                service=SERVICE,
+                service=service,
                 json=json_body,
                 content=content,
                 params=params,
@@ -161,7 +163,9 @@ class PowerAppsApi:
         except NetworkError as problem:
             problem.what = f"{problem.what} (while trying to {doing})"
             raise
-        if response.status_code >= 300:  # a redirect is a portal's or a proxy's, not the API's
+        if 300 <= response.status_code < 400:  # a portal's or a proxy's, not the API's
+            raise redirected_error(url, response.status_code, service=service)
+        if response.status_code >= 400:
             raise self._error(response, doing, environment)
         return response
 

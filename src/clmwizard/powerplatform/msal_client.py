@@ -14,8 +14,13 @@ from typing import Any
 
 import httpx
 
-from clmwizard.errors import NetworkError
-from clmwizard.http import MAX_ANSWER_BYTES, deadline_seconds, host_of, parse_json, send
+from clmwizard.http import (
+    MAX_ANSWER_BYTES,
+    deadline_seconds,
+    parse_json,
+    redirected_error,
+    send,
+)
 
 SERVICE = "The Microsoft sign-in"
 # Seconds MSAL may be told a token, a device code or a polling interval lasts.
@@ -48,17 +53,6 @@ def clamp_lifetimes(data: dict[str, Any]) -> bool:
     return changed
 
 
-def redirected_error(url: str, status: int) -> NetworkError:
-    return NetworkError(
-        f"{SERVICE} ({host_of(url)}) answered with a redirect (HTTP {status}) instead of JSON.",
-        cause="A captive portal, a proxy's login page or a wrong --authority sent the request "
-        "elsewhere; clmwizard follows no redirect.",
-        fix="Check the network (sign in to a captive portal first) and --authority, then try "
-        "again.",
-        code="malformed",
-    )
-
-
 async def checked(client: httpx.AsyncClient, method: str, url: str, **options: Any) -> Any:
     """One MSAL request through `send`: a bounded JSON answer (lifetimes clamped) or an error."""
     response = await send(
@@ -66,7 +60,7 @@ async def checked(client: httpx.AsyncClient, method: str, url: str, **options: A
     )
     status = response.status_code
     if 300 <= status < 400:
-        raise redirected_error(url, status)
+        raise redirected_error(url, status, service=SERVICE)
     data = parse_json(response.content, url, status, service=SERVICE)
     if isinstance(data, dict) and clamp_lifetimes(data):
         headers = {"Content-Type": "application/json"}

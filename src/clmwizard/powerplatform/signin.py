@@ -221,6 +221,13 @@ def signin_error(result: dict[str, Any], settings: MicrosoftSettings) -> ClmWiza
 
 
 def _network_failure(error: Exception, settings: MicrosoftSettings) -> NetworkError:
+    import httpx
+
+    if isinstance(error, httpx.TimeoutException):
+        from clmwizard.http import transport_error
+        from clmwizard.powerplatform.msal_client import SERVICE
+
+        return transport_error(error, settings.authority_url, service=SERVICE)
     return NetworkError(
         f"Could not reach the Microsoft sign-in at {settings.authority_url}.",
         cause=f"{type(error).__name__}: {str(error)[:200]}",
