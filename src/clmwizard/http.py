@@ -93,10 +93,6 @@ def _named(url: str, service: str | None) -> str:
     return f"{service} ({host_of(url)})" if service else host_of(url)
 
 
-def timeout_seconds(client: httpx.AsyncClient) -> float | None:
-    return client.timeout.read
-
-
 def transport_error(
     error: httpx.TransportError, url: str, *, sent: bool = False, service: str | None = None
 ) -> NetworkError:

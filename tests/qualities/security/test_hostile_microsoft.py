@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from clmwizard.commands.publish import make_api
+from clmwizard.context import demo_microsoft
 from clmwizard.emulator import Emulator
 from clmwizard.errors import EXIT_NETWORK, ClmWizardError
 from clmwizard.http import make_client, ssl_context
@@ -45,13 +47,7 @@ def short_client(emu: Emulator) -> httpx.AsyncClient:
 
 def settings_of(emu: Emulator) -> MicrosoftSettings:
     pp = emu.power_platform
-    return make_settings(
-        authority=pp.authority_host,
-        tenant=pp.tenant,
-        client_id=pp.client_id,
-        power_apps_url=pp.power_apps_url,
-        flow_url=pp.flow_url,
-    )
+    return make_settings(client_id=pp.client_id, base=demo_microsoft(emu, pp.ca_cert))
 
 
 async def sign_in(emu: Emulator) -> Any:
@@ -63,16 +59,9 @@ async def sign_in(emu: Emulator) -> Any:
 
 async def api_call(emu: Emulator, call: Callable[[PowerAppsApi], Awaitable[object]]) -> object:
     who = await sign_in(emu)
-    settings = settings_of(emu)
     async with short_client(emu) as http:
-        api = PowerAppsApi(
-            http,
-            who.access_token,
-            who.object_id,
-            power_apps_url=settings.power_apps_url,
-            flow_url=settings.flow_url,
-            attempts=1,
-        )
+        api = make_api(http, who, settings_of(emu))
+        api.attempts = 1
         return await call(api)
 
 
