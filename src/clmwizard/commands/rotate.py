@@ -61,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
 async def _update_connectors(
     name: str, profiles: ProfileStore, secrets: SecretStore, secret: str, factory: ClientFactory
 ) -> SecretUpdateReport:
-    from clmwizard.commands.publish import make_api, settings_from
     from clmwizard.http import microsoft_client
     from clmwizard.powerplatform.rotation import update_connector_secrets
     from clmwizard.powerplatform.settings import (
@@ -69,9 +68,10 @@ async def _update_connectors(
         unconfirmed_api_error,
         unconfirmed_api_hosts,
     )
+    from clmwizard.powerplatform.setup import make_api, settings_from
 
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
-        settings = settings_from(argparse.Namespace(), record)
+        settings = settings_from(record)
         unconfirmed = unconfirmed_api_hosts(settings, profiles.load(name).trusted_api_hosts)
         if unconfirmed:  # a record edited by hand: the token goes to confirmed hosts only
             sys.stderr.write(f"! {unconfirmed_api_error(unconfirmed).what}\n")

@@ -29,18 +29,6 @@ API_VERSION = "2016-11-01"
 CA_BUNDLE_ENV = "CLMWIZARD_CA_BUNDLE"  # a PEM file of extra CAs to trust (the emulator's)
 MS_SECRET_ENV = "CLMWIZARD_MS_CLIENT_SECRET"  # a service principal's client secret
 
-# Microsoft's own sign-in hosts (public and sovereign clouds): instance discovery stays on.
-MICROSOFT_AUTHORITY_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoftonline.us",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-        "login.microsoft.com",
-        "login.windows.net",
-        "login.sts.microsoft.com",
-    }
-)
 
 # Where Microsoft's Power Apps and Flow APIs live, public and sovereign clouds (unconfirmed:
 # Microsoft documents no complete list; these are the domains of the documented endpoints).
@@ -75,7 +63,11 @@ class MicrosoftSettings:
 
     @property
     def is_microsoft_authority(self) -> bool:
-        return (urlsplit(self.authority).hostname or "").lower() in MICROSOFT_AUTHORITY_HOSTS
+        """One of Microsoft's sign-in hosts (public and sovereign clouds), as MSAL itself lists
+        them (`msal.authority.WELL_KNOWN_AUTHORITY_HOSTS`): instance discovery stays on."""
+        from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
+
+        return (urlsplit(self.authority).hostname or "").lower() in WELL_KNOWN_AUTHORITY_HOSTS
 
 
 def _https_origin(value: str, what: str, flag: str) -> str:
