@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from clmwizard.commands.publish import make_api
 from clmwizard.context import demo_microsoft
 from clmwizard.emulator import Emulator
 from clmwizard.errors import EXIT_NETWORK, ClmWizardError
 from clmwizard.http import make_client, ssl_context
 from clmwizard.powerplatform.api import PowerAppsApi
 from clmwizard.powerplatform.settings import MicrosoftSettings, make_settings
+from clmwizard.powerplatform.setup import make_api
 from clmwizard.powerplatform.signin import sign_in_service_principal
 from clmwizard.store.secrets import MemorySecretStore
 
@@ -65,9 +65,8 @@ async def api_call(emu: Emulator, call: Callable[[PowerAppsApi], Awaitable[objec
         return await call(api)
 
 
-async def upload(api: PowerAppsApi) -> object:
-    environments = await api.list_environments()
-    sas = await api.generate_storage(environments[0].environment_id)
+async def upload(api: PowerAppsApi, environment: str) -> object:
+    sas = await api.generate_storage(environment)
     return await api.upload_icon(sas, "icon.png", b"\x89PNG icon")
 
 
@@ -107,7 +106,11 @@ TARGETS = {
         lambda emu: "/providers/Microsoft.ProcessSimple/environments",
         lambda emu: api_call(emu, lambda api: api.list_environments()),
     ),
-    "blob storage": ("blob", lambda emu: "/", lambda emu: api_call(emu, upload)),
+    "blob storage": (
+        "blob",
+        lambda emu: "/",
+        lambda emu: api_call(emu, lambda api: upload(api, emu.power_platform.default_environment)),
+    ),
     "Entra discovery": (
         "entra",
         lambda emu: tenant_path(emu, "v2.0/.well-known/openid-configuration"),
