@@ -48,7 +48,7 @@ async def publish_once(
 
 async def main(runs: int, unfiltered: bool) -> None:
     from clmwizard.emulator import Emulator
-    from clmwizard.http import make_client, microsoft_client
+    from clmwizard.http import make_client
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.settings import make_settings
     from clmwizard.powerplatform.signin import sign_in_service_principal
@@ -82,7 +82,7 @@ async def main(runs: int, unfiltered: bool) -> None:
         )
         profiles = ProfileStore()
         profiles.save(profile)
-        async with microsoft_client(make_client, settings.ca_bundle) as http:
+        async with make_client(ca_bundle=settings.ca_bundle) as http:
             who = await sign_in_service_principal(
                 settings, MemorySecretStore(), "bench", http, pp.client_secret
             )

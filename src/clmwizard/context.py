@@ -87,7 +87,8 @@ class WizardContext:
 
 
 def default_client_factory(**options: Any) -> httpx.AsyncClient:
-    """The product's client (clmwizard.http.make_client), imported when the first one is made."""
+    """The product's client (clmwizard.http.make_client), imported when the first one is made;
+    with `ca_bundle` (even None), the Microsoft side's."""
     from clmwizard.http import make_client
 
     return make_client(**options)

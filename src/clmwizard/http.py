@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,22 +31,32 @@ MAX_ANSWER_BYTES = 1024 * 1024  # OAuth, userinfo, discovery and token answers a
 MAX_JSON_DEPTH = 32  # DocuSign's and Microsoft's answers nest a few levels
 MIN_DEADLINE = 2.0  # so a busy machine's scheduling alone never ends a fast request
 ATTEMPTS = 4
+DOCUSIGN_TIMEOUT = 20.0  # per connect and per read
+MICROSOFT_TIMEOUT = 30.0
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
 # What the app and the CLI are built with: make_client, or a test's factory whose client
 # carries an httpx.MockTransport or shorter timeouts. Called as factory() or with make_client's
-# keyword options (timeout=s, verify=an SSLContext).
+# keyword options (timeout=s; ca_bundle=… for the Microsoft side).
 ClientFactory = Callable[..., httpx.AsyncClient]
 
 
 def make_client(
-    *, timeout: float = 20.0, verify: ssl.SSLContext | bool = True
+    *,
+    timeout: float | None = None,
+    verify: ssl.SSLContext | bool | None = None,
+    ca_bundle: str | Literal[False] | None = False,
 ) -> httpx.AsyncClient:
     """An AsyncClient with timeouts and clmwizard's user agent; it follows no redirect and logs
-    nothing. `verify`: httpx's trust store by default, or `ssl_context(...)`."""
+    nothing. With `ca_bundle` (a path, PEM text, or None) it is the Microsoft side's: the
+    system's trust store plus that bundle (so MSAL never reads REQUESTS_CA_BUNDLE), 30 s."""
+    microsoft = ca_bundle is not False
+    if verify is None:
+        verify = ssl_context(ca_bundle) if ca_bundle is not False else True
+    default = MICROSOFT_TIMEOUT if microsoft else DOCUSIGN_TIMEOUT
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
+        timeout=httpx.Timeout(default if timeout is None else timeout),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
         verify=verify,
@@ -74,15 +84,6 @@ def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
                 field="ca_bundle",
             ) from None
     return context
-
-
-MICROSOFT_TIMEOUT = 30.0
-
-
-def microsoft_client(factory: ClientFactory, ca_bundle: str | None) -> httpx.AsyncClient:
-    """The client for the Microsoft side (sign-in, Power Apps API, icon storage): the system's
-    trust store plus CLMWIZARD_CA_BUNDLE, so MSAL never reads REQUESTS_CA_BUNDLE."""
-    return factory(timeout=MICROSOFT_TIMEOUT, verify=ssl_context(ca_bundle))
 
 
 def host_of(url: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from clmwizard.emulator import Emulator
 from clmwizard.errors import ClmWizardError
-from clmwizard.http import make_client, microsoft_client
+from clmwizard.http import make_client
 from clmwizard.powerplatform.api import PowerAppsApi
 from clmwizard.powerplatform.publish import (
     PlannedConnector,
@@ -69,7 +69,7 @@ async def tenant(microsoft: Emulator) -> AsyncIterator[Tenant]:
     )
     store = ProfileStore()
     store.save(make_profile("acme"))
-    async with microsoft_client(make_client, pp.ca_cert) as http:
+    async with make_client(ca_bundle=pp.ca_cert) as http:
         who = await sign_in_service_principal(
             settings, MemorySecretStore(), "acme", http, pp.client_secret
         )

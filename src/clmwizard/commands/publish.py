@@ -227,14 +227,13 @@ async def _publish(
     method: str,
     client_secret: str | None,
 ) -> int:
-    from clmwizard.http import microsoft_client
     from clmwizard.powerplatform.publish import describe_plan, plan_publish, publish
     from clmwizard.powerplatform.records import find_record
     from clmwizard.powerplatform.signin import forget_sign_in
 
     settings = settings_from(args)
 
-    async with microsoft_client(args.client_factory, settings.ca_bundle) as http:
+    async with args.client_factory(ca_bundle=settings.ca_bundle) as http:
 
         async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
             who = await sign_in(

@@ -61,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
 async def _update_connectors(
     name: str, profiles: ProfileStore, secrets: SecretStore, secret: str, factory: ClientFactory
 ) -> SecretUpdateReport:
-    from clmwizard.http import microsoft_client
     from clmwizard.powerplatform.rotation import update_connector_secrets
     from clmwizard.powerplatform.settings import (
         make_settings,
@@ -81,7 +80,7 @@ async def _update_connectors(
             return None
         return make_api(http, who, settings)
 
-    async with microsoft_client(factory, make_settings().ca_bundle) as http:
+    async with factory(ca_bundle=make_settings().ca_bundle) as http:
         return await update_connector_secrets(
             name, profiles, secret, api_for, progress=lambda text: print(f"  {text}", flush=True)
         )

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 
@@ -31,7 +30,7 @@ REGENERATE = ".venv/bin/python -m tests.qualities.reliability.render --write"
 # The product's own settings (captured at import, before any test patches them).
 BACKOFF = http_layer.BACKOFF_SECONDS
 RETRY_AFTER_CAP = http_layer.RETRY_AFTER_CAP
-TIMEOUT = inspect.signature(http_layer.make_client).parameters["timeout"].default
+TIMEOUT = http_layer.DOCUSIGN_TIMEOUT
 GET_STEPS = ("userinfo", "discovery", "clm")
 
 INTRO = f"""\
