@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from clmwizard.docusign.environments import Environment, is_loopback_host, split_web_address
-from clmwizard.docusign.http import get_with_retry, host_of, json_body, malformed_error
 from clmwizard.docusign.keys import canonical_guid
 from clmwizard.errors import ClmWizardError, UsageError
+from clmwizard.http import get_with_retry, host_of, json_body, malformed_error
 from clmwizard.store.profile import ClmHosts
 
 MANUAL_HOSTS = (

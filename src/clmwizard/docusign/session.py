@@ -27,10 +27,10 @@ from clmwizard.docusign.discovery import (
     fetch_userinfo,
 )
 from clmwizard.docusign.environments import Environment, environment_of
-from clmwizard.docusign.http import make_client
 from clmwizard.docusign.keys import validate_secret_key
 from clmwizard.docusign.oauth import TokenSet, exchange_code, refresh_grant
 from clmwizard.errors import ClmWizardError, GrantDeadError, KeyringError, UsageError
+from clmwizard.http import make_client
 from clmwizard.interrupts import deferred
 from clmwizard.redact import register_secret
 from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, ClmHosts, Profile

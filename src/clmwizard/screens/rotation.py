@@ -234,17 +234,16 @@ class RotationChecklist(ModalScreen[None]):
             )
 
     async def _sign_in(self, settings: MicrosoftSettings) -> MicrosoftSignIn | None:
-        from clmwizard.powerplatform.http import make_sync_client
         from clmwizard.powerplatform.signin import sign_in_device_code
 
         secrets = await asyncio.to_thread(self.wizard.secret_store)
         try:
-            with make_sync_client(settings.ca_bundle) as sync_http:
+            async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
                 return await sign_in_device_code(
                     settings,
                     secrets,
                     self.profile_name,
-                    sync_http,
+                    http,
                     lambda code: self.app.call_from_thread(self._show_code, code),
                     cancel=self._cancel,
                 )

@@ -317,8 +317,8 @@ def test_escaped_markup_renders_as_the_visible_text(text: str) -> None:
     )
 )
 def test_any_answer_body_parses_shallow_or_is_a_network_error(body: bytes) -> None:
-    from clmwizard.docusign.http import MAX_JSON_DEPTH, parse_json
     from clmwizard.errors import NetworkError
+    from clmwizard.http import MAX_JSON_DEPTH, parse_json
 
     try:
         value = parse_json(body, "https://account-d.docusign.com/oauth/token", 200)
@@ -449,7 +449,7 @@ def test_confirmed_hosts_are_matched_by_host_and_port() -> None:
 
 
 async def fetch(emu: Emulator, path: str, *, timeout: float = 2.0) -> object:
-    from clmwizard.docusign.http import get_json_with_retry, make_client
+    from clmwizard.http import get_json_with_retry, make_client
 
     async with make_client(timeout=timeout) as client:
         return await get_json_with_retry(client, emu.auth_server + path, headers={}, attempts=1)
@@ -477,8 +477,8 @@ async def test_an_answer_without_a_length_is_cut_while_it_is_read() -> None:
     """No Content-Length to go by (chunked): the cap is counted as the body arrives."""
     import httpx
 
-    from clmwizard.docusign.http import MAX_ANSWER_BYTES, send
     from clmwizard.errors import NetworkError
+    from clmwizard.http import MAX_ANSWER_BYTES, send
 
     sent = 0
 
