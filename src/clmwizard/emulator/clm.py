@@ -27,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from clmwizard.emulator.faults import clm_error
@@ -69,6 +69,9 @@ _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
 )
+
+
+_T = TypeVar("_T")
 
 
 def _timestamp(epoch: float) -> str:
@@ -495,6 +498,29 @@ class ClmService:
     def _href(self, call: Call, *parts: str, host: str = "general") -> str:
         return "/".join((self.hosts[host], "v2", call.account_id, *parts))
 
+    def _every(
+        self,
+        call: Call,
+        table: Mapping[str, _T],
+        shape: Callable[[Call, _T], dict[str, Any]],
+        path: str,
+    ) -> Response:
+        return self._collection(
+            call, [shape(call, item) for item in table.values()], self._href(call, path)
+        )
+
+    def _one(
+        self,
+        call: Call,
+        table: Mapping[str, _T],
+        shape: Callable[[Call, _T], dict[str, Any]],
+        what: str,
+    ) -> Response:
+        item = table.get(call.ids[0])
+        if item is None:
+            return _not_found(f"The {what} was not found.")
+        return json_response(200, shape(call, item))
+
     def _collection(self, call: Call, items: list[dict[str, Any]], href: str) -> Response:
         query = call.request.query
         offset_name, limit_name = self.paging_names
@@ -670,14 +696,10 @@ class ClmService:
     # -- attribute groups ----------------------------------------------------------------------
 
     def list_groups(self, call: Call) -> Response:
-        items = [self._group_json(call, g) for g in call.data.groups.values()]
-        return self._collection(call, items, self._href(call, "attributegroups"))
+        return self._every(call, call.data.groups, self._group_json, "attributegroups")
 
     def get_group(self, call: Call) -> Response:
-        group = call.data.groups.get(call.ids[0])
-        if group is None:
-            return _not_found("The attribute group was not found.")
-        return json_response(200, self._group_json(call, group))
+        return self._one(call, call.data.groups, self._group_json, "attribute group")
 
     # -- folders -----------------------------------------------------------------------------
 
@@ -704,10 +726,7 @@ class ClmService:
         return json_response(200, self._folder_json(call, call.data.folders[call.data.root_id]))
 
     def get_folder(self, call: Call) -> Response:
-        folder = call.data.folders.get(call.ids[0])
-        if folder is None:
-            return _not_found("The folder was not found.")
-        return json_response(200, self._folder_json(call, folder))
+        return self._one(call, call.data.folders, self._folder_json, "folder")
 
     def create_folder(self, call: Call) -> Response:
         body = _json_object(call.request)
@@ -1114,14 +1133,12 @@ class ClmService:
     # -- workflows ---------------------------------------------------------------------------
 
     def list_definitions(self, call: Call) -> Response:
-        items = [self._definition_json(call, d) for d in call.data.definitions.values()]
-        return self._collection(call, items, self._href(call, "workflowdefinitions"))
+        return self._every(
+            call, call.data.definitions, self._definition_json, "workflowdefinitions"
+        )
 
     def get_definition(self, call: Call) -> Response:
-        definition = call.data.definitions.get(call.ids[0])
-        if definition is None:
-            return _not_found("The workflow definition was not found.")
-        return json_response(200, self._definition_json(call, definition))
+        return self._one(call, call.data.definitions, self._definition_json, "workflow definition")
 
     def _definition_json(self, call: Call, definition: WorkflowDefinition) -> dict[str, Any]:
         created = _timestamp(self.created)
@@ -1213,14 +1230,16 @@ class ClmService:
     # -- Doc Launcher ------------------------------------------------------------------------
 
     def list_configurations(self, call: Call) -> Response:
-        items = [self._configuration_json(call, c) for c in call.data.configurations.values()]
-        return self._collection(call, items, self._href(call, "doclauncherconfigurations"))
+        configurations = call.data.configurations
+        return self._every(
+            call, configurations, self._configuration_json, "doclauncherconfigurations"
+        )
 
     def get_configuration(self, call: Call) -> Response:
-        configuration = call.data.configurations.get(call.ids[0])
-        if configuration is None:
-            return _not_found("The Doc Launcher configuration was not found.")
-        return json_response(200, self._configuration_json(call, configuration))
+        configurations = call.data.configurations
+        return self._one(
+            call, configurations, self._configuration_json, "Doc Launcher configuration"
+        )
 
     def _configuration_json(self, call: Call, c: DocLauncherConfiguration) -> dict[str, Any]:
         return {
