@@ -30,7 +30,7 @@ import mimetypes
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from clmwizard.emulator.faults import clm_error
@@ -72,6 +72,13 @@ _PNG = bytes.fromhex(
 
 
 _T = TypeVar("_T")
+
+
+class _Identified(Protocol):
+    id: str
+
+
+_Made = TypeVar("_Made", bound=_Identified)
 
 
 def _timestamp(epoch: float) -> str:
@@ -521,6 +528,19 @@ class ClmService:
             return _not_found(f"The {what} was not found.")
         return json_response(200, shape(call, item))
 
+    def _created(
+        self,
+        call: Call,
+        table: dict[str, _Made],
+        made: _Made,
+        shape: Callable[[Call, _Made], dict[str, Any]],
+        status: int,
+    ) -> Response:
+        """Keep what a POST made and answer with it and its Location."""
+        table[made.id] = made
+        answer = shape(call, made)
+        return json_response(status, answer, ("Location", answer["Href"]))
+
     def _collection(self, call: Call, items: list[dict[str, Any]], href: str) -> Response:
         query = call.request.query
         offset_name, limit_name = self.paging_names
@@ -742,9 +762,7 @@ class ClmService:
             return _invalid("Name", f"A folder named {name!r} exists there already.")
         description = body.get("Description", "")
         folder = Folder(new_guid(), name.strip(), parent_id, str(description), call.now)
-        call.data.folders[folder.id] = folder
-        answer = self._folder_json(call, folder)
-        return json_response(201, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.folders, folder, self._folder_json, 201)
 
     def child_folders(self, call: Call) -> Response:
         if call.ids[0] not in call.data.folders:
@@ -1014,9 +1032,7 @@ class ClmService:
             folder_id=folder_id,
             subfolders=bool(body.get("IncludeSubFolders", True)),
         )
-        call.data.searches[task.id] = task
-        answer = self._search_json(call, task)
-        return json_response(202, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.searches, task, self._search_json, 202)
 
     def _search_json(self, call: Call, task: SearchTask) -> dict[str, Any]:
         href = self._href(call, "documentsearchtasks", task.id)
@@ -1100,9 +1116,7 @@ class ClmService:
             folder_id=folder_id,
             document_name=name,
         )
-        call.data.merges[task.id] = task
-        answer = self._merge_json(call, task)
-        return json_response(202, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.merges, task, self._merge_json, 202)
 
     def _merge_json(self, call: Call, task: MergeTask) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -1181,9 +1195,7 @@ class ClmService:
             documents=documents,
             waits_for_signal=definition.waits_for_signal,
         )
-        call.data.workflows[flow.id] = flow
-        answer = self._workflow_json(call, flow)
-        return json_response(201, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.workflows, flow, self._workflow_json, 201)
 
     def get_workflow(self, call: Call) -> Response:
         flow = call.data.workflows.get(call.ids[0])
@@ -1290,9 +1302,7 @@ class ClmService:
             data_type=data_type,
             destination_id=destination_id,
         )
-        call.data.tasks[task.id] = task
-        answer = self._task_json(call, task)
-        return json_response(202, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.tasks, task, self._task_json, 202)
 
     def get_task(self, call: Call) -> Response:
         task = call.data.tasks.get(call.ids[0])
