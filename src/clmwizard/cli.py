@@ -329,6 +329,22 @@ def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Commands that own their flags: `clmwizard.commands.<name>` has SUMMARY and
+# add_arguments(parser); cli.py only registers them (imported when that command runs).
+OWNED_SUMMARIES = {
+    "connect": "create the Power Automate connection and sign it in to DocuSign",
+    "heartbeat": "create or update the daily heartbeat flow and run it once now",
+    "status": "does it still work: grant, connectors, connections, heartbeat",
+}
+
+
+def _owned(command: str) -> tuple[str, Callable[[argparse.ArgumentParser], None]]:
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        importlib.import_module(_handler_module(command)).add_arguments(parser)
+
+    return OWNED_SUMMARIES[command], add_arguments
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "emulator": ("run the local DocuSign emulator", _emulator_arguments),
     "login": ("consent, token exchange and discovery without the wizard", _login_arguments),
@@ -339,6 +355,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "jwt": ("JWT Grant: check the integration user's consent", _add_profile),
     "rotate": ("replace the secret key once the new one works", _rotate_arguments),
     "publish": ("create or update the connectors in Power Automate", _publish_arguments),
+    "connect": _owned("connect"),
+    "heartbeat": _owned("heartbeat"),
+    "status": _owned("status"),
     "profiles": ("list, show or delete profiles", _profiles_arguments),
     "doctor": (
         "check keyring, clipboard, browser, config folder (and a profile's servers)",

@@ -47,7 +47,7 @@ def remember_connector(
     def change(profile: Profile) -> None:
         record = find_record(profile, template.environment_id)
         if record is None:
-            record = replace(template, connectors=[], at=None)
+            record = replace(template, connectors=[], at=None, heartbeat=None)
             profile.publications.append(record)
         if record.layout != template.layout:
             # A layout change: the old connectors stay listed (they still exist) until replaced.
@@ -55,6 +55,10 @@ def remember_connector(
         record.power_apps_url = template.power_apps_url
         record.authority, record.tenant = template.authority, template.tenant
         record.client_id = template.client_id
+        record.flow_url = template.flow_url or record.flow_url
+        for kept in record.connectors:  # a republished connector keeps its connection
+            if kept.connector_id == connector.connector_id and connector.connection_name is None:
+                connector.connection_name = kept.connection_name
         record.connectors = [
             kept
             for kept in record.connectors
