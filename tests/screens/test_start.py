@@ -3,6 +3,10 @@ their profile, the delete dialog, and demo texts that never speak of a keyring."
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
 from textual.widgets import Input, OptionList, Static
 
 from clmwizard.context import WizardContext
@@ -10,8 +14,11 @@ from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.start import StartScreen
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from tests.screens.test_flows import _complete_demo_sign_in
+from tests.screens.test_snapshots import signed_in
 from tests.support.pilot import make_app, wait_until
 
 SIZE = (100, 32)
@@ -102,3 +109,28 @@ async def test_demo_texts_never_speak_of_the_keyring(demo_context: WizardContext
         shown = [str(widget.render()) for widget in app.screen.query(Static)]
         assert "in memory for this run" in app.screen.query_one("#secret-key-message").text
         assert not any("read from the keyring" in text for text in shown), shown
+
+
+async def test_export_publish_and_rotation_wait_until_the_profile_is_signed_in(
+    tmp_path: Path,
+) -> None:
+    secrets = MemorySecretStore()
+    context = WizardContext(
+        profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets
+    )
+    context.profiles.save(replace(signed_in("acme", timedelta(days=29)), clm_hosts=None))
+    app = make_app(context)
+    not_yet = "acme is not signed in yet: press enter to continue its setup."
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, StartScreen) and "acme" in app.screen.listings
+        )
+        app.screen.query_one("#profiles", OptionList).highlighted = 1
+        for key, said in (
+            ("e", not_yet),
+            ("s", "finish this profile's setup first"),
+            ("p", not_yet),
+        ):
+            await pilot.press(key)
+            await wait_until(pilot, lambda said=said: said in start_message(app))
+            assert isinstance(app.screen, StartScreen)

@@ -76,6 +76,13 @@ class MicrosoftSettings:
         return (urlsplit(self.authority).hostname or "").lower() in WELL_KNOWN_AUTHORITY_HOSTS
 
 
+def _matching(value: str, pattern: re.Pattern[str], refusal: str, *, fix: str, field: str) -> str:
+    """`value` without surrounding spaces when `pattern` matches all of it, else a UsageError."""
+    if not pattern.fullmatch(value.strip()):
+        raise UsageError(refusal, fix=fix, field=field)
+    return value.strip()
+
+
 def _https_origin(value: str, what: str, flag: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
@@ -103,23 +110,23 @@ def make_settings(
     settings = base or MicrosoftSettings(ca_bundle=os.environ.get(CA_BUNDLE_ENV) or None)
     changes: dict[str, str | None] = {}
     if client_id is not None:
-        if not _GUID.fullmatch(client_id.strip()):
-            raise UsageError(
-                f"The client id {client_id!r} is not an application (client) id.",
-                fix="Give --client-id as the GUID of your app registration (Entra ID → App "
-                "registrations → Overview).",
-                field="client_id",
-            )
-        changes["client_id"] = client_id.strip().lower()
+        changes["client_id"] = _matching(
+            client_id,
+            _GUID,
+            f"The client id {client_id!r} is not an application (client) id.",
+            fix="Give --client-id as the GUID of your app registration (Entra ID → App "
+            "registrations → Overview).",
+            field="client_id",
+        ).lower()
     if tenant is not None:
-        if not _TENANT.fullmatch(tenant.strip()):
-            raise UsageError(
-                f"The tenant {tenant!r} is not a tenant id or domain.",
-                fix="Give --tenant as common, organizations, a tenant GUID or a domain "
-                "like contoso.onmicrosoft.com.",
-                field="tenant",
-            )
-        changes["tenant"] = tenant.strip()
+        changes["tenant"] = _matching(
+            tenant,
+            _TENANT,
+            f"The tenant {tenant!r} is not a tenant id or domain.",
+            fix="Give --tenant as common, organizations, a tenant GUID or a domain "
+            "like contoso.onmicrosoft.com.",
+            field="tenant",
+        )
     if authority is not None:
         checked = _https_origin(authority, "The authority", "--authority")
         path = urlsplit(checked).path.strip("/")
