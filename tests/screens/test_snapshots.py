@@ -30,6 +30,7 @@ from clmwizard.screens import start as start_module
 from clmwizard.store.profile import SECRET_KEY, ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
+from tests.support.pilot import until
 
 SIZE = (100, 32)
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -238,7 +239,8 @@ def test_consent_waiting(snap_compare: Any, world: WizardContext, fixed_consent:
     async def run_before(pilot: Pilot[None]) -> None:
         app = await with_new_draft(pilot)
         await app.push_screen(ConsentScreen())
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.screen.state == "listening")  # type: ignore[attr-defined]
+        await pilot.pause()
 
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
@@ -256,7 +258,7 @@ def test_consent_port_in_use(
         async def run_before(pilot: Pilot[None]) -> None:
             app = await with_new_draft(pilot)
             await app.push_screen(ConsentScreen())
-            await pilot.pause(0.3)
+            await until(pilot, lambda: app.screen.state == "failed")  # type: ignore[attr-defined]
             await settle(pilot)
 
         assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
