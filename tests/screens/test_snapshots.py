@@ -374,3 +374,11 @@ def test_no_color_is_respected(
     app = ClmWizardApp(world)
     assert app.no_color
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_every_stored_snapshot_belongs_to_a_test_here() -> None:
+    """syrupy's own check for unused snapshots is off under xdist (scripts/test runs it)."""
+    stored = Path(__file__).parent / "__snapshots__" / Path(__file__).stem
+    tests = {name for name in globals() if name.startswith("test_")}
+    orphans = [svg.name for svg in stored.glob("*.svg") if svg.stem.split("[")[0] not in tests]
+    assert orphans == []
