@@ -161,8 +161,13 @@ async def test_osc52_is_used_when_chosen(
         assert any("OSC 52" in n.message for n in app._notifications)
 
 
+CONNECTORS = ("general", "upload", "download")
+
+
+# One test per connector (about 100 key presses each): xdist spreads them over the workers.
+@pytest.mark.parametrize("connector", CONNECTORS)
 async def test_every_value_of_every_definition_action_is_copied_on_its_own(
-    context: WizardContext, monkeypatch: pytest.MonkeyPatch
+    connector: str, context: WizardContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The Definition tab opens each action; each of its portal values has its own copy key."""
     from clmwizard.connector.fields import action_definitions
@@ -174,25 +179,25 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
     async with app.run_test(size=(100, 32)) as pilot:
         await open_fields(app, pilot)
         await pilot.press("tab")  # Security → Definition
-        for connector in ("general", "upload", "download"):
-            actions = action_definitions(profile(), connector)
-            assert len(actions) >= 3
-            for hotkey, action in zip(CopyTable.HOTKEYS, actions, strict=False):
-                await pilot.press(hotkey)
-                await until(pilot, lambda: isinstance(app.screen, ActionValuesDialog), 5)
-                values = action.values()
-                assert [key for key, _, _ in values][:5] == [
-                    "summary",
-                    "description",
-                    "operation_id",
-                    "visibility",
-                    "verb",
-                ]
-                url = dict((key, value) for key, _, value in values)["url"]
-                assert url.startswith("https://api") and "/v2/" in url
-                for number, (_, _, value) in enumerate(values, start=1):
-                    await pilot.press(str(number))
-                    assert app.clipboard == value
-                await pilot.press("escape")
-                await until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
+        for _ in range(CONNECTORS.index(connector)):
             await pilot.press("right")  # the next connector
+        actions = action_definitions(profile(), connector)
+        assert len(actions) >= 3
+        for hotkey, action in zip(CopyTable.HOTKEYS, actions, strict=False):
+            await pilot.press(hotkey)
+            await until(pilot, lambda: isinstance(app.screen, ActionValuesDialog), 5)
+            values = action.values()
+            assert [key for key, _, _ in values][:5] == [
+                "summary",
+                "description",
+                "operation_id",
+                "visibility",
+                "verb",
+            ]
+            url = dict((key, value) for key, _, value in values)["url"]
+            assert url.startswith("https://api") and "/v2/" in url
+            for number, (_, _, value) in enumerate(values, start=1):
+                await pilot.press(str(number))
+                assert app.clipboard == value
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
