@@ -26,6 +26,20 @@ from clmwizard.widgets.field_message import FieldMessage
 SIZE = (100, 32)
 
 
+def type_burst(pilot: Pilot[None], text: str) -> None:
+    """Queue a key event per character at once, as a terminal sends a paste without bracketed
+    paste (`pilot.press` waits for the app to go idle after every key: ~0.2 s a key)."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    driver = pilot.app._driver
+    assert driver is not None
+    for char in text:
+        event = events.Key(char if char.isalnum() else _character_to_key(char), char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+
+
 def make_app(context: WizardContext) -> ClmWizardApp:
     return ClmWizardApp(context)
 
