@@ -61,6 +61,9 @@ async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: fl
     it shows otherwise. The one way Pilot tests wait: no fixed `pilot.pause(seconds)`."""
     for _ in range(int(timeout / 0.02)):
         if condition():
+            # A screen pushed during the last pause is on top but may not be mounted yet:
+            # let it settle, so the test can query what it shows.
+            await pilot.pause()
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out on {type(pilot.app.screen).__name__}: {shown(pilot.app)}")  # type: ignore[arg-type]
