@@ -48,6 +48,8 @@ HOSTS = ClmHosts(
     "https://apidownloaduatna11.springcm.com/",
 )
 REDIRECT_PORT = 47655
+# The snapshots show this fixed port: their tests bind it in turn, on one xdist worker.
+pytestmark = pytest.mark.xdist_group("snapshots")
 
 
 def signed_in(name: str, expires_in: timedelta) -> Profile:
