@@ -19,7 +19,7 @@ from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from tests.screens.test_flows import _complete_demo_sign_in
 from tests.screens.test_snapshots import signed_in
-from tests.support.pilot import make_app, wait_until
+from tests.support.pilot import make_app, until
 
 SIZE = (100, 32)
 
@@ -34,14 +34,14 @@ async def test_an_unknown_profile_name_is_offered_as_a_new_profile(
     demo_context.initial_profile = "contoso"
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: "contoso" in start_message(app))
+        await until(pilot, lambda: "contoso" in start_message(app))
         assert "no profile named contoso" in start_message(app).lower()
         assert "enter to create it" in start_message(app)
         options = app.screen.query_one("#profiles", OptionList)
         assert options.highlighted == 0
         assert "+ New profile contoso" in str(options.get_option_at_index(0).prompt)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         assert app.screen.query_one("#profile-name", Input).value == "contoso"
         assert app.draft.profile_name == "contoso"
 
@@ -49,11 +49,11 @@ async def test_an_unknown_profile_name_is_offered_as_a_new_profile(
 async def _signed_in_demo(pilot, app) -> None:  # type: ignore[no-untyped-def]
     """A saved demo profile, back on the start screen."""
     await _complete_demo_sign_in(pilot, app)
-    await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+    await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+    await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
     await pilot.press("escape")
-    await wait_until(
+    await until(
         pilot, lambda: isinstance(app.screen, StartScreen) and "demo" in app.screen.listings
     )
     await pilot.pause()
@@ -65,16 +65,16 @@ async def test_a_message_about_a_deleted_profile_goes_away(demo_context: WizardC
         await _signed_in_demo(pilot, app)
         app.screen.query_one("#profiles", OptionList).highlighted = 1
         await pilot.press("f")
-        await wait_until(pilot, lambda: "refreshed" in start_message(app))
+        await until(pilot, lambda: "refreshed" in start_message(app))
         await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         detail = " ".join(str(s.render()) for s in app.screen.query(".dialog-detail"))
         assert "DocuSign grant" in detail and "Profile → Connected Apps" in detail
         assert "connectors" in detail and "Data → Custom connectors" in detail
         assert "keyring" not in detail  # the demo's secrets are held in memory
         await pilot.press("y")
-        await wait_until(pilot, lambda: "deleted" in start_message(app))
-        await wait_until(pilot, lambda: "demo" not in app.screen.listings)
+        await until(pilot, lambda: "deleted" in start_message(app))
+        await until(pilot, lambda: "demo" not in app.screen.listings)
         assert "refreshed" not in start_message(app)
         assert "Connected Apps" in start_message(app)
 
@@ -87,11 +87,11 @@ async def test_a_flow_started_from_the_start_screen_leaves_no_old_message(
         await _signed_in_demo(pilot, app)
         app.screen.query_one("#profiles", OptionList).highlighted = 1
         await pilot.press("f")
-        await wait_until(pilot, lambda: "refreshed" in start_message(app))
+        await until(pilot, lambda: "refreshed" in start_message(app))
         await pilot.press("c")  # re-consent, then back
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         assert start_message(app) == ""
 
@@ -102,8 +102,8 @@ async def test_demo_texts_never_speak_of_the_keyring(demo_context: WizardContext
         await _signed_in_demo(pilot, app)
         app.screen.query_one("#profiles", OptionList).highlighted = 1
         await pilot.press("c")  # re-consent: the stored secret is read back
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
-        await wait_until(
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(
             pilot, lambda: "stored secret" in app.screen.query_one("#secret-key-message").text
         )
         shown = [str(widget.render()) for widget in app.screen.query(Static)]
@@ -122,7 +122,7 @@ async def test_export_publish_and_rotation_wait_until_the_profile_is_signed_in(
     app = make_app(context)
     not_yet = "acme is not signed in yet: press enter to continue its setup."
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(
+        await until(
             pilot, lambda: isinstance(app.screen, StartScreen) and "acme" in app.screen.listings
         )
         app.screen.query_one("#profiles", OptionList).highlighted = 1
@@ -132,5 +132,5 @@ async def test_export_publish_and_rotation_wait_until_the_profile_is_signed_in(
             ("p", not_yet),
         ):
             await pilot.press(key)
-            await wait_until(pilot, lambda said=said: said in start_message(app))
+            await until(pilot, lambda said=said: said in start_message(app))
             assert isinstance(app.screen, StartScreen)

@@ -12,7 +12,6 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ from clmwizard.docusign.consent import ConsentRequest
 from clmwizard.emulator import Emulator
 from clmwizard.http import ClientFactory
 from clmwizard.redact import register_secret
-from tests.docusign.helpers import loopback_redirect_uri
 from tests.qualities.security.leaks import (
     Needles,
     emulator_needles,
@@ -81,17 +79,6 @@ class Run:
 
     def err(self, label: str) -> str:
         return self.outputs[f"{label} (stderr)"]
-
-
-@pytest.fixture
-def redirect_uri() -> str:
-    return loopback_redirect_uri()
-
-
-@pytest.fixture
-def emu(redirect_uri: str) -> Iterator[Emulator]:
-    with Emulator(redirect_uris=[redirect_uri]) as emulator:
-        yield emulator
 
 
 @pytest.fixture
