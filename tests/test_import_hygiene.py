@@ -132,3 +132,29 @@ def test_a_step_screen_imports_no_other_step_nor_the_app(module: str) -> None:
         return any(isinstance(getattr(m, name, None), type) for m in (dialogs, rotation))
 
     assert all(is_dialog(name) for name in pushed), pushed
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (lazy imports inside functions too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize("module", _modules_under("screens") + _modules_under("widgets"))
+def test_a_screen_never_imports_a_command(module: str) -> None:
+    """Screens and commands both ask and show; what decides lives in the core, which both
+    import (harlequin-style import rules). A screen importing a command is a decision in the
+    wrong place."""
+    path = PACKAGE.joinpath(*module.split(".")[1:])
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    commands = sorted(
+        name
+        for name in _imports(path)
+        if name == "clmwizard.commands" or name.startswith("clmwizard.commands.")
+    )
+    assert commands == [], f"{module} imports {commands}"

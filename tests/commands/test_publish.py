@@ -18,6 +18,7 @@ from keyring.backends import fail, null
 from clmwizard.cli import main
 from clmwizard.emulator import Emulator
 from clmwizard.errors import EXIT_KEYRING
+from clmwizard.powerplatform.redirect import UNKNOWN_LINE
 from clmwizard.store.profiles import ProfileStore
 from tests.support.keyrings import FailingAfterKeyring, MemoryKeyring
 
@@ -66,7 +67,8 @@ def test_publish_creates_then_updates_without_duplicates(
     assert code == 0, (out, err)
     assert len(approver) == 1  # the cached sign-in was used silently
     assert len(stored_connectors(microsoft)) == count
-    assert out.count("DocuSign accepts it") == count
+    # A registered redirect URL gets DocuSign's sign-in (a 302 here): that proves nothing.
+    assert out.count(UNKNOWN_LINE) == count and "NOT registered" not in out
     assert out.count(": update ") == count
 
 
@@ -128,7 +130,7 @@ def test_no_maker_role_is_said_plainly_and_nothing_is_left_unreported(
     microsoft.power_platform.set_maker(microsoft.power_platform.default_environment, False)
     code, out, err = run(publish_argv(), capsys)
     assert code == 1, (out, err)
-    assert "Environment Maker" in err
+    assert "Environment Maker" in err and "EnvironmentAccess" in err
 
 
 def test_service_principal_publishes_with_the_secret_from_the_environment(
@@ -172,18 +174,22 @@ def test_a_keyring_that_cannot_keep_the_sign_in_is_refused_as_for_docusign(
     assert stored_connectors(microsoft) == []
 
 
-@pytest.mark.parametrize(
-    ("trouble", "words"),
-    [
-        ("declined", "The sign-in was declined."),
-        ("expired", "The sign-in code expired"),
-        ("admin consent", "An administrator must first consent"),
-        ("conditional access", "conditional-access policy"),
-    ],
-)
+# Each of Entra's answers with its own words and its own fix.
+SIGN_IN_TROUBLES = [
+    ("declined", "The sign-in was declined.", "accept the sign-in"),
+    ("expired", "The sign-in code expired", "within 15 minutes"),
+    ("unknown code", "did not recognise the sign-in code", "newest code"),
+    ("public client flows off", "does not allow public client flows", "Allow public client"),
+    ("admin consent", "An administrator must first consent", "grant consent"),
+    ("conditional access", "conditional-access policy", "compliant device"),
+]
+
+
+@pytest.mark.parametrize(("trouble", "words", "fix"), SIGN_IN_TROUBLES)
 def test_microsoft_sign_in_failures_are_said_plainly(
     trouble: str,
     words: str,
+    fix: str,
     microsoft: Emulator,
     signed_in: Callable[..., None],
     publish_argv: Argv,
@@ -204,18 +210,56 @@ def test_microsoft_sign_in_failures_are_said_plainly(
                     pp.decline_device_code(code)
                 elif trouble == "expired":
                     microsoft.advance_clock(901)
+                elif trouble == "unknown code":
+                    pp.forget_device_code(code)
                 else:
                     pp.approve_device_code(code)
 
     thread = threading.Thread(target=user, daemon=True)
     thread.start()
+    # An app registration without public client flows: here, the service principal's own.
+    extra = ["--client-id", pp.client_id] if trouble == "public client flows off" else []
     try:
-        code, out, err = run(publish_argv(), capsys)
+        code, out, err = run(publish_argv(*extra), capsys)
     finally:
         stop.set()
         thread.join(2)
     assert code == 1, (out, err)
-    assert words in err and "Microsoft said:" in err
+    assert words in err and fix in err and "Microsoft said:" in err
+    assert "refused the service principal" not in err  # not a wrong client secret
+    assert stored_connectors(microsoft) == []
+
+
+def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    assert run(publish_argv(), capsys)[0] == 0 and len(approver) == 1
+    microsoft.power_platform.revoke_access_tokens()  # MSAL's cached token no longer works
+    code, out, err = run(publish_argv(), capsys)
+    assert code == 0, (out, err)
+    assert "refused the cached sign-in (HTTP 401); signing in again" in out
+    assert len(approver) == 2 and len(stored_connectors(microsoft)) == 1
+
+
+def test_a_service_principal_without_an_environment_is_told_to_give_one(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    publish_argv: Argv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    pp = microsoft.power_platform
+    monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
+    argv = publish_argv("--service-principal", "--client-id", pp.client_id, environment=None)
+    code, out, err = run(argv, capsys)
+    assert code == 2, (out, err)
+    assert "A service principal cannot list the environments" in err and "--environment" in err
     assert stored_connectors(microsoft) == []
 
 
@@ -250,3 +294,29 @@ def test_throttling_is_waited_out_with_retry_after(
     code, out, err = run(publish_argv(), capsys)
     assert code == 0, (out, err)
     assert len(stored_connectors(microsoft)) == 1
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_validation_warnings_are_shown_and_errors_stop_with_each_shown(
+    form: str,
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in()
+    pp = microsoft.power_platform
+    warning = "Warning: paths./attributegroups.get: The summary could be shorter."
+    pp.set_behaviour(validation_format=form, validation_findings=[warning])
+    code, out, err = run(publish_argv("--layout", "three"), capsys)
+    assert code == 0, (out, err)
+    assert out.count("validation warning:") == 3 and "The summary could be shorter." in out
+    assert len(stored_connectors(microsoft)) == 3
+    errors = ["Error: host: The first problem.", "Error: info: The second problem."]
+    pp.set_behaviour(validation_findings=[warning, *errors])
+    code, out, err = run(publish_argv(), capsys)
+    assert code == 1, (out, err)
+    assert "The first problem." in err and "The second problem." in err
+    assert "validation warning:" in out  # shown beside the connector it belongs to
+    assert len(stored_connectors(microsoft)) == 3  # nothing created, nothing changed

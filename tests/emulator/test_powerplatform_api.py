@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -73,13 +74,106 @@ def create(emu: Emulator, client: httpx.Client, title: str = "Northwind Contract
     return response.json()
 
 
-def test_environments_are_listed(emu: Emulator, client: httpx.Client) -> None:
+def all_pages(client: httpx.Client, url: str, params: dict[str, str]) -> list[list[Any]]:
+    pages = []
+    answer = client.get(url, params=params)
+    while True:
+        assert answer.status_code == 200, answer.text
+        data = answer.json()
+        pages.append(data["value"])
+        if "nextLink" not in data:
+            return pages
+        assert data["nextLink"].startswith(url + "?") and "%24skiptoken=" in data["nextLink"]
+        answer = client.get(data["nextLink"])
+
+
+def test_environments_are_listed_through_bap_not_flow_for_an_app(
+    emu: Emulator, client: httpx.Client
+) -> None:
     pp = emu.power_platform
-    response = client.get(f"{pp.flow_url}/providers/Microsoft.ProcessSimple/environments", params=V)
+    flow = client.get(f"{pp.flow_url}/providers/Microsoft.ProcessSimple/environments", params=V)
+    assert flow.status_code == 403 and "app-only" in flow.json()["error"]["message"]
+    response = client.get(
+        f"{pp.flow_url}/providers/Microsoft.BusinessAppPlatform/environments",
+        params={"api-version": "2020-10-01"},
+    )
     assert response.status_code == 200, response.text
     names = [(e["name"], e["properties"]["displayName"]) for e in response.json()["value"]]
     assert [n for n, _ in names] == pp.environments
     assert all(display for _, display in names)
+    pp.set_behaviour(flow_refuses_app_tokens=False)
+    flow = client.get(f"{pp.flow_url}/providers/Microsoft.ProcessSimple/environments", params=V)
+    assert [e["name"] for e in flow.json()["value"]] == pp.environments
+
+
+def test_the_list_is_the_paged_catalogue_then_the_tenants_own(
+    emu: Emulator, client: httpx.Client
+) -> None:
+    pp = emu.power_platform
+    env = pp.default_environment
+    mine = create(emu, client)["name"]
+    url = f"{pp.power_apps_url}{APIS}"
+    started = time.perf_counter()
+    pages = all_pages(client, url, env_filter(env))
+    elapsed = time.perf_counter() - started
+    entries = [entry for page in pages for entry in page]
+    assert len(pages) == 6 and len(entries) == 1301 and elapsed < 5
+    assert entries[-1]["name"] == mine and entries[-1]["properties"]["isCustomApi"] is True
+    assert not any(entry["properties"]["isCustomApi"] for entry in entries[:-1])
+    sizes = [len(json.dumps(entry)) for entry in entries[:-1]]
+    assert 1500 < sum(sizes) / len(sizes) < 5000  # a few KB each, as real entries are
+    again = [e["name"] for page in all_pages(client, url, env_filter(env)) for e in page]
+    assert again == [e["name"] for e in entries]  # deterministic
+    custom = {**V, "$filter": f"environment eq '{env}' and IsCustomApi eq 'True'"}
+    assert all_pages(client, url, custom) == [[entries[-1]]]
+    pp.set_behaviour(page_size=1000, honour_custom_filter=False)
+    pages = all_pages(client, url, custom)
+    assert [len(page) for page in pages] == [1000, 301]
+    bad = client.get(url, params={**env_filter(env), "$skiptoken": "junk"})
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("answer", ["connector", "empty", "204"])
+def test_patch_answers_are_switchable_and_display_names_refused(
+    answer: str, emu: Emulator, client: httpx.Client
+) -> None:
+    pp = emu.power_platform
+    env = pp.default_environment
+    pp.set_behaviour(patch_answer=answer)
+    connector_id = create(emu, client)["name"]
+    url = f"{pp.power_apps_url}{APIS}/{connector_id}"
+    body = create_body(env, "Northwind Contracts")
+    refused = client.patch(url, params=env_filter(env), json=body)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "CannotUpdateApiDisplayName"
+    del body["properties"]["displayName"]
+    patched = client.patch(url, params=env_filter(env), json=body)
+    expected = {"connector": 200, "empty": 200, "204": 204}[answer]
+    assert patched.status_code == expected
+    assert bool(patched.content) is (answer == "connector")
+    (stored,) = pp.connectors(env)
+    settings = stored["properties"]["connectionParameters"]["token"]["oAuthSettings"]
+    assert settings["redirectMode"] == "GlobalPerConnector"  # sent as Global
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_validation_can_carry_warnings_and_errors(
+    form: str, emu: Emulator, client: httpx.Client
+) -> None:
+    pp = emu.power_platform
+    pp.set_behaviour(
+        validation_format=form,
+        validation_findings=["Warning: paths./a.get: summary is long.", "Error: host: bad."],
+    )
+    answer = client.post(objects(emu, "validateApiSwagger"), params=V, json=swagger("X"))
+    data = answer.json()
+    if form == "text":
+        assert data == "Warning: paths./a.get: summary is long.\r\nError: host: bad."
+    else:
+        assert data == [
+            {"level": "Warning", "location": "paths./a.get", "message": "summary is long."},
+            {"level": "Error", "location": "host", "message": "bad."},
+        ]
 
 
 def test_without_or_with_a_bad_token_401(emu: Emulator) -> None:
@@ -186,8 +280,10 @@ def test_create_get_list_update(emu: Emulator, client: httpx.Client) -> None:
         "clientSecret" not in read["properties"]["connectionParameters"]["token"]["oAuthSettings"]
     )
     assert read["properties"]["displayName"] == "Northwind Contracts"
-    listed = client.get(f"{pp.power_apps_url}{APIS}", params=env_filter(env)).json()["value"]
-    unfiltered = client.get(f"{pp.power_apps_url}{APIS}", params=V).json()["value"]
+    listed = [
+        c for page in all_pages(client, f"{pp.power_apps_url}{APIS}", env_filter(env)) for c in page
+    ]
+    unfiltered = [c for page in all_pages(client, f"{pp.power_apps_url}{APIS}", V) for c in page]
     assert connector_id in [c["name"] for c in listed]
     assert connector_id not in [c["name"] for c in unfiltered]
     body = create_body(env, "A new title")
@@ -226,7 +322,8 @@ def test_unknown_environment_404_and_no_maker_role_403(emu: Emulator, client: ht
     denied = client.post(
         f"{pp.power_apps_url}{APIS}", params=env_filter(sandbox), json=create_body(sandbox)
     )
-    assert denied.status_code == 403 and "Maker" in denied.json()["error"]["message"]
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "EnvironmentAccess"
+    assert "does not have access to permission" in denied.json()["error"]["message"]
 
 
 def test_faults_throttle_fail_and_slow_down(emu: Emulator, client: httpx.Client) -> None:

@@ -123,7 +123,17 @@ def test_device_code_expired(emu: Emulator, tmp_path: Path) -> None:
     emu.advance_clock(901)
     result = app.acquire_token_by_device_flow(flow)
     assert result["error"] == "expired_token"
-    assert result["error_codes"] == [70020]
+    assert result["error_codes"] == [70019]  # Entra's documented code
+
+
+def test_a_device_code_entra_does_not_know_is_bad_verification_code(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    app = public_app(emu, tmp_path)
+    flow = device_flow(app)
+    emu.power_platform.forget_device_code(flow["user_code"])
+    result = app.acquire_token_by_device_flow(flow)
+    assert result["error"] == "bad_verification_code"
 
 
 def test_polling_too_fast_is_told_to_slow_down(emu: Emulator) -> None:

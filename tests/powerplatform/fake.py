@@ -122,7 +122,7 @@ class FakePowerPlatform:
         text = request.url.params.get("$filter", "")
         if not text.startswith("environment eq '"):
             return None
-        return text[len("environment eq '") : -1]
+        return text[len("environment eq '") :].split("'")[0]
 
     def _apis(self, request: httpx.Request, path: str) -> httpx.Response:
         env = self._env(request)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from clmwizard.errors import ClmWizardError, NetworkError
-from clmwizard.powerplatform.api import PowerAppsApi, problems_from, validate_environment_id
+from clmwizard.powerplatform.api import PowerAppsApi, findings_from, validate_environment_id
 from tests.powerplatform.fake import FLOW, OID, POWER_APPS, FakePowerPlatform
 
 
@@ -89,8 +89,67 @@ async def test_malformed_and_hostile_answers_are_refused() -> None:
         validate_environment_id("env one'; drop")
 
 
-def test_validation_answers_become_one_line_per_problem() -> None:
-    assert problems_from("line one\n\nline two") == ["line one", "line two"]
-    assert problems_from('{"errors": [{"path": "/paths/x", "message": "bad"}]}') == [
-        "/paths/x: bad"
+def test_validation_answers_become_classified_findings() -> None:
+    def levels(text: str) -> list[tuple[str, str]]:
+        return [(f.level, f.text) for f in findings_from(text)]
+
+    assert levels("line one\n\nline two") == [("unknown", "line one"), ("unknown", "line two")]
+    assert levels('"Error: host: bad.\\r\\nWarning: paths./x.get: long."') == [
+        ("error", "Error: host: bad."),
+        ("warning", "Warning: paths./x.get: long."),
     ]
+    assert levels('{"errors": [{"path": "/paths/x", "message": "bad"}]}') == [
+        ("unknown", "/paths/x: bad")
+    ]
+    assert levels(
+        '[{"level": "Warning", "operationId": "ListFolders", "message": "summary is long"},'
+        ' {"severity": "Error", "message": "no host"}, 42]'
+    ) == [
+        ("warning", "ListFolders: summary is long"),
+        ("error", "no host"),
+        ("unknown", "42"),
+    ]
+
+
+def _paged(pages: list[dict[str, object]]) -> PowerAppsApi:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert "IsCustomApi eq 'True'" in request.url.params["$filter"]
+        index = int(request.url.params.get("$skiptoken", "0"))
+        return httpx.Response(200, json=pages[index])
+
+    return PowerAppsApi(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        "t",
+        OID,
+        power_apps_url=POWER_APPS,
+        flow_url=FLOW,
+    )
+
+
+def _link(host: str, index: int) -> str:
+    return (
+        f"{host}/providers/Microsoft.PowerApps/apis?api-version=2016-11-01&%24filter="
+        f"environment+eq+%27env-one%27+and+IsCustomApi+eq+%27True%27&%24skiptoken={index}"
+    )
+
+
+async def test_the_list_follows_next_link_on_its_own_host_only() -> None:
+    managed = {"name": "shared_x", "properties": {"isCustomApi": False, "displayName": "X"}}
+    pages: list[dict[str, object]] = [
+        {"value": [managed], "nextLink": _link(POWER_APPS, 1)},
+        {"value": [{"name": "shared_mine", "properties": {"isCustomApi": True}}]},
+    ]
+    found = await _paged(pages).list_connectors("env-one")
+    assert [c.connector_id for c in found] == ["shared_mine"]  # managed ones left out
+    pages[0]["nextLink"] = _link("https://evil.test", 1)
+    with pytest.raises(NetworkError) as caught:
+        await _paged(pages).list_connectors("env-one")
+    assert caught.value.code == "catalogue_incomplete" and "own host" in caught.value.what
+    endless = [{"value": [], "nextLink": _link(POWER_APPS, i + 1)} for i in range(60)]
+    with pytest.raises(NetworkError) as caught:
+        await _paged(endless).list_connectors("env-one")
+    assert caught.value.code == "catalogue_incomplete" and "pages" in caught.value.what
+    broken: list[dict[str, object]] = [{"value": [], "nextLink": _link(POWER_APPS, 1)}, {}]
+    with pytest.raises(NetworkError) as caught:
+        await _paged(broken).list_connectors("env-one")
+    assert caught.value.code == "malformed"

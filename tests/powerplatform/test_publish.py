@@ -141,15 +141,39 @@ async def test_one_failing_connector_leaves_the_others_published_and_reported(
     assert len(fake.connectors["env-one"]) == 3
 
 
-async def test_the_validation_answer_is_shown_per_operation(store: ProfileStore) -> None:
+async def test_validation_errors_stop_and_each_is_shown(store: ProfileStore) -> None:
     fake = FakePowerPlatform(
-        validation_answer='[{"operationId": "ListFolders", "message": "summary is too long"}]'
+        validation_answer='[{"operationId": "ListFolders", "level": "Error", "message": "bad"},'
+        ' {"operationId": "GetFolder", "level": "Error", "message": "worse"},'
+        ' {"operationId": "GetDoc", "level": "Warning", "message": "long"}]'
     )
     result = await publish(fake, store)
     error = result.outcomes[0].error
     assert error is not None and error.code == "swagger_invalid"
-    assert "ListFolders: summary is too long" in error.cause
+    assert "ListFolders: bad" in error.cause and "GetFolder: worse" in error.cause
     assert not fake.connectors["env-one"]
+    lines = "\n".join(summarise(result))
+    assert "NOT published" in lines and "validation warning: GetDoc: long" in lines
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '"Warning: paths./folders.get: The summary is long.\\r\\nWarning: info: short."',
+        '[{"operationId": "ListFolders", "message": "something clmwizard cannot classify"}]',
+    ],
+)
+async def test_warnings_and_unclassified_findings_are_shown_and_publishing_goes_on(
+    answer: str, store: ProfileStore
+) -> None:
+    fake = FakePowerPlatform(validation_answer=answer)
+    result = await publish(fake, store)
+    assert result.ok, summarise(result)
+    (outcome,) = result.outcomes
+    assert outcome.findings and all(f.level != "error" for f in outcome.findings)
+    assert len(fake.connectors["env-one"]) == 1
+    shown = "\n".join(summarise(result))
+    assert all(f"validation {f.level}: {f.text}" in shown for f in outcome.findings)
 
 
 async def test_three_connectors_are_published_concurrently(store: ProfileStore) -> None:

@@ -84,6 +84,8 @@ def test_settings_are_checked() -> None:
     defaults = make_settings()
     assert defaults.authority_url == "https://login.microsoftonline.com/common"
     assert defaults.is_microsoft_authority and not SETTINGS.is_microsoft_authority
+    for sovereign in ("https://login.microsoftonline.us/", "https://login.sovcloud-identity.fr/"):
+        assert make_settings(authority=sovereign).is_microsoft_authority  # MSAL's own list
     assert defaults.scope == "https://service.powerapps.com/.default"
 
 

@@ -11,17 +11,18 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, GrantDeadError, UsageError
-from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings, make_settings
+from clmwizard.errors import EXIT_OK, EXIT_USAGE, UsageError
+from clmwizard.powerplatform import setup
+from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
 from clmwizard.redact import redact, register_secret
-from clmwizard.store.profile import SECRET_KEY, Profile, PublishRecord
+from clmwizard.store.profile import Profile, PublishRecord
 
 if TYPE_CHECKING:
     import httpx
 
     from clmwizard.connector.bundle import Layout
     from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
-    from clmwizard.powerplatform.publish import PlannedConnector, PublishResult
+    from clmwizard.powerplatform.publish import PlannedConnector, PublishPlan, PublishResult
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.store.secrets import SecretStore
 
@@ -48,21 +49,13 @@ def show_device_code(code: DeviceCode) -> None:
 def settings_from(
     args: argparse.Namespace, record: PublishRecord | None = None
 ) -> MicrosoftSettings:
-    base = None
-    if record is not None:
-        base = make_settings(
-            client_id=record.client_id,
-            tenant=record.tenant,
-            authority=record.authority,
-            power_apps_url=record.power_apps_url,
-        )
-    return make_settings(
+    return setup.settings_from(
+        record,
         client_id=getattr(args, "client_id", None),
         tenant=getattr(args, "tenant", None),
         authority=getattr(args, "authority", None),
         power_apps_url=getattr(args, "power_apps_url", None),
         flow_url=getattr(args, "flow_url", None),
-        base=base,
     )
 
 
@@ -86,20 +79,6 @@ def read_ms_client_secret(environ: Mapping[str, str] = os.environ) -> str:
     return value
 
 
-def docusign_secret(secrets: SecretStore, profile: Profile) -> str:
-    value = secrets.get(profile.name, SECRET_KEY)
-    if not value:
-        raise GrantDeadError(
-            f"The profile {profile.name} has no secret key in the keyring.",
-            cause="The connectors need it as their client secret.",
-            fix=f"Sign in again: clmwizard login --profile {profile.name} --integration-key "
-            f"{profile.integration_key}",
-            code="missing_secret_key",
-        )
-    register_secret(value)
-    return value
-
-
 async def sign_in(
     method: str,
     settings: MicrosoftSettings,
@@ -109,6 +88,7 @@ async def sign_in(
     *,
     client_secret: str | None = None,
     show: Callable[[DeviceCode], None] = show_device_code,
+    allow_cached: bool = True,
 ) -> MicrosoftSignIn:
     from clmwizard.powerplatform import signin
 
@@ -118,37 +98,20 @@ async def sign_in(
             settings, secrets, profile, sync_http, client_secret
         )
     if method == "browser":
-        return await signin.sign_in_browser(settings, secrets, profile, sync_http)
-    return await signin.sign_in_device_code(settings, secrets, profile, sync_http, show)
-
-
-def make_api(
-    http: httpx.AsyncClient, who: MicrosoftSignIn, settings: MicrosoftSettings
-) -> PowerAppsApi:
-    from clmwizard.powerplatform.api import PowerAppsApi
-
-    return PowerAppsApi(
-        http,
-        who.access_token,
-        who.object_id,
-        power_apps_url=settings.power_apps_url,
-        flow_url=settings.flow_url,
+        return await signin.sign_in_browser(
+            settings, secrets, profile, sync_http, allow_cached=allow_cached
+        )
+    return await signin.sign_in_device_code(
+        settings, secrets, profile, sync_http, show, allow_cached=allow_cached
     )
 
 
-async def choose_environment(api: PowerAppsApi, given: str | None) -> str:
+async def choose_environment(api: PowerAppsApi, who: MicrosoftSignIn, given: str | None) -> str:
     from clmwizard.powerplatform.api import validate_environment_id
 
     if given:
         return validate_environment_id(given)
-    environments = await api.list_environments()
-    if not environments:
-        raise ClmWizardError(
-            "This Microsoft account sees no Power Platform environment.",
-            fix="Sign in with the account you use in Power Automate, or ask an administrator "
-            "for access to an environment.",
-            code="no_environments",
-        )
+    environments = await setup.list_environments(api, who)
     if len(environments) == 1:
         return environments[0].environment_id
     if not _is_tty(sys.stdin):
@@ -210,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     method = args.method or "device_code"
     client_secret = read_ms_client_secret() if method == "service_principal" else None
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    secret = docusign_secret(secrets, profile)
+    secret = setup.docusign_secret(secrets, profile)
     hidden = os.environ.pop(MS_SECRET_ENV, None)  # no child (a browser) inherits it
     try:
         return asyncio.run(
@@ -232,21 +195,40 @@ async def _publish(
 ) -> int:
     from clmwizard.docusign.http import make_client
     from clmwizard.powerplatform.http import make_async_client, make_sync_client
-    from clmwizard.powerplatform.publish import describe_plan, execute_plan, plan_publish
+    from clmwizard.powerplatform.publish import describe_plan, plan_publish, publish
     from clmwizard.powerplatform.records import find_record
+    from clmwizard.powerplatform.signin import forget_sign_in
 
     settings = settings_from(args)
-    with make_sync_client(settings.ca_bundle) as sync_http:
-        who = await sign_in(
-            method, settings, secrets, profile.name, sync_http, client_secret=client_secret
-        )
-    say(f"✓ Signed in to Microsoft as {who.username}")
+
+    async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
+        with make_sync_client(settings.ca_bundle) as sync_http:
+            who = await sign_in(
+                method,
+                settings,
+                secrets,
+                profile.name,
+                sync_http,
+                client_secret=client_secret,
+                allow_cached=allow_cached,
+            )
+        say(f"✓ Signed in to Microsoft as {who.username}")
+        return who
+
+    async def forget() -> None:
+        say("Microsoft refused the cached sign-in (HTTP 401); signing in again.")
+        await asyncio.to_thread(forget_sign_in, secrets, profile.name)
+
     async with make_async_client(settings.ca_bundle) as http:
-        api = make_api(http, who, settings)
-        environment = await choose_environment(api, args.environment)
-        record = find_record(profile, environment)
-        layout: Layout = args.layout or (record.layout if record else DEFAULT_LAYOUT)
-        plan = await plan_publish(api, profile, environment, layout)
+
+        async def first_calls(who: MicrosoftSignIn) -> tuple[PowerAppsApi, PublishPlan]:
+            api = setup.make_api(http, who, settings)
+            environment = await choose_environment(api, who, args.environment)
+            record = find_record(profile, environment)
+            layout: Layout = args.layout or (record.layout if record else DEFAULT_LAYOUT)
+            return api, await plan_publish(api, profile, environment, layout)
+
+        _, (api, plan) = await setup.retried_once(signed_in, forget, first_calls)
         for line in describe_plan(plan):
             say(line)
         from clmwizard.powerplatform.rotation import connectors_to_update
@@ -262,11 +244,8 @@ async def _publish(
         def progress(key: str, what: str) -> None:
             say(f"  {key}: {what}")
 
-        async def save(change: Callable[[Profile], None]) -> object:
-            return await asyncio.to_thread(profiles.update, profile.name, change)
-
-        result = await execute_plan(
-            plan, api, profile, settings, secret, save=save, adopt=ask_adoption, progress=progress
+        result = await publish(
+            plan, api, profiles, settings, secret, adopt=ask_adoption, progress=progress
         )
     async with make_client() as docusign:
         return await _report(result, profile, docusign)
@@ -293,7 +272,8 @@ async def _report(result: PublishResult, profile: Profile, docusign: httpx.Async
         say("")
         say(
             "Redirect URLs (each must be registered on the integration key in DocuSign, Apps and "
-            "Keys → your app → Redirect URIs):"
+            "Keys → your app → Redirect URIs; before a sign-in DocuSign can only say when one "
+            "is NOT):"
         )
     for outcome in published:
         say(f"  {outcome.display_name} ({outcome.connector_id})")

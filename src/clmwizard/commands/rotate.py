@@ -105,12 +105,12 @@ async def _prove(name: str, profiles: ProfileStore, secrets: SecretStore) -> boo
 async def _update_connectors(
     name: str, profiles: ProfileStore, secrets: SecretStore, secret: str
 ) -> SecretUpdateReport:
-    from clmwizard.commands.publish import make_api, settings_from
     from clmwizard.powerplatform.http import make_async_client
     from clmwizard.powerplatform.rotation import update_connector_secrets
+    from clmwizard.powerplatform.setup import make_api, settings_from
 
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
-        settings = settings_from(argparse.Namespace(), record)
+        settings = settings_from(record)
         who = await _sign_in(name, secrets, settings)
         if who is None:
             return None

@@ -275,6 +275,11 @@ def render_readme(profile: Profile, layout: str) -> str:
         "Do this for every connector. Without it, signing in fails with "
         '"The redirect URI is not registered properly with DocuSign".',
         "",
+        "`clmwizard publish` asks DocuSign about each redirect URL, but before anyone signs in "
+        "DocuSign can only say when a URL is NOT registered (its own error text); for any "
+        "other URL it shows its sign-in page, so the check then says it could not tell. The "
+        "first sign-in through the connector (creating the connection in step 3) is the proof.",
+        "",
         "## 3. Test with a flow",
         "",
         "1. In Power Automate create an instant cloud flow (Manually trigger a flow).",

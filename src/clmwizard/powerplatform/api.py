@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from clmwizard.errors import ClmWizardError, NetworkError
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 MAX_BODY = 8_000_000  # a connector with its swagger is a few hundred KB
 MAX_ITEMS = 2000
+MAX_PAGES = 50  # the whole catalogue (about 1,300 entries) is a handful of pages
+MAX_LIST_BYTES = 64_000_000  # every page of one listing together
+MAX_LINK = 4000
 RETRY_AFTER_CAP = 30.0
 ATTEMPTS = 4
 _ENV_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,99}")
@@ -35,6 +38,21 @@ class PowerEnvironment:
     environment_id: str
     display_name: str
     is_default: bool = False
+
+
+Level = Literal["error", "warning", "unknown"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of the validation answer (its format is unconfirmed: classified when it
+    says "Error"/"Warning", else `unknown`)."""
+
+    level: Level
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -315,8 +333,8 @@ class PowerAppsApi:
             )
         return found
 
-    async def validate_swagger(self, swagger: dict[str, Any]) -> list[str]:
-        """The service's problems with the swagger; empty when it is valid."""
+    async def validate_swagger(self, swagger: dict[str, Any]) -> list[Finding]:
+        """The service's findings on the swagger; empty when it has none."""
         response = await self._request(
             "POST",
             self._by_user("validateApiSwagger"),
@@ -328,7 +346,7 @@ class PowerAppsApi:
         text = response.text.strip()
         if text in ("", "{}", "[]", "null", '""'):
             return []
-        return problems_from(text)
+        return findings_from(text)
 
     async def generate_storage(self, environment: str) -> str:
         """A shared access signature URL of a blob container for the icon."""
@@ -380,7 +398,9 @@ class PowerAppsApi:
 
     async def update_connector(
         self, environment: str, connector_id: str, body: dict[str, Any]
-    ) -> RemoteConnector:
+    ) -> RemoteConnector | None:
+        """PATCH; any 2xx is success. The answer's body is unconfirmed (the connector, nothing,
+        or 204): the connector when it carries one, else None (read it back with GET)."""
         validate_connector_id(connector_id)
         response = await self._request(
             "PATCH",
@@ -390,7 +410,12 @@ class PowerAppsApi:
             json_body=body,
             params=self._filter(environment),
         )
-        return connector_from(self._json(response))
+        if not response.content.strip():
+            return None
+        try:
+            return connector_from(response.json())
+        except (ValueError, UnicodeDecodeError, NetworkError):
+            return None  # not a connector: the update still happened
 
     async def get_connector(self, environment: str, connector_id: str) -> RemoteConnector | None:
         validate_connector_id(connector_id)
@@ -408,24 +433,66 @@ class PowerAppsApi:
         return connector_from(self._json(response))
 
     async def list_connectors(self, environment: str) -> list[RemoteConnector]:
-        response = await self._request(
-            "GET",
-            self._apis(),
-            doing="list the custom connectors",
-            environment=environment,
-            params=self._filter(environment),
-        )
-        data = self._json(response)
-        values = data.get("value") if isinstance(data, dict) else None
-        if not isinstance(values, list):
-            raise _malformed("a connector list without `value`")
-        found = []
-        for item in values[:MAX_ITEMS]:
-            try:
-                found.append(connector_from(item))
-            except NetworkError:
-                continue  # one odd entry must not hide the others
-        return found
+        """Every custom connector of `environment`: asks for custom ones only and follows
+        `nextLink` (same host only, bounded pages and bytes); raises `catalogue_incomplete`
+        when the whole list cannot be read, so no caller mistakes a partial list for all."""
+        params: dict[str, str] | None = {
+            **self._filter(environment),
+            "$filter": f"environment eq '{environment}' and IsCustomApi eq 'True'",
+        }
+        url = self._apis()
+        found: list[RemoteConnector] = []
+        total = 0
+        for _ in range(MAX_PAGES):
+            response = await self._request(
+                "GET",
+                url,
+                doing="list the custom connectors",
+                environment=environment,
+                params=params,
+            )
+            total += len(response.content)
+            if total > MAX_LIST_BYTES:
+                raise _incomplete(environment, f"it is larger than {MAX_LIST_BYTES} bytes")
+            data = self._json(response)
+            values = data.get("value") if isinstance(data, dict) else None
+            if not isinstance(values, list):
+                raise _malformed("a connector list without `value`")
+            for item in values[:MAX_ITEMS]:
+                properties = item.get("properties") if isinstance(item, dict) else None
+                if isinstance(properties, dict) and properties.get("isCustomApi") is False:
+                    continue  # a managed connector: the filter was not honoured
+                try:
+                    found.append(connector_from(item))
+                except NetworkError:
+                    continue  # one odd entry must not hide the others
+            link = data.get("nextLink")
+            if link is None or link == "":
+                return found
+            url = self._next_page(link, environment)
+            params = None  # the link carries the query
+        raise _incomplete(environment, f"it has more than {MAX_PAGES} pages")
+
+    def _next_page(self, link: object, environment: str) -> str:
+        own = urlsplit(self.power_apps_url)
+        parts = urlsplit(link) if isinstance(link, str) and len(link) <= MAX_LINK else None
+        if parts is None or (parts.scheme, parts.netloc.lower()) != (
+            own.scheme,
+            own.netloc.lower(),
+        ):
+            raise _incomplete(environment, "its next page is not on the Power Apps API's own host")
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def _incomplete(environment: str, why: str) -> NetworkError:
+    return NetworkError(
+        f"The connector list of environment {environment} could not be read in full: {why}.",
+        cause="Without the whole list clmwizard cannot tell whether a connector it would create "
+        "already exists; nothing was created or changed.",
+        fix="Run again; if it keeps happening, check --power-apps-url (a proxy may rewrite the "
+        "answers).",
+        code="catalogue_incomplete",
+    )
 
 
 def connector_from(data: Any) -> RemoteConnector:
@@ -459,13 +526,24 @@ def _is_https(url: str) -> bool:
     return len(url) <= 2000 and parts.scheme == "https" and bool(parts.hostname)
 
 
-def problems_from(text: str) -> list[str]:
-    """The validation answer as one line per problem (per operation when it names one)."""
+def _classified(text: str, level: object = None) -> Finding:
+    said = str(level).lower() if isinstance(level, str) else text.split(":", 1)[0].lower()
+    if "error" in said:
+        return Finding("error", text)
+    if "warning" in said:
+        return Finding("warning", text)
+    return Finding("unknown", text)
+
+
+def findings_from(text: str) -> list[Finding]:
+    """The validation answer, one finding per line or item, classified where it says how."""
     text = text[:20_000]
     try:
         data = json.loads(text)
     except ValueError:
-        return [line.strip() for line in text.splitlines() if line.strip()][:50]
+        data = text
+    if isinstance(data, str):
+        return [_classified(line.strip()[:300]) for line in data.splitlines() if line.strip()][:50]
     items: list[Any]
     if isinstance(data, list):
         items = data
@@ -474,12 +552,23 @@ def problems_from(text: str) -> list[str]:
         items = inner if isinstance(inner, list) else [inner]
     else:
         items = [data]
-    problems = []
+    found = []
     for item in items[:50]:
         if isinstance(item, dict):
-            where = _text(item.get("operationId") or item.get("path") or item.get("target"), 120)
-            message = _text(item.get("message") or item.get("description") or json.dumps(item))
-            problems.append(f"{where}: {message}" if where else message)
-        elif item not in (None, ""):
-            problems.append(str(item)[:300])
-    return problems
+            where = _text(
+                item.get("operationId")
+                or item.get("location")
+                or item.get("path")
+                or item.get("target"),
+                120,
+            )
+            message = (
+                _text(item.get("message") or item.get("description")) or json.dumps(item)[:300]
+            )
+            level = item.get("level") or item.get("severity") or item.get("type")
+            found.append(_classified(f"{where}: {message}" if where else message, level))
+        elif isinstance(item, str) and item:
+            found.append(_classified(item[:300]))
+        elif item is not None:
+            found.append(Finding("unknown", json.dumps(item)[:300]))
+    return found

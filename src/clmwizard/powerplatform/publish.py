@@ -1,8 +1,8 @@
 """Plan and publish a profile's connectors: build each payload from the bundle, create or
-update (concurrently), remember what exists, read back the redirect URLs.
+update (concurrently), remember what exists as it completes, read back the redirect URLs.
 
-A screen or the CLI calls `connector_payloads`, `plan_publish`, `execute_plan` and shows the
-progress callbacks' words; nothing here prints.
+A screen or the CLI calls `plan_publish` and `publish` (one per profile at a time, under the
+profile's connector lock) and shows the progress callbacks' words; nothing here prints.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from typing import Any, Literal
 from clmwizard.connector.bundle import Layout, build_bundle
 from clmwizard.connector.properties import API_DEFINITION_FILE, API_PROPERTIES_FILE, ICON_FILE
 from clmwizard.errors import ClmWizardError
-from clmwizard.powerplatform.api import PowerAppsApi, RemoteConnector
+from clmwizard.powerplatform.api import Finding, PowerAppsApi, RemoteConnector
 from clmwizard.powerplatform.records import find_record, remember_connector, secret_fingerprint
 from clmwizard.powerplatform.settings import MicrosoftSettings
 from clmwizard.redact import register_secret
+from clmwizard.store.locking import held_in_thread
 from clmwizard.store.profile import Profile, PublishedConnector, PublishRecord
+from clmwizard.store.profiles import ProfileStore
 
 Action = Literal["create", "update", "adopt"]
 PORTAL_REDIRECT_HINT = (
@@ -72,6 +74,8 @@ class ConnectorOutcome:
     redirect_hint: str = ""
     error: ClmWizardError | None = None
     skipped: str = ""  # why it was not published (adoption declined)
+    findings: list[Finding] = field(default_factory=list)  # the validation's, when any
+    uncertain: bool = False  # a create whose answer was unreadable: it may exist
 
     @property
     def exists(self) -> bool:
@@ -147,16 +151,32 @@ def request_body(
     return {"properties": properties}
 
 
+async def _known(
+    api: PowerAppsApi, environment_id: str, record: PublishRecord | None
+) -> dict[str, RemoteConnector]:
+    """The connectors this profile recorded here that still exist, asked for by id (so a huge
+    or odd list never turns an update into a create)."""
+    ids = [c.connector_id for c in record.connectors] if record else []
+    found = await asyncio.gather(*(api.get_connector(environment_id, i) for i in ids))
+    return {i: c for i, c in zip(ids, found, strict=True) if c is not None}
+
+
 async def plan_publish(
     api: PowerAppsApi, profile: Profile, environment_id: str, layout: Layout
 ) -> PublishPlan:
     """Update what this profile published here, offer adoption of a same-named connector, and
-    create the rest. Reads only."""
+    create the rest. Reads only; stops (catalogue_incomplete) when the list cannot be read in
+    full, before anything is created."""
     payloads = connector_payloads(profile, layout)
-    existing = await api.list_connectors(environment_id)
-    by_id = {connector.connector_id: connector for connector in existing}
     record = find_record(profile, environment_id)
     recorded = {c.key: c for c in record.connectors} if record else {}
+    by_id = await _known(api, environment_id, record)
+    existing: list[RemoteConnector] = []
+    if any(
+        recorded.get(p.key) is None or recorded[p.key].connector_id not in by_id for p in payloads
+    ):
+        existing = await api.list_connectors(environment_id)
+        by_id.update({c.connector_id: c for c in existing if c.connector_id not in by_id})
     planned = []
     for payload in payloads:
         mine = recorded.get(payload.key)
@@ -188,6 +208,27 @@ async def plan_publish(
     return PublishPlan(profile.name, environment_id, layout, tuple(planned), leftover)
 
 
+def _unexpected(error: Exception, doing: str) -> ClmWizardError:
+    return ClmWizardError(
+        f"The Power Apps API's answer could not be read while trying to {doing}.",
+        cause=f"{type(error).__name__}: the answer was garbled or not what the service sends.",
+        fix="Run publish again: what exists is found and updated, never duplicated.",
+        code="unreadable_answer",
+    )
+
+
+def _validation_error(payload: ConnectorPayload, errors: list[Finding]) -> ClmWizardError:
+    listing = "; ".join(str(f) for f in errors[:10])
+    more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+    return ClmWizardError(
+        f"The Power Apps API found errors in the definition of {payload.display_name}.",
+        cause=f"Its validation said: {listing}{more}",
+        fix="This is a bug in clmwizard's connector definition; please report it with the "
+        "lines above. Nothing was created or changed for this connector.",
+        code="swagger_invalid",
+    )
+
+
 async def _publish_one(
     api: PowerAppsApi,
     plan: PublishPlan,
@@ -201,6 +242,21 @@ async def _publish_one(
     payload = item.payload
     outcome = ConnectorOutcome(payload.key, payload.display_name, item.action)
     env = plan.environment_id
+    doing = "validate the definition"
+
+    async def record(stored: RemoteConnector | None) -> None:
+        assert outcome.connector_id is not None
+        await remember(
+            PublishedConnector(
+                key=payload.key,
+                connector_id=outcome.connector_id,
+                display_name=payload.display_name,
+                secret_fingerprint=fingerprint,
+                redirect_url=stored.redirect_url if stored else None,
+                updated_at=datetime.now(UTC),
+            )
+        )
+
     try:
         if item.action == "adopt":
             progress(payload.key, f"asking whether to adopt {item.connector_id}")
@@ -211,53 +267,95 @@ async def _publish_one(
                 )
                 return outcome
         progress(payload.key, "validating the definition")
-        problems = await api.validate_swagger(payload.swagger)
-        if problems:
-            listing = "; ".join(problems[:10])
-            raise ClmWizardError(
-                f"The Power Apps API rejected the definition of {payload.display_name}.",
-                cause=f"Its validation said: {listing}"
-                + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""),
-                fix="This is a bug in clmwizard's connector definition; please report it with "
-                "the lines above. Nothing was created for this connector.",
-                code="swagger_invalid",
-            )
+        # Advice, not a verdict (paconn publishes regardless): errors stop this connector,
+        # warnings and findings clmwizard cannot classify are shown and publishing goes on.
+        outcome.findings = await api.validate_swagger(payload.swagger)
+        errors = [f for f in outcome.findings if f.level == "error"]
+        if errors:
+            raise _validation_error(payload, errors)
+        if outcome.findings:
+            progress(payload.key, f"validation: {len(outcome.findings)} finding(s), going on")
+        doing = "upload the connector icon"
         progress(payload.key, "uploading the icon")
         sas = await api.generate_storage(env)
         icon_uri = await api.upload_icon(sas, f"{payload.key}-icon.png", payload.icon)
         create = item.action == "create"
         progress(payload.key, "creating" if create else f"updating {item.connector_id}")
         body = request_body(payload, env, client_secret, icon_uri, create=create)
+        remote: RemoteConnector | None
         if create:
+            doing = "create the connector"
+            outcome.uncertain = True  # until its answer is read
             remote = await api.create_connector(env, body)
+            outcome.uncertain = False
+            outcome.connector_id = remote.connector_id
         else:
             assert item.connector_id is not None
+            doing = "update the connector"
+            # Any 2xx is success; the answer's body is unconfirmed (connector, empty or 204).
             remote = await api.update_connector(env, item.connector_id, body)
-        outcome.connector_id = remote.connector_id
+            outcome.connector_id = item.connector_id
+        await record(remote)  # it exists: remembered before anything else can fail
+        doing = "read the connector back"
         progress(payload.key, "reading back the redirect URL")
         stored: RemoteConnector | None = remote
         try:
-            stored = await api.get_connector(env, remote.connector_id) or remote
+            stored = await api.get_connector(env, outcome.connector_id) or remote
         except ClmWizardError:
             stored = remote  # the read-back is a courtesy; the connector exists
-        outcome.redirect_url = stored.redirect_url
-        if stored.redirect_url is None:
+        outcome.redirect_url = stored.redirect_url if stored else None
+        if outcome.redirect_url is None:
             outcome.redirect_hint = PORTAL_REDIRECT_HINT
+        await record(stored)
+        progress(payload.key, "done")
+    except ClmWizardError as error:
+        code = error.code or ""
+        if outcome.uncertain and code.startswith("http_"):
+            outcome.uncertain = code.startswith("http_5")  # 4xx: refused, not made
+        outcome.error = error
+        progress(payload.key, f"failed: {error.what}")
+    except Exception as error:  # a garbled answer must not lose the record of the others
+        outcome.error = _unexpected(error, doing)
+        progress(payload.key, f"failed: {outcome.error.what}")
+    return outcome
+
+
+async def _recover_uncertain(
+    api: PowerAppsApi,
+    plan: PublishPlan,
+    outcomes: list[ConnectorOutcome],
+    remember: Callable[[PublishedConnector], Awaitable[None]],
+    fingerprint: str,
+) -> None:
+    """A create whose answer was lost may have made the connector: find it by its name (the
+    plan found none of that name, and the connector lock keeps other runs of this profile out)
+    and record it."""
+    uncertain = [o for o in outcomes if o.uncertain and o.connector_id is None]
+    if not uncertain:
+        return
+    try:
+        existing = await api.list_connectors(plan.environment_id)
+    except Exception:
+        return  # the summary says they may exist
+    for outcome in uncertain:
+        same = [c for c in existing if c.display_name == outcome.display_name]
+        if not same:
+            outcome.uncertain = False  # the whole list shows it was not made
+        if len(same) != 1:
+            continue
+        outcome.connector_id = same[0].connector_id
+        outcome.redirect_url = same[0].redirect_url
+        outcome.uncertain = False
         await remember(
             PublishedConnector(
-                key=payload.key,
-                connector_id=remote.connector_id,
-                display_name=payload.display_name,
+                key=outcome.key,
+                connector_id=same[0].connector_id,
+                display_name=outcome.display_name,
                 secret_fingerprint=fingerprint,
-                redirect_url=stored.redirect_url,
+                redirect_url=same[0].redirect_url,
                 updated_at=datetime.now(UTC),
             )
         )
-        progress(payload.key, "done")
-    except ClmWizardError as error:
-        outcome.error = error
-        progress(payload.key, f"failed: {error.what}")
-    return outcome
 
 
 async def execute_plan(
@@ -301,7 +399,57 @@ async def execute_plan(
         )
     )
     result.outcomes = list(outcomes)
+    await _recover_uncertain(api, plan, result.outcomes, remember, fingerprint)
     return result
+
+
+def _replanned(plan: PublishPlan, profile: Profile) -> PublishPlan:
+    """The plan with what another run of this profile recorded meanwhile: a connector planned
+    as a create (or adoption) that the profile now records is updated instead."""
+    record = find_record(profile, plan.environment_id)
+    recorded = {c.key: c for c in record.connectors} if record else {}
+    items = []
+    for item in plan.connectors:
+        mine = recorded.get(item.key)
+        if item.action != "update" and mine is not None:
+            item = PlannedConnector(
+                item.payload, "update", mine.connector_id, "published meanwhile by this profile"
+            )
+        items.append(item)
+    return PublishPlan(plan.profile, plan.environment_id, plan.layout, tuple(items), plan.leftover)
+
+
+async def publish(
+    plan: PublishPlan,
+    api: PowerAppsApi,
+    profiles: ProfileStore,
+    settings: MicrosoftSettings,
+    client_secret: str,
+    *,
+    adopt: AdoptQuestion,
+    progress: Progress = lambda key, what: None,
+) -> PublishResult:
+    """`execute_plan` under the profile's connector lock (one publish or rotation per profile at
+    a time, naming the holder to whoever waits), with the plan brought up to date with what
+    the profile records once the lock is held: two runs never create the same connector."""
+    name = plan.profile
+    lock = profiles.connector_lock(name, f"clmwizard publish --profile {name}")
+    async with held_in_thread(lock):
+        profile = await asyncio.to_thread(profiles.load, name)
+
+        async def save(change: Callable[[Profile], None]) -> object:
+            return await asyncio.to_thread(profiles.update, name, change)
+
+        return await execute_plan(
+            _replanned(plan, profile),
+            api,
+            profile,
+            settings,
+            client_secret,
+            save=save,
+            adopt=adopt,
+            progress=progress,
+        )
 
 
 def describe_plan(plan: PublishPlan) -> list[str]:
@@ -323,13 +471,22 @@ def summarise(result: PublishResult) -> list[str]:
     """Which connectors exist now, and what failed: nothing half-published goes unreported."""
     lines = []
     for outcome in result.outcomes:
-        if outcome.error is not None:
-            state = "NOT published" if not outcome.exists else "exists, but"
-            lines.append(f"✗ {outcome.display_name} ({outcome.key}): {state}: {outcome.error.what}")
-        elif outcome.skipped:
+        name = f"{outcome.display_name} ({outcome.key})"
+        if outcome.error is not None and outcome.exists:
+            lines.append(f"✗ {name}: exists ({outcome.connector_id}), but: {outcome.error.what}")
+        elif outcome.error is not None and outcome.uncertain:
             lines.append(
-                f"- {outcome.display_name} ({outcome.key}): not published: {outcome.skipped}"
+                f"? {name}: MAY exist (its answer was lost): {outcome.error.what} The next "
+                "publish finds it by name and offers to adopt it."
             )
+        elif outcome.error is not None:
+            lines.append(f"✗ {name}: NOT published: {outcome.error.what}")
+        elif outcome.skipped:
+            lines.append(f"- {name}: not published: {outcome.skipped}")
         else:
-            lines.append(f"✓ {outcome.display_name} ({outcome.key}): {outcome.connector_id}")
+            lines.append(f"✓ {name}: {outcome.connector_id}")
+        errors = outcome.error is not None and outcome.error.code == "swagger_invalid"
+        for finding in outcome.findings:
+            if finding.level != "error" or errors:
+                lines.append(f"    validation {finding.level}: {finding.text}")
     return lines

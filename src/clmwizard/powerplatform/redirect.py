@@ -1,8 +1,11 @@
-"""Does DocuSign accept a connector's redirect URL? Ask its /oauth/auth, follow nothing.
+"""Is a connector's redirect URL registered on the integration key? Ask DocuSign's
+/oauth/auth, follow nothing, and say only what the answer proves.
 
-DocuSign's account server answers an unregistered `redirect_uri` with its "redirect URI is not
-registered" page. Unconfirmed: whether it shows that page before the user signs in (it may show
-the login page first for any redirect URI); so the verdict is worded as what DocuSign answered.
+DocuSign's sign-in is a JavaScript application: to a caller who is not signed in it shows its
+sign-in page (or redirects to it) for any redirect URI, registered or not, and cannot send a code
+back. What /oauth/auth answers without a session is unconfirmed. So the only verdict the answer
+can support is "NOT registered", when DocuSign's own error text is in it; anything else is
+"could not tell": the first sign-in through the connector is the proof. Never "registered".
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from clmwizard.store.profile import Profile
 if TYPE_CHECKING:
     import httpx
 
-Verdict = Literal["registered", "not_registered", "unknown"]
+Verdict = Literal["not_registered", "unknown"]
 NOT_REGISTERED_PHRASES = (
     "redirect uri is not registered",
     "no redirect uris registered",
 )
-LOGIN_MARKERS = ("<form", "password", "sign in", "log in", "consent")
+UNKNOWN_LINE = (
+    "DocuSign could not tell before sign-in; the first sign-in through the connector proves it"
+)
 MAX_PAGE = 200_000
 
 
@@ -33,11 +38,9 @@ class RedirectCheck:
 
     @property
     def line(self) -> str:
-        return {
-            "registered": "DocuSign accepts it",
-            "not_registered": "DocuSign says it is NOT registered",
-            "unknown": "could not tell",
-        }[self.verdict] + f" ({self.said})"
+        if self.verdict == "not_registered":
+            return f"DocuSign says it is NOT registered ({self.said})"
+        return f"{UNKNOWN_LINE} ({self.said})"
 
 
 def auth_url(profile: Profile, redirect_url: str) -> str:
@@ -66,10 +69,6 @@ async def check_redirect_url(
             redirect_url, "unknown", f"no answer from {profile.auth_server}: {type(error).__name__}"
         )
     status = response.status_code
-    if 300 <= status < 400:
-        return RedirectCheck(
-            redirect_url, "registered", f"HTTP {status}: it sends the browser on to sign in"
-        )
     page = response.text[:MAX_PAGE].lower()
     if any(phrase in page for phrase in NOT_REGISTERED_PHRASES):
         return RedirectCheck(
@@ -77,6 +76,10 @@ async def check_redirect_url(
             "not_registered",
             f"HTTP {status}: its 'redirect URI is not registered' page",
         )
-    if status == 200 and any(marker in page for marker in LOGIN_MARKERS):
-        return RedirectCheck(redirect_url, "registered", "HTTP 200: its sign-in or consent page")
-    return RedirectCheck(redirect_url, "unknown", f"HTTP {status}, a page clmwizard does not know")
+    if 300 <= status < 400:
+        said = f"HTTP {status}: it sends the browser on, as it does for any redirect URI"
+    elif status == 200:
+        said = "HTTP 200: a page without its 'not registered' error, e.g. its sign-in"
+    else:
+        said = f"HTTP {status}"
+    return RedirectCheck(redirect_url, "unknown", said)

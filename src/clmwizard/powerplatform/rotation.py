@@ -20,6 +20,7 @@ from clmwizard.powerplatform.api import PowerAppsApi
 from clmwizard.powerplatform.flows import FlowApi
 from clmwizard.powerplatform.publish import connector_payloads, request_body
 from clmwizard.powerplatform.records import remember_connector, secret_fingerprint, stale_connectors
+from clmwizard.store.locking import held_in_thread
 from clmwizard.store.profile import Profile, PublishedConnector, PublishRecord
 from clmwizard.store.profiles import ProfileStore
 
@@ -71,7 +72,20 @@ async def update_connector_secrets(
     progress: Callable[[str], None] = lambda text: None,
 ) -> SecretUpdateReport:
     """PATCH the new secret into every connector still on an older one; `api_for(record)`
-    signs in for that record's environment (None when no sign-in is possible)."""
+    signs in for that record's environment (None when no sign-in is possible). Under the
+    profile's connector lock: never beside a publish of the same profile."""
+    lock = profiles.connector_lock(profile_name, f"clmwizard rotate --profile {profile_name}")
+    async with held_in_thread(lock):
+        return await _update_secrets(profile_name, profiles, secret, api_for, progress)
+
+
+async def _update_secrets(
+    profile_name: str,
+    profiles: ProfileStore,
+    secret: str,
+    api_for: ApiFor,
+    progress: Callable[[str], None],
+) -> SecretUpdateReport:
     profile = await asyncio.to_thread(profiles.load, profile_name)
     report = SecretUpdateReport()
     fingerprint = secret_fingerprint(profile.integration_key, secret)

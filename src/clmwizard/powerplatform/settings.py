@@ -24,18 +24,6 @@ API_VERSION = "2016-11-01"
 CA_BUNDLE_ENV = "CLMWIZARD_CA_BUNDLE"  # a PEM file of extra CAs to trust (the emulator's)
 MS_SECRET_ENV = "CLMWIZARD_MS_CLIENT_SECRET"  # a service principal's client secret
 
-# Microsoft's own sign-in hosts (public and sovereign clouds): instance discovery stays on.
-MICROSOFT_AUTHORITY_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoftonline.us",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-        "login.microsoft.com",
-        "login.windows.net",
-        "login.sts.microsoft.com",
-    }
-)
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,252}")
@@ -62,7 +50,11 @@ class MicrosoftSettings:
 
     @property
     def is_microsoft_authority(self) -> bool:
-        return (urlsplit(self.authority).hostname or "").lower() in MICROSOFT_AUTHORITY_HOSTS
+        """One of Microsoft's sign-in hosts (public and sovereign clouds), as MSAL itself lists
+        them (`msal.authority.WELL_KNOWN_AUTHORITY_HOSTS`): instance discovery stays on."""
+        from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
+
+        return (urlsplit(self.authority).hostname or "").lower() in WELL_KNOWN_AUTHORITY_HOSTS
 
 
 def _https_origin(value: str, what: str, flag: str) -> str:

@@ -55,6 +55,7 @@ class MicrosoftSignIn:
     tenant_id: str
     expires_at: datetime
     method: Method
+    from_cache: bool = False  # MSAL answered from its cache: a 401 may mean it was revoked
 
     def __repr__(self) -> str:  # never the token
         return f"MicrosoftSignIn(username={self.username!r}, method={self.method!r})"
@@ -140,7 +141,9 @@ def signin_error(result: dict[str, Any], settings: MicrosoftSettings) -> ClmWiza
     def fail(what: str, fix: str, code: str) -> ClmWizardError:
         return ClmWizardError(what, cause=said, fix=fix, code=code)
 
-    if error in ("expired_token", "code_expired") or 70020 in codes:
+    # Entra's device code errors (C): expired_token (AADSTS70019), authorization_declined,
+    # bad_verification_code; 70020 is kept for older answers.
+    if error in ("expired_token", "code_expired") or 70019 in codes or 70020 in codes:
         return fail(
             "The sign-in code expired before it was entered.",
             "Run again and enter the code within 15 minutes.",
@@ -151,6 +154,21 @@ def signin_error(result: dict[str, Any], settings: MicrosoftSettings) -> ClmWiza
             "The sign-in was declined.",
             "Run again and accept the sign-in (choose the account that can make connectors).",
             "declined",
+        )
+    if error == "bad_verification_code":
+        return fail(
+            "Microsoft did not recognise the sign-in code.",
+            "Run again and enter the newest code shown; an older code no longer works.",
+            "bad_verification_code",
+        )
+    if 7000218 in codes:
+        return fail(
+            f"The app registration {settings.client_id} does not allow public client flows, "
+            "so a device code or browser sign-in with it is refused.",
+            "In Entra ID → App registrations → the app → Authentication → Advanced settings, "
+            "set 'Allow public client flows' to Yes; or sign in as a service principal "
+            "(--service-principal) with one of its client secrets.",
+            "public_client_flows_off",
         )
     if 65001 in codes or "consent_required" in error:
         return fail(
@@ -276,6 +294,7 @@ def _sign_in_from(
         username = f"service principal {settings.client_id}"
     else:
         username = str(claims.get("preferred_username") or claims.get("upn") or oid)[:200]
+    from_cache = result.get("token_source") == "cache"
     expires_in = result.get("expires_in")
     seconds = (
         int(expires_in)
@@ -289,6 +308,7 @@ def _sign_in_from(
         tenant_id=str(claims.get("tid", settings.tenant))[:100],
         expires_at=datetime.now(UTC) + timedelta(seconds=seconds),
         method=method,
+        from_cache=from_cache,
     )
 
 
@@ -420,13 +440,14 @@ async def sign_in_browser(
     http: httpx.Client,
     *,
     timeout: float = 300.0,
+    allow_cached: bool = True,
 ) -> MicrosoftSignIn:
     """Interactive sign-in: MSAL opens the browser and listens on a loopback port."""
 
     def work() -> MicrosoftSignIn:
         cache = TokenCache(secrets, profile)
         app = _public_app(settings, cache, http)
-        cached = _silent(app, settings, None)
+        cached = _silent(app, settings, None) if allow_cached else None
         if cached is not None:
             cache.save()
             return _sign_in_from(cached, settings, "browser")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from textual import on, work
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
 
 Phase = Literal["signing_in", "environment", "planning", "planned", "publishing", "published"]
-VERDICT_MARK = {"registered": "✓", "not_registered": "✗", "unknown": "?"}
+VERDICT_MARK = {"not_registered": "✗", "unknown": "?"}
 
 
 def profile_layout(profile: Profile, environment_id: str | None = None) -> Layout:
@@ -156,7 +156,7 @@ class PublishScreen(WizardScreen):
     # -- sign-in -----------------------------------------------------------------------------
 
     @work(exclusive=True, group="publish")
-    async def _sign_in(self) -> None:
+    async def _sign_in(self, allow_cached: bool = True) -> None:
         from clmwizard.powerplatform.http import make_sync_client
         from clmwizard.powerplatform.signin import sign_in_device_code
 
@@ -172,6 +172,7 @@ class PublishScreen(WizardScreen):
                     sync_http,
                     lambda code: self.app.call_from_thread(self._show_code, code),
                     cancel=self._cancel,
+                    allow_cached=allow_cached,
                 )
         except ClmWizardError as error:
             if self.is_attached:
@@ -230,41 +231,35 @@ class PublishScreen(WizardScreen):
     # -- environment -------------------------------------------------------------------------
 
     def _api(self, http: Any) -> PowerAppsApi:
-        from clmwizard.commands.publish import make_api
+        from clmwizard.powerplatform.setup import make_api
 
         assert self.who is not None
         return make_api(http, self.who, self.settings)
 
     async def _load_environments(self) -> None:
         from clmwizard.powerplatform.http import make_async_client
+        from clmwizard.powerplatform.setup import default_environment, list_environments
+        from clmwizard.powerplatform.signin import forget_sign_in
 
         message = self.query_one("#env-message", FieldMessage)
         message.show_note("Reading your Power Platform environments…")
+        assert self.who is not None
         try:
             async with make_async_client(self.settings.ca_bundle) as http:
-                environments = await self._api(http).list_environments()
+                environments = await list_environments(self._api(http), self.who)
         except ClmWizardError as error:
+            if error.code == "http_401" and self.who.from_cache:
+                # A cached token the service refused (revoked): drop it and sign in once more.
+                secrets = await asyncio.to_thread(self.wizard.secret_store)
+                await asyncio.to_thread(forget_sign_in, secrets, self.profile.name)
+                message.show_note("Microsoft refused the cached sign-in; signing in again.")
+                self.who = None
+                self._sign_in(allow_cached=False)
+                return
             message.show_error(error)
             return
-        if not environments:
-            message.show_error(
-                ClmWizardError(
-                    "This Microsoft account sees no Power Platform environment.",
-                    fix="Sign in with the account you use in Power Automate, or ask an "
-                    "administrator for access to an environment.",
-                    code="no_environments",
-                )
-            )
-            return
         self.environments = environments[:50]
-        recorded = {record.environment_id for record in self.profile.publications}
-        chosen = next(
-            (e.environment_id for e in self.environments if e.environment_id in recorded),
-            next(
-                (e.environment_id for e in self.environments if e.is_default),
-                self.environments[0].environment_id,
-            ),
-        )
+        chosen = default_environment(self.environments, self.profile)
         box = self.query_one("#environments", Vertical)
         radio = TextRadioSet(
             *(
@@ -363,9 +358,9 @@ class PublishScreen(WizardScreen):
 
     @work(exclusive=True, group="publish")
     async def _publish(self) -> None:
-        from clmwizard.commands.publish import docusign_secret
         from clmwizard.powerplatform.http import make_async_client
-        from clmwizard.powerplatform.publish import execute_plan
+        from clmwizard.powerplatform.publish import publish
+        from clmwizard.powerplatform.setup import docusign_secret
 
         plan = self.plan
         if plan is None:
@@ -375,23 +370,16 @@ class PublishScreen(WizardScreen):
         message.show_note("Publishing… (keys still work: the publish runs in the background)")
         self.progress_lines = {item.key: "waiting" for item in plan.connectors}
         self._show_progress()
-        profiles = self.wizard.context.profiles
-        name = self.profile.name
         try:
             secrets = await asyncio.to_thread(self.wizard.secret_store)
             secret = await asyncio.to_thread(docusign_secret, secrets, self.profile)
-
-            async def save(change: Callable[[Profile], None]) -> object:
-                return await asyncio.to_thread(profiles.update, name, change)
-
             async with make_async_client(self.settings.ca_bundle) as http:
-                result = await execute_plan(
+                result = await publish(
                     plan,
                     self._api(http),
-                    self.profile,
+                    self.wizard.context.profiles,
                     self.settings,
                     secret,
-                    save=save,
                     adopt=self._ask_adoption,
                     progress=self._progress,
                 )
@@ -466,7 +454,8 @@ class PublishScreen(WizardScreen):
         if published:
             lines.append(
                 "[b]Redirect URLs[/b] [dim](register each on the integration key in DocuSign: "
-                "Apps and Keys → your app → Redirect URIs)[/dim]"
+                "Apps and Keys → your app → Redirect URIs; before a sign-in DocuSign can only "
+                "say when one is NOT)[/dim]"
             )
         for index, outcome in enumerate(published):
             lines.append(

@@ -177,9 +177,9 @@ class RotationChecklist(ModalScreen[None]):
         await self._update()
 
     async def _update(self) -> None:
-        from clmwizard.commands.publish import make_api
         from clmwizard.powerplatform.http import make_async_client
         from clmwizard.powerplatform.rotation import update_connector_secrets
+        from clmwizard.powerplatform.setup import make_api
 
         message = self.query_one("#checklist-message", FieldMessage)
         message.show_note("Updating the published connectors…")

@@ -12,8 +12,8 @@ import errno
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 
 from clmwizard.errors import ClmWizardError
@@ -152,3 +152,26 @@ def file_lock(
             _unlock(fd)
     finally:
         os.close(fd)
+
+
+@asynccontextmanager
+async def held_in_thread(lock: AbstractContextManager[None]) -> AsyncIterator[None]:
+    """A blocking lock (`file_lock`, a ProfileStore lock) for async code: waited for in a
+    thread; a lock acquired after the waiter was cancelled is released at once."""
+    import asyncio
+
+    entering = asyncio.ensure_future(asyncio.to_thread(lock.__enter__))
+    try:
+        await asyncio.shield(entering)
+    except asyncio.CancelledError:
+
+        def release(done: asyncio.Future[None]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                lock.__exit__(None, None, None)
+
+        entering.add_done_callback(release)
+        raise
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)

@@ -50,6 +50,7 @@ CONFIG_DIR_ENV = "CLMWIZARD_CONFIG_DIR"
 SUFFIX = ".yaml"
 LOCK_SUFFIX = ".lock"
 GRANT_LOCK_SUFFIX = ".grant-lock"
+CONNECTOR_LOCK_SUFFIX = ".connector-lock"
 MAX_PROFILE_BYTES = 256 * 1024  # a real profile is under 4 KiB
 # Long enough for another run's refresh or rotation to finish, short enough for cron.
 GRANT_LOCK_TIMEOUT = 8.0
@@ -190,6 +191,21 @@ class ProfileStore:
         ):
             yield
 
+    @contextlib.contextmanager
+    def connector_lock(self, name: str, doing: str | None = None) -> Iterator[None]:
+        """Hold profile `name`'s connector lock, the grant lock's sibling: one publish or
+        rotation (of connectors) per profile at a time, across processes, so two runs never
+        both create the same connector. Separate from the grant lock, which a refresh must
+        get while a publish runs."""
+        self._ensure_root()
+        with file_lock(
+            self.root / f".{validate_profile_name(name)}{CONNECTOR_LOCK_SUFFIX}",
+            what=f"The connectors of profile '{name}'",
+            timeout=self.grant_lock_timeout,
+            doing=doing,
+        ):
+            yield
+
     # --- reading -------------------------------------------------------------------------
 
     def load(self, name: str) -> Profile:
@@ -259,6 +275,8 @@ class ProfileStore:
             for task_lock in self.root.glob(f".{name}.*-lock"):
                 with contextlib.suppress(OSError):
                     task_lock.unlink()
+            with contextlib.suppress(OSError):
+                (self.root / f".{name}{CONNECTOR_LOCK_SUFFIX}").unlink()
 
     def _write(self, profile: Profile) -> None:
         path = self.path_for(profile.name)

@@ -21,11 +21,17 @@ Test controls (Python; over HTTP as POST/GET {auth_server}/_emulator/powerplatfo
     pp.approve_device_code(user_code=None)      POST device-codes/approve {"user_code": …}
     pp.decline_device_code(user_code=None)      POST device-codes/decline
     pp.pending_device_codes()                   GET  device-codes
+    pp.forget_device_code(user_code=None)       (its next poll: bad_verification_code)
     pp.set_policies(admin_consent_required=, conditional_access_blocked=,
                     auto_approve_device_codes=,
                     certification_rules=, device_code_interval=, subdomain_blob_urls=)
                                                 POST policies {…}
     pp.set_maker(environment, allowed)          POST makers {"environment", "allowed"}
+    pp.set_behaviour(page_size=, honour_custom_filter=, patch_answer=, validation_format=,
+                     validation_findings=, refuse_display_name_update=,
+                     global_as_per_connector=, flow_refuses_app_tokens=)
+                                                POST behaviour {…}  (the T/U behaviours)
+    pp.revoke_access_tokens()                   issued access tokens stop working
     pp.add_environment(display_name)            POST environments {"display_name"}
     pp.connectors(environment=None)             GET  connectors   (stored, with secrets)
     pp.blob(url)                                the bytes behind a blob URL it handed out

@@ -477,10 +477,11 @@ def _device_code_grant(state: PowerPlatformState, form: dict[str, str]) -> Respo
     client_id = _public_client(state, form)
     flow = state.device_codes.get(form.get("device_code", ""))
     if flow is None or flow.client_id != client_id or flow.status == "redeemed":
-        # unconfirmed: the code Entra gives an unknown or reused device code.
+        # C: Entra's device code docs name `bad_verification_code` for a device code it does
+        # not recognise; the AADSTS number is unconfirmed.
         raise EntraError(
             400,
-            "invalid_grant",
+            "bad_verification_code",
             70000,
             "The provided value for the 'device_code' is not valid.",
         )
@@ -489,7 +490,7 @@ def _device_code_grant(state: PowerPlatformState, form: dict[str, str]) -> Respo
         raise EntraError(
             400,
             "expired_token",
-            70020,
+            70019,  # C: Entra's device code docs
             "The provided value for the input parameter 'device_code' is not valid. This device "
             "code has expired.",
         )

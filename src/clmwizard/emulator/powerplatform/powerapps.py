@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from clmwizard.emulator.http_types import JSON_TYPE, Request, Response, json_response
-from clmwizard.emulator.powerplatform import swagger_rules
+from clmwizard.emulator.powerplatform import catalogue, swagger_rules
 from clmwizard.emulator.powerplatform.state import (
     API_VERSION,
     FLOW_RESOURCE,
@@ -35,18 +35,18 @@ from clmwizard.emulator.powerplatform.state import (
 
 PREFIX = "/providers/Microsoft.PowerApps/"
 FLOW_ENVIRONMENTS = "/providers/Microsoft.ProcessSimple/environments"
+# T: the BAP list takes app-only tokens; served on the Flow origin here (the real host is
+# https://api.bap.microsoft.com).
+BAP_ENVIRONMENTS = "/providers/Microsoft.BusinessAppPlatform/environments"
+BAP_API_VERSION = "2020-10-01"
 REDIRECT_BASE = "https://global.consent.azure-apim.net/redirect"
-_FILTER = re.compile(r"^environment eq '([A-Za-z0-9_-]{1,100})'$")
+_FILTER = re.compile(
+    r"^environment eq '([A-Za-z0-9_-]{1,100})'( and IsCustomApi eq '(?:True|true)')?$"
+)
 _CONNECTOR_ID = re.compile(r"^[a-z0-9_-]{1,200}$")
 _MAX_BLOB = 4 * 1024 * 1024
 SAS_LIFETIME = 3600.0  # unconfirmed: how long the service's storage SAS stays valid
 BLOB_VERSION = "2018-03-28"
-# Microsoft's own connectors, listed when no environment filter is given (a small sample).
-_MANAGED = [
-    ("shared_office365", "Office 365 Outlook"),
-    ("shared_sharepointonline", "SharePoint"),
-    ("shared_docusign", "DocuSign"),
-]
 
 
 class ApiError(Exception):
@@ -118,26 +118,32 @@ def _environment(state: PowerPlatformState, name: str, oid: str, *, write: bool)
             f"The environment '{name}' could not be found in the tenant '{state.tenant}'.",
         )
     if not env.makers:
+        # T: the code and wording reported from real tenants without a maker role.
         action = "Microsoft.PowerApps/apis/" + ("write" if write else "read")
         raise ApiError(
             403,
-            "Forbidden",
-            f"The caller with object id '{oid}' does not have permission for action '{action}' "
-            f"in environment '{name}'. An Environment Maker role is needed.",
+            "EnvironmentAccess",
+            f"The user with object id '{oid}' does not have access to permission '{action}' "
+            f"in environment '{name}'.",
         )
     return env
 
 
-def _filtered_environment(request: Request) -> str | None:
+def _filter(request: Request) -> tuple[str | None, bool]:
+    """(the environment of `$filter`, whether it asks for custom connectors only)."""
     raw = request.param("$filter")
     if raw is None:
-        return None
+        return None, False
     match = _FILTER.match(raw.strip())
     if not match:
         raise ApiError(
             400, "InvalidFilter", "The $filter must be of the form environment eq 'ENVIRONMENT'."
         )
-    return match.group(1)
+    return match.group(1), match.group(2) is not None
+
+
+def _filtered_environment(request: Request) -> str | None:
+    return _filter(request)[0]
 
 
 # -- the Power Apps API -----------------------------------------------------------------------
@@ -196,10 +202,23 @@ def _validate(state: PowerPlatformState, request: Request) -> Response:
     swagger = _json_body(request)
     asked = (request.param("enableConnectorCertificationRules") or "").lower() == "true"
     found = swagger_rules.problems(swagger, certification=asked or state.certification_rules)
+    found += state.api.validation_findings
     if not found:
         return Response(200, b"", [("Content-Type", JSON_TYPE)])
-    # The answer is a JSON string with \r\n between problems (paconn unescapes it).
+    if state.api.validation_format == "json":  # unconfirmed (U): a list of findings
+        return json_response(200, [_finding(line) for line in found])
+    # Unconfirmed (U): a JSON string with \r\n between problems (paconn unescapes it).
     return json_response(200, "\r\n".join(found))
+
+
+def _finding(line: str) -> dict[str, str]:
+    level, _, rest = line.partition(": ")
+    if level not in ("Error", "Warning"):
+        return {"message": line}
+    where, _, message = rest.partition(": ")
+    if not message:
+        where, message = "", rest
+    return {"level": level, "location": where, "message": message}
 
 
 def _new_container(state: PowerPlatformState, name: str | None = None) -> Container:
@@ -289,13 +308,17 @@ def _oauth_parameters(properties: dict[str, Any]) -> list[str]:
     ]
 
 
-def _set_redirect_urls(record: dict[str, Any]) -> None:
+def _set_redirect_urls(state: PowerPlatformState, record: dict[str, Any]) -> None:
     # unconfirmed: where the service reports the per-connector redirect URL; here it is
     # oAuthSettings.redirectUrl of the stored connector, derived from the connector id.
     derived = record["name"].removeprefix("shared_")
     for parameter in record["properties"].get("connectionParameters", {}).values():
         settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None
         if isinstance(settings, dict):
+            if settings.get("redirectMode", "Global") == "Global" and (
+                state.api.global_as_per_connector  # T: Global is stored as GlobalPerConnector
+            ):
+                settings["redirectMode"] = "GlobalPerConnector"
             if settings.get("redirectMode") == "GlobalPerConnector":
                 settings["redirectUrl"] = f"{REDIRECT_BASE}/{derived}"
             elif settings.get("redirectMode", "Global") == "Global":
@@ -366,7 +389,7 @@ def _create(state: PowerPlatformState, request: Request, oid: str, blob_base: st
         "properties": properties,
         "clientSecrets": client_secrets,
     }
-    _set_redirect_urls(record)
+    _set_redirect_urls(state, record)
     _store_swagger(state, record, blob_base)
     env.connectors[connector_id] = record
     return json_response(201, public_view(record))  # unconfirmed: 201 rather than 200
@@ -394,6 +417,13 @@ def _update(
 ) -> Response:
     _, record = _find(state, request, oid, connector_id, write=True)
     body = _json_body(request)
+    sent = body.get("properties") if isinstance(body, dict) else None
+    if isinstance(sent, dict) and "displayName" in sent and state.api.refuse_display_name_update:
+        raise ApiError(  # T: reported from real tenants; paconn never sends displayName
+            400,
+            "CannotUpdateApiDisplayName",
+            "The display name of a custom API cannot be updated.",
+        )
     properties = _check_properties(
         body.get("properties") if isinstance(body, dict) else None, create=False
     )
@@ -411,8 +441,13 @@ def _update(
         name: client_secrets.get(name) or record["clientSecrets"].get(name, "")
         for name in _oauth_parameters(properties)
     }
-    _set_redirect_urls(record)
+    _set_redirect_urls(state, record)
     _store_swagger(state, record, blob_base)
+    match state.api.patch_answer:  # U: paconn never reads this answer
+        case "empty":
+            return Response(200, b"")
+        case "204":
+            return Response(204, b"")
     return json_response(200, public_view(record))
 
 
@@ -428,21 +463,21 @@ def _delete(state: PowerPlatformState, request: Request, oid: str, connector_id:
 
 
 def _list(state: PowerPlatformState, request: Request, oid: str) -> Response:
-    env_name = _filtered_environment(request)
-    managed = [
-        {
-            "name": name,
-            "id": f"/providers/Microsoft.PowerApps/apis/{name}",
-            "type": "Microsoft.PowerApps/apis",
-            "properties": {"displayName": title, "isCustomApi": False},
-        }
-        for name, title in _MANAGED
-    ]
-    if env_name is None:  # custom connectors only when filtered by environment
-        return json_response(200, {"value": managed})
-    env = _environment(state, env_name, oid, write=False)
-    custom = [public_view(record) for record in env.connectors.values()]
-    return json_response(200, {"value": managed + custom})
+    env_name, custom_only = _filter(request)
+    offset = catalogue.offset_of(request.param("$skiptoken"))
+    if offset is None:
+        raise ApiError(400, "InvalidSkipToken", "The $skiptoken is not valid.")
+    entries: list[dict[str, Any]] = []
+    if not (custom_only and state.api.honour_custom_filter):
+        entries += catalogue.managed()
+    if env_name is not None:  # custom connectors only when filtered by environment
+        env = _environment(state, env_name, oid, write=False)
+        entries += [public_view(record) for record in env.connectors.values()]
+    query = {k: v[0] for k, v in request.query.items() if k != "$skiptoken" and v}
+    answer = catalogue.page(
+        entries, offset, state.api.page_size, f"{request.base_url}{request.path}", query
+    )
+    return json_response(200, answer)
 
 
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
@@ -460,12 +495,53 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
 # -- the Flow API -----------------------------------------------------------------------------
 
 
+def _is_app(state: PowerPlatformState, request: Request) -> bool:
+    claims = decode_jwt(request.bearer_token() or "", state.signing_key) or {}
+    return claims.get("idtyp") == "app"
+
+
+def _environment_list(state: PowerPlatformState, type_name: str, base: str) -> Response:
+    with state.lock:
+        value = [
+            {
+                "name": env.name,
+                "id": f"{base}/{env.name}",
+                "type": type_name,
+                "location": "europe",
+                "properties": {
+                    "displayName": env.display_name,
+                    "isDefault": env.name.startswith("Default-"),
+                },
+            }
+            for env in state.environments.values()
+        ]
+    return json_response(200, {"value": value})
+
+
+def _bap_environments(state: PowerPlatformState, request: Request) -> Response:
+    """The admin list (T): app-only tokens welcome, its own api-version."""
+    if request.param("api-version") != BAP_API_VERSION:
+        raise ApiError(400, "InvalidApiVersionParameter", f"Use api-version={BAP_API_VERSION}.")
+    _principal(state, request, (POWER_APPS_RESOURCE, FLOW_RESOURCE))
+    return _environment_list(state, "Microsoft.BusinessAppPlatform/environments", BAP_ENVIRONMENTS)
+
+
 def handle_flow(state: PowerPlatformState, request: Request) -> Response:
     try:
+        path = request.path.rstrip("/")
+        if request.method == "GET" and path == BAP_ENVIRONMENTS:
+            return _bap_environments(state, request)
         _api_version(request)
         _principal(state, request, (POWER_APPS_RESOURCE, FLOW_RESOURCE))
-        if request.method != "GET" or request.path.rstrip("/") != FLOW_ENVIRONMENTS:
+        if request.method != "GET" or path != FLOW_ENVIRONMENTS:
             raise ApiError(404, "NotFound", "No such resource.")
+        if state.api.flow_refuses_app_tokens and _is_app(state, request):
+            raise ApiError(  # T: reported for service principals; code and words are ours
+                403,
+                "Forbidden",
+                "The Flow API does not accept app-only (service principal) tokens for listing "
+                "environments.",
+            )
         with state.lock:
             value = [
                 {

@@ -182,6 +182,13 @@ class PowerPlatform:
             flow.status = "declined"
             return str(flow.user_code)
 
+    def forget_device_code(self, user_code: str | None = None) -> str:
+        """Entra no longer knows the device code: its next poll is `bad_verification_code`."""
+        with self.state.lock:
+            flow = self._device_code(user_code)
+            del self.state.device_codes[flow.device_code]
+            return str(flow.user_code)
+
     def pending_device_codes(self) -> list[str]:
         with self.state.lock:
             return [c.user_code for c in self.state.device_codes.values() if c.status == "pending"]
@@ -219,6 +226,27 @@ class PowerPlatform:
                 "device_code_interval": self.state.device_code_interval,
                 "subdomain_blob_urls": self.subdomain_blob_urls,
             }
+
+    def set_behaviour(self, **changes: Any) -> dict[str, Any]:
+        """Switch the APIs' unconfirmed behaviours (state.ApiBehaviour: page_size,
+        honour_custom_filter, patch_answer, validation_format, validation_findings, ...)."""
+        with self.state.lock:
+            behaviour = self.state.api
+            for name, value in changes.items():
+                if not hasattr(behaviour, name):
+                    raise ValueError(f"no behaviour {name!r}")
+                setattr(behaviour, name, value)
+            if not 1 <= behaviour.page_size <= 5000:
+                raise ValueError("page_size must be 1 to 5000")
+            if behaviour.patch_answer not in ("connector", "empty", "204"):
+                raise ValueError("patch_answer must be connector, empty or 204")
+            return dict(vars(behaviour))
+
+    def revoke_access_tokens(self) -> None:
+        """Every access token issued so far stops working (a new signing key), as after an
+        administrator revoked sessions; refresh tokens still work."""
+        with self.state.lock:
+            self.state.signing_key = secrets.token_bytes(32)
 
     def set_maker(self, environment: str, allowed: bool) -> None:
         """Give or take the maker role in `environment` (403 on its connectors without it)."""
@@ -272,6 +300,8 @@ class PowerPlatform:
                 return {"pending": self.pending_device_codes()}
             case ("POST", "policies"):
                 return self.set_policies(**body)
+            case ("POST", "behaviour"):
+                return self.set_behaviour(**body)
             case ("POST", "makers"):
                 self.set_maker(str(body["environment"]), bool(body["allowed"]))
                 return {"environment": body["environment"], "allowed": bool(body["allowed"])}

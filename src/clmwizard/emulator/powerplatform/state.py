@@ -142,6 +142,20 @@ class Container:
 
 
 @dataclass
+class ApiBehaviour:
+    """What the real Power Apps and Flow APIs do where no one has confirmed it (T or U)."""
+
+    page_size: int = 250  # U: connectors per page of the list
+    honour_custom_filter: bool = True  # T: `IsCustomApi eq 'True'` leaves the managed ones out
+    patch_answer: str = "connector"  # U: "connector" | "empty" (200, no body) | "204"
+    validation_format: str = "text"  # U: "text" (a JSON string of lines) | "json" (a list)
+    validation_findings: list[str] = field(default_factory=list)  # extra "Warning: …" lines
+    refuse_display_name_update: bool = True  # T: CannotUpdateApiDisplayName
+    global_as_per_connector: bool = True  # T: redirectMode Global stored as GlobalPerConnector
+    flow_refuses_app_tokens: bool = True  # T: the Flow API's environments refuse app-only tokens
+
+
+@dataclass
 class PowerPlatformState:
     clock: Clock
     tenant: str
@@ -164,6 +178,8 @@ class PowerPlatformState:
     conditional_access_blocked: bool = False
     auto_approve_device_codes: bool = False  # the emulated user approves every code at once
     certification_rules: bool = False  # validateApiSwagger applies them even when not asked
+    # The Power Apps API's unconfirmed behaviours (powerapps.py says which), switchable by tests.
+    api: ApiBehaviour = field(default_factory=lambda: ApiBehaviour())
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def issued_secrets(self) -> set[str]:

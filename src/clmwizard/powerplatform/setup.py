@@ -1,0 +1,141 @@
+"""What publishing and rotation start from, decided here so the CLI and the wizard only ask and
+show: the Microsoft settings, the API of a sign-in, the secret key the connectors carry, the
+environment offered first, and a first call retried once with a fresh sign-in when a cached
+token is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from clmwizard.errors import ClmWizardError, GrantDeadError, UsageError
+from clmwizard.powerplatform.settings import MicrosoftSettings, make_settings
+from clmwizard.redact import register_secret
+from clmwizard.store.profile import SECRET_KEY, Profile, PublishRecord
+
+if TYPE_CHECKING:
+    import httpx
+
+    from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
+    from clmwizard.powerplatform.signin import MicrosoftSignIn
+    from clmwizard.store.secrets import SecretStore
+
+T = TypeVar("T")
+
+
+def settings_from(
+    record: PublishRecord | None = None,
+    *,
+    client_id: str | None = None,
+    tenant: str | None = None,
+    authority: str | None = None,
+    power_apps_url: str | None = None,
+    flow_url: str | None = None,
+    base: MicrosoftSettings | None = None,
+) -> MicrosoftSettings:
+    """The given values over what `record` was published with, over `base` or the defaults."""
+    if record is not None:
+        base = make_settings(
+            client_id=record.client_id,
+            tenant=record.tenant,
+            authority=record.authority,
+            power_apps_url=record.power_apps_url,
+            base=base,
+        )
+    return make_settings(
+        client_id=client_id,
+        tenant=tenant,
+        authority=authority,
+        power_apps_url=power_apps_url,
+        flow_url=flow_url,
+        base=base,
+    )
+
+
+def make_api(
+    http: httpx.AsyncClient, who: MicrosoftSignIn, settings: MicrosoftSettings
+) -> PowerAppsApi:
+    from clmwizard.powerplatform.api import PowerAppsApi
+
+    return PowerAppsApi(
+        http,
+        who.access_token,
+        who.object_id,
+        power_apps_url=settings.power_apps_url,
+        flow_url=settings.flow_url,
+    )
+
+
+def docusign_secret(secrets: SecretStore, profile: Profile) -> str:
+    """The profile's DocuSign secret key: every connector carries it as its client secret."""
+    value = secrets.get(profile.name, SECRET_KEY)
+    if not value:
+        raise GrantDeadError(
+            f"The profile {profile.name} has no secret key in the keyring.",
+            cause="The connectors need it as their client secret.",
+            fix=f"Sign in again: clmwizard login --profile {profile.name} --integration-key "
+            f"{profile.integration_key}",
+            code="missing_secret_key",
+        )
+    register_secret(value)
+    return value
+
+
+def no_environments() -> ClmWizardError:
+    return ClmWizardError(
+        "This Microsoft account sees no Power Platform environment.",
+        fix="Sign in with the account you use in Power Automate, or ask an administrator "
+        "for access to an environment.",
+        code="no_environments",
+    )
+
+
+def environment_needed() -> UsageError:
+    return UsageError(
+        "A service principal cannot list the environments: the Flow API refuses app-only tokens.",
+        fix="Give --environment with the environment's id (Power Platform admin centre → "
+        "Environments → the environment → Environment ID).",
+        field="environment",
+        code="environment_needed",
+    )
+
+
+async def list_environments(api: PowerAppsApi, who: MicrosoftSignIn) -> list[PowerEnvironment]:
+    """The environments to choose from; never empty (a plain error instead)."""
+    if who.method == "service_principal":
+        raise environment_needed()
+    found = await api.list_environments()
+    if not found:
+        raise no_environments()
+    return found
+
+
+def default_environment(environments: Sequence[PowerEnvironment], profile: Profile) -> str:
+    """Where this profile published before, else the tenant's default, else the first."""
+    recorded = {record.environment_id for record in profile.publications}
+    for environment in environments:
+        if environment.environment_id in recorded:
+            return environment.environment_id
+    for environment in environments:
+        if environment.is_default:
+            return environment.environment_id
+    return environments[0].environment_id
+
+
+async def retried_once(
+    sign_in: Callable[[bool], Awaitable[MicrosoftSignIn]],
+    forget: Callable[[], Awaitable[None]],
+    call: Callable[[MicrosoftSignIn], Awaitable[T]],
+) -> tuple[MicrosoftSignIn, T]:
+    """`call` with a sign-in (a cached one allowed); when the service refuses a token MSAL took
+    from its cache (HTTP 401: revoked, or for another service), drop the cached sign-in, sign in
+    afresh once and call again. `sign_in(allow_cached)`."""
+    who = await sign_in(True)
+    try:
+        return who, await call(who)
+    except ClmWizardError as error:
+        if error.code != "http_401" or not who.from_cache:
+            raise
+    await forget()
+    who = await sign_in(False)
+    return who, await call(who)
