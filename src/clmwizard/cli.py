@@ -42,6 +42,7 @@ environment:
                          read to guess whether the terminal honours OSC 52 copies
   DISPLAY, WAYLAND_DISPLAY  named when no system clipboard works (as over SSH)
   test only: CLMWIZARD_TEST_BROWSER_DECISION  accept | decline, for the emulator's browser
+  test only: CLMWIZARD_TEST_BROWSER_CA  the emulator's CA (PEM or file) for its browser
 """
 
 
@@ -144,6 +145,12 @@ def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--accounts", type=int, default=1, help="how many accounts the user has (default 1)"
+    )
+    parser.add_argument(
+        "--auto-register-redirects",
+        action="store_true",
+        help="register each published connector's redirect URL on the integration key at once "
+        "(tests and demos; at DocuSign the user registers it)",
     )
 
 

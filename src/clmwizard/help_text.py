@@ -51,4 +51,5 @@ environment:
                          read to guess whether the terminal honours OSC 52 copies
   DISPLAY, WAYLAND_DISPLAY  named when no system clipboard works (as over SSH)
   test only: CLMWIZARD_TEST_BROWSER_DECISION  accept | decline, for the emulator's browser
+  test only: CLMWIZARD_TEST_BROWSER_CA  the emulator's CA (PEM or file) for its browser
 """

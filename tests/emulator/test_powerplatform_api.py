@@ -272,7 +272,8 @@ def test_create_get_list_update(emu: Emulator, client: httpx.Client) -> None:
     assert connector_id.startswith("shared_northwind-20contracts-5f")
     token = created["properties"]["connectionParameters"]["token"]["oAuthSettings"]
     derived = connector_id.removeprefix("shared_")
-    assert token["redirectUrl"] == f"https://global.consent.azure-apim.net/redirect/{derived}"
+    # the shape of global.consent.azure-apim.net/redirect/<name>, on the emulator's consent origin
+    assert token["redirectUrl"] == f"{pp.consent_url}/redirect/{derived}"
     assert "clientSecret" not in token
     url = f"{pp.power_apps_url}{APIS}/{connector_id}"
     read = client.get(url, params=env_filter(env)).json()

@@ -26,6 +26,7 @@ def _power_platform_lines(emulator: Emulator) -> str:
         f"  Entra ID (TLS):         {pp.authority}\n"
         f"  Power Apps API (TLS):   {pp.power_apps_url}\n"
         f"  Flow API (TLS):         {pp.flow_url}\n"
+        f"  Consent service (TLS):  {pp.consent_url}\n"
         "  Trust only the ca_cert of the JSON line for these; it is made for this start.\n"
     )
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             redirect_uris=args.redirect_uri,
             accounts=args.accounts,
             on_request=_log_request,
+            auto_register_redirects=args.auto_register_redirects,
         )
         with emulator:
             sys.stdout.write(json.dumps(emulator.info()) + "\n")

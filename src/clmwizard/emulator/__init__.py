@@ -55,6 +55,7 @@ What it does like DocuSign (and our choices, where DocuSign's answer is unconfir
 Test controls, in Python and over HTTP on the auth server (JSON bodies; not in `request_log`):
 
     emu.advance_clock(3600)                 POST   /_emulator/clock          {"advance": 3600}
+         (scheduled flows of the Power Platform fire at their times on the way)
     emu.revoke_consent()                    POST   /_emulator/revoke-consent
     emu.grant_jwt_consent(["signature"])    POST   /_emulator/jwt-consent    {"scopes": [...]}
     emu.revoke_jwt_consent()                DELETE /_emulator/jwt-consent
@@ -72,9 +73,11 @@ Test controls, in Python and over HTTP on the auth server (JSON bodies; not in `
     emu.request_log                         GET    /_emulator/requests
 
 Fault fields: origin ("auth", "clm_auth", "general", "upload", "download", and for the Power
-Platform "entra", "powerapps", "flow", "blob"), path_prefix, status,
+Platform "entra", "powerapps", "flow", "blob", "consent"), path_prefix, status,
 count (0 or less: until cleared), latency (seconds, real sleep), drop (close the socket without
 an answer), malformed (200 with truncated JSON), retry_after (a Retry-After header).
+`Emulator(auto_register_redirects=True)` (`clmwizard emulator --auto-register-redirects`)
+registers each Power Platform connector's redirect URL on the integration key once it exists.
 `emu.issued_secrets()` returns every secret it generated or issued, for leak scans.
 """
 

@@ -8,16 +8,26 @@ the redirect URI, as a browser would. Standard library only: it also runs as $BR
 
 and then exits 0 once the redirect was delivered, or non-zero with the reason on stderr.
 CLMWIZARD_TEST_BROWSER_DECISION=decline makes it press Decline. It never reads stdin.
+
+`follow_consent_link(url)` does the same for a Power Platform consent link (the emulator's
+consent service): it follows every hop on this computer — the consent service, DocuSign's
+/oauth/auth and consent page, back to the connector's redirect URL — and returns the consent
+service's last page. As $BROWSER, a URL whose path is not /oauth/auth is taken for a consent
+link; CLMWIZARD_TEST_BROWSER_CA (a PEM file's path, or the PEM itself) is the CA it trusts for
+the emulator's TLS origins (the JSON line's power_platform.ca_cert).
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import os
+import ssl
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -60,7 +70,7 @@ class _PageReader(HTMLParser):
             self.hidden[attributes["name"]] = attributes.get("value", "")
         elif tag == "button" and attributes.get("name") == "decision":
             self.decisions.add(attributes.get("value", ""))
-        elif "error-message" in attributes.get("class", "").split():
+        elif {"error-message", "consent-message"} & set(attributes.get("class", "").split()):
             self._in_error = True
 
     def handle_endtag(self, tag: str) -> None:
@@ -155,6 +165,82 @@ def follow_consent(
     raise ConsentError(f"Too many redirects starting from {_without_query(url)}.")
 
 
+@dataclass
+class LinkOutcome:
+    """Where a consent link's walk ended: the consent service's last page (its status and
+    message), or an address off this computer that a real browser would go on to (status 0)."""
+
+    url: str
+    status: int
+    message: str
+
+
+def _on_this_computer(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def follow_consent_link(
+    url: str,
+    decision: Decision = "accept",
+    timeout: float = 10.0,
+    *,
+    ca_cert: str | None = None,
+) -> LinkOutcome:
+    """Walk a consent link as a browser: the consent service, DocuSign (Accept or Decline on
+    its consent page when it shows one), back to the connector's redirect URL. Raises
+    ConsentError when DocuSign stops the browser with an error page (e.g. an unregistered
+    redirect URL) or a hop fails; the consent service's own error pages are returned."""
+    if decision not in ("accept", "decline"):
+        raise ValueError('decision must be "accept" or "decline"')
+    context = ssl.create_default_context(cadata=ca_cert) if ca_cert else None
+    opener = urllib.request.build_opener(_NoRedirects, urllib.request.HTTPSHandler(context=context))
+    service = _origin(url)
+    current, data = url, None
+    came_back = False  # the consent service had the browser back from DocuSign
+    for _ in range(_MAX_HOPS):
+        if not _on_this_computer(current):
+            return LinkOutcome(current, 0, "")  # a real browser would go on; this one stays here
+        came_back = came_back or (_origin(current) == service and current != url)
+        status, headers, body = _open(opener, current, data, timeout)
+        data = None
+        if status in (301, 302, 303, 307, 308) and "location" in headers:
+            current = urljoin(current, headers["location"])
+            if urlsplit(current).scheme not in ("http", "https"):
+                return LinkOutcome(current, 0, "")
+            continue
+        page = _PageReader()
+        page.feed(body)
+        if _origin(current) == service or came_back:  # its own page, or where it sent us
+            return LinkOutcome(current, status, page.message())
+        if status >= 400:
+            raise ConsentError(f"The sign-in page showed an error: {page.message()}")
+        if page.form_action is not None and decision in page.decisions:
+            current = urljoin(current, page.form_action)
+            data = urlencode({**page.hidden, "decision": decision}).encode()
+            continue
+        raise ConsentError(
+            f"The page at {_without_query(current)} was neither a consent page nor a redirect: "
+            f"{page.message()}"
+        )
+    raise ConsentError(f"Too many redirects starting from {_without_query(url)}.")
+
+
+def _ca_from_environment() -> str | None:
+    value = os.environ.get("CLMWIZARD_TEST_BROWSER_CA", "").strip()
+    if not value:
+        return None
+    if value.startswith("-----BEGIN"):
+        return value
+    with open(value, encoding="ascii") as handle:
+        return handle.read()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
@@ -166,8 +252,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     decision: Decision = "decline" if choice == "decline" else "accept"
     try:
-        follow_consent(args[0], decision)
-    except ConsentError as error:
+        if urlsplit(args[0]).path.rstrip("/").endswith("/oauth/auth"):
+            follow_consent(args[0], decision)
+            return 0
+        outcome = follow_consent_link(args[0], decision, ca_cert=_ca_from_environment())
+        if outcome.status >= 400:
+            sys.stderr.write(f"test browser: {outcome.message}\n")
+            return 1
+    except (ConsentError, OSError, ssl.SSLError) as error:
         sys.stderr.write(f"test browser: {error}\n")
         return 1
     return 0

@@ -13,7 +13,7 @@ from clmwizard.emulator.http_types import JSON_TYPE, Response, json_response
 from clmwizard.emulator.state import new_guid
 
 DOCUSIGN_ORIGINS = ("auth", "clm_auth", "general", "upload", "download")
-POWER_PLATFORM_ORIGINS = ("entra", "powerapps", "flow", "blob")
+POWER_PLATFORM_ORIGINS = ("entra", "powerapps", "flow", "blob", "consent")
 ORIGINS = DOCUSIGN_ORIGINS + POWER_PLATFORM_ORIGINS
 CLM_ORIGINS = ("clm_auth", "general", "upload", "download")
 

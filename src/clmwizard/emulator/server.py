@@ -170,6 +170,7 @@ class Emulator:
         accounts: int = 1,
         on_request: RequestListener | None = None,
         power_platform: bool = True,
+        auto_register_redirects: bool = False,
     ) -> None:
         if not is_loopback(host):
             raise UsageError(
@@ -194,6 +195,7 @@ class Emulator:
         self._state: AuthState | None = None
         self._clm: clm.ClmService | None = None
         self._power_platform_wanted = power_platform
+        self._auto_register_redirects = auto_register_redirects
         self._pp: Any = None  # powerplatform.service.PowerPlatform, imported when started
 
     # -- life cycle ------------------------------------------------------------------------
@@ -229,7 +231,9 @@ class Emulator:
                 self._state.clock,
                 {origin: self._origin(origin) for origin in POWER_PLATFORM_ORIGINS},
                 material.ca_pem,
+                register_redirect=self.register_redirect_uri,
             )
+            self._pp.auto_register_redirects = self._auto_register_redirects
         self._clm = clm.ClmService(
             self._state,
             clm_hosts=self.clm_hosts,
@@ -416,7 +420,11 @@ class Emulator:
     # -- test controls ------------------------------------------------------------------------
 
     def advance_clock(self, seconds: float) -> None:
-        self.state.clock.advance(seconds)
+        """Move the clock; with the Power Platform on, scheduled flows fire on the way."""
+        if self._pp is not None:
+            self._pp.advance_clock(seconds)
+        else:
+            self.state.clock.advance(seconds)
 
     def now(self) -> float:
         """The emulator clock (epoch seconds)."""

@@ -310,7 +310,8 @@ def _oauth_parameters(properties: dict[str, Any]) -> list[str]:
 
 def _set_redirect_urls(state: PowerPlatformState, record: dict[str, Any]) -> None:
     # unconfirmed: where the service reports the per-connector redirect URL; here it is
-    # oAuthSettings.redirectUrl of the stored connector, derived from the connector id.
+    # oAuthSettings.redirectUrl of the stored connector, derived from the connector id. The
+    # base is the emulator's consent origin (state.redirect_base), so the URL resolves here.
     derived = record["name"].removeprefix("shared_")
     for parameter in record["properties"].get("connectionParameters", {}).values():
         settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None
@@ -320,9 +321,9 @@ def _set_redirect_urls(state: PowerPlatformState, record: dict[str, Any]) -> Non
             ):
                 settings["redirectMode"] = "GlobalPerConnector"
             if settings.get("redirectMode") == "GlobalPerConnector":
-                settings["redirectUrl"] = f"{REDIRECT_BASE}/{derived}"
+                settings["redirectUrl"] = f"{state.redirect_base}/{derived}"
             elif settings.get("redirectMode", "Global") == "Global":
-                settings["redirectUrl"] = REDIRECT_BASE
+                settings["redirectUrl"] = state.redirect_base
 
 
 def _store_swagger(state: PowerPlatformState, record: dict[str, Any], blob_base: str) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from clmwizard.emulator.http_types import Request, Response
-from clmwizard.emulator.powerplatform import entra, powerapps
+from clmwizard.emulator.powerplatform import connections, consent, entra, flows, powerapps, runner
+from clmwizard.emulator.powerplatform.records import Platform, PlatformRecords
 from clmwizard.emulator.powerplatform.state import (
     AZURE_CLI_CLIENT_ID,
     Environment,
@@ -19,7 +22,7 @@ from clmwizard.emulator.powerplatform.state import (
 from clmwizard.emulator.state import Clock
 
 # The emulator origins of this side; all of them serve TLS.
-PP_ORIGINS = ("entra", "powerapps", "flow", "blob")
+PP_ORIGINS = ("entra", "powerapps", "flow", "blob", "consent")
 STORAGE_ACCOUNT = "clmwizardemu"
 # A public client id of "our own app registration", beside the Azure CLI's.
 APP_REGISTRATION_CLIENT_ID = "6b3a9e1c-2f4d-4c8e-9a7b-1d5e3f7a9c21"
@@ -28,7 +31,13 @@ APP_REGISTRATION_CLIENT_ID = "6b3a9e1c-2f4d-4c8e-9a7b-1d5e3f7a9c21"
 class PowerPlatform:
     """The Power Platform side of one emulator. `origins` maps each PP origin to its URL."""
 
-    def __init__(self, clock: Clock, origins: dict[str, str], ca_pem: str) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        origins: dict[str, str],
+        ca_pem: str,
+        register_redirect: Callable[[str], None] | None = None,
+    ) -> None:
         self.origins = origins
         self.ca_cert = ca_pem
         tenant = new_guid()
@@ -52,6 +61,14 @@ class PowerPlatform:
             entra_origin=origins["entra"],
         )
         self.subdomain_blob_urls = False
+        self.state.redirect_base = f"{origins['consent']}/redirect"
+        self.records = PlatformRecords()
+        self.platform = Platform(self.state, self.records, origins, ca_pem)
+        # --auto-register-redirects: each connector's redirect URL is registered on the
+        # DocuSign integration key as soon as the connector exists (off by default, as at
+        # DocuSign, where the user registers it).
+        self.auto_register_redirects = False
+        self._register_redirect = register_redirect
 
     # -- what clients need -------------------------------------------------------------------
 
@@ -133,6 +150,7 @@ class PowerPlatform:
             "user_principal_name": self.user_principal_name,
             "power_apps_url": self.power_apps_url,
             "flow_url": self.flow_url,
+            "consent_url": self.consent_url,
             "environments": self.environments,
             "ca_cert": self.ca_cert,
         }
@@ -154,10 +172,69 @@ class PowerPlatform:
             case "entra":
                 return entra.handle(self.state, request)
             case "powerapps":
-                return powerapps.handle_powerapps(self.state, request, self.blob_base())
+                if connections.claims(request):
+                    return connections.handle(self.platform, request)
+                answer = powerapps.handle_powerapps(self.state, request, self.blob_base())
+                if request.method in ("POST", "PATCH") and answer.status < 300:
+                    self._auto_register()
+                return answer
             case "flow":
-                return powerapps.handle_flow(self.state, request)
+                return flows.handle(self.platform, request)
+            case "consent":
+                return consent.handle(self.platform, request)
         return powerapps.handle_blob(self.state, request)
+
+    def _auto_register(self) -> None:
+        if not self.auto_register_redirects or self._register_redirect is None:
+            return
+        for url in self.redirect_urls():
+            self._register_redirect(url)
+
+    def redirect_urls(self) -> list[str]:
+        """Every stored connector's redirect URL (each resolves to the consent origin)."""
+        found: list[str] = []
+        for record in self.connectors():
+            for parameter in record["properties"].get("connectionParameters", {}).values():
+                settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None
+                url = settings.get("redirectUrl") if isinstance(settings, dict) else None
+                if isinstance(url, str) and url not in found:
+                    found.append(url)
+        return found
+
+    # -- connections, flows and the clock ----------------------------------------------------
+
+    @property
+    def consent_url(self) -> str:
+        return self.origins["consent"]
+
+    def set_platform(self, **changes: Any) -> dict[str, Any]:
+        """Change the unconfirmed behaviours (records.Switches) and `auto_register_redirects`;
+        returns them all."""
+        with self.state.lock:
+            if "auto_register_redirects" in changes:
+                self.auto_register_redirects = bool(changes.pop("auto_register_redirects"))
+            self.records.switches = self.records.switches.changed(**changes)
+            answer = dataclasses.asdict(self.records.switches)
+        if self.auto_register_redirects:
+            self._auto_register()
+        return {**answer, "auto_register_redirects": self.auto_register_redirects}
+
+    def connections(self) -> list[dict[str, Any]]:
+        """Every connection as the API shows it (statuses; never tokens)."""
+        with self.state.lock:
+            stored = list(self.records.connections.values())
+        return [connections.view(self.platform, c) for c in stored]
+
+    def flows(self) -> list[dict[str, Any]]:
+        """Every flow with its runs, newest run first (as the runs list answers)."""
+        with self.state.lock:
+            stored = list(self.records.flows.values())
+        return [flows.summary(self.platform, f) for f in stored]
+
+    def advance_clock(self, seconds: float) -> int:
+        """Move the emulator clock; every Recurrence trigger due on the way fires at its time.
+        Returns how many runs fired."""
+        return runner.advance(self.platform, seconds)
 
     # -- test controls -----------------------------------------------------------------------
 
@@ -285,7 +362,7 @@ class PowerPlatform:
 
     def issued_secrets(self) -> set[str]:
         with self.state.lock:
-            return self.state.issued_secrets()
+            return self.state.issued_secrets() | self.records.secrets()
 
     def control(self, method: str, path: str, body: dict[str, Any]) -> Any:
         """HTTP controls under /_emulator/powerplatform/ on the auth server."""
@@ -309,4 +386,14 @@ class PowerPlatform:
                 return {"name": self.add_environment(str(body["display_name"]))}
             case ("GET", "connectors"):
                 return self.connectors()
+            case ("POST", "platform"):
+                return self.set_platform(**body)
+            case ("GET", "platform"):
+                return self.set_platform()
+            case ("GET", "connections"):
+                return self.connections()
+            case ("GET", "flows"):
+                return self.flows()
+            case ("GET", "redirect-urls"):
+                return {"redirect_urls": self.redirect_urls()}
         return None

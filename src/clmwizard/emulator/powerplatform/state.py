@@ -180,6 +180,8 @@ class PowerPlatformState:
     certification_rules: bool = False  # validateApiSwagger applies them even when not asked
     # The Power Apps API's unconfirmed behaviours (powerapps.py says which), switchable by tests.
     api: ApiBehaviour = field(default_factory=lambda: ApiBehaviour())
+    # Where connectors' redirect URLs point: the emulator's consent origin + "/redirect".
+    redirect_base: str = "https://global.consent.azure-apim.net/redirect"
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def issued_secrets(self) -> set[str]:
