@@ -193,7 +193,7 @@ def test_export_from_the_start_screen_goes_back_to_start() -> None:
     assert script.steps == ["Export"]
 
 
-def test_publish_follows_export_esc_comes_back_and_done_ends_the_flow() -> None:
+def test_publish_connect_heartbeat_follow_export_esc_comes_back_and_done_ends_the_flow() -> None:
     profile = signed_in()
     script = Script(
         [
@@ -202,18 +202,38 @@ def test_publish_follows_export_esc_comes_back_and_done_ends_the_flow() -> None:
             ("Publish", Back()),
             ("Export", Next()),
             ("Publish", Next()),
+            ("Connect", Back()),
+            ("Publish", Next()),
+            ("Connect", Next()),
+            ("Heartbeat", Back()),
+            ("Connect", Next()),
+            ("Heartbeat", Next()),
         ]
     )
     run(script, OpenProfile(profile))
-    assert script.steps == ["Fields", "Export", "Publish", "Export", "Publish"]
+    assert script.steps == [
+        "Fields",
+        "Export",
+        "Publish",
+        "Export",
+        "Publish",
+        "Connect",
+        "Publish",
+        "Connect",
+        "Heartbeat",
+        "Connect",
+        "Heartbeat",
+    ]
     assert all(shown.profile is profile for shown in script.shown)
 
 
-def test_publish_from_the_start_screen_ends_on_esc_or_done() -> None:
-    for answer in (Back(), Next()):
-        script = Script([("Publish", answer)])
-        run(script, flow.PublishProfile(signed_in()))
-        assert script.steps == ["Publish"]
+def test_publish_from_the_start_screen_ends_on_esc_or_goes_on_to_connect_and_heartbeat() -> None:
+    script = Script([("Publish", Back())])
+    run(script, flow.PublishProfile(signed_in()))
+    assert script.steps == ["Publish"]
+    script = Script([("Publish", Next()), ("Connect", Next()), ("Heartbeat", Next())])
+    run(script, flow.PublishProfile(signed_in()))
+    assert script.steps == ["Publish", "Connect", "Heartbeat"]
 
 
 def test_a_flow_started_mid_way_ends_on_esc_there() -> None:

@@ -11,8 +11,9 @@
                     esc goes one step back; esc on Key ends the flow (the start screen).
                     Tokens ─FixScopes→ Scopes. Back into Tokens never resends a code: the code
                     is handed to Tokens once; Tokens shown again shows the tokens it got.
-    profile_steps:  (JWT →) Fields ─ExportAsked→ Export ─Next→ Publish (optional: esc on
-                    Publish → Export); esc on Export → Fields, on the first step → start.
+    profile_steps:  (JWT →) Fields ─ExportAsked→ Export ─Next→ Publish ─Next→ Connect ─Next→
+                    Heartbeat (each optional: esc goes one step back; Heartbeat's Next ends at
+                    the start screen); esc on Export → Fields, on the first step → start.
                     JWT comes first after sign-in when the draft names a JWT
                     integration user (uses_jwt), and alone from the start screen (CheckJwt).
                     JWT ─FixJwt→ Key → JWT again (or, when the key, environment or redirect URI
@@ -33,7 +34,17 @@ if TYPE_CHECKING:
     from clmwizard.store.profile import Profile
 
 StepName = Literal[
-    "Key", "Scopes", "Consent", "Tokens", "Discovery", "JWT", "Fields", "Export", "Publish"
+    "Key",
+    "Scopes",
+    "Consent",
+    "Tokens",
+    "Discovery",
+    "JWT",
+    "Fields",
+    "Export",
+    "Publish",
+    "Connect",
+    "Heartbeat",
 ]
 
 STEPS: tuple[tuple[StepName, str], ...] = (
@@ -46,6 +57,8 @@ STEPS: tuple[tuple[StepName, str], ...] = (
     ("Fields", "Connector fields"),
     ("Export", "Export"),
     ("Publish", "Publish"),
+    ("Connect", "Connect"),
+    ("Heartbeat", "Heartbeat"),
 )
 
 # Where a step's plain "next" and "esc" lead; a step missing from BACK ends its flow on esc.
@@ -57,6 +70,8 @@ NEXT: dict[StepName, StepName] = {
     "JWT": "Fields",
     "Fields": "Export",
     "Export": "Publish",
+    "Publish": "Connect",
+    "Connect": "Heartbeat",
 }
 BACK: dict[StepName, StepName] = {
     "Scopes": "Key",
@@ -65,6 +80,8 @@ BACK: dict[StepName, StepName] = {
     "Discovery": "Tokens",
     "Export": "Fields",
     "Publish": "Export",
+    "Connect": "Publish",
+    "Heartbeat": "Connect",
 }
 
 
@@ -277,7 +294,7 @@ async def profile_steps(
         elif isinstance(answer, FixJwt):
             profile = await fix_jwt(steps, draft, profile)
         elif isinstance(answer, Next) and step not in NEXT:
-            return  # the last step (Publish) is done: back to the start screen
+            return  # the last step (Heartbeat) is done: back to the start screen
         elif isinstance(answer, Next):
             if step == "JWT" and not profile.is_signed_in:
                 return  # checked from the start screen before sign-in: no fields to show yet

@@ -95,7 +95,7 @@ async def _heartbeat(
     secrets: SecretStore,
     target: HeartbeatTarget,
 ) -> int:
-    from clmwizard.commands.platform import make_apis, settings_for, sign_in
+    from clmwizard.commands.platform import settings_for, sign_in
     from clmwizard.powerplatform.heartbeat import (
         HeartbeatOutcome,
         describe_result,
@@ -106,6 +106,7 @@ async def _heartbeat(
         upsert_flow,
     )
     from clmwizard.powerplatform.http import make_async_client
+    from clmwizard.powerplatform.setup import make_apis
 
     settings = settings_for(target.record, options.microsoft)
     signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=True)

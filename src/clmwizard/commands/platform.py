@@ -1,4 +1,5 @@
-"""What `connect`, `heartbeat` and `status` share: the Microsoft flags, the settings a profile's
+"""What `connect`, `heartbeat` and `status` share (make_apis and the Flow sign-in live in
+powerplatform.setup, where the wizard finds them too): the Microsoft flags, the settings a profile's
 publication recorded, one sign-in for the Power Apps and the Flow API, and a live status line."""
 
 from __future__ import annotations
@@ -14,10 +15,6 @@ from typing import TYPE_CHECKING, Any
 from clmwizard.errors import ClmWizardError
 
 if TYPE_CHECKING:
-    import httpx
-
-    from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.flows import FlowApi
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.profile import PublishRecord
@@ -89,6 +86,7 @@ async def sign_in(
     from clmwizard.commands.publish import show_device_code
     from clmwizard.powerplatform import signin
     from clmwizard.powerplatform.http import make_sync_client
+    from clmwizard.powerplatform.setup import flow_sign_in
 
     with make_sync_client(settings.ca_bundle) as sync_http:
         who = await signin.sign_in_silently(settings, secrets, profile, sync_http)
@@ -99,62 +97,9 @@ async def sign_in(
                 settings, secrets, profile, sync_http, show_device_code, allow_cached=False
             )
             print(f"✓ Signed in to Microsoft as {who.username}", flush=True)
-        if not flow:
-            return who, None
-        flow_who = await signin.sign_in_silently(settings.for_flow, secrets, profile, sync_http)
-    if flow_who is None:
-        raise ClmWizardError(
-            "Microsoft gave no token for the Flow API from the cached sign-in.",
-            cause="The account may not be allowed Power Automate (service.flow.microsoft.com).",
-            fix="Sign in again with an account that can make flows; with your organisation's "
-            "own app registration, give it the Power Automate (Flow Service) permission.",
-            code="no_flow_token",
-        )
-    return who, flow_who
-
-
-def make_apis(
-    http: httpx.AsyncClient,
-    settings: MicrosoftSettings,
-    who: MicrosoftSignIn,
-    flow_who: MicrosoftSignIn | None,
-    *,
-    secrets: SecretStore | None = None,
-    profile: str = "",
-) -> tuple[PowerAppsApi, FlowApi | None]:
-    """The two APIs; with `secrets`, a token the service refuses (401) although MSAL still
-    thinks it valid (revoked, or a clock that disagrees) is renewed silently once."""
-    from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.flows import FlowApi
-
-    def build(kind: Any, token: MicrosoftSignIn, scoped: MicrosoftSettings) -> Any:
-        api = kind(
-            http,
-            token.access_token,
-            token.object_id,
-            power_apps_url=settings.power_apps_url,
-            flow_url=settings.flow_url,
-        )
-        if secrets is not None:
-            api.renew_token = lambda: _renew(scoped, secrets, profile)
-        return api
-
-    flows = build(FlowApi, flow_who, settings.for_flow) if flow_who is not None else None
-    return build(PowerAppsApi, who, settings), flows
-
-
-async def _renew(settings: MicrosoftSettings, secrets: SecretStore, profile: str) -> str | None:
-    from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.http import make_sync_client
-
-    with make_sync_client(settings.ca_bundle) as sync_http:
-        try:
-            fresh = await signin.sign_in_silently(
-                settings, secrets, profile, sync_http, force_refresh=True
-            )
-        except ClmWizardError:
-            return None
-    return fresh.access_token if fresh is not None else None
+    if not flow:
+        return who, None
+    return who, await flow_sign_in(settings, secrets, profile)
 
 
 def _is_tty(stream: Any) -> bool:

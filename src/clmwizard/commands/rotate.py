@@ -64,10 +64,11 @@ def run(args: argparse.Namespace) -> int:
 async def _prove(name: str, profiles: ProfileStore, secrets: SecretStore) -> bool:
     """Run each heartbeat flow once through the connectors that now carry the new secret;
     True when every one succeeded (or there is none to run)."""
-    from clmwizard.commands.platform import MicrosoftOptions, make_apis, settings_for, sign_in
+    from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
     from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform.http import make_async_client
     from clmwizard.powerplatform.rotation import prove_with_heartbeat
+    from clmwizard.powerplatform.setup import make_apis
 
     profile = profiles.load(name)
     proved = True

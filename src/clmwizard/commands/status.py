@@ -98,10 +98,11 @@ async def _assess_all(
 
 
 async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore) -> Health:
-    from clmwizard.commands.platform import make_apis, settings_for, sign_in
+    from clmwizard.commands.platform import settings_for, sign_in
     from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform.health import Finding, assess
     from clmwizard.powerplatform.http import make_async_client
+    from clmwizard.powerplatform.setup import make_apis
     from clmwizard.store.profile import SECRET_KEY
 
     try:
