@@ -9,7 +9,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext, demo_microsoft
@@ -19,7 +21,7 @@ from clmwizard.screens.connect import ConnectScreen
 from clmwizard.screens.heartbeat import HeartbeatScreen
 from clmwizard.screens.start import StartScreen
 from tests.screens.test_publish import publish, screen_text, to_export
-from tests.support.pilot import make_app, wait_until
+from tests.support.pilot import make_app, message, wait_until
 
 SIZE = (120, 40)
 
@@ -60,8 +62,19 @@ async def connect(pilot: Pilot[None], app: ClmWizardApp, screen: ConnectScreen) 
         link = screen.link
         assert link is not None and link in screen_text(app)
         await pilot.press("a")
-        await wait_until(pilot, lambda: screen.link != link or screen.phase == "done", timeout=20)
+        await wait_until(
+            pilot, lambda old=link: screen.link != old or screen.phase == "done", timeout=20
+        )
     await wait_until(pilot, lambda: screen.phase == "done", timeout=20)
+
+
+def profile_line(app: ClmWizardApp) -> str:
+    options = app.screen.query_one("#profiles", OptionList)
+    for index in range(options.option_count):
+        option = options.get_option_at_index(index)
+        if option.id == "demo":
+            return Text.from_markup(str(option.prompt)).plain
+    return ""
 
 
 async def heartbeat(pilot: Pilot[None], app: ClmWizardApp) -> HeartbeatScreen:
@@ -103,6 +116,17 @@ async def test_publish_connect_heartbeat_then_a_second_run_reuses_everything(
         assert len(pp.flows()) == 1
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+
+        # The start screen: the last known health (from the profile, no network) with its age;
+        # h asks Power Automate again (the cached sign-in), with a clock while it asks.
+        await wait_until(pilot, lambda: "heartbeat run succeeded" in profile_line(app))
+        line = profile_line(app)
+        assert re.search(r"✓ heartbeat run succeeded: \d+ attribute groups? just now", line)
+        assert "checked now" not in line
+        await pilot.press("h")
+        await wait_until(pilot, lambda: "checked now" in profile_line(app), timeout=20)
+        assert "heartbeat run succeeded" in profile_line(app)
+        assert "demo: heartbeat run succeeded" in message(app, "#start-message")
 
         # Second run from the start screen: publish updates, connect reuses, heartbeat updates.
         await pilot.pause(0.3)
@@ -159,7 +183,7 @@ async def test_a_declined_consent_says_so_and_r_tries_again(
         ).start()
         await wait_until(pilot, lambda: screen.phase == "failed", timeout=20)
         text = screen_text(app)
-        assert "declined" in text and "press r" in text
+        assert "was declined" in text and "Press r and choose Accept" in text
         await pilot.press("r")
         await connect(pilot, app, screen)
         assert len(emu.power_platform.connections()) == 1

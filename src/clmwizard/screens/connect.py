@@ -9,6 +9,7 @@ time-out, a refused secret) stays beside the step; r tries again without startin
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.connect import ConnectTarget
 
+RUN_AGAIN = re.compile(r"[Rr]un `clmwizard connect --profile [^`]*`(?: again)?")
 HOW = {
     "reused": "the profile's connection",
     "found": "an existing connection",
@@ -140,11 +142,11 @@ class ConnectScreen(PlatformStepScreen):
 
     @staticmethod
     def _with_retry(error: ClmWizardError) -> ClmWizardError:
-        fix = error.fix.replace("run `clmwizard connect", "press r (or run `clmwizard connect")
-        if fix != error.fix:
-            error.fix = fix
-        elif "press r" not in error.fix:
-            error.fix = (error.fix + " Press r to try again; the connection is reused.").strip()
+        """The CLI's "run `clmwizard connect` again" is r here (the same connection reused)."""
+        fix = RUN_AGAIN.sub(lambda m: "Press r" if m.group(0)[0] == "R" else "press r", error.fix)
+        if fix == error.fix and "press r" not in fix.lower():
+            fix = f"{fix} Press r to try again; the connection is reused.".strip()
+        error.fix = fix
         return error
 
     async def _connect_one(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
     from clmwizard.flow import Choice
+    from clmwizard.powerplatform.last_known import LastKnown
     from clmwizard.store.profiles import ProfileListing
     from clmwizard.store.secrets import SecretStore
 
@@ -40,6 +42,9 @@ def delete_detail(secrets_in_memory: bool) -> str:
 
 
 WARN_WITHIN = timedelta(days=7)
+HEALTH_MARK = {"ok": ("✓", "green"), "attention": ("!", "yellow"), "broken": ("✗", "red")}
+HEALTH_LIMIT = 60.0
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 def current_time() -> datetime:
@@ -91,10 +96,21 @@ class StartScreen(WizardScreen):
         Binding("p", "publish", "publish"),
         Binding("k", "checklist", "rotation checklist"),
         Binding("d", "delete", "delete"),
+        Binding("h", "health", "check health"),
     ]
 
     PROFILE_ACTIONS = frozenset(
-        {"reconsent", "rotate", "refresh", "export", "delete", "jwt", "publish", "checklist"}
+        {
+            "reconsent",
+            "rotate",
+            "refresh",
+            "export",
+            "delete",
+            "jwt",
+            "publish",
+            "checklist",
+            "health",
+        }
     )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -118,6 +134,9 @@ class StartScreen(WizardScreen):
         super().__init__()
         self.select = select
         self.listings: dict[str, ProfileListing] = {}
+        # Each profile's last known health: what it remembers, or what h just found out.
+        self.health: dict[str, LastKnown] = {}
+        self.checked: dict[str, LastKnown] = {}
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(
@@ -145,10 +164,23 @@ class StartScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, group="profiles")
     def load_profiles(self) -> None:
-        listings = self.wizard.context.profiles.list()
-        self.app.call_from_thread(self._show_profiles, listings)
+        import asyncio
 
-    def _show_profiles(self, listings: list[ProfileListing]) -> None:
+        from clmwizard.powerplatform.last_known import last_known
+
+        listings = self.wizard.context.profiles.list()
+        health: dict[str, LastKnown] = {}
+        for listing in listings:  # what each profile remembers: no network
+            known = asyncio.run(last_known(listing.profile)) if listing.profile else None
+            if known is not None:
+                health[listing.name] = known
+        self.app.call_from_thread(self._show_profiles, listings, health)
+
+    def _show_profiles(
+        self, listings: list[ProfileListing], health: dict[str, LastKnown] | None = None
+    ) -> None:
+        if health is not None:
+            self.health = health
         self.listings = {listing.name: listing for listing in listings}
         options = self.query_one("#profiles", OptionList)
         options.clear_options()
@@ -157,7 +189,11 @@ class StartScreen(WizardScreen):
         options.add_option(Option(f"[b]{new_label}[/b]  [dim](n)[/dim]", id=NEW))
         now = current_time()
         for listing in listings:
-            described = self._describe(listing, now) + self._memory_note(listing.name)
+            described = (
+                self._describe(listing, now)
+                + self._health_line(listing.name, now)
+                + self._memory_note(listing.name)
+            )
             options.add_option(Option(described, id=listing.name))
         if unknown:
             self.query_one("#start-message", FieldMessage).show_warning(
@@ -176,6 +212,20 @@ class StartScreen(WizardScreen):
             index = 1
         options.highlighted = index
         options.focus()
+
+    def _health_line(self, name: str, now: datetime) -> str:
+        """The profile's connectors in one line: the last known health and its age."""
+        known = self.checked.get(name) or self.health.get(name)
+        if known is None:
+            return ""
+        from clmwizard.powerplatform.last_known import age
+
+        mark, colour = HEALTH_MARK[known.verdict]
+        checked = " (checked now)" if name in self.checked else ""
+        return (
+            f"\n{'':<17}[{colour}]{mark} {escape(f'{known.what:.70}')}[/{colour}] "
+            f"[dim]{age(known.at, now)}{checked} · h checks again[/dim]"
+        )
 
     def _unknown_selection(self) -> str:
         """The name given with --profile when no such profile exists (offered as a new one)."""
@@ -375,6 +425,96 @@ class StartScreen(WizardScreen):
         until = expires.strftime("%Y-%m-%d %H:%M UTC") if expires else "unknown"
         message.show_ok(f"{name} refreshed. The refresh token now lasts until {until}.")
         self.load_profiles()
+
+    def action_health(self) -> None:
+        profile = self._selected()
+        if profile is None:
+            return
+        if not profile.publications:
+            self.query_one("#start-message", FieldMessage).show_note(
+                f"{profile.name} has published no connector: its grant line above says all."
+            )
+            return
+        self._check_health(profile)
+
+    @work(exclusive=True, group="health")
+    async def _check_health(self, profile: Profile) -> None:
+        """Ask Power Automate (the cached Microsoft sign-in, never a new one) how the
+        profile's connections and heartbeat are; a clock beside it while it asks."""
+        import asyncio
+        import time
+
+        message = self.query_one("#start-message", FieldMessage)
+        started = time.monotonic()
+        what = f"Checking {profile.name}'s connectors, connections and heartbeat"
+
+        def show_clock() -> None:
+            waited = time.monotonic() - started
+            frame = SPINNER[int(waited * 10) % len(SPINNER)]
+            message.show_note(
+                f"{frame} {what}…  {int(waited) // 60}:{int(waited) % 60:02d} / "
+                f"{int(HEALTH_LIMIT) // 60}:{int(HEALTH_LIMIT) % 60:02d}"
+            )
+
+        show_clock()
+        timer = self.set_interval(0.1, show_clock)
+        try:
+            known = await asyncio.wait_for(self._remote_health(profile), HEALTH_LIMIT)
+        except TimeoutError:
+            timer.stop()
+            message.show_warning(f"{what}: no answer within {HEALTH_LIMIT:.0f} s. h tries again.")
+            return
+        except Exception as error:  # a server's failure is a message, never a crash
+            from clmwizard.screens.platform_step import server_failure
+
+            timer.stop()
+            message.show_error(server_failure(error))
+            return
+        timer.stop()
+        if known is None:
+            message.show_warning(
+                f"No Microsoft sign-in is cached for {profile.name}: publish (p) signs in once, "
+                "then h checks without asking again."
+            )
+            return
+        self.checked[profile.name] = known
+        self._show_profiles(list(self.listings.values()))
+        level = {"ok": message.show_ok, "attention": message.show_warning}
+        text = f"{profile.name}: {known.what}" + (f" — {known.todo}" if known.todo else "")
+        if known.verdict == "broken":
+            message.show_error(ClmWizardError(f"{profile.name}: {known.what}", fix=known.todo))
+        else:
+            level[known.verdict](text)
+
+    async def _remote_health(self, profile: Profile) -> LastKnown | None:
+        import asyncio
+
+        from clmwizard.powerplatform.health import assess
+        from clmwizard.powerplatform.http import make_async_client, make_sync_client
+        from clmwizard.powerplatform.last_known import summarise
+        from clmwizard.powerplatform.setup import flow_sign_in, make_apis, settings_from
+        from clmwizard.powerplatform.signin import sign_in_silently
+        from clmwizard.screens.platform_step import latest_record
+        from clmwizard.store.profile import SECRET_KEY
+
+        record = latest_record(profile)
+        assert record is not None
+        settings = settings_from(
+            record, flow_url=record.flow_url, base=self.wizard.context.microsoft()
+        )
+        secrets = await self._secrets()
+        with make_sync_client(settings.ca_bundle) as sync_http:
+            who = await sign_in_silently(settings, secrets, profile.name, sync_http)
+        if who is None:
+            return None
+        flow_who = await flow_sign_in(settings, secrets, profile.name)
+        stored = await asyncio.to_thread(secrets.get, profile.name, SECRET_KEY)
+        async with make_async_client(settings.ca_bundle) as http:
+            pair = make_apis(http, settings, who, flow_who, secrets=secrets, profile=profile.name)
+            apis = {r.environment_id: pair for r in profile.publications}
+            health = await assess(profile, stored_secret=stored, apis=apis)
+        known = summarise(health, profile)
+        return dataclasses.replace(known, at=health.checked_at)
 
     async def _secrets(self) -> SecretStore:
         import asyncio
