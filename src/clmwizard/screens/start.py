@@ -96,7 +96,8 @@ class StartScreen(WizardScreen):
         Binding("p", "publish", "publish"),
         Binding("k", "checklist", "rotation checklist"),
         Binding("d", "delete", "delete"),
-        Binding("h", "health", "check health"),
+        # Not in the footer (full at 80 columns): each health line says "h checks again".
+        Binding("h", "health", "check health", show=False),
     ]
 
     PROFILE_ACTIONS = frozenset(
@@ -221,10 +222,10 @@ class StartScreen(WizardScreen):
         from clmwizard.powerplatform.last_known import age
 
         mark, colour = HEALTH_MARK[known.verdict]
-        checked = " (checked now)" if name in self.checked else ""
+        when = ("checked " if name in self.checked else "") + age(known.at, now)
         return (
             f"\n{'':<17}[{colour}]{mark} {escape(f'{known.what:.70}')}[/{colour}] "
-            f"[dim]{age(known.at, now)}{checked} · h checks again[/dim]"
+            f"[dim]{when} · h checks again[/dim]"
         )
 
     def _unknown_selection(self) -> str:
