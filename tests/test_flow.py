@@ -227,6 +227,12 @@ def test_publish_connect_heartbeat_follow_export_esc_comes_back_and_done_ends_th
     assert all(shown.profile is profile for shown in script.shown)
 
 
+def test_done_on_connect_ends_the_flow_at_the_start_screen() -> None:
+    script = Script([("Publish", Next()), ("Connect", flow.Done())])
+    run(script, flow.PublishProfile(signed_in()))
+    assert script.steps == ["Publish", "Connect"]
+
+
 def test_publish_from_the_start_screen_ends_on_esc_or_goes_on_to_connect_and_heartbeat() -> None:
     script = Script([("Publish", Back())])
     run(script, flow.PublishProfile(signed_in()))

@@ -12,8 +12,9 @@
                     Tokens ─FixScopes→ Scopes. Back into Tokens never resends a code: the code
                     is handed to Tokens once; Tokens shown again shows the tokens it got.
     profile_steps:  (JWT →) Fields ─ExportAsked→ Export ─Next→ Publish ─Next→ Connect ─Next→
-                    Heartbeat (each optional: esc goes one step back; Heartbeat's Next ends at
-                    the start screen); esc on Export → Fields, on the first step → start.
+                    Heartbeat (each optional: esc goes one step back; Connect ─Done→ and
+                    Heartbeat's Next end at the start screen); esc on Export → Fields, on the
+                    first step → start.
                     JWT comes first after sign-in when the draft names a JWT
                     integration user (uses_jwt), and alone from the start screen (CheckJwt).
                     JWT ─FixJwt→ Key → JWT again (or, when the key, environment or redirect URI
@@ -122,7 +123,12 @@ class FixJwt:
     """JWT: DocuSign refused the user GUID or the RSA key; change them on the Key screen."""
 
 
-Answer = Back | Next | Code | FixScopes | Saved | FixJwt
+@dataclass(frozen=True)
+class Done:
+    """Connect: finished here, back to the start screen (connecting stays optional)."""
+
+
+Answer = Back | Next | Code | FixScopes | Saved | FixJwt | Done
 
 
 @dataclass
@@ -291,6 +297,8 @@ async def profile_steps(
             if step == first or step not in BACK:
                 return
             step = BACK[step]
+        elif isinstance(answer, Done):
+            return
         elif isinstance(answer, FixJwt):
             profile = await fix_jwt(steps, draft, profile)
         elif isinstance(answer, Next) and step not in NEXT:

@@ -234,3 +234,30 @@ async def test_the_demo_tour_ends_with_a_succeeded_heartbeat_in_nine_keys_after_
         await press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
     assert len(keys) == 9, keys  # the README: nine keys after the bundle, seventeen in all
+
+
+async def test_rotation_proves_the_new_secret_with_a_heartbeat_run_before_the_old_may_go(
+    platform_context: WizardContext, emu: Emulator
+) -> None:
+    from tests.screens.test_rotation import connector_secrets, rotate_with_demo_spare
+
+    app = make_app(platform_context)
+    pp = emu.power_platform
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_connect(pilot, app, emu, "single")
+        await connect(pilot, app, screen)
+        beat = await heartbeat(pilot, app)
+        assert beat.succeeded
+        await pilot.press("enter")
+        # Every run refreshes the connection's DocuSign grant with the connector's client
+        # secret (the platform does so when the access token ran out; here at once).
+        pp.set_platform(refresh_when="always")
+        runs_before = sum(len(flow.get("runs", [])) for flow in pp.flows())
+        await rotate_with_demo_spare(pilot, app)
+        await wait_until(
+            pilot, lambda: "heartbeat ran through the new secret" in screen_text(app), timeout=40
+        )
+        text = screen_text(app)
+        assert re.search(r"CLM answered \d+ attribute groups?\. Now delete the OLD secret", text)
+        assert connector_secrets(emu) == [emu.spare_secret_key]
+        assert sum(len(flow.get("runs", [])) for flow in pp.flows()) == runs_before + 1

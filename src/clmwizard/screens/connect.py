@@ -51,6 +51,7 @@ class ConnectScreen(PlatformStepScreen):
         Binding("u", "copy_redirect", "copy redirect URL"),
         Binding("g", "register_demo", "register (demo)"),
         Binding("r", "retry", "try again"),
+        Binding("f", "finish", "finish here"),
     ]
 
     def __init__(self, profile: Profile) -> None:
@@ -258,6 +259,11 @@ class ConnectScreen(PlatformStepScreen):
 
         if self.phase in ("done", "failed", "blocked"):
             self.answer(Next())
+
+    def action_finish(self) -> None:
+        from clmwizard.flow import Done
+
+        self.answer(Done())
 
     def action_retry(self) -> None:
         if self.phase in ("blocked", "failed", "done"):
