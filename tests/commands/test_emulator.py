@@ -160,10 +160,18 @@ def test_the_json_line_carries_power_platform_and_msal_signs_in_with_it(tmp_path
         )
         result = app.acquire_token_for_client([POWER_APPS_SCOPE])
         assert "access_token" in result, result
-        listed = session.get(
+        bearer = {"Authorization": f"Bearer {result['access_token']}"}
+        # An app-only token: the Flow API's list refuses it (T), the BAP list answers.
+        refused = session.get(
             f"{pp['flow_url']}/providers/Microsoft.ProcessSimple/environments",
             params={"api-version": "2016-11-01"},
-            headers={"Authorization": f"Bearer {result['access_token']}"},
+            headers=bearer,
+        )
+        assert refused.status_code == 403
+        listed = session.get(
+            f"{pp['flow_url']}/providers/Microsoft.BusinessAppPlatform/environments",
+            params={"api-version": "2020-10-01"},
+            headers=bearer,
         )
         assert [e["name"] for e in listed.json()["value"]] == pp["environments"]
         code, _, err = stop(process, signal.SIGINT)

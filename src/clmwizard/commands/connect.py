@@ -164,7 +164,7 @@ async def _connect_one(
         display_name=connector.display_name,
         profile=profile.name,
     )
-    _offer_link(link, options.no_browser)
+    await _offer_link(link, options.no_browser)
     with LiveLine(
         f"waiting for the DocuSign sign-in of {connector.display_name}",
         options.timeout,
@@ -206,11 +206,13 @@ async def _check_redirect(
         )
 
 
-def _offer_link(link: str, no_browser: bool) -> None:
+async def _offer_link(link: str, no_browser: bool) -> None:
     from clmwizard.browser import open_in_browser
 
     if not no_browser:
-        outcome = open_in_browser(link)
+        # A $BROWSER command may wait until the page is done (the return page answers from
+        # this loop meanwhile): never block the loop on it.
+        outcome = await asyncio.to_thread(open_in_browser, link)
         if outcome.opened:
             say("Opened the DocuSign sign-in in your browser (sign in and choose Accept).")
             return

@@ -53,22 +53,16 @@ class MicrosoftOptions:
 
 
 def settings_for(record: PublishRecord, options: MicrosoftOptions) -> MicrosoftSettings:
-    from clmwizard.powerplatform.settings import make_settings
+    """What `publish` recorded for `record`, with the flags given over it."""
+    from clmwizard.powerplatform.setup import settings_from
 
-    base = make_settings(
-        client_id=record.client_id,
-        tenant=record.tenant,
-        authority=record.authority,
-        power_apps_url=record.power_apps_url,
-        flow_url=record.flow_url,
-    )
-    return make_settings(
+    return settings_from(
+        record,
         client_id=options.client_id,
         tenant=options.tenant,
         authority=options.authority,
         power_apps_url=options.power_apps_url,
         flow_url=options.flow_url,
-        base=base,
     )
 
 

@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(rotate())
         print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
     report = asyncio.run(_update_connectors(name, profiles, secrets, new_secret))
+    for done in report.updated:
+        print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
     if report.complete and not asyncio.run(_prove(name, profiles, secrets)):
         print(
             "Keep the old secret key in DocuSign: the heartbeat could not prove the new one "
@@ -112,10 +114,14 @@ async def _update_connectors(
 
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(record)
+        from clmwizard.powerplatform.setup import renewed_token
+
         who = await _sign_in(name, secrets, settings)
         if who is None:
             return None
-        return make_api(http, who, settings)
+        api = make_api(http, who, settings)
+        api.renew_token = lambda: renewed_token(settings, secrets, name)  # refused: once more
+        return api
 
     from clmwizard.powerplatform.settings import make_settings
 
@@ -156,8 +162,6 @@ async def _sign_in(
 
 
 def _next_steps(name: str, report: SecretUpdateReport, published: bool) -> int:
-    for done in report.updated:
-        print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
     if report.remaining:
         print("These connectors still have the OLD secret key:")
         for todo in report.remaining:

@@ -385,6 +385,8 @@ async def _heartbeat_health(
     if finished and finished[0].status != "Succeeded":
         run = finished[0]
         said = f"{run.error_code}: {run.error_message}".strip(": ")
+        if flows is not None:
+            said = await _why(flows, profile, env, beat.flow_id, run) or said
         health.findings.append(
             Finding(
                 "broken",
@@ -406,3 +408,15 @@ async def _heartbeat_health(
         )
     elif hb.state == "on":
         health.findings.append(Finding("ok", "The heartbeat flow is on.", ""))
+
+
+async def _why(flows: FlowApi, profile: Profile, env: str, flow_id: str, run: FlowRun) -> str:
+    """The failing action's error in words (the run's own error only says an action failed)."""
+    from clmwizard.powerplatform.heartbeat import describe_result, heartbeat_target
+
+    try:
+        target = heartbeat_target(profile, env)
+        actions = await flows.run_actions(env, flow_id, run.run_id)
+    except ClmWizardError:
+        return ""
+    return describe_result(run, actions, target, profile.name)

@@ -59,17 +59,18 @@ _MAX_TOP = 250
 
 
 def handle(platform: Platform, request: Request) -> Response:
-    if request.method == "GET" and request.path.rstrip("/") == ENVIRONMENTS:
+    parts = request.path.strip("/").split("/")
+    prefix = ENVIRONMENTS.strip("/").split("/")
+    if (
+        parts[: len(prefix)] != prefix
+        or len(parts) < len(prefix) + 2
+        or parts[len(prefix) + 1] != "flows"
+    ):
+        # the environment lists (Flow's and BAP's) and anything else: the connector module's
         return powerapps.handle_flow(platform.state, request)
     try:
         _api_version(request)
-        parts = request.path.strip("/").split("/")
-        prefix = ENVIRONMENTS.strip("/").split("/")
-        if parts[: len(prefix)] != prefix or len(parts) < len(prefix) + 2:
-            raise ApiError(404, "NotFound", "No such resource.")
         env_name, rest = parts[len(prefix)], parts[len(prefix) + 1 :]
-        if rest[0] != "flows":
-            raise ApiError(404, "NotFound", "No such resource.")
         if (
             len(rest) == 8
             and request.method == "GET"
