@@ -88,6 +88,9 @@ class ClmWizardApp(App[None]):
         Binding("f1", "keys_help_in_field", "keys", key_display="f1", priority=True),
         Binding("f1", "keys_help", "keys", show=False, priority=True),
         Binding("ctrl+q", "request_quit", "quit", priority=True),
+        # What every terminal user tries first: quits like ctrl+q (Textual's own only tells
+        # you to press ctrl+q). A field with a selection keeps it for copying the selection.
+        Binding("ctrl+c", "interrupt_quit", "quit", show=False, priority=True),
     ]
 
     def __init__(self, context: WizardContext) -> None:
@@ -107,6 +110,9 @@ class ClmWizardApp(App[None]):
         self._quit_dialog: Screen[Any] | None = None
         self._stop_signals: list[int] = []
         self._stopping: int | None = None  # the first stopping signal received
+        from clmwizard.closing import ClosingNotes
+
+        self.closing = ClosingNotes()
 
     # -- shared services -------------------------------------------------------------------
 
@@ -342,10 +348,22 @@ class ClmWizardApp(App[None]):
     # -- keys help and quit -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "interrupt_quit" and self._selection_to_copy():
+            return False  # ctrl+c copies the field's selection; ctrl+q still quits
         if action == "keys_help_in_field":
             focused = self.focused
             return focused is not None and focused.check_consume_key("question_mark", "?")
         return True
+
+    def _selection_to_copy(self) -> bool:
+        """Whether ctrl+c should be the focused field's copy key (a selection is made)."""
+        from textual.widgets import Input
+
+        focused = self.focused
+        return isinstance(focused, Input) and not focused.selection.is_empty
+
+    def action_interrupt_quit(self) -> None:
+        self.action_request_quit()
 
     def action_keys_help_in_field(self) -> None:
         self.action_keys_help()
@@ -392,7 +410,8 @@ class ClmWizardApp(App[None]):
         self._quit_dialog = ConfirmDialog(
             "Quit without saving?",
             "What you typed, or this sign-in so far, is not stored yet and would be lost "
-            "(a profile is saved when its Discovery step finishes). ctrl+q again quits too.",
+            "(a profile is saved when its Discovery step finishes). ctrl+q (or ctrl+c) again "
+            "quits too.",
             yes="Quit",
             no="Stay",
         )
@@ -444,7 +463,12 @@ class ClmWizardApp(App[None]):
         self.draft = shown.draft
         answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
 
+        if shown.step in ("Fields", "Export", "Publish", "JWT") and shown.draft.profile_name:
+            self.closing.profile_name = shown.draft.profile_name  # a saved profile's steps
+
         def answered(result: Answer | None) -> None:
+            if isinstance(result, Saved):
+                self.closing.profile_name = result.profile.name
             if isinstance(result, Saved) and self.secrets_are_ephemeral:
                 self._memory_profiles.add(result.profile.name)
             if not answer.done():
@@ -460,6 +484,30 @@ class ClmWizardApp(App[None]):
         from textual.widgets import Input
 
         self._inputs_as_shown[screen] = {id(field): field.value for field in screen.query(Input)}
+
+
+def closing_text(app: ClmWizardApp) -> str | None:
+    """The summary to print once the wizard's screen is gone: the profile worked on this run
+    as stored now (no secret is in a profile), or None when no profile was saved or opened."""
+    from clmwizard.closing import closing_summary
+    from clmwizard.errors import ClmWizardError
+    from clmwizard.safe_text import visible
+
+    name = app.closing.profile_name
+    if name is None:
+        return None
+    try:
+        profile = app.context.profiles.load(name)
+    except ClmWizardError:
+        return None
+    if app.context.demo is not None:
+        where = "in memory (the demo keeps nothing)"
+    elif app.secrets_in_memory(name):
+        where = "in memory for this run only: nothing was saved"
+    else:
+        where = "in the keyring (service clmwizard)"
+    text = closing_summary(profile, app.closing.verdicts, where, demo=app.context.demo is not None)
+    return visible(text, keep_newlines=True)  # an account name comes from a server
 
 
 def _screen_title(screen: Screen[Any]) -> str:

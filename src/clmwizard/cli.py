@@ -373,11 +373,17 @@ def _handler_module(command: str | None) -> str:
 def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
     """Run one command. `client_factory` makes every HTTP client the command uses (tests pass
     one with an httpx.MockTransport or short timeouts); by default docusign.http.make_client."""
-    from clmwizard import hardening, interrupts, secret_env
+    from clmwizard import hardening, interrupts, pipes, secret_env
 
     hardening.disable_core_dumps()
     secret_env.take_from_environment()  # before any child (browser, xclip) can inherit it
-    args = parse_args(argv)
+    try:
+        try:
+            args = parse_args(argv)
+        finally:
+            pipes.flush_stdout()  # a command's --help, printed before argparse exits
+    except BrokenPipeError:
+        return pipes.reader_gone()
     if client_factory is None:
         from clmwizard.context import default_client_factory
 
@@ -393,11 +399,14 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         else:
             with _visible_output():
                 result = module.run(args)
+                pipes.flush_stdout()  # a reader gone at the last line is noticed here
         held = interrupts.pending()
         return interrupts.EXIT_BASE + held if held else result
     except ClmWizardError as error:
         _report(error.render(), debug=debug)
         return error.exit_code
+    except BrokenPipeError:  # the reader of stdout went away (`| head -1`): nothing to say
+        return pipes.reader_gone()
     except KeyboardInterrupt as interrupt:
         signum = interrupt.signum if isinstance(interrupt, interrupts.Interrupted) else 2
         name = {2: "", 15: " (SIGTERM)", 1: " (SIGHUP)"}.get(signum, f" (signal {signum})")

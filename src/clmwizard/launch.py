@@ -11,16 +11,23 @@ import sys
 
 def main() -> int:
     argv = sys.argv[1:]
-    if argv in (["--help"], ["-h"]):
-        from clmwizard.help_text import TOP_LEVEL_HELP
+    try:
+        if argv in (["--help"], ["-h"]):
+            from clmwizard.help_text import TOP_LEVEL_HELP
 
-        sys.stdout.write(TOP_LEVEL_HELP)
-        return 0
-    if argv == ["--version"]:
-        from clmwizard import __version__
+            sys.stdout.write(TOP_LEVEL_HELP)
+            sys.stdout.flush()
+            return 0
+        if argv == ["--version"]:
+            from clmwizard import __version__
 
-        sys.stdout.write(f"clmwizard {__version__}\n")
-        return 0
+            sys.stdout.write(f"clmwizard {__version__}\n")
+            sys.stdout.flush()
+            return 0
+    except BrokenPipeError:
+        from clmwizard.pipes import reader_gone
+
+        return reader_gone()
     from clmwizard.cli import main as cli_main
 
     return cli_main(argv)

@@ -274,7 +274,8 @@ def test_every_server_of_a_running_emulator_answers(
     out = capsys.readouterr().out
     for url in (emu.auth_server, emu.clm_auth_server, *emu.clm_hosts.values()):
         line = next(line for line in out.splitlines() if url in line)
-        assert line.startswith("✓ Reachable:"), line
+        assert " answers: " in line and line.startswith("✓ "), line
+        assert "to a bare request" in line and "Reachable" not in line
 
 
 def test_a_dead_server_is_named_with_a_fix(
@@ -283,7 +284,7 @@ def test_a_dead_server_is_named_with_a_fix(
     save_profile("http://127.0.0.1:9", "http://127.0.0.1:9", None)
     main(["--profile", "acme", "doctor"])
     out = capsys.readouterr().out
-    assert "✗ Reachable: OAuth server http://127.0.0.1:9: no (ConnectError)" in out
+    assert "✗ OAuth server does not answer: http://127.0.0.1:9 (ConnectError)" in out
     assert "Check the network, a proxy" in out
 
 
@@ -292,3 +293,28 @@ def test_without_a_profile_doctor_says_how_to_check_servers(
 ) -> None:
     main(["doctor"])
     assert "add --profile NAME" in capsys.readouterr().out
+
+
+def test_clm_works_is_one_authenticated_call(
+    emu: Emulator, signed_in: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    signed_in()
+    main(["doctor", "--profile", "acme"])
+    out = capsys.readouterr().out
+    assert "✓ CLM works: CLM answered: " in out and " attribute groups (" in out
+    emu.inject_fault("general", f"/v2/{emu.account_id}/attributegroups", status=401, count=0)
+    main(["doctor", "--profile", "acme"])
+    out = capsys.readouterr().out
+    assert "✗ CLM works: no. CLM refused the token (HTTP 401" in out
+    assert "spring_read" in out
+
+
+def test_a_host_answering_404_is_not_said_to_work(
+    emu: Emulator, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save_profile(emu.auth_server, emu.clm_auth_server, ClmHosts(**emu.clm_hosts))
+    main(["doctor", "--profile", "acme"])
+    out = capsys.readouterr().out
+    assert "(HTTP 404 to a bare request)" in out
+    assert "✓ CLM works" not in out  # answering is not working: no account, no token here
+    assert "✗ CLM works: not checked, the profile has no CLM" in out

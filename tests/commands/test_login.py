@@ -43,10 +43,13 @@ def test_login_through_the_browser_stores_everything(
     assert f"  {emu.auth_server}/oauth/auth?response_type=code&scope=signature%20spring_read" in out
     assert f"Using account Northwind Traders ({emu.account_id}), the default." in out
     assert f"✓ Signed in as {emu.user_name} <{emu.user_email}>" in out
+    assert "✓ CLM answered: " in out and " attribute groups (127.0.0.1:" in out
     for host in emu.clm_hosts.values():
         assert host in out
     assert "(each refresh renews it: `extended`)" in out
     assert "clmwizard fields --profile acme" in out and "clmwizard export --profile acme" in out
+    assert "Left to do by hand:\n  1. Create the connector — this terminal: " in out
+    assert "Keep it alive — Power Automate" in out
     assert emu.secret_key not in out + err
 
     stored = {
@@ -310,3 +313,64 @@ def test_browser_thread_does_not_block_the_listener(
     err = capsys.readouterr().err
     assert "The browser here is w3m, a text browser that cannot finish DocuSign's consent" in err
     assert threading.active_count() < 20
+
+
+def test_a_wrong_key_stops_at_once_with_docusigns_answer(
+    emu: Emulator,
+    login_args: Args,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    config_dir: Path,
+) -> None:
+    import time
+
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda *a, **k: opened.append(a) or True)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    args = login_args()
+    wrong = "00000000-1111-2222-3333-444444444444"
+    args[args.index("--integration-key") + 1] = wrong
+    began = time.monotonic()
+    assert main(args) == 1
+    assert time.monotonic() - began < 5  # not the 10 s --timeout
+    out, err = capsys.readouterr()
+    assert "DocuSign answered the consent request" in err
+    assert "The client id is not registered with DocuSign" in err
+    assert wrong in err and "Copy the integration key again" in err
+    assert "Waiting for DocuSign" not in out and opened == []
+    assert not ProfileStore().exists("acme") or ProfileStore().load("acme").account_id is None
+
+
+def test_the_wait_line_says_when_it_gives_up(
+    emu: Emulator,
+    login_args: Args,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    args = login_args("--no-browser")
+    args[args.index("--timeout") + 1] = "0.3"
+    assert main(args) == 1
+    out, _ = capsys.readouterr()
+    assert "Waiting for DocuSign on 127.0.0.1:" in out
+    assert "(gives up after 0:00, at " in out and " UTC)" in out
+
+
+def test_a_clm_that_refuses_the_token_is_named_and_the_sign_in_kept(
+    emu: Emulator,
+    login_args: Args,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    config_dir: Path,
+) -> None:
+    monkeypatch.setenv("BROWSER", BROWSER)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+    emu.inject_fault("general", f"/v2/{emu.account_id}/attributegroups", status=403, count=0)
+    assert main(login_args()) == 0
+    out, err = capsys.readouterr()
+    assert "✗ CLM refused the call (HTTP 403 to List attribute groups)." in out
+    assert "not allowed to read attribute groups" in err
+    assert ProfileStore().load("acme").clm_hosts is not None

@@ -185,3 +185,25 @@ def test_delete_refused_by_an_unsafe_keyring_keeps_the_profile(
         keyring.set_keyring(previous)
     assert "will not store secrets in this keyring" in capsys.readouterr().err
     assert ProfileStore().exists("work")
+
+
+def test_show_prints_publications_as_lines_not_a_python_dict(
+    memory_keyring: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clmwizard.store.profile import PublishedConnector, PublishRecord
+
+    profile = make_profile("acme")
+    url = "https://global.consent.azure-apim.net/redirect/shared-docusign-clm"
+    profile.publications.append(
+        PublishRecord(
+            "Default-1234", "single", "https://api.powerapps.com", "https://login", "orgs", "cid",
+            [PublishedConnector("clm", "shared-docusign-clm", "DocuSign CLM", "fp", url)],
+        )
+    )  # fmt: skip
+    ProfileStore().save(profile)
+    assert main(["profiles", "show", "acme"]) == 0
+    out = capsys.readouterr().out
+    assert "{'" not in out and "[{" not in out
+    assert "  publications:\n    - environment_id: Default-1234\n" in out
+    assert "        connector_id: shared-docusign-clm\n" in out
+    assert f"        redirect_url: {url}\n" in out

@@ -59,6 +59,7 @@ def test_publish_creates_then_updates_without_duplicates(
         assert connector.redirect_url in out
     assert out.count("DocuSign says it is NOT registered") == count
     assert microsoft.secret_key not in out + err
+    assert "Left to do by hand:\n  1. Register this redirect URL (DocuSign says it is not " in out
 
     for connector in record.connectors:
         assert connector.redirect_url is not None
@@ -70,6 +71,7 @@ def test_publish_creates_then_updates_without_duplicates(
     # A registered redirect URL gets DocuSign's sign-in (a 302 here): that proves nothing.
     assert out.count(UNKNOWN_LINE) == count and "NOT registered" not in out
     assert out.count(": update ") == count
+    assert "1. Register this redirect URL, unless done already — DocuSign: " in out
 
 
 def test_dry_run_changes_nothing(
@@ -99,6 +101,8 @@ def test_several_environments_without_a_terminal_are_listed(
     assert code == 2 and "choose one with --environment" in err
     for environment in microsoft.power_platform.environments:
         assert environment in err
+    assert "␊" not in err  # the error's own line breaks are not shown as control pictures
+    assert "(default)" in err and "(default) (default)" not in err
     assert stored_connectors(microsoft) == []
 
 
@@ -294,6 +298,39 @@ def test_throttling_is_waited_out_with_retry_after(
     code, out, err = run(publish_argv(), capsys)
     assert code == 0, (out, err)
     assert len(stored_connectors(microsoft)) == 1
+
+
+def test_the_device_code_wait_shows_a_clock_until_the_sign_in_returns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from clmwizard.commands.publish import device_code_shown
+    from clmwizard.powerplatform.signin import DeviceCode
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code = DeviceCode(
+        "ABCD-EFGH",
+        "https://microsoft.com/devicelogin",
+        "",
+        datetime.now(UTC) + timedelta(minutes=15),
+    )
+    with device_code_shown() as show:
+        show(code)
+        time.sleep(0.6)
+    shown = terminal.getvalue()
+    out = capsys.readouterr().out
+    assert "enter the code ABCD-EFGH" in out
+    assert "Waiting for the code to be entered  0:00 of 14:5" in shown
+    assert shown.endswith("\r\x1b[K")
 
 
 @pytest.mark.parametrize("form", ["text", "json"])

@@ -217,3 +217,21 @@ def test_extra_redirect_uris_from_the_constructor_and_at_run_time(client: httpx.
 def test_unknown_paths_and_methods(emu: Emulator, client: httpx.Client) -> None:
     assert client.get(f"{emu.auth_server}/oauth/nothing").status_code == 404
     assert client.post(f"{emu.auth_server}/oauth/userinfo").status_code == 405
+
+
+def test_unconfirmed_parts_of_the_error_page_are_switchable(
+    emu: Emulator, client: httpx.Client
+) -> None:
+    """DocuSign's wording for an unknown key and its error pages' status are unconfirmed."""
+    emu.configure_app(unknown_client_message="Some other words.", error_page_status=200)
+    wrong_key = {**auth_params(emu), "client_id": "00000000-0000-0000-0000-000000000000"}
+    response = authorize(emu, client, **wrong_key)
+    assert response.status_code == 200
+    assert "Some other words." in response.text
+    assert "not registered" not in response.text
+    unregistered = {**auth_params(emu), "redirect_uri": "http://127.0.0.1:1/elsewhere"}
+    response = authorize(emu, client, **unregistered)
+    assert response.status_code == 200
+    assert "The redirect URI is not registered properly with DocuSign" in response.text
+    with pytest.raises(ValueError):
+        emu.configure_app(error_page_status=302)

@@ -201,3 +201,17 @@ async def test_dry_run_plan_changes_nothing(store: ProfileStore) -> None:
     plan = await plan_publish(api_for(fake), store.load("acme"), "env-one", "three")
     assert [item.action for item in plan.connectors] == ["create"] * 3
     assert {r.method for r in fake.requests} == {"GET"}
+
+
+async def test_a_connector_of_the_other_layout_is_listed_once(store: ProfileStore) -> None:
+    """Single, then three: the single connector shares the general one's name. The dry run
+    offers it for adoption and does not also call it "left as is"."""
+    from clmwizard.powerplatform.publish import describe_plan
+
+    fake = FakePowerPlatform()
+    (single,) = (await publish(fake, store, "single")).outcomes
+    plan = await plan_publish(api_for(fake), store.load("acme"), "env-one", "three")
+    lines = describe_plan(plan)
+    mentions = [line for line in lines if single.connector_id in line]
+    assert len(mentions) == 1, lines
+    assert "adopt?" in mentions[0] and "this profile's, of its other layout" in mentions[0]

@@ -99,3 +99,37 @@ async def test_after_a_layout_change_the_old_connectors_get_the_secret_too(
     report = await update_connector_secrets("acme", store, NEW, sign_in)
     assert report.complete and len(report.updated) == 3
     assert all(fake.secret_of("env-one", c) == NEW for c in fake.connectors["env-one"])
+
+
+def test_the_suggested_publish_command_keeps_the_stored_microsoft_settings() -> None:
+    from clmwizard.powerplatform.rotation import publish_command
+
+    record = PublishRecord(
+        environment_id="env-one",
+        layout="single",
+        power_apps_url="https://api.powerapps.us",
+        authority="https://login.microsoftonline.us",
+        tenant="contoso.onmicrosoft.us",
+        client_id="9f1e2d3c-4b5a-4c3d-8e9f-0a1b2c3d4e5f",
+    )
+    command = publish_command("acme", record)
+    assert command.startswith("clmwizard publish --profile acme --environment env-one")
+    for part in (
+        "--layout single",
+        "--authority https://login.microsoftonline.us",
+        "--tenant contoso.onmicrosoft.us",
+        "--client-id 9f1e2d3c-4b5a-4c3d-8e9f-0a1b2c3d4e5f [--service-principal]",
+        "--power-apps-url https://api.powerapps.us",
+    ):
+        assert part in command, command
+    public = PublishRecord(
+        "env-one",
+        "three",
+        "https://api.powerapps.com",
+        "https://login.microsoftonline.com/",
+        "common",
+        "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+    )
+    assert publish_command("acme", public) == (
+        "clmwizard publish --profile acme --environment env-one --layout three"
+    )

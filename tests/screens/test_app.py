@@ -227,6 +227,44 @@ async def test_quit_with_typed_input_asks_once(demo_context: WizardContext) -> N
     assert app.return_code == 0
 
 
+async def test_ctrl_c_quits_like_ctrl_q(demo_context: WizardContext) -> None:
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app.return_code == 0
+        assert not isinstance(app.screen, ConfirmDialog)
+
+
+async def test_ctrl_c_asks_once_when_something_is_unsaved(demo_context: WizardContext) -> None:
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        key = await _to_key_screen(pilot, app)
+        field = key.query_one("#integration-key", Input)
+        field.focus()
+        await pilot.press("end", "x")
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert app.return_code is None
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        assert field.value.endswith("x")
+        # with a selection in the field, ctrl+c is the field's copy key
+        field.focus()
+        await pilot.press("shift+home")
+        await pilot.pause()
+        assert not field.selection.is_empty
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert isinstance(app.screen, KeyScreen) and app.return_code is None
+        await pilot.press("end", "ctrl+c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("ctrl+c")  # asked once: a second ctrl+c quits
+        await pilot.pause()
+        assert app.return_code == 0
+
+
 async def test_quit_after_consent_asks_and_then_stores_nothing(
     demo_context: WizardContext,
 ) -> None:

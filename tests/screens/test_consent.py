@@ -242,10 +242,13 @@ async def test_port_taken_without_the_demo_says_to_register_the_new_uri(
             screen = await to_consent(pilot, app)
             await wait_until(pilot, lambda: screen.state == "failed", 5)
             await pilot.press("p")
-            await wait_until(pilot, lambda: screen.state == "listening")
+            # DocuSign does not know the new URI yet: asked before any browser, it says so
+            await wait_until(
+                pilot, lambda: "DocuSign answered" in message(app, "#redirect-message")
+            )
             note = message(app, "#redirect-message")
             assert "demo registered" not in note
-            assert app.draft.redirect_uri in note and "register" in note
+            assert app.draft.redirect_uri in note and "Add URI" in note
             assert "c copies it" in note
 
 
@@ -261,3 +264,86 @@ async def test_restart_keeps_the_consent_request(demo_context: WizardContext) ->
         await pilot.press("r")
         await wait_until(pilot, lambda: screen.state == "listening")
         assert app.draft.consent is consent  # a URL copied before still works
+
+
+async def test_a_wrong_key_ends_the_wait_with_docusigns_message_within_a_second(
+    demo_context: WizardContext,
+) -> None:
+    """DocuSign's page for an unknown key stops the step before any browser opens."""
+    import time
+    from dataclasses import replace
+
+    opened: list[str] = []
+    demo_context.open_browser = lambda url: opened.append(url) is None
+    assert demo_context.demo is not None
+    wrong = "00000000-1111-2222-3333-444444444444"
+    demo_context.demo = replace(demo_context.demo, integration_key=wrong)
+    app = make_app(demo_context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_consent(pilot, app)
+        shown_at = time.monotonic()
+        await wait_until(pilot, lambda: screen.state == "failed", 5)
+        assert time.monotonic() - shown_at < 1.0
+        text = message(app, "#consent-error")
+        assert "DocuSign answered" in text
+        assert "The client id is not registered with DocuSign" in text
+        assert wrong in text and "Integration key step" in text
+        assert screen.listener is None
+        await pilot.press("o")  # no browser for a request DocuSign refused
+        await pilot.pause(0.2)
+        assert opened == []
+        # at 80×24 the error is in view, at the top of the step
+        error = screen.query_one("#consent-error", FieldMessage)
+        assert error.region.y < 24 and error.region.height > 0
+        # esc twice: the Integration key step, to fix the key
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+
+
+async def test_an_unregistered_redirect_uri_is_named_and_r_checks_again(
+    demo_context: WizardContext, emu: Emulator
+) -> None:
+    assert demo_context.demo is not None
+    from dataclasses import replace
+
+    uri = f"http://127.0.0.1:{_free_port()}/callback"
+    demo_context.demo = replace(demo_context.demo, redirect_uri=uri)
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "failed", 5)
+        text = message(app, "#redirect-message")
+        assert "The redirect URI is not registered properly with DocuSign" in text
+        assert uri in text and "press r" in text
+        emu.register_redirect_uri(uri)  # the admin adds it in Apps and Keys
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.state == "listening")
+        await pilot.pause(0.3)
+        assert screen.state == "listening"
+
+
+async def test_the_wait_shows_its_limit_and_then_the_usual_causes(
+    demo_context: WizardContext,
+) -> None:
+    from clmwizard.screens import consent
+
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        await pilot.pause(0.3)
+        status = str(screen.query_one("#listen-status").render())
+        assert "0:00 of 0:30" in status
+        assert str(screen.query_one("#wait-hint").render()).strip() == ""
+        screen.started_at -= consent.HINT_AFTER  # as if it had waited that long
+        await pilot.pause(0.4)
+        hint = str(screen.query_one("#wait-hint").render())
+        assert "Usual causes" in hint and "esc twice" in hint and "c copies" in hint
+
+
+def _free_port() -> int:
+    from tests.support.ports import free_port
+
+    return free_port()

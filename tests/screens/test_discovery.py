@@ -192,3 +192,64 @@ async def test_the_fields_screen_warns_beside_a_confirmed_host(world: WizardCont
         await pilot.press("right")  # the upload connector: a DocuSign host, no warning
         await pilot.pause()
         assert warning not in plain_screen(app)
+
+
+async def test_clm_is_asked_once_with_the_new_token_never_at_an_unconfirmed_host(
+    world: WizardContext,
+) -> None:
+    asked: list[httpx.Request] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/account"):
+            hosts = HOSTS if "evil" not in str(world.initial_profile) else EVIL
+            return httpx.Response(
+                200,
+                json={
+                    "ApiBaseUrl": hosts.general,
+                    "ApiBaseUploadUrl": hosts.upload,
+                    "ApiBaseDownloadUrl": hosts.download,
+                },
+            )
+        asked.append(request)
+        return httpx.Response(200, json={"Items": [{}, {}, {}], "Total": 12})
+
+    world.client_factory = lambda **options: httpx.AsyncClient(
+        transport=httpx.MockTransport(answer)
+    )
+    for profile in ("trusted", "evil"):
+        world.initial_profile = profile
+        asked.clear()
+        app = ClmWizardApp(world)
+        async with app.run_test(size=SIZE) as pilot:
+            app.start_draft(name="acme")
+            await open_discovery(pilot, app, [])
+            await wait_until(pilot, lambda: "found" in message(pilot.app, "#discovery-message"))  # type: ignore[arg-type]
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = message(app, "#clm-message")
+            account = app.draft.account
+        if profile == "trusted":
+            assert account is not None
+            assert [r.url.path for r in asked] == [f"/v2/{account.account_id}/attributegroups"]
+            assert asked[0].headers["Authorization"] == "Bearer access-token-fake"
+            assert shown.startswith("✓ CLM answered: 12 attribute groups")
+        else:
+            assert asked == [] and shown == ""
+
+
+async def test_the_clm_answer_against_the_emulator(demo_context: WizardContext) -> None:
+    from tests.support.pilot import make_app
+
+    app = make_app(demo_context)
+    async with app.run_test(size=SIZE) as pilot:
+        from tests.screens.test_consent import to_consent
+
+        screen = await to_consent(pilot, app)
+        await wait_until(pilot, lambda: screen.state == "listening")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "TokensScreen")
+        await wait_until(pilot, lambda: getattr(app.screen, "done", False))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+        await wait_until(pilot, lambda: "CLM answered" in message(app, "#clm-message"))
+        assert " attribute groups (127.0.0.1:" in message(app, "#clm-message")

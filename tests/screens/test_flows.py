@@ -351,7 +351,7 @@ async def test_decline_is_explained_and_consent_can_start_again(
         await wait_until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")
         await wait_until(pilot, lambda: screen.state == "failed")
-        text = message_text(app, "#consent-message")
+        text = message_text(app, "#consent-error")
         assert "declined" in text.lower()
         await pilot.press("r")
         await wait_until(pilot, lambda: screen.state == "listening")

@@ -127,6 +127,8 @@ def fake_network(world: WizardContext, *, exchange_error: dict[str, str] | None 
                     "ApiBaseDownloadUrl": HOSTS.download,
                 },
             )
+        if request.url.path.endswith("/attributegroups"):  # the one CLM call after discovery
+            return httpx.Response(200, json={"Items": [], "Total": 12})
         return httpx.Response(404)
 
     def client_factory(**options: Any) -> httpx.AsyncClient:

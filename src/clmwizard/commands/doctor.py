@@ -14,12 +14,16 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clmwizard import __version__
 from clmwizard.browser import browser_name, current_browser, is_text_browser
 from clmwizard.clipboard import clipboard_mechanism, missing_reason
 from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
 from clmwizard.store.profiles import config_dir
+
+if TYPE_CHECKING:
+    from clmwizard.docusign.http import ClientFactory
 from clmwizard.store.secrets import (
     KeyringSecretStore,
     check_keyring_backend,
@@ -138,7 +142,8 @@ def check_versions() -> Check:
 
 
 def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
-    """Whether a profile's OAuth server, CLM discovery server and CLM hosts answer at all."""
+    """Whether a profile's OAuth server, CLM discovery server and CLM hosts answer at all: any
+    HTTP status to a bare request (a 404 included) is an answer, not proof that CLM works."""
     import httpx
 
     from clmwizard.store.profiles import ProfileStore
@@ -162,16 +167,64 @@ def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
                 checks.append(
                     Check(
                         False,
-                        f"Reachable: {label} {url}: no ({type(error).__name__})",
+                        f"{label} does not answer: {url} ({type(error).__name__})",
                         fix="Check the network, a proxy (HTTPS_PROXY) or a firewall; "
                         "for a custom server, that it is running.",
                     )
                 )
             else:
                 checks.append(
-                    Check(True, f"Reachable: {label} {url} (HTTP {response.status_code})")
+                    Check(
+                        True,
+                        f"{label} answers: {url} (HTTP {response.status_code} to a bare request)",
+                    )
                 )
     return checks
+
+
+def check_clm_call(
+    profile_name: str, client_factory: ClientFactory, timeout: float = KEYRING_TIMEOUT
+) -> Check:
+    """Whether CLM works for the profile: List attribute groups with its stored access token."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from clmwizard.docusign.clm_check import list_attribute_groups
+    from clmwizard.redact import register_secret
+    from clmwizard.store.profile import ACCESS_TOKEN
+    from clmwizard.store.profiles import ProfileStore
+
+    refresh = f"`clmwizard refresh --profile {profile_name}` renews it"
+    try:
+        profile = ProfileStore().load(profile_name)
+        token = KeyringSecretStore(timeout=timeout).get(profile_name, ACCESS_TOKEN)
+    except ClmWizardError as error:
+        return Check(False, "CLM works: could not be checked", [error.what])
+    if profile.clm_hosts is None or profile.account_id is None:
+        return Check(
+            False,
+            "CLM works: not checked, the profile has no CLM hosts or account",
+            fix=f"Sign in again (clmwizard login --profile {profile_name} …) or enter the hosts "
+            f"in the wizard (clmwizard --profile {profile_name}).",
+        )
+    expires = profile.access_token_expires_at
+    if not token or (expires is not None and expires <= datetime.now(UTC)):
+        return Check(
+            True, f"CLM works: not checked, no live access token stored ({refresh}, then check)"
+        )
+    register_secret(token)
+    hosts, account = profile.clm_hosts, profile.account_id
+
+    async def call() -> str:
+        async with client_factory() as client:
+            answer = await list_attribute_groups(client, hosts.general, account, token)
+        return answer.describe()
+
+    try:
+        said = asyncio.run(call())
+    except ClmWizardError as error:
+        return Check(False, f"CLM works: no. {error.what}", [error.cause], error.fix)
+    return Check(True, f"CLM works: {said}")
 
 
 def check_microsoft_sign_in(profile_name: str, timeout: float = KEYRING_TIMEOUT) -> Check:
@@ -203,6 +256,8 @@ def run(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", None)
     if profile:
         checks.extend(check_reachability(profile))
+        if all(check.ok for check in keyring_checks):
+            checks.append(check_clm_call(profile, args.client_factory))
         if all(check.ok for check in keyring_checks):
             checks.append(check_microsoft_sign_in(profile))
     else:

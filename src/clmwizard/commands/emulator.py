@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import stat
 import sys
 import threading
 from types import FrameType
@@ -29,6 +31,28 @@ def _power_platform_lines(emulator: Emulator) -> str:
         f"  Consent service (TLS):  {pp.consent_url}\n"
         "  Trust only the ca_cert of the JSON line for these; it is made for this start.\n"
     )
+
+
+def _stop_when_stdout_closes(stop: threading.Event) -> None:
+    """`clmwizard emulator | head -1`: when the reader of the JSON line goes away, stop, as a
+    command writing to it would. Only where poll(2) reports a pipe's closed read end."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        if not hasattr(select, "poll") or not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+    except (OSError, ValueError):
+        return
+    poller = select.poll()
+    poller.register(fd, 0)  # no events asked: POLLERR and POLLHUP are always reported
+
+    def watch() -> None:
+        while not stop.is_set():
+            if poller.poll(500):
+                stop.set()
+
+    threading.Thread(target=watch, daemon=True, name="stdout-watch").start()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         with emulator:
             sys.stdout.write(json.dumps(emulator.info()) + "\n")
             sys.stdout.flush()
+            _stop_when_stdout_closes(stop)
             sys.stderr.write(
                 "clmwizard DocuSign emulator: a local stand-in for DocuSign's account server\n"
                 f"  OAuth (account server): {emulator.auth_server}\n"

@@ -16,8 +16,10 @@ from typing import TextIO
 import httpx
 
 from clmwizard.browser import open_in_browser
+from clmwizard.closing import steps_left
 from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, parse_redirect_uri
 from clmwizard.docusign.consent import build_consent_request
+from clmwizard.docusign.consent_check import CLI_CAUSE_HINT, check_consent_url
 from clmwizard.docusign.discovery import Account, describe_account
 from clmwizard.docusign.environments import Environment, resolve_environment
 from clmwizard.docusign.hosts import unconfirmed_error, unconfirmed_hosts, untrusted_hosts
@@ -37,6 +39,7 @@ from clmwizard.secret_env import taken
 from clmwizard.store.profile import ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
 from clmwizard.store.secrets import SecretStore, keyring_round_trip, open_secret_store
+from clmwizard.wait_clock import WaitClock, gives_up
 
 SECRET_ENV = "CLMWIZARD_SECRET_KEY"
 
@@ -213,13 +216,15 @@ def _print_account_choice(chosen: Account, others: list[Account], asked: bool) -
             say(f"    {describe_account(account)}")
 
 
-def print_summary(profile: Profile, store: SecretStore) -> None:
+def print_summary(profile: Profile, store: SecretStore, clm: str = "") -> None:
     hosts = profile.clm_hosts
     who = profile.user_name or profile.user_id or "?"
     if profile.user_email:
         who += f" <{profile.user_email}>"
     say("")
     say(f"✓ Signed in as {who}")
+    if clm:
+        say(clm)
     rows = [
         ("Profile", profile.name),
         ("Account", f"{profile.account_name or '(no name)'} ({profile.account_id})"),
@@ -243,9 +248,11 @@ def print_summary(profile: Profile, store: SecretStore) -> None:
     for label, value in rows:
         say(f"  {label:<{width}}  {value}")
     say("")
-    say("Next:")
+    say("Left to do by hand:")
+    for line in steps_left(profile):
+        say(line)
+    say("Also:")
     say(f"  clmwizard fields --profile {profile.name}      the Power Automate field values")
-    say(f"  clmwizard export --profile {profile.name} --out DIR   the connector bundle")
     say(f"  clmwizard refresh --profile {profile.name}     daily, to keep the grant alive")
 
 
@@ -305,6 +312,11 @@ async def _login(
     )
     async with args.client_factory() as client:
         await check_reachable(client, env)
+        refusal = await check_consent_url(
+            client, request.url, env, base.integration_key, base.redirect_uri
+        )
+        if refusal is not None:  # DocuSign's own error page: no browser, no wait
+            raise refusal
         async with CallbackListener(base.redirect_uri, request.state) as listener:
             say(f"Environment: {env.label}")
             say("Register this redirect URI on the integration key (Apps and Keys → your app):")
@@ -321,9 +333,10 @@ async def _login(
                 threading.Thread(
                     target=_paste_reader, args=(listener, done), daemon=True, name="paste"
                 ).start()
-            say(f"Waiting for DocuSign on {listener.listening_on}…")
+            say(f"Waiting for DocuSign on {listener.listening_on}… ({gives_up(args.timeout)})")
             try:
-                code = await listener.wait(args.timeout)
+                with WaitClock("Waiting for DocuSign", args.timeout, hint=CLI_CAUSE_HINT):
+                    code = await listener.wait(args.timeout)
             finally:
                 done.set()
         login = await complete_login(
@@ -360,8 +373,26 @@ async def _login(
             f"enter the hosts in the wizard (clmwizard --profile {profile.name})."
         ).strip()
         raise discovery_error
-    print_summary(profile, store)
+    clm = await prove_clm(args, profile, login.tokens.access_token)
+    print_summary(profile, store, clm)
     return 0
+
+
+async def prove_clm(args: argparse.Namespace, profile: Profile, access_token: str) -> str:
+    """One authenticated CLM call with the fresh token: its answer, or the cause, as a line."""
+    from clmwizard.docusign.clm_check import list_attribute_groups
+
+    if profile.clm_hosts is None or profile.account_id is None:
+        return "! CLM not asked: no CLM hosts"
+    try:
+        async with args.client_factory() as client:
+            answer = await list_attribute_groups(
+                client, profile.clm_hosts.general, profile.account_id, access_token
+            )
+    except ClmWizardError as error:
+        warn(redact(error.render()).removeprefix("✗ "))
+        return f"✗ {error.what}"
+    return f"✓ {answer.describe()}"
 
 
 __all__ = ["SECRET_ENV", "check_reachable", "host_of", "open_store", "read_secret", "run"]

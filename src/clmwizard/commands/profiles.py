@@ -162,6 +162,10 @@ def _show(store: ProfileStore, name: str, fmt: str, *, ephemeral: bool) -> int:
             continue
         if key == "refresh_token_expires_at":
             shown = expiry_note(profile.refresh_token_expires_at, now)
+        elif _is_structured(value):  # publications, the JWT consent record: readable lines
+            lines.append(f"  {key}:")
+            lines.extend(_nested(value, "    "))
+            continue
         elif isinstance(value, list):
             shown = " ".join(str(item) for item in value) or "(none)"
         else:
@@ -180,6 +184,32 @@ def _show(store: ProfileStore, name: str, fmt: str, *, ephemeral: bool) -> int:
         lines.append(f"    {item}: {state}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _is_structured(value: Any) -> bool:
+    return isinstance(value, dict) or (
+        isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value)
+    )
+
+
+def _nested(value: Any, pad: str) -> list[str]:
+    """A dict or a list of dicts as indented `key: value` lines (YAML-like, never a repr)."""
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _is_structured(item):
+                lines.append(f"{pad}{key}:")
+                lines.extend(_nested(item, pad + "  "))
+            elif isinstance(item, list):
+                lines.append(f"{pad}{key}: {' '.join(str(i) for i in item) or '(none)'}")
+            else:
+                lines.append(f"{pad}{key}: {_scalar(item)}")
+        return lines
+    for item in value:
+        inner = _nested(item, pad + "  ") if _is_structured(item) else [f"{pad}  {_scalar(item)}"]
+        lines.append(f"{pad}- {inner[0].strip()}")
+        lines.extend(inner[1:])
+    return lines
 
 
 def _scalar(value: Any) -> str:

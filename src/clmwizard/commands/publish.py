@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from clmwizard.errors import EXIT_OK, EXIT_USAGE, UsageError
+from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, UsageError
 from clmwizard.powerplatform import setup
 from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
 from clmwizard.redact import redact, register_secret
@@ -44,6 +45,27 @@ def show_device_code(code: DeviceCode) -> None:
     say("Sign in to Microsoft:")
     say(f"  open {code.verification_uri} and enter the code {code.user_code}")
     say(f"  (the code works until {code.expires_at:%H:%M} UTC)")
+
+
+@contextlib.contextmanager
+def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
+    """`show` for the device code flow: the code, then a clock until the sign-in returns."""
+    from datetime import UTC, datetime
+
+    from clmwizard.wait_clock import WaitClock
+
+    clocks: list[WaitClock] = []
+
+    def show(code: DeviceCode) -> None:
+        show_device_code(code)
+        limit = (code.expires_at - datetime.now(UTC)).total_seconds()
+        clocks.append(WaitClock("Waiting for the code to be entered", limit).start())
+
+    try:
+        yield show
+    finally:
+        for running in clocks:
+            running.stop()
 
 
 def settings_from(
@@ -87,7 +109,7 @@ async def sign_in(
     sync_http: httpx.Client,
     *,
     client_secret: str | None = None,
-    show: Callable[[DeviceCode], None] = show_device_code,
+    show: Callable[[DeviceCode], None] | None = None,
     allow_cached: bool = True,
 ) -> MicrosoftSignIn:
     from clmwizard.powerplatform import signin
@@ -101,9 +123,14 @@ async def sign_in(
         return await signin.sign_in_browser(
             settings, secrets, profile, sync_http, allow_cached=allow_cached
         )
-    return await signin.sign_in_device_code(
-        settings, secrets, profile, sync_http, show, allow_cached=allow_cached
-    )
+    if show is not None:
+        return await signin.sign_in_device_code(
+            settings, secrets, profile, sync_http, show, allow_cached=allow_cached
+        )
+    with device_code_shown() as with_clock:
+        return await signin.sign_in_device_code(
+            settings, secrets, profile, sync_http, with_clock, allow_cached=allow_cached
+        )
 
 
 async def choose_environment(api: PowerAppsApi, who: MicrosoftSignIn, given: str | None) -> str:
@@ -116,8 +143,12 @@ async def choose_environment(api: PowerAppsApi, who: MicrosoftSignIn, given: str
         return environments[0].environment_id
     if not _is_tty(sys.stdin):
         raise UsageError(
-            "Several environments; choose one with --environment:\n"
-            + "\n".join(f"    {_describe(e)}" for e in environments),
+            "This Microsoft account sees several environments: choose one with --environment.",
+            cause="Without a terminal clmwizard cannot ask which. They are: "
+            + "; ".join(_describe(e) for e in environments)
+            + ".",
+            fix=f"Run again with --environment ID, e.g. --environment "
+            f"{environments[0].environment_id}.",
             field="environment",
             code="choose_environment",
         )
@@ -125,8 +156,12 @@ async def choose_environment(api: PowerAppsApi, who: MicrosoftSignIn, given: str
 
 
 def _describe(environment: PowerEnvironment) -> str:
-    default = " (default)" if environment.is_default else ""
-    return f"{environment.environment_id}  {environment.display_name}{default}"
+    """`id  name (default)`; Power Platform's default environment is often named "… (default)"
+    already, so the mark is not added twice."""
+    name = environment.display_name
+    named = name.rstrip().lower().endswith("(default)")
+    default = " (default)" if environment.is_default and not named else ""
+    return f"{environment.environment_id}  {name}{default}"
 
 
 def _ask_environment(environments: list[PowerEnvironment]) -> str:
@@ -251,6 +286,21 @@ async def _publish(
         return await _report(result, profile, docusign)
 
 
+def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:
+    """The closing steps, from the profile as stored now (with what this run published)."""
+    from clmwizard.closing import steps_left
+    from clmwizard.store.profiles import ProfileStore
+
+    try:
+        stored = ProfileStore().load(profile.name)
+    except ClmWizardError:
+        stored = profile
+    say("")
+    say("Left to do by hand:")
+    for line in steps_left(stored, verdicts):
+        say(line)
+
+
 async def _report(result: PublishResult, profile: Profile, docusign: httpx.AsyncClient) -> int:
     from clmwizard.powerplatform.publish import summarise
     from clmwizard.powerplatform.redirect import check_redirect_url
@@ -288,6 +338,13 @@ async def _report(result: PublishResult, profile: Profile, docusign: httpx.Async
             "Register the redirect URLs marked NOT registered, then run publish again to "
             "re-check (it only updates what exists)."
         )
+    _say_steps_left(
+        profile,
+        {
+            c.redirect_url: ("✗ " if c.verdict == "not_registered" else "? ") + c.line
+            for c in checks
+        },
+    )
     errors = [o.error for o in result.outcomes if o.error is not None]
     if result.record_error is not None:
         errors.append(result.record_error)

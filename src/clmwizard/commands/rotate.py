@@ -136,7 +136,7 @@ async def _sign_in(
 ) -> MicrosoftSignIn | None:
     """A cached sign-in silently; else a service principal (its secret in the environment);
     else the device code flow on a terminal; else None (the steps are printed instead)."""
-    from clmwizard.commands.publish import read_ms_client_secret, show_device_code
+    from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
     from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform import signin
     from clmwizard.powerplatform.http import make_sync_client
@@ -153,9 +153,10 @@ async def _sign_in(
                 )
             if sys.stdin.isatty():
                 print("The connectors need the new secret too: sign in to Microsoft.")
-                return await signin.sign_in_device_code(
-                    settings, secrets, name, sync_http, show_device_code
-                )
+                with device_code_shown() as show:
+                    return await signin.sign_in_device_code(
+                        settings, secrets, name, sync_http, show
+                    )
         except ClmWizardError as error:
             sys.stderr.write(f"! Microsoft sign-in failed: {error.what}\n")
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,8 +72,17 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_app(context: WizardContext) -> int:
-    from clmwizard.app import ClmWizardApp
+    from clmwizard.app import ClmWizardApp, closing_text
 
     app = ClmWizardApp(context)
     app.run()
+    summary = closing_text(app)  # printed once the screen is gone: nothing vanishes with it
+    if summary:
+        try:
+            sys.stdout.write("\n" + summary)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            from clmwizard.pipes import reader_gone
+
+            return reader_gone()
     return app.return_code or 0  # 1 after a crash

@@ -145,17 +145,19 @@ async def send(
 ) -> httpx.Response:
     """One request, within a total deadline, its body read up to MAX_ANSWER_BYTES.
 
-    `options` go to `client.build_request` (headers, data, …) except `auth`, which goes to
-    `client.send`. `deadline` defaults to `deadline_seconds(client)`. Running out of time raises
-    httpx.ReadTimeout (so callers treat it like any timeout); a body too large or that does not
-    decompress raises NetworkError. The returned response holds the decoded body.
+    `options` go to `client.build_request` (headers, data, …) except `auth` and
+    `follow_redirects`, which go to `client.send`. `deadline` defaults to
+    `deadline_seconds(client)`. Running out of time raises httpx.ReadTimeout (so callers treat
+    it like any timeout); a body too large or that does not decompress raises NetworkError.
+    The returned response holds the decoded body.
     """
     auth = options.pop("auth", None)
+    follow = options.pop("follow_redirects", httpx.USE_CLIENT_DEFAULT)
     total = deadline if deadline is not None else deadline_seconds(client)
     request = client.build_request(method, url, **options)
     try:
         async with asyncio.timeout(total):
-            response = await client.send(request, auth=auth, stream=True)
+            response = await client.send(request, auth=auth, stream=True, follow_redirects=follow)
             try:
                 body = await _read_capped(response, url)
             finally:

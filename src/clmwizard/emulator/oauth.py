@@ -37,8 +37,8 @@ from clmwizard.emulator.state import (
 RESPONSE_TYPE_NOT_SUPPORTED = "Invalid authentication request: The response type is not supported."
 REDIRECT_NOT_REGISTERED = "The redirect URI is not registered properly with DocuSign"
 NO_REDIRECT_URIS = "There are no redirect URIs registered with DocuSign"
-# Our choice of wording (DocuSign's exact text for these is not confirmed).
-UNKNOWN_CLIENT = "Invalid authentication request: The client id is not registered with DocuSign."
+# Our choice of wording (DocuSign's exact text for these is not confirmed); the page for an
+# unknown client id is AppSettings.unknown_client_message (switchable).
 NO_SCOPE = "Invalid authentication request: No scope was requested."
 UNKNOWN_SCOPE = "Invalid authentication request: The scope is not valid: {scope}"
 BAD_CHALLENGE_METHOD = (
@@ -76,16 +76,27 @@ def handle(state: AuthState, request: Request) -> Response:
 # -- /oauth/auth and the consent page ------------------------------------------------------------
 
 
-def _page_error(message: str) -> Response:
-    return html_response(400, error_page(message))
+def _page_error(message: str, status: int = 400) -> Response:
+    return html_response(status, error_page(message))
 
 
 def authorize(state: AuthState, request: Request) -> Response:
+    response = _authorize(state, request)
+    if response.status == 400:  # a browser error page: its status is unconfirmed (AppSettings)
+        with state.lock:
+            status = state.app.error_page_status
+        response.status = status
+    return response
+
+
+def _authorize(state: AuthState, request: Request) -> Response:
     if request.param("response_type") != "code":
         return _page_error(RESPONSE_TYPE_NOT_SUPPORTED)
     client_id = (request.param("client_id") or "").lower()
     if client_id != state.integration_key:
-        return _page_error(UNKNOWN_CLIENT)
+        with state.lock:
+            message = state.app.unknown_client_message
+        return _page_error(message)
     with state.lock:
         registered = list(state.redirect_uris)
     if not registered:

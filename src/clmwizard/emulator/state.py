@@ -191,9 +191,23 @@ class AppSettings:
     allow_plain_pkce: bool = False
     # DocuSign's public Authorization Code Grant: no secret, client_id + code + code_verifier.
     public_client: bool = False
+    # unconfirmed: DocuSign's page text for a client id it does not know (a mistyped key, or a
+    # key of the other environment). This is the wording users report; switchable so a test
+    # can show the client relies on DocuSign's words only where they are confirmed.
+    unknown_client_message: str = (
+        "Invalid authentication request: The client id is not registered with DocuSign."
+    )
+    # unconfirmed: the HTTP status of DocuSign's browser error pages at /oauth/auth (400 here;
+    # a 200 page is as plausible): a client must read the page's text, not the status.
+    error_page_status: int = 400
 
     def __post_init__(self) -> None:
+        if not isinstance(self.error_page_status, int) or not 200 <= self.error_page_status < 600:
+            raise ValueError("error_page_status must be an HTTP status (not a redirect)")
+        if 300 <= self.error_page_status < 400:
+            raise ValueError("error_page_status must be an HTTP status (not a redirect)")
         for name, wanted in (
+            ("unknown_client_message", str),
             ("require_pkce", bool),
             ("allow_plain_pkce", bool),
             ("public_client", bool),

@@ -187,23 +187,27 @@ async def plan_publish(
             continue
         same_name = [c for c in existing if c.display_name == payload.display_name]
         if same_name:
+            found = same_name[0].connector_id
+            ours = any(c.connector_id == found for c in recorded.values())
+            whose = " (this profile's, of its other layout)" if ours else ""
             planned.append(
                 PlannedConnector(
                     payload,
                     "adopt",
-                    same_name[0].connector_id,
+                    found,
                     f"a connector named {payload.display_name!r} already exists "
-                    f"({same_name[0].connector_id}); it is updated only if you agree",
+                    f"({found}){whose}; it is updated only if you agree",
                 )
             )
             continue
         gone = f" (the recorded {mine.connector_id} is gone)" if mine is not None else ""
         planned.append(PlannedConnector(payload, "create", None, f"new{gone}"))
     keys = {payload.key for payload in payloads}
-    leftover = tuple(
+    offered = {item.connector_id for item in planned if item.action == "adopt"}
+    leftover = tuple(  # each connector once: one offered for adoption is not also "left as is"
         c
         for c in (record.connectors if record else [])
-        if c.key not in keys and c.connector_id in by_id
+        if c.key not in keys and c.connector_id in by_id and c.connector_id not in offered
     )
     return PublishPlan(profile.name, environment_id, layout, tuple(planned), leftover)
 

@@ -40,12 +40,39 @@ class ConnectorToUpdate:
             "  in the portal: make.powerautomate.com → Data → Custom connectors → "
             f"{c.display_name} → Edit → Security → Client secret: paste the new secret key "
             "→ Update connector;",
-            f"  or: clmwizard publish --profile {profile} --environment {r.environment_id} "
-            f"--layout {r.layout}  (signs in and updates it);",
+            f"  or: {publish_command(profile, r)}  (signs in and updates it);",
             f"  or with paconn: paconn update --env {r.environment_id} --cid {c.connector_id} "
             "--api-prop apiProperties.json --api-def apiDefinition.swagger.json --secret "
             '"$SECRET"  (from the exported bundle; paconn shows the secret in the process list)',
         ]
+
+
+def publish_command(profile: str, record: PublishRecord) -> str:
+    """`clmwizard publish` for the record's environment with the Microsoft settings it was
+    published with (authority, tenant, client id, Power Apps API), so it signs in the same way."""
+    from clmwizard.powerplatform.settings import (
+        DEFAULT_AUTHORITY,
+        DEFAULT_CLIENT_ID,
+        DEFAULT_POWER_APPS_URL,
+        DEFAULT_TENANT,
+    )
+
+    parts = [
+        f"clmwizard publish --profile {profile} --environment {record.environment_id}",
+        f"--layout {record.layout}",
+    ]
+    if record.authority and record.authority.rstrip("/") != DEFAULT_AUTHORITY.rstrip("/"):
+        parts.append(f"--authority {record.authority}")
+    if record.tenant and record.tenant != DEFAULT_TENANT:
+        parts.append(f"--tenant {record.tenant}")
+    if record.client_id and record.client_id != DEFAULT_CLIENT_ID:
+        # Not the public client: an app registration of the tenant, often a service
+        # principal's (its secret then from CLMWIZARD_MS_CLIENT_SECRET, never argv).
+        parts.append(f"--client-id {record.client_id}")
+        parts.append("[--service-principal]")
+    if record.power_apps_url and record.power_apps_url.rstrip("/") != DEFAULT_POWER_APPS_URL:
+        parts.append(f"--power-apps-url {record.power_apps_url}")
+    return " ".join(parts)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from textual.widgets import Footer
 from clmwizard.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
+    from clmwizard.closing import ClosingNotes
     from clmwizard.context import WizardContext
     from clmwizard.draft import Draft
     from clmwizard.flow import Answer, Choice
@@ -25,6 +26,7 @@ class Wizard(Protocol):
     """What the screens use of the app (ClmWizardApp), so they need not import it."""
 
     context: WizardContext
+    closing: ClosingNotes  # what the summary printed at the end needs from the steps
 
     @property
     def draft(self) -> Draft: ...

@@ -24,6 +24,7 @@ from clmwizard.screens.base import WizardScreen
 from clmwizard.widgets.field_message import FieldMessage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+HINT_AFTER = 20.0  # seconds of waiting before the usual causes are named
 # Letter keys that would otherwise be typed into the paste field.
 _LETTER_ACTIONS = {
     "open_browser",
@@ -76,9 +77,11 @@ class ConsentScreen(WizardScreen):
         self.state = "starting"  # starting | listening | received | failed
         self.failure: ClmWizardError | None = None
         self.offered_port: int | None = None
+        self.checked = asyncio.Event()  # DocuSign was asked for the consent URL (or could not be)
 
     def compose_body(self) -> Iterable[Widget]:
         draft = self.wizard.draft
+        yield FieldMessage(id="consent-error")  # the top of the step: in view at 80×24
         with Vertical(classes="panel", id="redirect-panel") as panel:
             panel.border_title = "Redirect URI: register it in Apps and Keys"
             yield Static(self._redirect_line(), id="redirect-uri")
@@ -88,6 +91,7 @@ class ConsentScreen(WizardScreen):
             yield Static("", id="consent-url")
             yield Static("", id="url-hint")
         yield Static("", id="listen-status")
+        yield Static("", id="wait-hint").set_styles("display: none;")
         yield Static(
             "No browser here? Paste the address you were sent to (or just the code); "
             "[b]tab[/b] leaves the field:",
@@ -187,33 +191,70 @@ class ConsentScreen(WizardScreen):
         self.query_one("#redirect-uri", Static).update(self._redirect_line())
         self.query_one("#consent-message", FieldMessage).clear()
         self.query_one("#redirect-message", FieldMessage).clear()
+        self.query_one("#consent-error", FieldMessage).clear()
         self.started_at = monotonic()
         self.failure = None
         self.offered_port = None
+        self.checked = asyncio.Event()
         self._set_state("starting")
         self._listen(consent.redirect_uri, consent.state)
+        self._check(consent.url, consent.redirect_uri)
+
+    @work(exclusive=True, group="check")
+    async def _check(self, url: str, redirect_uri: str) -> None:
+        """Ask DocuSign for the consent URL: its own error page stops the wait at once."""
+        from clmwizard.docusign.consent_check import check_consent_url
+
+        draft = self.wizard.draft
+        try:
+            async with self.wizard.context.client_factory() as client:
+                refusal = await check_consent_url(
+                    client, url, draft.environment, draft.integration_key, redirect_uri
+                )
+        finally:
+            self.checked.set()
+        if refusal is None or self.state in ("received", "failed") or not self.is_attached:
+            return
+        self.workers.cancel_group(self, "listener")
+        self.listener = None
+        self._failed(refusal)
 
     def _tick(self) -> None:
+        from clmwizard.docusign.consent_check import CAUSE_HINT
+
         status = self.query_one("#listen-status", Static)
-        elapsed = int(monotonic() - self.started_at)
-        clock = f"{elapsed // 60}:{elapsed % 60:02d}"
+        waited = monotonic() - self.started_at
+        clock = _clock(waited)
+        limit = _clock(self.wizard.context.consent_timeout)
         self.frame = (self.frame + 1) % len(SPINNER)
+        hint = self.query_one("#wait-hint", Static)
         if self.state == "listening" and self.listener is not None:
             where = getattr(self.listener, "listening_on", "")
             status.update(
-                f"  {SPINNER[self.frame]} Waiting for DocuSign to send you back…  {clock}   "
-                f"[dim](listening on {escape(where)})[/dim]"
+                f"  {SPINNER[self.frame]} Waiting for DocuSign to send you back…  {clock} of "
+                f"{limit}   [dim](listening on {escape(where)})[/dim]"
             )
-        elif self.state == "starting":
+            hint.display = waited >= HINT_AFTER
+            hint.update(f"  [dim]{escape(CAUSE_HINT)}[/dim]" if hint.display else "")
+            return
+        hint.display = False
+        if self.state == "starting":
             status.update(f"  {SPINNER[self.frame]} Starting the listener…")
         elif self.state == "received":
             status.update("  [green]✓ Consent received.[/green]")
         else:
             more = f" · p use port {self.offered_port}" if self.offered_port else ""
+            again = "check again" if self._refused() else "listen again"
             status.update(
                 "  [red]✗ Not listening[/red] (a pasted address still works)."
-                f" [dim]r listen again{more}[/dim]"
+                f" [dim]r {again}{more}[/dim]"
             )
+
+    def _refused(self) -> bool:
+        """Whether DocuSign itself refused the consent request (its error page)."""
+        from clmwizard.docusign.consent_check import REFUSAL_CODES
+
+        return self.failure is not None and self.failure.code in REFUSAL_CODES
 
     @work(exclusive=True, group="listener")
     async def _listen(self, redirect_uri: str, state: str) -> None:
@@ -240,8 +281,11 @@ class ConsentScreen(WizardScreen):
         ):
             self._offer_port()
         self._set_state("failed")
-        target = "#redirect-message" if error.field == "redirect_uri" else "#consent-message"
+        self.query_one("#consent-message", FieldMessage).clear()  # "Opening your browser…"
+        # Beside the redirect URI when that is the likely cause, else at the top of the step.
+        target = "#redirect-message" if error.field == "redirect_uri" else "#consent-error"
         self.query_one(target, FieldMessage).show_error(self._with_port_offer(error))
+        self.call_after_refresh(self.query_one("#body").scroll_home, animate=False)
 
     def _with_port_offer(self, error: ClmWizardError) -> ClmWizardError:
         """The error with the free port named, so one key (p) is the whole fix."""
@@ -356,6 +400,8 @@ class ConsentScreen(WizardScreen):
 
     @work(group="browser")
     async def _open_browser(self, url: str) -> None:
+        if not await self._consent_url_accepted():
+            return
         opened = await asyncio.to_thread(self.wizard.context.open_browser, url)
         message = self._message_if_shown()
         if message is None:  # the browser was quick: the consent came back and we moved on
@@ -387,12 +433,25 @@ class ConsentScreen(WizardScreen):
     async def _approve(self, url: str) -> None:
         demo = self.wizard.context.demo
         assert demo is not None
+        if not await self._consent_url_accepted():
+            return
         try:
             await asyncio.to_thread(demo.approve, url)
         except Exception as error:  # the stand-in browser reports DocuSign's error page text
             message = self._message_if_shown()
             if message is not None:
                 message.show_error(str(error))
+
+    async def _consent_url_accepted(self) -> bool:
+        """Whether the browser may go: DocuSign was asked first, and did not refuse."""
+        from clmwizard.docusign.consent_check import CHECK_DEADLINE
+
+        try:
+            async with asyncio.timeout(CHECK_DEADLINE + 2):
+                await self.checked.wait()
+        except TimeoutError:
+            pass
+        return self.state == "listening"
 
     def _message_if_shown(self) -> FieldMessage | None:
         """The consent message, or None once this step was dismissed (a worker outlived it)."""
@@ -402,3 +461,8 @@ class ConsentScreen(WizardScreen):
             return self.query_one("#consent-message", FieldMessage)
         except NoMatches:
             return None
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"

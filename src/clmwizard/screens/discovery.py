@@ -87,6 +87,7 @@ class DiscoveryScreen(WizardScreen):
             yield FieldMessage(id="hosts-message")
         yield LoadingIndicator(id="discovery-loading")
         yield FieldMessage(id="discovery-message")
+        yield FieldMessage(id="clm-message")
         yield Static(
             "\n  Check the hosts (edit them if your CLM admin says otherwise), then press "
             "[b]enter[/b] to save the profile.",
@@ -150,6 +151,28 @@ class DiscoveryScreen(WizardScreen):
         self.query_one("#discovery-loading").display = False
         message.show_ok("CLM hosts found for this account.")
         self.query_one("#host-general", Input).focus()
+        await self._prove_clm(hosts, draft.account.account_id, draft.tokens.access_token)
+
+    async def _prove_clm(self, hosts: ClmHosts, account_id: str, access_token: str) -> None:
+        """One authenticated CLM call with the fresh token; never to a host not yet confirmed
+        (the token would go there)."""
+        from clmwizard.docusign.clm_check import list_attribute_groups
+        from clmwizard.docusign.hosts import unconfirmed_hosts
+
+        line = self.query_one("#clm-message", FieldMessage)
+        line.clear()
+        if unconfirmed_hosts(hosts, self._confirmed()):
+            return
+        line.show_note("Asking CLM for its attribute groups with the new token…")
+        try:
+            async with self.wizard.context.client_factory() as client:
+                answer = await list_attribute_groups(
+                    client, hosts.general, account_id, access_token
+                )
+        except ClmWizardError as error:
+            line.show_error(error)
+            return
+        line.show_ok(answer.describe())
 
     @on(Input.Changed)
     def _host_changed(self, event: Input.Changed) -> None:

@@ -441,6 +441,9 @@ class PublishScreen(WizardScreen):
                 *(check_redirect_url(docusign, self.profile, url) for url in urls)
             )
         self.checks = {check.redirect_url: check for check in checks}
+        self.wizard.closing.verdicts.update(  # for the summary printed when the wizard ends
+            {check.redirect_url: f"{VERDICT_MARK[check.verdict]} {check.line}" for check in checks}
+        )
 
     def _show_outcome(self) -> None:
         from clmwizard.powerplatform.publish import summarise

@@ -1,0 +1,133 @@
+"""The closing summary: what exists now and the steps left by hand, with where to do each.
+
+The wizard prints it to the terminal once its screen is gone (so nothing vanishes with the
+screen); `login` ends with the same steps. Built from the stored profile only: no secret is in
+a profile, so none can reach the summary. No Textual or httpx import here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from clmwizard.store.profile import Profile
+
+APPS_AND_KEYS = "DocuSign: Settings → Apps and Keys → your integration key → Edit → Redirect URIs"
+POWER_AUTOMATE = "Power Automate (make.powerautomate.com)"
+
+
+@dataclass
+class ClosingNotes:
+    """What the wizard learned this run that the profile does not keep: the profile worked
+    on, and DocuSign's verdict on each redirect URL asked about (redirect URL → verdict line)."""
+
+    profile_name: str | None = None
+    verdicts: dict[str, str] = field(default_factory=dict)
+    secrets_where: str = ""
+
+
+def _stamp(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "time unknown"
+
+
+def what_exists(
+    profile: Profile, verdicts: Mapping[str, str] | None = None, secrets_where: str = ""
+) -> list[str]:
+    """Profile, bundle, connectors and their redirect URLs (with DocuSign's verdict)."""
+    verdicts = verdicts or {}
+    account = profile.account_name or "(no name)"
+    lines = [f"  Profile      {profile.name} ({profile.environment} environment)"]
+    if profile.account_id:
+        lines.append(f"  Account      {account} ({profile.account_id})")
+    if secrets_where:
+        lines.append(f"  Secrets      {secrets_where}")
+    if profile.exports:
+        last = profile.exports[-1]
+        lines.append(f"  Bundle       {last.path} ({last.layout} layout, {_stamp(last.at)})")
+    else:
+        lines.append("  Bundle       none exported")
+    if not profile.publications:
+        lines.append("  Connectors   none published")
+    for record in profile.publications:
+        lines.append(f"  Connectors   in environment {record.environment_id}:")
+        for connector in record.connectors:
+            lines.append(
+                f"    {connector.display_name} ({connector.key})  id {connector.connector_id}"
+            )
+            if connector.redirect_url:
+                lines.append("      redirect URL (on a line of its own, to select whole):")
+                lines.append(connector.redirect_url)
+                verdict = verdicts.get(connector.redirect_url, "not asked in this run")
+                lines.append(f"      DocuSign: {verdict}")
+    return lines
+
+
+def _redirect_urls(profile: Profile) -> list[str]:
+    urls = [
+        connector.redirect_url
+        for record in profile.publications
+        for connector in record.connectors
+        if connector.redirect_url
+    ]
+    return list(dict.fromkeys(urls))
+
+
+def steps_left(profile: Profile, verdicts: Mapping[str, str] | None = None) -> list[str]:
+    """The numbered steps still to do by hand, each saying where."""
+    verdicts = verdicts or {}
+    name = profile.name
+    steps: list[str] = []
+    if not profile.publications:
+        if profile.exports:
+            where = profile.exports[-1].path
+            steps.append(
+                f"Create the connector — this terminal: `clmwizard publish --profile {name}`, "
+                f"or import the bundle as {where}/README.md says (paconn or pac)."
+            )
+        else:
+            steps.append(
+                f"Create the connector — this terminal: `clmwizard publish --profile {name}` "
+                f"(or `clmwizard export --profile {name} --out DIR` for paconn / pac)."
+            )
+        steps.append(
+            "Register the connector's redirect URL (Power Automate shows it on the connector's "
+            f"Security tab) — {APPS_AND_KEYS} → Add URI → Save."
+        )
+    else:
+        # Before a sign-in DocuSign can only say when a redirect URI is NOT registered (✗).
+        for url in _redirect_urls(profile):
+            if verdicts.get(url, "").startswith("✗"):
+                what = "Register this redirect URL (DocuSign says it is not registered)"
+            else:
+                what = "Register this redirect URL, unless done already"
+            steps.append(f"{what} — {APPS_AND_KEYS} → Add URI → Save:\n{url}")
+    steps.append(
+        f"Create the connection and test it — {POWER_AUTOMATE} → Create → Instant cloud flow → "
+        "action List attribute groups of the DocuSign CLM connector → sign in with DocuSign."
+    )
+    steps.append(
+        f"Keep it alive — {POWER_AUTOMATE} → Create → Scheduled cloud flow, every 1 day → the "
+        "same List attribute groups action through the same connection."
+    )
+    return [f"  {number}. {step}" for number, step in enumerate(steps, start=1)]
+
+
+def closing_summary(
+    profile: Profile,
+    verdicts: Mapping[str, str] | None = None,
+    secrets_where: str = "",
+    *,
+    demo: bool = False,
+) -> str:
+    heading = "Left to do by hand:"
+    if demo:
+        heading = "Left to do by hand (the demo kept nothing: with your own key, these):"
+    lines = [
+        f"clmwizard: where profile {profile.name} stands",
+        *what_exists(profile, verdicts, secrets_where),
+        "",
+        heading,
+        *steps_left(profile, verdicts),
+    ]
+    return "\n".join(lines) + "\n"

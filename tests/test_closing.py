@@ -1,0 +1,136 @@
+"""The closing summary: what exists and the steps left by hand; printed once the wizard ends."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from clmwizard.closing import closing_summary
+from clmwizard.store.profile import ExportRecord, Profile, PublishedConnector, PublishRecord
+from tests.support.store_fixtures import make_profile
+
+pytestmark = pytest.mark.timeout(300)
+REDIRECT = "https://global.consent.azure-apim.net/redirect/docusign-clm-5f1e"
+
+
+def published_profile() -> Profile:
+    profile = make_profile("acme")
+    profile.exports.append(ExportRecord("/tmp/bundle", "single", datetime(2026, 12, 7, tzinfo=UTC)))
+    profile.publications.append(
+        PublishRecord(
+            environment_id="Default-1234",
+            layout="single",
+            power_apps_url="https://api.powerapps.com",
+            authority="https://login.microsoftonline.com",
+            tenant="organizations",
+            client_id="client",
+            connectors=[
+                PublishedConnector(
+                    "clm", "shared_docusign-clm-5f1e", "DocuSign CLM", "fp", REDIRECT
+                )
+            ],
+        )
+    )
+    return profile
+
+
+def test_a_published_profile_lists_its_connector_and_the_redirect_url_on_its_own_line() -> None:
+    profile = published_profile()
+    text = closing_summary(profile)
+    assert "Bundle       /tmp/bundle (single layout, 2026-12-07 00:00 UTC)" in text
+    assert "id shared_docusign-clm-5f1e" in text
+    assert f"\n{REDIRECT}\n" in text  # unwrapped, selectable whole
+    assert "DocuSign: not asked in this run" in text
+    assert "1. Register this redirect URL, unless done already — DocuSign: Settings → Apps" in text
+    refused = closing_summary(profile, {REDIRECT: "✗ DocuSign says it is NOT registered"})
+    assert "DocuSign: ✗ DocuSign says it is NOT registered" in refused
+    assert "1. Register this redirect URL (DocuSign says it is not registered)" in refused
+    assert "2. Create the connection and test it — Power Automate" in refused
+
+
+def test_nothing_published_says_how_to_publish() -> None:
+    text = closing_summary(make_profile("acme"))
+    assert "Connectors   none published" in text
+    assert "1. Create the connector — this terminal: `clmwizard publish --profile acme`" in text
+
+
+def test_the_wizard_prints_the_summary_after_its_screen_is_gone(tmp_path: Path) -> None:
+    """The demo in a pseudo-terminal: sign in, save, ctrl+q; the summary follows the screen."""
+    env = {**os.environ, "TERM": "xterm-256color", "CLMWIZARD_CONFIG_DIR": str(tmp_path / "c")}
+    env.pop("CLMWIZARD_SECRET_KEY", None)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 100, 0, 0))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "clmwizard", "--demo"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        cwd=tmp_path,
+    )
+    os.close(follower)
+    output = bytearray()
+
+    def read() -> None:
+        while True:
+            ready, _, _ = select.select([leader], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                output.extend(chunk)
+            elif child.poll() is not None:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def after(marker: str, keys: str) -> None:
+        deadline = time.monotonic() + 60
+        while marker.encode() not in output:
+            assert time.monotonic() < deadline and child.poll() is None, output[-1500:]
+            time.sleep(0.05)
+        time.sleep(0.7)  # the screen settles; keys during a screen change may be dropped
+        os.write(leader, keys.encode())
+
+    try:
+        for marker, keys in [
+            ("quit", "\r"),  # start: a new demo profile
+            ("Integration key", "\r"),
+            ("Scopes", "\r"),
+            ("listening on", "a"),  # approve as the demo user
+            ("Tokens received", "\r"),
+            ("CLM answered", "\r"),  # save the profile
+            ("copy", "\x11"),  # Fields: ctrl+q
+        ]:
+            after(marker, keys)
+        assert child.wait(timeout=30) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        reader.join(timeout=5)
+        os.close(leader)
+    text = output.decode("utf-8", "replace")
+    gone = text.rfind("\x1b[?1049l")  # the wizard's screen is gone (alternate screen left)
+    assert gone > 0
+    summary = text[gone:]
+    assert "clmwizard: where profile demo stands" in summary
+    assert "Connectors   none published" in summary
+    assert "Left to do by hand" in summary and "1. Create the connector" in summary
+    assert "secret" not in summary.lower().replace("secrets      in memory", "")
