@@ -17,6 +17,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.store.profile import Profile
+from clmwizard.wait_clock import clock
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 Phase = Literal["signing_in", "working", "waiting", "blocked", "failed", "done"]
-
-
-def clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def latest_record(profile: Profile) -> PublishRecord | None:

@@ -239,7 +239,8 @@ class RotationChecklist(ModalScreen[None]):
         from clmwizard.powerplatform.http import make_async_client
         from clmwizard.powerplatform.rotation import prove_with_heartbeat
         from clmwizard.powerplatform.setup import flow_sign_in, make_apis, settings_from
-        from clmwizard.screens.platform_step import SPINNER, clock, server_failure
+        from clmwizard.screens.platform_step import SPINNER, server_failure
+        from clmwizard.wait_clock import clock
 
         message = self.query_one("#checklist-message", FieldMessage)
         assert self.profile is not None
