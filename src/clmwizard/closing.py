@@ -64,12 +64,12 @@ def what_exists(
                 lines.append(f"      connection {connector.connection_name}")
         beat = record.heartbeat
         if beat is not None:
-            last = "no run yet"
+            runs = "no run yet"
             if beat.last_run_status:
                 said = f": {beat.last_result}" if beat.last_result else ""
-                last = f"last run {beat.last_run_status.lower()}{said} ({_stamp(beat.last_run_at)})"
+                runs = f"last run {beat.last_run_status.lower()}{said} ({_stamp(beat.last_run_at)})"
             lines.append(
-                f"  Heartbeat    flow {beat.flow_id}, {beat.state}, every {beat.every}; {last}"
+                f"  Heartbeat    flow {beat.flow_id}, {beat.state}, every {beat.every}; {runs}"
             )
     return lines
 
