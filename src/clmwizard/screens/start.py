@@ -96,7 +96,7 @@ class StartScreen(WizardScreen):
         Binding("p", "publish", "publish"),
         Binding("k", "checklist", "rotation checklist"),
         Binding("d", "delete", "delete"),
-        # Not in the footer (full at 80 columns): each health line says "h checks again".
+        # Not in the footer (full at 80 columns): the line below the profiles names it.
         Binding("h", "health", "check health", show=False),
     ]
 
@@ -155,6 +155,7 @@ class StartScreen(WizardScreen):
             )
         yield OptionList(Option("Loading profiles…", id="loading", disabled=True), id="profiles")
         yield Static("", id="empty-state")
+        yield Static("", id="health-hint")
         yield FieldMessage(id="start-message")
 
     def on_mount(self) -> None:
@@ -171,8 +172,9 @@ class StartScreen(WizardScreen):
 
         listings = self.wizard.context.profiles.list()
         health: dict[str, LastKnown] = {}
+        now = current_time()
         for listing in listings:  # what each profile remembers: no network
-            known = asyncio.run(last_known(listing.profile)) if listing.profile else None
+            known = asyncio.run(last_known(listing.profile, now)) if listing.profile else None
             if known is not None:
                 health[listing.name] = known
         self.app.call_from_thread(self._show_profiles, listings, health)
@@ -200,6 +202,12 @@ class StartScreen(WizardScreen):
             self.query_one("#start-message", FieldMessage).show_warning(
                 f"There is no profile named {unknown} yet. Press enter to create it with that name."
             )
+        hint = self.query_one("#health-hint", Static)
+        hint.display = bool(self.health or self.checked)  # takes no line until it has words
+        hint.update(
+            "[dim]Under a profile: its connectors' last known health and its age (no network "
+            "asked); h asks Power Automate again.[/dim]"
+        )
         self.query_one("#empty-state", Static).update(
             ""
             if listings
@@ -223,10 +231,8 @@ class StartScreen(WizardScreen):
 
         mark, colour = HEALTH_MARK[known.verdict]
         when = ("checked " if name in self.checked else "") + age(known.at, now)
-        return (
-            f"\n{'':<17}[{colour}]{mark} {escape(f'{known.what:.70}')}[/{colour}] "
-            f"[dim]{when} · h checks again[/dim]"
-        )
+        what = known.what if len(known.what) <= 62 else known.what[:61] + "…"
+        return f"\n{'':<17}[{colour}]{mark} {escape(what)}[/{colour}] [dim]{when}[/dim]"
 
     def _unknown_selection(self) -> str:
         """The name given with --profile when no such profile exists (offered as a new one)."""
