@@ -18,15 +18,11 @@ from clmwizard.draft import Draft
 from clmwizard.flow import (
     Answer,
     Back,
-    CheckJwt,
+    Choice,
     Code,
-    ContinueSetup,
-    ExportProfile,
     FixJwt,
     FixScopes,
-    NewProfile,
     Next,
-    OpenProfile,
     Saved,
     StepInput,
     StepName,
@@ -91,7 +87,7 @@ def test_a_new_profile_from_key_to_export_and_back_to_start() -> None:
             ("Fields", Back()),
         ]
     )
-    run(script, NewProfile("acme"))
+    run(script, Choice.new("acme"))
     assert script.steps == [
         "Key",
         "Scopes",
@@ -128,7 +124,7 @@ def test_back_into_tokens_never_resends_the_code() -> None:
             ("Key", Back()),
         ]
     )
-    run(script, NewProfile())
+    run(script, Choice.new())
     assert script.codes() == ["code-4", None, "second", None]
     assert script.steps.count("Tokens") == 4
 
@@ -157,14 +153,14 @@ def test_tokens_jumps_to_scopes_and_new_scopes_forget_the_consent() -> None:
             ("Key", Back()),
         ]
     )
-    run(script, NewProfile())
+    run(script, Choice.new())
     assert script.steps[3:6] == ["Tokens", "Scopes", "Consent"]
     assert script.codes() == ["code-4", "code-3"]
 
 
 def test_esc_on_the_key_step_ends_the_flow() -> None:
     script = Script([("Key", Back())])
-    run(script, NewProfile())
+    run(script, Choice.new())
     assert script.steps == ["Key"]
     assert script.shown[0].load_secret is False
 
@@ -172,7 +168,7 @@ def test_esc_on_the_key_step_ends_the_flow() -> None:
 def test_continuing_a_profile_reads_its_stored_secret_on_the_key_step_only() -> None:
     profile = signed_in("contoso")
     script = Script([("Key", Next()), ("Scopes", Back()), ("Key", Back())])
-    run(script, ContinueSetup(profile))
+    run(script, Choice.resume(profile))
     assert [shown.load_secret for shown in script.shown] == [True, False, True]
     draft = script.shown[0].draft
     assert draft.existing is profile and draft.profile_name == "contoso"
@@ -182,14 +178,14 @@ def test_continuing_a_profile_reads_its_stored_secret_on_the_key_step_only() -> 
 def test_opening_a_signed_in_profile_shows_its_fields_then_export() -> None:
     profile = signed_in()
     script = Script([("Fields", Next()), ("Export", Back()), ("Fields", Back())])
-    run(script, OpenProfile(profile))
+    run(script, Choice.at("Fields", profile))
     assert all(shown.profile is profile for shown in script.shown)
 
 
 def test_export_from_the_start_screen_goes_back_to_start() -> None:
     profile = signed_in()
     script = Script([("Export", Back())])
-    run(script, ExportProfile(profile))
+    run(script, Choice.at("Export", profile))
     assert script.steps == ["Export"]
 
 
@@ -210,7 +206,7 @@ def test_publish_connect_heartbeat_follow_export_esc_comes_back_and_done_ends_th
             ("Heartbeat", Next()),
         ]
     )
-    run(script, OpenProfile(profile))
+    run(script, Choice.at("Fields", profile))
     assert script.steps == [
         "Fields",
         "Export",
@@ -229,16 +225,16 @@ def test_publish_connect_heartbeat_follow_export_esc_comes_back_and_done_ends_th
 
 def test_done_on_connect_ends_the_flow_at_the_start_screen() -> None:
     script = Script([("Publish", Next()), ("Connect", flow.Done())])
-    run(script, flow.PublishProfile(signed_in()))
+    run(script, flow.Choice.at("Publish", signed_in()))
     assert script.steps == ["Publish", "Connect"]
 
 
 def test_publish_from_the_start_screen_ends_on_esc_or_goes_on_to_connect_and_heartbeat() -> None:
     script = Script([("Publish", Back())])
-    run(script, flow.PublishProfile(signed_in()))
+    run(script, flow.Choice.at("Publish", signed_in()))
     assert script.steps == ["Publish"]
     script = Script([("Publish", Next()), ("Connect", Next()), ("Heartbeat", Next())])
-    run(script, flow.PublishProfile(signed_in()))
+    run(script, flow.Choice.at("Publish", signed_in()))
     assert script.steps == ["Publish", "Connect", "Heartbeat"]
 
 
@@ -281,7 +277,7 @@ class Steps:
         return flow.Next()
 
 steps = Steps()
-asyncio.run(flow.run(steps, flow.NewProfile("acme")))
+asyncio.run(flow.run(steps, flow.Choice.new("acme")))
 print(" ".join(steps.seen))
 print(sorted(name for name in sys.modules if name.split(".")[0] in ("textual", "rich")))
 """
@@ -359,7 +355,7 @@ def test_the_jwt_step_follows_discovery_when_key_names_a_jwt_user() -> None:
             ("Fields", Back()),
         ]
     )
-    run(script, NewProfile("acme"))
+    run(script, Choice.new("acme"))
     assert script.steps[4:] == ["Discovery", "JWT", "Fields"]
     assert script.shown[5].profile is saved
 
@@ -376,7 +372,7 @@ def test_without_a_jwt_user_discovery_leads_to_fields_and_the_indicator_has_no_j
             ("Fields", Back()),
         ]
     )
-    run(script, NewProfile("acme"))
+    run(script, Choice.new("acme"))
     draft = script.shown[0].draft
     assert "JWT" not in [short for short, _ in flow.shown_steps(draft)]
     draft.jwt_user_id = USER
@@ -396,24 +392,24 @@ def test_esc_on_the_jwt_step_after_sign_in_ends_the_flow_the_profile_kept() -> N
             ("JWT", Back()),
         ]
     )
-    run(script, NewProfile("acme"))
+    run(script, Choice.new("acme"))
     assert script.steps[-1] == "JWT"
 
 
 def test_check_jwt_from_the_start_screen_then_fields_or_back_to_start() -> None:
     profile = jwt_profile()
     script = Script([("JWT", Next()), ("Fields", Back())])
-    run(script, CheckJwt(profile))
+    run(script, Choice.at("JWT", profile))
     assert script.shown[0].profile is profile
     assert script.shown[0].draft.jwt_user_id == USER
 
     not_signed_in = jwt_profile()
     not_signed_in.clm_hosts = None
     script = Script([("JWT", Next())])  # no fields to show yet: back to the start screen
-    run(script, CheckJwt(not_signed_in))
+    run(script, Choice.at("JWT", not_signed_in))
 
     script = Script([("JWT", Back())])
-    run(script, CheckJwt(profile))
+    run(script, Choice.at("JWT", profile))
 
 
 def test_fix_jwt_goes_to_key_and_back_to_jwt_without_a_new_sign_in() -> None:
@@ -433,7 +429,7 @@ def test_fix_jwt_goes_to_key_and_back_to_jwt_without_a_new_sign_in() -> None:
             ("Fields", Back()),
         ]
     )
-    run(script, CheckJwt(profile))
+    run(script, Choice.at("JWT", profile))
     assert script.shown[2].draft.rsa_private_key.endswith("other")
     assert all(s.profile is profile for s in script.shown if s.step != "Key")
 
@@ -458,7 +454,7 @@ def test_fix_jwt_with_another_integration_key_signs_in_again_then_jwt() -> None:
             ("Fields", Back()),
         ]
     )
-    run(script, CheckJwt(jwt_profile()))
+    run(script, Choice.at("JWT", jwt_profile()))
     assert script.shown[6].profile is resaved
     assert script.codes() == ["new"]
 
@@ -477,11 +473,22 @@ class KeyringScript(Script):
 
 def test_the_keyring_is_checked_before_the_first_sign_in_step() -> None:
     refused = KeyringScript(replies=[], ready=False)
-    run(refused, NewProfile("acme"))  # nothing shown: back on the start screen
+    run(refused, Choice.new("acme"))  # nothing shown: back on the start screen
     assert refused.checks == 1 and refused.steps == []
     ready = KeyringScript(replies=[("Key", Back())])
-    run(ready, NewProfile("acme"))
+    run(ready, Choice.new("acme"))
     assert ready.checks == 1 and ready.steps == ["Key"]
     opened = KeyringScript(replies=[("Fields", Back())], ready=False)
-    run(opened, OpenProfile(signed_in()))  # a saved profile's steps need no new secrets
+    run(opened, Choice.at("Fields", signed_in()))  # a saved profile's steps need no new secrets
     assert opened.checks == 0
+
+
+def test_next_and_back_follow_the_two_orders() -> None:
+    """Each order's steps lead to the following one; esc leads to the one before, except into
+    a check (JWT): esc on Fields after JWT ends the flow."""
+    assert flow.STEPS[0] == ("Key", "Integration key")
+    assert [step for step, _ in flow.STEPS] == [*flow.SIGN_IN_STEPS, *flow.PROFILE_STEPS]
+    assert flow.NEXT["Tokens"] == "Discovery" and "Discovery" not in flow.NEXT
+    assert flow.NEXT["JWT"] == "Fields" and "Publish" not in flow.NEXT
+    assert flow.BACK["Publish"] == "Export" and "Fields" not in flow.BACK
+    assert "Key" not in flow.BACK and "JWT" not in flow.BACK

@@ -104,7 +104,13 @@ class WizardContext:
 
 
 def default_client_factory(**options: Any) -> httpx.AsyncClient:
-    """The product's client (docusign.http.make_client), imported when the first one is made."""
+    """The product's client (docusign.http.make_client), imported when the first one is made;
+    with `ca_bundle` (even None), the Microsoft side's (powerplatform.http.make_async_client)."""
+    if "ca_bundle" in options:
+        from clmwizard.powerplatform.http import make_async_client
+
+        return make_async_client(**options)
+
     from clmwizard.docusign.http import make_client
 
     return make_client(**options)

@@ -20,13 +20,14 @@
                     JWT ─FixJwt→ Key → JWT again (or, when the key, environment or redirect URI
                     changed, Scopes → … → Discovery → JWT).
 
-Adding a step: a name in STEPS, its place in NEXT / BACK (or a line in a flow), and the screen
-in the app's STEP_SCREENS.
+Adding a step: its name and title, its place in SIGN_IN_STEPS or PROFILE_STEPS (next and back
+follow from the order), and the screen in the app's STEP_SCREENS.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -48,42 +49,24 @@ StepName = Literal[
     "Heartbeat",
 ]
 
-STEPS: tuple[tuple[StepName, str], ...] = (
-    ("Key", "Integration key"),
-    ("Scopes", "Scopes"),
-    ("Consent", "Consent"),
-    ("Tokens", "Tokens"),
-    ("Discovery", "Discovery"),
-    ("JWT", "JWT Grant"),
-    ("Fields", "Connector fields"),
-    ("Export", "Export"),
-    ("Publish", "Publish"),
-    ("Connect", "Connect"),
-    ("Heartbeat", "Heartbeat"),
-)
+# The order: signing in, then what a saved profile's steps are.
+SIGN_IN_STEPS: tuple[StepName, ...] = ("Key", "Scopes", "Consent", "Tokens", "Discovery")
+PROFILE_STEPS: tuple[StepName, ...] = ("JWT", "Fields", "Export", "Publish", "Connect", "Heartbeat")
+TITLES: dict[StepName, str] = {
+    "Key": "Integration key",
+    "JWT": "JWT Grant",
+    "Fields": "Connector fields",
+}
+# A check: the step after it is reached from it, esc there never leads back into it.
+CHECKS: frozenset[StepName] = frozenset({"JWT"})
 
+STEPS: tuple[tuple[StepName, str], ...] = tuple(
+    (step, TITLES.get(step, step)) for step in (*SIGN_IN_STEPS, *PROFILE_STEPS)
+)
+_PAIRS = [pair for order in (SIGN_IN_STEPS, PROFILE_STEPS) for pair in pairwise(order)]
 # Where a step's plain "next" and "esc" lead; a step missing from BACK ends its flow on esc.
-NEXT: dict[StepName, StepName] = {
-    "Key": "Scopes",
-    "Scopes": "Consent",
-    "Consent": "Tokens",
-    "Tokens": "Discovery",
-    "JWT": "Fields",
-    "Fields": "Export",
-    "Export": "Publish",
-    "Publish": "Connect",
-    "Connect": "Heartbeat",
-}
-BACK: dict[StepName, StepName] = {
-    "Scopes": "Key",
-    "Consent": "Scopes",
-    "Tokens": "Consent",
-    "Discovery": "Tokens",
-    "Export": "Fields",
-    "Publish": "Export",
-    "Connect": "Publish",
-    "Heartbeat": "Connect",
-}
+NEXT: dict[StepName, StepName] = dict(_PAIRS)
+BACK: dict[StepName, StepName] = {after: before for before, after in _PAIRS if before not in CHECKS}
 
 
 # -- what a step answers ----------------------------------------------------------------------
@@ -166,42 +149,29 @@ async def keyring_ready(steps: Steps) -> bool:
 
 
 @dataclass(frozen=True)
-class NewProfile:
+class Choice:
+    """What the start screen chose: the step its flow starts at, for a saved profile (or, with
+    none, a new one named `name`). `load_secret`: Key reads the stored secret key (finishing the
+    setup of a saved profile, or re-consenting)."""
+
+    first: StepName
+    profile: Profile | None = None
     name: str = ""
+    load_secret: bool = False
 
+    @classmethod
+    def new(cls, name: str = "") -> Choice:
+        return cls("Key", name=name)
 
-@dataclass(frozen=True)
-class ContinueSetup:
-    """Re-consent, or finish the setup of a profile that is not signed in yet."""
+    @classmethod
+    def resume(cls, profile: Profile) -> Choice:
+        """Re-consent, or finish the setup of a profile that is not signed in yet."""
+        return cls("Key", profile, load_secret=True)
 
-    profile: Profile
-
-
-@dataclass(frozen=True)
-class OpenProfile:
-    profile: Profile
-
-
-@dataclass(frozen=True)
-class ExportProfile:
-    profile: Profile
-
-
-@dataclass(frozen=True)
-class CheckJwt:
-    """Check JWT Grant for a saved profile (the start screen's j)."""
-
-    profile: Profile
-
-
-@dataclass(frozen=True)
-class PublishProfile:
-    """Publish a saved profile's connectors to Power Automate (the start screen's p)."""
-
-    profile: Profile
-
-
-Choice = NewProfile | ContinueSetup | OpenProfile | ExportProfile | CheckJwt | PublishProfile
+    @classmethod
+    def at(cls, first: StepName, profile: Profile) -> Choice:
+        """A saved profile's step: Fields (open), Export, JWT (check) or Publish."""
+        return cls(first, profile)
 
 
 def uses_jwt(draft: Draft) -> bool:
@@ -220,25 +190,15 @@ def shown_steps(draft: Draft | None, current: str = "") -> tuple[tuple[StepName,
 # -- the flows --------------------------------------------------------------------------------
 
 
-SIGN_IN_STEPS: tuple[StepName, ...] = ("Key", "Scopes", "Consent", "Tokens", "Discovery")
-
-
 async def run(steps: Steps, choice: Choice, demo: DemoSetup | None = None) -> None:
     """Everything that follows a choice on the start screen, until it is back on top."""
     from clmwizard.draft import Draft
 
-    if isinstance(choice, NewProfile):
-        await run_from(steps, Draft.new(choice.name, demo), "Key")
-    elif isinstance(choice, ContinueSetup):
-        await run_from(steps, Draft.of_profile(choice.profile), "Key", load_secret=True)
-    elif isinstance(choice, OpenProfile):
-        await run_from(steps, Draft.of_profile(choice.profile), "Fields")
-    elif isinstance(choice, CheckJwt):
-        await run_from(steps, Draft.of_profile(choice.profile), "JWT")
-    elif isinstance(choice, PublishProfile):
-        await run_from(steps, Draft.of_profile(choice.profile), "Publish")
+    if choice.profile is None:
+        draft = Draft.new(choice.name, demo)
     else:
-        await run_from(steps, Draft.of_profile(choice.profile), "Export")
+        draft = Draft.of_profile(choice.profile)
+    await run_from(steps, draft, choice.first, load_secret=choice.load_secret)
 
 
 async def run_from(

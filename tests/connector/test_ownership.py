@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from clmwizard.cli import main
-from clmwizard.connector.bundle import build_bundle, export_bundle
+from clmwizard.connector.bundle import build_bundle, export_bundle, write_files
 from clmwizard.connector.ownership import MARK_FILE
+from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileStore
 from tests.support.connector_profiles import make_profile
@@ -338,3 +339,29 @@ def test_two_exports_at_once_never_leave_half_a_bundle(saved: Profile, tmp_path:
     assert json.loads(tree.pop(MARK_FILE))["files"] == sorted(tree)
     assert tree == build_bundle(saved)
     assert sorted(p.name for p in tmp_path.iterdir() if "bundle" in p.name) == ["bundle"]
+
+
+@pytest.mark.parametrize(
+    ("target", "force", "code"),
+    [
+        ("foreign", False, "out_not_ours"),
+        ("foreign", True, "out_not_ours"),
+        ("absent", False, "out_not_empty"),  # the bundle set aside would be put back: --force
+    ],
+)
+def test_leftovers_are_left_alone_when_the_target_may_not_be_replaced(
+    saved: Profile, tmp_path: Path, target: str, force: bool, code: str
+) -> None:
+    out = tmp_path / "bundle"
+    if target == "foreign":
+        _write(out, {"notes.txt": b"the user's own folder"})
+    staging, aside = tmp_path / ".bundle.new-a1b2c3d4", tmp_path / ".bundle.old-zz9_x8y7"
+    _write(staging, dict(list(sorted(build_bundle(saved).items()))[:3]))
+    _write(aside, build_bundle(saved))
+    before = {path.name: _tree(path) for path in tmp_path.iterdir()}
+    with pytest.raises(ClmWizardError) as refused:
+        write_files(build_bundle(saved), out, force=force)
+    assert refused.value.code == code
+    assert {path.name: _tree(path) for path in tmp_path.iterdir()} == before
+    if target == "absent":
+        assert "set aside as .bundle.old-zz9_x8y7" in refused.value.what

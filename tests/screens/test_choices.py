@@ -17,7 +17,7 @@ from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext
 from clmwizard.docusign.discovery import parse_userinfo
 from clmwizard.docusign.oauth import TokenSet
-from clmwizard.flow import Answer, ContinueSetup, Next, Saved
+from clmwizard.flow import Answer, Choice, Next, Saved
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.screens.discovery import DiscoveryScreen
@@ -138,7 +138,7 @@ async def test_key_screen_space_chooses_and_the_choice_is_echoed(world: WizardCo
 
 async def reconsent(pilot: Pilot[None], app: ClmWizardApp, profile: Profile) -> KeyScreen:
     await pilot.pause()
-    app.begin(ContinueSetup(profile))
+    app.begin(Choice.resume(profile))
     await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
     await app.workers.wait_for_complete()
     await pilot.pause()

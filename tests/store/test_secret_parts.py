@@ -199,3 +199,89 @@ def test_kill_9_at_every_change_of_a_write_in_parts_leaves_a_whole_value(tmp_pat
         assert names(backend) == []
     assert outcomes[0] == "old" and outcomes[-1] == "new"
     assert "old" in outcomes and "new" in outcomes
+
+
+def _race_round(backend: FakeWindowsCredentialManager, lock_file: Path, values: list[str]) -> None:
+    """Two writers and two readers at once, each with its own store (as separate processes
+    would be): every read is one whole value, and one whole value is left at the end."""
+    import threading
+
+    errors: list[BaseException] = []
+    seen: list[str | None] = []
+    start = threading.Barrier(4)
+
+    def writer(mine: list[str]) -> None:
+        store = KeyringSecretStore(backend, lock_file=lock_file)
+        start.wait()
+        try:
+            for value in mine:
+                store.set_many("race", {ITEM: value})
+        except BaseException as error:
+            errors.append(error)
+
+    def reader() -> None:
+        store = KeyringSecretStore(backend, lock_file=lock_file)
+        start.wait()
+        try:
+            for _ in range(6):
+                seen.append(store.get("race", ITEM))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=writer, args=(values[1::2],)),
+        threading.Thread(target=writer, args=(values[2::2],)),
+        threading.Thread(target=reader),
+        threading.Thread(target=reader),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert all(value in values for value in seen), "a read returned no whole value"
+    final = KeyringSecretStore(backend, lock_file=lock_file)
+    assert final.get("race", ITEM) in values[1:]
+    left = names(backend)
+    generations = {n.split("#")[1].split(".")[0] for n in left if "#" in n}
+    assert len(generations) == 1 and not any(n.endswith("#cleanup") for n in left), left
+
+
+def test_concurrent_readers_and_writers_always_leave_one_whole_value(tmp_path: Path) -> None:
+    values = [f"{index}:" + five_kb() for index in range(7)]  # 0 first, then 3 per writer
+    started = time.monotonic()
+    for _ in range(200):
+        backend = FakeWindowsCredentialManager()
+        KeyringSecretStore(backend).set_many("race", {ITEM: values[0]})
+        _race_round(backend, tmp_path / "parts.lock", values)
+    assert time.monotonic() - started < 60
+
+
+def test_a_reader_removes_only_what_it_proved_broken(tmp_path: Path) -> None:
+    """A manifest that does not assemble because a writer replaced it meanwhile is read again,
+    never removed."""
+    backend = FakeWindowsCredentialManager()
+    lock_file = tmp_path / "parts.lock"
+    store = KeyringSecretStore(backend, lock_file=lock_file)
+    store.set_many("p", {ITEM: "first " + five_kb()})
+    manifest = backend.get_password(SERVICE, f"p/{ITEM}")
+    assert manifest is not None
+    store.set_many("p", {ITEM: "second " + five_kb()})
+    newer = backend.get_password(SERVICE, f"p/{ITEM}")
+    assert newer is not None
+
+    class Replaced(FakeWindowsCredentialManager):
+        """Shows the first (since replaced) manifest once, as a reader racing a writer sees."""
+
+        stale = True
+
+        def get_password(self, service: str, username: str) -> str | None:
+            if username == f"p/{ITEM}" and self.stale:
+                self.stale = False
+                return manifest
+            return backend.get_password(service, username)
+
+    racing = KeyringSecretStore(Replaced(), lock_file=lock_file)
+    assert racing.get("p", ITEM) == store.get("p", ITEM)
+    assert racing.get("p", ITEM) is not None and racing.notices == []
+    assert backend.get_password(SERVICE, f"p/{ITEM}") == newer

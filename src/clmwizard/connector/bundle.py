@@ -120,17 +120,28 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _clean_leftovers(out_dir: Path) -> list[str]:
+def _clean_leftovers(out_dir: Path, *, force: bool) -> list[str]:
     """Put back the bundle an interrupted export had set aside (when nothing took its place),
-    then remove the other staging and set-aside folders it left. Returns what was done."""
+    then remove the other staging and set-aside folders it left. Returns what was done.
+
+    Nothing is touched unless the folder the export then writes to (the one put back, if any)
+    may be replaced (raises like check_target)."""
     notes = []
     found = ownership.leftovers(out_dir)
-    if not out_dir.exists() and not out_dir.is_symlink():
-        asides = [path for kind, path in found if kind == "old"]
-        if asides:
-            os.rename(asides[-1], out_dir)
-            found = [(kind, path) for kind, path in found if path != asides[-1]]
-            notes.append(f"Put back {out_dir.name}, which an interrupted export had set aside.")
+    asides = [path for kind, path in found if kind == "old"]
+    restore = asides[-1] if asides and not out_dir.exists() and not out_dir.is_symlink() else None
+    if restore is not None:
+        existing = ownership.inspect(restore)
+        found_there = f"{existing.found}, set aside as {restore.name} by an interrupted export"
+        ownership.check_replaceable(
+            dataclasses.replace(existing, path=out_dir, found=found_there), force=force
+        )
+    else:
+        check_target(out_dir, force=force)
+    if restore is not None:
+        os.rename(restore, out_dir)
+        found = [(kind, path) for kind, path in found if path != restore]
+        notes.append(f"Put back {out_dir.name}, which an interrupted export had set aside.")
     for _, path in found:
         shutil.rmtree(path)
     if found:
@@ -152,7 +163,8 @@ def check_target(out_dir: Path, *, force: bool) -> ownership.Existing:
 def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = False) -> list[str]:
     """Write into a temporary folder beside `out_dir`, then rename it into place.
 
-    An interruption leaves `out_dir` as it was. With `force`, an existing folder is replaced
+    An interruption leaves `out_dir` as it was; what an interrupted export left beside it is
+    cleaned up only once `out_dir` may be written. With `force`, an existing folder is replaced
     only when it is clmwizard's own bundle; it is moved aside and removed only after the new
     one is in place. paconn's ids in its settings.json files are kept. Returns notes for the
     user (leftovers cleaned up, an old folder kept).
@@ -160,7 +172,7 @@ def write_files(files: Mapping[str, bytes], out_dir: Path, *, force: bool = Fals
     out_dir = out_dir.absolute()
     ownership.guard_location(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    notes = _clean_leftovers(out_dir)
+    notes = _clean_leftovers(out_dir, force=force)
     existing = check_target(out_dir, force=force)
     files = ownership.carry_over(existing, files)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))

@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Iterable
 from time import monotonic
 
-from rich.markup import escape
 from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,7 +19,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.guard import guarded
 from clmwizard.widgets.field_message import FieldMessage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -201,6 +202,7 @@ class ConsentScreen(WizardScreen):
         self._check(consent.url, consent.redirect_uri)
 
     @work(exclusive=True, group="check")
+    @guarded("#consent-message")
     async def _check(self, url: str, redirect_uri: str) -> None:
         """Ask DocuSign for the consent URL: its own error page stops the wait at once."""
         from clmwizard.docusign.consent_check import check_consent_url
@@ -257,6 +259,7 @@ class ConsentScreen(WizardScreen):
         return self.failure is not None and self.failure.code in REFUSAL_CODES
 
     @work(exclusive=True, group="listener")
+    @guarded("#consent-message")
     async def _listen(self, redirect_uri: str, state: str) -> None:
         from clmwizard.docusign.callback import CallbackListener
 
@@ -399,6 +402,7 @@ class ConsentScreen(WizardScreen):
             self._open_browser(consent.url)
 
     @work(group="browser")
+    @guarded("#consent-message")
     async def _open_browser(self, url: str) -> None:
         if not await self._consent_url_accepted():
             return
@@ -430,6 +434,7 @@ class ConsentScreen(WizardScreen):
         self._approve(consent.url)
 
     @work(group="browser")
+    @guarded("#consent-message")
     async def _approve(self, url: str) -> None:
         demo = self.wizard.context.demo
         assert demo is not None

@@ -14,6 +14,7 @@ from textual.widgets import Button, Label, Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
+from clmwizard.screens.guard import guarded
 from clmwizard.widgets.copy_table import CopyItem, CopyTable
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.secret_input import SecretInput
@@ -163,6 +164,7 @@ class SecretPrompt(ModalScreen[str | None]):
         self._prove(self.query_one("#secret", SecretInput).value)
 
     @work(exclusive=True, group="secret-prompt")
+    @guarded("#secret-message")
     async def _prove(self, value: str) -> None:
         message = self.query_one("#secret-message", FieldMessage)
         if not value.strip():

@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, LoadingIndicator, RadioSet, Static
 from clmwizard.errors import ClmWizardError, KeyringError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.guard import guarded
 from clmwizard.store.profile import ClmHosts
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
@@ -69,7 +70,9 @@ class DiscoveryScreen(WizardScreen):
             yield Label("Account (this user has several)", classes="field-label")
             with TextRadioSet(id="account"):
                 for account in accounts:
-                    label = f"{escape(account.account_name)}  [dim]{account.account_id}[/dim]"
+                    label = (
+                        f"{escape(account.account_name)}  [dim]{escape(account.account_id)}[/dim]"
+                    )
                     if account.is_default:
                         label += "  [dim](default)[/dim]"
                     yield TextRadioButton(
@@ -127,6 +130,7 @@ class DiscoveryScreen(WizardScreen):
         self._discover()
 
     @work(exclusive=True, group="discovery")
+    @guarded("#discovery-message")
     async def _discover(self) -> None:
         from clmwizard.docusign.discovery import discover_clm_hosts
 
@@ -268,6 +272,7 @@ class DiscoveryScreen(WizardScreen):
             self.action_save()
 
     @work(exclusive=True, group="save")
+    @guarded("#discovery-message")
     async def _save(self) -> None:
         from clmwizard.docusign.session import profile_after_login, store_login
         from clmwizard.draft import now_utc

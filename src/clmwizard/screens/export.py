@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from rich.markup import escape
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -17,8 +16,10 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, RadioSet, Static
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog
+from clmwizard.screens.guard import guarded
 from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
@@ -104,6 +105,7 @@ class ExportScreen(WizardScreen):
         self._export(force=False)
 
     @work(exclusive=True, group="export")
+    @guarded("#out-message")
     async def _export(self, *, force: bool) -> None:
         from clmwizard.connector.bundle import export_bundle
 

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from clmwizard.connector.fields import ActionDefinition, FieldValue, connector_fields
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.guard import guarded
 from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
 from clmwizard.widgets.copy_table import CopyItem, CopyTable
 from clmwizard.widgets.field_message import FieldMessage
@@ -56,6 +57,7 @@ class FieldsScreen(WizardScreen):
         self._render_table()
 
     @work(exclusive=True, group="keyring")
+    @guarded("#fields-message")
     async def _load_secret(self) -> None:
         name = self.profile.name
 

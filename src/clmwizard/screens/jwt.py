@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -19,7 +18,9 @@ from textual.widget import Widget
 from textual.widgets import Label, LoadingIndicator, Static
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.guard import guarded
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class JwtScreen(WizardScreen):
         self._check()
 
     @work(exclusive=True, group="jwt")
+    @guarded("#jwt-message")
     async def _check(self, approve_error: str | None = None) -> None:
         from clmwizard.docusign.jwt import check_profile_jwt
 
@@ -207,6 +209,7 @@ class JwtScreen(WizardScreen):
             self._open_browser(self._consent_url())
 
     @work(group="browser")
+    @guarded("#jwt-message")
     async def _open_browser(self, url: str) -> None:
         opened = await asyncio.to_thread(self.wizard.context.open_browser, url)
         message = self.query_one("#jwt-message", FieldMessage)
@@ -233,6 +236,7 @@ class JwtScreen(WizardScreen):
         self._approve(self._consent_url())
 
     @work(exclusive=True, group="jwt-approve")
+    @guarded("#jwt-message")
     async def _approve(self, url: str) -> None:
         demo = self.wizard.context.demo
         assert demo is not None

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
-from rich.markup import escape
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,7 +14,9 @@ from textual.widgets import Collapsible, Input, Label, RadioSet, Static
 
 from clmwizard.docusign.environments import Environment
 from clmwizard.errors import ClmWizardError, UsageError
+from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.guard import guarded
 from clmwizard.store.profile import SECRET_KEY
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.secret_input import SecretInput
@@ -159,6 +160,7 @@ class KeyScreen(WizardScreen):
             self._load_secret(self.wizard.draft.profile_name)
 
     @work(exclusive=True, group="keyring")
+    @guarded("#secret-key-message")
     async def _load_secret(self, profile_name: str) -> None:
         def read() -> str | None:
             return self.wizard.secret_store().get(profile_name, SECRET_KEY)

@@ -23,11 +23,15 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog
+from clmwizard.screens.guard import guarded, guarded_thread
 from clmwizard.store.profile import Profile
+from clmwizard.widgets.device_code import DeviceCodePanel, approve_demo_code
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
 
 if TYPE_CHECKING:
+    import httpx
+
     from clmwizard.connector.bundle import Layout
     from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
     from clmwizard.powerplatform.publish import PlannedConnector, PublishPlan, PublishResult
@@ -93,7 +97,7 @@ class PublishScreen(WizardScreen):
                 id="publish-intro",
             )
             yield Label("Microsoft sign-in", classes="field-label")
-            yield Static("Signing in to Microsoft…", id="signin")
+            yield DeviceCodePanel("Signing in to Microsoft…", id="signin")
             yield FieldMessage(id="signin-message")
             yield Label("Environment", classes="field-label", id="env-label")
             yield Vertical(id="environments")
@@ -156,6 +160,7 @@ class PublishScreen(WizardScreen):
     # -- sign-in -----------------------------------------------------------------------------
 
     @work(exclusive=True, group="publish")
+    @guarded("#signin-message", then="_sign_in_failed")
     async def _sign_in(self, allow_cached: bool = True) -> None:
         from clmwizard.powerplatform.http import make_sync_client
         from clmwizard.powerplatform.signin import sign_in_device_code
@@ -175,60 +180,49 @@ class PublishScreen(WizardScreen):
                     allow_cached=allow_cached,
                 )
         except ClmWizardError as error:
-            if self.is_attached:
-                self.code = None
-                self.refresh_bindings()
-                self.query_one("#signin", Static).update(
-                    "Not signed in to Microsoft. Press [b]enter[/b] to try again."
-                )
-                message.show_error(error)
-                self.signin_failed = True
-                self.refresh_bindings()
+            message.show_error(error)
+            self._sign_in_failed()
             return
         self.who = who
         self.code = None
-        self.query_one("#signin", Static).update(
+        self.query_one("#signin", DeviceCodePanel).say(
             f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]"
         )
         message.show_note("")
-        await self._load_environments()
+        self._load_environments()
+
+    def _sign_in_failed(self) -> None:
+        self.code = None
+        self.query_one("#signin", DeviceCodePanel).say(
+            "Not signed in to Microsoft. Press [b]enter[/b] to try again."
+        )
+        self.signin_failed = True
+        self.refresh_bindings()
 
     def _show_code(self, code: DeviceCode) -> None:
         self.code = code
         demo = self.wizard.context.demo is not None
-        approve = "  ·  a approves it as the demo user" if demo else ""
-        self.query_one("#signin", Static).update(
-            f"Open [b]{escape(code.verification_uri)}[/b] and enter the code "
-            f"[b reverse] {escape(code.user_code)} [/b reverse]\n"
-            f"[dim]c copies the code · o opens the browser{approve} · the code works until "
-            f"{code.expires_at:%H:%M} UTC. Waiting for you to sign in there…[/dim]"
-        )
+        self.query_one("#signin", DeviceCodePanel).show_code(code, demo=demo)
         self.refresh_bindings()
 
     def action_copy_code(self) -> None:
-        if self.code is not None:
-            self.wizard.copy_value("Code", self.code.user_code)
+        self.query_one("#signin", DeviceCodePanel).copy_code(self.wizard)
 
     def action_open_browser(self) -> None:
-        if self.code is None:
-            return
-        url = self.code.verification_uri
-        if not self.wizard.context.open_browser(url):
-            self.query_one("#signin-message", FieldMessage).show_warning(
-                f"No browser could be opened here: open {url} on any device."
-            )
+        warning = self.query_one("#signin", DeviceCodePanel).open_page(self.wizard)
+        if warning is not None:
+            self.query_one("#signin-message", FieldMessage).show_warning(warning)
 
     @work(thread=True, group="demo-approve")
+    @guarded_thread("#signin-message")
     def action_approve(self) -> None:
-        demo = self.wizard.context.demo
-        if demo is None or demo.approve_device_code is None:
-            return
-        try:
-            demo.approve_device_code()
-        except ValueError:  # none pending any more
-            return
+        approve_demo_code(self.wizard)
 
     # -- environment -------------------------------------------------------------------------
+
+    def _microsoft_client(self) -> httpx.AsyncClient:
+        """The Power Apps client, made by the context's factory (tests answer through it)."""
+        return self.wizard.context.client_factory(ca_bundle=self.settings.ca_bundle)
 
     def _api(self, http: Any) -> PowerAppsApi:
         from clmwizard.powerplatform.setup import make_api
@@ -236,8 +230,9 @@ class PublishScreen(WizardScreen):
         assert self.who is not None
         return make_api(http, self.who, self.settings)
 
+    @work(exclusive=True, group="environments")
+    @guarded("#env-message", then="_environments_failed")
     async def _load_environments(self) -> None:
-        from clmwizard.powerplatform.http import make_async_client
         from clmwizard.powerplatform.setup import default_environment, list_environments
         from clmwizard.powerplatform.signin import forget_sign_in
 
@@ -245,18 +240,17 @@ class PublishScreen(WizardScreen):
         message.show_note("Reading your Power Platform environments…")
         assert self.who is not None
         try:
-            async with make_async_client(self.settings.ca_bundle) as http:
+            async with self._microsoft_client() as http:
                 environments = await list_environments(self._api(http), self.who)
         except ClmWizardError as error:
-            if error.code == "http_401" and self.who.from_cache:
-                # A cached token the service refused (revoked): drop it and sign in once more.
-                secrets = await asyncio.to_thread(self.wizard.secret_store)
-                await asyncio.to_thread(forget_sign_in, secrets, self.profile.name)
-                message.show_note("Microsoft refused the cached sign-in; signing in again.")
-                self.who = None
-                self._sign_in(allow_cached=False)
-                return
-            message.show_error(error)
+            if error.code != "http_401" or not self.who.from_cache:
+                raise
+            # A cached token the service refused (revoked): drop it and sign in once more.
+            secrets = await asyncio.to_thread(self.wizard.secret_store)
+            await asyncio.to_thread(forget_sign_in, secrets, self.profile.name)
+            message.show_note("Microsoft refused the cached sign-in; signing in again.")
+            self.who = None
+            self._sign_in(allow_cached=False)
             return
         self.environments = environments[:50]
         chosen = default_environment(self.environments, self.profile)
@@ -264,7 +258,7 @@ class PublishScreen(WizardScreen):
         radio = TextRadioSet(
             *(
                 TextRadioButton(
-                    self._describe(environment),
+                    escape(self._describe(environment)),
                     value=environment.environment_id == chosen,
                     name=environment.environment_id,
                 )
@@ -303,6 +297,17 @@ class PublishScreen(WizardScreen):
             f"Environment: {escape(self._describe(found))}" if found else ""
         )
 
+    def _environments_failed(self) -> None:
+        """The list could not be read: enter signs in again (silently) and reads it again."""
+        self.signin_failed = True
+        self.refresh_bindings()
+
+    def _plan_failed(self) -> None:
+        self._set_phase("environment")
+
+    def _publish_failed(self) -> None:
+        self._set_phase("planned")
+
     # -- plan and publish --------------------------------------------------------------------
 
     def action_next(self) -> None:
@@ -311,7 +316,7 @@ class PublishScreen(WizardScreen):
         if self.signin_failed and self.phase == "signing_in":
             self.signin_failed = False
             self.refresh_bindings()
-            self.query_one("#signin", Static).update("Signing in to Microsoft…")
+            self.query_one("#signin", DeviceCodePanel).say("Signing in to Microsoft…")
             self._sign_in()
         elif self.phase == "environment":
             self._plan()
@@ -321,8 +326,8 @@ class PublishScreen(WizardScreen):
             self.answer(Next())
 
     @work(exclusive=True, group="publish")
+    @guarded("#env-message", then="_plan_failed")
     async def _plan(self) -> None:
-        from clmwizard.powerplatform.http import make_async_client
         from clmwizard.powerplatform.publish import describe_plan, plan_publish
 
         environment = self._chosen_environment()
@@ -334,7 +339,7 @@ class PublishScreen(WizardScreen):
         try:
             profile = await asyncio.to_thread(self.wizard.context.profiles.load, self.profile.name)
             self.profile = profile
-            async with make_async_client(self.settings.ca_bundle) as http:
+            async with self._microsoft_client() as http:
                 plan = await plan_publish(
                     self._api(http), profile, environment, profile_layout(profile, environment)
                 )
@@ -357,8 +362,8 @@ class PublishScreen(WizardScreen):
         self.query_one("#plan", Static).scroll_visible()
 
     @work(exclusive=True, group="publish")
+    @guarded("#publish-message", then="_publish_failed")
     async def _publish(self) -> None:
-        from clmwizard.powerplatform.http import make_async_client
         from clmwizard.powerplatform.publish import publish
         from clmwizard.powerplatform.setup import docusign_secret
 
@@ -373,7 +378,7 @@ class PublishScreen(WizardScreen):
         try:
             secrets = await asyncio.to_thread(self.wizard.secret_store)
             secret = await asyncio.to_thread(docusign_secret, secrets, self.profile)
-            async with make_async_client(self.settings.ca_bundle) as http:
+            async with self._microsoft_client() as http:
                 result = await publish(
                     plan,
                     self._api(http),
@@ -500,6 +505,7 @@ class PublishScreen(WizardScreen):
             self.wizard.copy_value("Redirect URL", published[index].redirect_url)
 
     @work(exclusive=True, group="recheck")
+    @guarded("#publish-message")
     async def action_register_demo(self) -> None:
         """The demo only: register the redirect URLs on the emulator's integration key, as the
         user would in DocuSign's Apps and Keys, then ask DocuSign again."""
@@ -512,6 +518,7 @@ class PublishScreen(WizardScreen):
         await self._recheck()
 
     @work(exclusive=True, group="recheck")
+    @guarded("#publish-message")
     async def action_recheck(self) -> None:
         await self._recheck()
 

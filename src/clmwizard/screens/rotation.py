@@ -20,6 +20,8 @@ from textual.widgets import Label, Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
+from clmwizard.screens.guard import guarded, guarded_thread
+from clmwizard.widgets.device_code import DeviceCodePanel, approve_demo_code
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -105,6 +107,7 @@ class RotationChecklist(ModalScreen[None]):
         Binding("s", "copy_secret", "copy new secret"),
         Binding("u", "update", "update connectors"),
         Binding("c", "copy_code", "copy code", show=False),
+        Binding("o", "open_browser", "open browser", show=False),
         Binding("a", "approve", "approve (demo)", show=False),
     ]
 
@@ -132,7 +135,9 @@ class RotationChecklist(ModalScreen[None]):
             )
             with VerticalScroll(id="checklist-body"):
                 yield Static("Reading the profile…", id="checklist")
-                yield Static("", id="checklist-signin")
+                yield DeviceCodePanel(
+                    lead="Sign in to Microsoft to update them: open", id="checklist-signin"
+                )
                 yield FieldMessage(id="checklist-message")
             yield Static("[dim]s copy the new secret · u update · esc close[/dim]")
 
@@ -143,6 +148,7 @@ class RotationChecklist(ModalScreen[None]):
         self._cancel.set()
 
     @work(exclusive=True, group="checklist")
+    @guarded("#checklist-message")
     async def _load(self, *, auto_update: bool) -> None:
         from clmwizard.powerplatform.rotation import connectors_to_update
         from clmwizard.store.profile import SECRET_KEY
@@ -175,11 +181,11 @@ class RotationChecklist(ModalScreen[None]):
             self.wizard.copy_value("New secret key", self._secret, secret=True)
 
     @work(exclusive=True, group="checklist")
+    @guarded("#checklist-message")
     async def action_update(self) -> None:
         await self._update()
 
     async def _update(self) -> None:
-        from clmwizard.powerplatform.http import make_async_client
         from clmwizard.powerplatform.rotation import update_connector_secrets
         from clmwizard.powerplatform.setup import make_api
 
@@ -187,7 +193,7 @@ class RotationChecklist(ModalScreen[None]):
         message.show_note("Updating the published connectors…")
         base = self.wizard.context.microsoft()
         try:
-            async with make_async_client(base.ca_bundle) as http:
+            async with self.wizard.context.client_factory(ca_bundle=base.ca_bundle) as http:
 
                 async def api_for(record: PublishRecord) -> PowerAppsApi | None:
                     from clmwizard.powerplatform.settings import make_settings
@@ -216,7 +222,7 @@ class RotationChecklist(ModalScreen[None]):
             message.show_error(error)
             return
         self.code = None
-        self.query_one("#checklist-signin", Static).update("")
+        self.query_one("#checklist-signin", DeviceCodePanel).say("")
         self._show()
         if self.report.complete and any(r.heartbeat for r in self.profile.publications):
             await self._prove(base)
@@ -327,26 +333,21 @@ class RotationChecklist(ModalScreen[None]):
 
     def _show_code(self, code: DeviceCode) -> None:
         self.code = code
-        demo = " · a approves it as the demo user" if self.wizard.context.demo else ""
-        self.query_one("#checklist-signin", Static).update(
-            f"Sign in to Microsoft to update them: open [b]{escape(code.verification_uri)}[/b] "
-            f"and enter [b reverse] {escape(code.user_code)} [/b reverse] "
-            f"[dim](c copies it{demo})[/dim]"
-        )
+        demo = self.wizard.context.demo is not None
+        self.query_one("#checklist-signin", DeviceCodePanel).show_code(code, demo=demo)
 
     def action_copy_code(self) -> None:
-        if self.code is not None:
-            self.wizard.copy_value("Code", self.code.user_code)
+        self.query_one("#checklist-signin", DeviceCodePanel).copy_code(self.wizard)
+
+    def action_open_browser(self) -> None:
+        warning = self.query_one("#checklist-signin", DeviceCodePanel).open_page(self.wizard)
+        if warning is not None:
+            self.query_one("#checklist-message", FieldMessage).show_warning(warning)
 
     @work(thread=True, group="demo-approve")
+    @guarded_thread("#checklist-message")
     def action_approve(self) -> None:
-        demo = self.wizard.context.demo
-        if demo is None or demo.approve_device_code is None:
-            return
-        try:
-            demo.approve_device_code()
-        except ValueError:
-            return
+        approve_demo_code(self.wizard)
 
     def action_close(self) -> None:
         self._cancel.set()

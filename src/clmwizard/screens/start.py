@@ -17,6 +17,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
+from clmwizard.screens.guard import guarded, guarded_thread
 from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
 
@@ -165,6 +166,7 @@ class StartScreen(WizardScreen):
         self.load_profiles()
 
     @work(thread=True, exclusive=True, group="profiles")
+    @guarded_thread("#start-message")
     def load_profiles(self) -> None:
         import asyncio
 
@@ -255,10 +257,9 @@ class StartScreen(WizardScreen):
             problem = escape(what.replace(str(listing.path), listing.path.name))
             return f"[b]{name:<16}[/b] [red]✗ {problem}[/red]"
         profile = listing.profile
-        account = escape(profile.account_name or "no account yet")
+        account = escape(f"{profile.account_name or 'no account yet':<20.20}")  # cut, then escape
         line = (
-            f"[b]{name:<16}[/b] {profile.environment:<10} {account:<20.20} "
-            f"{expiry_markup(profile, now)}"
+            f"[b]{name:<16}[/b] {profile.environment:<10} {account} {expiry_markup(profile, now)}"
         )
         if profile.jwt_user_id:
             line += f"\n{'':<17}{jwt_markup(profile)}"
@@ -290,10 +291,10 @@ class StartScreen(WizardScreen):
     # -- actions -------------------------------------------------------------------------
 
     def action_new(self) -> None:
-        from clmwizard.flow import NewProfile
+        from clmwizard.flow import Choice
 
         name = self._unknown_selection() or ("" if self.wizard.context.demo is None else "demo")
-        self._begin(NewProfile(name))
+        self._begin(Choice.new(name))
 
     def _begin(self, choice: Choice) -> None:
         """Start a flow; what this screen said before is stale when it comes back."""
@@ -301,9 +302,9 @@ class StartScreen(WizardScreen):
         self.wizard.begin(choice)
 
     def _continue_setup(self, profile: Profile) -> None:
-        from clmwizard.flow import ContinueSetup
+        from clmwizard.flow import Choice
 
-        self._begin(ContinueSetup(profile))
+        self._begin(Choice.resume(profile))
 
     def action_reconsent(self) -> None:
         profile = self._selected()
@@ -311,9 +312,9 @@ class StartScreen(WizardScreen):
             self._continue_setup(profile)
 
     def _open_fields(self, profile: Profile) -> None:
-        from clmwizard.flow import OpenProfile
+        from clmwizard.flow import Choice
 
-        self._begin(OpenProfile(profile))
+        self._begin(Choice.at("Fields", profile))
 
     def action_export(self) -> None:
         profile = self._selected()
@@ -324,9 +325,9 @@ class StartScreen(WizardScreen):
                 f"{profile.name} is not signed in yet: press enter to continue its setup."
             )
             return
-        from clmwizard.flow import ExportProfile
+        from clmwizard.flow import Choice
 
-        self._begin(ExportProfile(profile))
+        self._begin(Choice.at("Export", profile))
 
     def action_publish(self) -> None:
         profile = self._selected()
@@ -337,9 +338,9 @@ class StartScreen(WizardScreen):
                 f"{profile.name} is not signed in yet: press enter to continue its setup."
             )
             return
-        from clmwizard.flow import PublishProfile
+        from clmwizard.flow import Choice
 
-        self.wizard.begin(PublishProfile(profile))
+        self.wizard.begin(Choice.at("Publish", profile))
 
     def action_checklist(self) -> None:
         profile = self._selected()
@@ -364,9 +365,9 @@ class StartScreen(WizardScreen):
                 "the RSA key file on the Key screen → Advanced."
             )
             return
-        from clmwizard.flow import CheckJwt
+        from clmwizard.flow import Choice
 
-        self.wizard.begin(CheckJwt(profile))
+        self.wizard.begin(Choice.at("JWT", profile))
 
     def action_refresh(self) -> None:
         profile = self._selected()
@@ -411,6 +412,7 @@ class StartScreen(WizardScreen):
         )
 
     @work(exclusive=True, group="profile-action")
+    @guarded("#start-message")
     async def _refresh(self, name: str, trust_server: bool = False) -> None:
         from clmwizard.docusign.session import refresh_profile
 
@@ -607,6 +609,7 @@ class StartScreen(WizardScreen):
         )
 
     @work(exclusive=True, group="profile-action")
+    @guarded("#start-message")
     async def _delete(self, name: str) -> None:
         import asyncio
 

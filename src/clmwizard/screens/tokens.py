@@ -14,6 +14,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import SecretPrompt
+from clmwizard.screens.guard import as_wizard_error, guarded
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class TokensScreen(WizardScreen):
             self._exchange()
 
     @work(exclusive=True, group="tokens")
+    @guarded("#tokens-message")
     async def _exchange(self) -> None:
         from clmwizard.docusign.oauth import exchange_code
 
@@ -146,9 +148,9 @@ class TokensScreen(WizardScreen):
         try:
             async with self.wizard.context.client_factory() as client:
                 return await call(client)
-        except ClmWizardError as error:
+        except Exception as error:  # a garbled answer too: said beside the step, with a retry
             line.update(f"  [red]✗ {failed}[/red]")
-            self._fail(error, retry=retry)
+            self._fail(as_wizard_error(error), retry=retry)
             return None
 
     def _loading(self, on: bool) -> None:
@@ -181,6 +183,7 @@ class TokensScreen(WizardScreen):
             self._retry_userinfo()
 
     @work(exclusive=True, group="tokens")
+    @guarded("#tokens-message")
     async def _retry_userinfo(self) -> None:
         await self._userinfo()
 

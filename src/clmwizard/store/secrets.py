@@ -11,6 +11,11 @@ under a fresh generation first, then the item itself becomes a manifest naming t
 at any moment leaves the previous value readable. A `#cleanup` entry names every generation that
 may exist beside the live one, and the next write or delete removes those. Backends without a
 limit store every value whole, exactly as before.
+
+Values in parts are written, deleted and repaired under one lock (a lock file beside the
+profiles, and a lock within the process), so two writers never remove each other's parts. A
+reader takes no lock until a manifest does not assemble; then it reads again under the lock and
+removes the value only when it is broken there too (proven broken, not merely being replaced).
 """
 
 from __future__ import annotations
@@ -21,15 +26,17 @@ import re
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 
-from clmwizard.errors import KeyringError
+from clmwizard.errors import ClmWizardError, KeyringError
 from clmwizard.redact import register_secret
 from clmwizard.store.names import validate_profile_name
 from clmwizard.store.profile import SECRET_ITEMS, SECRET_KEY
@@ -300,14 +307,54 @@ class KeyringSecretStore:
     persistent = True
 
     def __init__(
-        self, backend: KeyringBackend | None = None, *, timeout: float = DEFAULT_TIMEOUT
+        self,
+        backend: KeyringBackend | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        lock_file: Path | None = None,
     ) -> None:
         self.backend: KeyringBackend = backend if backend is not None else keyring.get_keyring()
         self.timeout = timeout
         self.description = backend_name(self.backend)
         self.limit = value_limit(self.backend)
         self.notices: list[str] = []  # repairs of half-written values, in plain words
+        self.lock_file = lock_file  # None: writers in other processes are not excluded
         self._stuck: threading.Thread | None = None
+        self._holding = threading.local()
+
+    @contextmanager
+    def _parts_lock(self) -> Iterator[None]:
+        """Held while values in parts change (re-entrant within a thread)."""
+        depth = int(vars(self._holding).get("depth", 0))
+        if self.limit is None or depth:
+            self._holding.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._holding.depth = depth
+            return
+        with _PARTS_LOCK, self._file_lock():
+            self._holding.depth = 1
+            try:
+                yield
+            finally:
+                self._holding.depth = 0
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if self.lock_file is None:
+            yield
+            return
+        from clmwizard.store.locking import file_lock
+
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(file_lock(self.lock_file, what="The keyring's long values"))
+            except ClmWizardError as error:
+                raise KeyringError(
+                    error.what, cause=error.cause, fix=error.fix, code=error.code
+                ) from None
+            yield
 
     def _timeout_error(self) -> KeyringError:
         return KeyringError(
@@ -366,17 +413,17 @@ class KeyringSecretStore:
         raw = self._raw(username)
         if raw is None or not raw.startswith(PARTS_PREFIX):
             return raw  # a value stored whole (by any clmwizard version)
-        for _attempt in range(2):
+        value = self._assemble(username, raw)
+        if value is not None:
+            return value
+        with self._parts_lock():  # no writer now: what does not assemble here is broken
+            raw = self._raw(username)
+            if raw is None or not raw.startswith(PARTS_PREFIX):
+                return raw  # a writer replaced it meanwhile
             value = self._assemble(username, raw)
             if value is not None:
                 return value
-            again = self._raw(username)
-            if again == raw:
-                break
-            if again is None or not again.startswith(PARTS_PREFIX):
-                return again  # a writer replaced it meanwhile
-            raw = again
-        self._discard(username, raw)
+            self._discard(username, raw)
         raise KeyringError(
             f"The keyring ({self.description}) held only part of {username}.",
             cause="Some of the parts clmwizard stores a long value in were missing or did not "
@@ -437,6 +484,11 @@ class KeyringSecretStore:
         if self.limit is None:
             self._set(username, value)
             return
+        with self._parts_lock():
+            self._write_parts(username, value)
+
+    def _write_parts(self, username: str, value: str) -> None:
+        assert self.limit is not None
         old = _generations(self._live_generation(username))
         pending = _generations(self._raw(username + _CLEANUP))
         unfinished = {g: n for g, n in pending.items() if g not in old}
@@ -499,6 +551,10 @@ class KeyringSecretStore:
         if self.limit is None:
             self._delete(username)
             return
+        with self._parts_lock():
+            self._erase_parts(username)
+
+    def _erase_parts(self, username: str) -> None:
         pending = _generations(self._raw(username + _CLEANUP))
         live = _generations(self._live_generation(username))
         every = {**pending, **live}
@@ -594,6 +650,7 @@ class MemorySecretStore:
 
 _ephemeral_store: MemorySecretStore | None = None
 _ephemeral_lock = threading.Lock()
+_PARTS_LOCK = threading.Lock()  # values in parts change one at a time within a process
 
 
 def open_secret_store(*, ephemeral: bool = False, timeout: float = DEFAULT_TIMEOUT) -> SecretStore:
@@ -616,7 +673,18 @@ def open_secret_store(*, ephemeral: bool = False, timeout: float = DEFAULT_TIMEO
             fix=report.fix,
             code="unsafe_backend",
         )
-    return KeyringSecretStore(timeout=timeout)
+    from clmwizard.store.profiles import config_dir
+
+    return KeyringSecretStore(timeout=timeout, lock_file=_lock_file(config_dir()))
+
+
+def _lock_file(folder: Path) -> Path | None:
+    """The lock file for values in parts, beside the profiles (None when it cannot be made)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return folder / "keyring-parts.lock"
 
 
 def keyring_round_trip(store: SecretStore) -> None:

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from clmwizard.redact import mask
+from clmwizard.safe_text import visible
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class CopyRow(Static):
             value.append(mask(item.value))
             value.append("   r reveal", style="dim")
         else:
-            value.append(item.value)
+            value.append(visible(item.value, keep_newlines=True))
         if item.note:
             value.append("\n" + item.note, style="dim")
         hint = Text()
