@@ -319,3 +319,15 @@ def test_a_rotation_the_heartbeat_cannot_prove_keeps_the_old_secret(
     assert "✗ The heartbeat failed" in out and "HTTP 503" in out
     assert "Keep the old secret key in DocuSign" in out
     assert "delete the old secret key once" not in out
+
+
+def test_the_portals_consent_path_is_finished_with_the_code(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The consent service hands the code to the link's redirect URL (clmwizard's return page)
+    instead of finishing itself (T, switch consent_finish=confirm): connect confirms it."""
+    platform.power_platform.set_platform(consent_finish="confirm")
+    register(platform, publish(platform, publish_argv, capsys, layout="single"))
+    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
+    assert code == 0, (out, err)
+    assert statuses(platform) == ["Connected"]

@@ -105,6 +105,10 @@ def test_all_lists_every_profile_and_exits_with_the_worst(
     assert main(["status", "--all", "--format", "json"]) == EXIT_BROKEN
     data = json.loads(capsys.readouterr().out)
     assert [(d["profile"], d["verdict"]) for d in data] == [("one", "ok"), ("two", "broken")]
+    (ProfileStore().root / "bad.yaml").write_text("schema_version: [\n")  # unreadable
+    assert main(["status", "--all"]) == EXIT_BROKEN
+    out = capsys.readouterr().out
+    assert "✗ bad: BROKEN" in out and "✓ one: OK" in out and "✗ two: BROKEN" in out
 
 
 def test_status_needs_a_profile_or_all(capsys: pytest.CaptureFixture[str]) -> None:

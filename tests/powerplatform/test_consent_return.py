@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import httpx
 
@@ -28,19 +29,22 @@ class FakeTty(io.StringIO):
         return True
 
 
-def test_the_live_line_shows_spinner_clock_limit_and_keys_on_a_terminal() -> None:
+def test_the_live_line_shows_spinner_clock_limit_and_its_keys() -> None:
     stream = FakeTty()
-    with LiveLine("waiting for \x1b[31mX", 300, keys={"c": ("copy", str)}, stream=stream) as live:
-        live.tick(65.2)
+    live = LiveLine("Waiting for X", 300, keys={"c": ("copy", str)}, stream=stream, interval=0.01)
+    live.keys_active = True
+    live.note = "copied"
+    line = live.line(65.2)
+    assert "1:05 of 5:00" in line and "[c] copy" in line and line.endswith("copied")
+    with live:
+        time.sleep(0.1)
     text = stream.getvalue()
-    assert "1:05 / 5:00" in text and "[c] copy" in text
-    assert "\x1b[31m" not in text  # a server's words never reach the terminal raw
-    assert text.endswith("\r\x1b[K")  # the line is cleared at the end
+    assert "Waiting for X" in text and text.endswith("\r\x1b[K")  # drawn, then cleared
 
 
-def test_the_live_line_is_one_plain_line_elsewhere() -> None:
+def test_off_a_terminal_only_the_hint_is_written() -> None:
     stream = io.StringIO()
-    with LiveLine("waiting for the run", 90, stream=stream) as live:
-        live.tick(1.0)
-        live.tick(2.0)
-    assert stream.getvalue() == "… waiting for the run (up to 1:30)\n"
+    with LiveLine("Waiting for the run", 90, hint="still", stream=stream, interval=0.01) as live:
+        live.hint_after = 0.02
+        time.sleep(0.15)
+    assert stream.getvalue() == "still\n"

@@ -166,9 +166,13 @@ async def _connect_one(
     )
     await _offer_link(link, options.no_browser)
     with LiveLine(
-        f"waiting for the DocuSign sign-in of {connector.display_name}",
+        f"Waiting for the DocuSign sign-in of {connector.display_name}",
         options.timeout,
         keys={"c": ("copy the link", copy_action(link))},
+        hint="  Still waiting: sign in to DocuSign in the browser and choose Accept. A page "
+        "saying the redirect URI is not registered means: register "
+        f"{connector.redirect_url or 'the connector redirect URL'} at DocuSign, then run "
+        "connect again.",
     ) as live:
         connected = await wait_connected(
             api,

@@ -141,7 +141,12 @@ async def _heartbeat(
         say(f"✓ Heartbeat flow {flow_id} {done}, on, {options.schedule.words}.")
         for line in kept_alive_lines(target, profile.name):
             say(f"  {line}")
-        with LiveLine("waiting for the heartbeat's test run", options.timeout) as live:
+        with LiveLine(
+            "Waiting for the heartbeat's test run",
+            options.timeout,
+            hint="  Still running: Power Automate queues runs; it goes on without clmwizard "
+            "(`clmwizard status` shows it later).",
+        ) as live:
             run_, actions = await run_and_wait(
                 flows, env, flow_id, timeout=options.timeout, tick=live.tick
             )

@@ -7,20 +7,18 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from clmwizard.errors import ClmWizardError
+from clmwizard.wait_clock import WaitClock
 
 if TYPE_CHECKING:
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.profile import PublishRecord
     from clmwizard.store.secrets import SecretStore
-
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 def add_microsoft_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,21 +94,9 @@ async def sign_in(
     return who, await flow_sign_in(settings, secrets, profile)
 
 
-def _is_tty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
-class LiveLine:
-    """One line on a terminal's stderr that says what is awaited, with a spinner, the time
-    waited and the limit; on a terminal, keys act while it waits (`keys`: key → action)."""
+class LiveLine(WaitClock):
+    """The command line's wait clock (spinner, time waited, limit) plus keys that act while it
+    waits on a terminal (`keys`: key → (label, action returning a word to show))."""
 
     def __init__(
         self,
@@ -118,51 +104,34 @@ class LiveLine:
         limit: float,
         *,
         keys: dict[str, tuple[str, Callable[[], str]]] | None = None,
+        hint: str | None = None,
         stream: Any = None,
+        interval: float = 0.25,
     ) -> None:
-        self.what = what
-        self.limit = limit
-        stream = stream if stream is not None else sys.stderr
-        # Our own "\r" and erase-line go to the terminal itself; the words go through visible().
-        self.stream = getattr(stream, "target", stream)
-        self.tty = _is_tty(self.stream)
+        super().__init__(what, limit, hint=hint, stream=stream, interval=interval)
         self.keys = keys or {}
+        self.keys_active = False  # the keys are read (a terminal on stdin and stderr)
         self.note = ""
-        self._frame = 0
-        self._last = 0.0
-        self._stop = threading.Event()
-        self._reader: threading.Thread | None = None
 
-    def __enter__(self) -> LiveLine:
-        if self.tty and self.keys and _is_tty(sys.stdin) and sys.platform != "win32":
-            self._reader = threading.Thread(target=self._read_keys, daemon=True)
-            self._reader.start()
-        elif not self.tty:
-            from clmwizard.safe_text import visible
+    def line(self, waited: float) -> str:
+        text = super().line(waited)
+        if self.keys_active:
+            hints = "  ".join(f"[{key}] {label}" for key, (label, _) in self.keys.items())
+            text += f"  {hints}" if hints else ""
+        return text + (f"  {self.note}" if self.note else "")
 
-            self.stream.write(f"… {visible(self.what)} (up to {_clock(self.limit)})\n")
-            self.stream.flush()
+    def start(self) -> LiveLine:
+        if self.keys and _is_tty(sys.stdin) and _is_tty(self.stream) and sys.platform != "win32":
+            self.keys_active = True
+            threading.Thread(target=self._read_keys, daemon=True, name="wait-keys").start()
+        super().start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self.tty:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+    def __enter__(self) -> LiveLine:
+        return self.start()
 
     def tick(self, waited: float) -> None:
-        if not self.tty or time.monotonic() - self._last < 0.1:
-            return
-        self._last = time.monotonic()
-        self._frame = (self._frame + 1) % len(SPINNER)
-        hints = "  ".join(f"[{key}] {label}" for key, (label, _) in self.keys.items())
-        line = f"{SPINNER[self._frame]} {self.what}  {_clock(waited)} / {_clock(self.limit)}"
-        line += f"  {hints}" if hints else ""
-        line += f"  {self.note}" if self.note else ""
-        from clmwizard.safe_text import visible
-
-        self.stream.write("\r\033[K" + visible(line))
-        self.stream.flush()
+        """For the core's `tick` callbacks: the clock draws itself."""
 
     def _read_keys(self) -> None:
         if sys.platform == "win32":
@@ -190,6 +159,13 @@ class LiveLine:
                         self.note = error.what
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def copy_action(text: str) -> Callable[[], str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.commands.platform import MicrosoftOptions, add_microsoft_arguments
-from clmwizard.errors import EXIT_OK, UsageError
+from clmwizard.errors import EXIT_OK, ClmWizardError, UsageError
 
 if TYPE_CHECKING:
     from clmwizard.powerplatform.api import PowerAppsApi
@@ -68,14 +68,21 @@ def run(args: argparse.Namespace) -> int:
 
     options = StatusOptions.from_args(args)
     profiles = ProfileStore()
-    if options.all:
-        names = [listing.name for listing in profiles.list()]
+    unreadable: list[Health] = []
+    if options.all:  # one unreadable profile file is a broken profile, not a failed check
+        listings = profiles.list()
+        loaded = [listing.profile for listing in listings if listing.profile is not None]
+        unreadable = [
+            _unreadable(listing.name, listing.error)
+            for listing in listings
+            if listing.profile is None and listing.error is not None
+        ]
     else:
         assert options.profile is not None
-        names = [validate_profile_name(options.profile)]
-    loaded = [profiles.load(name) for name in names]
+        loaded = [profiles.load(validate_profile_name(options.profile))]
     secrets = open_secret_store(ephemeral=options.ephemeral)
-    healths = asyncio.run(_assess_all(options, loaded, secrets))
+    healths = asyncio.run(_assess_all(options, loaded, secrets)) + unreadable
+    healths.sort(key=lambda health: health.profile)
     if options.format == "json":
         data = [h.to_json() for h in healths]
         print(json.dumps(data if options.all else data[0], indent=2))
@@ -91,6 +98,16 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_CODES[verdict]
 
 
+def _unreadable(name: str, error: ClmWizardError) -> Health:
+    from datetime import UTC, datetime
+
+    from clmwizard.powerplatform.health import Finding, Health
+
+    health = Health(name, datetime.now(UTC), None, None)
+    health.findings.append(Finding("broken", error.what, error.fix))
+    return health
+
+
 async def _assess_all(
     options: StatusOptions, profiles: list[Profile], secrets: SecretStore
 ) -> list[Health]:
@@ -99,7 +116,6 @@ async def _assess_all(
 
 async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore) -> Health:
     from clmwizard.commands.platform import settings_for, sign_in
-    from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform.health import Finding, assess
     from clmwizard.powerplatform.http import make_async_client
     from clmwizard.powerplatform.setup import make_apis
