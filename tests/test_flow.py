@@ -489,6 +489,8 @@ def test_next_and_back_follow_the_two_orders() -> None:
     assert flow.STEPS[0] == ("Key", "Integration key")
     assert [step for step, _ in flow.STEPS] == [*flow.SIGN_IN_STEPS, *flow.PROFILE_STEPS]
     assert flow.NEXT["Tokens"] == "Discovery" and "Discovery" not in flow.NEXT
-    assert flow.NEXT["JWT"] == "Fields" and "Publish" not in flow.NEXT
+    assert flow.NEXT["JWT"] == "Fields" and flow.NEXT["Publish"] == "Connect"
+    assert flow.NEXT["Connect"] == "Heartbeat" and "Heartbeat" not in flow.NEXT
     assert flow.BACK["Publish"] == "Export" and "Fields" not in flow.BACK
+    assert flow.BACK["Heartbeat"] == "Connect" and flow.BACK["Connect"] == "Publish"
     assert "Key" not in flow.BACK and "JWT" not in flow.BACK
