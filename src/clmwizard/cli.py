@@ -197,7 +197,16 @@ def _login_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _fields_arguments(parser: argparse.ArgumentParser) -> None:
     _add_profile(parser)
-    parser.add_argument("--connector", choices=("general", "upload", "download"))
+    parser.add_argument(
+        "--layout",
+        choices=("single", "three"),
+        help="the connectors to show (default: the profile's layout, as export and publish)",
+    )
+    parser.add_argument(
+        "--connector",
+        choices=("clm", "general", "upload", "download"),
+        help="one connector only: clm (single layout), or general, upload, download (three)",
+    )
     _add_format(parser)
     parser.add_argument("--copy", metavar="FIELD", help="copy one field's value to the clipboard")
     parser.add_argument("--reveal", action="store_true", help="show the client secret")
@@ -209,11 +218,20 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--layout",
         choices=("three", "single"),
-        default="single",
-        help=LAYOUT_HELP + "; default single",
+        help=LAYOUT_HELP + "; default: the profile's layout (single until one is chosen)",
     )
+    _add_name(parser)
     parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
     _add_allow_host(parser)
+
+
+def _add_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--name",
+        metavar="NAME",
+        help="the connector's name in Power Automate, remembered in the profile (default: from "
+        'the profile\'s name, e.g. "DocuSign CLM work"; the three layout adds Upload, Download)',
+    )
 
 
 def _add_allow_host(parser: argparse.ArgumentParser) -> None:
@@ -243,8 +261,9 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--layout",
         choices=("three", "single"),
-        help=LAYOUT_HELP + "; default: what this profile published there, else single",
+        help=LAYOUT_HELP + "; default: the profile's layout (single until one is chosen)",
     )
+    _add_name(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     how = parser.add_mutually_exclusive_group()
     how.add_argument(

@@ -34,16 +34,46 @@ def next_steps(profile: Profile, result: ExportResult) -> str:
     )
 
 
+LAYOUT_LINES: dict[Layout, str] = {
+    "single": "Layout: one connector — one redirect URL to register, one sign-in per user "
+    "(--layout three makes three).",
+    "three": "Layout: three connectors, one per CLM host — three redirect URLs to register, "
+    "three sign-ins per user (--layout single makes one).",
+}
+
+
+def choose_layout_and_name(args: argparse.Namespace, profile: Profile) -> Layout:
+    """--layout and --name, else the profile's: set on `profile` (the caller saves it)."""
+    from clmwizard.connector.swagger import check_connector_name
+    from clmwizard.store.profile import profile_layout
+
+    if getattr(args, "name", None) is not None:
+        profile.connector_name = check_connector_name(args.name)
+    chosen: Layout | None = getattr(args, "layout", None)
+    layout = chosen or profile_layout(profile)
+    if chosen is not None:
+        profile.layout = chosen
+    return layout
+
+
+def layout_line(profile: Profile, layout: Layout) -> str:
+    """The layout in one line with its cost, and the connectors' name."""
+    from clmwizard.connector.swagger import connector_name
+
+    return f"{LAYOUT_LINES[layout]} Name: {connector_name(profile)}."
+
+
 def run(args: argparse.Namespace) -> int:
     from clmwizard.store.profiles import ProfileStore
 
     store = ProfileStore()
     profile = store.load(args.profile)
     out_dir = Path(args.out).expanduser()
-    layout: Layout = args.layout
+    layout = choose_layout_and_name(args, profile)
     allowed = list(getattr(args, "allow_host", None) or [])
     result = export_bundle(profile, out_dir, layout=layout, force=args.force, allow_hosts=allowed)
     sys.stdout.write(f"✓ Wrote {len(result.files)} files to {result.out_dir}\n")
+    sys.stdout.write(layout_line(profile, layout) + "\n")
     for path in result.files:
         sys.stdout.write(f"    {path.relative_to(result.out_dir)}\n")
     for note in result.notes:
@@ -52,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
     def record_export(stored: Profile) -> None:
         stored.exports.append(record)
+        stored.layout, stored.connector_name = profile.layout, profile.connector_name
         if stored.clm_hosts is not None:  # the hosts confirmed with --allow-host, for next time
             confirmed = {h.host for h in untrusted_hosts(stored.clm_hosts)} & {
                 host_key(host) for host in allowed

@@ -21,7 +21,17 @@ from clmwizard.connector.fields import (
 from clmwizard.connector.urls import require_signed_in
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.redact import register_secret
-from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
+from clmwizard.store.profile import (
+    CONNECTOR_NAMES,
+    SECRET_KEY,
+    SINGLE_FOLDER,
+    BundleFolder,
+    ConnectorName,
+    Layout,
+    Profile,
+    layout_folders,
+    profile_layout,
+)
 
 CLEAR_AFTER = 30.0
 HIDDEN = "•" * 16
@@ -53,7 +63,7 @@ def _display_value(field: FieldValue, reveal: bool) -> str:
     return field.value
 
 
-def _definition_lines(profile: Profile, connector: ConnectorName) -> list[str]:
+def _definition_lines(profile: Profile, connector: BundleFolder) -> list[str]:
     """Each action's values in the portal's order (General, Import from sample, Response)."""
     lines: list[str] = []
     for definition in action_definitions(profile, connector):
@@ -67,35 +77,47 @@ def _definition_lines(profile: Profile, connector: ConnectorName) -> list[str]:
     return lines
 
 
-def _host_warning(profile: Profile, connector: ConnectorName) -> str | None:
+def _host_warning(profile: Profile, connector: BundleFolder) -> str | None:
     """A warning when this connector's CLM host is outside DocuSign's CLM domains."""
     from clmwizard.docusign.hosts import host_warning
     from clmwizard.safe_text import visible
 
     if profile.clm_hosts is None:
         return None
-    warning = host_warning(profile.clm_hosts.for_connector(connector), profile.confirmed_hosts)
-    return visible(warning) if warning else None
+    hosts = profile.clm_hosts
+    names = CONNECTOR_NAMES if connector == SINGLE_FOLDER else (connector,)
+    warnings = [host_warning(hosts.for_connector(name), profile.confirmed_hosts) for name in names]
+    shown = [visible(warning) for warning in warnings if warning]
+    return " ".join(dict.fromkeys(shown)) or None
+
+
+LAYOUT_LINES: dict[Layout, str] = {
+    "single": "Layout: one connector (one redirect URL to register, one sign-in per user); "
+    "--layout three shows three.",
+    "three": "Layout: three connectors, one per CLM host (three redirect URLs, three "
+    "sign-ins); --layout single shows one.",
+}
 
 
 def render_text(
     profile: Profile,
-    connectors: Sequence[ConnectorName],
+    connectors: Sequence[BundleFolder],
     client_secret: str | None,
     reveal: bool,
+    layout: Layout = "three",
 ) -> str:
-    _, urls = require_signed_in(profile)
+    require_signed_in(profile)
     lines = [
         f"Power Automate custom connector fields — profile {profile.name}",
         "(Data → Custom connectors → New custom connector → Create from blank)",
+        LAYOUT_LINES[layout],
     ]
     for connector in connectors:
         fields = connector_fields(profile, connector, client_secret)
         width = max(len(field.label) for field in fields)
         lines += [
             "",
-            f"{connector} connector — {BASE_URL_NAMES[connector]} "
-            f"{urls[connector].origin_and_path}",
+            f"{connector} connector — {BASE_URL_NAMES[connector]} {_base_url(profile, connector)}",
         ]
         warning = _host_warning(profile, connector)
         if warning:
@@ -111,10 +133,12 @@ def render_text(
                     lines.append(f"    {field.label:<{width}}  {value}")
     lines += [
         "",
-        "Copy one value with --copy FIELD (e.g. --copy host --connector upload); field names: "
+        "Copy one value with --copy FIELD"
+        + (" (e.g. --copy host --connector upload)" if len(connectors) > 1 else "")
+        + "; field names: "
         + ", ".join(
             f.key
-            for f in connector_fields(profile, "general")
+            for f in connector_fields(profile, connectors[0])
             if f.tab != "Definition" and f.key != "redirect_url"
         )
         + ".",
@@ -122,11 +146,20 @@ def render_text(
     return "\n".join(lines) + "\n"
 
 
+def _host_of(connector: BundleFolder) -> ConnectorName | None:
+    return None if connector == SINGLE_FOLDER else connector
+
+
+def _base_url(profile: Profile, connector: BundleFolder) -> str:
+    _, urls = require_signed_in(profile)
+    return urls[_host_of(connector) or "general"].origin_and_path
+
+
 def _find_field(
-    profile: Profile, key: str, chosen: ConnectorName | None
-) -> tuple[FieldValue, ConnectorName, str]:
+    profile: Profile, key: str, chosen: BundleFolder | None, layout: Layout
+) -> tuple[FieldValue, BundleFolder, str]:
     """The field to copy, the connector it came from, and a note when one was picked for you."""
-    candidates = [chosen] if chosen else list(CONNECTOR_NAMES)
+    candidates = [chosen] if chosen else list(layout_folders(layout))
     for connector in candidates:
         for field in connector_fields(profile, connector):
             if field.key == key:
@@ -139,7 +172,7 @@ def _find_field(
                         else ""
                     )
                 return field, connector, note
-    known = [f.key for f in connector_fields(profile, chosen or "general")]
+    known = [f.key for f in connector_fields(profile, chosen or candidates[0])]
     where = f" of the {chosen} connector" if chosen else ""
     raise UsageError(
         f"There is no field {key!r}{where}.",
@@ -152,7 +185,7 @@ def _copy(args: argparse.Namespace, profile: Profile) -> int:
     from clmwizard.clipboard import copy_text, schedule_clear_in_background
 
     key: str = args.copy
-    field, connector, note = _find_field(profile, key, args.connector)
+    field, connector, note = _find_field(profile, key, args.connector, _layout(args, profile))
     if field.key == "redirect_url":
         raise UsageError(
             "The redirect URL cannot be copied from here: Power Automate makes it.",
@@ -183,20 +216,38 @@ def _copy(args: argparse.Namespace, profile: Profile) -> int:
     return 0
 
 
+def _layout(args: argparse.Namespace, profile: Profile) -> Layout:
+    """--layout, else the layout --connector belongs to, else the profile's (what export and
+    publish make)."""
+    chosen: Layout | None = getattr(args, "layout", None)
+    if chosen is None and args.connector:
+        chosen = "single" if args.connector == SINGLE_FOLDER else "three"
+    return chosen or profile_layout(profile)
+
+
 def run(args: argparse.Namespace) -> int:
     from clmwizard.store.profiles import ProfileStore
 
     profile = ProfileStore().load(args.profile)
     require_signed_in(profile)
+    layout = _layout(args, profile)
+    if args.connector and args.connector not in layout_folders(layout):
+        other: Layout = "three" if layout == "single" else "single"
+        raise UsageError(
+            f"There is no {args.connector} connector in the {layout} layout.",
+            cause=LAYOUT_LINES[layout],
+            fix=f"Add --layout {other}, or use --connector "
+            + " / ".join(layout_folders(layout))
+            + ".",
+            field="connector",
+        )
     if args.copy:
         return _copy(args, profile)
-    connectors: tuple[ConnectorName, ...] = (
-        (args.connector,) if args.connector else tuple(CONNECTOR_NAMES)
-    )
+    connectors = (args.connector,) if args.connector else layout_folders(layout)
     secret = _load_secret(profile, bool(getattr(args, "ephemeral", False))) if args.reveal else None
     output_format = getattr(args, "format", "text")
     if output_format == "text":
-        sys.stdout.write(render_text(profile, connectors, secret, args.reveal))
+        sys.stdout.write(render_text(profile, connectors, secret, args.reveal, layout))
         return 0
     document = fields_document(profile, secret, connectors=connectors)
     if output_format == "json":

@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.store.secrets import SecretStore
 
-DEFAULT_LAYOUT: Layout = "single"
-
 
 def say(text: str = "") -> None:
     print(text, flush=True)
@@ -205,6 +203,10 @@ def run(args: argparse.Namespace) -> int:
     from clmwizard.connector.urls import require_signed_in
 
     require_signed_in(profile)
+    if getattr(args, "name", None) is not None:  # a name Power Platform refuses: before sign-in
+        from clmwizard.connector.swagger import check_connector_name
+
+        check_connector_name(args.name)
     method = args.method or "device_code"
     client_secret = read_ms_client_secret() if method == "service_principal" else None
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
@@ -228,10 +230,10 @@ async def _publish(
     method: str,
     client_secret: str | None,
 ) -> int:
+    from clmwizard.commands.export import choose_layout_and_name, layout_line
     from clmwizard.docusign.http import make_client
     from clmwizard.powerplatform.http import make_async_client, make_sync_client
     from clmwizard.powerplatform.publish import describe_plan, plan_publish, publish
-    from clmwizard.powerplatform.records import find_record
     from clmwizard.powerplatform.signin import forget_sign_in
 
     settings = settings_from(args)
@@ -259,11 +261,16 @@ async def _publish(
         async def first_calls(who: MicrosoftSignIn) -> tuple[PowerAppsApi, PublishPlan]:
             api = setup.make_api(http, who, settings)
             environment = await choose_environment(api, who, args.environment)
-            record = find_record(profile, environment)
-            layout: Layout = args.layout or (record.layout if record else DEFAULT_LAYOUT)
+            layout = choose_layout_and_name(args, profile)
+            if not args.dry_run and (args.layout or args.name):  # the choice, for next time
+                chosen = (profile.layout, profile.connector_name)
+                await asyncio.to_thread(
+                    profiles.update, profile.name, lambda p: _remember(p, *chosen)
+                )
             return api, await plan_publish(api, profile, environment, layout)
 
         _, (api, plan) = await setup.retried_once(signed_in, forget, first_calls)
+        say(layout_line(profile, plan.layout))
         for line in describe_plan(plan):
             say(line)
         from clmwizard.powerplatform.rotation import connectors_to_update
@@ -284,6 +291,10 @@ async def _publish(
         )
     async with make_client() as docusign:
         return await _report(result, profile, docusign)
+
+
+def _remember(stored: Profile, layout: Layout | None, name: str | None) -> None:
+    stored.layout, stored.connector_name = layout, name
 
 
 def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:

@@ -31,39 +31,33 @@ class StepIndicator(Static):
         self.current = current
         self.steps = steps
 
-    # From the fullest line to the shortest, the first that fits is shown: (the current step's
-    # long name, done steps named: all / the last one / none, how many steps to come are named:
-    # all, or the next N). With eleven steps, 80 columns keep the current step's neighbours.
-    NEARS = (6, 5, 4, 3, 2)
-    LEVELS: tuple[tuple[bool, str, int | None], ...] = (
-        (True, "all", None),
-        (False, "all", None),
-        *((True, "all", near) for near in NEARS),
-        *((True, "last", near) for near in NEARS),
-        *((False, "none", near) for near in (*NEARS, 1)),
-    )
-
     def render(self) -> Text:
-        width = self.size.width or 100
-        for long_current, done, to_come in self.LEVELS:
-            text = self._line(long_current=long_current, done=done, to_come=to_come)
-            if text.cell_len <= width - 2:
+        width = (self.size.width or 100) - 2
+        # Shorter and shorter until the line fits: the current step's short name, done steps as
+        # ● only, then tighter separators; every step to come keeps its name (Publish too).
+        for long_current, name_done, separator in (
+            (True, True, " ─ "),
+            (False, True, " ─ "),
+            (False, False, " ─ "),
+            (False, False, "  "),
+            (False, False, " "),
+        ):
+            text = self._line(long_current=long_current, name_done=name_done, separator=separator)
+            if text.cell_len <= width:
                 return text
         return text
 
-    def _line(self, *, long_current: bool, done: str = "all", to_come: int | None = None) -> Text:
+    def _line(self, *, long_current: bool, name_done: bool = True, separator: str = " ─ ") -> Text:
         from clmwizard.flow import STEPS
 
         line = Text()
         for index, (short, long) in enumerate(self.steps or STEPS, start=1):
             if index > 1:
-                line.append(" ─ ", style="dim")
+                line.append(separator, style="dim")
             if index < self.current:
-                named = done == "all" or (done == "last" and index == self.current - 1)
-                line.append(f"● {short}" if named else "●", style="green")
+                line.append(f"● {short}" if name_done else "●", style="green")
             elif index == self.current:
                 line.append(f"◉ {long if long_current else short}", style="bold reverse")
             else:
-                named = to_come is None or index <= self.current + to_come
-                line.append(f"○ {short}" if named else "○", style="dim")
+                line.append(f"○ {short}", style="dim")
         return line
