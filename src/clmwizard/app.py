@@ -44,10 +44,12 @@ Toast {
 
 def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
     """The screen that shows each step of flow.py (imported when a flow starts)."""
+    from clmwizard.screens.connect import ConnectScreen
     from clmwizard.screens.consent import ConsentScreen
     from clmwizard.screens.discovery import DiscoveryScreen
     from clmwizard.screens.export import ExportScreen
     from clmwizard.screens.fields import FieldsScreen
+    from clmwizard.screens.heartbeat import HeartbeatScreen
     from clmwizard.screens.jwt import JwtScreen
     from clmwizard.screens.key import KeyScreen
     from clmwizard.screens.publish import PublishScreen
@@ -68,6 +70,8 @@ def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
         "Fields": lambda shown: FieldsScreen(saved(shown)),
         "Export": lambda shown: ExportScreen(saved(shown)),
         "Publish": lambda shown: PublishScreen(saved(shown)),
+        "Connect": lambda shown: ConnectScreen(saved(shown)),
+        "Heartbeat": lambda shown: HeartbeatScreen(saved(shown)),
     }
 
 

@@ -120,8 +120,9 @@ async def _assess_all(
 
 
 async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore) -> Health:
-    from clmwizard.commands.platform import make_apis, settings_for, sign_in
+    from clmwizard.commands.platform import settings_for, sign_in
     from clmwizard.powerplatform.health import Finding, assess
+    from clmwizard.powerplatform.setup import make_apis
     from clmwizard.store.profile import SECRET_KEY
 
     try:
