@@ -61,7 +61,10 @@ def test_a_grant_only_profile_is_judged_by_its_grant(
 ) -> None:
     save("alive")
     assert main(["status", "--profile", "alive"]) == 0
-    assert "✓ alive: OK" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "✓ alive: OK" in out
+    assert "connectors: none published (only the DocuSign grant is checked) — " in out
+    assert "clmwizard publish --profile alive, then connect and heartbeat" in out
     save("dead", dies_in_days=-1)
     assert main(["status", "--profile", "dead"]) == EXIT_BROKEN
     out = capsys.readouterr().out
