@@ -186,8 +186,6 @@ def render(health: Health) -> list[str]:
             lines.append(f"    last test run: {hb.last_result}")
     else:
         lines.append("  heartbeat flow: none")
-    if not health.remote_checked and health.connectors:
-        lines.append("  (Power Automate not checked: no cached Microsoft sign-in)")
     for finding in health.findings:
         if finding.level == "ok" and not finding.todo:
             continue
