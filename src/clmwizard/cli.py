@@ -18,7 +18,7 @@ from clmwizard import __version__
 from clmwizard.errors import EXIT_INTERRUPTED, ClmWizardError
 
 if TYPE_CHECKING:
-    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.http import ClientFactory
 
 FORMATS = ("text", "json", "yaml")
 
@@ -265,6 +265,12 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_name(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    parser.add_argument(
+        "--trust-server",
+        action="store_true",
+        help="confirm (once, recorded in the profile) a Power Apps or Flow URL that is not "
+        "Microsoft's",
+    )
     how = parser.add_mutually_exclusive_group()
     how.add_argument(
         "--device-code",
@@ -391,7 +397,7 @@ def _handler_module(command: str | None) -> str:
 
 def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
     """Run one command. `client_factory` makes every HTTP client the command uses (tests pass
-    one with an httpx.MockTransport or short timeouts); by default docusign.http.make_client."""
+    one with an httpx.MockTransport or short timeouts); by default clmwizard.http.make_client."""
     from clmwizard import hardening, interrupts, pipes, secret_env
 
     hardening.disable_core_dumps()

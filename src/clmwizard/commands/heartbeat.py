@@ -13,6 +13,7 @@ from clmwizard.commands.platform import LiveLine, MicrosoftOptions, add_microsof
 from clmwizard.errors import EXIT_OK
 
 if TYPE_CHECKING:
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.flows import Schedule
     from clmwizard.powerplatform.heartbeat import HeartbeatTarget
     from clmwizard.store.profile import Profile
@@ -48,9 +49,11 @@ class HeartbeatOptions:
     timeout: float
     microsoft: MicrosoftOptions
     ephemeral: bool
+    client_factory: ClientFactory
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> HeartbeatOptions:
+        from clmwizard.context import default_client_factory
         from clmwizard.errors import UsageError
         from clmwizard.powerplatform.flows import parse_every
 
@@ -64,6 +67,7 @@ class HeartbeatOptions:
             timeout=float(args.timeout),
             microsoft=MicrosoftOptions.from_args(args),
             ephemeral=bool(getattr(args, "ephemeral", False)),
+            client_factory=getattr(args, "client_factory", None) or default_client_factory,
         )
 
 
@@ -105,11 +109,8 @@ async def _heartbeat(
         run_and_wait,
         upsert_flow,
     )
-    from clmwizard.powerplatform.http import make_async_client
 
     settings = settings_for(target.record, options.microsoft)
-    signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=True)
-    assert signed is not None and signed[1] is not None
     on = not options.off
     env = target.environment_id
 
@@ -123,7 +124,9 @@ async def _heartbeat(
             profiles.update, profile.name, remember_heartbeat(env, record, settings.flow_url)
         )
 
-    async with make_async_client(settings.ca_bundle) as http:
+    async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
+        signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=True)
+        assert signed is not None and signed[1] is not None
         _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         assert flows is not None
         flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)

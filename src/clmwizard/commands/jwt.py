@@ -11,9 +11,9 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
-from clmwizard.docusign.http import make_client
 from clmwizard.docusign.jwt import JwtCheck, check_profile_jwt
 from clmwizard.errors import EXIT_GRANT_DEAD, EXIT_OK
+from clmwizard.http import ClientFactory
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
 from clmwizard.store.secrets import SecretStore, open_secret_store
 
@@ -22,8 +22,10 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-async def _check(name: str, profiles: ProfileStore, secrets: SecretStore) -> JwtCheck:
-    async with make_client() as client:
+async def _check(
+    name: str, profiles: ProfileStore, secrets: SecretStore, factory: ClientFactory
+) -> JwtCheck:
+    async with factory() as client:
         return await check_profile_jwt(name, profiles, secrets, client)
 
 
@@ -46,11 +48,11 @@ def run(args: argparse.Namespace) -> int:
     profiles = ProfileStore()
     profiles.load(name)  # a missing profile fails before the keyring is touched
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    code = _show(name, asyncio.run(_check(name, profiles, secrets)))
+    code = _show(name, asyncio.run(_check(name, profiles, secrets, args.client_factory)))
     while code == EXIT_GRANT_DEAD and sys.stdin.isatty():
         try:
             input("Press Enter once consent is given to check again (Ctrl+C stops): ")
         except EOFError:
             break
-        code = _show(name, asyncio.run(_check(name, profiles, secrets)))
+        code = _show(name, asyncio.run(_check(name, profiles, secrets, args.client_factory)))
     return code

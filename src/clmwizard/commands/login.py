@@ -23,7 +23,6 @@ from clmwizard.docusign.consent_check import CLI_CAUSE_HINT, check_consent_url
 from clmwizard.docusign.discovery import Account, describe_account
 from clmwizard.docusign.environments import Environment, resolve_environment
 from clmwizard.docusign.hosts import unconfirmed_error, unconfirmed_hosts, untrusted_hosts
-from clmwizard.docusign.http import host_of, send, transport_error
 from clmwizard.docusign.keys import validate_integration_key, validate_secret_key
 from clmwizard.docusign.profile_settings import profile_before_login
 from clmwizard.docusign.scopes import DEFAULT_SCOPES, parse_scopes, scope_warnings
@@ -34,6 +33,7 @@ from clmwizard.docusign.session import (
     store_login,
 )
 from clmwizard.errors import ClmWizardError, NetworkError, UsageError
+from clmwizard.http import host_of, send, transport_error
 from clmwizard.redact import redact, register_secret
 from clmwizard.secret_env import taken
 from clmwizard.store.profile import ClmHosts, Profile

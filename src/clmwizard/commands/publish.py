@@ -7,14 +7,13 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, UsageError
 from clmwizard.powerplatform import setup
-from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
+from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings, confirm_api_hosts
 from clmwizard.redact import redact, register_secret
 from clmwizard.store.profile import Profile, PublishRecord
 
@@ -79,10 +78,14 @@ def settings_from(
     )
 
 
-def read_ms_client_secret(environ: Mapping[str, str] = os.environ) -> str:
-    """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET or stdin, never argv."""
-    if environ.get(MS_SECRET_ENV):
-        value = environ[MS_SECRET_ENV]
+def read_ms_client_secret(environ: Mapping[str, str] | None = None) -> str:
+    """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET (taken out of the
+    environment at start: `secret_env`) or stdin, never argv."""
+    from clmwizard.secret_env import lookup
+
+    given = lookup(MS_SECRET_ENV) if environ is None else environ.get(MS_SECRET_ENV)
+    if given:
+        value = given
     elif _is_tty(sys.stdin):
         value = getpass.getpass("Service principal client secret (hidden): ")
     else:
@@ -104,7 +107,7 @@ async def sign_in(
     settings: MicrosoftSettings,
     secrets: SecretStore,
     profile: str,
-    sync_http: httpx.Client,
+    http: httpx.AsyncClient,
     *,
     client_secret: str | None = None,
     show: Callable[[DeviceCode], None] | None = None,
@@ -115,19 +118,19 @@ async def sign_in(
     if method == "service_principal":
         assert client_secret is not None
         return await signin.sign_in_service_principal(
-            settings, secrets, profile, sync_http, client_secret
+            settings, secrets, profile, http, client_secret
         )
     if method == "browser":
         return await signin.sign_in_browser(
-            settings, secrets, profile, sync_http, allow_cached=allow_cached
+            settings, secrets, profile, http, allow_cached=allow_cached
         )
     if show is not None:
         return await signin.sign_in_device_code(
-            settings, secrets, profile, sync_http, show, allow_cached=allow_cached
+            settings, secrets, profile, http, show, allow_cached=allow_cached
         )
     with device_code_shown() as with_clock:
         return await signin.sign_in_device_code(
-            settings, secrets, profile, sync_http, with_clock, allow_cached=allow_cached
+            settings, secrets, profile, http, with_clock, allow_cached=allow_cached
         )
 
 
@@ -207,18 +210,14 @@ def run(args: argparse.Namespace) -> int:
         from clmwizard.connector.swagger import check_connector_name
 
         check_connector_name(args.name)
+    confirm_api_hosts(
+        profiles, profile, settings_from(args), trust=bool(getattr(args, "trust_server", False))
+    )
     method = args.method or "device_code"
     client_secret = read_ms_client_secret() if method == "service_principal" else None
     secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
     secret = setup.docusign_secret(secrets, profile)
-    hidden = os.environ.pop(MS_SECRET_ENV, None)  # no child (a browser) inherits it
-    try:
-        return asyncio.run(
-            _publish(args, profile, profiles, secrets, secret, method, client_secret)
-        )
-    finally:
-        if hidden is not None:
-            os.environ[MS_SECRET_ENV] = hidden
+    return asyncio.run(_publish(args, profile, profiles, secrets, secret, method, client_secret))
 
 
 async def _publish(
@@ -231,32 +230,29 @@ async def _publish(
     client_secret: str | None,
 ) -> int:
     from clmwizard.commands.export import choose_layout_and_name, layout_line
-    from clmwizard.docusign.http import make_client
-    from clmwizard.powerplatform.http import make_async_client, make_sync_client
     from clmwizard.powerplatform.publish import describe_plan, plan_publish, publish
     from clmwizard.powerplatform.signin import forget_sign_in
 
     settings = settings_from(args)
 
-    async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
-        with make_sync_client(settings.ca_bundle) as sync_http:
+    async with args.client_factory(ca_bundle=settings.ca_bundle) as http:
+
+        async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
             who = await sign_in(
                 method,
                 settings,
                 secrets,
                 profile.name,
-                sync_http,
+                http,
                 client_secret=client_secret,
                 allow_cached=allow_cached,
             )
-        say(f"✓ Signed in to Microsoft as {who.username}")
-        return who
+            say(f"✓ Signed in to Microsoft as {who.username}")
+            return who
 
-    async def forget() -> None:
-        say("Microsoft refused the cached sign-in (HTTP 401); signing in again.")
-        await asyncio.to_thread(forget_sign_in, secrets, profile.name)
-
-    async with make_async_client(settings.ca_bundle) as http:
+        async def forget() -> None:
+            say("Microsoft refused the cached sign-in (HTTP 401); signing in again.")
+            await asyncio.to_thread(forget_sign_in, secrets, profile.name)
 
         async def first_calls(who: MicrosoftSignIn) -> tuple[PowerAppsApi, PublishPlan]:
             api = setup.make_api(http, who, settings)
@@ -289,7 +285,7 @@ async def _publish(
         result = await publish(
             plan, api, profiles, settings, secret, adopt=ask_adoption, progress=progress
         )
-    async with make_client() as docusign:
+    async with args.client_factory() as docusign:
         return await _report(result, profile, docusign)
 
 

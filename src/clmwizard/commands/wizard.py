@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from clmwizard.context import DemoSetup, WizardContext, default_client_factory, demo_microsoft
 
 if TYPE_CHECKING:
-    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.http import ClientFactory
     from clmwizard.store.secrets import SecretStore
 
 
