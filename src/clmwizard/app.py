@@ -375,7 +375,7 @@ class ClmWizardApp(App[None]):
         from textual.widgets import Input
 
         flow_running = self._flow is not None and not self._flow.done()
-        if flow_running and self._draft is not None and self._draft != self._draft_as_shown:
+        if flow_running and self._draft is not None and _typed(self._draft, self._draft_as_shown):
             return True
         for screen in self.screen_stack:
             shown = self._inputs_as_shown.get(screen)
@@ -475,6 +475,16 @@ class ClmWizardApp(App[None]):
         from textual.widgets import Input
 
         self._inputs_as_shown[screen] = {id(field): field.value for field in screen.query(Input)}
+
+
+def _typed(draft: Draft, as_shown: Draft | None) -> bool:
+    """The draft differs from how it was shown in more than its stored profile (`existing`,
+    which Export and Publish update in the store as they record what they did)."""
+    import dataclasses
+
+    if as_shown is None:
+        return True
+    return dataclasses.replace(draft, existing=None) != dataclasses.replace(as_shown, existing=None)
 
 
 def closing_text(app: ClmWizardApp) -> str | None:

@@ -139,30 +139,36 @@ def steps_left(profile: Profile, verdicts: Mapping[str, str] | None = None) -> l
             else:
                 what = "Register this redirect URL, unless done already"
             steps.append(f"{what} — {APPS_AND_KEYS} → Add URI → Save:\n{url}")
-    connectors = [c for record in profile.publications for c in record.connectors]
-    if not connectors or not all(c.connection_name for c in connectors) or not _proven(profile):
-        also = (
-            f" (or this terminal: `clmwizard connect --profile {name}`, then `clmwizard "
-            f"heartbeat --profile {name}`)"
-            if connectors
-            else ""
-        )
+    if not profile.publications:
         steps.append(
             f"Create the connection and test it — {POWER_AUTOMATE} → Create → Instant cloud "
             "flow → action List attribute groups of the DocuSign CLM connector → sign in with "
-            f"DocuSign{also}."
+            f"DocuSign (after `publish`, `clmwizard connect --profile {name}` does it)."
+        )
+        steps.append(
+            f"Keep it alive — {POWER_AUTOMATE} → Create → Scheduled cloud flow, every 1 day → "
+            "the same List attribute groups action through the same connection (after "
+            f"`publish`, `clmwizard heartbeat --profile {name}` does it)."
+        )
+        return [f"  {number}. {step}" for number, step in enumerate(steps, start=1)]
+    connectors = [c for record in profile.publications for c in record.connectors]
+    if not all(connector.connection_name for connector in connectors):
+        steps.append(
+            f"Create the connection — this terminal: `clmwizard connect --profile {name}` "
+            "(sign in with DocuSign in the browser; it waits until the connection reads "
+            f"Connected), or by hand: {POWER_AUTOMATE} → Data → Connections → + New connection "
+            "→ the connector."
         )
     if not _heartbeat_on(profile):
         steps.append(
-            f"Keep it alive — {POWER_AUTOMATE} → Create → Scheduled cloud flow, every 1 day → "
-            "the same List attribute groups action through the same connection"
-            + (f" (or `clmwizard heartbeat --profile {name}`)." if connectors else ".")
+            f"Test it and keep it alive — this terminal: `clmwizard heartbeat --profile {name}` "
+            "(a daily flow through the connection, run once now: the end-to-end test), or by "
+            f"hand: {POWER_AUTOMATE} → Create → Scheduled cloud flow, every 1 day → List "
+            "attribute groups of the connector."
         )
-    if not steps:
-        steps.append(
-            f"Nothing — the heartbeat keeps the connection alive; `clmwizard status --profile "
-            f"{name}` checks it all at any time."
-        )
+    steps.append(
+        f"Check it at any time (or from cron) — this terminal: `clmwizard status --profile {name}`."
+    )
     return [f"  {number}. {step}" for number, step in enumerate(steps, start=1)]
 
 

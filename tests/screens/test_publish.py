@@ -324,3 +324,29 @@ async def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more
         assert "refused the cached sign-in" in screen.query_one("#env-message", FieldMessage).text
         await pilot.press("a")
         await until(pilot, lambda: screen.phase == "environment", timeout=20)
+
+
+async def test_ctrl_c_after_publishing_quits_without_asking(
+    publish_context: WizardContext, emu: Emulator
+) -> None:
+    """Everything is stored once published: ctrl+c must not ask "Quit without saving?"."""
+    app = make_app(publish_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_export(pilot, app)
+        await pilot.press("ctrl+p")
+        screen = await publish(pilot, app, emu)
+        assert screen.phase == "published"
+        assert not app.has_unsaved_input(), _draft_difference(app)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
+    assert app.return_code == 0
+
+
+def _draft_difference(app: ClmWizardApp) -> str:
+    before, now = app._draft_as_shown, app._draft
+    if before is None or now is None:
+        return f"draft as shown {before!r}, draft {now!r}"
+    return ", ".join(
+        name for name in vars(now) if getattr(now, name) != getattr(before, name, None)
+    )
