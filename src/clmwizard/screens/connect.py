@@ -9,7 +9,6 @@ time-out, a refused secret) stays beside the step; r tries again without startin
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -20,9 +19,8 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
-from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
-from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, server_failure
+from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, wizard_failure
 from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
 
@@ -32,7 +30,6 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.connect import ConnectTarget
 
-RUN_AGAIN = re.compile(r"[Rr]un `clmwizard connect --profile [^`]*`(?: again)?")
 HOW = {
     "reused": "the profile's connection",
     "found": "an existing connection",
@@ -129,7 +126,7 @@ class ConnectScreen(PlatformStepScreen):
         except Exception as error:  # a server's failure is a message, never a crash
             if self.is_attached:
                 self.end_wait()
-                self.message.show_error(self._with_retry(server_failure(error)))
+                self.message.show_error(wizard_failure(error, "Connect"))
                 self.set_phase("failed")
             return
         self.end_wait()
@@ -139,15 +136,6 @@ class ConnectScreen(PlatformStepScreen):
             "connection (the end-to-end test) and daily after, so the sign-in never dies unused."
         )
         self.set_phase("done")
-
-    @staticmethod
-    def _with_retry(error: ClmWizardError) -> ClmWizardError:
-        """The CLI's "run `clmwizard connect` again" is r here (the same connection reused)."""
-        fix = RUN_AGAIN.sub(lambda m: "Press r" if m.group(0)[0] == "R" else "press r", error.fix)
-        if fix == error.fix and "press r" not in fix.lower():
-            fix = f"{fix} Press r to try again; the connection is reused.".strip()
-        error.fix = fix
-        return error
 
     async def _connect_one(
         self,
