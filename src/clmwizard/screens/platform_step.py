@@ -56,7 +56,9 @@ _ROTATE = re.compile(
     r"then run `clmwizard connect --profile [^`]*` again"
 )
 _PUBLISH = re.compile(r"(?:with )?`?clmwizard publish --profile [^ ,()`]+`?")
-_CONNECT = re.compile(r"(?:[Rr]un )?`clmwizard connect(?: --profile [^`]*)?`(?: again)?")
+_CONNECT = re.compile(
+    r"(?:[Rr]un )?`clmwizard connect(?: --profile [^`]*)?`(?: again)?( to sign in again)?"
+)
 _HEARTBEAT = re.compile(r"`clmwizard heartbeat --profile [^`]*`")
 _AGAIN = re.compile(r"run the command again")
 Step = Literal["Connect", "Heartbeat"]
@@ -80,11 +82,18 @@ PUBLISH_KEYS = {"Connect": "esc goes back to Publish", "Heartbeat": ROTATE_KEYS[
 HEARTBEAT_KEYS = {"Connect": "the Heartbeat step (enter)", "Heartbeat": "r"}
 
 
+def _connect_keys(match: re.Match[str], step: Step) -> str:
+    keys = CONNECT_KEYS[step]
+    if step == "Connect" and match.group(1):
+        keys += match.group(1)  # "press r to sign in again"; Connect's own words say it there
+    return keys[0].upper() + keys[1:] if match.group(0)[0].isupper() else keys
+
+
 def in_wizard(fix: str, step: Step) -> str:
     """A fix written for the command line, in this step's keys."""
     fix = _ROTATE.sub(ROTATE_KEYS[step], fix)
     fix = _PUBLISH.sub(PUBLISH_KEYS[step], fix)
-    fix = _CONNECT.sub(CONNECT_KEYS[step], fix)
+    fix = _CONNECT.sub(lambda match: _connect_keys(match, step), fix)
     fix = _HEARTBEAT.sub(HEARTBEAT_KEYS[step], fix)
     return _AGAIN.sub("press r", fix)
 
