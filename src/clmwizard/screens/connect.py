@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -127,7 +129,10 @@ class ConnectScreen(PlatformStepScreen):
                         if not await self._connect_one(api, docusign, back, target):
                             return  # blocked: the redirect URL to register
         except Exception as error:  # a server's failure is a message, never a crash
-            if self.is_attached:
+            # the user may have left the step meanwhile (its widgets going): nothing to show
+            with suppress(NoMatches):
+                if not self.is_attached:
+                    return
                 self.end_wait()
                 self._not_connected()
                 self.message.show_error(wizard_failure(error, "Connect"))

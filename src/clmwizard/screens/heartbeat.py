@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from contextlib import suppress
 
 from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -136,7 +138,10 @@ class HeartbeatScreen(PlatformStepScreen):
             outcome.result = describe_result(run, actions, target, profile.name)
             await remember(outcome)
         except Exception as error:  # a server's failure is a message, never a crash
-            if self.is_attached:
+            # the user may have left the step meanwhile (its widgets going): nothing to show
+            with suppress(NoMatches):
+                if not self.is_attached:
+                    return
                 self.end_wait()
                 self.message.show_error(wizard_failure(error, "Heartbeat"))
                 self.set_phase("failed")
