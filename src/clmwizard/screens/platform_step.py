@@ -103,8 +103,8 @@ def wizard_failure(error: BaseException, step: Step) -> ClmWizardError:
     failure = server_failure(error)
     failure.fix = in_wizard(failure.fix, step)
     if "press r" not in failure.fix.lower():
-        again = "the connection is reused" if step == "Connect" else "the flow is reused"
-        failure.fix = f"{failure.fix} Press r to try again; {again}.".strip()
+        made = "a connection" if step == "Connect" else "the flow"
+        failure.fix = f"{failure.fix} Press r to try again ({made} made before is reused).".strip()
     return failure
 
 
