@@ -265,5 +265,9 @@ async def test_rotation_runs_the_heartbeat_and_keeps_the_old_secret_for_8_hours(
         assert listing.profile is not None
         (record,) = listing.profile.publications
         assert record.secret_rotated_at is not None and record.rotation_proven_at is None
+        # the wizard's own Microsoft sign-in (Connect) is what the CLI reuses next time
+        signed = listing.profile.microsoft_user
+        assert signed is not None
+        assert signed.client_id == platform_context.microsoft().client_id
         assert connector_secrets(emu) == [emu.spare_secret_key]
         assert sum(len(flow.get("runs", [])) for flow in pp.flows()) == runs_before + 1
