@@ -205,6 +205,11 @@ def _next_steps(name: str, report: SecretUpdateReport, profile: Profile) -> int:
     due = latest_due(profile)
     if due is not None:
         print(f"  2. {keep_old_secret(due)}")
+        if not any(r.heartbeat and r.heartbeat.state == "on" for r in profile.publications):
+            print(
+                f"     No heartbeat runs through them: `clmwizard heartbeat --profile {name}` "
+                "after that time makes the run (and keeps the connection alive)."
+            )
         print(
             f"     Then delete the old secret key at DocuSign ({DELETE_OLD_SECRET}), once every "
             f"other integration uses the new one too. `clmwizard status --profile {name}` needs "

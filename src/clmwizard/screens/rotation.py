@@ -230,9 +230,15 @@ class RotationChecklist(ModalScreen[None]):
         if self.report.complete and any(r.heartbeat for r in self.profile.publications):
             await self._prove(base)
         elif self.report.complete:
+            from clmwizard.powerplatform.rotation_proof import latest_due, local_time
+
+            due = latest_due(self.profile)
+            when = f"after {local_time(due)}" if due else "more than 8 hours after the update"
             message.show_ok(
                 f"{len(self.report.updated)} connector(s) updated with the new secret key. "
-                "Test a flow, then delete the old secret key in DocuSign."
+                f"Keep the old secret key in DocuSign until a flow through each connector ran "
+                f"{when} (a connection uses the access token the old one obtained for up to 8 "
+                "hours), then delete it."
             )
         else:
             message.show_warning(
