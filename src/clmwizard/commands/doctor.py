@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from clmwizard import __version__
 from clmwizard.browser import browser_name, current_browser, is_text_browser
 from clmwizard.clipboard import clipboard_mechanism, missing_reason
+from clmwizard.commands.common import client_factory
 from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
 from clmwizard.store.profiles import config_dir
 
@@ -245,7 +246,27 @@ def check_microsoft_sign_in(profile_name: str, timeout: float = KEYRING_TIMEOUT)
     return Check(True, f"Microsoft sign-in: stored for {who}")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="also check that this profile's servers answer",
+    )
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    profile: str | None  # given before or after the command
+    client_factory: ClientFactory
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> DoctorOptions:
+        return cls(profile=getattr(args, "profile", None), client_factory=client_factory(args))
+
+
 def run(args: argparse.Namespace) -> int:
+    options = DoctorOptions.from_args(args)
     keyring_checks = check_keyring(KEYRING_TIMEOUT)
     checks = [*keyring_checks, check_clipboard(), check_browser()]
     try:
@@ -253,11 +274,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ClmWizardError) as error:
         checks.append(Check(False, f"Config folder: could not be checked ({error})"))
     checks.append(check_versions())
-    profile = getattr(args, "profile", None)
+    profile = options.profile
     if profile:
         checks.extend(check_reachability(profile))
         if all(check.ok for check in keyring_checks):
-            checks.append(check_clm_call(profile, args.client_factory))
+            checks.append(check_clm_call(profile, options.client_factory))
         if all(check.ok for check in keyring_checks):
             checks.append(check_microsoft_sign_in(profile))
     else:

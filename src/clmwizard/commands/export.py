@@ -5,14 +5,48 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clmwizard.commands.common import LAYOUT_HELP, add_allow_host, add_profile
 from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
 from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
 from clmwizard.docusign.hosts import host_key, untrusted_hosts
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ExportRecord, Profile
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+    parser.add_argument("--out", required=True, metavar="DIR")
+    parser.add_argument(
+        "--layout",
+        choices=("three", "single"),
+        default="single",
+        help=LAYOUT_HELP + "; default single",
+    )
+    parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
+    add_allow_host(parser)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    profile: str
+    out: Path
+    layout: Layout
+    force: bool
+    allow_hosts: list[str]
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ExportOptions:
+        return cls(
+            profile=args.profile,
+            out=Path(args.out).expanduser(),
+            layout=args.layout,
+            force=bool(args.force),
+            allow_hosts=list(getattr(args, "allow_host", None) or []),
+        )
 
 
 def next_steps(profile: Profile, result: ExportResult) -> str:
@@ -37,12 +71,13 @@ def next_steps(profile: Profile, result: ExportResult) -> str:
 def run(args: argparse.Namespace) -> int:
     from clmwizard.store.profiles import ProfileStore
 
+    options = ExportOptions.from_args(args)
     store = ProfileStore()
-    profile = store.load(args.profile)
-    out_dir = Path(args.out).expanduser()
-    layout: Layout = args.layout
-    allowed = list(getattr(args, "allow_host", None) or [])
-    result = export_bundle(profile, out_dir, layout=layout, force=args.force, allow_hosts=allowed)
+    profile = store.load(options.profile)
+    out_dir, layout, allowed = options.out, options.layout, options.allow_hosts
+    result = export_bundle(
+        profile, out_dir, layout=layout, force=options.force, allow_hosts=allowed
+    )
     sys.stdout.write(f"✓ Wrote {len(result.files)} files to {result.out_dir}\n")
     for path in result.files:
         sys.stdout.write(f"    {path.relative_to(result.out_dir)}\n")

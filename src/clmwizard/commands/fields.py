@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-import yaml
-
+from clmwizard.commands.common import add_format, add_profile, is_ephemeral, open_secrets
 from clmwizard.connector.fields import (
     BASE_URL_NAMES,
     HOST_FIELDS,
@@ -27,10 +27,37 @@ CLEAR_AFTER = 30.0
 HIDDEN = "•" * 16
 
 
-def _load_secret(profile: Profile, ephemeral: bool) -> str:
-    from clmwizard.store.secrets import open_secret_store
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+    parser.add_argument("--connector", choices=("general", "upload", "download"))
+    add_format(parser)
+    parser.add_argument("--copy", metavar="FIELD", help="copy one field's value to the clipboard")
+    parser.add_argument("--reveal", action="store_true", help="show the client secret")
 
-    secret = open_secret_store(ephemeral=ephemeral).get(profile.name, SECRET_KEY)
+
+@dataclass(frozen=True)
+class FieldsOptions:
+    profile: str
+    connector: ConnectorName | None
+    format: str
+    copy: str | None
+    reveal: bool
+    ephemeral: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> FieldsOptions:
+        return cls(
+            profile=args.profile,
+            connector=args.connector,
+            format=getattr(args, "format", "text"),
+            copy=args.copy,
+            reveal=bool(args.reveal),
+            ephemeral=is_ephemeral(args),
+        )
+
+
+def _load_secret(profile: Profile, ephemeral: bool) -> str:
+    secret = open_secrets(ephemeral=ephemeral).get(profile.name, SECRET_KEY)
     if not secret:
         raise ClmWizardError(
             f"No secret key is stored for profile {profile.name!r}.",
@@ -148,11 +175,10 @@ def _find_field(
     )
 
 
-def _copy(args: argparse.Namespace, profile: Profile) -> int:
+def _copy(options: FieldsOptions, key: str, profile: Profile) -> int:
     from clmwizard.clipboard import copy_text, schedule_clear_in_background
 
-    key: str = args.copy
-    field, connector, note = _find_field(profile, key, args.connector)
+    field, connector, note = _find_field(profile, key, options.connector)
     if field.key == "redirect_url":
         raise UsageError(
             "The redirect URL cannot be copied from here: Power Automate makes it.",
@@ -162,7 +188,7 @@ def _copy(args: argparse.Namespace, profile: Profile) -> int:
             field="copy",
         )
     if field.secret:
-        secret = _load_secret(profile, bool(getattr(args, "ephemeral", False)))
+        secret = _load_secret(profile, options.ephemeral)
         copy_text(secret)
         schedule_clear_in_background(secret, CLEAR_AFTER)
         sys.stdout.write(
@@ -186,21 +212,24 @@ def _copy(args: argparse.Namespace, profile: Profile) -> int:
 def run(args: argparse.Namespace) -> int:
     from clmwizard.store.profiles import ProfileStore
 
-    profile = ProfileStore().load(args.profile)
+    options = FieldsOptions.from_args(args)
+    profile = ProfileStore().load(options.profile)
     require_signed_in(profile)
-    if args.copy:
-        return _copy(args, profile)
+    if options.copy:
+        return _copy(options, options.copy, profile)
     connectors: tuple[ConnectorName, ...] = (
-        (args.connector,) if args.connector else tuple(CONNECTOR_NAMES)
+        (options.connector,) if options.connector else tuple(CONNECTOR_NAMES)
     )
-    secret = _load_secret(profile, bool(getattr(args, "ephemeral", False))) if args.reveal else None
-    output_format = getattr(args, "format", "text")
+    secret = _load_secret(profile, options.ephemeral) if options.reveal else None
+    output_format = options.format
     if output_format == "text":
-        sys.stdout.write(render_text(profile, connectors, secret, args.reveal))
+        sys.stdout.write(render_text(profile, connectors, secret, options.reveal))
         return 0
     document = fields_document(profile, secret, connectors=connectors)
     if output_format == "json":
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
+        import yaml
+
         sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     return 0

@@ -10,8 +10,18 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from clmwizard.commands.common import (
+    LAYOUT_HELP,
+    add_profile,
+    is_ephemeral,
+    is_tty,
+    open_profile,
+    open_secrets,
+    say,
+)
 from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, UsageError
 from clmwizard.powerplatform import setup
 from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
@@ -30,15 +40,88 @@ if TYPE_CHECKING:
 DEFAULT_LAYOUT: Layout = "single"
 
 
-def say(text: str = "") -> None:
-    print(text, flush=True)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Sign in to Microsoft and create or update the profile's connectors in a Power "
+        "Platform environment. A service principal's secret comes from "
+        "CLMWIZARD_MS_CLIENT_SECRET or stdin, never argv."
+    )
+    add_profile(parser)
+    parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
+    parser.add_argument(
+        "--layout",
+        choices=("three", "single"),
+        help=LAYOUT_HELP + "; default: what this profile published there, else single",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--device-code",
+        dest="method",
+        action="store_const",
+        const="device_code",
+        help="sign in with a code entered in any browser (default)",
+    )
+    how.add_argument(
+        "--browser",
+        dest="method",
+        action="store_const",
+        const="browser",
+        help="sign in in a browser on this machine",
+    )
+    how.add_argument(
+        "--service-principal",
+        dest="method",
+        action="store_const",
+        const="service_principal",
+        help="an app registration's client credentials (for scripts and pipelines)",
+    )
+    parser.add_argument("--tenant", metavar="T", help="tenant id or domain (default: common)")
+    parser.add_argument(
+        "--client-id", metavar="ID", help="app registration to sign in with (default: Azure CLI's)"
+    )
+    parser.add_argument(
+        "--authority",
+        metavar="URL",
+        help="sign-in origin (default https://login.microsoftonline.com/)",
+    )
+    parser.add_argument(
+        "--power-apps-url", metavar="URL", help="Power Apps API (default https://api.powerapps.com)"
+    )
+    parser.add_argument(
+        "--flow-url", metavar="URL", help="Flow API (default https://api.flow.microsoft.com)"
+    )
 
 
-def _is_tty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
+@dataclass(frozen=True)
+class PublishOptions:
+    profile: str
+    environment: str | None
+    layout: Layout | None
+    dry_run: bool
+    method: str  # device_code | browser | service_principal
+    tenant: str | None
+    client_id: str | None
+    authority: str | None
+    power_apps_url: str | None
+    flow_url: str | None
+    ephemeral: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PublishOptions:
+        return cls(
+            profile=args.profile,
+            environment=args.environment,
+            layout=args.layout,
+            dry_run=bool(args.dry_run),
+            method=args.method or "device_code",
+            tenant=getattr(args, "tenant", None),
+            client_id=getattr(args, "client_id", None),
+            authority=getattr(args, "authority", None),
+            power_apps_url=getattr(args, "power_apps_url", None),
+            flow_url=getattr(args, "flow_url", None),
+            ephemeral=is_ephemeral(args),
+        )
 
 
 def show_device_code(code: DeviceCode) -> None:
@@ -69,15 +152,15 @@ def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
 
 
 def settings_from(
-    args: argparse.Namespace, record: PublishRecord | None = None
+    options: PublishOptions, record: PublishRecord | None = None
 ) -> MicrosoftSettings:
     return setup.settings_from(
         record,
-        client_id=getattr(args, "client_id", None),
-        tenant=getattr(args, "tenant", None),
-        authority=getattr(args, "authority", None),
-        power_apps_url=getattr(args, "power_apps_url", None),
-        flow_url=getattr(args, "flow_url", None),
+        client_id=options.client_id,
+        tenant=options.tenant,
+        authority=options.authority,
+        power_apps_url=options.power_apps_url,
+        flow_url=options.flow_url,
     )
 
 
@@ -85,7 +168,7 @@ def read_ms_client_secret(environ: Mapping[str, str] = os.environ) -> str:
     """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET or stdin, never argv."""
     if environ.get(MS_SECRET_ENV):
         value = environ[MS_SECRET_ENV]
-    elif _is_tty(sys.stdin):
+    elif is_tty(sys.stdin):
         value = getpass.getpass("Service principal client secret (hidden): ")
     else:
         value = sys.stdin.readline()
@@ -141,7 +224,7 @@ async def choose_environment(api: PowerAppsApi, who: MicrosoftSignIn, given: str
     environments = await setup.list_environments(api, who)
     if len(environments) == 1:
         return environments[0].environment_id
-    if not _is_tty(sys.stdin):
+    if not is_tty(sys.stdin):
         raise UsageError(
             "This Microsoft account sees several environments: choose one with --environment.",
             cause="Without a terminal clmwizard cannot ask which. They are: "
@@ -176,7 +259,7 @@ def _ask_environment(environments: list[PowerEnvironment]) -> str:
 
 
 async def ask_adoption(item: PlannedConnector) -> bool:
-    if not _is_tty(sys.stdin):
+    if not is_tty(sys.stdin):
         sys.stderr.write(
             f"! {item.payload.display_name}: a connector of that name already exists "
             f"({item.connector_id}); not touched. Run in a terminal to be asked whether to "
@@ -196,23 +279,19 @@ async def ask_adoption(item: PlannedConnector) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.store.profiles import ProfileStore, validate_profile_name
-    from clmwizard.store.secrets import open_secret_store
-
-    name = validate_profile_name(args.profile)
-    profiles = ProfileStore()
-    profile = profiles.load(name)
     from clmwizard.connector.urls import require_signed_in
 
+    options = PublishOptions.from_args(args)
+    _, profiles, profile = open_profile(options.profile)
     require_signed_in(profile)
-    method = args.method or "device_code"
+    method = options.method
     client_secret = read_ms_client_secret() if method == "service_principal" else None
-    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
+    secrets = open_secrets(ephemeral=options.ephemeral)
     secret = setup.docusign_secret(secrets, profile)
     hidden = os.environ.pop(MS_SECRET_ENV, None)  # no child (a browser) inherits it
     try:
         return asyncio.run(
-            _publish(args, profile, profiles, secrets, secret, method, client_secret)
+            _publish(options, profile, profiles, secrets, secret, method, client_secret)
         )
     finally:
         if hidden is not None:
@@ -220,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _publish(
-    args: argparse.Namespace,
+    options: PublishOptions,
     profile: Profile,
     profiles: Any,
     secrets: SecretStore,
@@ -234,7 +313,7 @@ async def _publish(
     from clmwizard.powerplatform.records import find_record
     from clmwizard.powerplatform.signin import forget_sign_in
 
-    settings = settings_from(args)
+    settings = settings_from(options)
 
     async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
         with make_sync_client(settings.ca_bundle) as sync_http:
@@ -258,9 +337,9 @@ async def _publish(
 
         async def first_calls(who: MicrosoftSignIn) -> tuple[PowerAppsApi, PublishPlan]:
             api = setup.make_api(http, who, settings)
-            environment = await choose_environment(api, who, args.environment)
+            environment = await choose_environment(api, who, options.environment)
             record = find_record(profile, environment)
-            layout: Layout = args.layout or (record.layout if record else DEFAULT_LAYOUT)
+            layout: Layout = options.layout or (record.layout if record else DEFAULT_LAYOUT)
             return api, await plan_publish(api, profile, environment, layout)
 
         _, (api, plan) = await setup.retried_once(signed_in, forget, first_calls)
@@ -272,7 +351,7 @@ async def _publish(
         if stale:
             names = ", ".join(todo.connector.display_name for todo in stale)
             say(f"Carrying an older secret key (an unfinished rotation): {names}.")
-        if args.dry_run:
+        if options.dry_run:
             say("Dry run: nothing was created or changed.")
             return EXIT_OK
 

@@ -7,30 +7,68 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.login import read_secret
-from clmwizard.docusign.session import rotate_secret
+from clmwizard.commands.common import (
+    add_profile,
+    add_trust_server,
+    client_factory,
+    is_ephemeral,
+    open_profile,
+    open_secrets,
+)
 from clmwizard.store.profile import SECRET_KEY
-from clmwizard.store.profiles import ProfileStore, validate_profile_name
-from clmwizard.store.secrets import SecretStore, open_secret_store
 
 if TYPE_CHECKING:
+    from clmwizard.docusign.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.rotation import SecretUpdateReport
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.profile import PublishRecord
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+    add_trust_server(parser)
+    parser.add_argument(
+        "--secret-key-stdin", action="store_true", help="read the new secret key from stdin"
+    )
+
+
+@dataclass(frozen=True)
+class RotateOptions:
+    profile: str
+    trust_server: bool
+    secret_key_stdin: bool
+    ephemeral: bool
+    client_factory: ClientFactory
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RotateOptions:
+        return cls(
+            profile=args.profile,
+            trust_server=bool(getattr(args, "trust_server", False)),
+            secret_key_stdin=bool(getattr(args, "secret_key_stdin", False)),
+            ephemeral=is_ephemeral(args),
+            client_factory=client_factory(args),
+        )
 
 
 def run(args: argparse.Namespace) -> int:
+    from clmwizard.commands.login import read_secret
+    from clmwizard.docusign.session import rotate_secret
     from clmwizard.powerplatform.rotation import connectors_to_update
 
-    name = validate_profile_name(args.profile)
-    profiles = ProfileStore()
-    profile = profiles.load(name)
-    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    new_secret = read_secret(args, "New secret key (hidden): ", profile.integration_key)
+    options = RotateOptions.from_args(args)
+    name, profiles, profile = open_profile(options.profile)
+    secrets = open_secrets(ephemeral=options.ephemeral)
+    new_secret = read_secret(
+        "New secret key (hidden): ", profile.integration_key, from_stdin=options.secret_key_stdin
+    )
     stored = secrets.get(name, SECRET_KEY)
     if stored == new_secret and connectors_to_update(profile, new_secret):
         # An earlier rotation stored this secret but did not reach every connector: finish.
@@ -38,14 +76,14 @@ def run(args: argparse.Namespace) -> int:
     else:
 
         async def rotate() -> None:
-            async with args.client_factory() as client:
+            async with options.client_factory() as client:
                 await rotate_secret(
                     name,
                     new_secret,
                     profiles,
                     secrets,
                     client=client,
-                    trust_server=bool(getattr(args, "trust_server", False)),
+                    trust_server=options.trust_server,
                 )
 
         asyncio.run(rotate())

@@ -1,0 +1,101 @@
+"""What the commands share: flags several of them take, terminal output, and opening the profile
+and secret stores. Light to import: `clmwizard COMMAND --help` loads it (neither httpx nor keyring).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.store.profile import Profile
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
+
+FORMATS = ("text", "json", "yaml")
+
+LAYOUT_HELP = (
+    "single: one connector routing to all three CLM hosts (one redirect URL to register, one "
+    "sign-in per user); three: one per host (three redirect URLs, three sign-ins)"
+)
+
+
+def add_profile(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--profile", required=required, metavar="NAME", help="profile name (letters, digits, - _ .)"
+    )
+
+
+def add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+
+
+def add_allow_host(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="use this CLM host although it is not under DocuSign's CLM domains (repeatable)",
+    )
+
+
+def add_trust_server(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust-server",
+        action="store_true",
+        help="confirm (once, recorded in the profile) an OAuth server that is not DocuSign's",
+    )
+
+
+def is_ephemeral(args: argparse.Namespace) -> bool:
+    """--ephemeral, given before or after the command."""
+    return bool(getattr(args, "ephemeral", False))
+
+
+def client_factory(args: argparse.Namespace) -> ClientFactory:
+    """What makes every DocuSign HTTP client: the one `cli.main` was given, else the default."""
+    from clmwizard.context import default_client_factory
+
+    factory: ClientFactory | None = getattr(args, "client_factory", None)
+    return factory or default_client_factory
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"! {text}\n")
+    sys.stderr.flush()
+
+
+def is_tty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def stamp(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
+
+
+def open_profile(name: str) -> tuple[str, ProfileStore, Profile]:
+    """The validated name, the profile store and the profile: a missing profile fails here,
+    before the keyring is touched."""
+    from clmwizard.store.profiles import ProfileStore, validate_profile_name
+
+    name = validate_profile_name(name)
+    profiles = ProfileStore()
+    return name, profiles, profiles.load(name)
+
+
+def open_secrets(*, ephemeral: bool) -> SecretStore:
+    """The OS keyring, or with --ephemeral a store in memory for this run."""
+    from clmwizard.store.secrets import open_secret_store
+
+    return open_secret_store(ephemeral=ephemeral)
