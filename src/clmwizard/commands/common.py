@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from clmwizard.docusign.http import ClientFactory
     from clmwizard.store.profile import Profile
     from clmwizard.store.profiles import ProfileStore
@@ -81,6 +82,8 @@ def is_tty(stream: object) -> bool:
 
 
 def stamp(moment: datetime | None) -> str:
+    from datetime import UTC
+
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
 
 

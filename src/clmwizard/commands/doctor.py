@@ -262,7 +262,7 @@ class DoctorOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DoctorOptions:
-        return cls(profile=getattr(args, "profile", None), client_factory=client_factory(args))
+        return cls(profile=args.profile, client_factory=client_factory(args))
 
 
 def run(args: argparse.Namespace) -> int:

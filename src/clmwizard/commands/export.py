@@ -45,7 +45,7 @@ class ExportOptions:
             out=Path(args.out).expanduser(),
             layout=args.layout,
             force=bool(args.force),
-            allow_hosts=list(getattr(args, "allow_host", None) or []),
+            allow_hosts=list(args.allow_host),
         )
 
 

@@ -49,7 +49,7 @@ class FieldsOptions:
         return cls(
             profile=args.profile,
             connector=args.connector,
-            format=getattr(args, "format", "text"),
+            format=args.format,
             copy=args.copy,
             reveal=bool(args.reveal),
             ephemeral=is_ephemeral(args),

@@ -124,7 +124,7 @@ class LoginOptions:
             timeout=args.timeout,
             secret_key_stdin=bool(args.secret_key_stdin),
             no_pkce=bool(args.no_pkce),
-            allow_hosts=list(getattr(args, "allow_host", None) or []),
+            allow_hosts=list(args.allow_host),
             ephemeral=is_ephemeral(args),
             client_factory=client_factory(args),
         )

@@ -41,7 +41,7 @@ class ProfilesOptions:
     def from_args(cls, args: argparse.Namespace) -> ProfilesOptions:
         return cls(
             action=args.action or "list",
-            name=args.name or getattr(args, "profile", None),
+            name=args.name or args.profile,
             yes=bool(args.yes),
             format=args.format,
             ephemeral=is_ephemeral(args),

@@ -115,11 +115,11 @@ class PublishOptions:
             layout=args.layout,
             dry_run=bool(args.dry_run),
             method=args.method or "device_code",
-            tenant=getattr(args, "tenant", None),
-            client_id=getattr(args, "client_id", None),
-            authority=getattr(args, "authority", None),
-            power_apps_url=getattr(args, "power_apps_url", None),
-            flow_url=getattr(args, "flow_url", None),
+            tenant=args.tenant,
+            client_id=args.client_id,
+            authority=args.authority,
+            power_apps_url=args.power_apps_url,
+            flow_url=args.flow_url,
             ephemeral=is_ephemeral(args),
         )
 

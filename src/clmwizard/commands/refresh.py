@@ -38,7 +38,7 @@ class RefreshOptions:
     def from_args(cls, args: argparse.Namespace) -> RefreshOptions:
         return cls(
             profile=args.profile,
-            trust_server=bool(getattr(args, "trust_server", False)),
+            trust_server=bool(args.trust_server),
             ephemeral=is_ephemeral(args),
             client_factory=client_factory(args),
         )

@@ -51,8 +51,8 @@ class RotateOptions:
     def from_args(cls, args: argparse.Namespace) -> RotateOptions:
         return cls(
             profile=args.profile,
-            trust_server=bool(getattr(args, "trust_server", False)),
-            secret_key_stdin=bool(getattr(args, "secret_key_stdin", False)),
+            trust_server=bool(args.trust_server),
+            secret_key_stdin=bool(args.secret_key_stdin),
             ephemeral=is_ephemeral(args),
             client_factory=client_factory(args),
         )
