@@ -135,6 +135,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "create or update the connectors in Power Automate",
         "clmwizard.commands.publish",
     ),
+    "connect": (
+        "create the Power Automate connection and sign it in to DocuSign",
+        "clmwizard.commands.connect",
+    ),
+    "heartbeat": (
+        "create or update the daily heartbeat flow and run it once now",
+        "clmwizard.commands.heartbeat",
+    ),
+    "status": (
+        "does it still work: grant, connectors, connections, heartbeat",
+        "clmwizard.commands.status",
+    ),
     "profiles": ("list, show or delete profiles", "clmwizard.commands.profiles"),
     "doctor": (
         "check keyring, clipboard, browser, config folder (and a profile's servers)",

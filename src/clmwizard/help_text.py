@@ -33,6 +33,9 @@ commands:
     jwt          JWT Grant: check the integration user's consent
     rotate       replace the secret key once the new one works
     publish      create or update the connectors in Power Automate
+    connect      create the Power Automate connection and sign it in to DocuSign
+    heartbeat    create or update the daily heartbeat flow and run it once now
+    status       does it still work: grant, connectors, connections, heartbeat
     profiles     list, show or delete profiles
     doctor       check keyring, clipboard, browser, config folder (and a profile's servers)
 

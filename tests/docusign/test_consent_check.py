@@ -132,3 +132,13 @@ def test_a_wrong_key_names_the_other_environment() -> None:
     sentence = "The client id is not registered with DocuSign."
     assert "--environment production" in page_refusal("unknown_key", sentence, DEMO, "k", "u").fix
     assert "--environment demo" in page_refusal("unknown_key", sentence, PRODUCTION, "k", "u").fix
+
+
+def test_the_check_asks_for_the_sign_in_page_so_no_code_is_minted() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from clmwizard.docusign.consent_check import _asking_sign_in
+
+    url = "https://account-d.docusign.com/oauth/auth?client_id=k&prompt=none&state=s%20t"
+    query = parse_qs(urlsplit(_asking_sign_in(url)).query)
+    assert query == {"client_id": ["k"], "state": ["s t"], "prompt": ["login"]}

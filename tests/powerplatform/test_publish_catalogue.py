@@ -103,8 +103,9 @@ async def test_twice_into_the_real_size_catalogue_creates_once_then_updates(
     assert len(tenant.stored()) == count
     assert {o.connector_id for o in first.outcomes} == {o.connector_id for o in second.outcomes}
     for outcome in second.outcomes:  # read back with GET whatever the PATCH answered
+        # the emulator's consent origin stands in for global.consent.azure-apim.net
         assert outcome.redirect_url and outcome.redirect_url.startswith(
-            "https://global.consent.azure-apim.net/redirect/"
+            f"{pp.consent_url}/redirect/"
         )
     (record,) = tenant.store.load("acme").publications
     assert {c.connector_id for c in record.connectors} == {o.connector_id for o in first.outcomes}

@@ -45,12 +45,16 @@ async def test_a_sign_in_page_proves_nothing(emu: Emulator) -> None:
     assert any("/oauth/auth" in " ".join(entry) for entry in emu.request_log)
 
 
-async def test_a_redirect_proves_nothing() -> None:
+async def test_a_signed_in_user_gets_no_code_and_proves_nothing() -> None:
+    """With a remembered consent DocuSign would redirect at once with a code; the check asks
+    for the sign-in page (prompt=login), so no code is ever issued to it."""
     with Emulator(auto_consent=True, redirect_uris=[REDIRECT]) as emu:
         profile = profile_for(emu)
+        before = emu.issued_secrets()
         async with httpx.AsyncClient() as client:
             check = await check_redirect_url(client, profile, REDIRECT)
-    assert check.verdict == "unknown" and "HTTP 302" in check.said
+        assert emu.issued_secrets() == before
+    assert check.verdict == "unknown" and "HTTP 200" in check.said
 
 
 SIGN_IN_PAGE = (

@@ -22,11 +22,12 @@ from clmwizard.commands.common import (
     open_secrets,
     say,
 )
+from clmwizard.commands.platform import MicrosoftOptions, settings_for
 from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, UsageError
 from clmwizard.powerplatform import setup
 from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
 from clmwizard.redact import redact, register_secret
-from clmwizard.store.profile import Profile, PublishRecord
+from clmwizard.store.profile import Profile
 
 if TYPE_CHECKING:
     import httpx
@@ -100,11 +101,7 @@ class PublishOptions:
     layout: Layout | None
     dry_run: bool
     method: str  # device_code | browser | service_principal
-    tenant: str | None
-    client_id: str | None
-    authority: str | None
-    power_apps_url: str | None
-    flow_url: str | None
+    microsoft: MicrosoftOptions
     ephemeral: bool
 
     @classmethod
@@ -115,11 +112,7 @@ class PublishOptions:
             layout=args.layout,
             dry_run=bool(args.dry_run),
             method=args.method or "device_code",
-            tenant=args.tenant,
-            client_id=args.client_id,
-            authority=args.authority,
-            power_apps_url=args.power_apps_url,
-            flow_url=args.flow_url,
+            microsoft=MicrosoftOptions.from_args(args),
             ephemeral=is_ephemeral(args),
         )
 
@@ -149,19 +142,6 @@ def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
     finally:
         for running in clocks:
             running.stop()
-
-
-def settings_from(
-    options: PublishOptions, record: PublishRecord | None = None
-) -> MicrosoftSettings:
-    return setup.settings_from(
-        record,
-        client_id=options.client_id,
-        tenant=options.tenant,
-        authority=options.authority,
-        power_apps_url=options.power_apps_url,
-        flow_url=options.flow_url,
-    )
 
 
 def read_ms_client_secret(environ: Mapping[str, str] = os.environ) -> str:
@@ -313,7 +293,7 @@ async def _publish(
     from clmwizard.powerplatform.records import find_record
     from clmwizard.powerplatform.signin import forget_sign_in
 
-    settings = settings_from(options)
+    settings = settings_for(None, options.microsoft)
 
     async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
         with make_sync_client(settings.ca_bundle) as sync_http:

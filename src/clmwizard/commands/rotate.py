@@ -89,7 +89,57 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(rotate())
         print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
     report = asyncio.run(_update_connectors(name, profiles, secrets, new_secret))
+    for done in report.updated:
+        print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
+    if report.complete and not asyncio.run(_prove(name, profiles, secrets)):
+        print(
+            "Keep the old secret key in DocuSign: the heartbeat could not prove the new one "
+            "through the connectors yet. Fix what is said above, then run "
+            f"`clmwizard heartbeat --profile {name}`; delete the old secret once it succeeds."
+        )
+        return 1
     return _next_steps(name, report, bool(profiles.load(name).publications))
+
+
+async def _prove(name: str, profiles: ProfileStore, secrets: SecretStore) -> bool:
+    """Run each heartbeat flow once through the connectors that now carry the new secret;
+    True when every one succeeded (or there is none to run)."""
+    from clmwizard.commands.platform import MicrosoftOptions, make_apis, settings_for, sign_in
+    from clmwizard.errors import ClmWizardError
+    from clmwizard.powerplatform.http import make_async_client
+    from clmwizard.powerplatform.rotation import prove_with_heartbeat
+
+    profile = profiles.load(name)
+    proved = True
+    for record in profile.publications:
+        if record.heartbeat is None or record.heartbeat.state != "on":
+            continue
+        settings = settings_for(record, MicrosoftOptions())
+        print(
+            f"Proving the new secret through the connectors: a heartbeat run in "
+            f"{record.environment_id}…",
+            flush=True,
+        )
+        try:
+            signed = await sign_in(settings, secrets, name, interactive=False, flow=True)
+            if signed is None or signed[1] is None:
+                print("  ! no cached Microsoft sign-in: cannot run the heartbeat now.")
+                proved = False
+                continue
+            async with make_async_client(settings.ca_bundle) as http:
+                _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=name)
+                assert flows is not None
+                proof = await prove_with_heartbeat(flows, profile, record)
+        except ClmWizardError as error:
+            print(f"  ✗ {error.what}")
+            proved = False
+            continue
+        if proof.succeeded:
+            print(f"  ✓ The heartbeat succeeded with the new secret: CLM answered {proof.result}.")
+        else:
+            print(f"  ✗ The heartbeat failed: {proof.result}.")
+            proved = False
+    return proved
 
 
 async def _update_connectors(
@@ -101,10 +151,14 @@ async def _update_connectors(
 
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(record)
+        from clmwizard.commands.platform import renew
+
         who = await _sign_in(name, secrets, settings)
         if who is None:
             return None
-        return make_api(http, who, settings)
+        api = make_api(http, who, settings)
+        api.renew_token = lambda: renew(settings, secrets, name)  # a token refused: once more
+        return api
 
     from clmwizard.powerplatform.settings import make_settings
 
@@ -146,8 +200,6 @@ async def _sign_in(
 
 
 def _next_steps(name: str, report: SecretUpdateReport, published: bool) -> int:
-    for done in report.updated:
-        print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
     if report.remaining:
         print("These connectors still have the OLD secret key:")
         for todo in report.remaining:

@@ -79,6 +79,17 @@ def find_page_error(body: str) -> tuple[PageError, str] | None:
     return None
 
 
+def _asking_sign_in(url: str) -> str:
+    """The consent URL with prompt=login: with a remembered consent DocuSign would otherwise
+    answer this check at once with a code (minted without the user, and shown by an HTTP debug
+    log). The browser gets the URL unchanged."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "prompt"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("prompt", "login")])))
+
+
 async def check_consent_url(
     client: httpx.AsyncClient,
     url: str,
@@ -88,7 +99,9 @@ async def check_consent_url(
 ) -> ClmWizardError | None:
     """DocuSign's refusal of the consent URL as an error to stop at, or None to go on."""
     try:
-        response = await send(client, "GET", url, deadline=CHECK_DEADLINE, follow_redirects=False)
+        response = await send(
+            client, "GET", _asking_sign_in(url), deadline=CHECK_DEADLINE, follow_redirects=False
+        )
     except (httpx.HTTPError, ClmWizardError):
         return None  # cannot check: the browser may still get through, so the wait goes on
     if response.is_redirect:

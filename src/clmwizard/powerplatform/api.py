@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -145,6 +146,8 @@ class PowerAppsApi:
         self.power_apps_url = power_apps_url.rstrip("/")
         self.flow_url = flow_url.rstrip("/")
         self.attempts = attempts
+        # Called once when the service answers 401: a fresh token (or None), then one retry.
+        self.renew_token: Callable[[], Awaitable[str | None]] | None = None
 
     def __repr__(self) -> str:
         return f"PowerAppsApi({self.power_apps_url!r})"
@@ -172,6 +175,7 @@ class PowerAppsApi:
 
         from clmwizard.docusign.http import transport_error
 
+        renewed = False
         for attempt in range(self.attempts):
             last = attempt == self.attempts - 1
             try:
@@ -191,6 +195,20 @@ class PowerAppsApi:
                 await asyncio.sleep(_retry_delay(None, attempt, self.backoff, self.retry_after_cap))
                 continue
             status = response.status_code
+            if status == 401 and auth and not renewed and self.renew_token is not None:
+                renewed = True
+                fresh = await self.renew_token()
+                if fresh:
+                    self._token = fresh
+                    response = await self.client.request(
+                        method,
+                        url,
+                        json=json_body,
+                        content=content,
+                        params=params,
+                        headers=self._headers(headers),
+                    )
+                    status = response.status_code
             retry = status == 429 or (status >= 500 and retry_server_errors)
             if retry and not last:
                 await asyncio.sleep(

@@ -384,6 +384,7 @@ async def execute_plan(
         authority=settings.authority,
         tenant=settings.tenant,
         client_id=settings.client_id,
+        flow_url=settings.flow_url,
     )
     result = PublishResult(plan.environment_id)
     lock = asyncio.Lock()

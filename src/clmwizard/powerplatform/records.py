@@ -53,6 +53,7 @@ def remember_connector(
                 authority=template.authority,
                 tenant=template.tenant,
                 client_id=template.client_id,
+                flow_url=template.flow_url,
             )
             profile.publications.append(record)
         if record.layout != template.layout:
@@ -61,6 +62,10 @@ def remember_connector(
         record.power_apps_url = template.power_apps_url
         record.authority, record.tenant = template.authority, template.tenant
         record.client_id = template.client_id
+        record.flow_url = template.flow_url or record.flow_url
+        for kept in record.connectors:  # a republished connector keeps its connection
+            if kept.connector_id == connector.connector_id and connector.connection_name is None:
+                connector.connection_name = kept.connection_name
         record.connectors = [
             kept
             for kept in record.connectors

@@ -50,6 +50,9 @@ def auth_url(profile: Profile, redirect_url: str) -> str:
             "client_id": profile.integration_key,
             "redirect_uri": redirect_url,
             "scope": " ".join(profile.scopes),
+            # Never a code to this check: with a remembered consent DocuSign would otherwise
+            # redirect at once with one (and an HTTP debug log would show it).
+            "prompt": "login",
         }
     )
     return f"{profile.auth_server.rstrip('/')}/oauth/auth?{query}"

@@ -17,6 +17,7 @@ from clmwizard.connector.bundle import Layout
 from clmwizard.connector.readme import SINGLE_FOLDER as SINGLE_KEY
 from clmwizard.errors import ClmWizardError
 from clmwizard.powerplatform.api import PowerAppsApi
+from clmwizard.powerplatform.flows import FlowApi
 from clmwizard.powerplatform.publish import connector_payloads, request_body
 from clmwizard.powerplatform.records import remember_connector, secret_fingerprint, stale_connectors
 from clmwizard.store.locking import held_in_thread
@@ -149,3 +150,27 @@ async def _update_secrets(
             todo.error = error
             report.remaining.append(todo)
     return report
+
+
+@dataclass(frozen=True)
+class HeartbeatProof:
+    environment_id: str
+    succeeded: bool
+    result: str  # what CLM answered, or why the run failed, in words
+
+
+async def prove_with_heartbeat(
+    api: FlowApi, profile: Profile, record: PublishRecord, *, timeout: float = 300.0
+) -> HeartbeatProof:
+    """Run the record's heartbeat flow once: it refreshes the connection's DocuSign grant with
+    the connector's (new) client secret, so a success proves the connectors carry one DocuSign
+    accepts — only then may the old secret be deleted at DocuSign."""
+    from clmwizard.powerplatform.heartbeat import describe_result, heartbeat_target, run_and_wait
+
+    assert record.heartbeat is not None
+    target = heartbeat_target(profile, record.environment_id)
+    run, actions = await run_and_wait(
+        api, record.environment_id, record.heartbeat.flow_id, timeout=timeout
+    )
+    words = describe_result(run, actions, target, profile.name)
+    return HeartbeatProof(record.environment_id, run.status == "Succeeded", words)

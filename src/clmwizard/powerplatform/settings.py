@@ -19,6 +19,7 @@ DEFAULT_TENANT = "common"
 DEFAULT_POWER_APPS_URL = "https://api.powerapps.com"
 DEFAULT_FLOW_URL = "https://api.flow.microsoft.com"
 POWER_APPS_SCOPE = "https://service.powerapps.com/.default"
+FLOW_SCOPE = "https://service.flow.microsoft.com/.default"  # the Flow API's audience
 API_VERSION = "2016-11-01"
 CA_BUNDLE_ENV = "CLMWIZARD_CA_BUNDLE"  # a PEM file of extra CAs to trust (the emulator's)
 MS_SECRET_ENV = "CLMWIZARD_MS_CLIENT_SECRET"  # a service principal's client secret
@@ -41,6 +42,11 @@ class MicrosoftSettings:
     @property
     def authority_url(self) -> str:
         return f"{self.authority.rstrip('/')}/{self.tenant}"
+
+    @property
+    def for_flow(self) -> MicrosoftSettings:
+        """The same sign-in, asking for a token for the Flow API instead."""
+        return replace(self, scope=FLOW_SCOPE)
 
     @property
     def is_microsoft_authority(self) -> bool:

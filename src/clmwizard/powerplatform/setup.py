@@ -40,6 +40,7 @@ def settings_from(
             tenant=record.tenant,
             authority=record.authority,
             power_apps_url=record.power_apps_url,
+            flow_url=record.flow_url,  # recorded since connect/heartbeat (None in older files)
             base=base,
         )
     return make_settings(

@@ -338,10 +338,14 @@ def _is_transport(error: Exception) -> bool:
     return isinstance(error, httpx.TransportError)
 
 
-def _silent(app: Any, settings: MicrosoftSettings, username: str | None) -> dict[str, Any] | None:
+def _silent(
+    app: Any, settings: MicrosoftSettings, username: str | None, *, force_refresh: bool = False
+) -> dict[str, Any] | None:
     accounts = app.get_accounts(username=username) if username else app.get_accounts()
     for account in accounts[:10]:
-        result = app.acquire_token_silent([settings.scope], account=account)
+        result = app.acquire_token_silent(
+            [settings.scope], account=account, force_refresh=force_refresh
+        )
         if result and "access_token" in result:
             return dict(result)
     return None
@@ -361,14 +365,20 @@ def _run_blocking(
 
 
 async def sign_in_silently(
-    settings: MicrosoftSettings, secrets: SecretStore, profile: str, http: httpx.Client
+    settings: MicrosoftSettings,
+    secrets: SecretStore,
+    profile: str,
+    http: httpx.Client,
+    *,
+    force_refresh: bool = False,
 ) -> MicrosoftSignIn | None:
-    """A token from the cached sign-in (refreshed by MSAL when needed), or None."""
+    """A token from the cached sign-in (refreshed by MSAL when needed, or at once with
+    `force_refresh`: for a token the service refused although MSAL thinks it valid), or None."""
 
     def work() -> MicrosoftSignIn | None:
         cache = TokenCache(secrets, profile)
         app = _public_app(settings, cache, http)
-        result = _silent(app, settings, None)
+        result = _silent(app, settings, None, force_refresh=force_refresh)
         cache.save()
         return None if result is None else _sign_in_from(result, settings, "device_code")
 

@@ -74,6 +74,21 @@ class PublishedConnector:
     secret_fingerprint: str
     redirect_url: str | None = None
     updated_at: datetime | None = None
+    # The Power Automate connection to it that `clmwizard connect` made or found (its name).
+    connection_name: str | None = None
+
+
+@dataclass
+class HeartbeatRecord:
+    """The heartbeat flow `clmwizard heartbeat` made in one environment, and its last run."""
+
+    flow_id: str
+    connector_key: str  # the connector whose connection the flow reads through
+    state: Literal["on", "off"]
+    every: str  # e.g. "1d"
+    last_run_status: str | None = None  # "Succeeded", "Failed", …
+    last_run_at: datetime | None = None
+    last_result: str | None = None  # e.g. "12 attribute groups", or the error in words
 
 
 @dataclass
@@ -89,6 +104,8 @@ class PublishRecord:
     client_id: str
     connectors: list[PublishedConnector] = field(default_factory=list)
     at: datetime | None = None
+    flow_url: str | None = None  # the Flow API the heartbeat was made with
+    heartbeat: HeartbeatRecord | None = None
 
 
 @dataclass

@@ -176,6 +176,22 @@ class ProfileStore:
             yield
 
     @contextlib.contextmanager
+    def task_lock(self, name: str, task: str, *, timeout: float = 0.5) -> Iterator[None]:
+        """Hold profile `name`'s lock for one long task (e.g. "connect"), so two runs of it
+        never work on the same connections at once; a second run fails at once, naming the
+        first. The profile file and the grant stay free for other commands meanwhile."""
+        if not task.isalpha():
+            raise ValueError(f"not a task name: {task!r}")
+        self._ensure_root()
+        with file_lock(
+            self.root / f".{validate_profile_name(name)}.{task}-lock",
+            what=f"`clmwizard {task}` for profile '{name}'",
+            timeout=timeout,
+            doing=f"clmwizard {task} --profile {name}",
+        ):
+            yield
+
+    @contextlib.contextmanager
     def connector_lock(self, name: str, doing: str | None = None) -> Iterator[None]:
         """Hold profile `name`'s connector lock, the grant lock's sibling: one publish or
         rotation (of connectors) per profile at a time, across processes, so two runs never
@@ -256,6 +272,9 @@ class ProfileStore:
                 self._lock_path(name).unlink()
             with contextlib.suppress(OSError):
                 self._grant_lock_path(name).unlink()
+            for task_lock in self.root.glob(f".{name}.*-lock"):
+                with contextlib.suppress(OSError):
+                    task_lock.unlink()
             with contextlib.suppress(OSError):
                 (self.root / f".{name}{CONNECTOR_LOCK_SUFFIX}").unlink()
 

@@ -133,6 +133,13 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     data.pop("schema_version", None)
     if data.get("trusted_auth_server") is None:  # only written when set: older files stay alike
         data.pop("trusted_auth_server", None)
+    for record in data.get("publications") or []:  # likewise what connect and heartbeat add
+        for key in ("flow_url", "heartbeat"):
+            if record.get(key) is None:
+                record.pop(key, None)
+        for connector in record.get("connectors") or []:
+            if connector.get("connection_name") is None:
+                connector.pop("connection_name", None)
     return {"schema_version": SCHEMA_VERSION, **data}
 
 

@@ -1,0 +1,224 @@
+"""`clmwizard connect`: a Power Automate connection to each connector the profile published,
+signed in to DocuSign through the connector (its consent link, in the browser), remembered."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from clmwizard.commands.common import (
+    client_factory,
+    is_ephemeral,
+    open_profile,
+    open_secrets,
+    say,
+)
+from clmwizard.commands.platform import (
+    LiveLine,
+    MicrosoftOptions,
+    add_microsoft_arguments,
+    copy_action,
+)
+from clmwizard.errors import EXIT_OK, ClmWizardError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.powerplatform.api import PowerAppsApi
+    from clmwizard.powerplatform.connect import ConnectTarget
+    from clmwizard.powerplatform.consent_return import ConsentReturn
+    from clmwizard.store.profile import Profile
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Create (or reuse) the Power Automate connection to each connector this profile "
+        "published, open its DocuSign sign-in in the browser, and wait until it reads Connected."
+    )
+    parser.add_argument("--profile", required=True, metavar="NAME", help="profile name")
+    parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
+    parser.add_argument(
+        "--no-browser", action="store_true", help="print the sign-in link instead of opening it"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, metavar="S", help="seconds to wait per sign-in"
+    )
+    add_microsoft_arguments(parser)
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    profile: str
+    environment: str | None
+    no_browser: bool
+    timeout: float
+    microsoft: MicrosoftOptions
+    ephemeral: bool
+    client_factory: ClientFactory
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ConnectOptions:
+        from clmwizard.errors import UsageError
+
+        if not 1 <= args.timeout <= 3600:
+            raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
+        return cls(
+            profile=args.profile,
+            environment=args.environment,
+            no_browser=bool(args.no_browser),
+            timeout=float(args.timeout),
+            microsoft=MicrosoftOptions.from_args(args),
+            ephemeral=is_ephemeral(args),
+            client_factory=client_factory(args),
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from clmwizard.powerplatform.api import validate_environment_id
+    from clmwizard.powerplatform.connect import targets
+    from clmwizard.store.profiles import validate_profile_name
+
+    options = ConnectOptions.from_args(args)
+    validate_profile_name(options.profile)
+    environment = validate_environment_id(options.environment) if options.environment else None
+    name, profiles, profile = open_profile(options.profile)
+    todo = targets(profile, environment)
+    secrets = open_secrets(ephemeral=options.ephemeral)
+    with profiles.task_lock(name, "connect"):
+        return asyncio.run(_connect(options, profile, profiles, secrets, todo))
+
+
+async def _connect(
+    options: ConnectOptions,
+    profile: Profile,
+    profiles: ProfileStore,
+    secrets: SecretStore,
+    todo: list[ConnectTarget],
+) -> int:
+    from clmwizard.commands.platform import make_apis, settings_for, sign_in
+    from clmwizard.powerplatform.consent_return import ConsentReturn
+    from clmwizard.powerplatform.http import make_async_client
+
+    settings = settings_for(todo[0].record, options.microsoft)
+    signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=False)
+    assert signed is not None
+    async with make_async_client(settings.ca_bundle) as http, options.client_factory() as docusign:
+        api, _ = make_apis(http, settings, signed[0], None, secrets=secrets, profile=profile.name)
+        for target in todo:
+            async with ConsentReturn() as back:  # one per sign-in: its answer is its own
+                await _connect_one(options, profile, profiles, api, docusign, back, target)
+    say("")
+    say(
+        "Next: clmwizard heartbeat --profile "
+        f"{profile.name} — runs a flow through the connection once now (the end-to-end test) "
+        "and daily after, so the DocuSign sign-in never dies unused."
+    )
+    return EXIT_OK
+
+
+async def _connect_one(
+    options: ConnectOptions,
+    profile: Profile,
+    profiles: ProfileStore,
+    api: PowerAppsApi,
+    docusign: httpx.AsyncClient,
+    back: ConsentReturn,
+    target: ConnectTarget,
+) -> None:
+    from clmwizard.powerplatform.connect import (
+        ensure_connection,
+        remember_connection,
+        wait_connected,
+    )
+    from clmwizard.powerplatform.connections import consent_link
+
+    connector = target.connector
+    connection, how = await ensure_connection(api, profile, target)
+    await asyncio.to_thread(
+        profiles.update,
+        profile.name,
+        remember_connection(target.environment_id, connector.connector_id, connection.name),
+    )
+    words = {
+        "reused": "the profile's connection",
+        "found": "an existing connection (made in the portal or by an earlier run)",
+        "created": "a new connection",
+    }[how]
+    say(f"{connector.display_name}: {words} {connection.name}")
+    if connection.connected:
+        say(f"✓ {connector.display_name}: Connected (nothing to sign in)")
+        return
+    await _check_redirect(profile, docusign, target)
+    link = await consent_link(
+        api,
+        target.environment_id,
+        connector.connector_id,
+        connection.name,
+        back.url,
+        display_name=connector.display_name,
+        profile=profile.name,
+    )
+    await _offer_link(link, options.no_browser)
+    with LiveLine(
+        f"Waiting for the DocuSign sign-in of {connector.display_name}",
+        options.timeout,
+        keys={"c": ("copy the link", copy_action(link))},
+        hint="  Still waiting: sign in to DocuSign in the browser and choose Accept. A page "
+        "saying the redirect URI is not registered means: register "
+        f"{connector.redirect_url or 'the connector redirect URL'} at DocuSign, then run "
+        "connect again.",
+    ) as live:
+        connected = await wait_connected(
+            api,
+            target,
+            connection,
+            profile.name,
+            timeout=options.timeout,
+            tick=live.tick,
+            returned=back.query,
+        )
+    say(f"✓ {connector.display_name}: Connected ({connected.name})")
+
+
+async def _check_redirect(
+    profile: Profile, docusign: httpx.AsyncClient, target: ConnectTarget
+) -> None:
+    """Before the browser: does DocuSign know the connector's redirect URL? A certain "no"
+    stops here with the URL to register (the connection stays, so a rerun carries on)."""
+    from clmwizard.powerplatform.redirect import check_redirect_url
+
+    url = target.connector.redirect_url
+    if not url:
+        return
+    check = await check_redirect_url(docusign, profile, url)
+    if check.verdict == "not_registered":
+        raise ClmWizardError(
+            f"DocuSign rejects the redirect URL of {target.connector.display_name}: "
+            "the sign-in would fail.",
+            cause=f"DocuSign answered: {check.said}.",
+            fix=f"Register {url} at DocuSign (Apps and Keys → your app → Redirect URIs → Add URI "
+            f"→ Save), then run `clmwizard connect --profile {profile.name}` again: it reuses "
+            "the connection made now.",
+            field="redirect_url",
+            code="redirect_not_registered",
+        )
+
+
+async def _offer_link(link: str, no_browser: bool) -> None:
+    from clmwizard.browser import open_in_browser
+
+    if not no_browser:
+        # A $BROWSER command may wait until the page is done (the return page answers from
+        # this loop meanwhile): never block the loop on it.
+        outcome = await asyncio.to_thread(open_in_browser, link)
+        if outcome.opened:
+            say("Opened the DocuSign sign-in in your browser (sign in and choose Accept).")
+            return
+        say(outcome.advice())
+    say("Open this link in a browser, sign in to DocuSign and choose Accept:")
+    say(f"  {link}")

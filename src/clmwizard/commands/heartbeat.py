@@ -1,0 +1,155 @@
+"""`clmwizard heartbeat`: create or update the profile's heartbeat flow (a Recurrence trigger
+and List attribute groups through the connection), turn it on, run it once now and show what
+CLM answered — the connector's end-to-end test. `--off` stops it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from clmwizard.commands.common import is_ephemeral, open_profile, open_secrets, say
+from clmwizard.commands.platform import LiveLine, MicrosoftOptions, add_microsoft_arguments
+from clmwizard.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from clmwizard.powerplatform.flows import Schedule
+    from clmwizard.powerplatform.heartbeat import HeartbeatTarget
+    from clmwizard.store.profile import Profile
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
+
+EXIT_RUN_FAILED = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Create or update the profile's heartbeat flow (Recurrence + List attribute groups "
+        "through the connection), turn it on, run it once now and print what CLM answered."
+    )
+    parser.add_argument("--profile", required=True, metavar="NAME", help="profile name")
+    parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
+    parser.add_argument(
+        "--every", default="1d", metavar="N{m,h,d,w}", help="how often it runs (default 1d)"
+    )
+    parser.add_argument("--off", action="store_true", help="turn the heartbeat flow off")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, metavar="S", help="seconds to wait for the run"
+    )
+    add_microsoft_arguments(parser)
+
+
+@dataclass(frozen=True)
+class HeartbeatOptions:
+    profile: str
+    environment: str | None
+    schedule: Schedule
+    off: bool
+    timeout: float
+    microsoft: MicrosoftOptions
+    ephemeral: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> HeartbeatOptions:
+        from clmwizard.errors import UsageError
+        from clmwizard.powerplatform.flows import parse_every
+
+        if not 1 <= args.timeout <= 3600:
+            raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
+        return cls(
+            profile=args.profile,
+            environment=args.environment,
+            schedule=parse_every(args.every),
+            off=bool(args.off),
+            timeout=float(args.timeout),
+            microsoft=MicrosoftOptions.from_args(args),
+            ephemeral=is_ephemeral(args),
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from clmwizard.powerplatform.api import validate_environment_id
+    from clmwizard.powerplatform.heartbeat import heartbeat_target
+    from clmwizard.store.profiles import validate_profile_name
+
+    options = HeartbeatOptions.from_args(args)
+    validate_profile_name(options.profile)
+    environment = validate_environment_id(options.environment) if options.environment else None
+    name, profiles, profile = open_profile(options.profile)
+    target = heartbeat_target(profile, environment)
+    secrets = open_secrets(ephemeral=options.ephemeral)
+    with profiles.task_lock(name, "heartbeat"):
+        return asyncio.run(_heartbeat(options, profile, profiles, secrets, target))
+
+
+async def _heartbeat(
+    options: HeartbeatOptions,
+    profile: Profile,
+    profiles: ProfileStore,
+    secrets: SecretStore,
+    target: HeartbeatTarget,
+) -> int:
+    from clmwizard.commands.platform import make_apis, settings_for, sign_in
+    from clmwizard.powerplatform.heartbeat import (
+        HeartbeatOutcome,
+        describe_result,
+        kept_alive_lines,
+        record_of,
+        remember_heartbeat,
+        run_and_wait,
+        upsert_flow,
+    )
+    from clmwizard.powerplatform.http import make_async_client
+
+    settings = settings_for(target.record, options.microsoft)
+    signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=True)
+    assert signed is not None and signed[1] is not None
+    on = not options.off
+    env = target.environment_id
+
+    async def remember(outcome: HeartbeatOutcome) -> None:
+        record = record_of(outcome, target)
+        old = target.record.heartbeat
+        if outcome.run is None and old is not None:  # keep what the last run said
+            record.last_run_status, record.last_run_at = old.last_run_status, old.last_run_at
+            record.last_result = old.last_result
+        await asyncio.to_thread(
+            profiles.update, profile.name, remember_heartbeat(env, record, settings.flow_url)
+        )
+
+    async with make_async_client(settings.ca_bundle) as http:
+        _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
+        assert flows is not None
+        flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)
+        outcome = HeartbeatOutcome(flow_id, created, on, options.schedule)
+        await remember(outcome)  # before the run: a rerun updates this flow, never makes another
+        done = "created" if created else "updated"
+        if options.off:
+            say(f"✓ Heartbeat flow {flow_id} {done} and turned OFF.")
+            say(
+                "  Without it the connection's DocuSign sign-in dies after 30 days unused; "
+                f"turn it on again with `clmwizard heartbeat --profile {profile.name}`."
+            )
+            return EXIT_OK
+        say(f"✓ Heartbeat flow {flow_id} {done}, on, {options.schedule.words}.")
+        for line in kept_alive_lines(target, profile.name):
+            say(f"  {line}")
+        with LiveLine(
+            "Waiting for the heartbeat's test run",
+            options.timeout,
+            hint="  Still running: Power Automate queues runs; it goes on without clmwizard "
+            "(`clmwizard status` shows it later).",
+        ) as live:
+            run_, actions = await run_and_wait(
+                flows, env, flow_id, timeout=options.timeout, tick=live.tick
+            )
+    outcome.run, outcome.actions = run_, actions
+    outcome.result = describe_result(run_, actions, target, profile.name)
+    await remember(outcome)
+    if outcome.succeeded:
+        say(f"✓ Test run {run_.run_id} succeeded: CLM answered {outcome.result}.")
+        say(f"  `clmwizard status --profile {profile.name}` checks it all at any time.")
+        return EXIT_OK
+    say(f"✗ Test run {run_.run_id} {run_.status.lower()}: {outcome.result}.")
+    return EXIT_RUN_FAILED

@@ -1,0 +1,227 @@
+"""What `connect`, `heartbeat` and `status` share: the Microsoft flags, the settings a profile's
+publication recorded, one sign-in for the Power Apps and the Flow API, and a live status line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from clmwizard.commands.common import is_tty, say
+from clmwizard.errors import ClmWizardError
+from clmwizard.wait_clock import WaitClock
+
+if TYPE_CHECKING:
+    import httpx
+
+    from clmwizard.powerplatform.api import PowerAppsApi
+    from clmwizard.powerplatform.flows import FlowApi
+    from clmwizard.powerplatform.settings import MicrosoftSettings
+    from clmwizard.powerplatform.signin import MicrosoftSignIn
+    from clmwizard.store.profile import PublishRecord
+    from clmwizard.store.secrets import SecretStore
+
+
+def add_microsoft_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the Microsoft side lives; by default what `publish` recorded for the profile."""
+    group = parser.add_argument_group("Microsoft (default: what publish used for this profile)")
+    group.add_argument("--tenant", metavar="T", help="tenant id or domain")
+    group.add_argument("--client-id", metavar="ID", help="app registration to sign in with")
+    group.add_argument("--authority", metavar="URL", help="sign-in origin")
+    group.add_argument("--power-apps-url", metavar="URL", help="Power Apps API")
+    group.add_argument("--flow-url", metavar="URL", help="Flow API")
+
+
+@dataclass(frozen=True)
+class MicrosoftOptions:
+    tenant: str | None = None
+    client_id: str | None = None
+    authority: str | None = None
+    power_apps_url: str | None = None
+    flow_url: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> MicrosoftOptions:
+        return cls(
+            tenant=args.tenant,
+            client_id=args.client_id,
+            authority=args.authority,
+            power_apps_url=args.power_apps_url,
+            flow_url=args.flow_url,
+        )
+
+
+def settings_for(record: PublishRecord | None, options: MicrosoftOptions) -> MicrosoftSettings:
+    """What `publish` recorded for `record` (None: the defaults), with the flags given over it."""
+    from clmwizard.powerplatform.setup import settings_from
+
+    return settings_from(
+        record,
+        client_id=options.client_id,
+        tenant=options.tenant,
+        authority=options.authority,
+        power_apps_url=options.power_apps_url,
+        flow_url=options.flow_url,
+    )
+
+
+async def sign_in(
+    settings: MicrosoftSettings,
+    secrets: SecretStore,
+    profile: str,
+    *,
+    interactive: bool,
+    flow: bool,
+) -> tuple[MicrosoftSignIn, MicrosoftSignIn | None] | None:
+    """(Power Apps sign-in, Flow sign-in) from the profile's one Microsoft account: silently
+    from the cache; else, when `interactive`, one device-code sign-in; else None. The Flow
+    token comes silently from the same account (MSAL redeems its refresh token)."""
+    from clmwizard.commands.publish import show_device_code
+    from clmwizard.powerplatform import signin
+    from clmwizard.powerplatform.http import make_sync_client
+
+    with make_sync_client(settings.ca_bundle) as sync_http:
+        who = await signin.sign_in_silently(settings, secrets, profile, sync_http)
+        if who is None:
+            if not interactive:
+                return None
+            who = await signin.sign_in_device_code(
+                settings, secrets, profile, sync_http, show_device_code, allow_cached=False
+            )
+            say(f"✓ Signed in to Microsoft as {who.username}")
+        if not flow:
+            return who, None
+        flow_who = await signin.sign_in_silently(settings.for_flow, secrets, profile, sync_http)
+    if flow_who is None:
+        raise ClmWizardError(
+            "Microsoft gave no token for the Flow API from the cached sign-in.",
+            cause="The account may not be allowed Power Automate (service.flow.microsoft.com).",
+            fix="Sign in again with an account that can make flows; with your organisation's "
+            "own app registration, give it the Power Automate (Flow Service) permission.",
+            code="no_flow_token",
+        )
+    return who, flow_who
+
+
+def make_apis(
+    http: httpx.AsyncClient,
+    settings: MicrosoftSettings,
+    who: MicrosoftSignIn,
+    flow_who: MicrosoftSignIn | None,
+    *,
+    secrets: SecretStore | None = None,
+    profile: str = "",
+) -> tuple[PowerAppsApi, FlowApi | None]:
+    """The two APIs; with `secrets`, a token the service refuses (401) although MSAL still
+    thinks it valid (revoked, or a clock that disagrees) is renewed silently once."""
+    from clmwizard.powerplatform.api import PowerAppsApi
+    from clmwizard.powerplatform.flows import FlowApi
+
+    def build(kind: Any, token: MicrosoftSignIn, scoped: MicrosoftSettings) -> Any:
+        api = kind(
+            http,
+            token.access_token,
+            token.object_id,
+            power_apps_url=settings.power_apps_url,
+            flow_url=settings.flow_url,
+        )
+        if secrets is not None:
+            api.renew_token = lambda: renew(scoped, secrets, profile)
+        return api
+
+    flows = build(FlowApi, flow_who, settings.for_flow) if flow_who is not None else None
+    return build(PowerAppsApi, who, settings), flows
+
+
+async def renew(settings: MicrosoftSettings, secrets: SecretStore, profile: str) -> str | None:
+    from clmwizard.powerplatform import signin
+    from clmwizard.powerplatform.http import make_sync_client
+
+    with make_sync_client(settings.ca_bundle) as sync_http:
+        try:
+            fresh = await signin.sign_in_silently(
+                settings, secrets, profile, sync_http, force_refresh=True
+            )
+        except ClmWizardError:
+            return None
+    return fresh.access_token if fresh is not None else None
+
+
+class LiveLine(WaitClock):
+    """The command line's wait clock (spinner, time waited, limit) plus keys that act while it
+    waits on a terminal (`keys`: key → (label, action returning a word to show))."""
+
+    def __init__(
+        self,
+        what: str,
+        limit: float,
+        *,
+        keys: dict[str, tuple[str, Callable[[], str]]] | None = None,
+        hint: str | None = None,
+        stream: Any = None,
+        interval: float = 0.25,
+    ) -> None:
+        super().__init__(what, limit, hint=hint, stream=stream, interval=interval)
+        self.keys = keys or {}
+        self.keys_active = False  # the keys are read (a terminal on stdin and stderr)
+        self.note = ""
+
+    def line(self, waited: float) -> str:
+        text = super().line(waited)
+        if self.keys_active:
+            hints = "  ".join(f"[{key}] {label}" for key, (label, _) in self.keys.items())
+            text += f"  {hints}" if hints else ""
+        return text + (f"  {self.note}" if self.note else "")
+
+    def start(self) -> LiveLine:
+        if self.keys and is_tty(sys.stdin) and is_tty(self.stream) and sys.platform != "win32":
+            self.keys_active = True
+            threading.Thread(target=self._read_keys, daemon=True, name="wait-keys").start()
+        super().start()
+        return self
+
+    def __enter__(self) -> LiveLine:
+        return self.start()
+
+    def tick(self, waited: float) -> None:
+        """For the core's `tick` callbacks: the clock draws itself."""
+
+    def _read_keys(self) -> None:
+        if sys.platform == "win32":
+            return
+        import select
+        import termios
+        import tty
+
+        fd = sys.stdin.fileno()
+        try:
+            saved = termios.tcgetattr(fd)
+        except termios.error:
+            return
+        try:
+            tty.setcbreak(fd)
+            while not self._stop.is_set():
+                ready, _, _ = select.select([fd], [], [], 0.1)
+                if not ready:
+                    continue
+                key = sys.stdin.read(1).lower()
+                if key in self.keys:
+                    try:
+                        self.note = self.keys[key][1]()
+                    except ClmWizardError as error:
+                        self.note = error.what
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def copy_action(text: str) -> Callable[[], str]:
+    def copy() -> str:
+        from clmwizard.clipboard import copy_text
+
+        copy_text(text)
+        return "copied"
+
+    return copy

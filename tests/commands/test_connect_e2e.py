@@ -1,0 +1,333 @@
+"""`publish` → `connect` → `heartbeat` → `status` end to end: the real client against the
+emulator's DocuSign and Power Platform over real sockets (TLS on the Microsoft side), a browser
+stand-in following the consent link, both layouts; reruns reuse; every failure has its own
+message; the emulator's clock jumps 60 days with the heartbeat on and off."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clmwizard.cli import main
+from clmwizard.commands.status import EXIT_ATTENTION, EXIT_BROKEN
+from clmwizard.emulator import Emulator
+from clmwizard.errors import EXIT_GRANT_DEAD
+from clmwizard.store.profiles import ProfileStore
+from tests.support.powerplatform_fixtures import microsoft_argv
+
+BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
+DAY = 24 * 3600
+Argv = Callable[..., list[str]]
+
+
+@pytest.fixture
+def platform(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Emulator]:
+    """A profile signed in at DocuSign, the browser stand-in as $BROWSER (trusting the
+    emulator's CA), the Microsoft user approving device codes."""
+    signed_in()
+    ca = tmp_path / "emulator-ca.pem"
+    monkeypatch.setenv("BROWSER", BROWSER)
+    monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_CA", str(ca))
+    yield microsoft
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def publish(
+    emu: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str], *, layout: str
+) -> list[str]:
+    """Publish and register every redirect URL at DocuSign (what the user does by hand)."""
+    code, out, err = run(publish_argv("--layout", layout), capsys)
+    assert code == 0, (out, err)
+    urls = [c.redirect_url for c in ProfileStore().load("acme").publications[0].connectors]
+    return [u for u in urls if u]
+
+
+def register(emu: Emulator, urls: list[str]) -> None:
+    for url in urls:
+        emu.register_redirect_uri(url)
+
+
+def cmd(name: str, *extra: str) -> list[str]:
+    return [name, "--profile", "acme", *extra]
+
+
+def connections(emu: Emulator) -> list[dict[str, Any]]:
+    return emu.power_platform.connections()
+
+
+def statuses(emu: Emulator) -> list[str]:
+    return [c["properties"]["statuses"][0]["status"] for c in connections(emu)]
+
+
+def status_json(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code, out, _ = run(cmd("status", "--format", "json"), capsys)
+    return code, json.loads(out)
+
+
+@pytest.mark.parametrize("layout", ["single", "three"])
+def test_publish_connect_heartbeat_status_then_reruns_reuse(
+    layout: str,
+    platform: Emulator,
+    publish_argv: Argv,
+    approver: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    register(platform, publish(platform, publish_argv, capsys, layout=layout))
+    count = 1 if layout == "single" else 3
+
+    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
+    assert code == 0, (out, err)
+    assert out.count(": Connected (") == count and out.count("a new connection") == count
+    assert out.count("Opened the DocuSign sign-in in your browser") == count
+    assert statuses(platform) == ["Connected"] * count
+    assert len(approver) == 1  # the publish's Microsoft sign-in, reused silently
+    record = ProfileStore().load("acme").publications[0]
+    assert all(c.connection_name for c in record.connectors)
+
+    code, out, err = run(cmd("heartbeat"), capsys)
+    assert code == 0, (out, err)
+    assert "CLM answered" in out and "attribute group" in out
+    assert "created, on, every day" in out
+    if layout == "three":
+        assert "keeps alive: the connection to" in out and "not kept alive" in out
+    flows = platform.power_platform.flows()
+    assert len(flows) == 1
+
+    code, data = status_json(capsys)
+    assert code == 0, data["findings"]
+    assert data["verdict"] == "ok"
+    assert [c["status"] for c in data["connections"]] == ["Connected"] * count
+    assert data["heartbeat"]["state"] == "on"
+    assert data["heartbeat"]["runs"][0]["status"] == "Succeeded"
+    code, out, _ = run(cmd("status"), capsys)
+    assert code == 0 and "✓ acme: OK" in out
+
+    # reruns reuse: no second connection, no second flow
+    code, out, err = run(cmd("connect"), capsys)
+    assert code == 0, (out, err)
+    assert out.count("the profile's connection") == count
+    assert out.count("Connected (nothing to sign in)") == count
+    code, out, err = run(cmd("heartbeat", "--every", "12h"), capsys)
+    assert code == 0 and "updated, on, every 12 hours" in out, (out, err)
+    assert len(connections(platform)) == count
+    assert len(platform.power_platform.flows()) == 1
+    assert len(approver) == 1
+
+
+def test_a_connection_made_by_hand_is_found(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register(platform, publish(platform, publish_argv, capsys, layout="single"))
+    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
+    assert code == 0, (out, err)
+    profile = ProfileStore().load("acme")
+    profile.publications[0].connectors[0].connection_name = None  # as if made in the portal
+    ProfileStore().save(profile)
+    code, out, err = run(cmd("connect"), capsys)
+    assert code == 0 and "an existing connection" in out, (out, err)
+    assert len(connections(platform)) == 1
+
+
+def test_an_unregistered_redirect_url_names_it_and_a_rerun_carries_on(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (url,) = publish(platform, publish_argv, capsys, layout="single")
+    code, out, err = run(cmd("connect", "--timeout", "30"), capsys)
+    assert code == 1
+    assert "DocuSign rejects the redirect URL" in err and url in err
+    assert "Redirect URIs" in err and "run `clmwizard connect --profile acme` again" in err
+    assert len(connections(platform)) == 1  # made and remembered: nothing starts over
+    register(platform, [url])
+    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
+    assert code == 0, (out, err)
+    assert "the profile's connection" in out and len(connections(platform)) == 1
+    assert statuses(platform) == ["Connected"]
+
+
+def test_a_declined_consent_says_so(
+    platform: Emulator,
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    register(platform, publish(platform, publish_argv, capsys, layout="single"))
+    platform.revoke_consent()  # else DocuSign remembers the consent and shows no page
+    monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
+    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
+    assert code == 1, (out, err)
+    assert "was declined" in err and "choose Accept" in err
+
+
+def test_a_rotated_away_secret_fails_the_sign_in_with_its_own_words(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register(platform, publish(platform, publish_argv, capsys, layout="single"))
+    platform.revoke_secret("secret_key")  # deleted at DocuSign; the connector still has it
+    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
+    assert code == 1, (out, err)
+    assert "refused the client secret" in err and "clmwizard publish --profile acme" in err
+
+
+def connected_with_heartbeat(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register(platform, publish(platform, publish_argv, capsys, layout="single"))
+    assert run(cmd("connect", "--timeout", "60"), capsys)[0] == 0
+    code, out, err = run(cmd("heartbeat"), capsys)
+    assert code == 0, (out, err)
+
+
+def test_a_revoked_grant_breaks_the_run_and_status_says_how_to_recover(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connected_with_heartbeat(platform, publish_argv, capsys)
+    platform.revoke_consent()
+    platform.advance_clock(8 * 3600 + 60)  # the access token the connection holds runs out
+    code, out, err = run(cmd("heartbeat"), capsys)
+    assert code == 1, (out, err)
+    assert "✗ Test run" in out and "clmwizard connect --profile acme" in out
+    code, data = status_json(capsys)
+    assert code == EXIT_BROKEN and data["verdict"] == "broken"
+    assert data["connections"][0]["status"] == "Error"
+    todos = " ".join(f["todo"] for f in data["findings"])
+    assert "clmwizard connect --profile acme" in todos
+    whats = " ".join(f["what"] for f in data["findings"])
+    assert "Consent for this application was revoked" in whats  # the failing action's words
+    # recovery: a new sign-in on the same connection
+    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
+    assert code == 0 and "the profile's connection" in out, (out, err)
+    assert run(cmd("heartbeat"), capsys)[0] == 0
+    assert status_json(capsys)[0] == 0
+
+
+def test_a_missing_premium_licence_is_named(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register(platform, publish(platform, publish_argv, capsys, layout="single"))
+    assert run(cmd("connect", "--timeout", "60"), capsys)[0] == 0
+    platform.power_platform.set_platform(premium_licence=False)
+    code, out, err = run(cmd("heartbeat"), capsys)
+    assert code == 1, (out, err)
+    assert "needs a Premium licence" in err and "Power Automate Premium" in err
+    assert len(platform.power_platform.flows()) == 0
+
+
+def test_a_403_from_the_flow_api_is_plain(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register(platform, publish(platform, publish_argv, capsys, layout="single"))
+    assert run(cmd("connect", "--timeout", "60"), capsys)[0] == 0
+    env = platform.power_platform.default_environment
+    platform.inject_fault(
+        "flow", f"/providers/Microsoft.ProcessSimple/environments/{env}/flows", status=403
+    )
+    code, out, err = run(cmd("heartbeat"), capsys)
+    assert code == 1, (out, err)
+    assert "The Flow API refused to create the heartbeat flow" in err
+    assert "Environment Maker" in err
+
+
+def test_sixty_days_with_the_heartbeat_on_stay_ok(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connected_with_heartbeat(platform, publish_argv, capsys)
+    platform.advance_clock(60 * DAY)
+    code, data = status_json(capsys)
+    assert code == 0, data["findings"]
+    assert data["connections"][0]["status"] == "Connected"
+    assert all(run["status"] == "Succeeded" for run in data["heartbeat"]["runs"])
+    assert len(data["heartbeat"]["runs"]) == 5  # the newest five of the daily runs
+
+
+def test_sixty_days_with_the_heartbeat_off_report_the_dead_connection(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connected_with_heartbeat(platform, publish_argv, capsys)
+    code, out, err = run(cmd("heartbeat", "--off"), capsys)
+    assert code == 0 and "turned OFF" in out, (out, err)
+    assert run(cmd("status"), capsys)[0] == EXIT_ATTENTION  # off: attention, still connected
+    platform.advance_clock(60 * DAY)
+    code, out, err = run(cmd("status"), capsys)
+    assert code == EXIT_BROKEN, (out, err)
+    assert "✗ acme: BROKEN" in out and "Error" in out
+    assert "clmwizard connect --profile acme" in out  # how to recover
+    assert "clmwizard heartbeat --profile acme" in out
+    assert EXIT_BROKEN != EXIT_GRANT_DEAD
+
+
+def test_status_all_and_the_emulator_flags(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connected_with_heartbeat(platform, publish_argv, capsys)
+    code, out, err = run(["status", "--all", "--format", "json", *microsoft_argv(platform)], capsys)
+    assert code == 0, (out, err)
+    (only,) = json.loads(out)
+    assert only["profile"] == "acme" and only["verdict"] == "ok"
+
+
+def test_rotation_proves_the_new_secret_with_a_heartbeat_run_before_the_old_may_go(
+    platform: Emulator,
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connected_with_heartbeat(platform, publish_argv, capsys)
+    # The platform refreshes a connection only when its access token ran out (8 h): let it,
+    # so the proving run refreshes with the connector's new secret.
+    platform.advance_clock(8 * 3600 + 60)
+    runs_before = len(platform.power_platform.flows()[0]["runs"])
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", platform.spare_secret_key)
+    code, out, err = run(["rotate", "--profile", "acme"], capsys)
+    assert code == 0, (out, err)
+    proved = out.index("The heartbeat succeeded with the new secret")
+    assert out.index("now has the new secret key") < proved < out.index("delete the old secret")
+    assert len(platform.power_platform.flows()[0]["runs"]) == runs_before + 1
+    platform.revoke_secret("secret_key")  # the user deletes the old one: all still works
+    platform.advance_clock(8 * 3600 + 60)
+    assert run(cmd("heartbeat"), capsys)[0] == 0
+
+
+def test_a_rotation_the_heartbeat_cannot_prove_keeps_the_old_secret(
+    platform: Emulator,
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connected_with_heartbeat(platform, publish_argv, capsys)
+    # CLM fails the heartbeat's call (any retry included): the run cannot prove anything
+    path = f"/v2/{platform.account_id}/attributegroups"
+    platform.inject_fault("general", path, status=503, count=20)
+    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", platform.spare_secret_key)
+    code, out, err = run(["rotate", "--profile", "acme"], capsys)
+    assert code == 1, (out, err)
+    assert "✗ The heartbeat failed" in out and "HTTP 503" in out
+    assert "Keep the old secret key in DocuSign" in out
+    assert "delete the old secret key once" not in out
+
+
+def test_the_portals_consent_path_is_finished_with_the_code(
+    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The consent service hands the code to the link's redirect URL (clmwizard's return page)
+    instead of finishing itself (T, switch consent_finish=confirm): connect confirms it."""
+    platform.power_platform.set_platform(consent_finish="confirm")
+    register(platform, publish(platform, publish_argv, capsys, layout="single"))
+    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
+    assert code == 0, (out, err)
+    assert statuses(platform) == ["Connected"]
