@@ -10,11 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from clmwizard.clipboard import copy_text, schedule_clear_in_background
-from clmwizard.commands.common import add_format, add_profile, is_ephemeral, open_secrets
+from clmwizard.commands.common import (
+    add_format,
+    add_profile,
+    is_ephemeral,
+    open_profile,
+    open_secrets,
+)
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.redact import mask, register_secret
 from clmwizard.store.profile import REFRESH_TOKEN, RSA_PRIVATE_KEY, SECRET_KEY, Profile
-from clmwizard.store.profiles import ProfileStore, validate_profile_name
+from clmwizard.store.profiles import validate_profile_name
 
 CLEAR_AFTER = 30
 ITEMS = (
@@ -135,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             fix="Choose one of: " + ", ".join(ITEMS) + ".",
             field="copy",
         )
-    profile = ProfileStore().load(name)
+    _, _, profile = open_profile(name)
     secrets = open_secrets(ephemeral=options.ephemeral)
     secret_key = secrets.get(name, SECRET_KEY)
     refresh_token = secrets.get(name, REFRESH_TOKEN)

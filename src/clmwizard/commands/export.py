@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clmwizard.commands.common import LAYOUT_HELP, add_allow_host, add_profile
+from clmwizard.commands.common import LAYOUT_HELP, add_allow_host, add_profile, open_profile
 from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
 from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
 from clmwizard.docusign.hosts import host_key, untrusted_hosts
@@ -69,11 +69,8 @@ def next_steps(profile: Profile, result: ExportResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.store.profiles import ProfileStore
-
     options = ExportOptions.from_args(args)
-    store = ProfileStore()
-    profile = store.load(options.profile)
+    _, store, profile = open_profile(options.profile)
     out_dir, layout, allowed = options.out, options.layout, options.allow_hosts
     result = export_bundle(
         profile, out_dir, layout=layout, force=options.force, allow_hosts=allowed

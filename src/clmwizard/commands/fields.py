@@ -8,7 +8,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clmwizard.commands.common import add_format, add_profile, is_ephemeral, open_secrets
+from clmwizard.commands.common import (
+    add_format,
+    add_profile,
+    is_ephemeral,
+    open_profile,
+    open_secrets,
+)
 from clmwizard.connector.fields import (
     BASE_URL_NAMES,
     HOST_FIELDS,
@@ -210,10 +216,8 @@ def _copy(options: FieldsOptions, key: str, profile: Profile) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.store.profiles import ProfileStore
-
     options = FieldsOptions.from_args(args)
-    profile = ProfileStore().load(options.profile)
+    _, _, profile = open_profile(options.profile)
     require_signed_in(profile)
     if options.copy:
         return _copy(options, options.copy, profile)

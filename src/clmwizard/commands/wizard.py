@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clmwizard.commands import common
 from clmwizard.commands.common import client_factory, is_ephemeral
 from clmwizard.context import DemoSetup, WizardContext, demo_microsoft
 
@@ -54,9 +55,7 @@ def build_context(options: WizardOptions) -> WizardContext:
     ephemeral = options.ephemeral
 
     def open_secrets() -> SecretStore:  # called in a worker: keyring loads off the first frame
-        from clmwizard.store.secrets import open_secret_store
-
-        return open_secret_store(ephemeral=ephemeral)
+        return common.open_secrets(ephemeral=ephemeral)
 
     return WizardContext(
         profiles=ProfileStore(),
