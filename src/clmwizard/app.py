@@ -77,12 +77,10 @@ class ClmWizardApp(App[None]):
     ENABLE_COMMAND_PALETTE = False  # it would offer nothing the footer does not, and takes room
     CSS = TOAST_CSS
     BINDINGS = [
-        # Not a priority binding: `?` still types into a focused field; f1 works everywhere.
-        # First of the app's keys: when the footer is too narrow, "? keys" still shows.
-        Binding("question_mark", "keys_help", "keys", key_display="?"),
-        # Shown instead of "? keys" while a field has focus (where ? is typed, not a key).
-        Binding("f1", "keys_help_in_field", "keys", key_display="f1", priority=True),
-        Binding("f1", "keys_help", "keys", show=False, priority=True),
+        # Not a priority binding: `?` still types into a focused field. The footer names f1
+        # only, which works everywhere: one key for the help on every screen.
+        Binding("question_mark", "keys_help", "keys", key_display="?", show=False),
+        Binding("f1", "keys_help", "keys", key_display="f1", priority=True),
         Binding("ctrl+q", "request_quit", "quit", priority=True),
         # What every terminal user tries first: quits like ctrl+q (Textual's own only tells
         # you to press ctrl+q). A field with a selection keeps it for copying the selection.
@@ -344,12 +342,8 @@ class ClmWizardApp(App[None]):
     # -- keys help and quit -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "interrupt_quit" and self._selection_to_copy():
-            return False  # ctrl+c copies the field's selection; ctrl+q still quits
-        if action == "keys_help_in_field":
-            focused = self.focused
-            return focused is not None and focused.check_consume_key("question_mark", "?")
-        return True
+        # ctrl+c copies a field's selection (ctrl+q still quits).
+        return not (action == "interrupt_quit" and self._selection_to_copy())
 
     def _selection_to_copy(self) -> bool:
         """Whether ctrl+c should be the focused field's copy key (a selection is made)."""
@@ -360,9 +354,6 @@ class ClmWizardApp(App[None]):
 
     def action_interrupt_quit(self) -> None:
         self.action_request_quit()
-
-    def action_keys_help_in_field(self) -> None:
-        self.action_keys_help()
 
     def action_keys_help(self) -> None:
         """Every key of the screen on top, also those the footer cannot fit."""

@@ -53,7 +53,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_fields_text_is_tab_by_tab_with_the_secret_masked(
     saved: Profile, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(capsys, "fields", "--profile", NAME)
+    code, out, err = _run(capsys, "fields", "--profile", NAME, "--layout", "three")
     assert (code, err) == (0, "")
     assert SECRET_VALUE not in out
     lines = out.splitlines()
@@ -69,7 +69,9 @@ def test_fields_text_is_tab_by_tab_with_the_secret_masked(
     # aligned: every value of the general connector starts in the same column
     column = host_line.index("apiuatna11")
     assert secret_line.index("•") == column
-    assert lines[lines.index("  General") + 1].startswith("    Scheme")
+    assert lines[lines.index("  General") + 1].startswith("    Connector name  ")
+    assert lines[lines.index("  General") + 1].endswith("CLM acme-demo")
+    assert lines[lines.index("  General") + 2].startswith("    Scheme")
     # The Definition tab: each action's values in the portal's order, one per line.
     start = lines.index("    List attribute groups  (ListAttributeGroups)")
     labels = [line[6:27].strip() for line in lines[start + 1 : start + 8]]
@@ -103,7 +105,7 @@ def test_fields_warn_beside_a_host_outside_docusign(
         confirmed_hosts=["clm.evil.example"],
     )
     ProfileStore().save(profile)
-    code, out, err = _run(capsys, "fields", "--profile", NAME)
+    code, out, err = _run(capsys, "fields", "--profile", NAME, "--layout", "three")
     assert (code, err) == (0, "")
     lines = out.splitlines()
     general = lines.index(next(line for line in lines if line.startswith("general connector")))
@@ -128,7 +130,9 @@ def test_fields_reveal_shows_the_secret(saved: Profile, capsys: pytest.CaptureFi
 def test_fields_json_has_the_secret_only_when_revealed(
     saved: Profile, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _run(capsys, "fields", "--profile", NAME, "--format", "json")
+    code, out, _ = _run(
+        capsys, "fields", "--profile", NAME, "--format", "json", "--layout", "three"
+    )
     document = json.loads(out)
     assert code == 0
     assert list(document) == ["general", "upload", "download"]
@@ -142,8 +146,42 @@ def test_fields_json_has_the_secret_only_when_revealed(
     assert pdf["headers"] == "Accept: application/pdf" and pdf["verb"] == "GET"
     assert "Route request" in pdf["note"]
     assert SECRET_VALUE not in out
-    _, revealed, _ = _run(capsys, "fields", "--profile", NAME, "--format", "json", "--reveal")
+    _, revealed, _ = _run(
+        capsys, "fields", "--profile", NAME, "--format", "json", "--reveal", "--layout", "three"
+    )
     assert json.loads(revealed)["download"]["client_secret"] == SECRET_VALUE
+
+
+def test_fields_follow_the_profiles_layout_one_connector_by_default(
+    saved: Profile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A profile that exports and publishes one connector shows one connector's fields."""
+    code, out, _ = _run(capsys, "fields", "--profile", NAME, "--format", "json")
+    document = json.loads(out)
+    assert (code, list(document)) == (0, ["clm"])
+    clm = document["clm"]
+    assert clm["host"] == "apiuatna11.springcm.com"
+    assert clm["connector_name"] == "CLM acme-demo"
+    upload = next(a for a in clm["actions"] if a["operation_id"] == "UploadDocument")
+    assert "Set host URL" in upload["note"] and "apiuploaduatna11.springcm.com" in upload["note"]
+    code, text, _ = _run(capsys, "fields", "--profile", NAME)
+    assert code == 0 and "Layout: one connector" in text
+    assert [line for line in text.splitlines() if line.endswith("springcm.com")][:1] == [
+        "clm connector — ApiBaseUrl https://apiuatna11.springcm.com"
+    ]
+    assert "upload connector" not in text and "--connector upload" not in text
+    # A profile whose layout is three shows three; --layout overrides either way.
+    ProfileStore().update(NAME, lambda profile: setattr(profile, "layout", "three"))
+    _, three, _ = _run(capsys, "fields", "--profile", NAME, "--format", "json")
+    assert list(json.loads(three)) == ["general", "upload", "download"]
+    _, single, _ = _run(
+        capsys, "fields", "--profile", NAME, "--format", "json", "--layout", "single"
+    )
+    assert list(json.loads(single)) == ["clm"]
+    code, _, err = _run(
+        capsys, "fields", "--profile", NAME, "--layout", "single", "--connector", "upload"
+    )
+    assert code == 2 and "no upload connector in the single layout" in err
 
 
 def test_fields_yaml_matches_json(saved: Profile, capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,7 +193,7 @@ def test_fields_yaml_matches_json(saved: Profile, capsys: pytest.CaptureFixture[
 def test_copy_a_host_field_defaults_to_general_and_says_so(
     saved: Profile, capsys: pytest.CaptureFixture[str], clip: dict[str, Any]
 ) -> None:
-    code, out, _ = _run(capsys, "fields", "--profile", NAME, "--copy", "host")
+    code, out, _ = _run(capsys, "fields", "--profile", NAME, "--copy", "host", "--layout", "three")
     assert code == 0
     assert clip["copied"] == ["apiuatna11.springcm.com"]
     assert "general connector" in out and "--connector upload" in out
@@ -167,7 +205,9 @@ def test_copy_a_host_field_defaults_to_general_and_says_so(
 def test_copy_an_action_copies_its_full_url(
     saved: Profile, capsys: pytest.CaptureFixture[str], clip: dict[str, Any]
 ) -> None:
-    code, _, _ = _run(capsys, "fields", "--profile", NAME, "--copy", "UploadDocument")
+    code, _, _ = _run(
+        capsys, "fields", "--profile", NAME, "--copy", "UploadDocument", "--layout", "three"
+    )
     assert code == 0
     assert clip["copied"] == [
         "https://apiuploaduatna11.springcm.com/v2/{AccountId}/folders/{FolderId}/documents"

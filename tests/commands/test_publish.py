@@ -117,10 +117,33 @@ def test_a_connector_of_the_same_name_is_not_taken_without_asking(
     assert run(publish_argv(profile="first"), capsys)[0] == 0
     (theirs,) = stored_connectors(microsoft)
     signed_in(profile="acme")
-    code, out, err = run(publish_argv(), capsys)
+    code, out, err = run(publish_argv("--name", "DocuSign CLM first"), capsys)
     assert code == 2 and "adopt?" in out and "not touched" in err
     assert stored_connectors(microsoft) == [theirs]
     assert ProfileStore().load("acme").publications == []
+
+
+def test_two_profiles_publish_into_one_environment_without_an_adoption_prompt(
+    microsoft: Emulator,
+    signed_in: Callable[..., None],
+    approver: list[str],
+    publish_argv: Argv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in(profile="first")
+    assert run(publish_argv(profile="first"), capsys)[0] == 0
+    signed_in(profile="acme")
+    code, out, err = run(publish_argv(), capsys)
+    assert code == 0, (out, err)
+    assert "adopt" not in out + err
+    names = sorted(c["properties"]["displayName"] for c in stored_connectors(microsoft))
+    assert names == ["DocuSign CLM acme", "DocuSign CLM first"]
+    # A chosen name is used and remembered: the next publish (no --name) keeps it.
+    code, out, _ = run(publish_argv("--name", "CLM Sales"), capsys)
+    assert code == 0 and "Name: CLM Sales." in out
+    assert ProfileStore().load("acme").connector_name == "CLM Sales"
+    code, out, err = run(publish_argv("--name", "CLM API"), capsys)
+    assert code == 2 and 'contains "API"' in err
 
 
 def test_no_maker_role_is_said_plainly_and_nothing_is_left_unreported(

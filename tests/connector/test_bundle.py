@@ -150,7 +150,7 @@ def test_base_path_follows_the_url_path_and_loopback_keeps_http() -> None:
         "/content",
         ["http"],
     )
-    assert upload["info"]["title"] == "DocuSign CLM Test Upload"
+    assert upload["info"]["title"] == "CLM acme-demo Upload"
     security = upload["securityDefinitions"]["oauth2-auth"]
     assert security["authorizationUrl"] == "http://127.0.0.1:8765/oauth/auth"
 

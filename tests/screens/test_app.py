@@ -322,19 +322,19 @@ def footer_text(app) -> str:  # type: ignore[no-untyped-def]
     return " ".join(str(key.render()) for key in footer.query("FooterKey"))
 
 
-async def test_the_footer_says_question_mark_for_keys_or_f1_in_a_field(
+async def test_the_footer_names_one_help_key_everywhere(
     demo_context: WizardContext,
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
-        assert "? keys" in footer_text(app) and "f1" not in footer_text(app)
+        assert "f1 keys" in footer_text(app) and "?" not in footer_text(app)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
         await pilot.pause()
-        # A field has focus: ? would be typed, so the footer names f1 instead.
-        assert "f1 keys" in footer_text(app) and "? keys" not in footer_text(app)
+        # A field has focus (? would be typed there): the footer says the same.
+        assert "f1 keys" in footer_text(app) and "?" not in footer_text(app)
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
 

@@ -329,15 +329,16 @@ async def test_export_layout_enter_exports_and_space_chooses(
         await show(pilot, ExportScreen(profile), answers)
         radio = app.screen.query_one("#layout", TextRadioSet)
         assert highlighted(radio) == "single"  # one connector by default
-        assert "Layout: one connector" in plain_screen(app)
-        assert "three redirect URLs and three sign-ins" in plain_screen(app)
+        assert "Layout: one connector — one redirect URL to register, one sign-in per user" in (
+            plain_screen(app)
+        )
         await focus(pilot, radio)
         await pilot.press("down", *(["space"] if choose else []))
         await pilot.pause()
         text = plain_screen(app)
         if choose:
             assert "(•) Three connectors" in text and "( ) One connector" in text
-            assert "Layout: three connectors" in text
+            assert "Layout: three connectors — three redirect URLs to register" in text
         else:
             assert "( ) Three connectors" in text and "(•) One connector" in text
         await pilot.press("enter")
@@ -345,8 +346,9 @@ async def test_export_layout_enter_exports_and_space_chooses(
         await wait_until(pilot, lambda: (bundle / "README.md").exists())
         await app.workers.wait_for_complete()
     assert answers == []  # export stays on its screen
-    layout = world.profiles.load("acme").exports[-1].layout
-    assert layout == ("three" if choose else "single")
+    saved = world.profiles.load("acme")
+    assert saved.exports[-1].layout == ("three" if choose else "single")
+    assert saved.layout == saved.exports[-1].layout  # the profile's layout: Fields, publish follow
     assert (bundle / "general").is_dir() == choose
 
 

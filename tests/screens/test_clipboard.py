@@ -158,6 +158,7 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
     app = ClmWizardApp(context)
     async with app.run_test(size=(100, 32)) as pilot:
         await open_fields(app, pilot)
+        await pilot.press("ctrl+l")  # one connector → three: the actions of each host
         await pilot.press("tab")  # Security → Definition
         for connector in ("general", "upload", "download"):
             actions = action_definitions(profile(), connector)
@@ -181,3 +182,35 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
                 await pilot.press("escape")
                 await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
             await pilot.press("right")  # the next connector
+
+
+async def test_the_fields_screen_shows_the_profiles_layout_one_connector(
+    context: WizardContext,
+) -> None:
+    """A single-layout profile: one connector, every action in it; l switches to three, saved
+    with the profile, and back."""
+    from clmwizard.widgets.copy_table import CopyTable
+
+    app = ClmWizardApp(context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_fields(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, FieldsScreen)
+        selector = str(screen.query_one("#selector").render())
+        assert "›clm‹" in selector and "general" not in selector and "upload" not in selector
+        layout_line = str(screen.query_one("#layout-line").render())
+        assert layout_line.startswith("Layout: one connector (one redirect URL")
+        await pilot.press("tab")  # Security → Definition
+        await pilot.pause()
+        table = screen.query_one("#field-table", CopyTable)
+        from clmwizard.connector.operations import OPERATIONS
+
+        assert len(table.items) == len(OPERATIONS)  # every action, upload and download too
+        assert "←/→" not in " ".join(str(k.render()) for k in screen.query("FooterKey"))
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: context.profiles.load("acme").layout == "three")
+        selector = str(screen.query_one("#selector").render())
+        assert "›general‹" in selector and "upload" in selector and "download" in selector
+        assert len(table.items) < len(OPERATIONS)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: context.profiles.load("acme").layout == "single")

@@ -189,6 +189,9 @@ async def test_the_fields_screen_warns_beside_a_confirmed_host(world: WizardCont
         warning = "! clm.evil.example is outside DocuSign's CLM domains"
         assert warning in plain_screen(app)
         assert message(app, "#host-warning").endswith("(confirmed by you).")
+        await pilot.press("ctrl+l")  # three connectors: the warning is the general one's only
+        await pilot.pause()
+        assert warning in plain_screen(app)
         await pilot.press("right")  # the upload connector: a DocuSign host, no warning
         await pilot.pause()
         assert warning not in plain_screen(app)

@@ -32,7 +32,14 @@ async def test_export_names_the_absolute_folder_and_commands_fit_80_columns(
         message = app.screen.query_one("#out-message", FieldMessage)
         await wait_until(pilot, lambda: "Wrote" in message.text)
         folder = (tmp_path / "demo-connector").resolve()
-        assert f" to {folder} at " in message.text
+        assert message.text.endswith(f"(single layout) to\n{folder}")  # the path on its own line
+        # At 80×24 the next steps are brought into view: the last line is on screen.
+        result = app.screen.query_one("#export-result", Static)
+        body = app.screen.query_one("#body")
+        await wait_until(
+            pilot,
+            lambda: result.region.height > 3 and result.region.bottom <= body.region.bottom,
+        )
         result = app.screen.query_one("#export-result", Static)
         lines = str(result.render()).splitlines()
         assert f"       cd {folder / 'clm'}" in lines  # one connector: the default layout

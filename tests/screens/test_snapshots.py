@@ -313,7 +313,7 @@ def test_discovery_with_two_accounts(
 
 @pytest.mark.parametrize(
     "keys",
-    [(), ("right", "tab"), ("r",), ("3",)],
+    [(), ("ctrl+l", "right", "tab"), ("r",), ("3",)],
     ids=["security", "upload-definition", "revealed", "manual-copy"],
 )
 def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) -> None:
@@ -374,3 +374,79 @@ def test_no_color_is_respected(
     app = ClmWizardApp(world)
     assert app.no_color
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+# -- 80×24, without colour: the focused field's marker, the results in view ----------------------
+
+SMALL = (80, 24)
+
+
+@COLOUR
+def test_consent_at_80x24(
+    snap_compare: Any,
+    world: WizardContext,
+    fixed_consent: None,
+    monkeypatch: pytest.MonkeyPatch,
+    no_color: bool,
+) -> None:
+    from clmwizard.screens.consent import ConsentScreen
+
+    colour(monkeypatch, no_color)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await with_new_draft(pilot)
+        await app.push_screen(ConsentScreen())
+        await pilot.pause(0.3)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SMALL, run_before=run_before)
+
+
+@COLOUR
+def test_fields_one_connector_at_80x24(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
+    """The profile's layout (one connector by default): clm alone, the layout in one line."""
+    from clmwizard.screens.fields import FieldsScreen
+
+    colour(monkeypatch, no_color)
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_signed_in(pilot, FieldsScreen(profile), profile)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SMALL, run_before=run_before)
+
+
+@COLOUR
+def test_export_written_at_80x24(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
+    """Written: the next steps scrolled into view; before, the Folder field has focus (›)."""
+    from clmwizard.screens.export import ExportScreen
+
+    colour(monkeypatch, no_color)
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_signed_in(pilot, ExportScreen(profile), profile)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SMALL, run_before=run_before)
+
+
+def test_export_opens_on_its_folder_field_no_color(
+    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clmwizard.screens.export import ExportScreen
+
+    colour(monkeypatch, True)
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_signed_in(pilot, ExportScreen(profile), profile)
+
+    assert snap_compare(ClmWizardApp(world), terminal_size=SMALL, run_before=run_before)

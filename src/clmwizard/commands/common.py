@@ -44,6 +44,15 @@ def add_allow_host(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_connector_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--name",
+        metavar="NAME",
+        help="the connector's name in Power Automate, remembered in the profile (default: from "
+        'the profile\'s name, e.g. "DocuSign CLM work"; the three layout adds Upload, Download)',
+    )
+
+
 def add_trust_server(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trust-server",

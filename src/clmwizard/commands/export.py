@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clmwizard.commands.common import LAYOUT_HELP, add_allow_host, add_profile, open_profile
+from clmwizard.commands.common import (
+    LAYOUT_HELP,
+    add_allow_host,
+    add_connector_name,
+    add_profile,
+    open_profile,
+)
 from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
 from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
 from clmwizard.docusign.hosts import host_key, untrusted_hosts
@@ -23,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--layout",
         choices=("three", "single"),
-        default="single",
-        help=LAYOUT_HELP + "; default single",
+        help=LAYOUT_HELP + "; default: the profile's layout (single until one is chosen)",
     )
+    add_connector_name(parser)
     parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
     add_allow_host(parser)
 
@@ -34,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ExportOptions:
     profile: str
     out: Path
-    layout: Layout
+    layout: Layout | None
+    name: str | None
     force: bool
     allow_hosts: list[str]
 
@@ -44,6 +51,7 @@ class ExportOptions:
             profile=args.profile,
             out=Path(args.out).expanduser(),
             layout=args.layout,
+            name=args.name,
             force=bool(args.force),
             allow_hosts=list(args.allow_host),
         )
@@ -68,14 +76,44 @@ def next_steps(profile: Profile, result: ExportResult) -> str:
     )
 
 
+LAYOUT_LINES: dict[Layout, str] = {
+    "single": "Layout: one connector — one redirect URL to register, one sign-in per user "
+    "(--layout three makes three).",
+    "three": "Layout: three connectors, one per CLM host — three redirect URLs to register, "
+    "three sign-ins per user (--layout single makes one).",
+}
+
+
+def choose_layout_and_name(chosen: Layout | None, name: str | None, profile: Profile) -> Layout:
+    """--layout and --name, else the profile's: set on `profile` (the caller saves it)."""
+    from clmwizard.connector.swagger import check_connector_name
+    from clmwizard.store.profile import profile_layout
+
+    if name is not None:
+        profile.connector_name = check_connector_name(name)
+    layout = chosen or profile_layout(profile)
+    if chosen is not None:
+        profile.layout = chosen
+    return layout
+
+
+def layout_line(profile: Profile, layout: Layout) -> str:
+    """The layout in one line with its cost, and the connectors' name."""
+    from clmwizard.connector.swagger import connector_name
+
+    return f"{LAYOUT_LINES[layout]} Name: {connector_name(profile)}."
+
+
 def run(args: argparse.Namespace) -> int:
     options = ExportOptions.from_args(args)
     _, store, profile = open_profile(options.profile)
-    out_dir, layout, allowed = options.out, options.layout, options.allow_hosts
+    out_dir, allowed = options.out, options.allow_hosts
+    layout = choose_layout_and_name(options.layout, options.name, profile)
     result = export_bundle(
         profile, out_dir, layout=layout, force=options.force, allow_hosts=allowed
     )
     sys.stdout.write(f"✓ Wrote {len(result.files)} files to {result.out_dir}\n")
+    sys.stdout.write(layout_line(profile, layout) + "\n")
     for path in result.files:
         sys.stdout.write(f"    {path.relative_to(result.out_dir)}\n")
     for note in result.notes:
@@ -84,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
 
     def record_export(stored: Profile) -> None:
         stored.exports.append(record)
+        stored.layout, stored.connector_name = profile.layout, profile.connector_name
         if stored.clm_hosts is not None:  # the hosts confirmed with --allow-host, for next time
             confirmed = {h.host for h in untrusted_hosts(stored.clm_hosts)} & {
                 host_key(host) for host in allowed

@@ -27,7 +27,17 @@ from clmwizard.connector.fields import (
 from clmwizard.connector.urls import require_signed_in
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.redact import register_secret
-from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
+from clmwizard.store.profile import (
+    CONNECTOR_NAMES,
+    SECRET_KEY,
+    SINGLE_FOLDER,
+    BundleFolder,
+    ConnectorName,
+    Layout,
+    Profile,
+    layout_folders,
+    profile_layout,
+)
 
 CLEAR_AFTER = 30.0
 HIDDEN = "•" * 16
@@ -35,7 +45,16 @@ HIDDEN = "•" * 16
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile(parser)
-    parser.add_argument("--connector", choices=("general", "upload", "download"))
+    parser.add_argument(
+        "--layout",
+        choices=("single", "three"),
+        help="the connectors to show (default: the profile's layout, as export and publish)",
+    )
+    parser.add_argument(
+        "--connector",
+        choices=("clm", "general", "upload", "download"),
+        help="one connector only: clm (single layout), or general, upload, download (three)",
+    )
     add_format(parser)
     parser.add_argument("--copy", metavar="FIELD", help="copy one field's value to the clipboard")
     parser.add_argument("--reveal", action="store_true", help="show the client secret")
@@ -44,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 @dataclass(frozen=True)
 class FieldsOptions:
     profile: str
-    connector: ConnectorName | None
+    layout: Layout | None
+    connector: BundleFolder | None
     format: str
     copy: str | None
     reveal: bool
@@ -54,6 +74,7 @@ class FieldsOptions:
     def from_args(cls, args: argparse.Namespace) -> FieldsOptions:
         return cls(
             profile=args.profile,
+            layout=args.layout,
             connector=args.connector,
             format=args.format,
             copy=args.copy,
@@ -86,7 +107,7 @@ def _display_value(field: FieldValue, reveal: bool) -> str:
     return field.value
 
 
-def _definition_lines(profile: Profile, connector: ConnectorName) -> list[str]:
+def _definition_lines(profile: Profile, connector: BundleFolder) -> list[str]:
     """Each action's values in the portal's order (General, Import from sample, Response)."""
     lines: list[str] = []
     for definition in action_definitions(profile, connector):
@@ -100,35 +121,47 @@ def _definition_lines(profile: Profile, connector: ConnectorName) -> list[str]:
     return lines
 
 
-def _host_warning(profile: Profile, connector: ConnectorName) -> str | None:
+def _host_warning(profile: Profile, connector: BundleFolder) -> str | None:
     """A warning when this connector's CLM host is outside DocuSign's CLM domains."""
     from clmwizard.docusign.hosts import host_warning
     from clmwizard.safe_text import visible
 
     if profile.clm_hosts is None:
         return None
-    warning = host_warning(profile.clm_hosts.for_connector(connector), profile.confirmed_hosts)
-    return visible(warning) if warning else None
+    hosts = profile.clm_hosts
+    names = CONNECTOR_NAMES if connector == SINGLE_FOLDER else (connector,)
+    warnings = [host_warning(hosts.for_connector(name), profile.confirmed_hosts) for name in names]
+    shown = [visible(warning) for warning in warnings if warning]
+    return " ".join(dict.fromkeys(shown)) or None
+
+
+LAYOUT_LINES: dict[Layout, str] = {
+    "single": "Layout: one connector (one redirect URL to register, one sign-in per user); "
+    "--layout three shows three.",
+    "three": "Layout: three connectors, one per CLM host (three redirect URLs, three "
+    "sign-ins); --layout single shows one.",
+}
 
 
 def render_text(
     profile: Profile,
-    connectors: Sequence[ConnectorName],
+    connectors: Sequence[BundleFolder],
     client_secret: str | None,
     reveal: bool,
+    layout: Layout = "three",
 ) -> str:
-    _, urls = require_signed_in(profile)
+    require_signed_in(profile)
     lines = [
         f"Power Automate custom connector fields — profile {profile.name}",
         "(Data → Custom connectors → New custom connector → Create from blank)",
+        LAYOUT_LINES[layout],
     ]
     for connector in connectors:
         fields = connector_fields(profile, connector, client_secret)
         width = max(len(field.label) for field in fields)
         lines += [
             "",
-            f"{connector} connector — {BASE_URL_NAMES[connector]} "
-            f"{urls[connector].origin_and_path}",
+            f"{connector} connector — {BASE_URL_NAMES[connector]} {_base_url(profile, connector)}",
         ]
         warning = _host_warning(profile, connector)
         if warning:
@@ -144,10 +177,12 @@ def render_text(
                     lines.append(f"    {field.label:<{width}}  {value}")
     lines += [
         "",
-        "Copy one value with --copy FIELD (e.g. --copy host --connector upload); field names: "
+        "Copy one value with --copy FIELD"
+        + (" (e.g. --copy host --connector upload)" if len(connectors) > 1 else "")
+        + "; field names: "
         + ", ".join(
             f.key
-            for f in connector_fields(profile, "general")
+            for f in connector_fields(profile, connectors[0])
             if f.tab != "Definition" and f.key != "redirect_url"
         )
         + ".",
@@ -155,11 +190,20 @@ def render_text(
     return "\n".join(lines) + "\n"
 
 
+def _host_of(connector: BundleFolder) -> ConnectorName | None:
+    return None if connector == SINGLE_FOLDER else connector
+
+
+def _base_url(profile: Profile, connector: BundleFolder) -> str:
+    _, urls = require_signed_in(profile)
+    return urls[_host_of(connector) or "general"].origin_and_path
+
+
 def _find_field(
-    profile: Profile, key: str, chosen: ConnectorName | None
-) -> tuple[FieldValue, ConnectorName, str]:
+    profile: Profile, key: str, chosen: BundleFolder | None, layout: Layout
+) -> tuple[FieldValue, BundleFolder, str]:
     """The field to copy, the connector it came from, and a note when one was picked for you."""
-    candidates = [chosen] if chosen else list(CONNECTOR_NAMES)
+    candidates = [chosen] if chosen else list(layout_folders(layout))
     for connector in candidates:
         for field in connector_fields(profile, connector):
             if field.key == key:
@@ -172,7 +216,7 @@ def _find_field(
                         else ""
                     )
                 return field, connector, note
-    known = [f.key for f in connector_fields(profile, chosen or "general")]
+    known = [f.key for f in connector_fields(profile, chosen or candidates[0])]
     where = f" of the {chosen} connector" if chosen else ""
     raise UsageError(
         f"There is no field {key!r}{where}.",
@@ -184,7 +228,8 @@ def _find_field(
 def _copy(options: FieldsOptions, key: str, profile: Profile) -> int:
     from clmwizard.clipboard import copy_text, schedule_clear_in_background
 
-    field, connector, note = _find_field(profile, key, options.connector)
+    layout = _layout(options, profile)
+    field, connector, note = _find_field(profile, key, options.connector, layout)
     if field.key == "redirect_url":
         raise UsageError(
             "The redirect URL cannot be copied from here: Power Automate makes it.",
@@ -215,19 +260,37 @@ def _copy(options: FieldsOptions, key: str, profile: Profile) -> int:
     return 0
 
 
+def _layout(options: FieldsOptions, profile: Profile) -> Layout:
+    """--layout, else the layout --connector belongs to, else the profile's (what export and
+    publish make)."""
+    chosen = options.layout
+    if chosen is None and options.connector:
+        chosen = "single" if options.connector == SINGLE_FOLDER else "three"
+    return chosen or profile_layout(profile)
+
+
 def run(args: argparse.Namespace) -> int:
     options = FieldsOptions.from_args(args)
     _, _, profile = open_profile(options.profile)
     require_signed_in(profile)
+    layout = _layout(options, profile)
+    if options.connector and options.connector not in layout_folders(layout):
+        other: Layout = "three" if layout == "single" else "single"
+        raise UsageError(
+            f"There is no {options.connector} connector in the {layout} layout.",
+            cause=LAYOUT_LINES[layout],
+            fix=f"Add --layout {other}, or use --connector "
+            + " / ".join(layout_folders(layout))
+            + ".",
+            field="connector",
+        )
     if options.copy:
         return _copy(options, options.copy, profile)
-    connectors: tuple[ConnectorName, ...] = (
-        (options.connector,) if options.connector else tuple(CONNECTOR_NAMES)
-    )
+    connectors = (options.connector,) if options.connector else layout_folders(layout)
     secret = _load_secret(profile, options.ephemeral) if options.reveal else None
     output_format = options.format
     if output_format == "text":
-        sys.stdout.write(render_text(profile, connectors, secret, options.reveal))
+        sys.stdout.write(render_text(profile, connectors, secret, options.reveal, layout))
         return 0
     document = fields_document(profile, secret, connectors=connectors)
     if output_format == "json":

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from clmwizard.commands.common import (
     LAYOUT_HELP,
+    add_connector_name,
     add_profile,
     is_ephemeral,
     is_tty,
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.store.secrets import SecretStore
 
-DEFAULT_LAYOUT: Layout = "single"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
@@ -52,8 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--layout",
         choices=("three", "single"),
-        help=LAYOUT_HELP + "; default: what this profile published there, else single",
+        help=LAYOUT_HELP + "; default: the profile's layout (single until one is chosen)",
     )
+    add_connector_name(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     how = parser.add_mutually_exclusive_group()
     how.add_argument(
@@ -99,6 +99,7 @@ class PublishOptions:
     profile: str
     environment: str | None
     layout: Layout | None
+    name: str | None
     dry_run: bool
     method: str  # device_code | browser | service_principal
     microsoft: MicrosoftOptions
@@ -110,6 +111,7 @@ class PublishOptions:
             profile=args.profile,
             environment=args.environment,
             layout=args.layout,
+            name=args.name,
             dry_run=bool(args.dry_run),
             method=args.method or "device_code",
             microsoft=MicrosoftOptions.from_args(args),
@@ -264,6 +266,10 @@ def run(args: argparse.Namespace) -> int:
     options = PublishOptions.from_args(args)
     _, profiles, profile = open_profile(options.profile)
     require_signed_in(profile)
+    if options.name is not None:  # a name Power Platform refuses: before sign-in
+        from clmwizard.connector.swagger import check_connector_name
+
+        check_connector_name(options.name)
     method = options.method
     client_secret = read_ms_client_secret() if method == "service_principal" else None
     secrets = open_secrets(ephemeral=options.ephemeral)
@@ -287,10 +293,10 @@ async def _publish(
     method: str,
     client_secret: str | None,
 ) -> int:
+    from clmwizard.commands.export import choose_layout_and_name, layout_line
     from clmwizard.docusign.http import make_client
     from clmwizard.powerplatform.http import make_async_client, make_sync_client
     from clmwizard.powerplatform.publish import describe_plan, plan_publish, publish
-    from clmwizard.powerplatform.records import find_record
     from clmwizard.powerplatform.signin import forget_sign_in
 
     settings = settings_for(None, options.microsoft)
@@ -318,11 +324,18 @@ async def _publish(
         async def first_calls(who: MicrosoftSignIn) -> tuple[PowerAppsApi, PublishPlan]:
             api = setup.make_api(http, who, settings)
             environment = await choose_environment(api, who, options.environment)
-            record = find_record(profile, environment)
-            layout: Layout = options.layout or (record.layout if record else DEFAULT_LAYOUT)
+            layout = choose_layout_and_name(options.layout, options.name, profile)
+            if not options.dry_run and (
+                options.layout or options.name
+            ):  # the choice, for next time
+                chosen = (profile.layout, profile.connector_name)
+                await asyncio.to_thread(
+                    profiles.update, profile.name, lambda p: _remember(p, *chosen)
+                )
             return api, await plan_publish(api, profile, environment, layout)
 
         _, (api, plan) = await setup.retried_once(signed_in, forget, first_calls)
+        say(layout_line(profile, plan.layout))
         for line in describe_plan(plan):
             say(line)
         from clmwizard.powerplatform.rotation import connectors_to_update
@@ -343,6 +356,10 @@ async def _publish(
         )
     async with make_client() as docusign:
         return await _report(result, profile, docusign)
+
+
+def _remember(stored: Profile, layout: Layout | None, name: str | None) -> None:
+    stored.layout, stored.connector_name = layout, name
 
 
 def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:

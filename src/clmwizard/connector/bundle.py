@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from clmwizard.connector import ownership
 from clmwizard.connector.icon import icon_png
@@ -30,9 +30,9 @@ from clmwizard.connector.swagger import build_swagger
 from clmwizard.connector.validate import validate_bundle
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import CONNECTOR_NAMES, ConnectorName, Profile
+from clmwizard.store.profile import LAYOUTS as LAYOUTS
+from clmwizard.store.profile import Layout as Layout
 
-Layout = Literal["three", "single"]
-LAYOUTS: tuple[Layout, ...] = ("three", "single")
 README_FILE = "README.md"
 
 

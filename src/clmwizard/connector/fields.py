@@ -12,14 +12,21 @@ from typing import Any, Literal
 
 from clmwizard.connector.operations import (
     DEFINITIONS,
+    OPERATIONS,
     Operation,
     Schema,
     operations_for,
     swagger_paths,
 )
 from clmwizard.connector.properties import REDIRECT_URL, oauth_urls
-from clmwizard.connector.urls import require_signed_in
-from clmwizard.store.profile import CONNECTOR_NAMES, ConnectorName, Profile
+from clmwizard.connector.swagger import connector_title
+from clmwizard.connector.urls import BaseUrl, require_signed_in
+from clmwizard.store.profile import (
+    CONNECTOR_NAMES,
+    SINGLE_FOLDER,
+    BundleFolder,
+    Profile,
+)
 
 Tab = Literal["General", "Security", "Definition"]
 TABS: tuple[Tab, ...] = ("General", "Security", "Definition")
@@ -36,11 +43,23 @@ REDIRECT_NOTE = (
 )
 # Fields whose value depends on the connector's host (the rest is the same for all three).
 HOST_FIELDS = frozenset({"scheme", "host", "base_url"})
-BASE_URL_NAMES: dict[ConnectorName, str] = {
+BASE_URL_NAMES: dict[BundleFolder, str] = {
+    "clm": "ApiBaseUrl",
     "general": "ApiBaseUrl",
     "upload": "ApiBaseUploadUrl",
     "download": "ApiBaseDownloadUrl",
 }
+
+
+def folder_operations(connector: BundleFolder) -> list[Operation]:
+    """The actions of one connector: all of them for the single layout's `clm`."""
+    return list(OPERATIONS) if connector == SINGLE_FOLDER else list(operations_for(connector))
+
+
+def _base(profile: Profile, connector: BundleFolder) -> BaseUrl:
+    """The connector's own host: the general host for `clm` (which routes the others)."""
+    _, urls = require_signed_in(profile)
+    return urls["general" if connector == SINGLE_FOLDER else connector]
 
 
 @dataclass(frozen=True)
@@ -85,7 +104,7 @@ _SAMPLE_STRINGS = {"date-time": "2024-05-31T12:00:00.000Z", "uri": "https://exam
 class ActionDefinition:
     """What the portal asks for one action, each value copyable on its own."""
 
-    connector: ConnectorName
+    connector: BundleFolder
     operation_id: str
     summary: str
     description: str
@@ -176,11 +195,12 @@ def _response_body(operation: Operation) -> str:
     return _json(sample_of(operation.response))
 
 
-def action_definitions(profile: Profile, connector: ConnectorName) -> list[ActionDefinition]:
-    """The Definition-tab values of every action of one connector (three-connector layout)."""
+def action_definitions(profile: Profile, connector: BundleFolder) -> list[ActionDefinition]:
+    """The Definition-tab values of every action of one connector (`clm`: the single layout's,
+    whose upload and download actions a Set host URL policy sends to their hosts)."""
     _, urls = require_signed_in(profile)
-    base = urls[connector].origin_and_path
-    operations = operations_for(connector)
+    base = _base(profile, connector).origin_and_path
+    operations = folder_operations(connector)
     placed = swagger_paths(operations)
     definitions = []
     for operation in operations:
@@ -192,13 +212,19 @@ def action_definitions(profile: Profile, connector: ConnectorName) -> list[Actio
         ]
         if operation.consumes:
             headers.append(f"Content-Type: {operation.consumes[0]}")
-        note = ""
+        notes = []
         if path != operation.path:
-            note = (
+            notes.append(
                 f"Another action already uses {operation.method} {operation.path}: add a "
                 f"Route request policy (Definition → Policies) sending this one to "
                 f"{operation.path}."
             )
+        if connector == SINGLE_FOLDER and operation.connector != "general":
+            notes.append(
+                f"Add a Set host URL policy (Definition → Policies) sending this action to "
+                f"the CLM {operation.connector} host, {urls[operation.connector].origin_and_path}."
+            )
+        note = " ".join(notes)
         definitions.append(
             ActionDefinition(
                 connector,
@@ -218,20 +244,33 @@ def action_definitions(profile: Profile, connector: ConnectorName) -> list[Actio
 
 
 def connector_fields(
-    profile: Profile, connector: ConnectorName, client_secret: str | None = None
+    profile: Profile, connector: BundleFolder, client_secret: str | None = None
 ) -> list[FieldValue]:
-    """Every portal field of one connector (general, upload or download)."""
-    _, urls = require_signed_in(profile)
-    base = urls[connector]
+    """Every portal field of one connector (`clm`, or general, upload or download)."""
+    base = _base(profile, connector)
     authorization_url, token_url = oauth_urls(profile)
+    host_note = f"The host of {BASE_URL_NAMES[connector]}, without https://."
+    if connector == SINGLE_FOLDER:
+        host_note += (
+            " Upload and download actions go to their own hosts through Set host URL "
+            "policies (Definition → Policies)."
+        )
+    name = connector_title(profile, None if connector == SINGLE_FOLDER else connector)
     fields = [
+        FieldValue(
+            "connector_name",
+            "Connector name",
+            "General",
+            name,
+            note="Two profiles in one environment need different names.",
+        ),
         FieldValue("scheme", "Scheme", "General", base.scheme.upper()),
         FieldValue(
             "host",
             "Host",
             "General",
             base.host,
-            note=f"The host of {BASE_URL_NAMES[connector]}, without https://.",
+            note=host_note,
         ),
         FieldValue("base_url", "Base URL", "General", base.base_path),
         FieldValue("auth_type", "Authentication type", "Security", AUTH_TYPE),
@@ -267,7 +306,7 @@ def connector_fields(
             f"{op.method} {op.path}",
             note=op.operation_id,
         )
-        for op in operations_for(connector)
+        for op in folder_operations(connector)
     )
     return fields
 
@@ -276,9 +315,9 @@ def fields_document(
     profile: Profile,
     client_secret: str | None,
     *,
-    connectors: Sequence[ConnectorName] = CONNECTOR_NAMES,
+    connectors: Sequence[BundleFolder] = CONNECTOR_NAMES,
 ) -> dict[str, dict[str, Any]]:
-    """The JSON / YAML shape of `clmwizard fields`: an object keyed by connector."""
+    """The JSON / YAML shape of `clmwizard fields`: an object keyed by connector folder."""
     document: dict[str, dict[str, Any]] = {}
     for connector in connectors:
         entry: dict[str, Any] = {}

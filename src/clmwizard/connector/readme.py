@@ -16,8 +16,7 @@ from clmwizard.connector.properties import (
 from clmwizard.connector.swagger import connector_title
 from clmwizard.connector.urls import require_signed_in
 from clmwizard.store.profile import CONNECTOR_NAMES, ConnectorName, Profile
-
-SINGLE_FOLDER = "clm"
+from clmwizard.store.profile import SINGLE_FOLDER as SINGLE_FOLDER
 
 
 def _folder_lines(profile: Profile, layout: str) -> list[str]:

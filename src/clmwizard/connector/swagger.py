@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -22,18 +24,75 @@ WEBSITE = "https://www.docusign.com/products/clm"
 PRIVACY_POLICY = "https://www.docusign.com/privacy"
 CATEGORIES = "Content and Files;Productivity"
 
-_ENVIRONMENT_LABEL = {"demo": "Demo", "production": "", "custom": "Test"}
 _CONNECTOR_LABEL = {"general": "", "upload": "Upload", "download": "Download"}
 _CONNECTOR_PURPOSE = {
     "general": "folders, documents and their attributes, workflows and Doc Launcher",
     "upload": "uploading files into CLM folders (the CLM upload host)",
     "download": "downloading document content (the CLM download host)",
 }
+# Power Platform's limit is 30 characters for the whole title; " Download" takes 9.
+MAX_NAME_LENGTH = 30 - len(" Download")
+_FORBIDDEN_WORDS = re.compile(r"\b(api|connector)\b", re.IGNORECASE)
+
+
+def default_connector_name(profile_name: str) -> str:
+    """The connectors' name when none was chosen: from the profile's name, so that two profiles
+    publishing into one environment never share one ("DocuSign CLM work", "CLM clm-prod_2";
+    a long or cleaned-up name is cut and ends in a short hash of the profile name)."""
+    brand = "DocuSign CLM"
+    if len(f"{brand} {profile_name}") <= MAX_NAME_LENGTH and not name_problems(profile_name):
+        return f"{brand} {profile_name}"
+    if len(f"CLM {profile_name}") <= MAX_NAME_LENGTH and not name_problems(profile_name):
+        return f"CLM {profile_name}"
+    tag = hashlib.sha256(profile_name.encode("utf-8")).hexdigest()[:4]
+    kept = _FORBIDDEN_WORDS.sub("", profile_name)[: MAX_NAME_LENGTH - len("CLM -") - len(tag)]
+    kept = kept.rstrip("._- ")
+    return " ".join(["CLM", f"{kept}-{tag}" if kept else tag])
+
+
+def name_problems(name: str) -> list[str]:
+    """What Power Platform would refuse in a connector name (with room for " Download")."""
+    problems = []
+    if not name.strip():
+        problems.append("it is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        problems.append(
+            f"it is {len(name)} characters; at most {MAX_NAME_LENGTH} (the three-connector "
+            'layout adds " Upload" and " Download")'
+        )
+    if _FORBIDDEN_WORDS.search(name):
+        problems.append('it contains "API" or "connector"')
+    if name and not name[-1].isalnum():
+        problems.append("it ends in punctuation")
+    if any(not character.isprintable() for character in name):
+        problems.append("it contains control characters")
+    return problems
+
+
+def check_connector_name(name: str) -> str:
+    """`name` with outer spaces removed, or a UsageError naming what Power Platform refuses."""
+    from clmwizard.errors import UsageError
+
+    name = name.strip()
+    problems = name_problems(name)
+    if problems:
+        raise UsageError(
+            f"{name[:40]!r} cannot be a connector name: " + "; ".join(problems) + ".",
+            fix=f"Use up to {MAX_NAME_LENGTH} letters, digits and spaces, ending in a letter or "
+            'digit, without the words "API" or "connector" (e.g. "DocuSign CLM Sales").',
+            field="name",
+        )
+    return name
+
+
+def connector_name(profile: Profile) -> str:
+    """The name the profile's connectors carry in Power Automate (before any host suffix)."""
+    return profile.connector_name or default_connector_name(profile.name)
 
 
 def connector_title(profile: Profile, connector: ConnectorName | None) -> str:
-    """The connector's display name, e.g. "DocuSign CLM Demo Upload" (≤ 30 characters)."""
-    words = ["DocuSign CLM", _ENVIRONMENT_LABEL.get(profile.environment, "")]
+    """The connector's display name, e.g. "DocuSign CLM work Upload" (≤ 30 characters)."""
+    words = [connector_name(profile)]
     if connector is not None:
         words.append(_CONNECTOR_LABEL[connector])
     return " ".join(word for word in words if word)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -76,6 +77,16 @@ class WizardScreen(Screen["Answer"]):
 
     def compose_body(self) -> Iterable[Widget]:
         return ()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        from clmwizard.widgets.focus_mark import mark_focus
+
+        mark_focus(event.widget, True)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        from clmwizard.widgets.focus_mark import mark_focus
+
+        mark_focus(event.widget, False)
 
     def on_screen_resume(self) -> None:
         self.query_one(TitleBar).set_subtitle(self.wizard.subtitle())

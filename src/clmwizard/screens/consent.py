@@ -62,10 +62,11 @@ class ConsentScreen(WizardScreen):
     STEP = "Consent"
     AUTO_FOCUS = ""  # nothing focused, so o/u/c/a act; tab or a click reaches the paste field
     BINDINGS = [
-        Binding("o", "open_browser", "open"),
-        Binding("u", "copy_url", "copy URL"),
+        # o, u and a are named under the consent URL, where they act: the footer fits 80 columns.
+        Binding("o", "open_browser", "open", show=False),
+        Binding("u", "copy_url", "copy URL", show=False),
         Binding("c", "copy_redirect", "copy redirect"),
-        Binding("a", "approve_demo", "approve (demo)"),
+        Binding("a", "approve_demo", "approve (demo)", show=False),
         Binding("r", "restart", "listen again"),
         Binding("p", "use_port", "use free port"),
     ]

@@ -17,6 +17,7 @@ from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.guard import guarded
 from clmwizard.widgets.copy_table import CopyItem, CopyTable
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.focus_mark import MarkedButton
 from clmwizard.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ class ConfirmDialog(ModalScreen[bool]):
             if self.detail:
                 yield Static(escape(self.detail), classes="dialog-detail")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
-                yield Button(f"{self.no} (n)", id="no")
+                yield MarkedButton(f"{self.yes} (y)", id="yes", variant="warning")
+                yield MarkedButton(f"{self.no} (n)", id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -92,7 +93,7 @@ class ManualCopyDialog(ModalScreen[None]):
                     "This is a secret: close this dialog as soon as you have copied it.",
                     classes="dialog-warning",
                 )
-            yield Button("Close (esc)", id="close")
+            yield MarkedButton("Close (esc)", id="close")
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
@@ -142,8 +143,8 @@ class SecretPrompt(ModalScreen[str | None]):
             yield SecretInput(value=self.prefill, placeholder="paste the secret key", id="secret")
             yield FieldMessage(id="secret-message")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("OK (enter)", id="ok", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+                yield MarkedButton("OK (enter)", id="ok", variant="primary")
+                yield MarkedButton("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#secret", SecretInput).focus()
@@ -252,8 +253,8 @@ class KeyringDialog(ModalScreen[bool]):
                 classes="dialog-detail",
             )
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Keep in memory (m)", id="memory", variant="warning")
-                yield Button("Back (esc)", id="back")
+                yield MarkedButton("Keep in memory (m)", id="memory", variant="warning")
+                yield MarkedButton("Back (esc)", id="back")
 
     def on_mount(self) -> None:
         self.query_one("#back", Button).focus()

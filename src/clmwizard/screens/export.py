@@ -25,16 +25,13 @@ from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
 
 LAYOUTS = (
-    ("single", "One connector that routes uploads and downloads to their hosts"),
+    ("single", "One connector (uploads and downloads routed to their hosts)"),
     ("three", "Three connectors, one per CLM host (general, upload, download)"),
 )
-LAYOUT_COSTS = (
-    "One connector: one redirect URL to register in DocuSign and one sign-in per Power Automate "
-    "user. Three: three redirect URLs and three sign-ins (the layout of DocuSign's blog)."
-)
+# The chosen layout in one line with its cost.
 LAYOUT_WORDS = {
-    "three": "three connectors — general, upload and download",
-    "single": "one connector — uploads and downloads routed to their hosts",
+    "three": "three connectors — three redirect URLs to register, three sign-ins per user",
+    "single": "one connector — one redirect URL to register, one sign-in per user",
 }
 
 
@@ -65,19 +62,24 @@ class ExportScreen(WizardScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         from clmwizard.connector.bundle import default_export_dir
+        from clmwizard.connector.swagger import connector_name
+        from clmwizard.store.profile import profile_layout
 
+        layout = profile_layout(self.profile)
         with Vertical(classes="form"):
             yield Label("Folder", classes="field-label")
             yield Input(str(shown_path(default_export_dir(self.profile))), id="out-dir")
             yield FieldMessage(id="out-message")
+            yield Label("Connector name in Power Automate", classes="field-label")
+            yield Input(connector_name(self.profile), id="connector-name")
+            yield FieldMessage(id="name-message")
             yield Label("Layout", classes="field-label")
             with TextRadioSet(id="layout"):
                 for name, label in LAYOUTS:
-                    yield TextRadioButton(label, value=name == "single", name=name)
+                    yield TextRadioButton(label, value=name == layout, name=name)
             yield Static(
-                f"Layout: {LAYOUT_WORDS['single']}", id="layout-choice", classes="choice-echo"
+                f"Layout: {LAYOUT_WORDS[layout]}", id="layout-choice", classes="choice-echo"
             )
-            yield Static(f"[dim]{LAYOUT_COSTS}[/dim]", id="layout-cost")
         yield Static(
             "  Press [b]enter[/b] to write the bundle. No secret goes into it.",
             id="export-hint",
@@ -92,7 +94,13 @@ class ExportScreen(WizardScreen):
 
     @on(RadioSet.Changed, "#layout")
     def _layout_chosen(self) -> None:
-        self.query_one("#layout-choice", Static).update(f"Layout: {LAYOUT_WORDS[self._layout()]}")
+        layout = self._layout()
+        self.profile.layout = layout  # type: ignore[assignment]  # Fields and Publish follow it
+        self.query_one("#layout-choice", Static).update(f"Layout: {LAYOUT_WORDS[layout]}")
+
+    @on(Input.Submitted, "#connector-name")
+    def _name_submitted(self) -> None:
+        self.action_export()
 
     def action_publish(self) -> None:
         """On to Publish (optional: esc there comes back)."""
@@ -108,13 +116,23 @@ class ExportScreen(WizardScreen):
     @guarded("#out-message")
     async def _export(self, *, force: bool) -> None:
         from clmwizard.connector.bundle import export_bundle
+        from clmwizard.connector.swagger import check_connector_name
 
         out_text = self.query_one("#out-dir", Input).value.strip()
         layout = self._layout()
         message = self.query_one("#out-message", FieldMessage)
+        name_message = self.query_one("#name-message", FieldMessage)
         if not out_text:
             message.show_error("Choose a folder to write to.")
             return
+        try:
+            name = check_connector_name(self.query_one("#connector-name", Input).value)
+        except ClmWizardError as error:
+            name_message.show_error(error)
+            self.query_one("#connector-name", Input).focus()
+            return
+        name_message.clear()
+        self.profile.connector_name = name
         out_dir = Path(out_text).expanduser()
         try:
             result = await asyncio.to_thread(
@@ -130,20 +148,24 @@ class ExportScreen(WizardScreen):
             else:
                 message.show_error(error)
             return
-        await asyncio.to_thread(self._record_export, out_dir, layout)
+        await asyncio.to_thread(self._record_export, out_dir, layout, name)
         self._show_result(result)
 
-    def _record_export(self, out_dir: Path, layout: str) -> None:
-        """Blocking (the profile file): run in a thread."""
+    def _record_export(self, out_dir: Path, layout: str, name: str) -> None:
+        """Blocking (the profile file): run in a thread. Remembers the layout and the name."""
         from clmwizard.draft import now_utc
         from clmwizard.store.profile import ExportRecord
 
         record = ExportRecord(path=str(out_dir.resolve()), layout=layout, at=now_utc())  # type: ignore[arg-type]
+
+        def remember(profile: Profile) -> None:
+            profile.exports.append(record)
+            profile.layout = record.layout
+            profile.connector_name = name
+
         # The bundle is written; a failed history entry must not turn that into an error.
         with contextlib.suppress(ClmWizardError):
-            self.wizard.context.profiles.update(
-                self.profile.name, lambda profile: profile.exports.append(record)
-            )
+            self.wizard.context.profiles.update(self.profile.name, remember)
 
     def _ask_overwrite(self, out_dir: Path, found: str) -> None:
         def answered(yes: bool | None) -> None:
@@ -174,7 +196,7 @@ class ExportScreen(WizardScreen):
         out_dir = written_folder(result.out_dir)
         at = clock_time()
         self.query_one("#out-message", FieldMessage).show_ok(
-            f"Wrote {len(result.files)} files to {out_dir} at {at} ({result.layout} layout)"
+            f"Wrote {len(result.files)} files at {at} ({result.layout} layout) to\n{out_dir}"
         )
         name = self.profile.name
         first = result.connectors[0]
@@ -205,6 +227,9 @@ class ExportScreen(WizardScreen):
             "  Or let clmwizard do steps 1 and 2: [b]ctrl+p[/b] publishes to Power Automate "
             "(optional). [dim]esc back · ctrl+q quit[/dim]"
         )
+        # At 80×24 the steps are below the fold: bring them into view.
+        steps = self.query_one("#export-result", Static)
+        self.call_after_refresh(steps.scroll_visible, animate=False)
 
 
 def written_folder(path: Path) -> Path:

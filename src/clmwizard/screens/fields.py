@@ -14,11 +14,25 @@ from clmwizard.connector.fields import ActionDefinition, FieldValue, connector_f
 from clmwizard.errors import ClmWizardError
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.guard import guarded
-from clmwizard.store.profile import CONNECTOR_NAMES, SECRET_KEY, ConnectorName, Profile
+from clmwizard.store.profile import (
+    CONNECTOR_NAMES,
+    SECRET_KEY,
+    SINGLE_FOLDER,
+    BundleFolder,
+    Layout,
+    Profile,
+    layout_folders,
+    profile_layout,
+)
 from clmwizard.widgets.copy_table import CopyItem, CopyTable
 from clmwizard.widgets.field_message import FieldMessage
 
 TABS = ("General", "Security", "Definition")
+# The layout in one line with its cost, and the key that changes it.
+LAYOUT_LINES: dict[Layout, str] = {
+    "single": "Layout: one connector (one redirect URL, one sign-in per user) · [b]^l[/b] three",
+    "three": "Layout: three connectors (three redirect URLs, three sign-ins) · [b]^l[/b] one",
+}
 
 
 class FieldsScreen(WizardScreen):
@@ -26,23 +40,26 @@ class FieldsScreen(WizardScreen):
     BINDINGS = [
         Binding("left", "connector(-1)", "connector", key_display="←/→"),
         Binding("right", "connector(1)", "connector", show=False),
+        # Named on the layout line; not a letter: the copy keys use every letter but r.
+        Binding("ctrl+l", "layout", "layout", show=False),
         Binding("tab", "tab(1)", "next tab", priority=True),
         Binding("shift+tab", "tab(-1)", "previous tab", show=False, priority=True),
         Binding("r", "reveal", "reveal"),
         Binding("enter", "export", "export"),
-        Binding("1", "copy('1')", "copy/open", key_display="1–9 a…"),
+        Binding("1", "copy('1')", "copy/open", key_display="1–9…"),
         *(Binding(key, f"copy('{key}')", show=False) for key in CopyTable.HOTKEYS[1:]),
     ]
 
     def __init__(self, profile: Profile) -> None:
         super().__init__()
         self.profile = profile
-        self.connector: ConnectorName = "general"
+        self.connector: BundleFolder = layout_folders(profile_layout(profile))[0]
         self.tab = "Security"
         self.client_secret: str | None = None
         self.revealed = False
 
     def compose_body(self) -> Iterable[Widget]:
+        yield Static("", id="layout-line")
         yield Static("", id="selector")
         yield FieldMessage(id="host-warning")
         yield CopyTable([], id="field-table")
@@ -105,14 +122,20 @@ class FieldsScreen(WizardScreen):
 
         return action_definitions(self.profile, self.connector)
 
+    @property
+    def connectors(self) -> tuple[BundleFolder, ...]:
+        return layout_folders(profile_layout(self.profile))
+
     def _render_table(self) -> None:
+        # The chosen connector and tab read without colour too: ›name‹ besides the reverse video.
         connectors = "  ".join(
-            f"[reverse b] {name} [/]" if name == self.connector else f" {name} "
-            for name in CONNECTOR_NAMES
+            f"[reverse b]›{name}‹[/]" if name == self.connector else f" {name} "
+            for name in self.connectors
         )
         tabs = "  ".join(
-            f"[reverse b] {tab} [/]" if tab == self.tab else f" {tab} " for tab in TABS
+            f"[reverse b]›{tab}‹[/]" if tab == self.tab else f" {tab} " for tab in TABS
         )
+        self.query_one("#layout-line", Static).update(LAYOUT_LINES[profile_layout(self.profile)])
         self.query_one("#selector", Static).update(f"{connectors}  [dim]│[/dim]  {tabs}")
         self.query_one("#field-table", CopyTable).set_items(self._items())
         self._show_host_warning()
@@ -123,20 +146,49 @@ class FieldsScreen(WizardScreen):
 
         message = self.query_one("#host-warning", FieldMessage)
         hosts = self.profile.clm_hosts
-        warning = (
-            host_warning(hosts.for_connector(self.connector), self.profile.confirmed_hosts)
+        names = CONNECTOR_NAMES if self.connector == SINGLE_FOLDER else (self.connector,)
+        warnings = (
+            [
+                host_warning(hosts.for_connector(name), self.profile.confirmed_hosts)
+                for name in names
+            ]
             if hosts is not None
-            else None
+            else []
         )
+        warning = " ".join(dict.fromkeys(w for w in warnings if w))
         if warning:
             message.show_warning(warning)
         else:
             message.clear()
 
     def action_connector(self, step: int) -> None:
-        index = (CONNECTOR_NAMES.index(self.connector) + step) % len(CONNECTOR_NAMES)
-        self.connector = CONNECTOR_NAMES[index]
+        connectors = self.connectors
+        index = (connectors.index(self.connector) + step) % len(connectors)
+        self.connector = connectors[index]
         self._render_table()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # One connector: nothing to switch to (and no footer entry).
+        return not (action == "connector" and len(self.connectors) == 1)
+
+    def action_layout(self) -> None:
+        """One connector ⇄ three: what Export and Publish make too (saved with the profile)."""
+        layout: Layout = "three" if profile_layout(self.profile) == "single" else "single"
+        self.profile.layout = layout
+        self.connector = self.connectors[0]
+        self._save_layout(layout)
+        self.refresh_bindings()
+        self._render_table()
+
+    @work(group="profile-layout")
+    async def _save_layout(self, layout: Layout) -> None:
+        def save(profile: Profile) -> None:
+            profile.layout = layout
+
+        try:
+            await asyncio.to_thread(self.wizard.context.profiles.update, self.profile.name, save)
+        except ClmWizardError as error:
+            self.query_one("#fields-message", FieldMessage).show_error(error)
 
     def action_tab(self, step: int) -> None:
         self.tab = TABS[(TABS.index(self.tab) + step) % len(TABS)]

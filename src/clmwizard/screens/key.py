@@ -88,14 +88,16 @@ class KeyScreen(WizardScreen):
                         )
                 yield Static("", id="environment-choice", classes="choice-echo")
                 with Vertical(id="custom-servers"):
+                    yield Label("OAuth server (account server)", classes="field-label")
                     yield Input(
                         draft.environment.auth_server,
-                        placeholder="OAuth server, e.g. http://127.0.0.1:8765",
+                        placeholder="e.g. http://127.0.0.1:8765",
                         id="auth-server",
                     )
+                    yield Label("CLM discovery server", classes="field-label")
                     yield Input(
                         draft.environment.clm_auth_server,
-                        placeholder="CLM discovery server",
+                        placeholder="e.g. http://127.0.0.1:8766",
                         id="clm-auth-server",
                     )
                 yield FieldMessage(id="environment-message")
@@ -151,7 +153,11 @@ class KeyScreen(WizardScreen):
             (
                 widget
                 for widget in self.query(Input)
-                if not widget.disabled and not widget.value and widget.id != "rsa-key-file"
+                if not widget.disabled
+                and not widget.value
+                and widget.id != "rsa-key-file"
+                # not one folded away under Advanced: focus there would be invisible
+                and not any(isinstance(a, Collapsible) and a.collapsed for a in widget.ancestors)
             ),
             None,
         )

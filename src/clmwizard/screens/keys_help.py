@@ -15,7 +15,6 @@ _INTERNAL_ACTIONS = {
     "command_palette",
     "help_quit",
     "keys_help",
-    "keys_help_in_field",
     "copy_text",
 }
 

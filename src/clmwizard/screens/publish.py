@@ -44,14 +44,11 @@ VERDICT_MARK = {"not_registered": "✗", "unknown": "?"}
 
 
 def profile_layout(profile: Profile, environment_id: str | None = None) -> Layout:
-    """The layout this profile uses: what it last exported, else what it published there, else
-    one connector."""
-    if profile.exports:
-        return profile.exports[-1].layout
-    for record in profile.publications:
-        if environment_id is None or record.environment_id == environment_id:
-            return record.layout
-    return "single"
+    """The profile's layout, the same in the header and the plan (and on Fields and Export):
+    one choice, whatever the environment (`environment_id` is not consulted)."""
+    from clmwizard.store.profile import profile_layout as chosen_layout
+
+    return chosen_layout(profile)
 
 
 class PublishScreen(WizardScreen):
@@ -61,10 +58,11 @@ class PublishScreen(WizardScreen):
         Binding("c", "copy_code", "copy code"),
         Binding("o", "open_browser", "open browser"),
         Binding("a", "approve", "approve (demo)"),
-        Binding("1", "copy_redirect(0)", "copy redirect URL", key_display="1-3"),
+        Binding("1", "copy_redirect(0)", "copy URL", key_display="1-3"),
+        Binding("1", "copy_only_redirect", "copy URL", key_display="1"),  # one connector
         Binding("2", "copy_redirect(1)", "copy redirect URL", show=False),
         Binding("3", "copy_redirect(2)", "copy redirect URL", show=False),
-        Binding("r", "recheck", "re-check DocuSign"),
+        Binding("r", "recheck", "re-check"),
         Binding("g", "register_demo", "register (demo)"),
         Binding("ctrl+q", "app.quit", "quit"),
     ]
@@ -132,7 +130,10 @@ class PublishScreen(WizardScreen):
                 self.phase == "published"
                 and isinstance(index, int)
                 and index < len(self._published())
+                and len(self._published()) > 1
             )
+        if action == "copy_only_redirect":
+            return self.phase == "published" and len(self._published()) == 1
         if action == "register_demo":
             demo = self.wizard.context.demo
             return (
@@ -396,7 +397,9 @@ class PublishScreen(WizardScreen):
         await self._check_redirects()
         self._show_outcome()
         self._set_phase("published")
-        self.query_one("#publish-message", FieldMessage).scroll_visible()
+        self.set_focus(None)  # the environment is chosen: its list's keys leave the footer
+        outcome = self.query_one("#outcome", Static)
+        self.call_after_refresh(outcome.scroll_visible, top=True, animate=False)
 
     def _progress(self, key: str, what: str) -> None:
         self.progress_lines[key] = what
@@ -473,7 +476,7 @@ class PublishScreen(WizardScreen):
             if outcome.redirect_url is None:
                 lines.append(f"     redirect URL unknown: {escape(outcome.redirect_hint)}")
                 continue
-            lines.append(f"     {escape(outcome.redirect_url)}")
+            lines.append(escape(outcome.redirect_url))  # unindented: a selection takes it whole
             check = self.checks.get(outcome.redirect_url)
             if check is not None:
                 lines.append(
@@ -481,6 +484,7 @@ class PublishScreen(WizardScreen):
                 )
         self.query_one("#outcome", Static).update("\n".join(lines))
         message = self.query_one("#publish-message", FieldMessage)
+        copy_keys = "1" if len(published) == 1 else f"1-{min(len(published), 3)}"
         errors = [o.error for o in result.outcomes if o.error is not None]
         if result.record_error is not None:
             errors.append(result.record_error)
@@ -491,13 +495,17 @@ class PublishScreen(WizardScreen):
         elif any(c.verdict == "not_registered" for c in self.checks.values()):
             demo = " (in the demo, g registers them for you)" if self.wizard.context.demo else ""
             message.show_warning(
-                "Register the redirect URLs marked ✗ in DocuSign (1-3 copy them), then press r "
-                f"to ask DocuSign again{demo}. enter finishes."
+                f"Register the redirect URLs marked ✗ in DocuSign ({copy_keys} to copy), then "
+                f"press r to ask DocuSign again{demo}. enter finishes."
             )
         else:
             message.show_ok(
-                "Published. 1-3 copy a redirect URL · r asks DocuSign again · enter finishes."
+                f"Published. {copy_keys} to copy a redirect URL · r asks DocuSign again · enter "
+                "finishes."
             )
+
+    def action_copy_only_redirect(self) -> None:
+        self.action_copy_redirect(0)
 
     def action_copy_redirect(self, index: int) -> None:
         published = self._published()

@@ -32,7 +32,7 @@ def scopes_words(scopes: list[str]) -> str:
 
 
 NAME_WIDTH = 22
-PURPOSE_WIDTH = 48  # what fits beside the name at 80 columns
+PURPOSE_WIDTH = 47  # what fits beside the name (and the › cursor) at 80 columns
 
 
 def _scope_row(scope: Scope) -> Text:

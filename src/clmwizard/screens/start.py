@@ -19,6 +19,7 @@ from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
 from clmwizard.screens.guard import guarded, guarded_thread
 from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.toggles import TextOptionList
 
 if TYPE_CHECKING:
     from clmwizard.flow import Choice
@@ -83,15 +84,16 @@ def jwt_markup(profile: Profile) -> str:
 
 class StartScreen(WizardScreen):
     BINDINGS = [
+        # The footer fits 80 columns with the common keys; f1 lists the others.
         Binding("n", "new", "new"),
-        Binding("c", "reconsent", "re-consent"),
-        Binding("s", "rotate", "rotate secret"),
-        Binding("f", "refresh", "refresh"),
         Binding("e", "export", "export"),
-        Binding("j", "jwt", "check JWT"),
         Binding("p", "publish", "publish"),
-        Binding("k", "checklist", "rotation checklist"),
+        Binding("s", "rotate", "rotate secret"),
         Binding("d", "delete", "delete"),
+        Binding("c", "reconsent", "re-consent", show=False),
+        Binding("f", "refresh", "refresh", show=False),
+        Binding("j", "jwt", "check JWT", show=False),
+        Binding("k", "checklist", "rotation checklist", show=False),
     ]
 
     PROFILE_ACTIONS = frozenset(
@@ -134,7 +136,9 @@ class StartScreen(WizardScreen):
                 id="demo-note",
                 classes="note",
             )
-        yield OptionList(Option("Loading profiles…", id="loading", disabled=True), id="profiles")
+        yield TextOptionList(
+            Option("Loading profiles…", id="loading", disabled=True), id="profiles"
+        )
         yield Static("", id="empty-state")
         yield FieldMessage(id="start-message")
 

@@ -16,6 +16,12 @@ SCHEMA_VERSION = 1
 EnvironmentName = Literal["demo", "production", "custom"]
 ConnectorName = Literal["general", "upload", "download"]
 CONNECTOR_NAMES: tuple[ConnectorName, ...] = ("general", "upload", "download")
+# How the actions are split into connectors: one connector routing to the three CLM hosts, or
+# one connector per host. Each connector is a bundle folder: "clm", or the three host names.
+Layout = Literal["three", "single"]
+LAYOUTS: tuple[Layout, ...] = ("three", "single")
+SINGLE_FOLDER: Literal["clm"] = "clm"
+BundleFolder = Literal["clm", "general", "upload", "download"]
 
 # Names of the keyring items of a profile.
 SECRET_KEY = "secret_key"
@@ -49,7 +55,7 @@ class ClmHosts:
 @dataclass
 class ExportRecord:
     path: str
-    layout: Literal["three", "single"]
+    layout: Layout
     at: datetime
 
 
@@ -97,7 +103,7 @@ class PublishRecord:
     duplicating and a rotation knows which connectors still carry the old secret."""
 
     environment_id: str
-    layout: Literal["three", "single"]
+    layout: Layout
     power_apps_url: str
     authority: str
     tenant: str
@@ -144,9 +150,30 @@ class Profile:
     # CLM hosts outside DocuSign's domains the user explicitly confirmed ("host[:port]").
     confirmed_hosts: list[str] = field(default_factory=list)
     publications: list[PublishRecord] = field(default_factory=list)
+    # The layout chosen on Fields or Export, or with --layout (None: see `profile_layout`).
+    layout: Layout | None = None
+    # The connectors' name in Power Automate (None: `default_connector_name`).
+    connector_name: str | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
     def is_signed_in(self) -> bool:
         """True once consent, exchange and discovery have completed."""
         return self.account_id is not None and self.clm_hosts is not None
+
+
+def profile_layout(profile: Profile) -> Layout:
+    """The layout the Fields screen, `fields`, export and publish use: the one chosen, else the
+    last exported, else the last published, else one connector."""
+    if profile.layout is not None:
+        return profile.layout
+    if profile.exports:
+        return profile.exports[-1].layout
+    if profile.publications:
+        return profile.publications[-1].layout
+    return "single"
+
+
+def layout_folders(layout: Layout) -> tuple[BundleFolder, ...]:
+    """The connectors of a layout, by bundle folder."""
+    return (SINGLE_FOLDER,) if layout == "single" else CONNECTOR_NAMES

@@ -131,8 +131,9 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     """The YAML shape of a profile: schema_version first, then the fields in order."""
     data = _encode(profile)
     data.pop("schema_version", None)
-    if data.get("trusted_auth_server") is None:  # only written when set: older files stay alike
-        data.pop("trusted_auth_server", None)
+    for optional in ("trusted_auth_server", "layout", "connector_name"):
+        if data.get(optional) is None:  # only written when set: older files stay alike
+            data.pop(optional, None)
     for record in data.get("publications") or []:  # likewise what connect and heartbeat add
         for key in ("flow_url", "heartbeat"):
             if record.get(key) is None:

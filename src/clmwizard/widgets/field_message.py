@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -10,6 +12,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import visible
 
 SIGNS = ("✗", "!", "✓")
+_CODE = re.compile(r"`([^`\n]{1,200})`")
 
 
 class FieldMessage(Static):
@@ -49,6 +52,9 @@ class FieldMessage(Static):
 
     def _show(self, text: str, kind: str) -> None:
         text = visible(text, keep_newlines=True)  # an error may quote a server's text
+        # The core's messages mark names as `code` (Markdown, for the command line); on screen
+        # the backticks would show as they are.
+        text = _CODE.sub(r"\1", text)
         self.text = text
         self.remove_class("-error", "-warning", "-ok")
         if kind:

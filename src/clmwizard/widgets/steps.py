@@ -32,21 +32,28 @@ class StepIndicator(Static):
         self.steps = steps
 
     def render(self) -> Text:
-        width = self.size.width or 100
-        text = self._line(long_current=True)
-        if text.cell_len > width - 2:
-            text = self._line(long_current=False)
-        if text.cell_len > width - 2:  # many steps on a narrow terminal: done steps as ● only
-            text = self._line(long_current=False, name_done=False)
+        width = (self.size.width or 100) - 2
+        # Shorter and shorter until the line fits: the current step's short name, done steps as
+        # ● only, then tighter separators; every step to come keeps its name (Publish too).
+        for long_current, name_done, separator in (
+            (True, True, " ─ "),
+            (False, True, " ─ "),
+            (False, False, " ─ "),
+            (False, False, "  "),
+            (False, False, " "),
+        ):
+            text = self._line(long_current=long_current, name_done=name_done, separator=separator)
+            if text.cell_len <= width:
+                return text
         return text
 
-    def _line(self, *, long_current: bool, name_done: bool = True) -> Text:
+    def _line(self, *, long_current: bool, name_done: bool = True, separator: str = " ─ ") -> Text:
         from clmwizard.flow import STEPS
 
         line = Text()
         for index, (short, long) in enumerate(self.steps or STEPS, start=1):
             if index > 1:
-                line.append(" ─ ", style="dim")
+                line.append(separator, style="dim")
             if index < self.current:
                 line.append(f"● {short}" if name_done else "●", style="green")
             elif index == self.current:

@@ -25,6 +25,8 @@ from textual.widgets.selection_list import Selection
 
 RADIO_ON, RADIO_OFF = "(•)", "( )"
 CHECK_ON, CHECK_OFF = "[x]", "[ ]"
+# Before the highlighted item of the focused list: where arrows and space act, without colour.
+CURSOR, NO_CURSOR = "›", " "
 
 T = TypeVar("T")
 
@@ -38,7 +40,8 @@ CHOOSE = "choose"
 
 
 class TextRadioButton(RadioButton, inherit_bindings=False):
-    """A radio button drawn `(•)` when chosen and `( )` when not."""
+    """A radio button drawn `(•)` when chosen and `( )` when not, after `›` while it is the
+    highlighted button of a focused set."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", CHOOSE)]
 
@@ -48,7 +51,9 @@ class TextRadioButton(RadioButton, inherit_bindings=False):
 
     @property
     def _button(self) -> Content:
-        return _marker(self, RADIO_ON, RADIO_OFF)
+        marked = isinstance(self.parent, RadioSet) and self.parent.has_focus
+        cursor = CURSOR if marked and self.has_class("-selected") else NO_CURSOR
+        return Content(cursor) + _marker(self, RADIO_ON, RADIO_OFF)
 
 
 class TextCheckbox(Checkbox, inherit_bindings=False):
@@ -80,6 +85,16 @@ class TextRadioSet(RadioSet, inherit_bindings=False):
     def _on_mount(self, _: Mount) -> None:
         # RadioSet's own mount handler runs after this one and highlights the first button.
         self.call_next(self.highlight_chosen)
+
+    def on_focus(self) -> None:
+        self.query(RadioButton).refresh()  # the › cursor comes with focus
+
+    def on_blur(self) -> None:
+        self.query(RadioButton).refresh()
+
+    def watch__selected(self) -> None:
+        super().watch__selected()
+        self.query(RadioButton).refresh()
 
     def highlight_chosen(self) -> None:
         """Move the highlight onto the chosen button (when one is chosen)."""
@@ -129,7 +144,7 @@ class TextSelectionList(SelectionList[T], Generic[T], inherit_bindings=False):
     ]
 
     def _get_left_gutter_width(self) -> int:
-        return len(CHECK_ON) + 1
+        return len(CURSOR) + len(CHECK_ON) + 1
 
     def render_line(self, y: int) -> Strip:
         line = OptionList.render_line(self, y)
@@ -141,16 +156,44 @@ class TextSelectionList(SelectionList[T], Generic[T], inherit_bindings=False):
         underlying = next(iter(line)).style or self.rich_style
         click = Style(meta={"option": index})  # a click on the marker toggles, as on the text
         if line_offset:
-            return Strip([Segment(" " * (len(CHECK_ON) + 1), style=underlying + click), *line])
+            return Strip(
+                [Segment(" " * self._get_left_gutter_width(), style=underlying + click), *line]
+            )
         chosen = selection.value in self._selected
         style_name = "selection-list--button" + ("-selected" if chosen else "")
         if self.highlighted == index:
             style_name += "-highlighted"
         marker_style = self.get_component_rich_style(style_name)
+        cursor = CURSOR if self.has_focus and self.highlighted == index else NO_CURSOR
         return Strip(
             [
+                Segment(cursor, style=underlying + click),
                 Segment(CHECK_ON if chosen else CHECK_OFF, style=underlying + marker_style + click),
                 Segment(" ", style=underlying + click),
                 *line,
             ]
         )
+
+
+class TextOptionList(OptionList):
+    """An option list whose highlighted option starts with `›` while the list has focus."""
+
+    def _get_left_gutter_width(self) -> int:
+        return len(CURSOR) + 1
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        try:
+            index, line_offset = self._lines[self.scroll_offset.y + y]
+        except IndexError:
+            return line
+        underlying = next(iter(line)).style or self.rich_style
+        marked = not line_offset and self.has_focus and self.highlighted == index
+        gutter = (CURSOR if marked else NO_CURSOR) + " "
+        return Strip([Segment(gutter, style=underlying), *line])
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
