@@ -4,7 +4,6 @@ signed in to DocuSign through the connector (its consent link, in the browser), 
 from __future__ import annotations
 
 import argparse
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -79,6 +78,8 @@ class ConnectOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from clmwizard.powerplatform.api import validate_environment_id
     from clmwizard.powerplatform.connect import targets
     from clmwizard.store.profiles import validate_profile_name
@@ -130,6 +131,8 @@ async def _connect_one(
     back: ConsentReturn,
     target: ConnectTarget,
 ) -> None:
+    import asyncio
+
     from clmwizard.powerplatform.connect import (
         ensure_connection,
         remember_connection,
@@ -210,6 +213,8 @@ async def _check_redirect(
 
 
 async def _offer_link(link: str, no_browser: bool) -> None:
+    import asyncio
+
     from clmwizard.browser import open_in_browser
 
     if not no_browser:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shlex
 import stat
 import sys
@@ -25,11 +24,6 @@ from clmwizard.store.profiles import config_dir
 
 if TYPE_CHECKING:
     from clmwizard.docusign.http import ClientFactory
-from clmwizard.store.secrets import (
-    KeyringSecretStore,
-    check_keyring_backend,
-    keyring_round_trip,
-)
 
 KEYRING_TIMEOUT = 3.0
 OSC52_ONLY = "OSC 52 only — works in most terminals over SSH; not in tmux without set-clipboard on"
@@ -56,6 +50,12 @@ class Check:
 
 def check_keyring(timeout: float = KEYRING_TIMEOUT) -> list[Check]:
     """The keyring backend by name, then a write/read/delete round trip."""
+    from clmwizard.store.secrets import (
+        KeyringSecretStore,
+        check_keyring_backend,
+        keyring_round_trip,
+    )
+
     report = check_keyring_backend(timeout=timeout)
     if not report.usable:
         return [Check(False, f"Keyring: {report.name}", [report.problem], report.fix)]
@@ -139,6 +139,8 @@ def check_config_folder(folder: Path | None = None) -> Check:
 
 
 def check_versions() -> Check:
+    import platform
+
     return Check(True, f"Python {platform.python_version()}, clmwizard {__version__}")
 
 
@@ -194,6 +196,7 @@ def check_clm_call(
     from clmwizard.redact import register_secret
     from clmwizard.store.profile import ACCESS_TOKEN
     from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import KeyringSecretStore
 
     refresh = f"`clmwizard refresh --profile {profile_name}` renews it"
     try:
@@ -231,6 +234,7 @@ def check_clm_call(
 def check_microsoft_sign_in(profile_name: str, timeout: float = KEYRING_TIMEOUT) -> Check:
     """Whether the profile's Microsoft sign-in (MSAL's token cache) is stored, and for whom."""
     from clmwizard.powerplatform.signin import stored_sign_in
+    from clmwizard.store.secrets import KeyringSecretStore
 
     try:
         stored = stored_sign_in(KeyringSecretStore(timeout=timeout), profile_name)

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import (
     LAYOUT_HELP,
@@ -16,11 +17,11 @@ from clmwizard.commands.common import (
     add_profile,
     open_profile,
 )
-from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
-from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
-from clmwizard.docusign.hosts import host_key, untrusted_hosts
 from clmwizard.errors import ClmWizardError
-from clmwizard.store.profile import ExportRecord, Profile
+
+if TYPE_CHECKING:  # the bundle's makers load when export runs, not for --help
+    from clmwizard.connector.bundle import ExportResult, Layout
+    from clmwizard.store.profile import Profile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +59,8 @@ class ExportOptions:
 
 
 def next_steps(profile: Profile, result: ExportResult) -> str:
+    from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
+
     first = shlex.quote(str(result.out_dir / result.connectors[0]))
     plural = "s" if len(result.connectors) > 1 else ""
     return "\n".join(
@@ -105,6 +108,10 @@ def layout_line(profile: Profile, layout: Layout) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from clmwizard.connector.bundle import export_bundle
+    from clmwizard.docusign.hosts import host_key, untrusted_hosts
+    from clmwizard.store.profile import ExportRecord
+
     options = ExportOptions.from_args(args)
     _, store, profile = open_profile(options.profile)
     out_dir, allowed = options.out, options.allow_hosts

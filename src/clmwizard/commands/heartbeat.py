@@ -5,7 +5,6 @@ CLM answered — the connector's end-to-end test. `--off` stops it."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,6 +68,8 @@ class HeartbeatOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from clmwizard.powerplatform.api import validate_environment_id
     from clmwizard.powerplatform.heartbeat import heartbeat_target
     from clmwizard.store.profiles import validate_profile_name
@@ -90,6 +91,8 @@ async def _heartbeat(
     secrets: SecretStore,
     target: HeartbeatTarget,
 ) -> int:
+    import asyncio
+
     from clmwizard.commands.platform import make_apis, settings_for, sign_in
     from clmwizard.powerplatform.heartbeat import (
         HeartbeatOutcome,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
 import stat
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.browser import open_in_browser
-from clmwizard.closing import steps_left
 from clmwizard.commands.common import (
     add_allow_host,
     add_profile,
@@ -26,7 +24,6 @@ from clmwizard.commands.common import (
     stamp,
     warn,
 )
-from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, parse_redirect_uri
 from clmwizard.docusign.consent import build_consent_request
 from clmwizard.docusign.environments import Environment, resolve_environment
 from clmwizard.docusign.hosts import unconfirmed_error, unconfirmed_hosts, untrusted_hosts
@@ -43,6 +40,7 @@ from clmwizard.wait_clock import WaitClock, gives_up
 if TYPE_CHECKING:  # httpx, the keyring and the sign-in load when login runs, not for --help
     import httpx
 
+    from clmwizard.docusign.callback import CallbackListener
     from clmwizard.docusign.discovery import Account
     from clmwizard.docusign.http import ClientFactory
     from clmwizard.store.secrets import SecretStore
@@ -290,6 +288,8 @@ def _print_account_choice(chosen: Account, others: list[Account], asked: bool) -
 
 
 def print_summary(profile: Profile, store: SecretStore, clm: str = "") -> None:
+    from clmwizard.closing import steps_left
+
     hosts = profile.clm_hosts
     who = profile.user_name or profile.user_id or "?"
     if profile.user_email:
@@ -352,6 +352,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_login(options: LoginOptions, environ: Mapping[str, str]) -> int:
+    import asyncio
+
+    from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, parse_redirect_uri
+
     name = validate_profile_name(options.profile)
     env = resolve_environment(options.environment, options.auth_server, options.clm_auth_server)
     integration_key = validate_integration_key(options.integration_key)
@@ -384,6 +388,9 @@ async def _login(
     profiles: ProfileStore,
     store: SecretStore,
 ) -> int:
+    import asyncio
+
+    from clmwizard.docusign.callback import CallbackListener
     from clmwizard.docusign.consent_check import CLI_CAUSE_HINT, check_consent_url
     from clmwizard.docusign.session import (
         complete_login,

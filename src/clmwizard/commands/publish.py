@@ -4,7 +4,6 @@ Power Platform environment; read back each redirect URL and ask DocuSign whether
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import getpass
 import os
@@ -199,6 +198,8 @@ async def sign_in(
 
 
 async def choose_environment(api: PowerAppsApi, who: MicrosoftSignIn, given: str | None) -> str:
+    import asyncio
+
     from clmwizard.powerplatform.api import validate_environment_id
 
     if given:
@@ -241,6 +242,8 @@ def _ask_environment(environments: list[PowerEnvironment]) -> str:
 
 
 async def ask_adoption(item: PlannedConnector) -> bool:
+    import asyncio
+
     if not is_tty(sys.stdin):
         sys.stderr.write(
             f"! {item.payload.display_name}: a connector of that name already exists "
@@ -261,6 +264,8 @@ async def ask_adoption(item: PlannedConnector) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from clmwizard.connector.urls import require_signed_in
 
     options = PublishOptions.from_args(args)
@@ -293,6 +298,8 @@ async def _publish(
     method: str,
     client_secret: str | None,
 ) -> int:
+    import asyncio
+
     from clmwizard.commands.export import choose_layout_and_name, layout_line
     from clmwizard.docusign.http import make_client
     from clmwizard.powerplatform.http import make_async_client, make_sync_client
@@ -378,6 +385,8 @@ def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:
 
 
 async def _report(result: PublishResult, profile: Profile, docusign: httpx.AsyncClient) -> int:
+    import asyncio
+
     from clmwizard.powerplatform.publish import summarise
     from clmwizard.powerplatform.redirect import check_redirect_url
 

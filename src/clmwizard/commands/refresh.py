@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,6 +44,8 @@ class RefreshOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from clmwizard.docusign.session import refresh_profile
 
     options = RefreshOptions.from_args(args)

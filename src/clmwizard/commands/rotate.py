@@ -4,7 +4,6 @@ give every connector this profile published the new secret; only then may the ol
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from dataclasses import dataclass
@@ -59,6 +58,8 @@ class RotateOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from clmwizard.commands.login import read_secret
     from clmwizard.docusign.session import rotate_secret
     from clmwizard.powerplatform.rotation import connectors_to_update

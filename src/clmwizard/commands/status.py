@@ -8,7 +8,6 @@ Exit codes: 0 ok, 6 needs attention, 7 broken (with --all: the worst of all prof
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -64,6 +63,8 @@ class StatusOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from clmwizard.store.profiles import ProfileStore, validate_profile_name
 
     options = StatusOptions.from_args(args)
