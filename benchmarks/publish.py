@@ -48,8 +48,8 @@ async def publish_once(
 
 async def main(runs: int, unfiltered: bool) -> None:
     from clmwizard.emulator import Emulator
+    from clmwizard.http import make_client
     from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.http import make_async_client, make_sync_client
     from clmwizard.powerplatform.settings import make_settings
     from clmwizard.powerplatform.signin import sign_in_service_principal
     from clmwizard.store.profile import ClmHosts, Profile
@@ -82,14 +82,13 @@ async def main(runs: int, unfiltered: bool) -> None:
         )
         profiles = ProfileStore()
         profiles.save(profile)
-        with make_sync_client(settings.ca_bundle) as sync_http:
+        async with make_client(ca_bundle=settings.ca_bundle) as http:
             who = await sign_in_service_principal(
-                settings, MemorySecretStore(), "bench", sync_http, pp.client_secret
+                settings, MemorySecretStore(), "bench", http, pp.client_secret
             )
-        pp.set_behaviour(honour_custom_filter=not unfiltered)
-        for origin in ("powerapps", "blob", "flow"):
-            emu.inject_fault(origin, "/", latency=LATENCY, count=0)
-        async with make_async_client(settings.ca_bundle) as http:
+            pp.set_behaviour(honour_custom_filter=not unfiltered)
+            for origin in ("powerapps", "blob", "flow"):
+                emu.inject_fault(origin, "/", latency=LATENCY, count=0)
             api = PowerAppsApi(
                 http,
                 who.access_token,

@@ -19,6 +19,20 @@ pytest_plugins = [
 ]
 
 
+# One X display and one gnome-keyring daemon serve every xdist worker: the clipboard tests (they
+# own the X selection) run on one worker, one after another; so do the Secret Service tests.
+SERIAL_GROUPS = ("display", "secret_service")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for group in SERIAL_GROUPS:
+            if item.get_closest_marker(group) is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches the real config folder or opens a real browser."""

@@ -20,7 +20,7 @@ from clmwizard.commands.common import add_profile
 from clmwizard.errors import EXIT_INTERRUPTED, ClmWizardError
 
 if TYPE_CHECKING:
-    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.http import ClientFactory
 
 DESCRIPTION = """\
 From a DocuSign integration key to a working Power Automate custom connector for DocuSign CLM.
@@ -158,7 +158,7 @@ WIZARD = "clmwizard.commands.wizard"
 
 def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
     """Run one command. `client_factory` makes every HTTP client the command uses (tests pass
-    one with an httpx.MockTransport or short timeouts); by default docusign.http.make_client."""
+    one with an httpx.MockTransport or short timeouts); by default clmwizard.http.make_client."""
     from clmwizard import hardening, interrupts, pipes, secret_env
 
     hardening.disable_core_dumps()

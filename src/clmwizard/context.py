@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx
 
-    from clmwizard.docusign.http import ClientFactory
     from clmwizard.emulator import Emulator
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
@@ -87,14 +87,9 @@ class WizardContext:
 
 
 def default_client_factory(**options: Any) -> httpx.AsyncClient:
-    """The product's client (docusign.http.make_client), imported when the first one is made;
-    with `ca_bundle` (even None), the Microsoft side's (powerplatform.http.make_async_client)."""
-    if "ca_bundle" in options:
-        from clmwizard.powerplatform.http import make_async_client
-
-        return make_async_client(**options)
-
-    from clmwizard.docusign.http import make_client
+    """The product's client (clmwizard.http.make_client), imported when the first one is made;
+    with `ca_bundle` (even None), the Microsoft side's."""
+    from clmwizard.http import make_client
 
     return make_client(**options)
 

@@ -6,6 +6,8 @@ in plain words. They never contain a secret (see `clmwizard.redact`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # Exit codes shared by every command.
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -91,3 +93,9 @@ class KeyringError(ClmWizardError):
     """Secrets cannot be stored or read safely."""
 
     exit_code = EXIT_KEYRING
+
+
+def first_few(items: Sequence[object], most: int) -> str:
+    """The first `most` items for an error's cause, joined by "; ", and how many more there are."""
+    listing = "; ".join(str(item) for item in items[:most])
+    return listing + (f" (and {len(items) - most} more)" if len(items) > most else "")

@@ -1,9 +1,11 @@
 """Secrets handed in through the environment, and environments for the programs we start.
 
-`CLMWIZARD_SECRET_KEY` (and any `CLMWIZARD_SECRET*`) leaves `os.environ` the moment the CLI
-starts (`take_from_environment`), for the whole process: the browser, xclip and every other child
-inherit `os.environ`, and must not inherit a secret. `child_environment()` is what a child we start
-ourselves gets: also without Microsoft / Azure secret variables.
+Every secret variable — `CLMWIZARD_SECRET_KEY`, `CLMWIZARD_MS_CLIENT_SECRET`, any other
+`CLMWIZARD_*SECRET*`, and the Microsoft / Azure tooling's (`AZURE_CLIENT_SECRET`, …) — leaves
+`os.environ` the moment the CLI starts (`take_from_environment`), for the whole process: the
+browser, xclip and every other child inherit `os.environ`, and must not inherit a secret. The
+code that needs one reads it with `lookup`. `child_environment()` is what a child we start
+ourselves gets: without any secret variable, whatever was set since.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+PREFIX = "CLMWIZARD_"
 SECRET_PREFIX = "CLMWIZARD_SECRET"
 # Variables of Microsoft tooling (azure-identity, MSAL apps, pac) that hold a secret.
 MICROSOFT_SECRETS = frozenset(
@@ -29,17 +32,25 @@ _taken: dict[str, str] = {}
 
 def is_secret_variable(name: str) -> bool:
     upper = name.upper()
+    if upper.startswith(PREFIX) and "SECRET" in upper:
+        return True
     return upper.startswith(SECRET_PREFIX) or upper in MICROSOFT_SECRETS
 
 
 def take_from_environment() -> None:
-    """Move every CLMWIZARD_SECRET* variable out of os.environ into this module (once per CLI
-    run: what was taken by an earlier run in the same process is forgotten)."""
+    """Move every secret variable out of os.environ into this module (once per CLI run: what
+    was taken by an earlier run in the same process is forgotten)."""
     _taken.clear()
-    for name in [name for name in os.environ if name.upper().startswith(SECRET_PREFIX)]:
+    for name in [name for name in os.environ if is_secret_variable(name)]:
         value = os.environ.pop(name)
         if value:
             _taken[name] = value
+
+
+def lookup(name: str) -> str | None:
+    """A secret variable's value: taken at start, or (outside the CLI: tests, the library)
+    still in the environment."""
+    return _taken.get(name) or os.environ.get(name) or None
 
 
 def taken() -> Mapping[str, str]:

@@ -16,6 +16,7 @@ from clmwizard.commands import login as login_command
 from clmwizard.emulator import Emulator
 from clmwizard.store.profiles import ProfileStore
 from tests.docusign.helpers import free_port, redirect_location
+from tests.support.cli import Cli, Ran
 from tests.support.keyrings import MemoryKeyring
 from tests.support.login import login_argv
 from tests.support.signin_fixtures import BROWSER
@@ -23,19 +24,28 @@ from tests.support.signin_fixtures import BROWSER
 Args = Callable[..., list[str]]
 
 
+@pytest.fixture
+def login(emu: Emulator, login_args: Args, memory_keyring: MemoryKeyring, cli: Cli) -> Login:
+    """`clmwizard login` against the emulator, its secret key given, the browser stand-in."""
+
+    def run(*extra: str, secret: str | None = None, browser: str = BROWSER) -> Ran:
+        return cli(*login_args(*extra), secret=secret or emu.secret_key, browser=browser)
+
+    return run
+
+
+Login = Callable[..., Ran]
+
+
 def test_login_through_the_browser_stores_everything(
     emu: Emulator,
-    login_args: Args,
+    login: Login,
     redirect_uri: str,
     memory_keyring: MemoryKeyring,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
     config_dir: Path,
 ) -> None:
-    monkeypatch.setenv("BROWSER", BROWSER)
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert main(login_args()) == 0
-    out, err = capsys.readouterr()
+    code, out, err = login()
+    assert code == 0
     assert (
         "Register this redirect URI on the integration key (Apps and Keys → your app):\n"
         f"  {redirect_uri}" in out
@@ -103,51 +113,55 @@ def test_secret_key_from_stdin_and_no_pkce(
     login_args: Args,
     memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
-    monkeypatch.setenv("BROWSER", BROWSER)
     monkeypatch.setattr("sys.stdin", io.StringIO(emu.secret_key + "\n"))
-    assert main(login_args("--secret-key-stdin", "--no-pkce")) == 0
-    out = capsys.readouterr().out
+    code, out, _ = cli(*login_args("--secret-key-stdin", "--no-pkce"), browser=BROWSER)
+    assert code == 0
     assert "code_challenge" not in out and "No browser here?" not in out
     assert ProfileStore().load("acme").use_pkce is False
 
 
-def test_decline(
-    emu: Emulator,
-    login_args: Args,
+@pytest.mark.parametrize(
+    ("secret", "decision", "said", "unsaid"),
+    [
+        pytest.param(
+            None,
+            "decline",
+            ["✗ You declined the consent in DocuSign (access_denied).", "choose Accept"],
+            [],
+            id="declined",
+        ),
+        pytest.param(
+            "definitely-wrong-secret",
+            "accept",
+            [
+                "✗ DocuSign refused the code exchange (invalid_grant / unauthorized_client): most ",
+                "likely the secret key is wrong",
+                "s ago and was sent once, so it has not expired",  # the age the CLI knows
+                "Apps and Keys → your app → Secret Keys",
+            ],
+            ["definitely-wrong-secret"],
+            id="wrong-secret",
+        ),
+    ],
+)
+def test_a_failed_sign_in_says_why_and_stores_nothing(
+    login: Login,
     memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    secret: str | None,
+    decision: str,
+    said: list[str],
+    unsaid: list[str],
 ) -> None:
-    monkeypatch.setenv("BROWSER", BROWSER)
-    monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert main(login_args()) == 1
-    err = capsys.readouterr().err
-    assert "✗ You declined the consent in DocuSign (access_denied)." in err
-    assert "choose Accept" in err
-    assert not ProfileStore().exists("acme") and memory_keyring.items == {}
-
-
-def test_wrong_secret_stores_nothing(
-    emu: Emulator,
-    login_args: Args,
-    memory_keyring: MemoryKeyring,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("BROWSER", BROWSER)
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", "definitely-wrong-secret")
-    assert main(login_args()) == 1
-    err = capsys.readouterr().err
-    assert (
-        "✗ DocuSign refused the code exchange (invalid_grant / unauthorized_client): most " in err
-    )
-    assert "likely the secret key is wrong" in err
-    assert "s ago and was sent once, so it has not expired" in err  # the age the CLI knows
-    assert "Apps and Keys → your app → Secret Keys" in err
-    assert "definitely-wrong-secret" not in err
+    monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", decision)
+    code, _, err = login(secret=secret)
+    assert code == 1
+    for words in said:
+        assert words in err
+    for words in unsaid:
+        assert words not in err
     assert not ProfileStore().exists("acme") and memory_keyring.items == {}
 
 
@@ -261,17 +275,9 @@ def test_account_choice_and_listing(
         )
 
 
-def test_discovery_without_spring_scopes_keeps_the_sign_in(
-    emu: Emulator,
-    login_args: Args,
-    memory_keyring: MemoryKeyring,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("BROWSER", BROWSER)
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert main(login_args("--scopes", "signature extended")) == 1
-    err = capsys.readouterr().err
+def test_discovery_without_spring_scopes_keeps_the_sign_in(emu: Emulator, login: Login) -> None:
+    code, _, err = login("--scopes", "signature extended")
+    assert code == 1
     assert "! Without spring_read and spring_write every CLM call fails with 401" in err
     assert "✗ CLM refused the token when asked for the account's hosts (HTTP 401)." in err
     assert "Add spring_read and spring_write to the scopes and consent again." in err
@@ -284,33 +290,24 @@ def test_ephemeral_warns_and_keeps_the_keyring_empty(
     emu: Emulator,
     login_args: Args,
     memory_keyring: MemoryKeyring,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
-    monkeypatch.setenv("BROWSER", BROWSER)
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert main(["--ephemeral", *login_args()]) == 0
-    out, err = capsys.readouterr()
+    code, out, err = cli("--ephemeral", *login_args(), secret=emu.secret_key, browser=BROWSER)
+    assert code == 0
     assert "--ephemeral: secrets stay in memory for this run only; nothing is saved" in err
     assert "Secrets stored in    memory" in out
     assert memory_keyring.items == {}
 
 
 def test_browser_thread_does_not_block_the_listener(
-    emu: Emulator,
-    login_args: Args,
-    memory_keyring: MemoryKeyring,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    emu: Emulator, login_args: Args, memory_keyring: MemoryKeyring, cli: Cli
 ) -> None:
     """A $BROWSER command that blocks until the consent finishes (like the stand-in) is fine,
     and a text browser is refused with an explanation."""
-    monkeypatch.setenv("BROWSER", "w3m %s")
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
     args = login_args()
     args[args.index("--timeout") + 1] = "0.5"
-    assert main(args) == 1
-    err = capsys.readouterr().err
+    code, _, err = cli(*args, secret=emu.secret_key, browser="w3m %s")
+    assert code == 1
     assert "The browser here is w3m, a text browser that cannot finish DocuSign's consent" in err
     assert threading.active_count() < 20
 

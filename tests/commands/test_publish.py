@@ -15,11 +15,11 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 
-from clmwizard.cli import main
 from clmwizard.emulator import Emulator
 from clmwizard.errors import EXIT_KEYRING
 from clmwizard.powerplatform.redirect import UNKNOWN_LINE
 from clmwizard.store.profiles import ProfileStore
+from tests.support.cli import Cli, Ran
 from tests.support.keyrings import FailingAfterKeyring, MemoryKeyring
 
 Argv = Callable[..., list[str]]
@@ -29,23 +29,29 @@ def stored_connectors(emu: Emulator) -> list[dict[str, Any]]:
     return emu.power_platform.connectors(emu.power_platform.default_environment)
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
+Publish = Callable[..., Ran]
+
+
+@pytest.fixture
+def publish(signed_in: Callable[..., None], publish_argv: Argv, cli: Cli) -> Publish:
+    """Profile acme signed in to DocuSign; each call is one `clmwizard publish` run against the
+    emulator's Power Platform (`profile=`, `environment=` as for `publish_argv`)."""
+    signed_in()
+
+    def run(*extra: str, profile: str = "acme", environment: str | None = "default") -> Ran:
+        return cli(*publish_argv(*extra, profile=profile, environment=environment))
+
+    return run
 
 
 @pytest.mark.parametrize("layout", ["single", "three"])
 def test_publish_creates_then_updates_without_duplicates(
     layout: str,
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
-    code, out, err = run(publish_argv("--layout", layout), capsys)
+    code, out, err = publish("--layout", layout)
     assert code == 0, (out, err)  # published; DocuSign does not know the redirect URL yet
     count = 1 if layout == "single" else 3
     assert len(approver) == 1 and "enter the code" in out
@@ -64,7 +70,7 @@ def test_publish_creates_then_updates_without_duplicates(
     for connector in record.connectors:
         assert connector.redirect_url is not None
         microsoft.register_redirect_uri(connector.redirect_url)
-    code, out, err = run(publish_argv(), capsys)  # the layout is remembered
+    code, out, err = publish()  # the layout is remembered
     assert code == 0, (out, err)
     assert len(approver) == 1  # the cached sign-in was used silently
     assert len(stored_connectors(microsoft)) == count
@@ -76,13 +82,10 @@ def test_publish_creates_then_updates_without_duplicates(
 
 def test_dry_run_changes_nothing(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
-    code, out, _ = run(publish_argv("--dry-run", "--layout", "three"), capsys)
+    code, out, _ = publish("--dry-run", "--layout", "three")
     assert code == 0 and "Dry run: nothing was created or changed." in out
     assert out.count(": create") == 3
     assert stored_connectors(microsoft) == []
@@ -91,13 +94,10 @@ def test_dry_run_changes_nothing(
 
 def test_several_environments_without_a_terminal_are_listed(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
-    code, _, err = run(publish_argv(environment=None), capsys)
+    code, _, err = publish(environment=None)
     assert code == 2 and "choose one with --environment" in err
     for environment in microsoft.power_platform.environments:
         assert environment in err
@@ -108,16 +108,15 @@ def test_several_environments_without_a_terminal_are_listed(
 
 def test_a_connector_of_the_same_name_is_not_taken_without_asking(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,  # acme is signed in
+    signed_in: Callable[..., None],
 ) -> None:
     signed_in(profile="first")
-    assert run(publish_argv(profile="first"), capsys)[0] == 0
+    assert publish(profile="first").code == 0
     (theirs,) = stored_connectors(microsoft)
     signed_in(profile="acme")
-    code, out, err = run(publish_argv("--name", "DocuSign CLM first"), capsys)
+    code, out, err = publish("--name", "DocuSign CLM first")
     assert code == 2 and "adopt?" in out and "not touched" in err
     assert stored_connectors(microsoft) == [theirs]
     assert ProfileStore().load("acme").publications == []
@@ -125,53 +124,46 @@ def test_a_connector_of_the_same_name_is_not_taken_without_asking(
 
 def test_two_profiles_publish_into_one_environment_without_an_adoption_prompt(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,  # acme is signed in
+    signed_in: Callable[..., None],
 ) -> None:
     signed_in(profile="first")
-    assert run(publish_argv(profile="first"), capsys)[0] == 0
+    assert publish(profile="first").code == 0
     signed_in(profile="acme")
-    code, out, err = run(publish_argv(), capsys)
+    code, out, err = publish()
     assert code == 0, (out, err)
     assert "adopt" not in out + err
     names = sorted(c["properties"]["displayName"] for c in stored_connectors(microsoft))
     assert names == ["DocuSign CLM acme", "DocuSign CLM first"]
     # A chosen name is used and remembered: the next publish (no --name) keeps it.
-    code, out, _ = run(publish_argv("--name", "CLM Sales"), capsys)
+    code, out, _ = publish("--name", "CLM Sales")
     assert code == 0 and "Name: CLM Sales." in out
     assert ProfileStore().load("acme").connector_name == "CLM Sales"
-    code, out, err = run(publish_argv("--name", "CLM API"), capsys)
+    code, out, err = publish("--name", "CLM API")
     assert code == 2 and 'contains "API"' in err
 
 
 def test_no_maker_role_is_said_plainly_and_nothing_is_left_unreported(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
     microsoft.power_platform.set_maker(microsoft.power_platform.default_environment, False)
-    code, out, err = run(publish_argv(), capsys)
+    code, out, err = publish()
     assert code == 1, (out, err)
     assert "Environment Maker" in err and "EnvironmentAccess" in err
 
 
 def test_service_principal_publishes_with_the_secret_from_the_environment(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
-    publish_argv: Argv,
+    publish: Publish,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    signed_in()
     pp = microsoft.power_platform
     monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
     monkeypatch.setenv("CLMWIZARD_CA_BUNDLE", pp.ca_cert)  # the PEM text itself works too
-    code, out, err = run(publish_argv("--service-principal", "--client-id", pp.client_id), capsys)
+    code, out, err = publish("--service-principal", "--client-id", pp.client_id)
     assert code == 0, (out, err)
     assert f"service principal {pp.client_id}" in out
     assert len(stored_connectors(microsoft)) == 1
@@ -182,20 +174,17 @@ def test_service_principal_publishes_with_the_secret_from_the_environment(
 def test_a_keyring_that_cannot_keep_the_sign_in_is_refused_as_for_docusign(
     trouble: str,
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
     memory_keyring: MemoryKeyring,
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
     if trouble == "refuses writes":
         broken: KeyringBackend = FailingAfterKeyring(ok_writes=0)
         broken.items.update(memory_keyring.items)  # the DocuSign sign-in is there
     else:
         broken = fail.Keyring() if trouble == "absent" else null.Keyring()
     keyring.set_keyring(broken)
-    code, out, err = run(publish_argv(), capsys)
+    code, out, err = publish()
     assert code == EXIT_KEYRING, (out, err)
     assert "keyring" in err.lower()
     assert stored_connectors(microsoft) == []
@@ -218,11 +207,8 @@ def test_microsoft_sign_in_failures_are_said_plainly(
     words: str,
     fix: str,
     microsoft: Emulator,
-    signed_in: Callable[..., None],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
     pp = microsoft.power_platform
     if trouble == "admin consent":
         pp.set_policies(admin_consent_required=True)
@@ -247,7 +233,7 @@ def test_microsoft_sign_in_failures_are_said_plainly(
     # An app registration without public client flows: here, the service principal's own.
     extra = ["--client-id", pp.client_id] if trouble == "public client flows off" else []
     try:
-        code, out, err = run(publish_argv(*extra), capsys)
+        code, out, err = publish(*extra)
     finally:
         stop.set()
         thread.join(2)
@@ -259,15 +245,12 @@ def test_microsoft_sign_in_failures_are_said_plainly(
 
 def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
-    assert run(publish_argv(), capsys)[0] == 0 and len(approver) == 1
+    assert publish()[0] == 0 and len(approver) == 1
     microsoft.power_platform.revoke_access_tokens()  # MSAL's cached token no longer works
-    code, out, err = run(publish_argv(), capsys)
+    code, out, err = publish()
     assert code == 0, (out, err)
     assert "refused the cached sign-in (HTTP 401); signing in again" in out
     assert len(approver) == 2 and len(stored_connectors(microsoft)) == 1
@@ -275,16 +258,12 @@ def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more(
 
 def test_a_service_principal_without_an_environment_is_told_to_give_one(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
-    publish_argv: Argv,
+    publish: Publish,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    signed_in()
     pp = microsoft.power_platform
     monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
-    argv = publish_argv("--service-principal", "--client-id", pp.client_id, environment=None)
-    code, out, err = run(argv, capsys)
+    code, out, err = publish("--service-principal", "--client-id", pp.client_id, environment=None)
     assert code == 2, (out, err)
     assert "A service principal cannot list the environments" in err and "--environment" in err
     assert stored_connectors(microsoft) == []
@@ -292,16 +271,13 @@ def test_a_service_principal_without_an_environment_is_told_to_give_one(
 
 def test_browser_sign_in_publishes(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
-    publish_argv: Argv,
+    publish: Publish,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    signed_in()
     monkeypatch.setenv("BROWSER", f"{sys.executable} -m tests.powerplatform.browser_stand_in %s")
     # webbrowser reads $BROWSER once per process (login already used it); a real run is fresh.
     monkeypatch.setattr(webbrowser, "_tryorder", None)
-    code, out, err = run(publish_argv("--browser"), capsys)
+    code, out, err = publish("--browser")
     assert code == 0, (out, err)
     assert f"Signed in to Microsoft as {microsoft.power_platform.user_principal_name}" in out
     assert len(stored_connectors(microsoft)) == 1
@@ -309,16 +285,13 @@ def test_browser_sign_in_publishes(
 
 def test_throttling_is_waited_out_with_retry_after(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
     microsoft.inject_fault(
         "powerapps", "/providers/Microsoft.PowerApps/apis", status=429, retry_after=1, count=1
     )
-    code, out, err = run(publish_argv(), capsys)
+    code, out, err = publish()
     assert code == 0, (out, err)
     assert len(stored_connectors(microsoft)) == 1
 
@@ -360,22 +333,19 @@ def test_the_device_code_wait_shows_a_clock_until_the_sign_in_returns(
 def test_validation_warnings_are_shown_and_errors_stop_with_each_shown(
     form: str,
     microsoft: Emulator,
-    signed_in: Callable[..., None],
     approver: list[str],
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
+    publish: Publish,
 ) -> None:
-    signed_in()
     pp = microsoft.power_platform
     warning = "Warning: paths./attributegroups.get: The summary could be shorter."
     pp.set_behaviour(validation_format=form, validation_findings=[warning])
-    code, out, err = run(publish_argv("--layout", "three"), capsys)
+    code, out, err = publish("--layout", "three")
     assert code == 0, (out, err)
     assert out.count("validation warning:") == 3 and "The summary could be shorter." in out
     assert len(stored_connectors(microsoft)) == 3
     errors = ["Error: host: The first problem.", "Error: info: The second problem."]
     pp.set_behaviour(validation_findings=[warning, *errors])
-    code, out, err = run(publish_argv(), capsys)
+    code, out, err = publish()
     assert code == 1, (out, err)
     assert "The first problem." in err and "The second problem." in err
     assert "validation warning:" in out  # shown beside the connector it belongs to

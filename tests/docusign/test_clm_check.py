@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from clmwizard.docusign.clm_check import ClmAnswer, list_attribute_groups
-from clmwizard.docusign.http import make_client
 from clmwizard.emulator import Emulator
 from clmwizard.errors import ClmWizardError
+from clmwizard.http import make_client
 from tests.emulator.flows import tokens
 from tests.support.ports import free_port
 

@@ -9,9 +9,9 @@ import pytest
 
 from clmwizard.docusign.consent import build_consent_request
 from clmwizard.docusign.consent_check import check_consent_url, find_page_error
-from clmwizard.docusign.http import make_client
 from clmwizard.emulator import Emulator
 from clmwizard.errors import ClmWizardError
+from clmwizard.http import make_client
 from tests.docusign.helpers import environment
 
 WRONG_KEY = "00000000-1111-2222-3333-444444444444"

@@ -14,7 +14,6 @@ from clmwizard.docusign.callback import CallbackListener
 from clmwizard.docusign.consent import ConsentRequest, build_consent_request
 from clmwizard.docusign.discovery import choose_account, discover_clm_hosts, fetch_userinfo
 from clmwizard.docusign.environments import Environment, resolve_environment
-from clmwizard.docusign.http import make_client
 from clmwizard.docusign.oauth import TokenSet, exchange_code
 from clmwizard.docusign.scopes import DEFAULT_SCOPES
 from clmwizard.docusign.session import (
@@ -28,6 +27,7 @@ from clmwizard.docusign.session import (
 from clmwizard.emulator import Emulator
 from clmwizard.emulator.browser import ConsentError, follow_consent
 from clmwizard.errors import ClmWizardError, GrantDeadError, NetworkError, UsageError
+from clmwizard.http import make_client
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -30,9 +29,9 @@ def consent_url(emu: Emulator, redirect_uri: str, **extra: str) -> str:
 
 
 @pytest.fixture
-def emu(listener: Listener) -> Iterator[Emulator]:
-    with Emulator(redirect_uris=[listener.uri]) as emulator:
-        yield emulator
+def redirect_uri(listener: Listener) -> str:
+    """The shared `emu` registers the listener's address."""
+    return listener.uri
 
 
 def test_accept_delivers_the_code_to_the_listener(emu: Emulator, listener: Listener) -> None:

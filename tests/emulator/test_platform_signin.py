@@ -21,21 +21,22 @@ FLOW_SCOPE = "https://service.flow.microsoft.com/.default"
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
+def signin_emu() -> Iterator[Emulator]:
+    """The emulator with device codes polled at once (not after the default interval)."""
     with Emulator() as emulator:
         emulator.power_platform.set_policies(device_code_interval=0)
         yield emulator
 
 
 def test_a_flow_token_comes_silently_from_the_power_apps_sign_in(
-    emu: Emulator, tmp_path: Path
+    signin_emu: Emulator, tmp_path: Path
 ) -> None:
-    pp = emu.power_platform
+    pp = signin_emu.power_platform
     app = msal.PublicClientApplication(
         pp.public_client_id,
         authority=pp.authority,
         instance_discovery=False,
-        http_client=msal_http_client(emu, tmp_path),
+        http_client=msal_http_client(signin_emu, tmp_path),
     )
     flow = app.initiate_device_flow(scopes=[POWER_APPS_SCOPE])
     pp.approve_device_code(flow["user_code"])
@@ -48,7 +49,7 @@ def test_a_flow_token_comes_silently_from_the_power_apps_sign_in(
     assert token["oid"] == pp.user_oid
     flows = f"{pp.flow_url}/providers/Microsoft.ProcessSimple/environments/"
     flows += f"{pp.default_environment}/flows"
-    with httpx_client(emu) as client:
+    with httpx_client(signin_emu) as client:
         ok = client.get(
             flows,
             params={"api-version": "2016-11-01"},

@@ -23,12 +23,6 @@ APIS = "/providers/Microsoft.PowerApps/apis"
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def client(emu: Emulator) -> Iterator[httpx.Client]:
     with httpx_client(emu) as plain:
         token = service_principal_token(emu, plain)

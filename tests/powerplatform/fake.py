@@ -181,8 +181,8 @@ class FakeEntra:
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=self.transport())
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self.transport())
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)

@@ -13,8 +13,8 @@ import pytest
 
 from clmwizard.emulator import Emulator
 from clmwizard.errors import ClmWizardError
+from clmwizard.http import make_client
 from clmwizard.powerplatform.api import PowerAppsApi
-from clmwizard.powerplatform.http import make_async_client, make_sync_client
 from clmwizard.powerplatform.publish import (
     PlannedConnector,
     PublishResult,
@@ -67,13 +67,12 @@ async def tenant(microsoft: Emulator) -> AsyncIterator[Tenant]:
         power_apps_url=pp.power_apps_url,
         flow_url=pp.flow_url,
     )
-    with make_sync_client(settings.ca_bundle) as sync_http:
-        who = await sign_in_service_principal(
-            settings, MemorySecretStore(), "acme", sync_http, pp.client_secret
-        )
     store = ProfileStore()
     store.save(make_profile("acme"))
-    async with make_async_client(settings.ca_bundle) as http:
+    async with make_client(ca_bundle=pp.ca_cert) as http:
+        who = await sign_in_service_principal(
+            settings, MemorySecretStore(), "acme", http, pp.client_secret
+        )
         api = PowerAppsApi(
             http,
             who.access_token,
@@ -166,7 +165,9 @@ async def test_one_garbled_create_answer_leaves_every_connector_recorded(tenant:
     assert {c.connector_id for c in recorded} == {c["name"] for c in tenant.stored()}
     garbled = [o for o in result.outcomes if o.error is not None]
     assert len(garbled) == 1 and garbled[0].error is not None
-    assert garbled[0].error.code == "unreadable_answer" and garbled[0].exists
+    # clmwizard.http names it (a plain error), so no "unreadable answer" guess is needed
+    assert garbled[0].error.code == "bad_encoding" and garbled[0].exists
+    assert "does not decompress" in garbled[0].error.what
     lines = summarise(result)
     assert sum(line.startswith("✓") for line in lines) == 2
     assert any(line.startswith("✗") and "exists (" in line for line in lines)

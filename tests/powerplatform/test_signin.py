@@ -30,7 +30,7 @@ async def test_device_code_shows_the_code_then_signs_in_and_caches_in_the_store(
     monkeypatch.chdir(tmp_path)
     entra, store = FakeEntra(pending_polls=2), MemorySecretStore()
     shown: list[DeviceCode] = []
-    with entra.client() as http:
+    async with entra.client() as http:
         who = await sign_in_device_code(SETTINGS, store, "acme", http, shown.append)
     assert [code.user_code for code in shown] == ["ABCD-EFGH"]
     assert shown[0].verification_uri == "https://microsoft.com/devicelogin"
@@ -45,7 +45,7 @@ async def test_device_code_shows_the_code_then_signs_in_and_caches_in_the_store(
 
 async def test_a_cached_sign_in_is_used_silently() -> None:
     entra, store = FakeEntra(pending_polls=0), MemorySecretStore()
-    with entra.client() as http:
+    async with entra.client() as http:
         first = await sign_in_device_code(SETTINGS, store, "acme", http, lambda code: None)
         polls = len(entra.requests)
         again = await sign_in_silently(SETTINGS, store, "acme", http)
@@ -56,15 +56,16 @@ async def test_a_cached_sign_in_is_used_silently() -> None:
 
 async def test_an_expired_device_code_is_said_plainly() -> None:
     entra = FakeEntra(pending_polls=1, device_error="expired_token")
-    with entra.client() as http, pytest.raises(ClmWizardError) as caught:
-        await sign_in_device_code(SETTINGS, MemorySecretStore(), "acme", http, lambda c: None)
+    async with entra.client() as http:
+        with pytest.raises(ClmWizardError) as caught:
+            await sign_in_device_code(SETTINGS, MemorySecretStore(), "acme", http, lambda c: None)
     assert caught.value.code == "device_code_expired"
     assert "expired" in caught.value.what and "AADSTS70020" in caught.value.cause
 
 
 async def test_service_principal_signs_in_and_a_wrong_secret_is_named() -> None:
     entra, store = FakeEntra(), MemorySecretStore()
-    with entra.client() as http:
+    async with entra.client() as http:
         who = await sign_in_service_principal(SETTINGS, store, "acme", http, entra.sp_secret)
         assert who.object_id == OID and who.method == "service_principal"
         with pytest.raises(ClmWizardError) as caught:

@@ -28,7 +28,7 @@ from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import KeyringSecretStore, SecretStore
 from tests.screens.test_flows import _complete_demo_sign_in, _to_key_screen
 from tests.support.keyrings import MemoryKeyring
-from tests.support.pilot import make_app, wait_until
+from tests.support.pilot import make_app, until
 
 SIZE = (100, 32)
 
@@ -79,22 +79,22 @@ async def test_an_unusable_keyring_is_found_before_the_first_step(
 ) -> None:
     app = make_app(real_context(tmp_path, emu, open_secrets))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyringDialog))
+        await until(pilot, lambda: isinstance(app.screen, KeyringDialog))
         shown = str(app.screen.query_one("#keyring-error").render())
         assert "keyring" in shown.lower()
         assert "keep the secrets in memory for this run only" in str(
             app.screen.query(Static).last().render()
         )
         await pilot.press("escape")  # fix it first: back on the start screen, no step shown
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         assert not app.secrets_are_ephemeral
         await pilot.press("n")  # asked again: nothing was decided
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyringDialog))
+        await until(pilot, lambda: isinstance(app.screen, KeyringDialog))
         await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         assert app.secrets_are_ephemeral
 
 
@@ -105,17 +105,17 @@ async def test_a_working_keyring_is_proven_without_a_trace_and_asked_nothing(
     store = KeyringSecretStore(backend)
     app = make_app(real_context(tmp_path, emu, lambda: store))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     assert backend.items == {}  # the throwaway test secret is gone again
     assert not app.secrets_are_ephemeral
 
 
 async def _sign_in_for_real(pilot, app, emulator: Emulator, name: str) -> None:  # type: ignore[no-untyped-def]
     """The Key screen of a real (non-demo) sign-in filled in, then on to the Fields step."""
-    await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     key = app.screen
     key.query_one("#profile-name", Input).value = name
     for button in key.query(RadioButton):
@@ -128,18 +128,18 @@ async def _sign_in_for_real(pilot, app, emulator: Emulator, name: str) -> None: 
     key.query_one("#secret-key", Input).value = emulator.secret_key
     key.query_one("#redirect-uri", Input).value = emulator.redirect_uris[-1]
     await pilot.press("ctrl+n")
-    await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+    await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
     consent = app.screen
-    await wait_until(pilot, lambda: consent.state == "listening")
+    await until(pilot, lambda: consent.state == "listening")
     await pilot.press("o")
-    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+    await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-    await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+    await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+    await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+    await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
 
 
 def _row_text(app, name: str) -> str:  # type: ignore[no-untyped-def]
@@ -153,15 +153,15 @@ async def test_a_profile_kept_in_memory_is_marked_on_the_start_screen(
 ) -> None:
     app = make_app(real_context(tmp_path, emu, no_keyring))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyringDialog))
+        await until(pilot, lambda: isinstance(app.screen, KeyringDialog))
         await pilot.press("m")
         await _sign_in_for_real(pilot, app, emu, "acme")
         assert app.secret_store().get("acme", REFRESH_TOKEN)
         await pilot.press("escape")
-        await wait_until(
+        await until(
             pilot, lambda: isinstance(app.screen, StartScreen) and "acme" in app.screen.listings
         )
         await pilot.pause()
@@ -174,12 +174,12 @@ async def test_a_profile_in_the_keyring_is_not_marked(tmp_path: Path, emu: Emula
     store = KeyringSecretStore(MemoryKeyring())
     app = make_app(real_context(tmp_path, emu, lambda: store))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         await pilot.press("n")
         await _sign_in_for_real(pilot, app, emu, "acme")
         await pilot.press("escape")
-        await wait_until(
+        await until(
             pilot, lambda: isinstance(app.screen, StartScreen) and "acme" in app.screen.listings
         )
         await pilot.pause()
@@ -203,7 +203,7 @@ async def test_quit_with_nothing_typed_quits_at_once(demo_context: WizardContext
 async def test_quit_on_the_start_screen_quits_at_once(demo_context: WizardContext) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
@@ -216,12 +216,12 @@ async def test_quit_with_typed_input_asks_once(demo_context: WizardContext) -> N
         key.query_one("#integration-key", Input).focus()
         await pilot.press("end", "x")
         await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("n")  # stay: nothing is lost
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         assert key.query_one("#integration-key", Input).value.endswith("x")
         await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("ctrl+q")  # asked once: a second ctrl+q quits
         await pilot.pause()
     assert app.return_code == 0
@@ -230,7 +230,7 @@ async def test_quit_with_typed_input_asks_once(demo_context: WizardContext) -> N
 async def test_ctrl_c_quits_like_ctrl_q(demo_context: WizardContext) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert app.return_code == 0
@@ -245,10 +245,10 @@ async def test_ctrl_c_asks_once_when_something_is_unsaved(demo_context: WizardCo
         field.focus()
         await pilot.press("end", "x")
         await pilot.press("ctrl+c")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert app.return_code is None
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         assert field.value.endswith("x")
         # with a selection in the field, ctrl+c is the field's copy key
         field.focus()
@@ -259,7 +259,7 @@ async def test_ctrl_c_asks_once_when_something_is_unsaved(demo_context: WizardCo
         await pilot.pause()
         assert isinstance(app.screen, KeyScreen) and app.return_code is None
         await pilot.press("end", "ctrl+c")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("ctrl+c")  # asked once: a second ctrl+c quits
         await pilot.pause()
         assert app.return_code == 0
@@ -272,7 +272,7 @@ async def test_quit_after_consent_asks_and_then_stores_nothing(
     async with app.run_test(size=SIZE) as pilot:
         await _complete_demo_sign_in(pilot, app)
         await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
         await pilot.pause()
     assert app.return_code == 0
@@ -296,25 +296,25 @@ async def test_question_mark_and_f1_list_the_keys_the_footer_hides(
         assert isinstance(app.screen, KeyScreen)
         field.value = before
         await pilot.press("enter", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
         consent = app.screen
-        await wait_until(pilot, lambda: consent.state == "listening")
+        await until(pilot, lambda: consent.state == "listening")
         await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
         footer = app.screen.query_one("Footer")
         in_footer = " ".join(str(key.render()) for key in footer.query("FooterKey"))
         assert "fix secret key" not in in_footer  # `k` is bound, but the footer hides it
         await pilot.press("question_mark")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
+        await until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
         rows = str(app.screen.query_one("#keys-help-rows", Static).render())
         assert "fix secret key" in rows and "change scopes" in rows and "quit" in rows
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
         await pilot.press("f1")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
+        await until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
         assert "Tokens" in str(app.screen.query_one(".dialog-title").render())
         await pilot.press("f1")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
 
 
 def footer_text(app) -> str:  # type: ignore[no-untyped-def]
@@ -327,16 +327,16 @@ async def test_the_footer_names_one_help_key_everywhere(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         assert "f1 keys" in footer_text(app) and "?" not in footer_text(app)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         await pilot.pause()
         # A field has focus (? would be typed there): the footer says the same.
         assert "f1 keys" in footer_text(app) and "?" not in footer_text(app)
         await pilot.press("f1")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
+        await until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
 
 
 # -- toasts ------------------------------------------------------------------------------------
@@ -348,12 +348,12 @@ async def test_the_saved_toast_sits_on_the_blank_line_at_80x24(
     app = make_app(demo_context)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _complete_demo_sign_in(pilot, app)
-        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
-        await wait_until(pilot, lambda: bool(app.screen.query(Toast)))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: bool(app.screen.query(Toast)))
         toast = app.screen.query(Toast).last()
+        await until(pilot, lambda: toast.region.height == 1)
         assert "Profile demo saved" in str(toast.render())
         steps = app.screen.query_one("#steps")
         body = app.screen.query_one("#body")
@@ -367,10 +367,10 @@ async def test_keys_help_lists_a_lists_choosing_keys_not_its_paging_keys(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         await pilot.press("question_mark")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
+        await until(pilot, lambda: isinstance(app.screen, KeysHelpDialog))
         rows = str(app.screen.query_one("#keys-help-rows", Static).render())
         assert "Select" in rows and "new" in rows and "quit" in rows
         assert "Page" not in rows and "Scroll" not in rows and "Copy selected" not in rows

@@ -39,7 +39,7 @@ from tests.screens.test_snapshots import (
     fake_network,
     signed_in,
 )
-from tests.support.pilot import plain_screen, wait_until
+from tests.support.pilot import plain_screen, until
 
 SIZE = (100, 32)
 
@@ -139,7 +139,7 @@ async def test_key_screen_space_chooses_and_the_choice_is_echoed(world: WizardCo
 async def reconsent(pilot: Pilot[None], app: ClmWizardApp, profile: Profile) -> KeyScreen:
     await pilot.pause()
     app.begin(Choice.resume(profile))
-    await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     await app.workers.wait_for_complete()
     await pilot.pause()
     screen = app.screen
@@ -170,7 +170,7 @@ async def test_reconsent_highlight_starts_on_the_saved_environment(
         assert f"Environment: {words}" in plain_screen(app)
         await focus(pilot, radio)
         await pilot.press("enter")  # the trap: enter used to choose the first item
-        await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
     assert app.draft.environment.name == name
     assert app.draft.environment.auth_server == profile.auth_server
 
@@ -186,11 +186,11 @@ async def test_changing_a_saved_profiles_environment_asks(world: WizardContext, 
         radio = screen.query_one("#environment", TextRadioSet)
         await focus(pilot, radio)
         await pilot.press("up", "space")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         question = app.screen.query_one(".dialog-title").render()
         assert "acme" in str(question) and "Production" in str(question)
         await pilot.press("y" if yes else "n")
-        await wait_until(pilot, lambda: app.screen is screen)
+        await until(pilot, lambda: app.screen is screen)
         chosen = "demo" if yes else "production"
         assert radio.chosen_name == chosen and highlighted(radio) == chosen
         text = plain_screen(app)
@@ -201,7 +201,7 @@ async def test_changing_a_saved_profiles_environment_asks(world: WizardContext, 
             assert "( ) Developer account" in text and "(•) Production" in text
             assert "Environment: Production — account.docusign.com" in text
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
     assert app.draft.environment.name == chosen
 
 
@@ -289,7 +289,7 @@ async def test_discovery_account_highlight_and_enter(world: WizardContext) -> No
         await pilot.press("up")
         assert highlighted(radio) == OTHER.account_id
         await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(answers))
+        await until(pilot, lambda: bool(answers))
     assert isinstance(answers[0], Saved)
     assert answers[0].profile.account_id == ACCOUNT.account_id
 
@@ -305,7 +305,7 @@ async def test_discovery_space_chooses_the_other_account(world: WizardContext) -
         await show(pilot, DiscoveryScreen(), answers)
         await focus(pilot, app.screen.query_one("#account", TextRadioSet))
         await pilot.press("up", "space")
-        await wait_until(pilot, lambda: draft.account is not None and draft.account == OTHER)
+        await until(pilot, lambda: draft.account is not None and draft.account == OTHER)
         await app.workers.wait_for_complete()
         await pilot.pause()
         text = plain_screen(app)
@@ -343,7 +343,7 @@ async def test_export_layout_enter_exports_and_space_chooses(
             assert "( ) Three connectors" in text and "(•) One connector" in text
         await pilot.press("enter")
         bundle = tmp_path / "acme-connector"
-        await wait_until(pilot, lambda: (bundle / "README.md").exists())
+        await until(pilot, lambda: (bundle / "README.md").exists())
         await app.workers.wait_for_complete()
     assert answers == []  # export stays on its screen
     saved = world.profiles.load("acme")

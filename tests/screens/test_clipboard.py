@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from clmwizard import clipboard
 from clmwizard.app import ClmWizardApp
 from clmwizard.clipboard import copy_text, paste_text
 from clmwizard.context import WizardContext
@@ -17,7 +18,7 @@ from clmwizard.screens.key import KeyScreen
 from clmwizard.store.profile import SECRET_KEY, ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
-from tests.support.pilot import wait_until
+from tests.support.pilot import until, until_workers_done
 
 SECRET = "b7c1d2e3-aaaa-4bbb-8ccc-0123456789ab"
 KEY = "3f6c0e1a-58d2-4c1e-9b2d-0a1b2c3d4e5f"
@@ -52,12 +53,19 @@ def context(tmp_path: Path) -> Iterator[WizardContext]:
     yield WizardContext(profiles=store, open_secrets=lambda: secrets, clipboard_clear_seconds=1.0)
 
 
+def clears_done(app: ClmWizardApp, started: int) -> bool:
+    """The wizard's own clear has run, and every helper started since `started` has exited."""
+    busy = any(w.group == "clipboard" and not w.is_finished for w in app.workers)
+    helpers = clipboard._helpers[started:]
+    return not app._pending_clears and not busy and all(h.poll() is not None for h in helpers)
+
+
 async def open_fields(app: ClmWizardApp, pilot: object) -> None:
     app.start_draft(profile())
     await app.push_screen(FieldsScreen(profile()))
     screen = app.screen
     assert isinstance(screen, FieldsScreen)
-    await wait_until(pilot, lambda: screen.client_secret == SECRET)  # type: ignore[arg-type]
+    await until(pilot, lambda: screen.client_secret == SECRET)  # type: ignore[arg-type]
 
 
 @pytest.mark.display
@@ -67,9 +75,10 @@ async def test_copied_secret_reaches_the_x_clipboard_and_is_cleared(context: Wiz
     async with app.run_test(size=(100, 32), notifications=True) as pilot:
         await open_fields(app, pilot)
         await pilot.press("4")  # Security tab: 4 is the client secret
-        await wait_until(pilot, lambda: paste_text() == SECRET, 5)
-        assert any("clears in 1 s" in n.message for n in app._notifications)
-        await wait_until(pilot, lambda: paste_text() != SECRET, 5)
+        await until(pilot, lambda: paste_text() == SECRET, 5)
+        # The notice follows the copy (the worker copies, then hands over to the app).
+        await until(pilot, lambda: any("clears in 1 s" in n.message for n in app._notifications))
+        await until(pilot, lambda: paste_text() != SECRET, 5)
         assert paste_text() == ""
 
 
@@ -80,10 +89,13 @@ async def test_clipboard_is_left_alone_when_it_no_longer_holds_the_secret(
     app = ClmWizardApp(context)
     async with app.run_test(size=(100, 32)) as pilot:
         await open_fields(app, pilot)
+        started = len(clipboard._helpers)
         await pilot.press("4")
-        await wait_until(pilot, lambda: paste_text() == SECRET, 5)
+        await until(pilot, lambda: paste_text() == SECRET, 5)
         copy_text("something the user copied since")
-        await pilot.pause(1.5)
+        # Both clearers have had their turn: the wizard's timer and the detached helper.
+        await until(pilot, lambda: clears_done(app, started), 5)
+        assert len(clipboard._helpers) == started + 1
         assert paste_text() == "something the user copied since"
 
 
@@ -92,9 +104,12 @@ async def test_plain_values_are_copied_and_not_cleared(context: WizardContext) -
     app = ClmWizardApp(context)
     async with app.run_test(size=(100, 32)) as pilot:
         await open_fields(app, pilot)
+        started = len(clipboard._helpers)
         await pilot.press("3")  # client id
-        await wait_until(pilot, lambda: paste_text() == KEY, 5)
-        await pilot.pause(1.5)
+        await until(pilot, lambda: paste_text() == KEY, 5)
+        await until_workers_done(pilot, "clipboard")
+        # Nothing will clear it: no timer in the wizard, no detached helper started.
+        assert not app._pending_clears and len(clipboard._helpers) == started
         assert paste_text() == KEY
 
 
@@ -128,7 +143,7 @@ async def test_without_any_clipboard_the_value_is_shown_for_manual_copy(
     async with app.run_test(size=(100, 32)) as pilot:
         await open_fields(app, pilot)
         await pilot.press("3")
-        await wait_until(pilot, lambda: isinstance(app.screen, ManualCopyDialog), 5)
+        await until(pilot, lambda: isinstance(app.screen, ManualCopyDialog), 5)
         assert KEY in str(app.screen.query_one("#manual-value").render())
         await pilot.press("escape")
         assert isinstance(app.screen, FieldsScreen)
@@ -142,12 +157,17 @@ async def test_osc52_is_used_when_chosen(
     async with app.run_test(size=(100, 32), notifications=True) as pilot:
         await open_fields(app, pilot)
         await pilot.press("3")
-        await wait_until(pilot, lambda: app.clipboard == KEY, 5)
+        await until(pilot, lambda: app.clipboard == KEY, 5)
         assert any("OSC 52" in n.message for n in app._notifications)
 
 
+CONNECTORS = ("general", "upload", "download")
+
+
+# One test per connector (about 100 key presses each): xdist spreads them over the workers.
+@pytest.mark.parametrize("connector", CONNECTORS)
 async def test_every_value_of_every_definition_action_is_copied_on_its_own(
-    context: WizardContext, monkeypatch: pytest.MonkeyPatch
+    connector: str, context: WizardContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The Definition tab opens each action; each of its portal values has its own copy key."""
     from clmwizard.connector.fields import action_definitions
@@ -160,28 +180,28 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
         await open_fields(app, pilot)
         await pilot.press("ctrl+l")  # one connector → three: the actions of each host
         await pilot.press("tab")  # Security → Definition
-        for connector in ("general", "upload", "download"):
-            actions = action_definitions(profile(), connector)
-            assert len(actions) >= 3
-            for hotkey, action in zip(CopyTable.HOTKEYS, actions, strict=False):
-                await pilot.press(hotkey)
-                await wait_until(pilot, lambda: isinstance(app.screen, ActionValuesDialog), 5)
-                values = action.values()
-                assert [key for key, _, _ in values][:5] == [
-                    "summary",
-                    "description",
-                    "operation_id",
-                    "visibility",
-                    "verb",
-                ]
-                url = dict((key, value) for key, _, value in values)["url"]
-                assert url.startswith("https://api") and "/v2/" in url
-                for number, (_, _, value) in enumerate(values, start=1):
-                    await pilot.press(str(number))
-                    assert app.clipboard == value
-                await pilot.press("escape")
-                await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
+        for _ in range(CONNECTORS.index(connector)):
             await pilot.press("right")  # the next connector
+        actions = action_definitions(profile(), connector)
+        assert len(actions) >= 3
+        for hotkey, action in zip(CopyTable.HOTKEYS, actions, strict=False):
+            await pilot.press(hotkey)
+            await until(pilot, lambda: isinstance(app.screen, ActionValuesDialog), 5)
+            values = action.values()
+            assert [key for key, _, _ in values][:5] == [
+                "summary",
+                "description",
+                "operation_id",
+                "visibility",
+                "verb",
+            ]
+            url = dict((key, value) for key, _, value in values)["url"]
+            assert url.startswith("https://api") and "/v2/" in url
+            for number, (_, _, value) in enumerate(values, start=1):
+                await pilot.press(str(number))
+                assert app.clipboard == value
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
 
 
 async def test_the_fields_screen_shows_the_profiles_layout_one_connector(
@@ -208,9 +228,9 @@ async def test_the_fields_screen_shows_the_profiles_layout_one_connector(
         assert len(table.items) == len(OPERATIONS)  # every action, upload and download too
         assert "←/→" not in " ".join(str(k.render()) for k in screen.query("FooterKey"))
         await pilot.press("ctrl+l")
-        await wait_until(pilot, lambda: context.profiles.load("acme").layout == "three")
+        await until(pilot, lambda: context.profiles.load("acme").layout == "three")
         selector = str(screen.query_one("#selector").render())
         assert "›general‹" in selector and "upload" in selector and "download" in selector
         assert len(table.items) < len(OPERATIONS)
         await pilot.press("ctrl+l")
-        await wait_until(pilot, lambda: context.profiles.load("acme").layout == "single")
+        await until(pilot, lambda: context.profiles.load("acme").layout == "single")

@@ -27,7 +27,7 @@ from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from tests.screens.test_snapshots import HOSTS, KEY, NOW, SECRET, USERINFO, signed_in
-from tests.support.pilot import plain_screen, wait_until
+from tests.support.pilot import plain_screen, until
 
 SIZE = (100, 40)
 EVIL = ClmHosts("https://clm.evil.example", "https://clm.evil.example", "https://clm.evil.example")
@@ -84,11 +84,11 @@ async def test_a_discovered_host_outside_docusign_is_flagged_and_needs_a_yes(
     async with app.run_test(size=SIZE) as pilot:
         app.start_draft(name="acme")
         await open_discovery(pilot, app, answers)
-        await wait_until(pilot, lambda: "found" in message(app, "#discovery-message"))
+        await until(pilot, lambda: "found" in message(app, "#discovery-message"))
         text = plain_screen(app)
         assert "! clm.evil.example is outside DocuSign's CLM domains" in text, text
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         text = plain_screen(app)
         assert "Use clm.evil.example? It is not one of DocuSign's CLM hosts." in text
         dialog = app.screen
@@ -97,13 +97,13 @@ async def test_a_discovered_host_outside_docusign_is_flagged_and_needs_a_yes(
         assert "would send every Power Automate user's DocuSign token there" in dialog.detail
         assert "(CLM: Admin → System Domains)" in dialog.detail
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+        await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
         assert "Not saved: clm.evil.example is not confirmed" in message(app, "#hosts-message")
         assert answers == [] and not world.profiles.exists("acme")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
-        await wait_until(pilot, lambda: bool(answers))
+        await until(pilot, lambda: bool(answers))
     saved = answers[0]
     assert isinstance(saved, Saved)
     assert saved.profile.confirmed_hosts == ["clm.evil.example"]
@@ -121,10 +121,10 @@ async def test_a_host_confirmed_before_is_not_asked_again(world: WizardContext) 
     async with app.run_test(size=SIZE) as pilot:
         app.start_draft(stored)
         await open_discovery(pilot, app, answers)
-        await wait_until(pilot, lambda: "found" in message(app, "#discovery-message"))
+        await until(pilot, lambda: "found" in message(app, "#discovery-message"))
         assert message(app, "#host-general-message").endswith("(confirmed by you)")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(answers))
+        await until(pilot, lambda: bool(answers))
         assert not isinstance(app.screen, ConfirmDialog)
     assert isinstance(answers[0], Saved)
     assert answers[0].profile.confirmed_hosts == ["clm.evil.example"]
@@ -137,7 +137,7 @@ async def test_plain_http_off_loopback_is_refused_beside_the_field(world: Wizard
     async with app.run_test(size=SIZE) as pilot:
         app.start_draft(name="acme")
         await open_discovery(pilot, app, answers)
-        await wait_until(pilot, lambda: "found" in message(app, "#discovery-message"))
+        await until(pilot, lambda: "found" in message(app, "#discovery-message"))
         field = app.screen.query_one("#host-upload", Input)
         field.value = "http://apiuploaduatna11.springcm.com"
         await pilot.pause()
@@ -159,13 +159,12 @@ async def test_no_save_while_the_lookup_runs(world: WizardContext) -> None:
         await open_discovery(pilot, app, answers)
         app.screen.query_one("#host-general", Input).focus()
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: "Still finding" in message(app, "#discovery-message"))
         assert answers == [] and not world.profiles.exists("acme")
-        assert "Still finding" in message(app, "#discovery-message")
         gate.set()
-        await wait_until(pilot, lambda: "found" in message(app, "#discovery-message"))
+        await until(pilot, lambda: "found" in message(app, "#discovery-message"))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(answers))
+        await until(pilot, lambda: bool(answers))
     assert isinstance(answers[0], Saved)
     assert answers[0].profile.clm_hosts is not None
     assert answers[0].profile.clm_hosts.general == HOSTS.general.rstrip("/")
@@ -226,7 +225,7 @@ async def test_clm_is_asked_once_with_the_new_token_never_at_an_unconfirmed_host
         async with app.run_test(size=SIZE) as pilot:
             app.start_draft(name="acme")
             await open_discovery(pilot, app, [])
-            await wait_until(pilot, lambda: "found" in message(pilot.app, "#discovery-message"))  # type: ignore[arg-type]
+            await until(pilot, lambda: "found" in message(pilot.app, "#discovery-message"))  # type: ignore[arg-type]
             await app.workers.wait_for_complete()
             await pilot.pause()
             shown = message(app, "#clm-message")
@@ -248,11 +247,11 @@ async def test_the_clm_answer_against_the_emulator(demo_context: WizardContext) 
         from tests.screens.test_consent import to_consent
 
         screen = await to_consent(pilot, app)
-        await wait_until(pilot, lambda: screen.state == "listening")
+        await until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")
-        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "TokensScreen")
-        await wait_until(pilot, lambda: getattr(app.screen, "done", False))
+        await until(pilot, lambda: app.screen.__class__.__name__ == "TokensScreen")
+        await until(pilot, lambda: getattr(app.screen, "done", False))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-        await wait_until(pilot, lambda: "CLM answered" in message(app, "#clm-message"))
+        await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+        await until(pilot, lambda: "CLM answered" in message(app, "#clm-message"))
         assert " attribute groups (127.0.0.1:" in message(app, "#clm-message")

@@ -12,7 +12,7 @@ from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.widgets.field_message import FieldMessage
 from tests.screens.test_flows import _complete_demo_sign_in
-from tests.support.pilot import make_app, wait_until
+from tests.support.pilot import make_app, until
 
 
 async def test_export_names_the_absolute_folder_and_commands_fit_80_columns(
@@ -21,22 +21,22 @@ async def test_export_names_the_absolute_folder_and_commands_fit_80_columns(
     app = make_app(demo_context)
     async with app.run_test(size=(80, 24)) as pilot:
         await _complete_demo_sign_in(pilot, app)
-        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         # The folder field holds a relative path (the working folder is tmp_path).
         assert not Path(app.screen.query_one("#out-dir", Input).value).is_absolute()
         await pilot.press("enter")
         message = app.screen.query_one("#out-message", FieldMessage)
-        await wait_until(pilot, lambda: "Wrote" in message.text)
+        await until(pilot, lambda: "Wrote" in message.text)
         folder = (tmp_path / "demo-connector").resolve()
         assert message.text.endswith(f"(single layout) to\n{folder}")  # the path on its own line
         # At 80×24 the next steps are brought into view: the last line is on screen.
         result = app.screen.query_one("#export-result", Static)
         body = app.screen.query_one("#body")
-        await wait_until(
+        await until(
             pilot,
             lambda: result.region.height > 3 and result.region.bottom <= body.region.bottom,
         )

@@ -23,7 +23,7 @@ from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
 from clmwizard.widgets.field_message import FieldMessage
-from tests.support.pilot import make_app, wait_until
+from tests.support.pilot import make_app, until
 
 SIZE = (100, 32)
 
@@ -58,33 +58,33 @@ async def test_new_profile_to_exported_bundle_in_few_keys(
             presses += len(keys)
             await pilot.press(*keys)
 
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         await press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         await press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
         await press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
         screen = app.screen
         assert isinstance(screen, ConsentScreen)
-        await wait_until(pilot, lambda: screen.state == "listening")
+        await until(pilot, lambda: screen.state == "listening")
         await press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
         tokens = app.screen
         assert isinstance(tokens, TokensScreen)
-        await wait_until(pilot, lambda: tokens.done)
+        await until(pilot, lambda: tokens.done)
         await press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+        await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         assert app.screen.query_one("#host-upload", Input).value.startswith(emu.clm_hosts["upload"])
         await press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
         await press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         await press("enter")
         bundle = tmp_path / "demo-connector"
-        await wait_until(pilot, lambda: (bundle / "README.md").exists())
+        await until(pilot, lambda: (bundle / "README.md").exists())
 
     assert presses <= 8, presses  # the README's demo tour: 8 keys from launch to a bundle
     definition = json.loads((bundle / "clm" / "apiDefinition.swagger.json").read_text())
@@ -104,17 +104,17 @@ async def test_new_profile_to_exported_bundle_in_few_keys(
 
 async def _to_key_screen(pilot, app) -> KeyScreen:  # type: ignore[no-untyped-def]
     """From the start screen to a new profile's Integration key step."""
-    await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+    await until(pilot, lambda: isinstance(app.screen, StartScreen))
     await pilot.pause()
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     return app.screen  # type: ignore[no-any-return]
 
 
 async def _key_to_consent(pilot, app) -> ConsentScreen:  # type: ignore[no-untyped-def]
     """Accept the Integration key and Scopes steps as they are; arrive on Consent."""
     await pilot.press("enter", "enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
     screen = app.screen
     assert isinstance(screen, ConsentScreen)
     return screen
@@ -125,22 +125,22 @@ async def test_paste_fallback_completes_sign_in(demo_context: WizardContext) -> 
     async with app.run_test(size=SIZE) as pilot:
         await _to_key_screen(pilot, app)
         screen = await _key_to_consent(pilot, app)
-        await wait_until(pilot, lambda: screen.state == "listening")
+        await until(pilot, lambda: screen.state == "listening")
         assert app.draft.consent is not None
         location = consent_redirect_location(app.draft.consent.url)
         paste = screen.query_one("#paste", Input)
         paste.value = location.replace("state=", "state=x")  # someone else's redirect first
         paste.focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "✗" in message_text(app, "#consent-message"), 5)
+        await until(pilot, lambda: "✗" in message_text(app, "#consent-message"), 5)
         assert "state" in message_text(app, "#consent-message").lower()
         assert isinstance(app.screen, ConsentScreen)
         paste.value = location
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
         tokens = app.screen
         assert isinstance(tokens, TokensScreen)
-        await wait_until(pilot, lambda: tokens.done)
+        await until(pilot, lambda: tokens.done)
 
 
 async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
@@ -153,32 +153,32 @@ async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
         secret.value = "0" * 8 + emu.secret_key[8:]
         secret.focus()
         screen = await _key_to_consent(pilot, app)
-        await wait_until(pilot, lambda: screen.state == "listening")
+        await until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        await wait_until(pilot, lambda: "✗" in message_text(app, "#tokens-message"))
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        await until(pilot, lambda: "✗" in message_text(app, "#tokens-message"))
         refused = message_text(app, "#tokens-message")
         assert "most likely the secret key is wrong" in refused
         assert "s ago and was sent once, so it has not expired" in refused  # the listener's time
         await pilot.press("k")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         app.screen.query_one("#secret", Input).value = emu.secret_key
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
         tokens = app.screen
         assert isinstance(tokens, TokensScreen)
-        await wait_until(pilot, lambda: tokens.done)
+        await until(pilot, lambda: tokens.done)
         assert app.draft.secret_key == emu.secret_key
 
 
 async def _complete_demo_sign_in(pilot, app) -> None:  # type: ignore[no-untyped-def]
     await _to_key_screen(pilot, app)
     screen = await _key_to_consent(pilot, app)
-    await wait_until(pilot, lambda: screen.state == "listening")
+    await until(pilot, lambda: screen.state == "listening")
     await pilot.press("a")
-    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+    await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+    await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
 
 
 @pytest.mark.parametrize("emu", [2], indirect=True)
@@ -195,11 +195,11 @@ async def test_account_choice_when_the_user_has_several(
         for button in radio.query("RadioButton"):
             if button.name == other["account_id"]:
                 button.value = True
-        await wait_until(pilot, lambda: app.draft.account.account_id == other["account_id"])
-        await wait_until(pilot, lambda: "found" in message_text(app, "#discovery-message"))
+        await until(pilot, lambda: app.draft.account.account_id == other["account_id"])
+        await until(pilot, lambda: "found" in message_text(app, "#discovery-message"))
         app.screen.query_one("#host-general", Input).focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
     assert demo_context.profiles.load("demo").account_id == other["account_id"]
 
 
@@ -209,10 +209,10 @@ async def test_rerun_rotates_the_secret_and_refreshes(
     first = make_app(demo_context)
     async with first.run_test(size=SIZE) as pilot:
         await _complete_demo_sign_in(pilot, first)
-        await wait_until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
+        await until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
         first.screen.query_one("#host-general", Input).focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(first.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(first.screen, FieldsScreen))
     store = first.secret_store()
     old_refresh = store.get("demo", REFRESH_TOKEN)
 
@@ -224,25 +224,25 @@ async def test_rerun_rotates_the_secret_and_refreshes(
     )
     app = make_app(rerun)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(
+        await until(
             pilot, lambda: isinstance(app.screen, StartScreen) and bool(app.screen.listings)
         )
         await pilot.press("f")
-        await wait_until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
+        await until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
         assert store.get("demo", REFRESH_TOKEN) != old_refresh
         await pilot.press("s")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         app.screen.query_one("#secret", Input).value = "not-the-secret-" + "9" * 20
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "✗" in message_text(app, "#secret-message"))
+        await until(pilot, lambda: "✗" in message_text(app, "#secret-message"))
         assert store.get("demo", SECRET_KEY) == emu.secret_key
         app.screen.query_one("#secret", Input).value = emu.spare_secret_key
         await pilot.press("enter")
         # the checklist follows a proven rotation; esc closes it (k on the start screen reopens)
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "RotationChecklist")
+        await until(pilot, lambda: type(app.screen).__name__ == "RotationChecklist")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await wait_until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
     assert store.get("demo", SECRET_KEY) == emu.spare_secret_key
 
 
@@ -257,10 +257,10 @@ async def test_an_old_profile_asks_once_to_trust_its_server_on_refresh_and_rotat
     first = make_app(demo_context)
     async with first.run_test(size=SIZE) as pilot:
         await _complete_demo_sign_in(pilot, first)
-        await wait_until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
+        await until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
         first.screen.query_one("#host-general", Input).focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(first.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(first.screen, FieldsScreen))
     store = first.secret_store()
     server = demo_context.profiles.load("demo").auth_server
 
@@ -277,43 +277,43 @@ async def test_an_old_profile_asks_once_to_trust_its_server_on_refresh_and_rotat
     )
     app = make_app(rerun)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(
+        await until(
             pilot, lambda: isinstance(app.screen, StartScreen) and bool(app.screen.listings)
         )
         await pilot.press("f")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert server in app.screen.question
         await pilot.press("n")
-        await wait_until(pilot, lambda: "Nothing sent" in message_text(app, "#start-message"))
+        await until(pilot, lambda: "Nothing sent" in message_text(app, "#start-message"))
         assert "--" not in message_text(app, "#start-message")
         assert store.get("demo", REFRESH_TOKEN) == old_refresh
         assert demo_context.profiles.load("demo").trusted_auth_server is None
         await pilot.press("f")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
-        await wait_until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
+        await until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
         assert store.get("demo", REFRESH_TOKEN) != old_refresh
         assert demo_context.profiles.load("demo").trusted_auth_server == server
         await pilot.press("f")  # confirmed once: no second question
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmDialog)
-        await wait_until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
+        await until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
 
         demo_context.profiles.update("demo", forget_trust)
         app.screen.load_profiles()  # type: ignore[attr-defined]
         await pilot.pause()
         await pilot.press("s")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert server in app.screen.question
         await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         app.screen.query_one("#secret", Input).value = emu.spare_secret_key
         await pilot.press("enter")
         from clmwizard.screens.rotation import RotationChecklist
 
-        await wait_until(pilot, lambda: isinstance(app.screen, RotationChecklist), 20)
+        await until(pilot, lambda: isinstance(app.screen, RotationChecklist), 20)
         await pilot.press("escape")  # the checklist comes back with k; the message is under it
-        await wait_until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
+        await until(pilot, lambda: "proven and stored" in message_text(app, "#start-message"))
     assert store.get("demo", SECRET_KEY) == emu.spare_secret_key
     assert demo_context.profiles.load("demo").trusted_auth_server == server
 
@@ -322,9 +322,9 @@ async def test_quitting_mid_flow_stores_nothing(demo_context: WizardContext, emu
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
         await _complete_demo_sign_in(pilot, app)
-        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asks first
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asks first
         await pilot.press("y")
         await pilot.pause()
     assert app.return_code == 0
@@ -348,13 +348,13 @@ async def test_decline_is_explained_and_consent_can_start_again(
     async with app.run_test(size=SIZE) as pilot:
         await _to_key_screen(pilot, app)
         screen = await _key_to_consent(pilot, app)
-        await wait_until(pilot, lambda: screen.state == "listening")
+        await until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")
-        await wait_until(pilot, lambda: screen.state == "failed")
+        await until(pilot, lambda: screen.state == "failed")
         text = message_text(app, "#consent-error")
         assert "declined" in text.lower()
         await pilot.press("r")
-        await wait_until(pilot, lambda: screen.state == "listening")
+        await until(pilot, lambda: screen.state == "listening")
 
 
 async def test_consent_timeout_names_the_likely_causes(demo_context: WizardContext) -> None:
@@ -363,7 +363,7 @@ async def test_consent_timeout_names_the_likely_causes(demo_context: WizardConte
     async with app.run_test(size=SIZE) as pilot:
         await _to_key_screen(pilot, app)
         screen = await _key_to_consent(pilot, app)
-        await wait_until(pilot, lambda: screen.state == "failed", 5)
+        await until(pilot, lambda: screen.state == "failed", 5)
         # The likely cause is the redirect URI, so the message sits beside it.
         text = message_text(app, "#redirect-message").lower()
         assert "redirect uri" in text and "environment" in text

@@ -38,7 +38,7 @@ from tests.screens.test_snapshots import (
     settle,
     signed_in,
 )
-from tests.support.pilot import plain_screen, wait_until
+from tests.support.pilot import plain_screen, until
 
 SIZE = (120, 40)
 CLICK = "[@click=app.screenshot('pwned.svg','{folder}')]Contoso"
@@ -76,13 +76,13 @@ async def on_publish(pilot: Pilot[None], app: ClmWizardApp) -> PublishScreen:
     """The demo tour to the written bundle, then Publish with the device code approved."""
     await to_export(pilot, app)
     await pilot.press("ctrl+p")
-    await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+    await until(pilot, lambda: isinstance(app.screen, PublishScreen))
     screen = app.screen
     assert isinstance(screen, PublishScreen)
-    await wait_until(pilot, lambda: screen.code is not None or screen.who is not None)
+    await until(pilot, lambda: screen.code is not None or screen.who is not None)
     if screen.code is not None:
         await pilot.press("a")
-    await wait_until(pilot, lambda: screen.who is not None, timeout=20)
+    await until(pilot, lambda: screen.who is not None, timeout=20)
     return screen
 
 
@@ -102,14 +102,14 @@ async def test_a_garbled_environment_list_is_a_message_beside_the_step(
     async with app.run_test(size=SIZE) as pilot:
         screen = await on_publish(pilot, app)
         message = screen.query_one("#env-message", FieldMessage)
-        await wait_until(pilot, lambda: "could not be read" in message.text, timeout=20)
+        await until(pilot, lambda: "could not be read" in message.text, timeout=20)
         assert app.is_running and app.screen is screen
         assert "Traceback" not in message.text
         assert screen.phase == "signing_in" and screen.check_action("next", ()) is True
         tried = len(asked)
         await pilot.press("enter")  # tries again: a cached sign-in, the list asked again
-        await wait_until(pilot, lambda: len(asked) > tried, timeout=20)
-        await wait_until(pilot, lambda: "could not be read" in message.text, timeout=20)
+        await until(pilot, lambda: len(asked) > tried, timeout=20)
+        await until(pilot, lambda: "could not be read" in message.text, timeout=20)
         assert app.is_running
     assert app.return_code in (None, 0)
 
@@ -126,7 +126,7 @@ async def test_a_hostile_environment_name_is_shown_literally_and_a_click_only_ch
     app = ClmWizardApp(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         screen = await on_publish(pilot, app)
-        await wait_until(pilot, lambda: screen.phase == "environment", timeout=20)
+        await until(pilot, lambda: screen.phase == "environment", timeout=20)
         text = plain_screen(app)
         assert name in text, text
         assert "␛]52;c;cHduZWQ=␇Fabrikam␛[2J" in text
@@ -135,7 +135,7 @@ async def test_a_hostile_environment_name_is_shown_literally_and_a_click_only_ch
         assert other in buttons
         await pilot.click(buttons[hostile])
         await pilot.pause()
-        await wait_until(pilot, lambda: screen._chosen_environment() == hostile)
+        await until(pilot, lambda: screen._chosen_environment() == hostile)
         await pilot.pause(0.3)
         assert not list(folder.glob("pwned*.svg"))
         assert name in plain_screen(app)
@@ -171,7 +171,7 @@ async def test_a_garbled_discovery_answer_is_a_message_beside_the_step(
         app.start_draft(name="acme")
         await open_discovery(pilot, app, USERINFO)
         message = app.screen.query_one("#discovery-message", FieldMessage)
-        await wait_until(pilot, lambda: "✗" in message.text)
+        await until(pilot, lambda: "✗" in message.text)
         assert app.is_running and isinstance(app.screen, DiscoveryScreen)
         assert "Traceback" not in message.text
 
@@ -291,7 +291,7 @@ async def test_a_garbled_token_or_userinfo_answer_is_a_message_with_a_way_out(
         draft.consent = ConsentRequest("https://example.invalid", "state", None, "http://x/cb")
         await app.push_screen(TokensScreen("code-fake"))
         message = app.screen.query_one("#tokens-message", FieldMessage)
-        await wait_until(pilot, lambda: message.text.startswith("✗"))
+        await until(pilot, lambda: message.text.startswith("✗"))
         assert app.is_running and isinstance(app.screen, TokensScreen)
         assert "Traceback" not in message.text
         assert "esc back to consent" in plain_screen(app)

@@ -27,7 +27,7 @@ from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from tests.qualities.security.leaks import Needles, files_under, find, kind_of, log_text
 from tests.screens.test_flows import _complete_demo_sign_in
-from tests.support.pilot import make_app, wait_until
+from tests.support.pilot import make_app, until
 
 SIZE = (120, 36)
 USER = "5b6c2f4e-1d3a-4c2b-8e9f-0a1b2c3d4e5f"
@@ -87,12 +87,12 @@ class Screens:
 
 async def _to_key_with_demo_jwt(pilot, app: ClmWizardApp) -> None:  # type: ignore[no-untyped-def]
     """Start → new profile → Key, then ask for the demo's JWT user and test RSA key."""
-    await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+    await until(pilot, lambda: isinstance(app.screen, StartScreen))
     await pilot.pause()
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     await pilot.press("ctrl+t")
-    await wait_until(pilot, lambda: "test RSA key" in message(app, "#jwt-message"))
+    await until(pilot, lambda: "test RSA key" in message(app, "#jwt-message"))
 
 
 async def _key_to_jwt_step(pilot, app: ClmWizardApp) -> JwtScreen:  # type: ignore[no-untyped-def]
@@ -102,18 +102,18 @@ async def _key_to_jwt_step(pilot, app: ClmWizardApp) -> JwtScreen:  # type: igno
 
     app.screen.query_one("#integration-key", Input).focus()
     await pilot.press("enter", "enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
     consent = app.screen
     assert isinstance(consent, ConsentScreen)
-    await wait_until(pilot, lambda: consent.state == "listening")
+    await until(pilot, lambda: consent.state == "listening")
     await pilot.press("a")
-    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+    await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-    await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+    await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+    await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
     app.screen.query_one("#host-general", Input).focus()
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, JwtScreen))
+    await until(pilot, lambda: isinstance(app.screen, JwtScreen))
     return app.screen  # type: ignore[return-value]
 
 
@@ -145,7 +145,7 @@ async def test_start_screen_says_given_needed_or_not_checked(tmp_path: Path) -> 
     profile("nojwt", None, None)
     app = make_app(WizardContext(profiles=profiles, open_secrets=MemorySecretStore))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: bool(getattr(app.screen, "listings", None)))
+        await until(pilot, lambda: bool(getattr(app.screen, "listings", None)))
         await pilot.pause()
         lines = start_lines(app)
         assert "✓ JWT: consent given for 5b6c2f4e… (checked 2026-11-30)" in lines["given"]
@@ -157,7 +157,7 @@ async def test_start_screen_says_given_needed_or_not_checked(tmp_path: Path) -> 
         options = app.screen.query_one("#profiles", OptionList)
         options.highlighted = 1 + list(app.screen.listings).index("nojwt")  # type: ignore[attr-defined]
         await pilot.press("j")
-        await wait_until(pilot, lambda: "no JWT integration user" in message(app, "#start-message"))
+        await until(pilot, lambda: "no JWT integration user" in message(app, "#start-message"))
         assert isinstance(app.screen, StartScreen)
 
 
@@ -175,7 +175,7 @@ async def test_the_jwt_step_after_discovery_gets_a_token(
         await _to_key_with_demo_jwt(pilot, app)
         shots.take(app, "key with the demo key")
         screen = await _key_to_jwt_step(pilot, app)
-        await wait_until(pilot, lambda: _settled(screen))
+        await until(pilot, lambda: _settled(screen))
         shots.take(app, "jwt given")
         assert message(app, "#jwt-message") == (
             f"✓ JWT Grant works for user {emu.user_id} (token issued)."
@@ -184,7 +184,7 @@ async def test_the_jwt_step_after_discovery_gets_a_token(
         indicator = str(app.screen.query_one("#steps").render())
         assert "Discovery ─ ◉ JWT Grant ─ ○ Fields" in indicator
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
         assert "● JWT" in str(app.screen.query_one("#steps").render())
     profile = demo_context.profiles.load("demo")
     assert profile.jwt_user_id == emu.user_id
@@ -216,7 +216,7 @@ async def test_consent_needed_then_approve_then_given_and_the_start_line_follows
     async with app.run_test(size=SIZE) as pilot:
         await _to_key_with_demo_jwt(pilot, app)
         screen = await _key_to_jwt_step(pilot, app)
-        await wait_until(pilot, lambda: _settled(screen))
+        await until(pilot, lambda: _settled(screen))
         shots.take(app, "jwt needed")
         assert screen.result is not None and screen.result.state == "needed"
         assert "consent needed" in message(app, "#jwt-message")
@@ -224,38 +224,38 @@ async def test_consent_needed_then_approve_then_given_and_the_start_line_follows
         assert url.startswith(f"{emu.auth_server}/oauth/auth?")
         assert "impersonation" in url
         await pilot.press("o")
-        await wait_until(pilot, lambda: opened == [screen.result.consent_url])  # type: ignore[union-attr]
+        await until(pilot, lambda: opened == [screen.result.consent_url])  # type: ignore[union-attr]
         await pilot.press("u")
-        await wait_until(pilot, lambda: isinstance(app.screen, ManualCopyDialog))
+        await until(pilot, lambda: isinstance(app.screen, ManualCopyDialog))
         dialog = app.screen
         assert isinstance(dialog, ManualCopyDialog) and not dialog.secret
         assert dialog.value == opened[0]
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is screen)
+        await until(pilot, lambda: app.screen is screen)
         await pilot.press("c")  # check again before consenting: still needed
-        await wait_until(pilot, lambda: _settled(screen))
+        await until(pilot, lambda: _settled(screen))
         assert screen.result is not None and screen.result.state == "needed"
         await pilot.press("a")  # the demo user accepts on the emulator's consent page
-        await wait_until(
+        await until(
             pilot,
             lambda: _settled(screen) and screen.result.state == "given",  # type: ignore[union-attr]
         )
         shots.take(app, "jwt given after consent")
         assert message(app, "#jwt-message").startswith("✓ JWT Grant works for user")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         given = f"✓ JWT: consent given for {emu.user_email} (checked "
-        await wait_until(pilot, lambda: given in start_lines(app).get("demo", ""))
+        await until(pilot, lambda: given in start_lines(app).get("demo", ""))
         shots.take(app, "start given")
 
         emu.revoke_jwt_consent()
         await pilot.press("j")  # from the start screen: the JWT step for the highlighted profile
-        await wait_until(pilot, lambda: isinstance(app.screen, JwtScreen))
+        await until(pilot, lambda: isinstance(app.screen, JwtScreen))
         again = app.screen
         assert isinstance(again, JwtScreen)
-        await wait_until(pilot, lambda: _settled(again))
+        await until(pilot, lambda: _settled(again))
         assert again.result is not None and again.result.state == "needed"
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
@@ -264,8 +264,8 @@ async def test_consent_needed_then_approve_then_given_and_the_start_line_follows
         assert steps.plain.endswith("● ─ ◉ JWT ─ ○ Fields ─ ○ Export ─ ○ Publish"), steps.plain
         shots.take(app, "jwt needed at 80x24")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await wait_until(
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(
             pilot, lambda: "! JWT: consent needed — press j" in start_lines(app).get("demo", "")
         )
         shots.take(app, "start needed")
@@ -286,21 +286,21 @@ async def test_a_wrong_key_is_shown_beside_the_key_and_fixed_on_the_key_screen(
         await _to_key_with_demo_jwt(pilot, app)
         app.screen.query_one("#rsa-key-file", Input).value = str(wrong_file)
         screen = await _key_to_jwt_step(pilot, app)
-        await wait_until(pilot, lambda: _settled(screen))
+        await until(pilot, lambda: _settled(screen))
         shots.take(app, "jwt wrong key")
         beside_key = message(app, "#rsa-key-message")
         assert beside_key.startswith("✗ DocuSign refused the JWT assertion")
         assert "wrong key pair is likelier" in beside_key
         assert message(app, "#jwt-message") == ""
         await pilot.press("k")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         await pilot.press("ctrl+t")  # the right key this time
         app.screen.query_one("#integration-key", Input).focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, JwtScreen))  # no new sign-in
+        await until(pilot, lambda: isinstance(app.screen, JwtScreen))  # no new sign-in
         fixed = app.screen
         assert isinstance(fixed, JwtScreen)
-        await wait_until(pilot, lambda: _settled(fixed))
+        await until(pilot, lambda: _settled(fixed))
         shots.take(app, "jwt fixed")
         assert fixed.result is not None and fixed.result.state == "given", message(
             app, "#rsa-key-message"
@@ -317,8 +317,8 @@ async def test_the_demo_tour_without_jwt_has_no_jwt_step(
     async with app.run_test(size=SIZE) as pilot:
         await _complete_demo_sign_in(pilot, app)
         assert "JWT" not in str(app.screen.query_one("#steps").render())
-        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         app.screen.query_one("#host-general", Input).focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
     assert demo_context.profiles.load("demo").jwt_user_id is None

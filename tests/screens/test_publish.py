@@ -19,12 +19,14 @@ from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
+from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.publish import PublishScreen
+from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton
-from tests.support.pilot import make_app, wait_until
+from tests.support.pilot import make_app, message, until, until_workers_done
 
 SIZE = (120, 40)
 
@@ -55,51 +57,51 @@ def screen_text(app: ClmWizardApp) -> str:
 
 async def to_export(pilot: Pilot[None], app: ClmWizardApp, layout: str = "single") -> None:
     """The README's demo tour up to the written bundle."""
-    await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+    await until(pilot, lambda: isinstance(app.screen, StartScreen))
     await pilot.pause()
     await pilot.press("enter")
-    await pilot.pause(0.2)
+    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     await pilot.press("enter")
-    await pilot.pause(0.2)
+    await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
     consent = app.screen
     assert isinstance(consent, ConsentScreen)
-    await wait_until(pilot, lambda: consent.state == "listening")
+    await until(pilot, lambda: consent.state == "listening")
     await pilot.press("a")
-    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+    await until(pilot, lambda: isinstance(app.screen, TokensScreen))
     tokens = app.screen
     assert isinstance(tokens, TokensScreen)
-    await wait_until(pilot, lambda: tokens.done)
+    await until(pilot, lambda: tokens.done)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-    await pilot.pause(0.5)
+    await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+    await until(pilot, lambda: "found" in message(app, "#discovery-message"))
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+    await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+    await until(pilot, lambda: isinstance(app.screen, ExportScreen))
     if layout == "three":
         app.screen.query_one("#layout").choose("three")  # type: ignore[attr-defined]
     await pilot.press("enter")
-    await wait_until(pilot, lambda: "Wrote" in screen_text(app))
+    await until(pilot, lambda: "Wrote" in screen_text(app))
 
 
 async def publish(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> PublishScreen:
     """On the Publish screen: approve the device code (the demo user), choose the default
     environment, publish; the screen once published."""
-    await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+    await until(pilot, lambda: isinstance(app.screen, PublishScreen))
     screen = app.screen
     assert isinstance(screen, PublishScreen)
-    await wait_until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
+    await until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
     if screen.code is not None:
         await pilot.press("a")
-    await wait_until(pilot, lambda: screen.phase == "environment", timeout=20)
+    await until(pilot, lambda: screen.phase == "environment", timeout=20)
     chosen = [b for b in screen.query(TextRadioButton) if b.value]
     assert [b.name for b in chosen] == [emu.power_platform.default_environment]
     await pilot.press("enter")
-    await wait_until(pilot, lambda: screen.phase == "planned", timeout=20)
+    await until(pilot, lambda: screen.phase == "planned", timeout=20)
     await pilot.press("enter")
-    await wait_until(
+    await until(
         pilot,
         lambda: screen.phase == "published" or isinstance(app.screen, ConfirmDialog),
         timeout=30,
@@ -136,11 +138,11 @@ async def test_publish_creates_then_updates_without_duplicates(
             await pilot.press("r")
         else:  # the demo's g registers them on the emulator's key and asks again
             await pilot.press("g")
-        await wait_until(pilot, lambda: "NOT registered" not in screen_text(app))
+        await until(pilot, lambda: "NOT registered" not in screen_text(app))
         assert UNKNOWN_LINE in screen_text(app)  # a sign-in page proves nothing
         await pilot.press("enter")  # done: back to the start screen
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until_workers_done(pilot, "profiles")
         await pilot.press("p")  # publish again, from the start screen
         screen = await publish(pilot, app, emu)
         assert screen.plan is not None
@@ -163,8 +165,8 @@ async def test_adoption_asks_and_no_leaves_it_alone(
         # Forget what was published: the same-named connector must be offered for adoption.
         publish_context.profiles.update("demo", lambda profile: profile.publications.clear())
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until_workers_done(pilot, "profiles")
         await pilot.press("p")
         await publish(pilot, app, emu)
         assert isinstance(app.screen, ConfirmDialog)
@@ -172,7 +174,7 @@ async def test_adoption_asks_and_no_leaves_it_alone(
         await pilot.press("escape")  # no
         screen = app.screen
         assert isinstance(screen, PublishScreen)
-        await wait_until(pilot, lambda: screen.phase == "published")
+        await until(pilot, lambda: screen.phase == "published")
         assert "left alone" in screen_text(app)
         assert len(emu.power_platform.connectors(env)) == 1
 
@@ -186,16 +188,16 @@ async def test_no_maker_role_is_shown_beside_its_cause(
     async with app.run_test(size=SIZE) as pilot:
         await to_export(pilot, app)
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        await until(pilot, lambda: isinstance(app.screen, PublishScreen))
         screen = app.screen
         assert isinstance(screen, PublishScreen)
-        await wait_until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
+        await until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
         if screen.code is not None:
             await pilot.press("a")
-        await wait_until(pilot, lambda: screen.phase == "environment", timeout=20)
+        await until(pilot, lambda: screen.phase == "environment", timeout=20)
         await pilot.press("enter")
         env_message = screen.query_one("#env-message", FieldMessage)
-        await wait_until(pilot, lambda: "Environment Maker" in env_message.text)
+        await until(pilot, lambda: "Environment Maker" in env_message.text)
         # beside the environment choice, which stays open for another choice
         assert "403" in env_message.text and "choose another environment above" in env_message.text
         assert "EnvironmentAccess" in env_message.text
@@ -210,18 +212,18 @@ async def test_keys_answer_while_publishing_with_latency(
     async with app.run_test(size=SIZE) as pilot:
         await to_export(pilot, app)
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        await until(pilot, lambda: isinstance(app.screen, PublishScreen))
         screen = app.screen
         assert isinstance(screen, PublishScreen)
-        await wait_until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
+        await until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
         if screen.code is not None:
             await pilot.press("a")
-        await wait_until(pilot, lambda: screen.phase == "environment", timeout=20)
+        await until(pilot, lambda: screen.phase == "environment", timeout=20)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: screen.phase == "planned", timeout=20)
+        await until(pilot, lambda: screen.phase == "planned", timeout=20)
         emu.inject_fault("powerapps", "/providers", latency=0.5, count=100)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: screen.phase == "publishing")
+        await until(pilot, lambda: screen.phase == "publishing")
         worst = 0.0
         for _ in range(5):
             started = time.perf_counter()
@@ -232,7 +234,7 @@ async def test_keys_answer_while_publishing_with_latency(
                 await pilot.press("escape")
         assert screen.phase == "publishing"  # still at it, and keys were answered meanwhile
         assert worst < 0.4, worst
-        await wait_until(pilot, lambda: screen.phase == "published", timeout=60)
+        await until(pilot, lambda: screen.phase == "published", timeout=60)
 
 
 async def test_a_declined_device_code_is_said_beside_the_sign_in_and_enter_retries(
@@ -242,20 +244,20 @@ async def test_a_declined_device_code_is_said_beside_the_sign_in_and_enter_retri
     async with app.run_test(size=SIZE) as pilot:
         await to_export(pilot, app)
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        await until(pilot, lambda: isinstance(app.screen, PublishScreen))
         screen = app.screen
         assert isinstance(screen, PublishScreen)
-        await wait_until(pilot, lambda: screen.code is not None)
+        await until(pilot, lambda: screen.code is not None)
         code = screen.code
         assert code is not None and code.user_code in screen_text(app)
         emu.power_platform.decline_device_code(code.user_code)
         signin_message = screen.query_one("#signin-message", FieldMessage)
-        await wait_until(pilot, lambda: "declined" in signin_message.text, timeout=20)
+        await until(pilot, lambda: "declined" in signin_message.text, timeout=20)
         assert screen.phase == "signing_in" and screen.signin_failed
         await pilot.press("enter")  # try again: a new code
-        await wait_until(pilot, lambda: screen.code is not None and screen.code != code)
+        await until(pilot, lambda: screen.code is not None and screen.code != code)
         await pilot.press("a")
-        await wait_until(pilot, lambda: screen.phase == "environment", timeout=20)
+        await until(pilot, lambda: screen.phase == "environment", timeout=20)
 
 
 # Each of Entra's answers with its own words and its own fix, as the CLI says them.
@@ -278,18 +280,18 @@ async def test_sign_in_failures_are_said_beside_the_sign_in(
     async with app.run_test(size=SIZE) as pilot:
         await to_export(pilot, app)
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        await until(pilot, lambda: isinstance(app.screen, PublishScreen))
         screen = app.screen
         assert isinstance(screen, PublishScreen)
         if trouble != "public client flows off":
-            await wait_until(pilot, lambda: screen.code is not None)
+            await until(pilot, lambda: screen.code is not None)
             assert screen.code is not None
             if trouble == "expired":
                 emu.advance_clock(901)
             else:
                 pp.forget_device_code(screen.code.user_code)
         message = screen.query_one("#signin-message", FieldMessage)
-        await wait_until(pilot, lambda: words in message.text, timeout=20)
+        await until(pilot, lambda: words in message.text, timeout=20)
         assert fix in message.text and screen.signin_failed
         assert pp.connectors(pp.default_environment) == []
 
@@ -303,15 +305,15 @@ async def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more
         await pilot.press("ctrl+p")
         await publish(pilot, app, emu)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         emu.power_platform.revoke_access_tokens()
-        await pilot.pause(0.3)
+        await until_workers_done(pilot, "profiles")
         await pilot.press("p")
-        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        await until(pilot, lambda: isinstance(app.screen, PublishScreen))
         screen = app.screen
         assert isinstance(screen, PublishScreen)
         # the cached sign-in is refused (401): a new device code, not an error
-        await wait_until(pilot, lambda: screen.code is not None, timeout=20)
+        await until(pilot, lambda: screen.code is not None, timeout=20)
         assert "refused the cached sign-in" in screen.query_one("#env-message", FieldMessage).text
         await pilot.press("a")
-        await wait_until(pilot, lambda: screen.phase == "environment", timeout=20)
+        await until(pilot, lambda: screen.phase == "environment", timeout=20)

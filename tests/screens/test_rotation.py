@@ -14,7 +14,7 @@ from clmwizard.screens.start import StartScreen
 from clmwizard.store.profile import MS_TOKEN_CACHE, SECRET_KEY
 from tests.qualities.security.leaks import emulator_needles, find
 from tests.screens.test_publish import SIZE, publish, publish_context, screen_text, to_export
-from tests.support.pilot import make_app, wait_until
+from tests.support.pilot import make_app, until, until_workers_done
 
 __all__ = ["publish_context"]  # the fixture, used below
 
@@ -26,14 +26,14 @@ def connector_secrets(emu: Emulator) -> list[str]:
 
 async def rotate_with_demo_spare(pilot, app) -> RotationChecklist:  # type: ignore[no-untyped-def]
     """s on the start screen: the demo prefills the emulator's spare secret; enter proves it."""
-    await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-    await pilot.pause(0.3)
+    await until(pilot, lambda: isinstance(app.screen, StartScreen))
+    await until_workers_done(pilot, "profiles")
     await pilot.press("s")
-    await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+    await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
     assert "spare secret key" in screen_text(app)
     assert app.screen.query_one("#secret", Input).value  # prefilled (a demo test value)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, RotationChecklist), timeout=20)
+    await until(pilot, lambda: isinstance(app.screen, RotationChecklist), timeout=20)
     checklist = app.screen
     assert isinstance(checklist, RotationChecklist)
     return checklist
@@ -58,17 +58,17 @@ async def test_published_connectors_are_updated_by_the_checklist(
         await pilot.press("enter")
         checklist = await rotate_with_demo_spare(pilot, app)
         # the cached Microsoft sign-in is used silently: the three are updated at once
-        await wait_until(pilot, lambda: "3 connector(s) updated" in screen_text(app), timeout=30)
+        await until(pilot, lambda: "3 connector(s) updated" in screen_text(app), timeout=30)
         text = screen_text(app)
         assert text.count("updated automatically") == 3
         assert_old_secret_step_last(text)
         assert connector_secrets(emu) == [emu.spare_secret_key] * 3
         texts = {**publish_texts, "checklist": text}
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.press("k")  # the checklist again, from the start screen
-        await wait_until(pilot, lambda: isinstance(app.screen, RotationChecklist))
-        await wait_until(pilot, lambda: "updated automatically" in screen_text(app))
+        await until(pilot, lambda: isinstance(app.screen, RotationChecklist))
+        await until(pilot, lambda: "updated automatically" in screen_text(app))
         assert checklist is not app.screen
         store = app.secret_store()
         cache = store.get("demo", MS_TOKEN_CACHE) or ""
@@ -90,10 +90,10 @@ async def test_exported_only_connectors_get_the_portal_path_and_paconn(
     async with app.run_test(size=SIZE) as pilot:
         await to_export(pilot, app)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
         await pilot.press("escape")
         await rotate_with_demo_spare(pilot, app)
-        await wait_until(pilot, lambda: "paconn update" in screen_text(app))
+        await until(pilot, lambda: "paconn update" in screen_text(app))
         text = screen_text(app)
         assert "Data → Custom connectors" in text and "Security → Client secret" in text
         assert "Update connector" in text

@@ -26,17 +26,18 @@ from clmwizard.widgets.field_message import FieldMessage
 SIZE = (100, 32)
 
 
-async def wait_until(
-    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0
-) -> None:
-    """Let the app run until `condition()` holds; fail with the current screen otherwise."""
-    steps = int(timeout / 0.05)
-    for _ in range(steps):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    shown = [m.text for m in pilot.app.screen.query(FieldMessage) if m.has_class("-shown")]
-    raise AssertionError(f"timed out on {type(pilot.app.screen).__name__}; messages: {shown}")
+def type_burst(pilot: Pilot[None], text: str) -> None:
+    """Queue a key event per character at once, as a terminal sends a paste without bracketed
+    paste (`pilot.press` waits for the app to go idle after every key: ~0.2 s a key)."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    driver = pilot.app._driver
+    assert driver is not None
+    for char in text:
+        event = events.Key(char if char.isalnum() else _character_to_key(char), char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
 
 
 def make_app(context: WizardContext) -> ClmWizardApp:
@@ -55,13 +56,31 @@ def shown(app: ClmWizardApp) -> str:
     )
 
 
-async def until(pilot: Pilot[None], condition: object, timeout: float = 10.0) -> None:
-    assert callable(condition)
+async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds; fail with the current screen and the messages
+    it shows otherwise. The one way Pilot tests wait: no fixed `pilot.pause(seconds)`."""
     for _ in range(int(timeout / 0.02)):
         if condition():
+            # A screen pushed during the last pause is on top but may not be mounted yet:
+            # let it settle, so the test can query what it shows.
+            await pilot.pause()
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out on {type(pilot.app.screen).__name__}: {shown(pilot.app)}")  # type: ignore[arg-type]
+
+
+wait_until = until  # the name some tests still use
+
+
+async def until_workers_done(pilot: Pilot[None], group: str, timeout: float = 10.0) -> None:
+    """Let pending messages run, then the app until no worker of `group` is left unfinished
+    (e.g. "profiles": the start screen's profile list, loaded again when the screen resumes)."""
+    await pilot.pause()
+    await until(
+        pilot,
+        lambda: not any(w.group == group and not w.is_finished for w in pilot.app.workers),
+        timeout,
+    )
 
 
 def browser_stand_in(opened: list[str]) -> Callable[[str], bool]:
@@ -91,10 +110,10 @@ async def fill_key_screen(
     """From the start screen (or the Key step, once there), a new profile with the emulator as
     a custom environment."""
     if not isinstance(app.screen, KeyScreen):
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     key = app.screen
     key.query_one("#profile-name", Input).value = name
     for button in key.query(RadioButton):
@@ -113,14 +132,14 @@ async def fill_key_screen(
 
 async def consent_in_browser(pilot: Pilot[None], app: ClmWizardApp) -> ConsentScreen:
     """Scopes as proposed, then consent through the browser stand-in ('o')."""
-    await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+    await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
     screen = app.screen
     assert isinstance(screen, ConsentScreen)
-    await wait_until(pilot, lambda: screen.state == "listening")
+    await until(pilot, lambda: screen.state == "listening")
     await pilot.press("o")
-    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+    await until(pilot, lambda: isinstance(app.screen, TokensScreen))
     return screen
 
 
@@ -131,7 +150,7 @@ async def sign_in_to_discovery(
     await fill_key_screen(pilot, app, emu, emu.secret_key, name=name)
     await pilot.press("ctrl+n")
     await consent_in_browser(pilot, app)
-    await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+    await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-    await wait_until(pilot, lambda: "found" in message(app, "#discovery-message"))
+    await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+    await until(pilot, lambda: "found" in message(app, "#discovery-message"))

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from clmwizard import http as http_layer
 from clmwizard.cli import main
-from clmwizard.docusign import http as docusign_http
 from clmwizard.emulator import Emulator
 from tests.docusign.helpers import loopback_redirect_uri
 from tests.support.keyrings import MemoryKeyring
@@ -24,8 +24,8 @@ BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
 @pytest.fixture
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries wait milliseconds, not seconds (areas that want it make it autouse)."""
-    monkeypatch.setattr(docusign_http, "BACKOFF_SECONDS", 0.01)
-    monkeypatch.setattr(docusign_http, "RETRY_AFTER_CAP", 0.05)
+    monkeypatch.setattr(http_layer, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(http_layer, "RETRY_AFTER_CAP", 0.05)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 
 from clmwizard.powerplatform.signin import DeviceCode
 from clmwizard.widgets.device_code import DeviceCodePanel, clock
-from tests.support.pilot import plain_screen, wait_until
+from tests.support.pilot import plain_screen, until
 
 HOSTILE_URL = "https://microsoft.com/devicelogin[@click=app.quit]"
 
@@ -41,7 +41,7 @@ async def test_the_code_shows_with_a_running_clock_then_gives_way() -> None:
         assert "Waiting for you to sign in there… 0:00 of 14:5" in first
         assert f"the code works until {expires:%H:%M} UTC" in first
         assert "c copies the code · o opens the browser · a approves it as the demo user" in first
-        await wait_until(pilot, lambda: "0:01 of" in plain_screen(app), timeout=5)
+        await until(pilot, lambda: "0:01 of" in plain_screen(app), timeout=5)
         panel.say("✓ Signed in to Microsoft")
         await pilot.pause(0.6)
         assert panel.code is None

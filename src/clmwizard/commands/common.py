@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.http import ClientFactory
     from clmwizard.store.profile import Profile
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore

@@ -25,7 +25,7 @@ from clmwizard.errors import EXIT_OK, ClmWizardError
 if TYPE_CHECKING:
     import httpx
 
-    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.connect import ConnectTarget
     from clmwizard.powerplatform.consent_return import ConsentReturn
@@ -103,12 +103,14 @@ async def _connect(
 ) -> int:
     from clmwizard.commands.platform import make_apis, settings_for, sign_in
     from clmwizard.powerplatform.consent_return import ConsentReturn
-    from clmwizard.powerplatform.http import make_async_client
 
     settings = settings_for(todo[0].record, options.microsoft)
-    signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=False)
-    assert signed is not None
-    async with make_async_client(settings.ca_bundle) as http, options.client_factory() as docusign:
+    async with (
+        options.client_factory(ca_bundle=settings.ca_bundle) as http,
+        options.client_factory() as docusign,
+    ):
+        signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=False)
+        assert signed is not None
         api, _ = make_apis(http, settings, signed[0], None, secrets=secrets, profile=profile.name)
         for target in todo:
             async with ConsentReturn() as back:  # one per sign-in: its answer is its own

@@ -23,7 +23,7 @@ from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
 from clmwizard.store.profiles import config_dir
 
 if TYPE_CHECKING:
-    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.http import ClientFactory
 
 KEYRING_TIMEOUT = 3.0
 OSC52_ONLY = "OSC 52 only — works in most terminals over SSH; not in tmux without set-clipboard on"
@@ -144,11 +144,16 @@ def check_versions() -> Check:
     return Check(True, f"Python {platform.python_version()}, clmwizard {__version__}")
 
 
-def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
+def check_reachability(
+    profile_name: str, timeout: float = 5.0, factory: ClientFactory | None = None
+) -> list[Check]:
     """Whether a profile's OAuth server, CLM discovery server and CLM hosts answer at all: any
     HTTP status to a bare request (a 404 included) is an answer, not proof that CLM works."""
+    import asyncio
+
     import httpx
 
+    from clmwizard.http import make_client
     from clmwizard.store.profiles import ProfileStore
 
     try:
@@ -160,28 +165,25 @@ def check_reachability(profile_name: str, timeout: float = 5.0) -> list[Check]:
         hosts = profile.clm_hosts
         targets += [("CLM general", hosts.general), ("CLM upload", hosts.upload)]
         targets += [("CLM download", hosts.download)]
-    checks = []
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        for label, url in targets:
-            try:
-                with client.stream("GET", url) as response:  # the status will do: no body read
-                    pass
-            except httpx.HTTPError as error:
-                checks.append(
-                    Check(
-                        False,
-                        f"{label} does not answer: {url} ({type(error).__name__})",
-                        fix="Check the network, a proxy (HTTPS_PROXY) or a firewall; "
-                        "for a custom server, that it is running.",
-                    )
-                )
-            else:
-                checks.append(
-                    Check(
-                        True,
-                        f"{label} answers: {url} (HTTP {response.status_code} to a bare request)",
-                    )
-                )
+
+    async def probe(label: str, url: str, client: httpx.AsyncClient) -> Check:
+        try:
+            async with client.stream("GET", url) as response:  # the status will do: no body
+                status = response.status_code
+        except httpx.HTTPError as error:
+            return Check(
+                False,
+                f"{label} does not answer: {url} ({type(error).__name__})",
+                fix="Check the network, a proxy (HTTPS_PROXY) or a firewall; "
+                "for a custom server, that it is running.",
+            )
+        return Check(True, f"{label} answers: {url} (HTTP {status} to a bare request)")
+
+    async def probe_all() -> list[Check]:
+        async with (factory or make_client)(timeout=timeout) as client:
+            return [await probe(label, url, client) for label, url in targets]
+
+    checks = asyncio.run(probe_all())
     return checks
 
 
@@ -280,7 +282,7 @@ def run(args: argparse.Namespace) -> int:
     checks.append(check_versions())
     profile = options.profile
     if profile:
-        checks.extend(check_reachability(profile))
+        checks.extend(check_reachability(profile, factory=options.client_factory))
         if all(check.ok for check in keyring_checks):
             checks.append(check_clm_call(profile, options.client_factory))
         if all(check.ok for check in keyring_checks):

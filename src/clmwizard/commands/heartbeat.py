@@ -8,11 +8,12 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import is_ephemeral, open_profile, open_secrets, say
+from clmwizard.commands.common import client_factory, is_ephemeral, open_profile, open_secrets, say
 from clmwizard.commands.platform import LiveLine, MicrosoftOptions, add_microsoft_arguments
 from clmwizard.errors import EXIT_OK
 
 if TYPE_CHECKING:
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.flows import Schedule
     from clmwizard.powerplatform.heartbeat import HeartbeatTarget
     from clmwizard.store.profile import Profile
@@ -48,6 +49,7 @@ class HeartbeatOptions:
     timeout: float
     microsoft: MicrosoftOptions
     ephemeral: bool
+    client_factory: ClientFactory
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> HeartbeatOptions:
@@ -64,6 +66,7 @@ class HeartbeatOptions:
             timeout=float(args.timeout),
             microsoft=MicrosoftOptions.from_args(args),
             ephemeral=is_ephemeral(args),
+            client_factory=client_factory(args),
         )
 
 
@@ -103,11 +106,8 @@ async def _heartbeat(
         run_and_wait,
         upsert_flow,
     )
-    from clmwizard.powerplatform.http import make_async_client
 
     settings = settings_for(target.record, options.microsoft)
-    signed = await sign_in(settings, secrets, profile.name, interactive=True, flow=True)
-    assert signed is not None and signed[1] is not None
     on = not options.off
     env = target.environment_id
 
@@ -121,7 +121,9 @@ async def _heartbeat(
             profiles.update, profile.name, remember_heartbeat(env, record, settings.flow_url)
         )
 
-    async with make_async_client(settings.ca_bundle) as http:
+    async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
+        signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=True)
+        assert signed is not None and signed[1] is not None
         _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         assert flows is not None
         flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)

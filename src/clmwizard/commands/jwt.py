@@ -11,11 +11,19 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import add_profile, is_ephemeral, open_profile, open_secrets, stamp
+from clmwizard.commands.common import (
+    add_profile,
+    client_factory,
+    is_ephemeral,
+    open_profile,
+    open_secrets,
+    stamp,
+)
 from clmwizard.errors import EXIT_GRANT_DEAD, EXIT_OK
 
 if TYPE_CHECKING:
     from clmwizard.docusign.jwt import JwtCheck
+    from clmwizard.http import ClientFactory
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
 
@@ -28,17 +36,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class JwtOptions:
     profile: str
     ephemeral: bool
+    client_factory: ClientFactory
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> JwtOptions:
-        return cls(profile=args.profile, ephemeral=is_ephemeral(args))
+        return cls(
+            profile=args.profile, ephemeral=is_ephemeral(args), client_factory=client_factory(args)
+        )
 
 
-async def _check(name: str, profiles: ProfileStore, secrets: SecretStore) -> JwtCheck:
-    from clmwizard.docusign.http import make_client
+async def _check(
+    name: str, profiles: ProfileStore, secrets: SecretStore, factory: ClientFactory
+) -> JwtCheck:
     from clmwizard.docusign.jwt import check_profile_jwt
 
-    async with make_client() as client:
+    async with factory() as client:
         return await check_profile_jwt(name, profiles, secrets, client)
 
 
@@ -62,11 +74,11 @@ def run(args: argparse.Namespace) -> int:
     options = JwtOptions.from_args(args)
     name, profiles, _ = open_profile(options.profile)
     secrets = open_secrets(ephemeral=options.ephemeral)
-    code = _show(name, asyncio.run(_check(name, profiles, secrets)))
+    code = _show(name, asyncio.run(_check(name, profiles, secrets, options.client_factory)))
     while code == EXIT_GRANT_DEAD and sys.stdin.isatty():
         try:
             input("Press Enter once consent is given to check again (Ctrl+C stops): ")
         except EOFError:
             break
-        code = _show(name, asyncio.run(_check(name, profiles, secrets)))
+        code = _show(name, asyncio.run(_check(name, profiles, secrets, options.client_factory)))
     return code

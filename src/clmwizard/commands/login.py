@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # httpx, the keyring and the sign-in load when login runs, no
 
     from clmwizard.docusign.callback import CallbackListener
     from clmwizard.docusign.discovery import Account
-    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.http import ClientFactory
     from clmwizard.store.secrets import SecretStore
 
 SECRET_ENV = "CLMWIZARD_SECRET_KEY"
@@ -238,7 +238,7 @@ async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
     """Any HTTP answer from the OAuth server will do: it proves the address and network."""
     import httpx
 
-    from clmwizard.docusign.http import send, transport_error
+    from clmwizard.http import send, transport_error
 
     url = f"{env.auth_server}/.well-known/openid-configuration"
     try:

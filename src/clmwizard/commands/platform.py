@@ -69,6 +69,7 @@ def settings_for(record: PublishRecord | None, options: MicrosoftOptions) -> Mic
 
 
 async def sign_in(
+    http: httpx.AsyncClient,
     settings: MicrosoftSettings,
     secrets: SecretStore,
     profile: str,
@@ -81,20 +82,18 @@ async def sign_in(
     token comes silently from the same account (MSAL redeems its refresh token)."""
     from clmwizard.commands.publish import show_device_code
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.http import make_sync_client
 
-    with make_sync_client(settings.ca_bundle) as sync_http:
-        who = await signin.sign_in_silently(settings, secrets, profile, sync_http)
-        if who is None:
-            if not interactive:
-                return None
-            who = await signin.sign_in_device_code(
-                settings, secrets, profile, sync_http, show_device_code, allow_cached=False
-            )
-            say(f"✓ Signed in to Microsoft as {who.username}")
-        if not flow:
-            return who, None
-        flow_who = await signin.sign_in_silently(settings.for_flow, secrets, profile, sync_http)
+    who = await signin.sign_in_silently(settings, secrets, profile, http)
+    if who is None:
+        if not interactive:
+            return None
+        who = await signin.sign_in_device_code(
+            settings, secrets, profile, http, show_device_code, allow_cached=False
+        )
+        say(f"✓ Signed in to Microsoft as {who.username}")
+    if not flow:
+        return who, None
+    flow_who = await signin.sign_in_silently(settings.for_flow, secrets, profile, http)
     if flow_who is None:
         raise ClmWizardError(
             "Microsoft gave no token for the Flow API from the cached sign-in.",
@@ -129,24 +128,23 @@ def make_apis(
             flow_url=settings.flow_url,
         )
         if secrets is not None:
-            api.renew_token = lambda: renew(scoped, secrets, profile)
+            api.renew_token = lambda: renew(http, scoped, secrets, profile)
         return api
 
     flows = build(FlowApi, flow_who, settings.for_flow) if flow_who is not None else None
     return build(PowerAppsApi, who, settings), flows
 
 
-async def renew(settings: MicrosoftSettings, secrets: SecretStore, profile: str) -> str | None:
+async def renew(
+    http: httpx.AsyncClient, settings: MicrosoftSettings, secrets: SecretStore, profile: str
+) -> str | None:
+    """A fresh token from the cached sign-in (MSAL's force_refresh), or None."""
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.http import make_sync_client
 
-    with make_sync_client(settings.ca_bundle) as sync_http:
-        try:
-            fresh = await signin.sign_in_silently(
-                settings, secrets, profile, sync_http, force_refresh=True
-            )
-        except ClmWizardError:
-            return None
+    try:
+        fresh = await signin.sign_in_silently(settings, secrets, profile, http, force_refresh=True)
+    except ClmWizardError:
+        return None
     return fresh.access_token if fresh is not None else None
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from clmwizard.commands.common import (
     LAYOUT_HELP,
     add_connector_name,
     add_profile,
+    client_factory,
     is_ephemeral,
     is_tty,
     open_profile,
@@ -25,7 +25,7 @@ from clmwizard.commands.common import (
 from clmwizard.commands.platform import MicrosoftOptions, settings_for
 from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, UsageError
 from clmwizard.powerplatform import setup
-from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
+from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings, confirm_api_hosts
 from clmwizard.redact import redact, register_secret
 from clmwizard.store.profile import Profile
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import httpx
 
     from clmwizard.connector.bundle import Layout
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
     from clmwizard.powerplatform.publish import PlannedConnector, PublishPlan, PublishResult
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
@@ -54,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_connector_name(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    parser.add_argument(
+        "--trust-server",
+        action="store_true",
+        help="confirm (once, recorded in the profile) a Power Apps or Flow URL that is not "
+        "Microsoft's",
+    )
     how = parser.add_mutually_exclusive_group()
     how.add_argument(
         "--device-code",
@@ -100,9 +107,11 @@ class PublishOptions:
     layout: Layout | None
     name: str | None
     dry_run: bool
+    trust_server: bool
     method: str  # device_code | browser | service_principal
     microsoft: MicrosoftOptions
     ephemeral: bool
+    client_factory: ClientFactory
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PublishOptions:
@@ -112,9 +121,11 @@ class PublishOptions:
             layout=args.layout,
             name=args.name,
             dry_run=bool(args.dry_run),
+            trust_server=bool(args.trust_server),
             method=args.method or "device_code",
             microsoft=MicrosoftOptions.from_args(args),
             ephemeral=is_ephemeral(args),
+            client_factory=client_factory(args),
         )
 
 
@@ -145,10 +156,14 @@ def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
             running.stop()
 
 
-def read_ms_client_secret(environ: Mapping[str, str] = os.environ) -> str:
-    """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET or stdin, never argv."""
-    if environ.get(MS_SECRET_ENV):
-        value = environ[MS_SECRET_ENV]
+def read_ms_client_secret(environ: Mapping[str, str] | None = None) -> str:
+    """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET (taken out of the
+    environment at start: `secret_env`) or stdin, never argv."""
+    from clmwizard.secret_env import lookup
+
+    given = lookup(MS_SECRET_ENV) if environ is None else environ.get(MS_SECRET_ENV)
+    if given:
+        value = given
     elif is_tty(sys.stdin):
         value = getpass.getpass("Service principal client secret (hidden): ")
     else:
@@ -170,7 +185,7 @@ async def sign_in(
     settings: MicrosoftSettings,
     secrets: SecretStore,
     profile: str,
-    sync_http: httpx.Client,
+    http: httpx.AsyncClient,
     *,
     client_secret: str | None = None,
     show: Callable[[DeviceCode], None] | None = None,
@@ -181,19 +196,19 @@ async def sign_in(
     if method == "service_principal":
         assert client_secret is not None
         return await signin.sign_in_service_principal(
-            settings, secrets, profile, sync_http, client_secret
+            settings, secrets, profile, http, client_secret
         )
     if method == "browser":
         return await signin.sign_in_browser(
-            settings, secrets, profile, sync_http, allow_cached=allow_cached
+            settings, secrets, profile, http, allow_cached=allow_cached
         )
     if show is not None:
         return await signin.sign_in_device_code(
-            settings, secrets, profile, sync_http, show, allow_cached=allow_cached
+            settings, secrets, profile, http, show, allow_cached=allow_cached
         )
     with device_code_shown() as with_clock:
         return await signin.sign_in_device_code(
-            settings, secrets, profile, sync_http, with_clock, allow_cached=allow_cached
+            settings, secrets, profile, http, with_clock, allow_cached=allow_cached
         )
 
 
@@ -275,18 +290,14 @@ def run(args: argparse.Namespace) -> int:
         from clmwizard.connector.swagger import check_connector_name
 
         check_connector_name(options.name)
+    confirm_api_hosts(
+        profiles, profile, settings_for(None, options.microsoft), trust=options.trust_server
+    )
     method = options.method
     client_secret = read_ms_client_secret() if method == "service_principal" else None
     secrets = open_secrets(ephemeral=options.ephemeral)
     secret = setup.docusign_secret(secrets, profile)
-    hidden = os.environ.pop(MS_SECRET_ENV, None)  # no child (a browser) inherits it
-    try:
-        return asyncio.run(
-            _publish(options, profile, profiles, secrets, secret, method, client_secret)
-        )
-    finally:
-        if hidden is not None:
-            os.environ[MS_SECRET_ENV] = hidden
+    return asyncio.run(_publish(options, profile, profiles, secrets, secret, method, client_secret))
 
 
 async def _publish(
@@ -301,32 +312,29 @@ async def _publish(
     import asyncio
 
     from clmwizard.commands.export import choose_layout_and_name, layout_line
-    from clmwizard.docusign.http import make_client
-    from clmwizard.powerplatform.http import make_async_client, make_sync_client
     from clmwizard.powerplatform.publish import describe_plan, plan_publish, publish
     from clmwizard.powerplatform.signin import forget_sign_in
 
     settings = settings_for(None, options.microsoft)
 
-    async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
-        with make_sync_client(settings.ca_bundle) as sync_http:
+    async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
+
+        async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
             who = await sign_in(
                 method,
                 settings,
                 secrets,
                 profile.name,
-                sync_http,
+                http,
                 client_secret=client_secret,
                 allow_cached=allow_cached,
             )
-        say(f"✓ Signed in to Microsoft as {who.username}")
-        return who
+            say(f"✓ Signed in to Microsoft as {who.username}")
+            return who
 
-    async def forget() -> None:
-        say("Microsoft refused the cached sign-in (HTTP 401); signing in again.")
-        await asyncio.to_thread(forget_sign_in, secrets, profile.name)
-
-    async with make_async_client(settings.ca_bundle) as http:
+        async def forget() -> None:
+            say("Microsoft refused the cached sign-in (HTTP 401); signing in again.")
+            await asyncio.to_thread(forget_sign_in, secrets, profile.name)
 
         async def first_calls(who: MicrosoftSignIn) -> tuple[PowerAppsApi, PublishPlan]:
             api = setup.make_api(http, who, settings)
@@ -361,7 +369,7 @@ async def _publish(
         result = await publish(
             plan, api, profiles, settings, secret, adopt=ask_adoption, progress=progress
         )
-    async with make_client() as docusign:
+    async with options.client_factory() as docusign:
         return await _report(result, profile, docusign)
 
 

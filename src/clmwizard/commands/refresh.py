@@ -17,8 +17,8 @@ from clmwizard.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from clmwizard.docusign.http import ClientFactory
     from clmwizard.docusign.session import RefreshResult
+    from clmwizard.http import ClientFactory
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

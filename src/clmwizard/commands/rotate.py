@@ -4,7 +4,6 @@ give every connector this profile published the new secret; only then may the ol
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,7 +19,9 @@ from clmwizard.commands.common import (
 from clmwizard.store.profile import SECRET_KEY
 
 if TYPE_CHECKING:
-    from clmwizard.docusign.http import ClientFactory
+    import httpx
+
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.rotation import SecretUpdateReport
     from clmwizard.powerplatform.settings import MicrosoftSettings
@@ -89,10 +90,12 @@ def run(args: argparse.Namespace) -> int:
 
         asyncio.run(rotate())
         print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
-    report = asyncio.run(_update_connectors(name, profiles, secrets, new_secret))
+    report = asyncio.run(
+        _update_connectors(name, profiles, secrets, new_secret, options.client_factory)
+    )
     for done in report.updated:
         print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
-    if report.complete and not asyncio.run(_prove(name, profiles, secrets)):
+    if report.complete and not asyncio.run(_prove(name, profiles, secrets, options.client_factory)):
         print(
             "Keep the old secret key in DocuSign: the heartbeat could not prove the new one "
             "through the connectors yet. Fix what is said above, then run "
@@ -102,12 +105,13 @@ def run(args: argparse.Namespace) -> int:
     return _next_steps(name, report, bool(profiles.load(name).publications))
 
 
-async def _prove(name: str, profiles: ProfileStore, secrets: SecretStore) -> bool:
+async def _prove(
+    name: str, profiles: ProfileStore, secrets: SecretStore, factory: ClientFactory
+) -> bool:
     """Run each heartbeat flow once through the connectors that now carry the new secret;
     True when every one succeeded (or there is none to run)."""
     from clmwizard.commands.platform import MicrosoftOptions, make_apis, settings_for, sign_in
     from clmwizard.errors import ClmWizardError
-    from clmwizard.powerplatform.http import make_async_client
     from clmwizard.powerplatform.rotation import prove_with_heartbeat
 
     profile = profiles.load(name)
@@ -122,12 +126,12 @@ async def _prove(name: str, profiles: ProfileStore, secrets: SecretStore) -> boo
             flush=True,
         )
         try:
-            signed = await sign_in(settings, secrets, name, interactive=False, flow=True)
-            if signed is None or signed[1] is None:
-                print("  ! no cached Microsoft sign-in: cannot run the heartbeat now.")
-                proved = False
-                continue
-            async with make_async_client(settings.ca_bundle) as http:
+            async with factory(ca_bundle=settings.ca_bundle) as http:
+                signed = await sign_in(http, settings, secrets, name, interactive=False, flow=True)
+                if signed is None or signed[1] is None:
+                    print("  ! no cached Microsoft sign-in: cannot run the heartbeat now.")
+                    proved = False
+                    continue
                 _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=name)
                 assert flows is not None
                 proof = await prove_with_heartbeat(flows, profile, record)
@@ -144,59 +148,61 @@ async def _prove(name: str, profiles: ProfileStore, secrets: SecretStore) -> boo
 
 
 async def _update_connectors(
-    name: str, profiles: ProfileStore, secrets: SecretStore, secret: str
+    name: str, profiles: ProfileStore, secrets: SecretStore, secret: str, factory: ClientFactory
 ) -> SecretUpdateReport:
-    from clmwizard.powerplatform.http import make_async_client
+    from clmwizard.commands.platform import renew
     from clmwizard.powerplatform.rotation import update_connector_secrets
+    from clmwizard.powerplatform.settings import (
+        make_settings,
+        unconfirmed_api_error,
+        unconfirmed_api_hosts,
+    )
     from clmwizard.powerplatform.setup import make_api, settings_from
 
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(record)
-        from clmwizard.commands.platform import renew
-
-        who = await _sign_in(name, secrets, settings)
+        unconfirmed = unconfirmed_api_hosts(settings, profiles.load(name).trusted_api_hosts)
+        if unconfirmed:  # a record edited by hand: the token goes to confirmed hosts only
+            sys.stderr.write(f"! {unconfirmed_api_error(unconfirmed).what}\n")
+            return None
+        who = await _sign_in(name, secrets, settings, http)
         if who is None:
             return None
         api = make_api(http, who, settings)
-        api.renew_token = lambda: renew(settings, secrets, name)  # a token refused: once more
+        api.renew_token = lambda: renew(http, settings, secrets, name)  # refused: once more
         return api
 
-    from clmwizard.powerplatform.settings import make_settings
-
-    async with make_async_client(make_settings().ca_bundle) as http:
+    async with factory(ca_bundle=make_settings().ca_bundle) as http:
         return await update_connector_secrets(
             name, profiles, secret, api_for, progress=lambda text: print(f"  {text}", flush=True)
         )
 
 
 async def _sign_in(
-    name: str, secrets: SecretStore, settings: MicrosoftSettings
+    name: str, secrets: SecretStore, settings: MicrosoftSettings, http: httpx.AsyncClient
 ) -> MicrosoftSignIn | None:
     """A cached sign-in silently; else a service principal (its secret in the environment);
     else the device code flow on a terminal; else None (the steps are printed instead)."""
     from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
     from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.http import make_sync_client
     from clmwizard.powerplatform.settings import MS_SECRET_ENV
+    from clmwizard.secret_env import lookup
 
-    with make_sync_client(settings.ca_bundle) as sync_http:
-        try:
-            cached = await signin.sign_in_silently(settings, secrets, name, sync_http)
-            if cached is not None:
-                return cached
-            if os.environ.get(MS_SECRET_ENV):
-                return await signin.sign_in_service_principal(
-                    settings, secrets, name, sync_http, read_ms_client_secret()
-                )
-            if sys.stdin.isatty():
-                print("The connectors need the new secret too: sign in to Microsoft.")
-                with device_code_shown() as show:
-                    return await signin.sign_in_device_code(
-                        settings, secrets, name, sync_http, show
-                    )
-        except ClmWizardError as error:
-            sys.stderr.write(f"! Microsoft sign-in failed: {error.what}\n")
+    try:
+        cached = await signin.sign_in_silently(settings, secrets, name, http)
+        if cached is not None:
+            return cached
+        if lookup(MS_SECRET_ENV):
+            return await signin.sign_in_service_principal(
+                settings, secrets, name, http, read_ms_client_secret()
+            )
+        if sys.stdin.isatty():
+            print("The connectors need the new secret too: sign in to Microsoft.")
+            with device_code_shown() as show:
+                return await signin.sign_in_device_code(settings, secrets, name, http, show)
+    except ClmWizardError as error:
+        sys.stderr.write(f"! Microsoft sign-in failed: {error.what}\n")
     return None
 
 

@@ -12,11 +12,12 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import is_ephemeral, open_secrets
+from clmwizard.commands.common import client_factory, is_ephemeral, open_secrets
 from clmwizard.commands.platform import MicrosoftOptions, add_microsoft_arguments
 from clmwizard.errors import EXIT_OK, ClmWizardError, UsageError
 
 if TYPE_CHECKING:
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.flows import FlowApi
     from clmwizard.powerplatform.health import Health, Verdict
@@ -48,9 +49,11 @@ class StatusOptions:
     format: str
     microsoft: MicrosoftOptions
     ephemeral: bool
+    client_factory: ClientFactory
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> StatusOptions:
+
         if not args.all and not args.profile:
             raise UsageError("Give --profile NAME or --all.", field="profile")
         return cls(
@@ -59,6 +62,7 @@ class StatusOptions:
             format=args.format,
             microsoft=MicrosoftOptions.from_args(args),
             ephemeral=is_ephemeral(args),
+            client_factory=client_factory(args),
         )
 
 
@@ -118,7 +122,6 @@ async def _assess_all(
 async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore) -> Health:
     from clmwizard.commands.platform import make_apis, settings_for, sign_in
     from clmwizard.powerplatform.health import Finding, assess
-    from clmwizard.powerplatform.http import make_async_client
     from clmwizard.store.profile import SECRET_KEY
 
     try:
@@ -129,16 +132,18 @@ async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore
         return await assess(profile, stored_secret=stored, apis=None)
     settings = settings_for(profile.publications[0], options.microsoft)
     problem: ClmWizardError | None = None
-    try:
-        signed = await sign_in(settings, secrets, profile.name, interactive=False, flow=True)
-    except ClmWizardError as error:
-        signed, problem = None, error
-    if signed is None:
-        health = await assess(profile, stored_secret=stored, apis=None)
-        if problem is not None:
-            health.findings.append(Finding("attention", problem.what, problem.fix))
-        return health
-    async with make_async_client(settings.ca_bundle) as http:
+    async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
+        try:
+            signed = await sign_in(
+                http, settings, secrets, profile.name, interactive=False, flow=True
+            )
+        except ClmWizardError as error:
+            signed, problem = None, error
+        if signed is None:
+            health = await assess(profile, stored_secret=stored, apis=None)
+            if problem is not None:
+                health.findings.append(Finding("attention", problem.what, problem.fix))
+            return health
         pair = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         apis: dict[str, tuple[PowerAppsApi, FlowApi | None]] = {
             record.environment_id: pair for record in profile.publications

@@ -14,7 +14,7 @@ from clmwizard.commands.common import client_factory, is_ephemeral
 from clmwizard.context import DemoSetup, WizardContext, demo_microsoft
 
 if TYPE_CHECKING:
-    from clmwizard.docusign.http import ClientFactory
+    from clmwizard.http import ClientFactory
     from clmwizard.store.secrets import SecretStore
 
 

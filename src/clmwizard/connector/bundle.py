@@ -28,7 +28,7 @@ from clmwizard.connector.properties import (
 from clmwizard.connector.readme import SINGLE_FOLDER, render_readme
 from clmwizard.connector.swagger import build_swagger
 from clmwizard.connector.validate import validate_bundle
-from clmwizard.errors import ClmWizardError
+from clmwizard.errors import ClmWizardError, first_few
 from clmwizard.store.profile import CONNECTOR_NAMES, ConnectorName, Profile
 from clmwizard.store.profile import LAYOUTS as LAYOUTS
 from clmwizard.store.profile import Layout as Layout
@@ -96,11 +96,9 @@ def build_bundle(profile: Profile, layout: Layout = "three") -> dict[str, bytes]
     problems = validate_bundle(files)
     if problems:
         first = problems[0]
-        listing = "; ".join(str(problem) for problem in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise ClmWizardError(
             f"The connector bundle failed its checks: {first}.",
-            cause=f"Problems: {listing}{more}.",
+            cause=f"Problems: {first_few(problems, 5)}.",
             fix="Check the profile's CLM base URLs and scopes (`clmwizard profiles show "
             f"{profile.name}`); if they look right, this is a bug in clmwizard.",
             field=f"{first.file}{first.pointer}",

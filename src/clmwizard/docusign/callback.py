@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from clmwizard.docusign.codes import note_received
 from clmwizard.docusign.consent import ConsentDeclined, code_from_params, code_from_pasted
-from clmwizard.docusign.environments import is_loopback_host, split_web_address
+from clmwizard.docusign.environments import is_loopback_host, web_address_parts
 from clmwizard.errors import ClmWizardError, UsageError
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -36,15 +36,12 @@ BACKLOG = 64  # asyncio accepts up to this many at once before any is closed: bo
 def parse_redirect_uri(uri: str) -> tuple[str, int, str]:
     """(host, port, path) of a loopback http redirect URI, or a UsageError saying why not."""
     value = uri.strip()
-    parts = split_web_address(value)
-    if parts is None:
-        raise UsageError(
-            f"The redirect URI {value!r} is not a valid address.",
-            cause="Its host or port cannot be right (a space, a stray character, or a port "
-            "outside 1 to 65535).",
-            fix=f"Use a loopback address such as {DEFAULT_REDIRECT_URI}.",
-            field="redirect_uri",
-        )
+    parts = web_address_parts(
+        value,
+        refusal=f"The redirect URI {value!r} is not a valid address.",
+        fix=f"Use a loopback address such as {DEFAULT_REDIRECT_URI}.",
+        field="redirect_uri",
+    )
     if parts.scheme == "https":
         raise UsageError(
             f"The redirect URI {value} uses https.",

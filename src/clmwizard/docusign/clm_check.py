@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from clmwizard.docusign.http import get_with_retry, host_of, json_body
 from clmwizard.errors import ClmWizardError, NetworkError
+from clmwizard.http import get_with_retry, host_of, json_body
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import httpx
 
 from clmwizard.docusign.environments import Environment
-from clmwizard.docusign.http import send
 from clmwizard.errors import ClmWizardError
+from clmwizard.http import send
 
 CHECK_DEADLINE = 8.0  # seconds; a check that takes longer is skipped, not failed
 _MAX_QUOTE = 200  # characters of DocuSign's sentence quoted back

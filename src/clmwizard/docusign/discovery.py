@@ -7,10 +7,15 @@ from typing import Any
 
 import httpx
 
-from clmwizard.docusign.environments import Environment, is_loopback_host, split_web_address
-from clmwizard.docusign.http import get_with_retry, host_of, json_body, malformed_error
+from clmwizard.docusign.environments import (
+    Environment,
+    is_loopback_host,
+    split_web_address,
+    web_address_parts,
+)
 from clmwizard.docusign.keys import canonical_guid
 from clmwizard.errors import ClmWizardError, UsageError
+from clmwizard.http import get_with_retry, host_of, json_body, malformed_error
 from clmwizard.store.profile import ClmHosts
 
 MANUAL_HOSTS = (
@@ -188,15 +193,12 @@ def choose_account(userinfo: UserInfo, account_id: str | None = None) -> Account
 def validate_clm_base_url(text: str) -> str:
     """A CLM API base URL typed by hand: https (http only on loopback), a host, no query."""
     value = text.strip().rstrip("/")
-    parts = split_web_address(value)
-    if parts is None:
-        raise UsageError(
-            f"{value!r} is not a valid web address.",
-            cause="Its host or port cannot be right (a space, a stray character, or a port "
-            "outside 1 to 65535).",
-            fix="Enter the base URL such as https://apina11.springcm.com.",
-            field="clm_hosts",
-        )
+    parts = web_address_parts(
+        value,
+        refusal=f"{value!r} is not a valid web address.",
+        fix="Enter the base URL such as https://apina11.springcm.com.",
+        field="clm_hosts",
+    )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
             f"{value!r} is not a web address.",

@@ -85,18 +85,29 @@ def split_web_address(value: str) -> SplitResult | None:
     return parts
 
 
-def validate_origin(text: str, *, field: str, what: str) -> str:
-    """An `https://host[:port]` origin (http only on loopback), normalised without a slash."""
-    value = text.strip()
+def web_address_parts(value: str, *, refusal: str, fix: str, field: str) -> SplitResult:
+    """`split_web_address(value)`, or a UsageError (`refusal`, why, `fix`) when it is None."""
     parts = split_web_address(value)
     if parts is None:
         raise UsageError(
-            f"{what} {value!r} is not a valid web address.",
+            refusal,
             cause="Its host or port cannot be right (a space, a stray character, or a port "
             "outside 1 to 65535).",
-            fix="Give an origin such as https://account-d.docusign.com.",
+            fix=fix,
             field=field,
         )
+    return parts
+
+
+def validate_origin(text: str, *, field: str, what: str) -> str:
+    """An `https://host[:port]` origin (http only on loopback), normalised without a slash."""
+    value = text.strip()
+    parts = web_address_parts(
+        value,
+        refusal=f"{what} {value!r} is not a valid web address.",
+        fix="Give an origin such as https://account-d.docusign.com.",
+        field=field,
+    )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
             f"{what} {value!r} is not a web address.",

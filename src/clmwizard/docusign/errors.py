@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from clmwizard.docusign.environments import Environment
-from clmwizard.docusign.http import server_error
 from clmwizard.errors import ClmWizardError, GrantDeadError, NetworkError, UsageError
+from clmwizard.http import server_error
 
 Grant = Literal["authorization_code", "refresh_token"]
 

@@ -22,14 +22,15 @@ import httpx
 
 from clmwizard.docusign.environments import Environment, environment_of
 from clmwizard.docusign.errors import WHERE_KEY, oauth_error_fields
-from clmwizard.docusign.http import (
+from clmwizard.errors import ClmWizardError, GrantDeadError, NetworkError, UsageError
+from clmwizard.http import (
     host_of,
     json_body,
     malformed_error,
+    send,
     server_error,
     transport_error,
 )
-from clmwizard.errors import ClmWizardError, GrantDeadError, NetworkError, UsageError
 from clmwizard.redact import register_secret
 from clmwizard.store.profile import RSA_PRIVATE_KEY, JwtConsentRecord, Profile
 from clmwizard.store.profiles import ProfileStore
@@ -313,7 +314,9 @@ async def request_jwt_token(
     response: httpx.Response | None = None
     for attempt in range(2):  # an assertion may be sent again: it is not single-use like a code
         try:
-            response = await client.post(
+            response = await send(
+                client,
+                "POST",
                 url,
                 data={"grant_type": GRANT_TYPE, "assertion": assertion},
                 headers={"Accept": "application/json"},
@@ -330,13 +333,13 @@ async def request_jwt_token(
         register_secret(payload["access_token"])
         try:
             expires_in = int(payload.get("expires_in", ASSERTION_LIFETIME))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             expires_in = ASSERTION_LIFETIME
         obtained = datetime.fromtimestamp(sent_at, UTC)
         return JwtToken(payload["access_token"], max(0, min(expires_in, 86400)), obtained)
     try:
-        body: Any = response.json()
-    except ValueError:
+        body: Any = json_body(response)
+    except NetworkError:
         body = None
     raise jwt_token_error(
         response,

@@ -12,8 +12,8 @@ import httpx
 
 from clmwizard.docusign.environments import Environment
 from clmwizard.docusign.errors import CodeFacts, Grant, token_error
-from clmwizard.docusign.http import host_of, json_body, malformed_error, send, transport_error
 from clmwizard.errors import NetworkError
+from clmwizard.http import host_of, json_body, malformed_error, send, transport_error
 from clmwizard.redact import register_secret
 
 LOST_REFRESH = (

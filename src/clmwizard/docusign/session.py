@@ -27,12 +27,13 @@ from clmwizard.docusign.discovery import (
     fetch_userinfo,
 )
 from clmwizard.docusign.environments import Environment, environment_of
-from clmwizard.docusign.http import make_client
 from clmwizard.docusign.keys import validate_secret_key
 from clmwizard.docusign.oauth import TokenSet, exchange_code, refresh_grant
 from clmwizard.errors import ClmWizardError, GrantDeadError, KeyringError, UsageError
+from clmwizard.http import make_client
 from clmwizard.interrupts import deferred
 from clmwizard.redact import register_secret
+from clmwizard.store.locking import held_in_thread
 from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore, ProfileWriteError
 from clmwizard.store.secrets import SecretStore
@@ -81,28 +82,6 @@ def refresh_expiry_estimate(
     if "extended" in set(scopes):
         return now + REFRESH_LIFETIME
     return (consented_at or now) + REFRESH_LIFETIME
-
-
-@contextlib.asynccontextmanager
-async def _grant_locked(profiles: ProfileStore, name: str, doing: str) -> AsyncIterator[None]:
-    """`profiles.grant_lock(name)` for async code: waited for in a thread; a lock acquired after
-    the waiter was cancelled is released at once."""
-    lock = profiles.grant_lock(name, doing)
-    entering = asyncio.ensure_future(asyncio.to_thread(lock.__enter__))
-    try:
-        await asyncio.shield(entering)
-    except asyncio.CancelledError:
-
-        def release(done: asyncio.Future[None]) -> None:
-            if not done.cancelled() and done.exception() is None:
-                lock.__exit__(None, None, None)
-
-        entering.add_done_callback(release)
-        raise
-    try:
-        yield
-    finally:
-        lock.__exit__(None, None, None)
 
 
 # The wizard's own controls, for the wizard wording of errors whose CLI fix names a command.
@@ -395,7 +374,7 @@ async def refresh_profile(
 
     Under the grant lock: a second run waits, then refreshes with the token the first stored.
     """
-    async with _grant_locked(profiles, profile_name, _doing("refresh", profile_name)):
+    async with held_in_thread(profiles.grant_lock(profile_name, _doing("refresh", profile_name))):
         profile = await asyncio.to_thread(profiles.load, profile_name)
         profile = await asyncio.to_thread(
             _check_server_trusted, profiles, profile, trust_server=trust_server, command="refresh"
@@ -535,7 +514,7 @@ async def rotate_secret(
     Under the grant lock, like a refresh: a rotation and a refresh at once run one after the
     other, each with the refresh token the other left.
     """
-    async with _grant_locked(profiles, profile_name, _doing("rotation", profile_name)):
+    async with held_in_thread(profiles.grant_lock(profile_name, _doing("rotation", profile_name))):
         profile = await asyncio.to_thread(profiles.load, profile_name)
         profile = await asyncio.to_thread(
             _check_server_trusted, profiles, profile, trust_server=trust_server, command="rotate"

@@ -152,17 +152,21 @@ def follow_consent(
             continue
         page = _PageReader()
         page.feed(body)
-        if status >= 400:
-            raise ConsentError(f"The sign-in page showed an error: {page.message()}")
-        if page.form_action is not None and decision in page.decisions:
-            current = urljoin(current, page.form_action)
-            data = urlencode({**page.hidden, "decision": decision}).encode()
-            continue
+        current, data = _decide(page, status, current, decision)
+    raise ConsentError(f"Too many redirects starting from {_without_query(url)}.")
+
+
+def _decide(page: _PageReader, status: int, url: str, decision: str) -> tuple[str, bytes]:
+    """Where to send the `decision` on a consent page, and the form to send; an error page or
+    one that is no consent page is a ConsentError."""
+    if status >= 400:
+        raise ConsentError(f"The sign-in page showed an error: {page.message()}")
+    if page.form_action is None or decision not in page.decisions:
         raise ConsentError(
-            f"The page at {_without_query(current)} was neither a consent page nor a redirect: "
+            f"The page at {_without_query(url)} was neither a consent page nor a redirect: "
             f"{page.message()}"
         )
-    raise ConsentError(f"Too many redirects starting from {_without_query(url)}.")
+    return urljoin(url, page.form_action), urlencode({**page.hidden, "decision": decision}).encode()
 
 
 @dataclass
@@ -218,16 +222,7 @@ def follow_consent_link(
         page.feed(body)
         if _origin(current) == service or came_back:  # its own page, or where it sent us
             return LinkOutcome(current, status, page.message())
-        if status >= 400:
-            raise ConsentError(f"The sign-in page showed an error: {page.message()}")
-        if page.form_action is not None and decision in page.decisions:
-            current = urljoin(current, page.form_action)
-            data = urlencode({**page.hidden, "decision": decision}).encode()
-            continue
-        raise ConsentError(
-            f"The page at {_without_query(current)} was neither a consent page nor a redirect: "
-            f"{page.message()}"
-        )
+        current, data = _decide(page, status, current, decision)
     raise ConsentError(f"Too many redirects starting from {_without_query(url)}.")
 
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from clmwizard.emulator.faults import clm_error
@@ -69,6 +69,16 @@ _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
 )
+
+
+_T = TypeVar("_T")
+
+
+class _Identified(Protocol):
+    id: str
+
+
+_Made = TypeVar("_Made", bound=_Identified)
 
 
 def _timestamp(epoch: float) -> str:
@@ -495,6 +505,42 @@ class ClmService:
     def _href(self, call: Call, *parts: str, host: str = "general") -> str:
         return "/".join((self.hosts[host], "v2", call.account_id, *parts))
 
+    def _every(
+        self,
+        call: Call,
+        table: Mapping[str, _T],
+        shape: Callable[[Call, _T], dict[str, Any]],
+        path: str,
+    ) -> Response:
+        return self._collection(
+            call, [shape(call, item) for item in table.values()], self._href(call, path)
+        )
+
+    def _one(
+        self,
+        call: Call,
+        table: Mapping[str, _T],
+        shape: Callable[[Call, _T], dict[str, Any]],
+        what: str,
+    ) -> Response:
+        item = table.get(call.ids[0])
+        if item is None:
+            return _not_found(f"The {what} was not found.")
+        return json_response(200, shape(call, item))
+
+    def _created(
+        self,
+        call: Call,
+        table: dict[str, _Made],
+        made: _Made,
+        shape: Callable[[Call, _Made], dict[str, Any]],
+        status: int,
+    ) -> Response:
+        """Keep what a POST made and answer with it and its Location."""
+        table[made.id] = made
+        answer = shape(call, made)
+        return json_response(status, answer, ("Location", answer["Href"]))
+
     def _collection(self, call: Call, items: list[dict[str, Any]], href: str) -> Response:
         query = call.request.query
         offset_name, limit_name = self.paging_names
@@ -670,14 +716,10 @@ class ClmService:
     # -- attribute groups ----------------------------------------------------------------------
 
     def list_groups(self, call: Call) -> Response:
-        items = [self._group_json(call, g) for g in call.data.groups.values()]
-        return self._collection(call, items, self._href(call, "attributegroups"))
+        return self._every(call, call.data.groups, self._group_json, "attributegroups")
 
     def get_group(self, call: Call) -> Response:
-        group = call.data.groups.get(call.ids[0])
-        if group is None:
-            return _not_found("The attribute group was not found.")
-        return json_response(200, self._group_json(call, group))
+        return self._one(call, call.data.groups, self._group_json, "attribute group")
 
     # -- folders -----------------------------------------------------------------------------
 
@@ -704,10 +746,7 @@ class ClmService:
         return json_response(200, self._folder_json(call, call.data.folders[call.data.root_id]))
 
     def get_folder(self, call: Call) -> Response:
-        folder = call.data.folders.get(call.ids[0])
-        if folder is None:
-            return _not_found("The folder was not found.")
-        return json_response(200, self._folder_json(call, folder))
+        return self._one(call, call.data.folders, self._folder_json, "folder")
 
     def create_folder(self, call: Call) -> Response:
         body = _json_object(call.request)
@@ -723,9 +762,7 @@ class ClmService:
             return _invalid("Name", f"A folder named {name!r} exists there already.")
         description = body.get("Description", "")
         folder = Folder(new_guid(), name.strip(), parent_id, str(description), call.now)
-        call.data.folders[folder.id] = folder
-        answer = self._folder_json(call, folder)
-        return json_response(201, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.folders, folder, self._folder_json, 201)
 
     def child_folders(self, call: Call) -> Response:
         if call.ids[0] not in call.data.folders:
@@ -995,9 +1032,7 @@ class ClmService:
             folder_id=folder_id,
             subfolders=bool(body.get("IncludeSubFolders", True)),
         )
-        call.data.searches[task.id] = task
-        answer = self._search_json(call, task)
-        return json_response(202, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.searches, task, self._search_json, 202)
 
     def _search_json(self, call: Call, task: SearchTask) -> dict[str, Any]:
         href = self._href(call, "documentsearchtasks", task.id)
@@ -1081,9 +1116,7 @@ class ClmService:
             folder_id=folder_id,
             document_name=name,
         )
-        call.data.merges[task.id] = task
-        answer = self._merge_json(call, task)
-        return json_response(202, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.merges, task, self._merge_json, 202)
 
     def _merge_json(self, call: Call, task: MergeTask) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -1114,14 +1147,12 @@ class ClmService:
     # -- workflows ---------------------------------------------------------------------------
 
     def list_definitions(self, call: Call) -> Response:
-        items = [self._definition_json(call, d) for d in call.data.definitions.values()]
-        return self._collection(call, items, self._href(call, "workflowdefinitions"))
+        return self._every(
+            call, call.data.definitions, self._definition_json, "workflowdefinitions"
+        )
 
     def get_definition(self, call: Call) -> Response:
-        definition = call.data.definitions.get(call.ids[0])
-        if definition is None:
-            return _not_found("The workflow definition was not found.")
-        return json_response(200, self._definition_json(call, definition))
+        return self._one(call, call.data.definitions, self._definition_json, "workflow definition")
 
     def _definition_json(self, call: Call, definition: WorkflowDefinition) -> dict[str, Any]:
         created = _timestamp(self.created)
@@ -1164,9 +1195,7 @@ class ClmService:
             documents=documents,
             waits_for_signal=definition.waits_for_signal,
         )
-        call.data.workflows[flow.id] = flow
-        answer = self._workflow_json(call, flow)
-        return json_response(201, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.workflows, flow, self._workflow_json, 201)
 
     def get_workflow(self, call: Call) -> Response:
         flow = call.data.workflows.get(call.ids[0])
@@ -1213,14 +1242,16 @@ class ClmService:
     # -- Doc Launcher ------------------------------------------------------------------------
 
     def list_configurations(self, call: Call) -> Response:
-        items = [self._configuration_json(call, c) for c in call.data.configurations.values()]
-        return self._collection(call, items, self._href(call, "doclauncherconfigurations"))
+        configurations = call.data.configurations
+        return self._every(
+            call, configurations, self._configuration_json, "doclauncherconfigurations"
+        )
 
     def get_configuration(self, call: Call) -> Response:
-        configuration = call.data.configurations.get(call.ids[0])
-        if configuration is None:
-            return _not_found("The Doc Launcher configuration was not found.")
-        return json_response(200, self._configuration_json(call, configuration))
+        configurations = call.data.configurations
+        return self._one(
+            call, configurations, self._configuration_json, "Doc Launcher configuration"
+        )
 
     def _configuration_json(self, call: Call, c: DocLauncherConfiguration) -> dict[str, Any]:
         return {
@@ -1271,9 +1302,7 @@ class ClmService:
             data_type=data_type,
             destination_id=destination_id,
         )
-        call.data.tasks[task.id] = task
-        answer = self._task_json(call, task)
-        return json_response(202, answer, ("Location", answer["Href"]))
+        return self._created(call, call.data.tasks, task, self._task_json, 202)
 
     def get_task(self, call: Call) -> Response:
         task = call.data.tasks.get(call.ids[0])

@@ -54,6 +54,9 @@ class Fault:
     huge: int = 0  # answer with a JSON body of this many bytes
     bad_gzip: bool = False  # label the answer gzip, its body not decompressing
     drip: float = 0.0  # send the answer one byte every `drip` seconds
+    text: str | None = None  # answer with this text (status: `status` or 200): a portal's page
+    content_type: str = "text/html; charset=utf-8"  # of `text`
+    location: str | None = None  # answer with a redirect there (status: `status` or 302)
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
@@ -73,6 +76,10 @@ class Fault:
             return Response(0, drop=True)
         if self.payload is not None:
             return json_response(self.status or 200, self.payload)
+        if self.text is not None:
+            return hostile.text(self.status or 200, self.text, self.content_type)
+        if self.location is not None:
+            return hostile.redirect(self.status or 302, self.location)
         if self.nested:
             return hostile.nested(self.nested)
         if self.huge:

@@ -64,6 +64,16 @@ def huge(size: int) -> Response:
     return Response(200, b"", [("Content-Type", JSON_TYPE)], chunks=chunks, length=length)
 
 
+def text(status: int, body: str, content_type: str) -> Response:
+    """Not the JSON the client expects: a captive portal's page, a proxy's text."""
+    return Response(status, body.encode(), [("Content-Type", content_type)])
+
+
+def redirect(status: int, location: str) -> Response:
+    """A redirect (a captive portal's, a proxy's login) instead of the answer."""
+    return Response(status, b"", [("Location", location)])
+
+
 def bad_gzip(response: Response) -> Response:
     """The answer labelled gzip, its body not gzip at all."""
     headers = [(k, v) for k, v in response.headers if k.lower() != "content-encoding"]

@@ -7,7 +7,6 @@ words. The httpx client is injected (tests pass the emulator's or a MockTranspor
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -21,7 +20,9 @@ from clmwizard.powerplatform.settings import API_VERSION
 if TYPE_CHECKING:
     import httpx
 
-MAX_BODY = 8_000_000  # a connector with its swagger is a few hundred KB
+SERVICE = "The Power Apps API"
+STORAGE = "The icon storage"  # Azure blob storage, addressed by the SAS the API hands out
+MAX_BODY = 8_000_000  # a connector with its swagger is a few hundred KB; a list a few MB
 MAX_ITEMS = 2000
 MAX_PAGES = 50  # the whole catalogue (about 1,300 entries) is a handful of pages
 MAX_LIST_BYTES = 64_000_000  # every page of one listing together
@@ -102,7 +103,7 @@ def _service_message(response: httpx.Response) -> str:
     text = response.text[:4000]
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return " ".join(text.split())[:300]
     if isinstance(data, dict):
         error = data.get("error")
@@ -111,16 +112,6 @@ def _service_message(response: httpx.Response) -> str:
         if isinstance(data.get("message"), str):
             return _text(data["message"])
     return ""
-
-
-def _retry_delay(
-    response: httpx.Response | None, attempt: int, backoff: float, cap: float
-) -> float:
-    delay = backoff * float(2**attempt)
-    header = response.headers.get("Retry-After", "").strip() if response is not None else ""
-    if header.replace(".", "", 1).isdigit():
-        delay = max(delay, float(header))
-    return float(min(delay, cap))
 
 
 class PowerAppsApi:
@@ -171,56 +162,42 @@ class PowerAppsApi:
         retry_server_errors: bool = True,
         auth: bool = True,
     ) -> httpx.Response:
-        import httpx
+        from clmwizard.http import redirected_error, send_with_retry
 
-        from clmwizard.docusign.http import transport_error
+        service = SERVICE if auth else STORAGE
 
-        renewed = False
-        for attempt in range(self.attempts):
-            last = attempt == self.attempts - 1
-            try:
-                response = await self.client.request(
-                    method,
-                    url,
-                    json=json_body,
-                    content=content,
-                    params=params,
-                    headers=self._headers(headers) if auth else (headers or {}),
-                )
-            except httpx.TransportError as error:
-                if last or not retry_server_errors:
-                    problem = transport_error(error, url)
-                    problem.what = f"{problem.what} (while trying to {doing})"
-                    raise problem from None
-                await asyncio.sleep(_retry_delay(None, attempt, self.backoff, self.retry_after_cap))
-                continue
-            status = response.status_code
-            if status == 401 and auth and not renewed and self.renew_token is not None:
-                renewed = True
-                fresh = await self.renew_token()
+        async def send() -> httpx.Response:
+            return await send_with_retry(
+                self.client,
+                method,
+                url,
+                attempts=self.attempts,
+                retry_server_errors=retry_server_errors,
+                backoff=self.backoff,
+                cap=self.retry_after_cap,
+                max_bytes=MAX_BODY,
+                service=service,
+                json=json_body,
+                content=content,
+                params=params,
+                headers=self._headers(headers) if auth else (headers or {}),
+            )
+
+        try:
+            response = await send()
+            if response.status_code == 401 and auth and self.renew_token is not None:
+                fresh = await self.renew_token()  # a token refused although MSAL thinks it valid
                 if fresh:
                     self._token = fresh
-                    response = await self.client.request(
-                        method,
-                        url,
-                        json=json_body,
-                        content=content,
-                        params=params,
-                        headers=self._headers(headers),
-                    )
-                    status = response.status_code
-            retry = status == 429 or (status >= 500 and retry_server_errors)
-            if retry and not last:
-                await asyncio.sleep(
-                    _retry_delay(response, attempt, self.backoff, self.retry_after_cap)
-                )
-                continue
-            if len(response.content) > MAX_BODY:
-                raise _malformed(f"an answer too large to be real ({len(response.content)} bytes)")
-            if status >= 400:
-                raise self._error(response, doing, environment)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+                    response = await send()
+        except NetworkError as problem:
+            problem.what = f"{problem.what} (while trying to {doing})"
+            raise
+        if 300 <= response.status_code < 400:  # a portal's or a proxy's, not the API's
+            raise redirected_error(url, response.status_code, service=service)
+        if response.status_code >= 400:
+            raise self._error(response, doing, environment)
+        return response
 
     def _error(
         self, response: httpx.Response, doing: str, environment: str | None
@@ -289,10 +266,9 @@ class PowerAppsApi:
         )
 
     def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except (ValueError, UnicodeDecodeError):
-            raise _malformed(f"something that is not JSON (HTTP {response.status_code})") from None
+        from clmwizard.http import json_body
+
+        return json_body(response, service=SERVICE)
 
     def _apis(self, suffix: str = "") -> str:
         return f"{self.power_apps_url}/providers/Microsoft.PowerApps/apis{suffix}"
@@ -413,8 +389,8 @@ class PowerAppsApi:
         if not response.content.strip():
             return None
         try:
-            return connector_from(response.json())
-        except (ValueError, UnicodeDecodeError, NetworkError):
+            return connector_from(self._json(response))
+        except NetworkError:
             return None  # not a connector: the update still happened
 
     async def get_connector(self, environment: str, connector_id: str) -> RemoteConnector | None:
@@ -540,7 +516,7 @@ def findings_from(text: str) -> list[Finding]:
     text = text[:20_000]
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = text
     if isinstance(data, str):
         return [_classified(line.strip()[:300]) for line in data.splitlines() if line.strip()][:50]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from clmwizard.connector.bundle import Layout, build_bundle
 from clmwizard.connector.properties import API_DEFINITION_FILE, API_PROPERTIES_FILE, ICON_FILE
-from clmwizard.errors import ClmWizardError
+from clmwizard.errors import ClmWizardError, first_few
 from clmwizard.powerplatform.api import Finding, PowerAppsApi, RemoteConnector
 from clmwizard.powerplatform.records import find_record, remember_connector, secret_fingerprint
 from clmwizard.powerplatform.settings import MicrosoftSettings
@@ -222,11 +222,9 @@ def _unexpected(error: Exception, doing: str) -> ClmWizardError:
 
 
 def _validation_error(payload: ConnectorPayload, errors: list[Finding]) -> ClmWizardError:
-    listing = "; ".join(str(f) for f in errors[:10])
-    more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
     return ClmWizardError(
         f"The Power Apps API found errors in the definition of {payload.display_name}.",
-        cause=f"Its validation said: {listing}{more}",
+        cause=f"Its validation said: {first_few(errors, 10)}",
         fix="This is a bug in clmwizard's connector definition; please report it with the "
         "lines above. Nothing was created or changed for this connector.",
         code="swagger_invalid",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from clmwizard.store.profile import Profile, PublishedConnector, PublishRecord
@@ -46,15 +47,7 @@ def remember_connector(
     def change(profile: Profile) -> None:
         record = find_record(profile, template.environment_id)
         if record is None:
-            record = PublishRecord(
-                environment_id=template.environment_id,
-                layout=template.layout,
-                power_apps_url=template.power_apps_url,
-                authority=template.authority,
-                tenant=template.tenant,
-                client_id=template.client_id,
-                flow_url=template.flow_url,
-            )
+            record = replace(template, connectors=[], at=None, heartbeat=None)
             profile.publications.append(record)
         if record.layout != template.layout:
             # A layout change: the old connectors stay listed (they still exist) until replaced.

@@ -27,7 +27,8 @@ NOT_REGISTERED_PHRASES = (
 UNKNOWN_LINE = (
     "DocuSign could not tell before sign-in; the first sign-in through the connector proves it"
 )
-MAX_PAGE = 200_000
+MAX_PAGE = 200_000  # characters judged
+MAX_PAGE_BYTES = 2_000_000  # a bigger answer is not DocuSign's page: "could not tell"
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,16 @@ async def check_redirect_url(
     """GET /oauth/auth with this redirect URI (no redirect followed) and judge the answer."""
     import httpx
 
+    from clmwizard.errors import NetworkError
+    from clmwizard.http import send
+
     url = auth_url(profile, redirect_url)
     try:
-        response = await client.get(url, follow_redirects=False)
-    except httpx.HTTPError as error:
+        response = await send(client, "GET", url, max_bytes=MAX_PAGE_BYTES, service="DocuSign")
+    except (httpx.HTTPError, NetworkError) as error:
+        what = error.what if isinstance(error, NetworkError) else type(error).__name__
         return RedirectCheck(
-            redirect_url, "unknown", f"no answer from {profile.auth_server}: {type(error).__name__}"
+            redirect_url, "unknown", f"no answer from {profile.auth_server}: {what}"
         )
     status = response.status_code
     page = response.text[:MAX_PAGE].lower()

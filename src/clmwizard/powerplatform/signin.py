@@ -18,10 +18,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from clmwizard.errors import ClmWizardError, KeyringError, NetworkError, UsageError
-from clmwizard.powerplatform.http import MsalHttpClient
+from clmwizard.powerplatform.msal_client import MsalHttpClient
 from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
 from clmwizard.redact import redact, register_secret
 from clmwizard.store.profile import MS_TOKEN_CACHE
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 Method = Literal["device_code", "browser", "service_principal"]
 MAX_CACHE_CHARS = 256_000  # a cache is a few KB; refuse to parse anything absurd
+MAX_LOG_CHARS = 300
+MAX_LIFETIME = 86_400  # seconds; Entra's access tokens last about an hour
+_T = TypeVar("_T")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -69,37 +72,54 @@ class StoredSignIn:
     has_app_tokens: bool
 
 
-class TokenCache:
-    """MSAL's SerializableTokenCache, loaded from and saved to the keyring."""
+def bound_to(settings: MicrosoftSettings) -> str:
+    """Where a cached sign-in was issued and may be used: the authority with its port (MSAL's
+    own cache keys drop the port) and the Power Apps URL its token is sent to."""
+    return f"{settings.authority_url} {settings.power_apps_url}"
 
-    def __init__(self, secrets: SecretStore, profile: str) -> None:
+
+def _unwrap(text: str | None) -> tuple[str, Any] | None:
+    """(bound_to, MSAL's cache) of a stored cache, or None when there is none or it is not
+    ours (an older, unbound cache is not trusted either)."""
+    if not text or len(text) > MAX_CACHE_CHARS:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("bound_to"), str):
+        return None
+    return data["bound_to"], data.get("msal")
+
+
+class TokenCache:
+    """MSAL's SerializableTokenCache, loaded from and saved to the keyring; a cache made for
+    another authority or Power Apps URL is not used (and is replaced once a sign-in works)."""
+
+    def __init__(self, secrets: SecretStore, profile: str, settings: MicrosoftSettings) -> None:
         import msal
 
         self.secrets = secrets
         self.profile = profile
+        self.bound_to = bound_to(settings)
         self.cache = msal.SerializableTokenCache()
-        text = secrets.get(profile, MS_TOKEN_CACHE)
-        if text and len(text) <= MAX_CACHE_CHARS:
+        stored = _unwrap(secrets.get(profile, MS_TOKEN_CACHE))
+        if stored is not None and stored[0] == self.bound_to and isinstance(stored[1], dict):
             try:
-                self.cache.deserialize(text)
+                self.cache.deserialize(json.dumps(stored[1]))
             except (ValueError, TypeError):
                 self.cache = msal.SerializableTokenCache()  # unreadable: start afresh
 
     def save(self) -> None:
         if self.cache.has_state_changed:
-            text = self.cache.serialize()
-            self.secrets.set_many(self.profile, {MS_TOKEN_CACHE: text})
+            data = {"bound_to": self.bound_to, "msal": json.loads(self.cache.serialize())}
+            self.secrets.set_many(self.profile, {MS_TOKEN_CACHE: json.dumps(data)})
 
 
 def stored_sign_in(secrets: SecretStore, profile: str) -> StoredSignIn | None:
     """Whom the profile's cached Microsoft sign-in is for, or None when none is stored."""
-    text = secrets.get(profile, MS_TOKEN_CACHE)
-    if not text or len(text) > MAX_CACHE_CHARS:
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
+    stored = _unwrap(secrets.get(profile, MS_TOKEN_CACHE))
+    data = stored[1] if stored is not None else None
     if not isinstance(data, dict):
         return None
     accounts = data.get("Account")
@@ -219,6 +239,13 @@ def signin_error(result: dict[str, Any], settings: MicrosoftSettings) -> ClmWiza
 
 
 def _network_failure(error: Exception, settings: MicrosoftSettings) -> NetworkError:
+    import httpx
+
+    if isinstance(error, httpx.TimeoutException):
+        from clmwizard.http import transport_error
+        from clmwizard.powerplatform.msal_client import SERVICE
+
+        return transport_error(error, settings.authority_url, service=SERVICE)
     return NetworkError(
         f"Could not reach the Microsoft sign-in at {settings.authority_url}.",
         cause=f"{type(error).__name__}: {str(error)[:200]}",
@@ -232,17 +259,17 @@ def _network_failure(error: Exception, settings: MicrosoftSettings) -> NetworkEr
 
 
 class _RedactingFilter(logging.Filter):
-    """MSAL's DEBUG log of a token event keeps some secrets (the device code): hide every
-    secret clmwizard knows before any handler sees the record."""
+    """MSAL's DEBUG log of a token event keeps some secrets (the device code), and it logs a
+    token answer it cannot parse whole, with a traceback: every record loses its traceback, is
+    cut short and has every secret clmwizard knows hidden before any handler sees it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
+            message = str(record.msg)
+        record.msg, record.args = redact(message)[:MAX_LOG_CHARS], None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
 
 
@@ -250,6 +277,9 @@ _FILTER = _RedactingFilter()
 
 
 def _guard_msal_logs() -> None:
+    root = logging.getLogger("msal")
+    if not root.handlers:  # never Python's last-resort handler, which prints to stderr
+        root.addHandler(logging.NullHandler())
     for name in [module for module in sys.modules if module.split(".")[0] == "msal"]:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
@@ -263,7 +293,7 @@ def _claims_of(token: str) -> dict[str, Any]:
         if len(payload) > 16_000:
             return {}
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
+    except (IndexError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -297,8 +327,10 @@ def _sign_in_from(
     from_cache = result.get("token_source") == "cache"
     expires_in = result.get("expires_in")
     seconds = (
-        int(expires_in)
-        if isinstance(expires_in, (int, str)) and str(expires_in).isdigit()
+        min(int(str(expires_in)[:12]), MAX_LIFETIME)
+        if isinstance(expires_in, (int, str))
+        and str(expires_in).isascii()
+        and str(expires_in).isdigit()
         else 3600
     )
     return MicrosoftSignIn(
@@ -312,7 +344,7 @@ def _sign_in_from(
     )
 
 
-def _public_app(settings: MicrosoftSettings, cache: TokenCache, http: httpx.Client) -> Any:
+def _public_app(settings: MicrosoftSettings, cache: TokenCache, http: MsalHttpClient) -> Any:
     import msal
 
     _guard_msal_logs()
@@ -321,7 +353,7 @@ def _public_app(settings: MicrosoftSettings, cache: TokenCache, http: httpx.Clie
             settings.client_id,
             authority=settings.authority_url,
             token_cache=cache.cache,
-            http_client=MsalHttpClient(http),
+            http_client=http,
             instance_discovery=settings.is_microsoft_authority,
         )
     except ValueError as error:
@@ -351,9 +383,7 @@ def _silent(
     return None
 
 
-def _run_blocking(
-    function: Callable[[], MicrosoftSignIn], settings: MicrosoftSettings
-) -> MicrosoftSignIn:
+def _run_blocking(function: Callable[[], _T], settings: MicrosoftSettings) -> _T:
     try:
         return function()
     except (ClmWizardError, KeyringError):
@@ -368,28 +398,29 @@ async def sign_in_silently(
     settings: MicrosoftSettings,
     secrets: SecretStore,
     profile: str,
-    http: httpx.Client,
+    http: httpx.AsyncClient,
     *,
     force_refresh: bool = False,
 ) -> MicrosoftSignIn | None:
     """A token from the cached sign-in (refreshed by MSAL when needed, or at once with
     `force_refresh`: for a token the service refused although MSAL thinks it valid), or None."""
+    msal_http = MsalHttpClient(http, asyncio.get_running_loop())
 
     def work() -> MicrosoftSignIn | None:
-        cache = TokenCache(secrets, profile)
-        app = _public_app(settings, cache, http)
+        cache = TokenCache(secrets, profile, settings)
+        app = _public_app(settings, cache, msal_http)
         result = _silent(app, settings, None, force_refresh=force_refresh)
         cache.save()
         return None if result is None else _sign_in_from(result, settings, "device_code")
 
-    return await asyncio.to_thread(work)
+    return await asyncio.to_thread(_run_blocking, work, settings)
 
 
 async def sign_in_device_code(
     settings: MicrosoftSettings,
     secrets: SecretStore,
     profile: str,
-    http: httpx.Client,
+    http: httpx.AsyncClient,
     show: Callable[[DeviceCode], None],
     *,
     cancel: threading.Event | None = None,
@@ -398,9 +429,11 @@ async def sign_in_device_code(
     """Device code flow: a cached sign-in if it still works, else a code for `show` to display
     (called from a worker thread), then polling until the user entered it (or `cancel`)."""
 
+    msal_http = MsalHttpClient(http, asyncio.get_running_loop())
+
     def work() -> MicrosoftSignIn:
-        cache = TokenCache(secrets, profile)
-        app = _public_app(settings, cache, http)
+        cache = TokenCache(secrets, profile, settings)
+        app = _public_app(settings, cache, msal_http)
         if allow_cached:
             cached = _silent(app, settings, None)
             if cached is not None:
@@ -437,16 +470,17 @@ async def sign_in_browser(
     settings: MicrosoftSettings,
     secrets: SecretStore,
     profile: str,
-    http: httpx.Client,
+    http: httpx.AsyncClient,
     *,
     timeout: float = 300.0,
     allow_cached: bool = True,
 ) -> MicrosoftSignIn:
     """Interactive sign-in: MSAL opens the browser and listens on a loopback port."""
+    msal_http = MsalHttpClient(http, asyncio.get_running_loop())
 
     def work() -> MicrosoftSignIn:
-        cache = TokenCache(secrets, profile)
-        app = _public_app(settings, cache, http)
+        cache = TokenCache(secrets, profile, settings)
+        app = _public_app(settings, cache, msal_http)
         cached = _silent(app, settings, None) if allow_cached else None
         if cached is not None:
             cache.save()
@@ -463,7 +497,7 @@ async def sign_in_service_principal(
     settings: MicrosoftSettings,
     secrets: SecretStore,
     profile: str,
-    http: httpx.Client,
+    http: httpx.AsyncClient,
     client_secret: str,
 ) -> MicrosoftSignIn:
     """Client credentials: the app's own token (the secret is never stored)."""
@@ -472,15 +506,17 @@ async def sign_in_service_principal(
     register_secret(client_secret)
     _guard_msal_logs()
 
+    msal_http = MsalHttpClient(http, asyncio.get_running_loop())
+
     def work() -> MicrosoftSignIn:
-        cache = TokenCache(secrets, profile)
+        cache = TokenCache(secrets, profile, settings)
         try:
             app = msal.ConfidentialClientApplication(
                 settings.client_id,
                 client_credential=client_secret,
                 authority=settings.authority_url,
                 token_cache=cache.cache,
-                http_client=MsalHttpClient(http),
+                http_client=msal_http,
                 instance_discovery=settings.is_microsoft_authority,
             )
         except ValueError as error:

@@ -163,19 +163,18 @@ class PublishScreen(WizardScreen):
     @work(exclusive=True, group="publish")
     @guarded("#signin-message", then="_sign_in_failed")
     async def _sign_in(self, allow_cached: bool = True) -> None:
-        from clmwizard.powerplatform.http import make_sync_client
         from clmwizard.powerplatform.signin import sign_in_device_code
 
         message = self.query_one("#signin-message", FieldMessage)
         try:
             settings = self.settings
             secrets = await asyncio.to_thread(self.wizard.secret_store)
-            with make_sync_client(settings.ca_bundle) as sync_http:
+            async with self._microsoft_client() as http:
                 who = await sign_in_device_code(
                     settings,
                     secrets,
                     self.profile.name,
-                    sync_http,
+                    http,
                     lambda code: self.app.call_from_thread(self._show_code, code),
                     cancel=self._cancel,
                     allow_cached=allow_cached,

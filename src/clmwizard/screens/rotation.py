@@ -185,7 +185,7 @@ class RotationChecklist(ModalScreen[None]):
 
     async def _update(self) -> None:
         from clmwizard.powerplatform.rotation import update_connector_secrets
-        from clmwizard.powerplatform.setup import make_api
+        from clmwizard.powerplatform.setup import make_api, settings_from
 
         message = self.query_one("#checklist-message", FieldMessage)
         message.show_note("Updating the published connectors…")
@@ -194,15 +194,7 @@ class RotationChecklist(ModalScreen[None]):
             async with self.wizard.context.client_factory(ca_bundle=base.ca_bundle) as http:
 
                 async def api_for(record: PublishRecord) -> PowerAppsApi | None:
-                    from clmwizard.powerplatform.settings import make_settings
-
-                    settings = make_settings(
-                        client_id=record.client_id,
-                        tenant=record.tenant,
-                        authority=record.authority,
-                        power_apps_url=record.power_apps_url,
-                        base=base,
-                    )
+                    settings = settings_from(record, base=base)
                     who = await self._sign_in(settings)
                     return None if who is None else make_api(http, who, settings)
 
@@ -234,17 +226,16 @@ class RotationChecklist(ModalScreen[None]):
             )
 
     async def _sign_in(self, settings: MicrosoftSettings) -> MicrosoftSignIn | None:
-        from clmwizard.powerplatform.http import make_sync_client
         from clmwizard.powerplatform.signin import sign_in_device_code
 
         secrets = await asyncio.to_thread(self.wizard.secret_store)
         try:
-            with make_sync_client(settings.ca_bundle) as sync_http:
+            async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
                 return await sign_in_device_code(
                     settings,
                     secrets,
                     self.profile_name,
-                    sync_http,
+                    http,
                     lambda code: self.app.call_from_thread(self._show_code, code),
                     cancel=self._cancel,
                 )

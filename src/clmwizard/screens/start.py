@@ -263,31 +263,30 @@ class StartScreen(WizardScreen):
 
         self._begin(Choice.at("Fields", profile))
 
-    def action_export(self) -> None:
+    def _signed_in(self, not_yet: str = "") -> Profile | None:
+        """The selected profile once it is signed in; before that, a warning (`not_yet`, or that
+        it is not signed in yet) and None."""
         profile = self._selected()
-        if profile is None:
-            return
-        if not profile.is_signed_in:
-            self.query_one("#start-message", FieldMessage).show_warning(
-                f"{profile.name} is not signed in yet: press enter to continue its setup."
-            )
-            return
+        if profile is None or profile.is_signed_in:
+            return profile
+        self.query_one("#start-message", FieldMessage).show_warning(
+            not_yet or f"{profile.name} is not signed in yet: press enter to continue its setup."
+        )
+        return None
+
+    def action_export(self) -> None:
         from clmwizard.flow import Choice
 
-        self._begin(Choice.at("Export", profile))
+        profile = self._signed_in()
+        if profile is not None:
+            self._begin(Choice.at("Export", profile))
 
     def action_publish(self) -> None:
-        profile = self._selected()
-        if profile is None:
-            return
-        if not profile.is_signed_in:
-            self.query_one("#start-message", FieldMessage).show_warning(
-                f"{profile.name} is not signed in yet: press enter to continue its setup."
-            )
-            return
         from clmwizard.flow import Choice
 
-        self.wizard.begin(Choice.at("Publish", profile))
+        profile = self._signed_in()
+        if profile is not None:
+            self.wizard.begin(Choice.at("Publish", profile))
 
     def action_checklist(self) -> None:
         profile = self._selected()
@@ -388,15 +387,11 @@ class StartScreen(WizardScreen):
         return await asyncio.to_thread(self.wizard.secret_store)
 
     def action_rotate(self) -> None:
-        profile = self._selected()
-        if profile is None:
-            return
-        if not profile.is_signed_in:
-            self.query_one("#start-message", FieldMessage).show_warning(
-                "Rotation proves the new secret with a refresh: finish this profile's setup first."
-            )
-            return
-        self._with_trusted_server(profile, "rotation", self._start_rotation)
+        profile = self._signed_in(
+            "Rotation proves the new secret with a refresh: finish this profile's setup first."
+        )
+        if profile is not None:
+            self._with_trusted_server(profile, "rotation", self._start_rotation)
 
     def _start_rotation(self, name: str, trust_server: bool) -> None:
         async def prove(new_secret: str) -> None:

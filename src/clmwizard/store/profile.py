@@ -149,6 +149,9 @@ class Profile:
     jwt_consent: JwtConsentRecord | None = None  # set by `clmwizard jwt` and the wizard's check
     # CLM hosts outside DocuSign's domains the user explicitly confirmed ("host[:port]").
     confirmed_hosts: list[str] = field(default_factory=list)
+    # Power Apps / Flow hosts outside Microsoft's domains the user confirmed (publish
+    # --trust-server): the Microsoft token goes only there.
+    trusted_api_hosts: list[str] = field(default_factory=list)
     publications: list[PublishRecord] = field(default_factory=list)
     # The layout chosen on Fields or Export, or with --layout (None: see `profile_layout`).
     layout: Layout | None = None

@@ -141,6 +141,8 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
         for connector in record.get("connectors") or []:
             if connector.get("connection_name") is None:
                 connector.pop("connection_name", None)
+    if not data.get("trusted_api_hosts"):
+        data.pop("trusted_api_hosts", None)
     return {"schema_version": SCHEMA_VERSION, **data}
 
 

@@ -1,16 +1,22 @@
-"""The real Secret Service for the crash tests, and a profile name it cleans up after."""
+"""What the crash tests get here: `secret_service` (the real Secret Service, in this process too),
+`profile_name` (cleaned up after), `child` (tests/qualities/crash/harness.py: a clmwizard child
+that stops or is killed at a durable step) and `theft` (the emulator revoking a grant whose
+refresh token comes back)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
+from clmwizard.emulator import Emulator
 from clmwizard.store.profile import SECRET_ITEMS
 from clmwizard.store.secrets import SERVICE
+from tests.qualities.crash.harness import Child
 
 
 @pytest.fixture
@@ -35,3 +41,15 @@ def profile_name(secret_service: KeyringBackend) -> Iterator[str]:
         username = f"{name}/{item}"
         if secret_service.get_password(SERVICE, username) is not None:
             secret_service.delete_password(SERVICE, username)
+
+
+@pytest.fixture
+def child(tmp_path: Path, config_dir: Path) -> Child:
+    """Steps are the writes under the config folder and tmp_path/out (where exports go)."""
+    return Child(tmp_path, [config_dir, tmp_path / "out"])
+
+
+@pytest.fixture
+def theft(emu: Emulator) -> Emulator:
+    emu.state.reuse_revokes_grant = True
+    return emu

@@ -28,12 +28,6 @@ from tests.qualities.crash.harness import BROWSER, REPO, SECRET_SERVICE, login_a
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(400)]
 
 
-@pytest.fixture
-def theft(emu: Emulator) -> Emulator:
-    emu.state.reuse_revokes_grant = True
-    return emu
-
-
 def start(argv: list[str], stdin: str = "") -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "clmwizard", *argv],

@@ -28,11 +28,6 @@ from tests.qualities.crash.harness import Child, Outcome, login_argv, sign_in_he
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(240)]
 
 
-@pytest.fixture
-def child(tmp_path: Path, config_dir: Path) -> Child:
-    return Child(tmp_path, [config_dir, tmp_path / "out"])
-
-
 def secret_accepted(emu: Emulator, secret: str) -> bool:
     """DocuSign's verdict on the secret alone: a refresh with a bogus token is refused for the
     token, not for the client. A wrong secret gets invalid_grant too (as at DocuSign), so the

@@ -4,8 +4,6 @@ connector ends with the new secret and the profile knows it."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,27 +20,6 @@ from tests.qualities.crash.harness import Child, sign_in_here
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(240)]
 
 
-@pytest.fixture
-def microsoft(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The child inherits the CA setting; a stand-in user approves every device code."""
-    ca = tmp_path / "emulator-ca.pem"
-    ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
-    monkeypatch.setenv("CLMWIZARD_CA_BUNDLE", str(ca))
-    emu.power_platform.set_policies(device_code_interval=0)
-    stop = threading.Event()
-
-    def approve() -> None:
-        while not stop.wait(0.05):
-            for code in emu.power_platform.pending_device_codes():
-                emu.power_platform.approve_device_code(code)
-
-    thread = threading.Thread(target=approve, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(2)
-
-
 def publish(emu: Emulator, name: str, environment: str) -> None:
     pp = emu.power_platform
     argv = ["publish", "--profile", name, "--environment", environment, "--layout", "three"]
@@ -57,7 +34,7 @@ def connector_secrets(emu: Emulator, environment: str) -> list[str]:
 
 def test_kill_between_connector_updates_then_rotate_again_finishes(
     emu: Emulator,
-    microsoft: None,
+    approver: list[str],  # the CA trusted (inherited by the child), device codes approved
     tmp_path: Path,
     config_dir: Path,
     profile_name: str,

@@ -30,17 +30,6 @@ pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(300)]
 SIGNALS = [signal.SIGTERM, signal.SIGHUP]
 
 
-@pytest.fixture
-def child(tmp_path: Path, config_dir: Path) -> Child:
-    return Child(tmp_path, [config_dir])
-
-
-@pytest.fixture
-def theft(emu: Emulator) -> Emulator:
-    emu.state.reuse_revokes_grant = True
-    return emu
-
-
 def test_theft_mode_revokes_the_grant_when_a_refresh_token_comes_back(
     theft: Emulator,
     profile_name: str,

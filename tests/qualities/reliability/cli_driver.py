@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from clmwizard import http as http_layer
 from clmwizard.cli import main
-from clmwizard.docusign import http as docusign_http
 from clmwizard.emulator import Emulator
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ACCESS_TOKEN
@@ -144,7 +144,7 @@ class CliDriver:
 
         async def call() -> object:
             async with short_client() as client:
-                return await docusign_http.get_json_with_retry(
+                return await http_layer.get_json_with_retry(
                     client, url, headers={"Authorization": f"Bearer {access_token}"}
                 )
 

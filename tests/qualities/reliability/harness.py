@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from clmwizard.docusign.http import make_client
 from clmwizard.emulator import Emulator
+from clmwizard.http import make_client
 from tests.qualities.reliability.matrix import TARGETS
 
 TIMEOUT = 0.5  # the client timeout of short_client (the product default is 20 s)
@@ -19,9 +19,9 @@ CONSENT_TIMEOUT = 1.5  # seconds the consent wait lasts in the tests (--timeout)
 CONSENT_LATENCY = CONSENT_TIMEOUT + 0.4
 
 
-def short_client(*, timeout: float = TIMEOUT) -> httpx.AsyncClient:
+def short_client(*, timeout: float = TIMEOUT, **options: Any) -> httpx.AsyncClient:
     """The client factory the matrix builds the CLI and the wizard with: TIMEOUT at most."""
-    return make_client(timeout=min(timeout, TIMEOUT))
+    return make_client(timeout=min(timeout, TIMEOUT), **options)
 
 
 INJECTED: dict[str, dict[str, Any]] = {

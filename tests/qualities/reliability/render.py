@@ -6,11 +6,10 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 
-from clmwizard.docusign import http as docusign_http
+from clmwizard import http as http_layer
 from tests.qualities.reliability.matrix import (
     CELLS,
     FAULTS,
@@ -29,9 +28,9 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "reliability.md"
 REGENERATE = ".venv/bin/python -m tests.qualities.reliability.render --write"
 
 # The product's own settings (captured at import, before any test patches them).
-BACKOFF = docusign_http.BACKOFF_SECONDS
-RETRY_AFTER_CAP = docusign_http.RETRY_AFTER_CAP
-TIMEOUT = inspect.signature(docusign_http.make_client).parameters["timeout"].default
+BACKOFF = http_layer.BACKOFF_SECONDS
+RETRY_AFTER_CAP = http_layer.RETRY_AFTER_CAP
+TIMEOUT = http_layer.DOCUSIGN_TIMEOUT
 GET_STEPS = ("userinfo", "discovery", "clm")
 
 INTRO = f"""\
@@ -63,10 +62,12 @@ NOTES = f"""\
 ## Notes
 
 **What is retried, and why.** The idempotent GETs (userinfo, CLM discovery, CLM calls) go
-through one helper, `clmwizard.docusign.http.get_with_retry`: a timeout, a dropped or refused
+through one helper, `clmwizard.http.get_with_retry`: a timeout, a dropped or refused
 connection, HTTP 429 and HTTP 5xx are retried, four attempts in all, waiting {BACKOFF:g} s
 doubled each time, or the server's `Retry-After` when longer (capped at {RETRY_AFTER_CAP:g} s).
 A malformed answer is not retried: a proxy or captive portal that sent it would send it again.
+The Power Apps API's calls follow the same policy (`clmwizard.http.send_with_retry`), except that
+creating a connector is never retried after a 5xx or a broken connection: it may exist already.
 
 **The token endpoint is never resent.** The code exchange, the refresh and the rotation POST
 `/oauth/token` once. Only a connection that never opened is tried a second time (nothing reached
@@ -225,6 +226,7 @@ def render() -> str:
     for step in STEPS:
         lines.extend(step_table(step))
     lines.extend(local_tables())
+    lines.extend(microsoft_table())
     lines.append(NOTES)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -268,6 +270,58 @@ def local_tables() -> list[str]:
         "Local faults: " + "; ".join(f"`{key}` {text}" for key, text in LOCAL_FAULTS.items()) + "."
     )
     lines.append("")
+    return lines
+
+
+MICROSOFT_INTRO = """\
+## The Microsoft side, `jwt` and the redirect check: a hostile server
+
+What a broken or hostile server answers on the Microsoft side (the Power Apps and Flow APIs, the
+icon's blob storage, Entra ID as MSAL reads it: discovery and token), and on the two DocuSign
+requests publishing and `jwt` add (the JWT Grant's token, the redirect check's `/oauth/auth`),
+from `tests/qualities/security/test_hostile_microsoft.py`: the emulator's Power Platform over
+TLS on loopback, a client timeout of half a second (so a total deadline of 2 s). Every answer is
+read through `clmwizard.http.send`: at most 8 MB from the Power Apps API, 1 MB from Entra and
+DocuSign, 2 MB of the redirect check's page. Each cell is a plain error (the code, exit 5) that
+names the service, within the deadline and under 100 MB of peak memory; no traceback. MSAL gets
+only bounded JSON (a redirect, HTML or text never reaches it, so it never logs a body), and its
+log records lose tracebacks and are cut short. An absurd `expires_in` (1e20, negative, text)
+from Entra or DocuSign is clamped to at most a day instead.
+"""
+
+
+def microsoft_table() -> list[str]:
+    from tests.qualities.security.test_hostile_microsoft import (
+        ATTACKS,
+        CASES,
+        PUBLISH_ATTACKS,
+        REDIRECT_ATTACKS,
+        TARGETS,
+        outcome,
+    )
+
+    cases = {tuple(case.values) for case in CASES}
+    lines = [MICROSOFT_INTRO, "| request | " + " | ".join(ATTACKS) + " |"]
+    lines.append("|---" * (len(ATTACKS) + 1) + "|")
+    for target in TARGETS:
+        cells = [
+            f"✗ 5 `{outcome(target, attack)}`" if (target, attack) in cases else "n/a"
+            for attack in ATTACKS
+        ]
+        lines.append(f"| {target} | " + " | ".join(cells) + " |")
+    redirect = ["“could not tell”" if a in REDIRECT_ATTACKS else "n/a" for a in ATTACKS]
+    lines.append("| redirect check | " + " | ".join(redirect) + " |")
+    publish = ["CLI ✗ 5" if a in PUBLISH_ATTACKS else "—" for a in ATTACKS]
+    lines.append("| `publish` (Entra token) | " + " | ".join(publish) + " |")
+    lines.extend(
+        [
+            "",
+            "n/a: a blob upload's answer (empty) is never parsed, so only its size and encoding "
+            "matter; the redirect check expects HTML and judges a redirect, so only size, time "
+            "and encoding can break it. —: not run through the command line.",
+            "",
+        ]
+    )
     return lines
 
 

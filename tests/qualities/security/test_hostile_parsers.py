@@ -317,8 +317,8 @@ def test_escaped_markup_renders_as_the_visible_text(text: str) -> None:
     )
 )
 def test_any_answer_body_parses_shallow_or_is_a_network_error(body: bytes) -> None:
-    from clmwizard.docusign.http import MAX_JSON_DEPTH, parse_json
     from clmwizard.errors import NetworkError
+    from clmwizard.http import MAX_JSON_DEPTH, parse_json
 
     try:
         value = parse_json(body, "https://account-d.docusign.com/oauth/token", 200)
@@ -449,7 +449,7 @@ def test_confirmed_hosts_are_matched_by_host_and_port() -> None:
 
 
 async def fetch(emu: Emulator, path: str, *, timeout: float = 2.0) -> object:
-    from clmwizard.docusign.http import get_json_with_retry, make_client
+    from clmwizard.http import get_json_with_retry, make_client
 
     async with make_client(timeout=timeout) as client:
         return await get_json_with_retry(client, emu.auth_server + path, headers={}, attempts=1)
@@ -477,8 +477,8 @@ async def test_an_answer_without_a_length_is_cut_while_it_is_read() -> None:
     """No Content-Length to go by (chunked): the cap is counted as the body arrives."""
     import httpx
 
-    from clmwizard.docusign.http import MAX_ANSWER_BYTES, send
     from clmwizard.errors import NetworkError
+    from clmwizard.http import MAX_ANSWER_BYTES, send
 
     sent = 0
 
@@ -750,7 +750,7 @@ async def test_the_wizard_shows_a_hostile_servers_text_and_does_not_crash(
         consent_in_browser,
         fill_key_screen,
         message,
-        wait_until,
+        until,
     )
 
     def shown_in(svg: str, fragments: tuple[str, ...] = SHOWN) -> bool:
@@ -791,32 +791,30 @@ async def test_the_wizard_shows_a_hostile_servers_text_and_does_not_crash(
             await pilot.press("ctrl+n")
             await consent_in_browser(pilot, app)
             # The token error, its error_description full of escapes and markup.
-            await wait_until(pilot, lambda: "✗" in message(app, "#tokens-message"))
+            await until(pilot, lambda: "✗" in message(app, "#tokens-message"))
             assert "␛]52;c;" in message(app, "#tokens-message")
             assert shown_in(app.export_screenshot())
             await pilot.press("k")
-            await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+            await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
             app.screen.query_one("#secret", Input).value = emu.secret_key
             await pilot.press("enter")
-            await wait_until(
-                pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done
-            )
+            await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
             assert shown_in(app.export_screenshot())  # "Signed in as …"
             await pilot.press("enter")
-            await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-            await wait_until(pilot, lambda: "✗" in message(app, "#discovery-message"))
+            await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+            await until(pilot, lambda: "✗" in message(app, "#discovery-message"))
             refused = message(app, "#discovery-message")  # the value quoted in its repr form
             assert "'https://x\\x1b]0;retitled by the server\\x07[link=" in refused
             assert shown_in(app.export_screenshot())  # the account names, the refused host
             for key, url in emu.clm_hosts.items():
                 app.screen.query_one(f"#host-{key}", Input).value = url
             await pilot.press("ctrl+s")
-            await wait_until(pilot, lambda: ProfileStore().exists("acme"), 10)
+            await until(pilot, lambda: ProfileStore().exists("acme"), 10)
             await pilot.pause()
-            await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+            await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
             await pilot.press("escape")  # Fields → the start screen
-            await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-            await wait_until(pilot, lambda: bool(app.screen.listings))  # type: ignore[attr-defined]
+            await until(pilot, lambda: isinstance(app.screen, StartScreen))
+            await until(pilot, lambda: bool(app.screen.listings))  # type: ignore[attr-defined]
             await pilot.pause()
             # The profile's account name, cut to its column.
             assert shown_in(app.export_screenshot(), ("Eve ␛]52;c;",))

@@ -33,10 +33,9 @@ from clmwizard.store.profile import SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import backend_name, open_secret_store
 from clmwizard.widgets.field_message import FieldMessage
-from tests.docusign.helpers import loopback_redirect_uri
 from tests.support.keyrings import FailingAfterKeyring, MemoryKeyring, SlowKeyring
 from tests.support.login import login_argv
-from tests.support.pilot import SIZE, browser_stand_in, message, sign_in_to_discovery, wait_until
+from tests.support.pilot import SIZE, browser_stand_in, message, sign_in_to_discovery, until
 from tests.support.store_fixtures import make_profile
 
 
@@ -68,12 +67,6 @@ def use_backend() -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
 
     yield use
     keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(redirect_uris=[loopback_redirect_uri()]) as emulator:
-        yield emulator
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -158,26 +151,26 @@ async def test_wizard_finds_the_keyring_trouble_before_the_first_step_and_m_keep
     backend = use_backend(BACKENDS[kind]())
     app = ClmWizardApp(keyring_context([]))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyringDialog), 5)
+        await until(pilot, lambda: isinstance(app.screen, KeyringDialog), 5)
         shown = app.screen.query_one("#keyring-error", FieldMessage).text
         assert backend_name(backend) in shown or "did not answer" in shown, shown
         hint = " ".join(str(part.render()) for part in app.screen.query(Static))
         assert "memory for this run only" in hint
         assert emu.request_log == []  # found before anything was sent to DocuSign
         await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         assert app.secrets_are_ephemeral
         await sign_in_to_discovery(pilot, app, emu)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
         assert app.secret_store().get("acme", SECRET_KEY) == emu.secret_key
         assert ProfileStore().load("acme").account_id == emu.account_id
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await wait_until(pilot, lambda: "acme" in app.screen.listings)  # type: ignore[attr-defined]
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: "acme" in app.screen.listings)  # type: ignore[attr-defined]
     if isinstance(backend, MemoryKeyring):
         assert backend.items == {}  # nothing was half-written to the broken keyring
 
@@ -193,13 +186,13 @@ async def test_a_keyring_failing_only_at_the_save_offers_ctrl_e(
     async with app.run_test(size=SIZE) as pilot:
         await sign_in_to_discovery(pilot, app, emu)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "✗" in message(app, "#discovery-message"), 5)
+        await until(pilot, lambda: "✗" in message(app, "#discovery-message"), 5)
         hint = str(app.screen.query_one("#discovery-next", Static).render())
         assert "ctrl+e" in hint and "memory for this run only" in hint
         assert isinstance(app.screen, DiscoveryScreen)
         assert not (config_dir / "profiles" / "acme.yaml").exists()
         await pilot.press("ctrl+e")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
         assert app.secrets_are_ephemeral
         assert app.secret_store().get("acme", SECRET_KEY) == emu.secret_key
     assert backend.items == {}
@@ -213,19 +206,19 @@ async def test_a_hanging_keyring_never_freezes_the_wizard(
     context.open_secrets = lambda: open_secret_store(timeout=4.0)
     app = ClmWizardApp(context)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         await pilot.pause()
         pressed_at = time.monotonic()
         await pilot.press("n")  # the check up front hangs in its thread…
         await pilot.press("question_mark")  # …while keys are handled
-        await wait_until(pilot, lambda: isinstance(app.screen, KeysHelpDialog), 3)
+        await until(pilot, lambda: isinstance(app.screen, KeysHelpDialog), 3)
         # Shown before the keyring gave up (4 s): the wizard did not wait for it.
         assert time.monotonic() - pressed_at < 4.0
         assert not any(isinstance(screen, KeyringDialog) for screen in app.screen_stack)
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyringDialog), 12)
+        await until(pilot, lambda: isinstance(app.screen, KeyringDialog), 12)
         assert "did not answer" in app.screen.query_one("#keyring-error", FieldMessage).text
         await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         assert app.secrets_are_ephemeral
 
 
@@ -240,12 +233,12 @@ async def test_the_start_screen_lists_profiles_whatever_the_keyring(
     use_backend(BACKENDS[kind]())
     app = ClmWizardApp(keyring_context([]))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         screen = app.screen
         assert isinstance(screen, StartScreen)
-        await wait_until(pilot, lambda: set(screen.listings) == {"acme", "contoso"}, 3)
+        await until(pilot, lambda: set(screen.listings) == {"acme", "contoso"}, 3)
         await pilot.press("f")  # refresh needs the keyring: an error, not a hang
-        await wait_until(pilot, lambda: "✗" in message(app, "#start-message"), 5)
+        await until(pilot, lambda: "✗" in message(app, "#start-message"), 5)
         assert "acme" in screen.listings
 
 
@@ -303,14 +296,14 @@ async def test_the_wizard_refuses_to_delete_a_profile_while_the_keyring_is_unusa
     use_backend(fail.Keyring())
     app = ClmWizardApp(keyring_context([]))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
         screen = app.screen
         assert isinstance(screen, StartScreen)
-        await wait_until(pilot, lambda: "acme" in screen.listings, 3)
+        await until(pilot, lambda: "acme" in screen.listings, 3)
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
-        await wait_until(pilot, lambda: "✗" in message(app, "#start-message"), 5)
+        await until(pilot, lambda: "✗" in message(app, "#start-message"), 5)
         assert "keyring" in message(app, "#start-message").lower()
     assert profiles.exists("acme")  # before: "Profile acme deleted", its items left behind
 

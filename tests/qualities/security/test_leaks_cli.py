@@ -12,22 +12,20 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from clmwizard import http as http_layer
 from clmwizard.cli import build_command_parser, main
 from clmwizard.commands import credentials as credentials_command
 from clmwizard.commands import login as login_command
-from clmwizard.docusign import http as docusign_http
 from clmwizard.docusign.consent import ConsentRequest
-from clmwizard.docusign.http import ClientFactory
 from clmwizard.emulator import Emulator
+from clmwizard.http import ClientFactory
 from clmwizard.redact import register_secret
-from tests.docusign.helpers import loopback_redirect_uri
 from tests.qualities.security.leaks import (
     Needles,
     emulator_needles,
@@ -84,17 +82,6 @@ class Run:
 
 
 @pytest.fixture
-def redirect_uri() -> str:
-    return loopback_redirect_uri()
-
-
-@pytest.fixture
-def emu(redirect_uri: str) -> Iterator[Emulator]:
-    with Emulator(redirect_uris=[redirect_uri]) as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def verifiers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every PKCE verifier `login` makes, captured as it is made."""
     captured: list[str] = []
@@ -123,8 +110,8 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(docusign_http, "BACKOFF_SECONDS", 0.01)
-    monkeypatch.setattr(docusign_http, "RETRY_AFTER_CAP", 0.05)
+    monkeypatch.setattr(http_layer, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(http_layer, "RETRY_AFTER_CAP", 0.05)
 
 
 def no_hits(needles: Needles, haystacks: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ import logging
 import os
 import secrets
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,6 @@ from clmwizard.store.profile import RSA_PRIVATE_KEY, SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.copy_table import CopyTable
-from tests.docusign.helpers import loopback_redirect_uri
 from tests.qualities.security.leaks import (
     Needles,
     emulator_needles,
@@ -45,7 +43,7 @@ from tests.qualities.security.leaks import (
     log_text,
     process_texts,
 )
-from tests.support.pilot import SIZE, browser_stand_in, fill_key_screen, message, wait_until
+from tests.support.pilot import SIZE, browser_stand_in, fill_key_screen, message, until
 
 SNAPSHOTS = Path(__file__).parents[2] / "screens" / "__snapshots__"
 
@@ -67,12 +65,6 @@ class Screens:
         target[f"screen {len(target)} {label} ({type(app.screen).__name__})"] = (
             app.export_screenshot()
         )
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(redirect_uris=[loopback_redirect_uri()]) as emulator:
-        yield emulator
 
 
 @pytest.mark.display
@@ -119,43 +111,43 @@ async def test_wizard_flows_leak_no_secret(
     verifiers: list[str] = []
 
     async def consent(pilot: Pilot[None], app: ClmWizardApp) -> None:
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
         screen = app.screen
         assert isinstance(screen, ConsentScreen)
-        await wait_until(pilot, lambda: screen.state == "listening")
+        await until(pilot, lambda: screen.state == "listening")
         assert app.draft.consent is not None and app.draft.consent.code_verifier
         verifiers.append(app.draft.consent.code_verifier)
         screens.take(app, "consent")
         await pilot.press("o")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
 
     app = ClmWizardApp(context)
     async with app.run_test(size=SIZE) as pilot:
         await fill_key_screen(pilot, app, emu, wrong_secret, rsa_file=rsa_file)
         screens.take(app, "key filled")
         await pilot.press("ctrl+n")
-        await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
         await pilot.press("enter")
         await consent(pilot, app)
-        await wait_until(pilot, lambda: "✗" in message(app, "#tokens-message"))
+        await until(pilot, lambda: "✗" in message(app, "#tokens-message"))
         assert "secret key" in message(app, "#tokens-message").lower()
         screens.take(app, "wrong secret")
         await pilot.press("k")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         app.screen.query_one("#secret", Input).value = emu.secret_key
         screens.take(app, "secret prompt")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
         screens.take(app, "tokens")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-        await wait_until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
+        await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+        await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         screens.take(app, "discovery")
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, FieldsScreen))
+        await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
         fields = app.screen
         assert isinstance(fields, FieldsScreen)
-        await wait_until(pilot, lambda: fields.client_secret is not None)
+        await until(pilot, lambda: fields.client_secret is not None)
         table = fields.query_one("#field-table", CopyTable)
         for _ in range(4):
             secret_hotkeys = [
@@ -170,17 +162,17 @@ async def test_wizard_flows_leak_no_secret(
         screens.take(app, "fields security")
         assert secret_hotkeys, "no copyable secret on the fields screen"
         await pilot.press(secret_hotkeys[0])
-        await wait_until(pilot, lambda: bool(app._pending_clears), 10)
+        await until(pilot, lambda: bool(app._pending_clears), 10)
         screens.take(app, "secret copied")
         await pilot.press("r")
         await pilot.pause()
         screens.take(app, "fields revealed", revealed=True)
         await pilot.press("r")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         await pilot.press("ctrl+s")
         bundle = tmp_path / "acme-connector"
-        await wait_until(pilot, lambda: (bundle / "README.md").exists())
+        await until(pilot, lambda: (bundle / "README.md").exists())
         await pilot.pause()
         screens.take(app, "exported")
     assert len(clearers) == 1, "quitting with a copied secret hands it to the clearer"
@@ -197,36 +189,41 @@ async def test_wizard_flows_leak_no_secret(
     )
     app = ClmWizardApp(rerun)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen.listings)
+        await until(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen.listings)
         await pilot.press("f")
-        await wait_until(pilot, lambda: "refreshed" in message(app, "#start-message"))
+        await until(pilot, lambda: "refreshed" in message(app, "#start-message"))
         screens.take(app, "refreshed")
         await pilot.press("s")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretPrompt))
+        await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         app.screen.query_one("#secret", Input).value = wrong_secret
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "✗" in message(app, "#secret-message"))
+        await until(pilot, lambda: "✗" in message(app, "#secret-message"))
         screens.take(app, "rotation refused")
         app.screen.query_one("#secret", Input).value = emu.spare_secret_key
         await pilot.press("enter")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "RotationChecklist")
-        await pilot.pause(0.5)
+        await until(
+            pilot,
+            lambda: (
+                type(app.screen).__name__ == "RotationChecklist" and app.screen.profile is not None
+            ),  # type: ignore[attr-defined]
+        )
+        await pilot.pause()
         screens.take(app, "rotation checklist")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: "proven and stored" in message(app, "#start-message"))
+        await until(pilot, lambda: "proven and stored" in message(app, "#start-message"))
         emu.revoke_consent()
         await pilot.press("f")
-        await wait_until(pilot, lambda: "✗" in message(app, "#start-message"))
+        await until(pilot, lambda: "✗" in message(app, "#start-message"))
         screens.take(app, "dead grant")
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, KeyScreen))
-        await wait_until(pilot, lambda: app.screen.query_one("#secret-key", Input).value != "")
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        await until(pilot, lambda: app.screen.query_one("#secret-key", Input).value != "")
         screens.take(app, "re-consent key")
         await pilot.press("ctrl+n")
-        await wait_until(pilot, lambda: isinstance(app.screen, ScopesScreen))
+        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
         await pilot.press("enter")
         await consent(pilot, app)
-        await wait_until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+        await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
         screens.take(app, "re-consented")
 
     needles = emulator_needles(

@@ -1,6 +1,6 @@
 """Secrets leave the process in no side channel: Textual's own log (TEXTUAL_LOG) never records
 what is typed or pasted into a secret field, core dumps are off, and a child the CLI starts
-never inherits a CLMWIZARD_SECRET* variable."""
+never inherits a secret variable (CLMWIZARD_*SECRET*, AZURE_CLIENT_SECRET, …)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from clmwizard.secret_env import MICROSOFT_SECRETS
 
 REPO = Path(__file__).parents[3]
 
@@ -60,8 +64,9 @@ def test_core_dumps_are_off_for_the_cli_process(tmp_path: Path) -> None:
 CHILD_PROBE = """
 import os, subprocess, sys
 from clmwizard.cli import main
+from clmwizard.secret_env import is_secret_variable
 main(["profiles", "list"])
-print("in-env", [k for k in os.environ if k.startswith("CLMWIZARD_SECRET")])
+print("in-env", [k for k in os.environ if is_secret_variable(k)])
 child = subprocess.run([sys.executable, "-c", "import os; print(sorted(os.environ))"],
                        capture_output=True, text=True)
 print("child", child.stdout.strip())
@@ -88,3 +93,44 @@ def test_the_secret_key_variable_leaves_the_environment_for_the_whole_process(
     assert "in-env []" in done.stdout
     child = done.stdout.split("child", 1)[1]
     assert "CLMWIZARD_SECRET" not in child and "sk-env-secret" not in done.stdout
+
+
+SECRET_VARIABLES = [
+    "CLMWIZARD_SECRET_KEY",
+    "CLMWIZARD_MS_CLIENT_SECRET",
+    "CLMWIZARD_SECRET_OTHER",
+    "CLMWIZARD_FUTURE_SECRET_TOKEN",  # any CLMWIZARD_*SECRET*
+    *sorted(MICROSOFT_SECRETS),
+]
+
+
+@pytest.mark.parametrize("name", SECRET_VARIABLES)
+def test_every_secret_variable_leaves_the_environment_before_any_child_starts(
+    tmp_path: Path, name: str
+) -> None:
+    """A child (the browser, xclip, the clipboard clearer) inherits os.environ: after the CLI
+    started, neither this process's environment nor a child's holds the variable or its value."""
+    value = f"value-of-{name.lower()}-0123456789"
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD_PROBE],
+        cwd=REPO,
+        env={**os.environ, "CLMWIZARD_CONFIG_DIR": str(tmp_path), name: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "in-env []" in done.stdout
+    assert name not in done.stdout and value not in done.stdout
+
+
+def test_a_taken_secret_is_still_read_by_the_code_that_needs_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clmwizard.commands.publish import read_ms_client_secret
+    from clmwizard.secret_env import take_from_environment
+
+    monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", "sp-secret-from-the-environment")
+    take_from_environment()
+    assert "CLMWIZARD_MS_CLIENT_SECRET" not in os.environ
+    assert read_ms_client_secret() == "sp-secret-from-the-environment"

@@ -8,7 +8,7 @@ connector's token URL; `refresh` renews them at its refresh URL. Both run outsid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from clmwizard.emulator.powerplatform.outbound import Answer, OutboundError, post_form
 from clmwizard.emulator.powerplatform.records import DocuSignGrant
@@ -97,6 +97,28 @@ def _grant(answer: Answer, now: float, previous: DocuSignGrant | None) -> DocuSi
     )
 
 
+def _post(
+    settings: OAuthSettings,
+    which: Literal["token", "refresh"],
+    fields: dict[str, str],
+    client_auth: str,
+    ca_pem: str,
+) -> Answer:
+    """POST `fields` to the connector's token or refresh URL (`which`)."""
+    try:
+        return post_form(
+            settings.token_url if which == "token" else settings.refresh_url,
+            fields,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            client_auth=client_auth,
+            ca_pem=ca_pem,
+        )
+    except OutboundError as error:
+        code = "TokenEndpointUnreachable" if which == "token" else "RefreshEndpointUnreachable"
+        raise GrantError(code, f"The {which} URL could not be reached: {error}") from None
+
+
 def exchange(
     settings: OAuthSettings, code: str, now: float, client_auth: str, ca_pem: str
 ) -> DocuSignGrant:
@@ -106,19 +128,7 @@ def exchange(
         # unconfirmed: whether the platform sends redirect_uri at the exchange (RFC 6749 does)
         "redirect_uri": settings.redirect_url,
     }
-    try:
-        answer = post_form(
-            settings.token_url,
-            fields,
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
-            client_auth=client_auth,
-            ca_pem=ca_pem,
-        )
-    except OutboundError as error:
-        raise GrantError(
-            "TokenEndpointUnreachable", f"The token URL could not be reached: {error}"
-        ) from None
+    answer = _post(settings, "token", fields, client_auth, ca_pem)
     if answer.status != 200:
         raise GrantError(
             "TokenExchangeFailed",
@@ -131,19 +141,7 @@ def refresh(
     settings: OAuthSettings, grant: DocuSignGrant, now: float, client_auth: str, ca_pem: str
 ) -> DocuSignGrant:
     fields = {"grant_type": "refresh_token", "refresh_token": grant.refresh_token}
-    try:
-        answer = post_form(
-            settings.refresh_url,
-            fields,
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
-            client_auth=client_auth,
-            ca_pem=ca_pem,
-        )
-    except OutboundError as error:
-        raise GrantError(
-            "RefreshEndpointUnreachable", f"The refresh URL could not be reached: {error}"
-        ) from None
+    answer = _post(settings, "refresh", fields, client_auth, ca_pem)
     if answer.status != 200:
         # U: the real wording; this follows what users quote from Power Automate's emails.
         raise GrantError(

@@ -1,4 +1,5 @@
-"""The GET retry honours CLM's rate-limit headers (X-RateLimit-Reset, a date), capped."""
+"""The HTTP layer (clmwizard.http): the GET retry honours CLM's rate-limit headers
+(X-RateLimit-Reset, a date), capped."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import httpx
+import pytest
 
-from clmwizard.docusign import http as docusign_http
-from clmwizard.docusign.http import _retry_delay, get_with_retry, rate_limit_reset_seconds
+from clmwizard import http as http_layer
+from clmwizard.http import get_with_retry, rate_limit_reset_seconds, retry_delay
+
+
+@pytest.fixture(autouse=True)
+def _fast_backoff(fast_backoff: None) -> None:
+    """Retries wait milliseconds, not seconds."""
 
 
 def _http_date(epoch: float) -> str:
@@ -33,9 +40,9 @@ def _limited(reset: str) -> httpx.Response:
 
 def test_a_far_reset_is_capped_and_a_past_one_falls_back_to_backoff() -> None:
     now = time.time()
-    assert _retry_delay(_limited(_http_date(now + 3600)), 0) == docusign_http.RETRY_AFTER_CAP
-    assert _retry_delay(_limited(_http_date(now - 60)), 0) == docusign_http.BACKOFF_SECONDS
-    assert _retry_delay(_limited("garbage"), 1) == docusign_http.BACKOFF_SECONDS * 2
+    assert retry_delay(_limited(_http_date(now + 3600)), 0) == http_layer.RETRY_AFTER_CAP
+    assert retry_delay(_limited(_http_date(now - 60)), 0) == http_layer.BACKOFF_SECONDS
+    assert retry_delay(_limited("garbage"), 1) == http_layer.BACKOFF_SECONDS * 2
 
 
 async def test_get_waits_until_the_rate_limit_resets() -> None:
@@ -51,7 +58,7 @@ async def test_get_waits_until_the_rate_limit_resets() -> None:
         response = await get_with_retry(client, "https://apina11.springcm.com/v2/x", headers={})
     assert response.status_code == 200
     assert len(calls) == 2
-    # This folder's fast_backoff makes the backoff 10 ms and the cap 50 ms: the reset date,
+    # fast_backoff makes the backoff 10 ms and the cap 50 ms: the reset date,
     # 1 to 2 s away, makes the retry wait the whole cap instead of the backoff.
-    assert docusign_http.BACKOFF_SECONDS < 0.04 < docusign_http.RETRY_AFTER_CAP
+    assert http_layer.BACKOFF_SECONDS < 0.04 < http_layer.RETRY_AFTER_CAP
     assert calls[1] - calls[0] >= 0.045

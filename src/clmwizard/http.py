@@ -1,9 +1,11 @@
-"""The one httpx client factory, bounded reading of every answer, and retries for idempotent GETs.
+"""The one HTTP layer: client creation, bounded reading of every answer, one retry policy.
 
-Every server is untrusted: `send` gives each request a total deadline (httpx's timeouts are per
+Every server is untrusted. `send` gives each request a total deadline (httpx's timeouts are per
 read, so a server dripping one byte at a time could hold a request forever) and reads at most
-MAX_ANSWER_BYTES of the (decoded) body; `json_body` refuses JSON nested deeper than
-MAX_JSON_DEPTH. Both end in a NetworkError a person can act on.
+`max_bytes` of the decoded body; `parse_json` refuses JSON nested deeper than MAX_JSON_DEPTH.
+Both end in a NetworkError naming the service and what was wrong. DocuSign, the Power Apps API
+and the Microsoft sign-in (MSAL, through `MsalHttpClient`) all go through here; no other module
+builds an httpx client.
 """
 
 from __future__ import annotations
@@ -11,48 +13,92 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
 from clmwizard import __version__
-from clmwizard.errors import NetworkError
+from clmwizard.errors import NetworkError, UsageError
+
+if TYPE_CHECKING:
+    import ssl
 
 USER_AGENT = f"clmwizard/{__version__}"
 BACKOFF_SECONDS = 0.5  # first retry delay, doubled each time
 RETRY_AFTER_CAP = 10.0  # never wait longer than this for a Retry-After
-MAX_ANSWER_BYTES = 1024 * 1024  # OAuth, userinfo and discovery answers are a few kB
-MAX_JSON_DEPTH = 32  # DocuSign's answers nest 3 or 4 levels
+MAX_ANSWER_BYTES = 1024 * 1024  # OAuth, userinfo, discovery and token answers are a few kB
+MAX_JSON_DEPTH = 32  # DocuSign's and Microsoft's answers nest a few levels
 MIN_DEADLINE = 2.0  # so a busy machine's scheduling alone never ends a fast request
+ATTEMPTS = 4
+DOCUSIGN_TIMEOUT = 20.0  # per connect and per read
+MICROSOFT_TIMEOUT = 30.0
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
 # What the app and the CLI are built with: make_client, or a test's factory whose client
-# carries an httpx.MockTransport or shorter timeouts. Called as factory() or factory(timeout=s).
+# carries an httpx.MockTransport or shorter timeouts. Called as factory() or with make_client's
+# keyword options (timeout=s; ca_bundle=… for the Microsoft side).
 ClientFactory = Callable[..., httpx.AsyncClient]
 
 
-def make_client(*, timeout: float = 20.0) -> httpx.AsyncClient:
-    """An AsyncClient with timeouts and clmwizard's user agent; it logs nothing."""
+def make_client(
+    *,
+    timeout: float | None = None,
+    verify: ssl.SSLContext | bool | None = None,
+    ca_bundle: str | Literal[False] | None = False,
+) -> httpx.AsyncClient:
+    """An AsyncClient with timeouts and clmwizard's user agent; it follows no redirect and logs
+    nothing. With `ca_bundle` (a path, PEM text, or None) it is the Microsoft side's: the
+    system's trust store plus that bundle (so MSAL never reads REQUESTS_CA_BUNDLE), 30 s."""
+    microsoft = ca_bundle is not False
+    if verify is None:
+        verify = ssl_context(ca_bundle) if ca_bundle is not False else True
+    default = MICROSOFT_TIMEOUT if microsoft else DOCUSIGN_TIMEOUT
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
+        timeout=httpx.Timeout(default if timeout is None else timeout),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
+        verify=verify,
     )
+
+
+def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """The system's trust store, plus `ca_bundle` when given: a PEM file, or PEM text itself
+    (what `clmwizard emulator` prints as `power_platform.ca_cert`)."""
+    import ssl
+
+    context = ssl.create_default_context()
+    if ca_bundle:
+        try:
+            if ca_bundle.lstrip().startswith("-----BEGIN"):
+                context.load_verify_locations(cadata=ca_bundle)
+            else:
+                context.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as error:
+            raise UsageError(
+                f"Could not read the CA bundle {ca_bundle}.",
+                cause=f"{str(error)[:200]}.",
+                fix="Point CLMWIZARD_CA_BUNDLE at a readable PEM file (or set it to the PEM "
+                "text), or unset it.",
+                field="ca_bundle",
+            ) from None
+    return context
 
 
 def host_of(url: str) -> str:
     return urlsplit(url).netloc or url
 
 
-def timeout_seconds(client: httpx.AsyncClient) -> float | None:
-    return client.timeout.read
+def _named(url: str, service: str | None) -> str:
+    return f"{service} ({host_of(url)})" if service else host_of(url)
 
 
-def transport_error(error: httpx.TransportError, url: str, *, sent: bool = False) -> NetworkError:
+def transport_error(
+    error: httpx.TransportError, url: str, *, sent: bool = False, service: str | None = None
+) -> NetworkError:
     """Plain words for a connection failure, timeout or dropped connection."""
-    host = host_of(url)
+    host = _named(url, service)
     if isinstance(error, httpx.TimeoutException):
         return NetworkError(
             f"{host} did not answer in time.",
@@ -79,6 +125,7 @@ def transport_error(error: httpx.TransportError, url: str, *, sent: bool = False
 
 
 def server_error(status: int, url: str) -> NetworkError:
+    """DocuSign's 429 or 5xx after the retries ran out."""
     host = host_of(url)
     if status == 429:
         return NetworkError(
@@ -95,9 +142,10 @@ def server_error(status: int, url: str) -> NetworkError:
     )
 
 
-def malformed_error(url: str, status: int) -> NetworkError:
+def malformed_error(url: str, status: int, *, service: str | None = None) -> NetworkError:
     return NetworkError(
-        f"{host_of(url)} answered with something that is not the expected JSON (HTTP {status}).",
+        f"{_named(url, service)} answered with something that is not the expected JSON "
+        f"(HTTP {status}).",
         cause="A proxy, captive portal or maintenance page may have answered instead, or the "
         "server address points at the wrong service.",
         fix="Check the server address and the network, then try again.",
@@ -105,20 +153,35 @@ def malformed_error(url: str, status: int) -> NetworkError:
     )
 
 
-def too_large_error(url: str) -> NetworkError:
+def redirected_error(url: str, status: int, *, service: str | None = None) -> NetworkError:
+    """A 3xx where an API answers: clmwizard follows no redirect."""
     return NetworkError(
-        f"{host_of(url)} sent an answer larger than {MAX_ANSWER_BYTES // 1024} kB; clmwizard "
+        f"{_named(url, service)} answered with a redirect (HTTP {status}) instead of JSON.",
+        cause="A captive portal, a proxy's login page or a wrong server address sent the request "
+        "elsewhere; clmwizard follows no redirect.",
+        fix="Check the network (sign in to a captive portal first) and the server address, then "
+        "try again.",
+        code="malformed",
+    )
+
+
+def too_large_error(
+    url: str, max_bytes: int = MAX_ANSWER_BYTES, *, service: str | None = None
+) -> NetworkError:
+    return NetworkError(
+        f"{_named(url, service)} sent an answer larger than {max_bytes // 1024} kB; clmwizard "
         "stopped reading it.",
-        cause="DocuSign's answers are a few kB: something else answered (a proxy, a "
-        "misconfigured or hostile server), or the server address points at the wrong service.",
+        cause=f"{service or 'DocuSign'}'s answers are far smaller: something else answered (a "
+        "proxy, a misconfigured or hostile server), or the server address points at the wrong "
+        "service.",
         fix="Check the server address and the network, then try again.",
         code="too_large",
     )
 
 
-def undecodable_error(url: str) -> NetworkError:
+def undecodable_error(url: str, *, service: str | None = None) -> NetworkError:
     return NetworkError(
-        f"{host_of(url)} sent a compressed answer that does not decompress.",
+        f"{_named(url, service)} sent a compressed answer that does not decompress.",
         cause="The answer was damaged on the way (a proxy?) or the server is misbehaving.",
         fix="Try again; if it persists, check the network and the server address.",
         code="bad_encoding",
@@ -141,15 +204,17 @@ async def send(
     url: str,
     *,
     deadline: float | None = None,
+    max_bytes: int = MAX_ANSWER_BYTES,
+    service: str | None = None,
     **options: Any,
 ) -> httpx.Response:
-    """One request, within a total deadline, its body read up to MAX_ANSWER_BYTES.
+    """One request, within a total deadline, its body read up to `max_bytes`.
 
     `options` go to `client.build_request` (headers, data, …) except `auth` and
     `follow_redirects`, which go to `client.send`. `deadline` defaults to
     `deadline_seconds(client)`. Running out of time raises httpx.ReadTimeout (so callers treat
-    it like any timeout); a body too large or that does not decompress raises NetworkError.
-    The returned response holds the decoded body.
+    it like any timeout); a body too large or that does not decompress raises NetworkError
+    naming `service`. The response holds the decoded body.
     """
     auth = options.pop("auth", None)
     follow = options.pop("follow_redirects", httpx.USE_CLIENT_DEFAULT)
@@ -159,7 +224,7 @@ async def send(
         async with asyncio.timeout(total):
             response = await client.send(request, auth=auth, stream=True, follow_redirects=follow)
             try:
-                body = await _read_capped(response, url)
+                body = await _read_capped(response, url, max_bytes, service)
             finally:
                 await response.aclose()
     except TimeoutError:
@@ -174,20 +239,22 @@ async def send(
     )
 
 
-async def _read_capped(response: httpx.Response, url: str) -> bytes:
+async def _read_capped(
+    response: httpx.Response, url: str, max_bytes: int, service: str | None
+) -> bytes:
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-        raise too_large_error(url)
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large_error(url, max_bytes, service=service)
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in response.aiter_bytes():
             size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise too_large_error(url)
+            if size > max_bytes:
+                raise too_large_error(url, max_bytes, service=service)
             chunks.append(chunk)
     except httpx.DecodingError:
-        raise undecodable_error(url) from None
+        raise undecodable_error(url, service=service) from None
     return b"".join(chunks)
 
 
@@ -208,7 +275,7 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
-def parse_json(body: bytes, url: str, status: int) -> Any:
+def parse_json(body: bytes | str, url: str, status: int, *, service: str | None = None) -> Any:
     """The JSON in `body`, or a NetworkError naming the malformed answer.
 
     Refuses what does not parse, what nests deeper than MAX_JSON_DEPTH (100,000 levels made
@@ -217,15 +284,17 @@ def parse_json(body: bytes, url: str, status: int) -> Any:
     try:
         value = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise malformed_error(url, status) from None
+        raise malformed_error(url, status, service=service) from None
     if _too_deep(value):
-        raise malformed_error(url, status)
+        raise malformed_error(url, status, service=service)
     return value
 
 
-def json_body(response: httpx.Response) -> Any:
+def json_body(response: httpx.Response, *, service: str | None = None) -> Any:
     """The JSON of a response, or a NetworkError naming the malformed answer."""
-    return parse_json(response.content, str(response.request.url), response.status_code)
+    return parse_json(
+        response.content, str(response.request.url), response.status_code, service=service
+    )
 
 
 def rate_limit_reset_seconds(value: str, now: float) -> float | None:
@@ -251,12 +320,19 @@ def rate_limit_reset_seconds(value: str, now: float) -> float | None:
     return moment.timestamp() - now
 
 
-def _retry_delay(response: httpx.Response | None, attempt: int) -> float:
-    """Backoff, or longer when the server says when to come back: `Retry-After` (seconds) or
-    CLM's `X-RateLimit-Reset` (a date); always capped at RETRY_AFTER_CAP."""
+def retry_delay(
+    response: httpx.Response | None,
+    attempt: int,
+    *,
+    backoff: float | None = None,
+    cap: float | None = None,
+) -> float:
+    """Backoff (BACKOFF_SECONDS doubled per attempt), or longer when the server says when to
+    come back: `Retry-After` (seconds) or `X-RateLimit-Reset` (a date); always capped (at
+    RETRY_AFTER_CAP unless `cap` is given)."""
     import time
 
-    delay = float(BACKOFF_SECONDS * (2**attempt))
+    delay = float((BACKOFF_SECONDS if backoff is None else backoff) * (2**attempt))
     if response is not None:
         header = response.headers.get("Retry-After", "")
         if header.strip().replace(".", "", 1).isdigit():
@@ -264,36 +340,56 @@ def _retry_delay(response: httpx.Response | None, attempt: int) -> float:
         reset = rate_limit_reset_seconds(response.headers.get("X-RateLimit-Reset", ""), time.time())
         if reset is not None:
             delay = max(delay, reset)
-    return min(delay, RETRY_AFTER_CAP)
+    return float(min(delay, RETRY_AFTER_CAP if cap is None else cap))
 
 
-async def get_with_retry(
-    client: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], attempts: int = 4
+async def send_with_retry(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    attempts: int = ATTEMPTS,
+    retry_server_errors: bool = True,
+    backoff: float | None = None,
+    cap: float | None = None,
+    service: str | None = None,
+    **options: Any,
 ) -> httpx.Response:
-    """GET `url`, retrying connection errors, timeouts, 429 and 5xx with backoff.
+    """`send`, retrying connection errors, timeouts, 429 and (unless `retry_server_errors` is
+    False: a request that may have taken effect) 5xx, waiting `retry_delay` in between.
 
-    Returns the response of any other status; raises NetworkError when retries run out.
+    Returns the last response, whatever its status; a transport failure that outlasts the
+    retries raises NetworkError. `options` go to `send`.
     """
     for attempt in range(attempts):
         last = attempt == attempts - 1
         try:
-            response = await send(client, "GET", url, headers=dict(headers))
+            response = await send(client, method, url, service=service, **options)
         except httpx.TransportError as error:
-            if last:
-                raise transport_error(error, url) from None
-            await asyncio.sleep(_retry_delay(None, attempt))
+            if last or not retry_server_errors:
+                raise transport_error(error, url, service=service) from None
+            await asyncio.sleep(retry_delay(None, attempt, backoff=backoff, cap=cap))
             continue
-        if response.status_code == 429 or response.status_code >= 500:
-            if last:
-                raise server_error(response.status_code, url)
-            await asyncio.sleep(_retry_delay(response, attempt))
+        status = response.status_code
+        if not last and (status == 429 or (status >= 500 and retry_server_errors)):
+            await asyncio.sleep(retry_delay(response, attempt, backoff=backoff, cap=cap))
             continue
         return response
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def get_with_retry(
+    client: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], attempts: int = ATTEMPTS
+) -> httpx.Response:
+    """GET `url` from DocuSign with retries; 429 and 5xx that outlast them raise NetworkError."""
+    response = await send_with_retry(client, "GET", url, attempts=attempts, headers=dict(headers))
+    if response.status_code == 429 or response.status_code >= 500:
+        raise server_error(response.status_code, url)
+    return response
+
+
 async def get_json_with_retry(
-    client: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], attempts: int = 4
+    client: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], attempts: int = ATTEMPTS
 ) -> Any:
     """The JSON of a successful GET (with retries); other statuses raise NetworkError."""
     response = await get_with_retry(client, url, headers=headers, attempts=attempts)
