@@ -5,8 +5,9 @@ and secret stores. Light to import: `clmwizard COMMAND --help` loads it (neither
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -72,6 +73,30 @@ def client_factory(args: argparse.Namespace) -> ClientFactory:
 
     factory: ClientFactory | None = getattr(args, "client_factory", None)
     return factory or default_client_factory
+
+
+class CommandOptions:
+    """Base of a command's options, a frozen dataclass whose fields are named after its flags.
+    `from_flags` reads each field from the flag of its name (`ephemeral` and `client_factory` as
+    the top-level flags and cli.main give them), `given` the fields that need converting; a
+    command whose flags need checking overrides `from_args`."""
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Self:
+        return cls.from_flags(args)
+
+    @classmethod
+    def from_flags(cls, args: argparse.Namespace, **given: Any) -> Self:
+        shared = {"ephemeral": is_ephemeral, "client_factory": client_factory}
+        values = {
+            field.name: given[field.name]
+            if field.name in given
+            else shared[field.name](args)
+            if field.name in shared
+            else getattr(args, field.name)
+            for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+        }
+        return cls(**values)
 
 
 def say(text: str = "") -> None:

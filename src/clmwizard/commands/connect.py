@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import (
-    client_factory,
-    is_ephemeral,
+    CommandOptions,
     open_profile,
     open_secrets,
     say,
@@ -51,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class ConnectOptions:
+class ConnectOptions(CommandOptions):
     profile: str
     environment: str | None
     no_browser: bool
@@ -66,15 +65,7 @@ class ConnectOptions:
 
         if not 1 <= args.timeout <= 3600:
             raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
-        return cls(
-            profile=args.profile,
-            environment=args.environment,
-            no_browser=bool(args.no_browser),
-            timeout=float(args.timeout),
-            microsoft=MicrosoftOptions.from_args(args),
-            ephemeral=is_ephemeral(args),
-            client_factory=client_factory(args),
-        )
+        return cls.from_flags(args, microsoft=MicrosoftOptions.from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:

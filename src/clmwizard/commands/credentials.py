@@ -11,9 +11,9 @@ from typing import Any
 
 from clmwizard.clipboard import copy_text, schedule_clear_in_background
 from clmwizard.commands.common import (
+    CommandOptions,
     add_format,
     add_profile,
-    is_ephemeral,
     open_profile,
     open_secrets,
 )
@@ -114,22 +114,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class CredentialsOptions:
+class CredentialsOptions(CommandOptions):
     profile: str
     format: str
     reveal: bool
     copy: str | None
     ephemeral: bool
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> CredentialsOptions:
-        return cls(
-            profile=args.profile,
-            format=args.format,
-            reveal=bool(args.reveal),
-            copy=args.copy,
-            ephemeral=is_ephemeral(args),
-        )
 
 
 def run(args: argparse.Namespace) -> int:

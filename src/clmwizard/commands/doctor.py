@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from clmwizard import __version__
 from clmwizard.browser import browser_name, current_browser, is_text_browser
 from clmwizard.clipboard import clipboard_mechanism, missing_reason
-from clmwizard.commands.common import client_factory
+from clmwizard.commands.common import CommandOptions
 from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
 from clmwizard.store.profiles import config_dir
 
@@ -262,13 +262,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class DoctorOptions:
+class DoctorOptions(CommandOptions):
     profile: str | None  # given before or after the command
     client_factory: ClientFactory
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> DoctorOptions:
-        return cls(profile=args.profile, client_factory=client_factory(args))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from clmwizard.commands.common import CommandOptions
 from clmwizard.errors import UsageError
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class EmulatorOptions:
+class EmulatorOptions(CommandOptions):
     host: str
     port: int
     auto_consent: bool
@@ -60,14 +61,7 @@ class EmulatorOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> EmulatorOptions:
-        return cls(
-            host=args.host,
-            port=args.port,
-            auto_consent=bool(args.auto_consent),
-            redirect_uris=list(args.redirect_uri),
-            accounts=args.accounts,
-            auto_register_redirects=bool(args.auto_register_redirects),
-        )
+        return cls.from_flags(args, redirect_uris=list(args.redirect_uri))
 
 
 def _log_request(origin: str, method: str, path: str, status: int) -> None:

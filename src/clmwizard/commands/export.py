@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import (
     LAYOUT_HELP,
+    CommandOptions,
     add_allow_host,
     add_connector_name,
     add_profile,
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class ExportOptions:
+class ExportOptions(CommandOptions):
     profile: str
     out: Path
     layout: Layout | None
@@ -48,14 +49,8 @@ class ExportOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ExportOptions:
-        return cls(
-            profile=args.profile,
-            out=Path(args.out).expanduser(),
-            layout=args.layout,
-            name=args.name,
-            force=bool(args.force),
-            allow_hosts=list(args.allow_host),
-        )
+        allow_hosts = list(args.allow_host)
+        return cls.from_flags(args, out=Path(args.out).expanduser(), allow_hosts=allow_hosts)
 
 
 def next_steps(profile: Profile, result: ExportResult) -> str:

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clmwizard.commands.common import (
+    CommandOptions,
     add_format,
     add_profile,
-    is_ephemeral,
     open_profile,
     open_secrets,
 )
@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class FieldsOptions:
+class FieldsOptions(CommandOptions):
     profile: str
     layout: Layout | None
     connector: BundleFolder | None
@@ -69,18 +69,6 @@ class FieldsOptions:
     copy: str | None
     reveal: bool
     ephemeral: bool
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> FieldsOptions:
-        return cls(
-            profile=args.profile,
-            layout=args.layout,
-            connector=args.connector,
-            format=args.format,
-            copy=args.copy,
-            reveal=bool(args.reveal),
-            ephemeral=is_ephemeral(args),
-        )
 
 
 def _load_secret(profile: Profile, ephemeral: bool) -> str:

@@ -8,7 +8,12 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import client_factory, is_ephemeral, open_profile, open_secrets, say
+from clmwizard.commands.common import (
+    CommandOptions,
+    open_profile,
+    open_secrets,
+    say,
+)
 from clmwizard.commands.platform import LiveLine, MicrosoftOptions, add_microsoft_arguments
 from clmwizard.errors import EXIT_OK
 
@@ -41,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class HeartbeatOptions:
+class HeartbeatOptions(CommandOptions):
     profile: str
     environment: str | None
     schedule: Schedule
@@ -58,16 +63,8 @@ class HeartbeatOptions:
 
         if not 1 <= args.timeout <= 3600:
             raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
-        return cls(
-            profile=args.profile,
-            environment=args.environment,
-            schedule=parse_every(args.every),
-            off=bool(args.off),
-            timeout=float(args.timeout),
-            microsoft=MicrosoftOptions.from_args(args),
-            ephemeral=is_ephemeral(args),
-            client_factory=client_factory(args),
-        )
+        schedule = parse_every(args.every)
+        return cls.from_flags(args, schedule=schedule, microsoft=MicrosoftOptions.from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:

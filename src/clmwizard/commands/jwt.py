@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import (
+    CommandOptions,
     add_profile,
-    client_factory,
-    is_ephemeral,
     open_profile,
     open_secrets,
     stamp,
@@ -33,16 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class JwtOptions:
+class JwtOptions(CommandOptions):
     profile: str
     ephemeral: bool
     client_factory: ClientFactory
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> JwtOptions:
-        return cls(
-            profile=args.profile, ephemeral=is_ephemeral(args), client_factory=client_factory(args)
-        )
 
 
 async def _check(

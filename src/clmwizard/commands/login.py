@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 from clmwizard.browser import open_in_browser
 from clmwizard.commands.common import (
+    CommandOptions,
     add_allow_host,
     add_profile,
-    client_factory,
-    is_ephemeral,
     is_tty,
     open_secrets,
     say,
@@ -90,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class LoginOptions:
+class LoginOptions(CommandOptions):
     profile: str
     integration_key: str
     environment: str
@@ -109,23 +108,7 @@ class LoginOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LoginOptions:
-        return cls(
-            profile=args.profile,
-            integration_key=args.integration_key,
-            environment=args.environment,
-            auth_server=args.auth_server,
-            clm_auth_server=args.clm_auth_server,
-            account_id=args.account_id,
-            scopes=args.scopes,
-            redirect_uri=args.redirect_uri,
-            no_browser=bool(args.no_browser),
-            timeout=args.timeout,
-            secret_key_stdin=bool(args.secret_key_stdin),
-            no_pkce=bool(args.no_pkce),
-            allow_hosts=list(args.allow_host),
-            ephemeral=is_ephemeral(args),
-            client_factory=client_factory(args),
-        )
+        return cls.from_flags(args, allow_hosts=list(args.allow_host))
 
 
 def read_secret(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from clmwizard.commands.common import is_tty, say
+from clmwizard.commands.common import CommandOptions, is_tty, say
 from clmwizard.errors import ClmWizardError
 from clmwizard.wait_clock import WaitClock
 
@@ -36,22 +36,12 @@ def add_microsoft_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class MicrosoftOptions:
+class MicrosoftOptions(CommandOptions):
     tenant: str | None = None
     client_id: str | None = None
     authority: str | None = None
     power_apps_url: str | None = None
     flow_url: str | None = None
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> MicrosoftOptions:
-        return cls(
-            tenant=args.tenant,
-            client_id=args.client_id,
-            authority=args.authority,
-            power_apps_url=args.power_apps_url,
-            flow_url=args.flow_url,
-        )
 
 
 def settings_for(record: PublishRecord | None, options: MicrosoftOptions) -> MicrosoftSettings:

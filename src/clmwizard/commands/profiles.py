@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from clmwizard.commands.common import add_format, is_ephemeral, open_secrets
+from clmwizard.commands.common import CommandOptions, add_format, open_secrets
 from clmwizard.errors import KeyringError, UsageError
 from clmwizard.store.profile import SECRET_ITEMS, Profile
 from clmwizard.store.profiles import ProfileListing, ProfileStore, profile_to_dict
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class ProfilesOptions:
+class ProfilesOptions(CommandOptions):
     action: str
     name: str | None  # NAME, else the top-level --profile
     yes: bool
@@ -39,13 +39,8 @@ class ProfilesOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ProfilesOptions:
-        return cls(
-            action=args.action or "list",
-            name=args.name or args.profile,
-            yes=bool(args.yes),
-            format=args.format,
-            ephemeral=is_ephemeral(args),
-        )
+        name = args.name or args.profile  # NAME, else the top-level --profile
+        return cls.from_flags(args, action=args.action or "list", name=name)
 
 
 def run(args: argparse.Namespace) -> int:

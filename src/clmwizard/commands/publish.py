@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from clmwizard.commands.common import (
     LAYOUT_HELP,
+    CommandOptions,
     add_connector_name,
     add_profile,
-    client_factory,
-    is_ephemeral,
     is_tty,
     open_profile,
     open_secrets,
@@ -101,7 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class PublishOptions:
+class PublishOptions(CommandOptions):
     profile: str
     environment: str | None
     layout: Layout | None
@@ -115,18 +114,8 @@ class PublishOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PublishOptions:
-        return cls(
-            profile=args.profile,
-            environment=args.environment,
-            layout=args.layout,
-            name=args.name,
-            dry_run=bool(args.dry_run),
-            trust_server=bool(args.trust_server),
-            method=args.method or "device_code",
-            microsoft=MicrosoftOptions.from_args(args),
-            ephemeral=is_ephemeral(args),
-            client_factory=client_factory(args),
-        )
+        method = args.method or "device_code"
+        return cls.from_flags(args, method=method, microsoft=MicrosoftOptions.from_args(args))
 
 
 def show_device_code(code: DeviceCode) -> None:

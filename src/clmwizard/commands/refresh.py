@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import (
+    CommandOptions,
     add_profile,
     add_trust_server,
-    client_factory,
-    is_ephemeral,
     open_profile,
     open_secrets,
     stamp,
@@ -27,20 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class RefreshOptions:
+class RefreshOptions(CommandOptions):
     profile: str
     trust_server: bool
     ephemeral: bool
     client_factory: ClientFactory
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> RefreshOptions:
-        return cls(
-            profile=args.profile,
-            trust_server=bool(args.trust_server),
-            ephemeral=is_ephemeral(args),
-            client_factory=client_factory(args),
-        )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import (
+    CommandOptions,
     add_profile,
     add_trust_server,
-    client_factory,
-    is_ephemeral,
     open_profile,
     open_secrets,
 )
@@ -40,22 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class RotateOptions:
+class RotateOptions(CommandOptions):
     profile: str
     trust_server: bool
     secret_key_stdin: bool
     ephemeral: bool
     client_factory: ClientFactory
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> RotateOptions:
-        return cls(
-            profile=args.profile,
-            trust_server=bool(args.trust_server),
-            secret_key_stdin=bool(args.secret_key_stdin),
-            ephemeral=is_ephemeral(args),
-            client_factory=client_factory(args),
-        )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import client_factory, is_ephemeral, open_secrets
+from clmwizard.commands.common import CommandOptions, open_secrets
 from clmwizard.commands.platform import MicrosoftOptions, add_microsoft_arguments
 from clmwizard.errors import EXIT_OK, ClmWizardError, UsageError
 
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class StatusOptions:
+class StatusOptions(CommandOptions):
     profile: str | None
     all: bool
     format: str
@@ -53,17 +53,9 @@ class StatusOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> StatusOptions:
-
         if not args.all and not args.profile:
             raise UsageError("Give --profile NAME or --all.", field="profile")
-        return cls(
-            profile=args.profile,
-            all=bool(args.all),
-            format=args.format,
-            microsoft=MicrosoftOptions.from_args(args),
-            ephemeral=is_ephemeral(args),
-            client_factory=client_factory(args),
-        )
+        return cls.from_flags(args, microsoft=MicrosoftOptions.from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:

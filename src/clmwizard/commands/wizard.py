@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clmwizard.commands import common
-from clmwizard.commands.common import client_factory, is_ephemeral
+from clmwizard.commands.common import CommandOptions
 from clmwizard.context import DemoSetup, WizardContext, demo_microsoft
 
 if TYPE_CHECKING:
@@ -19,22 +19,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class WizardOptions:
+class WizardOptions(CommandOptions):
     """The top-level flags (the wizard has no parser of its own: `clmwizard [--demo] …`)."""
 
     profile: str | None
     demo: bool
     ephemeral: bool
     client_factory: ClientFactory
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> WizardOptions:
-        return cls(
-            profile=args.profile,
-            demo=bool(args.demo),
-            ephemeral=is_ephemeral(args),
-            client_factory=client_factory(args),
-        )
 
 
 def run(args: argparse.Namespace) -> int:
