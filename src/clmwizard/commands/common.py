@@ -5,7 +5,6 @@ and secret stores. Light to import: `clmwizard COMMAND --help` loads it (neither
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any, Self
 
@@ -87,6 +86,8 @@ class CommandOptions:
 
     @classmethod
     def from_flags(cls, args: argparse.Namespace, **given: Any) -> Self:
+        import dataclasses  # not at import: `clmwizard --help` loads this module
+
         shared = {"ephemeral": is_ephemeral, "client_factory": client_factory}
         values = {
             field.name: given[field.name]
