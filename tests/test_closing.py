@@ -18,7 +18,13 @@ from pathlib import Path
 import pytest
 
 from clmwizard.closing import closing_summary
-from clmwizard.store.profile import ExportRecord, Profile, PublishedConnector, PublishRecord
+from clmwizard.store.profile import (
+    ExportRecord,
+    HeartbeatRecord,
+    Profile,
+    PublishedConnector,
+    PublishRecord,
+)
 from tests.support.store_fixtures import make_profile
 
 pytestmark = pytest.mark.timeout(300)
@@ -57,7 +63,50 @@ def test_a_published_profile_lists_its_connector_and_the_redirect_url_on_its_own
     refused = closing_summary(profile, {REDIRECT: "✗ DocuSign says it is NOT registered"})
     assert "DocuSign: ✗ DocuSign says it is NOT registered" in refused
     assert "1. Register this redirect URL (DocuSign says it is not registered)" in refused
-    assert "2. Create the connection and test it — Power Automate" in refused
+    assert "2. Create the connection — this terminal: `clmwizard connect --profile acme`" in refused
+    assert (
+        "3. Test it and keep it alive — this terminal: `clmwizard heartbeat --profile acme`"
+        in refused
+    )
+    assert "4. Check it at any time (or from cron) — this terminal: `clmwizard status" in refused
+
+
+def test_a_connected_profile_with_its_heartbeat_on_is_left_only_the_checks() -> None:
+    profile = published_profile()
+    profile.publications[0].connectors[0].connection_name = "a0b19e2b"
+    text = closing_summary(profile)
+    assert "clmwizard connect" not in text
+    assert "2. Test it and keep it alive — this terminal: `clmwizard heartbeat" in text
+    profile.publications[0].heartbeat = HeartbeatRecord("flow-1", "clm", "on", "1d")
+    text = closing_summary(profile)
+    assert "clmwizard heartbeat" not in text
+    assert "2. Check it at any time (or from cron) — this terminal: `clmwizard status" in text
+
+
+def test_connected_and_a_succeeded_heartbeat_leave_nothing_by_hand() -> None:
+    profile = published_profile()
+    record = profile.publications[0]
+    record.connectors[0].connection_name = "conn-1"
+    text = closing_summary(profile)
+    assert "connection conn-1" in text
+    assert "clmwizard connect" not in text  # connected
+    assert "Test it and keep it alive — this terminal: `clmwizard heartbeat" in text
+    when = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    record.heartbeat = HeartbeatRecord(
+        "flow-1", "clm", "on", "1d", "Succeeded", when, "2 attribute groups"
+    )
+    text = closing_summary(profile)
+    assert (
+        "Heartbeat    flow flow-1, on, every 1d; last run succeeded: 2 attribute groups "
+        "(2026-12-07 09:30 UTC)" in text
+    )
+    assert "Register this redirect URL" not in text  # the run came through it
+    assert "Create the connection" not in text and "keep it alive" not in text
+    assert "1. Check it at any time (or from cron) — this terminal: `clmwizard status" in text
+    record.heartbeat.last_run_status = "Failed"  # status says what failed
+    text = closing_summary(profile)
+    assert "1. Register this redirect URL, unless done already" in text
+    assert "2. Check it at any time" in text
 
 
 def test_nothing_published_says_how_to_publish() -> None:

@@ -189,7 +189,7 @@ def test_export_from_the_start_screen_goes_back_to_start() -> None:
     assert script.steps == ["Export"]
 
 
-def test_publish_follows_export_esc_comes_back_and_done_ends_the_flow() -> None:
+def test_publish_connect_heartbeat_follow_export_esc_comes_back_and_done_ends_the_flow() -> None:
     profile = signed_in()
     script = Script(
         [
@@ -198,18 +198,44 @@ def test_publish_follows_export_esc_comes_back_and_done_ends_the_flow() -> None:
             ("Publish", Back()),
             ("Export", Next()),
             ("Publish", Next()),
+            ("Connect", Back()),
+            ("Publish", Next()),
+            ("Connect", Next()),
+            ("Heartbeat", Back()),
+            ("Connect", Next()),
+            ("Heartbeat", Next()),
         ]
     )
     run(script, Choice.at("Fields", profile))
-    assert script.steps == ["Fields", "Export", "Publish", "Export", "Publish"]
+    assert script.steps == [
+        "Fields",
+        "Export",
+        "Publish",
+        "Export",
+        "Publish",
+        "Connect",
+        "Publish",
+        "Connect",
+        "Heartbeat",
+        "Connect",
+        "Heartbeat",
+    ]
     assert all(shown.profile is profile for shown in script.shown)
 
 
-def test_publish_from_the_start_screen_ends_on_esc_or_done() -> None:
-    for answer in (Back(), Next()):
-        script = Script([("Publish", answer)])
-        run(script, flow.Choice.at("Publish", signed_in()))
-        assert script.steps == ["Publish"]
+def test_done_on_connect_ends_the_flow_at_the_start_screen() -> None:
+    script = Script([("Publish", Next()), ("Connect", flow.Done())])
+    run(script, flow.Choice.at("Publish", signed_in()))
+    assert script.steps == ["Publish", "Connect"]
+
+
+def test_publish_from_the_start_screen_ends_on_esc_or_goes_on_to_connect_and_heartbeat() -> None:
+    script = Script([("Publish", Back())])
+    run(script, flow.Choice.at("Publish", signed_in()))
+    assert script.steps == ["Publish"]
+    script = Script([("Publish", Next()), ("Connect", Next()), ("Heartbeat", Next())])
+    run(script, flow.Choice.at("Publish", signed_in()))
+    assert script.steps == ["Publish", "Connect", "Heartbeat"]
 
 
 def test_a_flow_started_mid_way_ends_on_esc_there() -> None:
@@ -463,6 +489,8 @@ def test_next_and_back_follow_the_two_orders() -> None:
     assert flow.STEPS[0] == ("Key", "Integration key")
     assert [step for step, _ in flow.STEPS] == [*flow.SIGN_IN_STEPS, *flow.PROFILE_STEPS]
     assert flow.NEXT["Tokens"] == "Discovery" and "Discovery" not in flow.NEXT
-    assert flow.NEXT["JWT"] == "Fields" and "Publish" not in flow.NEXT
+    assert flow.NEXT["JWT"] == "Fields" and flow.NEXT["Publish"] == "Connect"
+    assert flow.NEXT["Connect"] == "Heartbeat" and "Heartbeat" not in flow.NEXT
     assert flow.BACK["Publish"] == "Export" and "Fields" not in flow.BACK
+    assert flow.BACK["Heartbeat"] == "Connect" and flow.BACK["Connect"] == "Publish"
     assert "Key" not in flow.BACK and "JWT" not in flow.BACK

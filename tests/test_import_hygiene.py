@@ -98,6 +98,7 @@ SHARED_SCREEN_MODULES = {
     "clmwizard.screens.base",
     "clmwizard.screens.dialogs",
     "clmwizard.screens.guard",  # the one guard every worker of a step runs under
+    "clmwizard.screens.platform_step",  # Connect's and Heartbeat's base: sign-in, clock, guard
     "clmwizard.screens.rotation",  # the rotation checklist: a dialog over the start screen
 }
 

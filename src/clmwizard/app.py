@@ -44,10 +44,12 @@ Toast {
 
 def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
     """The screen that shows each step of flow.py (imported when a flow starts)."""
+    from clmwizard.screens.connect import ConnectScreen
     from clmwizard.screens.consent import ConsentScreen
     from clmwizard.screens.discovery import DiscoveryScreen
     from clmwizard.screens.export import ExportScreen
     from clmwizard.screens.fields import FieldsScreen
+    from clmwizard.screens.heartbeat import HeartbeatScreen
     from clmwizard.screens.jwt import JwtScreen
     from clmwizard.screens.key import KeyScreen
     from clmwizard.screens.publish import PublishScreen
@@ -68,6 +70,8 @@ def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
         "Fields": lambda shown: FieldsScreen(saved(shown)),
         "Export": lambda shown: ExportScreen(saved(shown)),
         "Publish": lambda shown: PublishScreen(saved(shown)),
+        "Connect": lambda shown: ConnectScreen(saved(shown)),
+        "Heartbeat": lambda shown: HeartbeatScreen(saved(shown)),
     }
 
 
@@ -371,7 +375,7 @@ class ClmWizardApp(App[None]):
         from textual.widgets import Input
 
         flow_running = self._flow is not None and not self._flow.done()
-        if flow_running and self._draft is not None and self._draft != self._draft_as_shown:
+        if flow_running and self._draft is not None and _typed(self._draft, self._draft_as_shown):
             return True
         for screen in self.screen_stack:
             shown = self._inputs_as_shown.get(screen)
@@ -471,6 +475,16 @@ class ClmWizardApp(App[None]):
         from textual.widgets import Input
 
         self._inputs_as_shown[screen] = {id(field): field.value for field in screen.query(Input)}
+
+
+def _typed(draft: Draft, as_shown: Draft | None) -> bool:
+    """The draft differs from how it was shown in more than its stored profile (`existing`,
+    which Export and Publish update in the store as they record what they did)."""
+    import dataclasses
+
+    if as_shown is None:
+        return True
+    return dataclasses.replace(draft, existing=None) != dataclasses.replace(as_shown, existing=None)
 
 
 def closing_text(app: ClmWizardApp) -> str | None:

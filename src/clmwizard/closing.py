@@ -60,7 +60,35 @@ def what_exists(
                 lines.append(connector.redirect_url)
                 verdict = verdicts.get(connector.redirect_url, "not asked in this run")
                 lines.append(f"      DocuSign: {verdict}")
+            if connector.connection_name:
+                lines.append(f"      connection {connector.connection_name}")
+        beat = record.heartbeat
+        if beat is not None:
+            runs = "no run yet"
+            if beat.last_run_status:
+                said = f": {beat.last_result}" if beat.last_result else ""
+                runs = f"last run {beat.last_run_status.lower()}{said} ({_stamp(beat.last_run_at)})"
+            lines.append(
+                f"  Heartbeat    flow {beat.flow_id}, {beat.state}, every {beat.every}; {runs}"
+            )
     return lines
+
+
+def _proven(profile: Profile) -> set[str]:
+    """Connectors a heartbeat run went through successfully: connected, their redirect URL
+    registered (the DocuSign sign-in came back to it), kept alive while the flow is on."""
+    return {
+        connector.connector_id
+        for record in profile.publications
+        if record.heartbeat is not None and record.heartbeat.last_run_status == "Succeeded"
+        for connector in record.connectors
+        if connector.key == record.heartbeat.connector_key and connector.connection_name
+    }
+
+
+def _heartbeat_on(profile: Profile) -> bool:
+    beats = [record.heartbeat for record in profile.publications]
+    return bool(beats) and all(beat is not None and beat.state == "on" for beat in beats)
 
 
 def _redirect_urls(profile: Profile) -> list[str]:
@@ -96,19 +124,50 @@ def steps_left(profile: Profile, verdicts: Mapping[str, str] | None = None) -> l
         )
     else:
         # Before a sign-in DocuSign can only say when a redirect URI is NOT registered (✗).
+        proven = _proven(profile)
+        done = {
+            connector.redirect_url
+            for record in profile.publications
+            for connector in record.connectors
+            if connector.connector_id in proven
+        }
         for url in _redirect_urls(profile):
+            if url in done:
+                continue
             if verdicts.get(url, "").startswith("✗"):
                 what = "Register this redirect URL (DocuSign says it is not registered)"
             else:
                 what = "Register this redirect URL, unless done already"
             steps.append(f"{what} — {APPS_AND_KEYS} → Add URI → Save:\n{url}")
+    if not profile.publications:
+        steps.append(
+            f"Create the connection and test it — {POWER_AUTOMATE} → Create → Instant cloud "
+            "flow → action List attribute groups of the DocuSign CLM connector → sign in with "
+            f"DocuSign (after `publish`, `clmwizard connect --profile {name}` does it)."
+        )
+        steps.append(
+            f"Keep it alive — {POWER_AUTOMATE} → Create → Scheduled cloud flow, every 1 day → "
+            "the same List attribute groups action through the same connection (after "
+            f"`publish`, `clmwizard heartbeat --profile {name}` does it)."
+        )
+        return [f"  {number}. {step}" for number, step in enumerate(steps, start=1)]
+    connectors = [c for record in profile.publications for c in record.connectors]
+    if not all(connector.connection_name for connector in connectors):
+        steps.append(
+            f"Create the connection — this terminal: `clmwizard connect --profile {name}` "
+            "(sign in with DocuSign in the browser; it waits until the connection reads "
+            f"Connected), or by hand: {POWER_AUTOMATE} → Data → Connections → + New connection "
+            "→ the connector."
+        )
+    if not _heartbeat_on(profile):
+        steps.append(
+            f"Test it and keep it alive — this terminal: `clmwizard heartbeat --profile {name}` "
+            "(a daily flow through the connection, run once now: the end-to-end test), or by "
+            f"hand: {POWER_AUTOMATE} → Create → Scheduled cloud flow, every 1 day → List "
+            "attribute groups of the connector."
+        )
     steps.append(
-        f"Create the connection and test it — {POWER_AUTOMATE} → Create → Instant cloud flow → "
-        "action List attribute groups of the DocuSign CLM connector → sign in with DocuSign."
-    )
-    steps.append(
-        f"Keep it alive — {POWER_AUTOMATE} → Create → Scheduled cloud flow, every 1 day → the "
-        "same List attribute groups action through the same connection."
+        f"Check it at any time (or from cron) — this terminal: `clmwizard status --profile {name}`."
     )
     return [f"  {number}. {step}" for number, step in enumerate(steps, start=1)]
 

@@ -38,6 +38,8 @@ class DemoSetup:
     jwt_private_key: Callable[[], str] = field(default=lambda: "", repr=False)
     # The emulator's Power Platform: plays the demo user entering the newest device code.
     approve_device_code: Callable[[], str] | None = None
+    # The emulator's browser stand-in: follows a connection's consent link and accepts it.
+    approve_connection: Callable[[str], str] | None = None
 
     @classmethod
     def from_emulator(cls, emulator: Emulator, redirect_uri: str | None = None) -> DemoSetup:
@@ -57,6 +59,7 @@ class DemoSetup:
             jwt_user_id=emulator.user_id,
             jwt_private_key=lambda: emulator.jwt_private_key,
             approve_device_code=_device_code_approver(emulator),
+            approve_connection=_connection_approver(emulator),
         )
 
 
@@ -66,6 +69,20 @@ def _device_code_approver(emulator: Emulator) -> Callable[[], str] | None:
     except RuntimeError:  # started with power_platform=False
         return None
     return lambda: power_platform.approve_device_code()
+
+
+def _connection_approver(emulator: Emulator) -> Callable[[str], str] | None:
+    try:
+        ca_cert = emulator.power_platform.ca_cert
+    except RuntimeError:  # started with power_platform=False
+        return None
+
+    def approve(link: str) -> str:
+        from clmwizard.emulator.browser import follow_consent_link
+
+        return follow_consent_link(link, "accept", ca_cert=ca_cert).message
+
+    return approve
 
 
 @dataclass

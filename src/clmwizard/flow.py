@@ -11,8 +11,10 @@
                     esc goes one step back; esc on Key ends the flow (the start screen).
                     Tokens ─FixScopes→ Scopes. Back into Tokens never resends a code: the code
                     is handed to Tokens once; Tokens shown again shows the tokens it got.
-    profile_steps:  (JWT →) Fields ─ExportAsked→ Export ─Next→ Publish (optional: esc on
-                    Publish → Export); esc on Export → Fields, on the first step → start.
+    profile_steps:  (JWT →) Fields ─ExportAsked→ Export ─Next→ Publish ─Next→ Connect ─Next→
+                    Heartbeat (each optional: esc goes one step back; Connect ─Done→ and
+                    Heartbeat's Next end at the start screen); esc on Export → Fields, on the
+                    first step → start.
                     JWT comes first after sign-in when the draft names a JWT
                     integration user (uses_jwt), and alone from the start screen (CheckJwt).
                     JWT ─FixJwt→ Key → JWT again (or, when the key, environment or redirect URI
@@ -34,12 +36,22 @@ if TYPE_CHECKING:
     from clmwizard.store.profile import Profile
 
 StepName = Literal[
-    "Key", "Scopes", "Consent", "Tokens", "Discovery", "JWT", "Fields", "Export", "Publish"
+    "Key",
+    "Scopes",
+    "Consent",
+    "Tokens",
+    "Discovery",
+    "JWT",
+    "Fields",
+    "Export",
+    "Publish",
+    "Connect",
+    "Heartbeat",
 ]
 
 # The order: signing in, then what a saved profile's steps are.
 SIGN_IN_STEPS: tuple[StepName, ...] = ("Key", "Scopes", "Consent", "Tokens", "Discovery")
-PROFILE_STEPS: tuple[StepName, ...] = ("JWT", "Fields", "Export", "Publish")
+PROFILE_STEPS: tuple[StepName, ...] = ("JWT", "Fields", "Export", "Publish", "Connect", "Heartbeat")
 TITLES: dict[StepName, str] = {
     "Key": "Integration key",
     "JWT": "JWT Grant",
@@ -94,7 +106,12 @@ class FixJwt:
     """JWT: DocuSign refused the user GUID or the RSA key; change them on the Key screen."""
 
 
-Answer = Back | Next | Code | FixScopes | Saved | FixJwt
+@dataclass(frozen=True)
+class Done:
+    """Connect: finished here, back to the start screen (connecting stays optional)."""
+
+
+Answer = Back | Next | Code | FixScopes | Saved | FixJwt | Done
 
 
 @dataclass
@@ -240,10 +257,12 @@ async def profile_steps(
             if step == first or step not in BACK:
                 return
             step = BACK[step]
+        elif isinstance(answer, Done):
+            return
         elif isinstance(answer, FixJwt):
             profile = await fix_jwt(steps, draft, profile)
         elif isinstance(answer, Next) and step not in NEXT:
-            return  # the last step (Publish) is done: back to the start screen
+            return  # the last step (Heartbeat) is done: back to the start screen
         elif isinstance(answer, Next):
             if step == "JWT" and not profile.is_signed_in:
                 return  # checked from the start screen before sign-in: no fields to show yet

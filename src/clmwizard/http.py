@@ -229,6 +229,8 @@ async def send(
                 await response.aclose()
     except TimeoutError:
         raise httpx.ReadTimeout("the total deadline passed", request=request) from None
+    except httpx.DecodingError:  # a transport that decodes before handing the answer over
+        raise undecodable_error(url, service=service) from None
     headers = [(k, v) for k, v in response.headers.multi_items() if k not in _DROPPED_HEADERS]
     return httpx.Response(
         response.status_code,

@@ -90,6 +90,8 @@ def test_publish_connect_heartbeat_status_then_reruns_reuse(
 ) -> None:
     register(platform, publish(platform, publish_argv, capsys, layout=layout))
     count = 1 if layout == "single" else 3
+    code, out, _ = run(cmd("status"), capsys)  # published, not connected yet
+    assert code == 6 and out.count("    connection: none yet\n") == count, out
 
     code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
     assert code == 0, (out, err)

@@ -47,6 +47,7 @@ def test_export_writes_the_bundle_and_records_it(
     assert f"✓ Wrote 13 files to {out_dir}" in out
     assert "    general/apiDefinition.swagger.json" in out
     assert "Next steps" in out and "Redirect URL" in out and "heartbeat" in out
+    assert f"Or let clmwizard do all three: `clmwizard publish --profile {NAME}`, then " in out
     assert f'(cd {out_dir}/general && paconn create -e "$PP_ENV" --api-def ' in out
     assert (out_dir / "download" / "icon.png").is_file()
     (record,) = ProfileStore().load(NAME).exports

@@ -195,7 +195,11 @@ SIGN_IN_TROUBLES = [
     ("declined", "The sign-in was declined.", "accept the sign-in"),
     ("expired", "The sign-in code expired", "within 15 minutes"),
     ("unknown code", "did not recognise the sign-in code", "newest code"),
-    ("public client flows off", "does not allow public client flows", "Allow public client"),
+    (
+        "public client flows off",
+        "does not allow public client flows",
+        "a public client: --client-id",
+    ),
     ("admin consent", "An administrator must first consent", "grant consent"),
     ("conditional access", "conditional-access policy", "compliant device"),
 ]

@@ -61,7 +61,10 @@ def test_a_grant_only_profile_is_judged_by_its_grant(
 ) -> None:
     save("alive")
     assert main(["status", "--profile", "alive"]) == 0
-    assert "✓ alive: OK" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "✓ alive: OK" in out
+    assert "connectors: none published (only the DocuSign grant is checked) — " in out
+    assert "clmwizard publish --profile alive, then connect and heartbeat" in out
     save("dead", dies_in_days=-1)
     assert main(["status", "--profile", "dead"]) == EXIT_BROKEN
     out = capsys.readouterr().out
@@ -95,6 +98,10 @@ def test_without_a_microsoft_sign_in_it_says_what_it_could_not_check(
     todos = " ".join(f["todo"] for f in data["findings"])
     assert "clmwizard connect --profile acme" in todos
     assert "clmwizard heartbeat --profile acme" in todos
+    assert main(["status", "--profile", "acme"]) == EXIT_ATTENTION
+    out = capsys.readouterr().out
+    assert out.count("not checked") == 1  # said once, with what to do
+    assert "! Power Automate was not checked: no Microsoft sign-in is cached" in out
 
 
 def test_all_lists_every_profile_and_exits_with_the_worst(

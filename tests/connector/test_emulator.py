@@ -54,7 +54,7 @@ def test_fields_and_export_after_a_real_login(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    assert main(["fields", "--profile", NAME, "--format", "json"]) == 0
+    assert main(["fields", "--profile", NAME, "--format", "json", "--layout", "three"]) == 0
     document = json.loads(capsys.readouterr().out)
     for connector, origin in emu.clm_hosts.items():
         entry = document[connector]

@@ -173,6 +173,11 @@ def test_http_app_settings_control(emu: Emulator, client: httpx.Client) -> None:
         "require_pkce": False,
         "allow_plain_pkce": False,
         "public_client": False,
+        # how DocuSign's error page reads and answers (both unconfirmed, so switchable)
+        "unknown_client_message": (
+            "Invalid authentication request: The client id is not registered with DocuSign."
+        ),
+        "error_page_status": 400,
     }
     code = get_code(emu, client)
     response = exchange(

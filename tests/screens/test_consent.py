@@ -344,7 +344,8 @@ async def test_the_wait_shows_its_limit_and_then_the_usual_causes(
         await until(pilot, lambda: screen.state == "listening")
         await until(pilot, lambda: "of 0:30" in str(screen.query_one("#listen-status").render()))
         status = str(screen.query_one("#listen-status").render())
-        assert "0:00 of 0:30" in status
+        waited = status.split(" of 0:30")[0].split()[-1]  # e.g. 0:00, or 0:01 on a busy machine
+        assert waited.startswith("0:0"), status
         assert str(screen.query_one("#wait-hint").render()).strip() == ""
         screen.started_at -= consent.HINT_AFTER  # as if it had waited that long
         await until(pilot, lambda: "Usual causes" in str(screen.query_one("#wait-hint").render()))

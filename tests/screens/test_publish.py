@@ -109,6 +109,16 @@ async def publish(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> Publi
     return screen
 
 
+async def finish_after_publish(pilot: Pilot[None], app: ClmWizardApp) -> None:
+    """enter on to Connect (optional), f finishes there: back to the start screen."""
+    from clmwizard.screens.connect import ConnectScreen
+
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConnectScreen))
+    await pilot.press("f")
+    await until(pilot, lambda: isinstance(app.screen, StartScreen))
+
+
 @pytest.mark.parametrize("layout", ["single", "three"])
 async def test_publish_creates_then_updates_without_duplicates(
     publish_context: WizardContext, emu: Emulator, layout: str
@@ -140,8 +150,7 @@ async def test_publish_creates_then_updates_without_duplicates(
             await pilot.press("g")
         await until(pilot, lambda: "NOT registered" not in screen_text(app))
         assert UNKNOWN_LINE in screen_text(app)  # a sign-in page proves nothing
-        await pilot.press("enter")  # done: back to the start screen
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await finish_after_publish(pilot, app)
         await until_workers_done(pilot, "profiles")
         await pilot.press("p")  # publish again, from the start screen
         screen = await publish(pilot, app, emu)
@@ -164,8 +173,7 @@ async def test_adoption_asks_and_no_leaves_it_alone(
         await publish(pilot, app, emu)
         # Forget what was published: the same-named connector must be offered for adoption.
         publish_context.profiles.update("demo", lambda profile: profile.publications.clear())
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await finish_after_publish(pilot, app)
         await until_workers_done(pilot, "profiles")
         await pilot.press("p")
         await publish(pilot, app, emu)
@@ -304,8 +312,7 @@ async def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more
         await to_export(pilot, app)
         await pilot.press("ctrl+p")
         await publish(pilot, app, emu)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+        await finish_after_publish(pilot, app)
         emu.power_platform.revoke_access_tokens()
         await until_workers_done(pilot, "profiles")
         await pilot.press("p")
@@ -317,3 +324,29 @@ async def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more
         assert "refused the cached sign-in" in screen.query_one("#env-message", FieldMessage).text
         await pilot.press("a")
         await until(pilot, lambda: screen.phase == "environment", timeout=20)
+
+
+async def test_ctrl_c_after_publishing_quits_without_asking(
+    publish_context: WizardContext, emu: Emulator
+) -> None:
+    """Everything is stored once published: ctrl+c must not ask "Quit without saving?"."""
+    app = make_app(publish_context)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_export(pilot, app)
+        await pilot.press("ctrl+p")
+        screen = await publish(pilot, app, emu)
+        assert screen.phase == "published"
+        assert not app.has_unsaved_input(), _draft_difference(app)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
+    assert app.return_code == 0
+
+
+def _draft_difference(app: ClmWizardApp) -> str:
+    before, now = app._draft_as_shown, app._draft
+    if before is None or now is None:
+        return f"draft as shown {before!r}, draft {now!r}"
+    return ", ".join(
+        name for name in vars(now) if getattr(now, name) != getattr(before, name, None)
+    )

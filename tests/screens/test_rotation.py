@@ -13,7 +13,14 @@ from clmwizard.screens.rotation import RotationChecklist
 from clmwizard.screens.start import StartScreen
 from clmwizard.store.profile import MS_TOKEN_CACHE, SECRET_KEY
 from tests.qualities.security.leaks import emulator_needles, find
-from tests.screens.test_publish import SIZE, publish, publish_context, screen_text, to_export
+from tests.screens.test_publish import (
+    SIZE,
+    finish_after_publish,
+    publish,
+    publish_context,
+    screen_text,
+    to_export,
+)
 from tests.support.pilot import make_app, until, until_workers_done
 
 __all__ = ["publish_context"]  # the fixture, used below
@@ -55,7 +62,7 @@ async def test_published_connectors_are_updated_by_the_checklist(
         await publish(pilot, app, emu)
         publish_texts = {"publish screen": screen_text(app)}
         assert connector_secrets(emu) == [emu.secret_key] * 3
-        await pilot.press("enter")
+        await finish_after_publish(pilot, app)
         checklist = await rotate_with_demo_spare(pilot, app)
         # the cached Microsoft sign-in is used silently: the three are updated at once
         await until(pilot, lambda: "3 connector(s) updated" in screen_text(app), timeout=30)

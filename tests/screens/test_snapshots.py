@@ -27,7 +27,14 @@ from clmwizard.docusign.oauth import TokenSet
 from clmwizard.screens import consent as consent_module
 from clmwizard.screens import export as export_module
 from clmwizard.screens import start as start_module
-from clmwizard.store.profile import SECRET_KEY, ClmHosts, Profile
+from clmwizard.store.profile import (
+    SECRET_KEY,
+    ClmHosts,
+    HeartbeatRecord,
+    Profile,
+    PublishedConnector,
+    PublishRecord,
+)
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from tests.support.pilot import until
@@ -192,6 +199,54 @@ def test_start_with_profiles(snap_compare: Any, world: WizardContext) -> None:
     world.profiles.save(signed_in("fabrikam", timedelta(days=-1)))
     broken = world.profiles.path_for("broken")
     broken.write_text("name: broken\nenvironment: [not, a, name\n")
+    assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=settle)
+
+
+def published(profile: Profile, connection: str | None, beat: HeartbeatRecord | None) -> Profile:
+    """`profile` with one connector published at NOW - 2 days (its connection and heartbeat)."""
+    redirect = "https://global.consent.azure-apim.net/redirect/docusign-20clm-5f1e"
+    record = PublishRecord(
+        environment_id="Default-1234",
+        layout="single",
+        power_apps_url="https://api.powerapps.com",
+        authority="https://login.microsoftonline.com",
+        tenant="organizations",
+        client_id="client",
+        connectors=[
+            PublishedConnector(
+                "clm",
+                "shared_docusign-20clm-5f1e",
+                "DocuSign CLM",
+                "fp",
+                redirect,
+                connection_name=connection,
+            )
+        ],
+        at=NOW - timedelta(days=2),
+        heartbeat=beat,
+    )
+    profile.publications.append(record)
+    return profile
+
+
+def test_start_with_last_known_health(snap_compare: Any, world: WizardContext) -> None:
+    """Each profile's connectors in one line from what it remembers (no network), with the
+    age of that knowledge: a succeeded run, a failed one, no connection yet."""
+    ok = HeartbeatRecord(
+        "flow-1", "clm", "on", "1d", "Succeeded", NOW - timedelta(hours=3), "12 attribute groups"
+    )
+    failed = HeartbeatRecord(
+        "flow-2",
+        "clm",
+        "on",
+        "1d",
+        "Failed",
+        NOW - timedelta(days=1, hours=2),
+        "DocuSign refused the connection's sign-in (Unauthorized: the refresh token has expired)",
+    )
+    world.profiles.save(published(signed_in("acme", timedelta(days=29)), "conn-1", ok))
+    world.profiles.save(published(signed_in("contoso", timedelta(days=20)), "conn-2", failed))
+    world.profiles.save(published(signed_in("fabrikam", timedelta(days=25)), None, None))
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=settle)
 
 

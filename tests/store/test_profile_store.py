@@ -150,6 +150,21 @@ def test_missing_profile_names_path_and_fix() -> None:
     assert error.what == "There is no profile named 'nope'."
     assert str(store.path_for("nope")) in error.cause
     assert "clmwizard login --profile nope" in error.fix
+    assert "Did you mean" not in error.fix
+
+
+def test_a_typo_in_a_profile_name_suggests_the_profile_meant() -> None:
+    store = ProfileStore()
+    store.save(make_profile("demo"))
+    store.save(make_profile("sales"))
+    with pytest.raises(ClmWizardError) as caught:
+        store.load("dmeo")
+    assert caught.value.fix.startswith(
+        "Did you mean 'demo'? Run the command again with `--profile demo`"
+    )
+    with pytest.raises(ClmWizardError) as caught:
+        store.load("zzz")
+    assert "Did you mean" not in caught.value.fix
 
 
 @pytest.mark.parametrize(

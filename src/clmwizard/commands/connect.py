@@ -92,8 +92,9 @@ async def _connect(
     secrets: SecretStore,
     todo: list[ConnectTarget],
 ) -> int:
-    from clmwizard.commands.platform import make_apis, settings_for, sign_in
+    from clmwizard.commands.platform import settings_for, sign_in
     from clmwizard.powerplatform.consent_return import ConsentReturn
+    from clmwizard.powerplatform.setup import make_apis
 
     settings = settings_for(todo[0].record, options.microsoft)
     async with (

@@ -70,6 +70,9 @@ def next_steps(profile: Profile, result: ExportResult) -> str:
             "and add it to your integration key's redirect URIs in DocuSign (Apps and Keys).",
             "  3. Test with a flow, then add the daily heartbeat flow so the connection never "
             "goes stale.",
+            f"Or let clmwizard do all three: `clmwizard publish --profile {profile.name}`, then "
+            f"`clmwizard connect --profile {profile.name}` and "
+            f"`clmwizard heartbeat --profile {profile.name}`.",
         ]
     )
 

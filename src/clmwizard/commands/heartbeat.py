@@ -93,7 +93,7 @@ async def _heartbeat(
 ) -> int:
     import asyncio
 
-    from clmwizard.commands.platform import make_apis, settings_for, sign_in
+    from clmwizard.commands.platform import settings_for, sign_in
     from clmwizard.powerplatform.heartbeat import (
         HeartbeatOutcome,
         describe_result,
@@ -103,6 +103,7 @@ async def _heartbeat(
         run_and_wait,
         upsert_flow,
     )
+    from clmwizard.powerplatform.setup import make_apis
 
     settings = settings_for(target.record, options.microsoft)
     on = not options.off

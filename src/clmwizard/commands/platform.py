@@ -1,4 +1,5 @@
-"""What `connect`, `heartbeat` and `status` share: the Microsoft flags, the settings a profile's
+"""What `connect`, `heartbeat` and `status` share (make_apis and the Flow sign-in live in
+powerplatform.setup, where the wizard finds them too): the Microsoft flags, the settings a profile's
 publication recorded, one sign-in for the Power Apps and the Flow API, and a live status line."""
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from clmwizard.wait_clock import WaitClock
 if TYPE_CHECKING:
     import httpx
 
-    from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.flows import FlowApi
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.profile import PublishRecord
@@ -72,6 +71,7 @@ async def sign_in(
     token comes silently from the same account (MSAL redeems its refresh token)."""
     from clmwizard.commands.publish import show_device_code
     from clmwizard.powerplatform import signin
+    from clmwizard.powerplatform.setup import flow_sign_in
 
     who = await signin.sign_in_silently(settings, secrets, profile, http)
     if who is None:
@@ -83,59 +83,7 @@ async def sign_in(
         say(f"✓ Signed in to Microsoft as {who.username}")
     if not flow:
         return who, None
-    flow_who = await signin.sign_in_silently(settings.for_flow, secrets, profile, http)
-    if flow_who is None:
-        raise ClmWizardError(
-            "Microsoft gave no token for the Flow API from the cached sign-in.",
-            cause="The account may not be allowed Power Automate (service.flow.microsoft.com).",
-            fix="Sign in again with an account that can make flows; with your organisation's "
-            "own app registration, give it the Power Automate (Flow Service) permission.",
-            code="no_flow_token",
-        )
-    return who, flow_who
-
-
-def make_apis(
-    http: httpx.AsyncClient,
-    settings: MicrosoftSettings,
-    who: MicrosoftSignIn,
-    flow_who: MicrosoftSignIn | None,
-    *,
-    secrets: SecretStore | None = None,
-    profile: str = "",
-) -> tuple[PowerAppsApi, FlowApi | None]:
-    """The two APIs; with `secrets`, a token the service refuses (401) although MSAL still
-    thinks it valid (revoked, or a clock that disagrees) is renewed silently once."""
-    from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.flows import FlowApi
-
-    def build(kind: Any, token: MicrosoftSignIn, scoped: MicrosoftSettings) -> Any:
-        api = kind(
-            http,
-            token.access_token,
-            token.object_id,
-            power_apps_url=settings.power_apps_url,
-            flow_url=settings.flow_url,
-        )
-        if secrets is not None:
-            api.renew_token = lambda: renew(http, scoped, secrets, profile)
-        return api
-
-    flows = build(FlowApi, flow_who, settings.for_flow) if flow_who is not None else None
-    return build(PowerAppsApi, who, settings), flows
-
-
-async def renew(
-    http: httpx.AsyncClient, settings: MicrosoftSettings, secrets: SecretStore, profile: str
-) -> str | None:
-    """A fresh token from the cached sign-in (MSAL's force_refresh), or None."""
-    from clmwizard.powerplatform import signin
-
-    try:
-        fresh = await signin.sign_in_silently(settings, secrets, profile, http, force_refresh=True)
-    except ClmWizardError:
-        return None
-    return fresh.access_token if fresh is not None else None
+    return who, await flow_sign_in(http, settings, secrets, profile)
 
 
 class LiveLine(WaitClock):

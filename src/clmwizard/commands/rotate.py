@@ -99,9 +99,10 @@ async def _prove(
 ) -> bool:
     """Run each heartbeat flow once through the connectors that now carry the new secret;
     True when every one succeeded (or there is none to run)."""
-    from clmwizard.commands.platform import MicrosoftOptions, make_apis, settings_for, sign_in
+    from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
     from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform.rotation import prove_with_heartbeat
+    from clmwizard.powerplatform.setup import make_apis
 
     profile = profiles.load(name)
     proved = True
@@ -139,14 +140,13 @@ async def _prove(
 async def _update_connectors(
     name: str, profiles: ProfileStore, secrets: SecretStore, secret: str, factory: ClientFactory
 ) -> SecretUpdateReport:
-    from clmwizard.commands.platform import renew
     from clmwizard.powerplatform.rotation import update_connector_secrets
     from clmwizard.powerplatform.settings import (
         make_settings,
         unconfirmed_api_error,
         unconfirmed_api_hosts,
     )
-    from clmwizard.powerplatform.setup import make_api, settings_from
+    from clmwizard.powerplatform.setup import make_api, renewed_token, settings_from
 
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(record)
@@ -158,7 +158,7 @@ async def _update_connectors(
         if who is None:
             return None
         api = make_api(http, who, settings)
-        api.renew_token = lambda: renew(http, settings, secrets, name)  # refused: once more
+        api.renew_token = lambda: renewed_token(http, settings, secrets, name)  # refused: once more
         return api
 
     async with factory(ca_bundle=make_settings().ca_bundle) as http:

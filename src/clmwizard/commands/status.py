@@ -112,8 +112,9 @@ async def _assess_all(
 
 
 async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore) -> Health:
-    from clmwizard.commands.platform import make_apis, settings_for, sign_in
+    from clmwizard.commands.platform import settings_for, sign_in
     from clmwizard.powerplatform.health import Finding, assess
+    from clmwizard.powerplatform.setup import make_apis
     from clmwizard.store.profile import SECRET_KEY
 
     try:
@@ -162,8 +163,14 @@ def render(health: Health) -> list[str]:
         )
         lines.append(f"    redirect URL: {c.redirect_url or 'unknown'}")
         alive = ", kept alive by the heartbeat" if c.kept_alive else ""
+        if c.connection_name:
+            lines.append(f"    connection: {c.connection_name} — {c.connection_status}{alive}")
+        else:
+            lines.append("    connection: none yet")
+    if not health.connectors:
         lines.append(
-            f"    connection: {c.connection_name or 'none'} — {c.connection_status}{alive}"
+            "  connectors: none published (only the DocuSign grant is checked) — "
+            f"clmwizard publish --profile {health.profile}, then connect and heartbeat"
         )
     hb = health.heartbeat
     if hb.state != "none":
@@ -178,8 +185,6 @@ def render(health: Health) -> list[str]:
             lines.append(f"    last test run: {hb.last_result}")
     else:
         lines.append("  heartbeat flow: none")
-    if not health.remote_checked and health.connectors:
-        lines.append("  (Power Automate not checked: no cached Microsoft sign-in)")
     for finding in health.findings:
         if finding.level == "ok" and not finding.todo:
             continue

@@ -6,7 +6,7 @@ token is refused."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from clmwizard.errors import ClmWizardError, GrantDeadError, UsageError
 from clmwizard.powerplatform.settings import MicrosoftSettings, make_settings
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import httpx
 
     from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
+    from clmwizard.powerplatform.flows import FlowApi
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.secrets import SecretStore
 
@@ -140,3 +141,72 @@ async def retried_once(
     await forget()
     who = await sign_in(False)
     return who, await call(who)
+
+
+# -- connect, heartbeat and status: the Flow API beside the Power Apps API -----------------
+
+
+def no_flow_token() -> ClmWizardError:
+    return ClmWizardError(
+        "Microsoft gave no token for the Flow API from the cached sign-in.",
+        cause="The account may not be allowed Power Automate (service.flow.microsoft.com).",
+        fix="Sign in again with an account that can make flows; with your organisation's "
+        "own app registration, give it the Power Automate (Flow Service) permission.",
+        code="no_flow_token",
+    )
+
+
+async def flow_sign_in(
+    http: httpx.AsyncClient, settings: MicrosoftSettings, secrets: SecretStore, profile: str
+) -> MicrosoftSignIn:
+    """The Flow API's token, silently from the same MSAL account as the Power Apps sign-in
+    (MSAL redeems its refresh token for the other resource): no second device code."""
+    from clmwizard.powerplatform import signin
+
+    flow_who = await signin.sign_in_silently(settings.for_flow, secrets, profile, http)
+    if flow_who is None:
+        raise no_flow_token()
+    return flow_who
+
+
+def make_apis(
+    http: httpx.AsyncClient,
+    settings: MicrosoftSettings,
+    who: MicrosoftSignIn,
+    flow_who: MicrosoftSignIn | None,
+    *,
+    secrets: SecretStore | None = None,
+    profile: str = "",
+) -> tuple[PowerAppsApi, FlowApi | None]:
+    """The two APIs; with `secrets`, a token the service refuses (401) although MSAL still
+    thinks it valid (revoked, or a clock that disagrees) is renewed silently once."""
+    from clmwizard.powerplatform.api import PowerAppsApi
+    from clmwizard.powerplatform.flows import FlowApi
+
+    def build(kind: Any, token: MicrosoftSignIn, scoped: MicrosoftSettings) -> Any:
+        api = kind(
+            http,
+            token.access_token,
+            token.object_id,
+            power_apps_url=settings.power_apps_url,
+            flow_url=settings.flow_url,
+        )
+        if secrets is not None:
+            api.renew_token = lambda: renewed_token(http, scoped, secrets, profile)
+        return api
+
+    flows = build(FlowApi, flow_who, settings.for_flow) if flow_who is not None else None
+    return build(PowerAppsApi, who, settings), flows
+
+
+async def renewed_token(
+    http: httpx.AsyncClient, settings: MicrosoftSettings, secrets: SecretStore, profile: str
+) -> str | None:
+    """A fresh access token from the cached sign-in (MSAL force_refresh), or None."""
+    from clmwizard.powerplatform import signin
+
+    try:
+        fresh = await signin.sign_in_silently(settings, secrets, profile, http, force_refresh=True)
+    except ClmWizardError:
+        return None
+    return fresh.access_token if fresh is not None else None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from clmwizard.errors import ClmWizardError, KeyringError, NetworkError, UsageError
 from clmwizard.powerplatform.msal_client import MsalHttpClient
-from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings
+from clmwizard.powerplatform.settings import DEFAULT_CLIENT_ID, MS_SECRET_ENV, MicrosoftSettings
 from clmwizard.redact import redact, register_secret
 from clmwizard.store.profile import MS_TOKEN_CACHE
 from clmwizard.store.secrets import SecretStore
@@ -186,8 +186,10 @@ def signin_error(result: dict[str, Any], settings: MicrosoftSettings) -> ClmWiza
             f"The app registration {settings.client_id} does not allow public client flows, "
             "so a device code or browser sign-in with it is refused.",
             "In Entra ID → App registrations → the app → Authentication → Advanced settings, "
-            "set 'Allow public client flows' to Yes; or sign in as a service principal "
-            "(--service-principal) with one of its client secrets.",
+            "set 'Allow public client flows' to Yes; or sign in with a public client: "
+            f"--client-id {DEFAULT_CLIENT_ID} (the default) or your organisation's own. "
+            "`publish` can also sign in as a service principal (--service-principal) with one of "
+            "its client secrets; `connect`, `heartbeat` and `status` need a user's sign-in.",
             "public_client_flows_off",
         )
     if 65001 in codes or "consent_required" in error:

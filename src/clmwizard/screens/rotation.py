@@ -26,12 +26,13 @@ from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
     from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.rotation import SecretUpdateReport
+    from clmwizard.powerplatform.rotation import HeartbeatProof, SecretUpdateReport
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.screens.base import Wizard
     from clmwizard.store.profile import Profile, PublishRecord
 
+PROOF_LIMIT = 300.0
 PORTAL_PATH = (
     "make.powerautomate.com → Data → Custom connectors → {name} → Edit → Security → "
     "Client secret: paste the new secret key → Update connector"
@@ -115,6 +116,7 @@ class RotationChecklist(ModalScreen[None]):
         self.profile_name = profile_name
         self.profile: Profile | None = None
         self.report: SecretUpdateReport | None = None
+        self.proofs: list[HeartbeatProof] = []
         self.code: DeviceCode | None = None
         self._cancel = threading.Event()
         self._secret = ""
@@ -214,7 +216,9 @@ class RotationChecklist(ModalScreen[None]):
         self.code = None
         self.query_one("#checklist-signin", DeviceCodePanel).say("")
         self._show()
-        if self.report.complete:
+        if self.report.complete and any(r.heartbeat for r in self.profile.publications):
+            await self._prove(base)
+        elif self.report.complete:
             message.show_ok(
                 f"{len(self.report.updated)} connector(s) updated with the new secret key. "
                 "Test a flow, then delete the old secret key in DocuSign."
@@ -224,6 +228,79 @@ class RotationChecklist(ModalScreen[None]):
                 "Some connectors still have the OLD secret key: keep it in DocuSign until they "
                 "are updated (u tries again, or follow the portal steps)."
             )
+
+    async def _prove(self, base: MicrosoftSettings) -> None:
+        """The heartbeat runs once through each connection: it refreshes the DocuSign grant
+        with the connector's new client secret. Only a success lets the old secret go."""
+        import time
+
+        from clmwizard.powerplatform.rotation import prove_with_heartbeat
+        from clmwizard.powerplatform.setup import flow_sign_in, make_apis, settings_from
+        from clmwizard.screens.platform_step import SPINNER, server_failure
+        from clmwizard.wait_clock import clock
+
+        message = self.query_one("#checklist-message", FieldMessage)
+        assert self.profile is not None
+        started = time.monotonic()
+
+        def show_clock() -> None:
+            waited = time.monotonic() - started
+            message.show_note(
+                f"{SPINNER[int(waited * 10) % len(SPINNER)]} Updated. Proving the new secret: "
+                f"the heartbeat runs once through the connection…  {clock(waited)} / "
+                f"{clock(PROOF_LIMIT)}"
+            )
+
+        show_clock()
+        timer = self.set_interval(0.1, show_clock)
+        proofs = []
+        try:
+            for record in self.profile.publications:
+                if record.heartbeat is None:
+                    continue
+                settings = settings_from(record, flow_url=record.flow_url, base=base)
+                who = await self._sign_in(settings)
+                if who is None:
+                    return
+                secrets = await asyncio.to_thread(self.wizard.secret_store)
+                factory = self.wizard.context.client_factory
+                async with factory(ca_bundle=settings.ca_bundle) as http:
+                    flow_who = await flow_sign_in(http, settings, secrets, self.profile_name)
+                    _, flows = make_apis(
+                        http, settings, who, flow_who, secrets=secrets, profile=self.profile_name
+                    )
+                    assert flows is not None
+                    proofs.append(
+                        await prove_with_heartbeat(flows, self.profile, record, timeout=PROOF_LIMIT)
+                    )
+        except Exception as error:  # a server's failure is a message, never a crash
+            failure = server_failure(error)
+            failure.fix = (
+                f"Keep the OLD secret key in DocuSign for now. {failure.fix} "
+                "u updates and proves again."
+            )
+            message.show_error(failure)
+            return
+        finally:
+            timer.stop()
+        self.proofs = proofs
+        failed = [p for p in proofs if not p.succeeded]
+        if failed:
+            message.show_error(
+                ClmWizardError(
+                    "The heartbeat run through the new secret failed: keep the OLD secret key "
+                    "in DocuSign.",
+                    cause=failed[0].result,
+                    fix="Fix what the run says, then u updates and proves again.",
+                )
+            )
+            return
+        answered = "; ".join(p.result for p in proofs)
+        message.show_ok(
+            f"{len(self.report.updated) if self.report else 0} connector(s) updated, and the "
+            f"heartbeat ran through the new secret: CLM answered {answered}. Now delete the OLD "
+            "secret key in DocuSign (Apps and Keys → your app → Secret Keys)."
+        )
 
     async def _sign_in(self, settings: MicrosoftSettings) -> MicrosoftSignIn | None:
         from clmwizard.powerplatform.signin import sign_in_device_code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from clmwizard.widgets.toggles import TextOptionList
 
 if TYPE_CHECKING:
     from clmwizard.flow import Choice
+    from clmwizard.powerplatform.last_known import LastKnown
     from clmwizard.store.profiles import ProfileListing
     from clmwizard.store.secrets import SecretStore
 
@@ -42,6 +44,9 @@ def delete_detail(secrets_in_memory: bool) -> str:
 
 
 WARN_WITHIN = timedelta(days=7)
+HEALTH_MARK = {"ok": ("✓", "green"), "attention": ("!", "yellow"), "broken": ("✗", "red")}
+HEALTH_LIMIT = 60.0
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 def current_time() -> datetime:
@@ -94,10 +99,22 @@ class StartScreen(WizardScreen):
         Binding("f", "refresh", "refresh", show=False),
         Binding("j", "jwt", "check JWT", show=False),
         Binding("k", "checklist", "rotation checklist", show=False),
+        # Not in the footer (full at 80 columns): the line below the profiles names it.
+        Binding("h", "health", "check health", show=False),
     ]
 
     PROFILE_ACTIONS = frozenset(
-        {"reconsent", "rotate", "refresh", "export", "delete", "jwt", "publish", "checklist"}
+        {
+            "reconsent",
+            "rotate",
+            "refresh",
+            "export",
+            "delete",
+            "jwt",
+            "publish",
+            "checklist",
+            "health",
+        }
     )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -121,6 +138,9 @@ class StartScreen(WizardScreen):
         super().__init__()
         self.select = select
         self.listings: dict[str, ProfileListing] = {}
+        # Each profile's last known health: what it remembers, or what h just found out.
+        self.health: dict[str, LastKnown] = {}
+        self.checked: dict[str, LastKnown] = {}
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(
@@ -140,6 +160,7 @@ class StartScreen(WizardScreen):
             Option("Loading profiles…", id="loading", disabled=True), id="profiles"
         )
         yield Static("", id="empty-state")
+        yield Static("", id="health-hint")
         yield FieldMessage(id="start-message")
 
     def on_mount(self) -> None:
@@ -151,10 +172,24 @@ class StartScreen(WizardScreen):
     @work(thread=True, exclusive=True, group="profiles")
     @guarded_thread("#start-message")
     def load_profiles(self) -> None:
-        listings = self.wizard.context.profiles.list()
-        self.app.call_from_thread(self._show_profiles, listings)
+        import asyncio
 
-    def _show_profiles(self, listings: list[ProfileListing]) -> None:
+        from clmwizard.powerplatform.last_known import last_known
+
+        listings = self.wizard.context.profiles.list()
+        health: dict[str, LastKnown] = {}
+        now = current_time()
+        for listing in listings:  # what each profile remembers: no network
+            known = asyncio.run(last_known(listing.profile, now)) if listing.profile else None
+            if known is not None:
+                health[listing.name] = known
+        self.app.call_from_thread(self._show_profiles, listings, health)
+
+    def _show_profiles(
+        self, listings: list[ProfileListing], health: dict[str, LastKnown] | None = None
+    ) -> None:
+        if health is not None:
+            self.health = health
         self.listings = {listing.name: listing for listing in listings}
         options = self.query_one("#profiles", OptionList)
         options.clear_options()
@@ -163,12 +198,22 @@ class StartScreen(WizardScreen):
         options.add_option(Option(f"[b]{new_label}[/b]  [dim](n)[/dim]", id=NEW))
         now = current_time()
         for listing in listings:
-            described = self._describe(listing, now) + self._memory_note(listing.name)
+            described = (
+                self._describe(listing, now)
+                + self._health_line(listing.name, now)
+                + self._memory_note(listing.name)
+            )
             options.add_option(Option(described, id=listing.name))
         if unknown:
             self.query_one("#start-message", FieldMessage).show_warning(
                 f"There is no profile named {unknown} yet. Press enter to create it with that name."
             )
+        hint = self.query_one("#health-hint", Static)
+        hint.display = bool(self.health or self.checked)  # takes no line until it has words
+        hint.update(
+            "[dim]Under a profile: its connectors' last known health and its age (no network "
+            "asked); h asks Power Automate again.[/dim]"
+        )
         self.query_one("#empty-state", Static).update(
             ""
             if listings
@@ -182,6 +227,18 @@ class StartScreen(WizardScreen):
             index = 1
         options.highlighted = index
         options.focus()
+
+    def _health_line(self, name: str, now: datetime) -> str:
+        """The profile's connectors in one line: the last known health and its age."""
+        known = self.checked.get(name) or self.health.get(name)
+        if known is None:
+            return ""
+        from clmwizard.powerplatform.last_known import age
+
+        mark, colour = HEALTH_MARK[known.verdict]
+        when = ("checked " if name in self.checked else "") + age(known.at, now)
+        what = known.what if len(known.what) <= 62 else known.what[:61] + "…"
+        return f"\n{'':<17}[{colour}]{mark} {escape(what)}[/{colour}] [dim]{when}[/dim]"
 
     def _unknown_selection(self) -> str:
         """The name given with --profile when no such profile exists (offered as a new one)."""
@@ -380,6 +437,94 @@ class StartScreen(WizardScreen):
         until = expires.strftime("%Y-%m-%d %H:%M UTC") if expires else "unknown"
         message.show_ok(f"{name} refreshed. The refresh token now lasts until {until}.")
         self.load_profiles()
+
+    def action_health(self) -> None:
+        profile = self._selected()
+        if profile is None:
+            return
+        if not profile.publications:
+            self.query_one("#start-message", FieldMessage).show_note(
+                f"{profile.name} has published no connector: its grant line above says all."
+            )
+            return
+        self._check_health(profile)
+
+    @work(exclusive=True, group="health")
+    async def _check_health(self, profile: Profile) -> None:
+        """Ask Power Automate (the cached Microsoft sign-in, never a new one) how the
+        profile's connections and heartbeat are; a clock beside it while it asks."""
+        import asyncio
+        import time
+
+        message = self.query_one("#start-message", FieldMessage)
+        started = time.monotonic()
+        what = f"Checking {profile.name}'s connectors, connections and heartbeat"
+
+        def show_clock() -> None:
+            waited = time.monotonic() - started
+            frame = SPINNER[int(waited * 10) % len(SPINNER)]
+            message.show_note(
+                f"{frame} {what}…  {int(waited) // 60}:{int(waited) % 60:02d} / "
+                f"{int(HEALTH_LIMIT) // 60}:{int(HEALTH_LIMIT) % 60:02d}"
+            )
+
+        show_clock()
+        timer = self.set_interval(0.1, show_clock)
+        try:
+            known = await asyncio.wait_for(self._remote_health(profile), HEALTH_LIMIT)
+        except TimeoutError:
+            timer.stop()
+            message.show_warning(f"{what}: no answer within {HEALTH_LIMIT:.0f} s. h tries again.")
+            return
+        except Exception as error:  # a server's failure is a message, never a crash
+            from clmwizard.screens.platform_step import server_failure
+
+            timer.stop()
+            message.show_error(server_failure(error))
+            return
+        timer.stop()
+        if known is None:
+            message.show_warning(
+                f"No Microsoft sign-in is cached for {profile.name}: publish (p) signs in once, "
+                "then h checks without asking again."
+            )
+            return
+        self.checked[profile.name] = known
+        self._show_profiles(list(self.listings.values()))
+        level = {"ok": message.show_ok, "attention": message.show_warning}
+        text = f"{profile.name}: {known.what}" + (f" — {known.todo}" if known.todo else "")
+        if known.verdict == "broken":
+            message.show_error(ClmWizardError(f"{profile.name}: {known.what}", fix=known.todo))
+        else:
+            level[known.verdict](text)
+
+    async def _remote_health(self, profile: Profile) -> LastKnown | None:
+        import asyncio
+
+        from clmwizard.powerplatform.health import assess
+        from clmwizard.powerplatform.last_known import summarise
+        from clmwizard.powerplatform.setup import flow_sign_in, make_apis, settings_from
+        from clmwizard.powerplatform.signin import sign_in_silently
+        from clmwizard.screens.platform_step import latest_record
+        from clmwizard.store.profile import SECRET_KEY
+
+        record = latest_record(profile)
+        assert record is not None
+        settings = settings_from(
+            record, flow_url=record.flow_url, base=self.wizard.context.microsoft()
+        )
+        secrets = await self._secrets()
+        stored = await asyncio.to_thread(secrets.get, profile.name, SECRET_KEY)
+        async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
+            who = await sign_in_silently(settings, secrets, profile.name, http)
+            if who is None:
+                return None
+            flow_who = await flow_sign_in(http, settings, secrets, profile.name)
+            pair = make_apis(http, settings, who, flow_who, secrets=secrets, profile=profile.name)
+            apis = {r.environment_id: pair for r in profile.publications}
+            health = await assess(profile, stored_secret=stored, apis=apis)
+        known = summarise(health, profile)
+        return dataclasses.replace(known, at=health.checked_at)
 
     async def _secrets(self) -> SecretStore:
         import asyncio

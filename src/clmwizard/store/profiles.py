@@ -93,14 +93,38 @@ class ProfileListing:
 
 
 def _not_found(name: str, path: Path) -> ClmWizardError:
+    create = (
+        f"`clmwizard --profile {name}` (the wizard) or `clmwizard login --profile {name} …` "
+        "creates it"
+    )
+    close = _close_name(name, path.parent)
+    if close is not None:
+        fix = (
+            f"Did you mean '{close}'? Run the command again with `--profile {close}`; "
+            f"`clmwizard profiles list` lists them all. A new profile: {create}."
+        )
+    else:
+        fix = f"{create[0].upper()}{create[1:]}; `clmwizard profiles list` lists the existing ones."
     return ClmWizardError(
         f"There is no profile named '{name}'.",
         cause=f"{path} does not exist.",
-        fix=f"Run `clmwizard --profile {name}` (the wizard) or `clmwizard login --profile {name} "
-        "…` to create it; `clmwizard profiles` lists the existing ones.",
+        fix=fix,
         field="profile",
         code="profile_not_found",
     )
+
+
+def _close_name(name: str, root: Path) -> str | None:
+    """The existing profile name a typo most likely meant (file names only, nothing loaded)."""
+    import difflib
+
+    try:
+        names = [p.name[: -len(SUFFIX)] for p in root.glob(f"*{SUFFIX}")]
+    except OSError:
+        return None
+    names = [n for n in names if n and not n.startswith(".") and n != name]
+    matches = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return matches[0] if matches else None
 
 
 class ProfileStore:

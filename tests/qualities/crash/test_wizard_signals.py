@@ -102,7 +102,8 @@ class PtyWizard:
 
 def refresh_steps(wizard: PtyWizard) -> None:
     """Wait for the start screen, then press f (refresh)."""
-    wizard.wait_for(lambda: wizard.screen_has("refresh"), "start screen")
+    # "rotate secret" is in the footer once a saved profile is highlighted (f is not shown)
+    wizard.wait_for(lambda: wizard.screen_has("rotate secret"), "start screen")
     time.sleep(0.5)  # the profile list loads in a worker
     wizard.press("f")
 

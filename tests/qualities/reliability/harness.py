@@ -43,6 +43,10 @@ def inject(emu: Emulator, step: str, fault: str) -> None:
         options = dict(INJECTED[fault])
         if fault == "latency" and step == "consent":
             options["latency"] = CONSENT_LATENCY
+        if step == "consent" and options.get("count"):
+            # clmwizard's own consent check asks /oauth/auth first: the fault strikes it and
+            # the browser's request after it alike
+            options["count"] = int(options["count"]) + 1
         emu.inject_fault(origin, prefix, **options)
     elif fault == "revoked_consent":
         emu.revoke_consent()

@@ -135,11 +135,12 @@ def _cells() -> list[Cell]:
     # -- consent wait: the browser's requests to /oauth/auth; the listener waits -----------------
     timed_out = "DocuSign did not send you back within"
     same(
-        "consent", "latency", Outcome(False, (timed_out, "redirect URI"), 1, "nothing", EXIT_ERROR)
+        "consent", "latency", Outcome(False, (timed_out, "redirect URI"), 2, "nothing", EXIT_ERROR)
     )
+    # Each count includes clmwizard's own consent check, one request before the browser's.
     for fault in ("5xx_once", "drop", "429"):  # the person reloads the failed page
-        same("consent", fault, Outcome(True, (signed_in,), 2, "complete", EXIT_OK))
-    same("consent", "5xx_always", Outcome(False, (timed_out,), 3, "nothing", EXIT_ERROR))
+        same("consent", fault, Outcome(True, (signed_in,), 3, "complete", EXIT_OK))
+    same("consent", "5xx_always", Outcome(False, (timed_out,), 4, "nothing", EXIT_ERROR))
     na(
         "consent",
         "malformed",
@@ -148,7 +149,7 @@ def _cells() -> list[Cell]:
     for fault in ("drip", "bad_gzip"):
         na("consent", fault, "the consent page goes to the browser; clmwizard reads none of it")
     na("consent", "expired_code", "a code expires between consent and exchange: see the exchange")
-    same("consent", "revoked_consent", Outcome(True, (signed_in,), 1, "complete", EXIT_OK))
+    same("consent", "revoked_consent", Outcome(True, (signed_in,), 2, "complete", EXIT_OK))
     na("consent", "revoked_secret", "the secret key is first used by the exchange: see there")
 
     # -- code exchange: never resent ------------------------------------------------------------

@@ -251,7 +251,7 @@ def test_every_command_and_error_path_leaks_no_secret(
     # The reveals the user asked for: they show exactly the stored secrets.
     stored_secret = memory_keyring.items[("clmwizard", "acme/secret_key")]
     stored_refresh = memory_keyring.items[("clmwizard", "acme/refresh_token")]
-    reveal_fields = "fields --profile acme --format json --reveal"
+    reveal_fields = "fields --profile acme --format json --reveal --layout three"
     assert run("fields reveal", reveal_fields, reveal=True) == 0
     revealed = json.loads(run.revealed["fields reveal (stdout)"])
     assert {revealed[c]["client_secret"] for c in ("general", "upload", "download")} == {

@@ -1,0 +1,169 @@
+"""Step 10 (optional): the heartbeat flow — created (or updated: never a second), on, daily —
+run once now as the connector's end-to-end test; the result with what CLM answered, or the
+failing action's error in plain words. Says which connections it keeps alive (three-connector
+layout: only the general one) and what to do for the others."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from textual import work
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+from clmwizard.safe_text import markup_escaped as escape
+from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, server_failure
+from clmwizard.store.profile import Profile
+from clmwizard.widgets.field_message import FieldMessage
+
+RUN_TIMEOUT = 300.0
+EVERY = "1d"
+
+
+class HeartbeatScreen(PlatformStepScreen):
+    STEP = "Heartbeat"
+    BINDINGS = [
+        Binding("enter", "next", "finish"),
+        *PlatformStepScreen.SIGN_IN_BINDINGS,
+        Binding("r", "retry", "run again"),
+    ]
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__(profile)
+        self.succeeded: bool | None = None
+        self.result = ""
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Vertical(classes="form"):
+            yield Static(
+                "Heartbeat: a flow that reads CLM through the connection (List attribute "
+                "groups) daily, so its DocuSign sign-in never dies unused — and runs once now: "
+                "the connector's end-to-end test. Optional: esc goes back to Connect.",
+                id="heartbeat-intro",
+            )
+            yield Static("", id="signin")
+            yield Static("", id="flow")
+            yield Static("", id="kept")
+            yield Static("", id="wait")
+            yield Static("", id="result")
+            yield FieldMessage(id="heartbeat-message")
+
+    def on_mount(self) -> None:
+        self._heartbeat()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        sign_in = self.check_sign_in_action(action)
+        if sign_in is not None:
+            return sign_in
+        if action == "retry":
+            return self.phase in ("failed", "done")
+        if action == "next":
+            return self.phase in ("failed", "done")
+        return True
+
+    @work(exclusive=True, group="heartbeat")
+    async def _heartbeat(self) -> None:
+        from clmwizard.powerplatform.flows import parse_every
+        from clmwizard.powerplatform.heartbeat import (
+            HeartbeatOutcome,
+            describe_result,
+            heartbeat_target,
+            kept_alive_lines,
+            record_of,
+            remember_heartbeat,
+            run_and_wait,
+            upsert_flow,
+        )
+        from clmwizard.powerplatform.setup import make_apis
+
+        self.message.clear()
+        self.query_one("#result", Static).update("")
+        profiles = self.wizard.context.profiles
+        try:
+            profile = await asyncio.to_thread(profiles.load, self.profile.name)
+            self.profile = profile
+            record = latest_record(profile)
+            target = heartbeat_target(profile, record.environment_id if record else None)
+            signed = await self.sign_in(flow=True)
+            secrets = await asyncio.to_thread(self.wizard.secret_store)
+            schedule = parse_every(EVERY)
+            env = target.environment_id
+            flow_url = self.settings.flow_url
+
+            async def remember(outcome: HeartbeatOutcome) -> None:
+                kept = record_of(outcome, target)
+                old = target.record.heartbeat
+                if outcome.run is None and old is not None:  # keep what the last run said
+                    kept.last_run_status, kept.last_run_at = old.last_run_status, old.last_run_at
+                    kept.last_result = old.last_result
+                await asyncio.to_thread(
+                    profiles.update, profile.name, remember_heartbeat(env, kept, flow_url)
+                )
+
+            factory = self.wizard.context.client_factory
+            async with factory(ca_bundle=self.settings.ca_bundle) as http:
+                _, flows = make_apis(
+                    http, self.settings, *signed, secrets=secrets, profile=profile.name
+                )
+                assert flows is not None
+                flow_id, created = await upsert_flow(flows, profile, target, schedule, on=True)
+                outcome = HeartbeatOutcome(flow_id, created, True, schedule)
+                await remember(outcome)  # before the run: a rerun updates, never duplicates
+                done = "created" if created else "updated (the same flow as before)"
+                self.query_one("#flow", Static).update(
+                    f"✓ Heartbeat flow [b]{escape(flow_id)}[/b] {done}: on, {schedule.words}."
+                )
+                self.query_one("#kept", Static).update(
+                    "\n".join(
+                        f"  {escape(line)}" for line in kept_alive_lines(target, profile.name)
+                    )
+                )
+                self.set_phase("waiting")
+                self.start_wait("waiting for the heartbeat's test run", RUN_TIMEOUT)
+                run, actions = await run_and_wait(
+                    flows, env, flow_id, timeout=RUN_TIMEOUT, tick=self.tick
+                )
+            outcome.run, outcome.actions = run, actions
+            outcome.result = describe_result(run, actions, target, profile.name)
+            await remember(outcome)
+        except Exception as error:  # a server's failure is a message, never a crash
+            if self.is_attached:
+                self.end_wait()
+                failure = server_failure(error)
+                if "press r" not in failure.fix:
+                    failure.fix = (failure.fix + " Press r to try again.").strip()
+                self.message.show_error(failure)
+                self.set_phase("failed")
+            return
+        self.end_wait()
+        self.succeeded, self.result = outcome.succeeded, outcome.result
+        if outcome.succeeded:
+            self.query_one("#result", Static).update(
+                f"[b]✓ Test run succeeded:[/b] CLM answered {escape(outcome.result)}."
+            )
+            self.message.show_ok(
+                "The connector works end to end, and the heartbeat keeps the connection alive. "
+                f"`clmwizard status --profile {profile.name}` checks it all at any time. "
+                "enter finishes · r runs it again."
+            )
+        else:
+            self.query_one("#result", Static).update(
+                f"[b]✗ Test run {escape(run.status.lower())}:[/b] {escape(outcome.result)}."
+            )
+            self.message.show_warning(
+                "The flow exists and is on; fix what the run says, then press r to run it again."
+            )
+        self.set_phase("done")
+
+    def action_next(self) -> None:
+        from clmwizard.flow import Next
+
+        if self.phase in ("failed", "done"):
+            self.answer(Next())
+
+    def action_retry(self) -> None:
+        if self.phase in ("failed", "done"):
+            self._heartbeat()

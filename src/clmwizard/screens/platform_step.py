@@ -1,0 +1,193 @@
+"""What the Connect and Heartbeat steps share: the profile's one Microsoft sign-in (silent after
+Publish; a device code only when nothing is cached), the environment they work in, a wait line
+with spinner, clock and limit, and a guard that turns any server failure into a message."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from textual.binding import Binding
+from textual.widgets import Static
+
+from clmwizard.errors import ClmWizardError
+from clmwizard.safe_text import markup_escaped as escape
+from clmwizard.screens.base import WizardScreen
+from clmwizard.store.profile import Profile
+from clmwizard.wait_clock import clock
+from clmwizard.widgets.field_message import FieldMessage
+
+if TYPE_CHECKING:
+    from clmwizard.powerplatform.settings import MicrosoftSettings
+    from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
+    from clmwizard.store.profile import PublishRecord
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+Phase = Literal["signing_in", "working", "waiting", "blocked", "failed", "done"]
+
+
+def latest_record(profile: Profile) -> PublishRecord | None:
+    """The environment the profile published to last (the one Publish just wrote)."""
+    if not profile.publications:
+        return None
+    return max(profile.publications, key=lambda r: r.at or datetime.min.replace(tzinfo=UTC))
+
+
+def server_failure(error: BaseException) -> ClmWizardError:
+    """Anything a server made go wrong, as a message beside the step (never a crash)."""
+    if isinstance(error, ClmWizardError):
+        return error
+    return ClmWizardError(
+        "The Power Platform conversation failed unexpectedly.",
+        cause=f"{type(error).__name__}: {error}"[:300],
+        fix="Press r to try again; nothing done so far is lost (the profile remembers it).",
+        code="unexpected",
+    )
+
+
+class PlatformStepScreen(WizardScreen):
+    """A step after Publish that talks to the Power Platform as the profile's Microsoft user."""
+
+    SIGN_IN_BINDINGS = [
+        Binding("c", "copy_code", "copy code"),
+        Binding("o", "open_browser", "open browser"),
+        Binding("a", "approve", "approve (demo)"),
+    ]
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.profile = profile
+        self.phase: Phase = "signing_in"
+        self.code: DeviceCode | None = None
+        self._settings: MicrosoftSettings | None = None
+        self._cancel = threading.Event()
+        self._frame = 0
+        self._last_tick = 0.0
+        self.waiting_for = ""
+        self.limit = 0.0
+
+    @property
+    def settings(self) -> MicrosoftSettings:
+        if self._settings is None:
+            self._settings = self.wizard.context.microsoft()
+        return self._settings
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+
+    def set_phase(self, phase: Phase) -> None:
+        self.phase = phase
+        self.refresh_bindings()
+
+    def check_sign_in_action(self, action: str) -> bool | None:
+        """The device-code keys (None: not one of them)."""
+        if action in ("copy_code", "open_browser"):
+            return self.phase == "signing_in" and self.code is not None
+        if action == "approve":
+            demo = self.wizard.context.demo
+            return (
+                self.phase == "signing_in"
+                and self.code is not None
+                and demo is not None
+                and bool(demo.approve_device_code)
+            )
+        return None
+
+    # -- the sign-in -----------------------------------------------------------------------
+
+    async def sign_in(self, *, flow: bool) -> tuple[MicrosoftSignIn, MicrosoftSignIn | None]:
+        """The Power Apps sign-in (cached by Publish: silent) and, with `flow`, the Flow API's
+        token silently from the same account."""
+        from clmwizard.powerplatform.setup import flow_sign_in
+        from clmwizard.powerplatform.signin import sign_in_device_code
+
+        self.set_phase("signing_in")
+        line = self.query_one("#signin", Static)
+        line.update("Signing in to Microsoft…")
+        settings = self.settings
+        secrets = await asyncio.to_thread(self.wizard.secret_store)
+        async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
+            who = await sign_in_device_code(
+                settings,
+                secrets,
+                self.profile.name,
+                http,
+                lambda code: self.app.call_from_thread(self._show_code, code),
+                cancel=self._cancel,
+            )
+            flow_who = (
+                await flow_sign_in(http, settings, secrets, self.profile.name) if flow else None
+            )
+        self.code = None
+        how = " (the sign-in Publish made)" if who.from_cache else ""
+        line.update(f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]{how}")
+        self.set_phase("working")
+        return who, flow_who
+
+    def _show_code(self, code: DeviceCode) -> None:
+        if not self.is_attached:
+            return
+        self.code = code
+        demo = self.wizard.context.demo is not None
+        approve = "  ·  a approves it as the demo user" if demo else ""
+        self.query_one("#signin", Static).update(
+            f"Open [b]{escape(code.verification_uri)}[/b] and enter the code "
+            f"[b reverse] {escape(code.user_code)} [/b reverse]\n"
+            f"[dim]c copies the code · o opens the browser{approve} · the code works until "
+            f"{code.expires_at:%H:%M} UTC.[/dim]"
+        )
+        self.refresh_bindings()
+
+    def action_copy_code(self) -> None:
+        if self.code is not None:
+            self.wizard.copy_value("Code", self.code.user_code)
+
+    def action_open_browser(self) -> None:
+        if self.code is not None and not self.wizard.context.open_browser(
+            self.code.verification_uri
+        ):
+            self.message.show_warning(
+                f"No browser could be opened here: open {self.code.verification_uri} on any device."
+            )
+
+    def action_approve(self) -> None:
+        demo = self.wizard.context.demo
+        if demo is not None and demo.approve_device_code is not None:
+            threading.Thread(target=self._approve, args=(demo.approve_device_code,)).start()
+
+    @staticmethod
+    def _approve(approve: object) -> None:
+        assert callable(approve)
+        try:
+            approve()
+        except ValueError:  # none pending any more
+            return
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    @property
+    def message(self) -> FieldMessage:
+        return self.query_one(f"#{self.STEP.lower()}-message", FieldMessage)
+
+    def start_wait(self, what: str, limit: float) -> None:
+        self.waiting_for, self.limit = what, limit
+        self._last_tick = 0.0
+        self.tick(0.0)
+
+    def tick(self, waited: float) -> None:
+        """The wait line: spinner, the time waited, the limit (called ~10×/s by the core)."""
+        if not self.is_attached or time.monotonic() - self._last_tick < 0.1:
+            return
+        self._last_tick = time.monotonic()
+        self._frame = (self._frame + 1) % len(SPINNER)
+        self.query_one("#wait", Static).update(
+            f"{SPINNER[self._frame]} {escape(self.waiting_for)}  "
+            f"[b]{clock(waited)}[/b] / {clock(self.limit)}"
+        )
+
+    def end_wait(self, text: str = "") -> None:
+        if self.is_attached:
+            self.query_one("#wait", Static).update(text)

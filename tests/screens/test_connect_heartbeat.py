@@ -1,0 +1,263 @@
+"""The wizard's Connect and Heartbeat steps after Publish, against the emulator's Power Platform
+over real sockets: the demo user approves the device code and follows the consent link (the
+emulator's browser stand-in), the heartbeat's test run reads CLM through the connector."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from clmwizard.app import ClmWizardApp
+from clmwizard.context import WizardContext, demo_microsoft
+from clmwizard.emulator import Emulator
+from clmwizard.emulator.browser import follow_consent_link
+from clmwizard.screens.connect import ConnectScreen
+from clmwizard.screens.heartbeat import HeartbeatScreen
+from clmwizard.screens.start import StartScreen
+from tests.screens.test_publish import publish, screen_text, to_export
+from tests.support.pilot import make_app, message, until
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def platform_context(demo_context: WizardContext, emu: Emulator, tmp_path: Path) -> WizardContext:
+    ca = tmp_path / "emulator-ca.pem"
+    ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
+    emu.power_platform.set_policies(device_code_interval=0)
+    settings = demo_microsoft(emu, str(ca))
+    demo_context.microsoft = lambda: settings
+    return demo_context
+
+
+async def to_connect(
+    pilot: Pilot[None], app: ClmWizardApp, emu: Emulator, layout: str, *, register: bool = True
+) -> ConnectScreen:
+    """The tour to the Connect step (the redirect URLs registered with the demo's g)."""
+    await to_export(pilot, app, layout)
+    await pilot.press("ctrl+p")
+    screen = await publish(pilot, app, emu)
+    assert screen.phase == "published"
+    if register:
+        await pilot.press("g")
+        await until(pilot, lambda: "NOT registered" not in screen_text(app))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConnectScreen))
+    assert isinstance(app.screen, ConnectScreen)
+    return app.screen
+
+
+async def connect(pilot: Pilot[None], app: ClmWizardApp, screen: ConnectScreen) -> None:
+    """Accept each consent link as the demo user until every connection reads Connected."""
+    for _ in range(4):
+        await until(pilot, lambda: screen.phase in ("waiting", "done"), timeout=20)
+        if screen.phase == "done":
+            return
+        link = screen.link
+        assert link is not None and link in screen_text(app)
+        await pilot.press("a")
+        await until(
+            pilot, lambda old=link: screen.link != old or screen.phase == "done", timeout=20
+        )
+    await until(pilot, lambda: screen.phase == "done", timeout=20)
+
+
+def profile_line(app: ClmWizardApp) -> str:
+    options = app.screen.query_one("#profiles", OptionList)
+    for index in range(options.option_count):
+        option = options.get_option_at_index(index)
+        if option.id == "demo":
+            return Text.from_markup(str(option.prompt)).plain
+    return ""
+
+
+async def heartbeat(pilot: Pilot[None], app: ClmWizardApp) -> HeartbeatScreen:
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, HeartbeatScreen))
+    screen = app.screen
+    assert isinstance(screen, HeartbeatScreen)
+    await until(pilot, lambda: screen.phase in ("done", "failed"), timeout=30)
+    return screen
+
+
+@pytest.mark.parametrize("layout", ["single", "three"])
+async def test_publish_connect_heartbeat_then_a_second_run_reuses_everything(
+    platform_context: WizardContext, emu: Emulator, layout: str
+) -> None:
+    app = make_app(platform_context)
+    pp = emu.power_platform
+    want = 1 if layout == "single" else 3
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_connect(pilot, app, emu, layout)
+        # One device-code sign-in: Connect signs in silently with what Publish cached.
+        assert pp.pending_device_codes() == []
+        await connect(pilot, app, screen)
+        text = screen_text(app)
+        assert text.count("Connected") >= want
+        assert "Signed in to Microsoft" in text and "the sign-in Publish made" in text
+        statuses = [c for c in pp.connections()]
+        assert len(statuses) == want
+        beat = await heartbeat(pilot, app)
+        assert beat.succeeded, screen_text(app)
+        text = screen_text(app)
+        assert "Test run succeeded" in text
+        assert re.search(r"CLM answered \d+ attribute groups?\.", text), text
+        assert "keeps alive: the connection to" in text
+        if layout == "three":
+            assert "not kept alive:" in text  # upload and download: what to do for them
+        else:
+            assert "not kept alive:" not in text
+        assert len(pp.flows()) == 1
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+
+        # The start screen: the last known health (from the profile, no network) with its age;
+        # h asks Power Automate again (the cached sign-in), with a clock while it asks.
+        await until(pilot, lambda: "heartbeat run succeeded" in profile_line(app))
+        line = profile_line(app)
+        assert re.search(r"✓ heartbeat run succeeded: \d+ attribute groups? just now", line)
+        assert "checked" not in line
+        await pilot.press("h")
+        await until(pilot, lambda: "checked just now" in profile_line(app), timeout=20)
+        assert "heartbeat run succeeded" in profile_line(app)
+        assert "demo: heartbeat run succeeded" in message(app, "#start-message")
+
+        # Second run from the start screen: publish updates, connect reuses, heartbeat updates.
+        await pilot.pause(0.3)
+        await pilot.press("p")
+        again = await publish(pilot, app, emu)
+        assert again.phase == "published"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConnectScreen))
+        second = app.screen
+        assert isinstance(second, ConnectScreen)
+        await until(pilot, lambda: second.phase == "done", timeout=20)
+        assert "the profile's connection" in screen_text(app)
+        assert len(pp.connections()) == want
+        beat = await heartbeat(pilot, app)
+        assert beat.succeeded
+        assert "updated (the same flow as before)" in screen_text(app)
+        assert len(pp.flows()) == 1
+
+
+async def test_an_unregistered_redirect_url_stops_with_the_url_then_carries_on(
+    platform_context: WizardContext, emu: Emulator
+) -> None:
+    app = make_app(platform_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_connect(pilot, app, emu, "single", register=False)
+        await until(pilot, lambda: screen.phase == "blocked", timeout=20)
+        url = screen.redirect_url
+        assert url is not None
+        text = screen_text(app)
+        assert url in text and "Redirect URIs" in text
+        assert "refuses the redirect URL" in text and "press r to check again" in text
+        connections = len(emu.power_platform.connections())
+        assert connections == 1  # made before the check; r reuses it
+        emu.register_redirect_uri(url)  # as the user would at DocuSign
+        await pilot.press("r")
+        await connect(pilot, app, screen)
+        assert "the profile's connection" in screen_text(app)
+        assert len(emu.power_platform.connections()) == 1
+
+
+async def test_a_declined_consent_says_so_and_r_tries_again(
+    platform_context: WizardContext, emu: Emulator
+) -> None:
+    app = make_app(platform_context)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_connect(pilot, app, emu, "single")
+        await until(pilot, lambda: screen.phase == "waiting", timeout=20)
+        link = screen.link
+        assert link is not None
+        emu.revoke_consent()  # else DocuSign skips its consent page (already consented)
+        ca = emu.power_platform.ca_cert
+        threading.Thread(
+            target=follow_consent_link, args=(link, "decline"), kwargs={"ca_cert": ca}
+        ).start()
+        await until(pilot, lambda: screen.phase == "failed", timeout=20)
+        text = screen_text(app)
+        assert "was declined" in text and "Press r and choose Accept" in text
+        await pilot.press("r")
+        await connect(pilot, app, screen)
+        assert len(emu.power_platform.connections()) == 1
+
+
+async def test_the_demo_tour_ends_with_a_succeeded_heartbeat_in_nine_keys_after_export(
+    platform_context: WizardContext, emu: Emulator
+) -> None:
+    """The README's tour after the bundle, key for key (the part up to Export: test_flows)."""
+    from clmwizard.screens.publish import PublishScreen
+
+    app = make_app(platform_context)
+    keys: list[str] = []
+
+    async def press(key: str) -> None:
+        keys.append(key)
+        await pilot.press(key)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await to_export(pilot, app)
+        await press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        publish_screen = app.screen
+        assert isinstance(publish_screen, PublishScreen)
+        await until(pilot, lambda: publish_screen.code is not None)
+        await press("a")
+        await until(pilot, lambda: publish_screen.phase == "environment", timeout=20)
+        await press("enter")
+        await until(pilot, lambda: publish_screen.phase == "planned", timeout=20)
+        await press("enter")
+        await until(pilot, lambda: publish_screen.phase == "published", timeout=30)
+        await press("g")
+        await until(pilot, lambda: "NOT registered" not in screen_text(app))
+        await press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConnectScreen))
+        connect_screen = app.screen
+        assert isinstance(connect_screen, ConnectScreen)
+        await until(pilot, lambda: connect_screen.phase == "waiting", timeout=20)
+        await press("a")
+        await until(pilot, lambda: connect_screen.phase == "done", timeout=20)
+        await press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HeartbeatScreen))
+        beat = app.screen
+        assert isinstance(beat, HeartbeatScreen)
+        await until(pilot, lambda: beat.phase == "done", timeout=30)
+        assert beat.succeeded
+        assert f"Test run succeeded: CLM answered {beat.result}." in screen_text(app)
+        await press("enter")
+        await until(pilot, lambda: isinstance(app.screen, StartScreen))
+    assert len(keys) == 9, keys  # the README: nine keys after the bundle, seventeen in all
+
+
+async def test_rotation_proves_the_new_secret_with_a_heartbeat_run_before_the_old_may_go(
+    platform_context: WizardContext, emu: Emulator
+) -> None:
+    from tests.screens.test_rotation import connector_secrets, rotate_with_demo_spare
+
+    app = make_app(platform_context)
+    pp = emu.power_platform
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_connect(pilot, app, emu, "single")
+        await connect(pilot, app, screen)
+        beat = await heartbeat(pilot, app)
+        assert beat.succeeded
+        await pilot.press("enter")
+        # Every run refreshes the connection's DocuSign grant with the connector's client
+        # secret (the platform does so when the access token ran out; here at once).
+        pp.set_platform(refresh_when="always")
+        runs_before = sum(len(flow.get("runs", [])) for flow in pp.flows())
+        await rotate_with_demo_spare(pilot, app)
+        await until(
+            pilot, lambda: "heartbeat ran through the new secret" in screen_text(app), timeout=40
+        )
+        text = screen_text(app)
+        assert re.search(r"CLM answered \d+ attribute groups?\. Now delete the OLD secret", text)
+        assert connector_secrets(emu) == [emu.spare_secret_key]
+        assert sum(len(flow.get("runs", [])) for flow in pp.flows()) == runs_before + 1
