@@ -41,6 +41,7 @@ environment:
   TERM, TERM_PROGRAM, TMUX, WT_SESSION, SSH_TTY
                          read to guess whether the terminal honours OSC 52 copies
   DISPLAY, WAYLAND_DISPLAY  named when no system clipboard works (as over SSH)
+  COLUMNS                the width --help wraps to (default: the terminal's)
   test only: CLMWIZARD_TEST_BROWSER_DECISION  accept | decline, for the emulator's browser
   test only: CLMWIZARD_TEST_BROWSER_CA  the emulator's CA (PEM or file) for its browser
 """
