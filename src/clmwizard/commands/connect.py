@@ -4,22 +4,33 @@ signed in to DocuSign through the connector (its consent link, in the browser), 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import (
-    CommandOptions,
-    open_profile,
-    open_secrets,
-    say,
-)
+from clmwizard.browser import open_in_browser
+from clmwizard.commands.common import CommandOptions, open_profile, open_secrets, say
 from clmwizard.commands.platform import (
     LiveLine,
     MicrosoftOptions,
     add_microsoft_arguments,
     copy_action,
+    settings_for,
+    sign_in,
 )
-from clmwizard.errors import EXIT_OK, ClmWizardError
+from clmwizard.errors import EXIT_OK, ClmWizardError, UsageError
+from clmwizard.powerplatform.api import validate_environment_id
+from clmwizard.powerplatform.connect import (
+    ensure_connection,
+    remember_connection,
+    targets,
+    wait_connected,
+)
+from clmwizard.powerplatform.connections import consent_link
+from clmwizard.powerplatform.consent_return import ConsentReturn
+from clmwizard.powerplatform.redirect import check_redirect_url
+from clmwizard.powerplatform.setup import make_apis
+from clmwizard.store.profiles import validate_profile_name
 
 if TYPE_CHECKING:
     import httpx
@@ -27,7 +38,6 @@ if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.connect import ConnectTarget
-    from clmwizard.powerplatform.consent_return import ConsentReturn
     from clmwizard.store.profile import Profile
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
@@ -61,20 +71,12 @@ class ConnectOptions(CommandOptions):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ConnectOptions:
-        from clmwizard.errors import UsageError
-
         if not 1 <= args.timeout <= 3600:
             raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
         return cls.from_flags(args, microsoft=MicrosoftOptions.from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from clmwizard.powerplatform.api import validate_environment_id
-    from clmwizard.powerplatform.connect import targets
-    from clmwizard.store.profiles import validate_profile_name
-
     options = ConnectOptions.from_args(args)
     validate_profile_name(options.profile)
     environment = validate_environment_id(options.environment) if options.environment else None
@@ -92,10 +94,6 @@ async def _connect(
     secrets: SecretStore,
     todo: list[ConnectTarget],
 ) -> int:
-    from clmwizard.commands.platform import settings_for, sign_in
-    from clmwizard.powerplatform.consent_return import ConsentReturn
-    from clmwizard.powerplatform.setup import make_apis
-
     settings = settings_for(todo[0].record, options.microsoft)
     async with (
         options.client_factory(ca_bundle=settings.ca_bundle) as http,
@@ -125,15 +123,6 @@ async def _connect_one(
     back: ConsentReturn,
     target: ConnectTarget,
 ) -> None:
-    import asyncio
-
-    from clmwizard.powerplatform.connect import (
-        ensure_connection,
-        remember_connection,
-        wait_connected,
-    )
-    from clmwizard.powerplatform.connections import consent_link
-
     connector = target.connector
     connection, how = await ensure_connection(api, profile, target)
     await asyncio.to_thread(
@@ -187,8 +176,6 @@ async def _check_redirect(
 ) -> None:
     """Before the browser: does DocuSign know the connector's redirect URL? A certain "no"
     stops here with the URL to register (the connection stays, so a rerun carries on)."""
-    from clmwizard.powerplatform.redirect import check_redirect_url
-
     url = target.connector.redirect_url
     if not url:
         return
@@ -207,10 +194,6 @@ async def _check_redirect(
 
 
 async def _offer_link(link: str, no_browser: bool) -> None:
-    import asyncio
-
-    from clmwizard.browser import open_in_browser
-
     if not no_browser:
         # A $BROWSER command may wait until the page is done (the return page answers from
         # this loop meanwhile): never block the loop on it.

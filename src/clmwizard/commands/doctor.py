@@ -7,11 +7,14 @@ is bounded by a timeout so doctor never hangs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import platform
 import shlex
 import stat
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +23,9 @@ from clmwizard.browser import browser_name, current_browser, is_text_browser
 from clmwizard.clipboard import clipboard_mechanism, missing_reason
 from clmwizard.commands.common import CommandOptions
 from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
-from clmwizard.store.profiles import config_dir
+from clmwizard.redact import register_secret
+from clmwizard.store.profile import ACCESS_TOKEN
+from clmwizard.store.profiles import ProfileStore, config_dir
 
 if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
@@ -139,8 +144,6 @@ def check_config_folder(folder: Path | None = None) -> Check:
 
 
 def check_versions() -> Check:
-    import platform
-
     return Check(True, f"Python {platform.python_version()}, clmwizard {__version__}")
 
 
@@ -149,12 +152,9 @@ def check_reachability(
 ) -> list[Check]:
     """Whether a profile's OAuth server, CLM discovery server and CLM hosts answer at all: any
     HTTP status to a bare request (a 404 included) is an answer, not proof that CLM works."""
-    import asyncio
-
     import httpx
 
     from clmwizard.http import make_client
-    from clmwizard.store.profiles import ProfileStore
 
     try:
         profile = ProfileStore().load(profile_name)
@@ -191,13 +191,7 @@ def check_clm_call(
     profile_name: str, client_factory: ClientFactory, timeout: float = KEYRING_TIMEOUT
 ) -> Check:
     """Whether CLM works for the profile: List attribute groups with its stored access token."""
-    import asyncio
-    from datetime import UTC, datetime
-
     from clmwizard.docusign.clm_check import list_attribute_groups
-    from clmwizard.redact import register_secret
-    from clmwizard.store.profile import ACCESS_TOKEN
-    from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import KeyringSecretStore
 
     refresh = f"`clmwizard refresh --profile {profile_name}` renews it"

@@ -11,13 +11,11 @@ import sys
 import threading
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import CommandOptions
+from clmwizard.emulator import Emulator
+from clmwizard.emulator.server import is_loopback
 from clmwizard.errors import UsageError
-
-if TYPE_CHECKING:
-    from clmwizard.emulator import Emulator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -104,9 +102,6 @@ def _stop_when_stdout_closes(stop: threading.Event) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.emulator import Emulator
-    from clmwizard.emulator.server import is_loopback
-
     options = EmulatorOptions.from_args(args)
     if not is_loopback(options.host):
         raise UsageError(

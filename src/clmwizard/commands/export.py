@@ -8,7 +8,6 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import (
     LAYOUT_HELP,
@@ -18,11 +17,12 @@ from clmwizard.commands.common import (
     add_profile,
     open_profile,
 )
+from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
+from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
+from clmwizard.connector.swagger import check_connector_name, connector_name
+from clmwizard.docusign.hosts import host_key, untrusted_hosts
 from clmwizard.errors import ClmWizardError
-
-if TYPE_CHECKING:  # the bundle's makers load when export runs, not for --help
-    from clmwizard.connector.bundle import ExportResult, Layout
-    from clmwizard.store.profile import Profile
+from clmwizard.store.profile import ExportRecord, Profile, profile_layout
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,8 +54,6 @@ class ExportOptions(CommandOptions):
 
 
 def next_steps(profile: Profile, result: ExportResult) -> str:
-    from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
-
     first = shlex.quote(str(result.out_dir / result.connectors[0]))
     plural = "s" if len(result.connectors) > 1 else ""
     return "\n".join(
@@ -87,9 +85,6 @@ LAYOUT_LINES: dict[Layout, str] = {
 
 def choose_layout_and_name(chosen: Layout | None, name: str | None, profile: Profile) -> Layout:
     """--layout and --name, else the profile's: set on `profile` (the caller saves it)."""
-    from clmwizard.connector.swagger import check_connector_name
-    from clmwizard.store.profile import profile_layout
-
     if name is not None:
         profile.connector_name = check_connector_name(name)
     layout = chosen or profile_layout(profile)
@@ -100,16 +95,10 @@ def choose_layout_and_name(chosen: Layout | None, name: str | None, profile: Pro
 
 def layout_line(profile: Profile, layout: Layout) -> str:
     """The layout in one line with its cost, and the connectors' name."""
-    from clmwizard.connector.swagger import connector_name
-
     return f"{LAYOUT_LINES[layout]} Name: {connector_name(profile)}."
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.connector.bundle import export_bundle
-    from clmwizard.docusign.hosts import host_key, untrusted_hosts
-    from clmwizard.store.profile import ExportRecord
-
     options = ExportOptions.from_args(args)
     _, store, profile = open_profile(options.profile)
     out_dir, allowed = options.out, options.allow_hosts

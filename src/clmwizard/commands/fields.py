@@ -25,8 +25,10 @@ from clmwizard.connector.fields import (
     fields_document,
 )
 from clmwizard.connector.urls import require_signed_in
+from clmwizard.docusign.hosts import host_warning
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.redact import register_secret
+from clmwizard.safe_text import visible
 from clmwizard.store.profile import (
     CONNECTOR_NAMES,
     SECRET_KEY,
@@ -111,9 +113,6 @@ def _definition_lines(profile: Profile, connector: BundleFolder) -> list[str]:
 
 def _host_warning(profile: Profile, connector: BundleFolder) -> str | None:
     """A warning when this connector's CLM host is outside DocuSign's CLM domains."""
-    from clmwizard.docusign.hosts import host_warning
-    from clmwizard.safe_text import visible
-
     if profile.clm_hosts is None:
         return None
     hosts = profile.clm_hosts

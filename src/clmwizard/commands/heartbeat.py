@@ -5,17 +5,33 @@ CLM answered — the connector's end-to-end test. `--off` stops it."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import (
-    CommandOptions,
-    open_profile,
-    open_secrets,
-    say,
+from clmwizard.commands.common import CommandOptions, open_profile, open_secrets, say
+from clmwizard.commands.platform import (
+    LiveLine,
+    MicrosoftOptions,
+    add_microsoft_arguments,
+    settings_for,
+    sign_in,
 )
-from clmwizard.commands.platform import LiveLine, MicrosoftOptions, add_microsoft_arguments
-from clmwizard.errors import EXIT_OK
+from clmwizard.errors import EXIT_OK, UsageError
+from clmwizard.powerplatform.api import validate_environment_id
+from clmwizard.powerplatform.flows import parse_every
+from clmwizard.powerplatform.heartbeat import (
+    HeartbeatOutcome,
+    describe_result,
+    heartbeat_target,
+    kept_alive_lines,
+    record_of,
+    remember_heartbeat,
+    run_and_wait,
+    upsert_flow,
+)
+from clmwizard.powerplatform.setup import make_apis
+from clmwizard.store.profiles import validate_profile_name
 
 if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
@@ -58,9 +74,6 @@ class HeartbeatOptions(CommandOptions):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> HeartbeatOptions:
-        from clmwizard.errors import UsageError
-        from clmwizard.powerplatform.flows import parse_every
-
         if not 1 <= args.timeout <= 3600:
             raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
         schedule = parse_every(args.every)
@@ -68,12 +81,6 @@ class HeartbeatOptions(CommandOptions):
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from clmwizard.powerplatform.api import validate_environment_id
-    from clmwizard.powerplatform.heartbeat import heartbeat_target
-    from clmwizard.store.profiles import validate_profile_name
-
     options = HeartbeatOptions.from_args(args)
     validate_profile_name(options.profile)
     environment = validate_environment_id(options.environment) if options.environment else None
@@ -91,20 +98,6 @@ async def _heartbeat(
     secrets: SecretStore,
     target: HeartbeatTarget,
 ) -> int:
-    import asyncio
-
-    from clmwizard.commands.platform import settings_for, sign_in
-    from clmwizard.powerplatform.heartbeat import (
-        HeartbeatOutcome,
-        describe_result,
-        kept_alive_lines,
-        record_of,
-        remember_heartbeat,
-        run_and_wait,
-        upsert_flow,
-    )
-    from clmwizard.powerplatform.setup import make_apis
-
     settings = settings_for(target.record, options.microsoft)
     on = not options.off
     env = target.environment_id

@@ -7,6 +7,7 @@ codes as for `refresh`. On a terminal it offers to check again once the user has
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -62,8 +63,6 @@ def _show(name: str, check: JwtCheck) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     options = JwtOptions.from_args(args)
     name, profiles, _ = open_profile(options.profile)
     secrets = open_secrets(ephemeral=options.ephemeral)

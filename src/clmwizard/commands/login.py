@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import stat
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.browser import open_in_browser
+from clmwizard.closing import steps_left
 from clmwizard.commands.common import (
     CommandOptions,
     add_allow_host,
@@ -23,6 +25,7 @@ from clmwizard.commands.common import (
     stamp,
     warn,
 )
+from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, parse_redirect_uri
 from clmwizard.docusign.consent import build_consent_request
 from clmwizard.docusign.environments import Environment, resolve_environment
 from clmwizard.docusign.hosts import unconfirmed_error, unconfirmed_hosts, untrusted_hosts
@@ -39,7 +42,6 @@ from clmwizard.wait_clock import WaitClock, gives_up
 if TYPE_CHECKING:  # httpx, the keyring and the sign-in load when login runs, not for --help
     import httpx
 
-    from clmwizard.docusign.callback import CallbackListener
     from clmwizard.docusign.discovery import Account
     from clmwizard.http import ClientFactory
     from clmwizard.store.secrets import SecretStore
@@ -271,8 +273,6 @@ def _print_account_choice(chosen: Account, others: list[Account], asked: bool) -
 
 
 def print_summary(profile: Profile, store: SecretStore, clm: str = "") -> None:
-    from clmwizard.closing import steps_left
-
     hosts = profile.clm_hosts
     who = profile.user_name or profile.user_id or "?"
     if profile.user_email:
@@ -335,10 +335,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_login(options: LoginOptions, environ: Mapping[str, str]) -> int:
-    import asyncio
-
-    from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, parse_redirect_uri
-
     name = validate_profile_name(options.profile)
     env = resolve_environment(options.environment, options.auth_server, options.clm_auth_server)
     integration_key = validate_integration_key(options.integration_key)
@@ -371,9 +367,6 @@ async def _login(
     profiles: ProfileStore,
     store: SecretStore,
 ) -> int:
-    import asyncio
-
-    from clmwizard.docusign.callback import CallbackListener
     from clmwizard.docusign.consent_check import CLI_CAUSE_HINT, check_consent_url
     from clmwizard.docusign.session import (
         complete_login,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from clmwizard.commands.common import CommandOptions, is_tty, say
 from clmwizard.errors import ClmWizardError
+from clmwizard.powerplatform.setup import flow_sign_in, settings_from
 from clmwizard.wait_clock import WaitClock
 
 if TYPE_CHECKING:
@@ -45,8 +46,6 @@ class MicrosoftOptions(CommandOptions):
 
 def settings_for(record: PublishRecord | None, options: MicrosoftOptions) -> MicrosoftSettings:
     """What `publish` recorded for `record` (None: the defaults), with the flags given over it."""
-    from clmwizard.powerplatform.setup import settings_from
-
     return settings_from(
         record,
         client_id=options.client_id,
@@ -71,7 +70,6 @@ async def sign_in(
     token comes silently from the same account (MSAL redeems its refresh token)."""
     from clmwizard.commands.publish import show_device_code
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.setup import flow_sign_in
 
     who = await signin.sign_in_silently(settings, secrets, profile, http)
     if who is None:

@@ -4,13 +4,16 @@ Power Platform environment; read back each redirect URL and ask DocuSign whether
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import getpass
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from clmwizard.closing import steps_left
 from clmwizard.commands.common import (
     LAYOUT_HELP,
     CommandOptions,
@@ -21,20 +24,36 @@ from clmwizard.commands.common import (
     open_secrets,
     say,
 )
+from clmwizard.commands.export import choose_layout_and_name, layout_line
 from clmwizard.commands.platform import MicrosoftOptions, settings_for
+from clmwizard.connector.swagger import check_connector_name
+from clmwizard.connector.urls import require_signed_in
 from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, UsageError
 from clmwizard.powerplatform import setup
+from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment, validate_environment_id
+from clmwizard.powerplatform.publish import (
+    PlannedConnector,
+    PublishPlan,
+    PublishResult,
+    describe_plan,
+    plan_publish,
+    publish,
+    summarise,
+)
+from clmwizard.powerplatform.redirect import check_redirect_url
+from clmwizard.powerplatform.rotation import connectors_to_update
 from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings, confirm_api_hosts
 from clmwizard.redact import redact, register_secret
+from clmwizard.secret_env import lookup
 from clmwizard.store.profile import Profile
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.wait_clock import WaitClock
 
 if TYPE_CHECKING:
     import httpx
 
     from clmwizard.connector.bundle import Layout
     from clmwizard.http import ClientFactory
-    from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
-    from clmwizard.powerplatform.publish import PlannedConnector, PublishPlan, PublishResult
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.store.secrets import SecretStore
 
@@ -127,10 +146,6 @@ def show_device_code(code: DeviceCode) -> None:
 @contextlib.contextmanager
 def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
     """`show` for the device code flow: the code, then a clock until the sign-in returns."""
-    from datetime import UTC, datetime
-
-    from clmwizard.wait_clock import WaitClock
-
     clocks: list[WaitClock] = []
 
     def show(code: DeviceCode) -> None:
@@ -148,8 +163,6 @@ def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
 def read_ms_client_secret(environ: Mapping[str, str] | None = None) -> str:
     """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET (taken out of the
     environment at start: `secret_env`) or stdin, never argv."""
-    from clmwizard.secret_env import lookup
-
     given = lookup(MS_SECRET_ENV) if environ is None else environ.get(MS_SECRET_ENV)
     if given:
         value = given
@@ -202,10 +215,6 @@ async def sign_in(
 
 
 async def choose_environment(api: PowerAppsApi, who: MicrosoftSignIn, given: str | None) -> str:
-    import asyncio
-
-    from clmwizard.powerplatform.api import validate_environment_id
-
     if given:
         return validate_environment_id(given)
     environments = await setup.list_environments(api, who)
@@ -246,8 +255,6 @@ def _ask_environment(environments: list[PowerEnvironment]) -> str:
 
 
 async def ask_adoption(item: PlannedConnector) -> bool:
-    import asyncio
-
     if not is_tty(sys.stdin):
         sys.stderr.write(
             f"! {item.payload.display_name}: a connector of that name already exists "
@@ -268,16 +275,10 @@ async def ask_adoption(item: PlannedConnector) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from clmwizard.connector.urls import require_signed_in
-
     options = PublishOptions.from_args(args)
     _, profiles, profile = open_profile(options.profile)
     require_signed_in(profile)
     if options.name is not None:  # a name Power Platform refuses: before sign-in
-        from clmwizard.connector.swagger import check_connector_name
-
         check_connector_name(options.name)
     confirm_api_hosts(
         profiles, profile, settings_for(None, options.microsoft), trust=options.trust_server
@@ -298,10 +299,6 @@ async def _publish(
     method: str,
     client_secret: str | None,
 ) -> int:
-    import asyncio
-
-    from clmwizard.commands.export import choose_layout_and_name, layout_line
-    from clmwizard.powerplatform.publish import describe_plan, plan_publish, publish
     from clmwizard.powerplatform.signin import forget_sign_in
 
     settings = settings_for(None, options.microsoft)
@@ -342,8 +339,6 @@ async def _publish(
         say(layout_line(profile, plan.layout))
         for line in describe_plan(plan):
             say(line)
-        from clmwizard.powerplatform.rotation import connectors_to_update
-
         stale = connectors_to_update(profile, secret)
         if stale:
             names = ", ".join(todo.connector.display_name for todo in stale)
@@ -368,9 +363,6 @@ def _remember(stored: Profile, layout: Layout | None, name: str | None) -> None:
 
 def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:
     """The closing steps, from the profile as stored now (with what this run published)."""
-    from clmwizard.closing import steps_left
-    from clmwizard.store.profiles import ProfileStore
-
     try:
         stored = ProfileStore().load(profile.name)
     except ClmWizardError:
@@ -382,11 +374,6 @@ def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:
 
 
 async def _report(result: PublishResult, profile: Profile, docusign: httpx.AsyncClient) -> int:
-    import asyncio
-
-    from clmwizard.powerplatform.publish import summarise
-    from clmwizard.powerplatform.redirect import check_redirect_url
-
     say("")
     say(f"Connectors in environment {result.environment_id} now:")
     for line in summarise(result):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,8 +35,6 @@ class RefreshOptions(CommandOptions):
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     from clmwizard.docusign.session import refresh_profile
 
     options = RefreshOptions.from_args(args)

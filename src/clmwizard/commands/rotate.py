@@ -4,6 +4,7 @@ give every connector this profile published the new secret; only then may the ol
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,6 +16,25 @@ from clmwizard.commands.common import (
     open_profile,
     open_secrets,
 )
+from clmwizard.commands.login import read_secret
+from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
+from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
+from clmwizard.errors import ClmWizardError
+from clmwizard.powerplatform.rotation import (
+    SecretUpdateReport,
+    connectors_to_update,
+    prove_with_heartbeat,
+    update_connector_secrets,
+)
+from clmwizard.powerplatform.settings import (
+    MS_SECRET_ENV,
+    MicrosoftSettings,
+    make_settings,
+    unconfirmed_api_error,
+    unconfirmed_api_hosts,
+)
+from clmwizard.powerplatform.setup import make_api, make_apis, renewed_token, settings_from
+from clmwizard.secret_env import lookup
 from clmwizard.store.profile import SECRET_KEY
 
 if TYPE_CHECKING:
@@ -22,8 +42,6 @@ if TYPE_CHECKING:
 
     from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.rotation import SecretUpdateReport
-    from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.profile import PublishRecord
     from clmwizard.store.profiles import ProfileStore
@@ -48,11 +66,7 @@ class RotateOptions(CommandOptions):
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from clmwizard.commands.login import read_secret
     from clmwizard.docusign.session import rotate_secret
-    from clmwizard.powerplatform.rotation import connectors_to_update
 
     options = RotateOptions.from_args(args)
     name, profiles, profile = open_profile(options.profile)
@@ -99,11 +113,6 @@ async def _prove(
 ) -> bool:
     """Run each heartbeat flow once through the connectors that now carry the new secret;
     True when every one succeeded (or there is none to run)."""
-    from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
-    from clmwizard.errors import ClmWizardError
-    from clmwizard.powerplatform.rotation import prove_with_heartbeat
-    from clmwizard.powerplatform.setup import make_apis
-
     profile = profiles.load(name)
     proved = True
     for record in profile.publications:
@@ -140,14 +149,6 @@ async def _prove(
 async def _update_connectors(
     name: str, profiles: ProfileStore, secrets: SecretStore, secret: str, factory: ClientFactory
 ) -> SecretUpdateReport:
-    from clmwizard.powerplatform.rotation import update_connector_secrets
-    from clmwizard.powerplatform.settings import (
-        make_settings,
-        unconfirmed_api_error,
-        unconfirmed_api_hosts,
-    )
-    from clmwizard.powerplatform.setup import make_api, renewed_token, settings_from
-
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(record)
         unconfirmed = unconfirmed_api_hosts(settings, profiles.load(name).trusted_api_hosts)
@@ -172,11 +173,7 @@ async def _sign_in(
 ) -> MicrosoftSignIn | None:
     """A cached sign-in silently; else a service principal (its secret in the environment);
     else the device code flow on a terminal; else None (the steps are printed instead)."""
-    from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
-    from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.settings import MS_SECRET_ENV
-    from clmwizard.secret_env import lookup
 
     try:
         cached = await signin.sign_in_silently(settings, secrets, name, http)

@@ -8,19 +8,30 @@ Exit codes: 0 ok, 6 needs attention, 7 broken (with --all: the worst of all prof
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from clmwizard.commands.common import CommandOptions, open_secrets
-from clmwizard.commands.platform import MicrosoftOptions, add_microsoft_arguments
+from clmwizard.commands.platform import (
+    MicrosoftOptions,
+    add_microsoft_arguments,
+    settings_for,
+    sign_in,
+)
 from clmwizard.errors import EXIT_OK, ClmWizardError, UsageError
+from clmwizard.powerplatform.health import Finding, Health, assess, worst
+from clmwizard.powerplatform.setup import make_apis
+from clmwizard.store.profile import SECRET_KEY
+from clmwizard.store.profiles import ProfileStore, validate_profile_name
 
 if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.flows import FlowApi
-    from clmwizard.powerplatform.health import Health, Verdict
+    from clmwizard.powerplatform.health import Verdict
     from clmwizard.store.profile import Profile
     from clmwizard.store.secrets import SecretStore
 
@@ -59,10 +70,6 @@ class StatusOptions(CommandOptions):
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from clmwizard.store.profiles import ProfileStore, validate_profile_name
-
     options = StatusOptions.from_args(args)
     profiles = ProfileStore()
     unreadable: list[Health] = []
@@ -89,17 +96,11 @@ def run(args: argparse.Namespace) -> int:
                 print()
             for line in render(health):
                 print(line)
-    from clmwizard.powerplatform.health import worst
-
     verdict: Verdict = worst([h.verdict for h in healths])
     return EXIT_CODES[verdict]
 
 
 def _unreadable(name: str, error: ClmWizardError) -> Health:
-    from datetime import UTC, datetime
-
-    from clmwizard.powerplatform.health import Finding, Health
-
     health = Health(name, datetime.now(UTC), None, None)
     health.findings.append(Finding("broken", error.what, error.fix))
     return health
@@ -112,11 +113,6 @@ async def _assess_all(
 
 
 async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore) -> Health:
-    from clmwizard.commands.platform import settings_for, sign_in
-    from clmwizard.powerplatform.health import Finding, assess
-    from clmwizard.powerplatform.setup import make_apis
-    from clmwizard.store.profile import SECRET_KEY
-
     try:
         stored = secrets.get(profile.name, SECRET_KEY)
     except ClmWizardError:
