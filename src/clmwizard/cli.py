@@ -2,7 +2,8 @@
 
 Each command lives in `clmwizard.commands.<name>`: `add_arguments(parser)` for its own flags and
 `run(args) -> int`, which builds the command's options object first. A module is imported only
-when its command runs, so `clmwizard --help` stays fast.
+when its command is parsed; `clmwizard [COMMAND] --help` is answered before that, from the
+generated help_text (clmwizard.launch).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """What the commands share: flags several of them take, terminal output, and opening the profile
-and secret stores. Light to import: `clmwizard COMMAND --help` loads it (neither httpx nor keyring).
+and secret stores. Light to import: cli.py loads it (neither httpx nor keyring).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any, Self
 
@@ -18,15 +19,20 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "yaml")
 
-LAYOUT_HELP = (
-    "single: one connector routing to all three CLM hosts (one redirect URL to register, one "
-    "sign-in per user); three: one per host (three redirect URLs, three sign-ins)"
-)
-
 
 def add_profile(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument(
         "--profile", required=required, metavar="NAME", help="profile name (letters, digits, - _ .)"
+    )
+
+
+def add_layout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--layout",
+        choices=("three", "single"),
+        help="single: one connector routing to all three CLM hosts (one redirect URL to "
+        "register, one sign-in per user); three: one per host (three redirect URLs, three "
+        "sign-ins); default: the profile's layout (single until one is chosen)",
     )
 
 
@@ -86,8 +92,6 @@ class CommandOptions:
 
     @classmethod
     def from_flags(cls, args: argparse.Namespace, **given: Any) -> Self:
-        import dataclasses  # not at import: `clmwizard --help` loads this module
-
         shared = {"ephemeral": is_ephemeral, "client_factory": client_factory}
         values = {
             field.name: given[field.name]

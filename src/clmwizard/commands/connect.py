@@ -30,7 +30,6 @@ from clmwizard.powerplatform.connections import consent_link
 from clmwizard.powerplatform.consent_return import ConsentReturn
 from clmwizard.powerplatform.redirect import check_redirect_url
 from clmwizard.powerplatform.setup import make_apis
-from clmwizard.store.profiles import validate_profile_name
 
 if TYPE_CHECKING:
     import httpx
@@ -78,9 +77,8 @@ class ConnectOptions(CommandOptions):
 
 def run(args: argparse.Namespace) -> int:
     options = ConnectOptions.from_args(args)
-    validate_profile_name(options.profile)
-    environment = validate_environment_id(options.environment) if options.environment else None
     name, profiles, profile = open_profile(options.profile)
+    environment = validate_environment_id(options.environment) if options.environment else None
     todo = targets(profile, environment)
     secrets = open_secrets(ephemeral=options.ephemeral)
     with profiles.task_lock(name, "connect"):

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from clmwizard.commands.common import (
-    LAYOUT_HELP,
     CommandOptions,
     add_allow_host,
     add_connector_name,
+    add_layout,
     add_profile,
     open_profile,
 )
@@ -28,11 +28,7 @@ from clmwizard.store.profile import ExportRecord, Profile, profile_layout
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile(parser)
     parser.add_argument("--out", required=True, metavar="DIR")
-    parser.add_argument(
-        "--layout",
-        choices=("three", "single"),
-        help=LAYOUT_HELP + "; default: the profile's layout (single until one is chosen)",
-    )
+    add_layout(parser)
     add_connector_name(parser)
     parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
     add_allow_host(parser)

@@ -31,7 +31,6 @@ from clmwizard.powerplatform.heartbeat import (
     upsert_flow,
 )
 from clmwizard.powerplatform.setup import make_apis
-from clmwizard.store.profiles import validate_profile_name
 
 if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
@@ -82,9 +81,8 @@ class HeartbeatOptions(CommandOptions):
 
 def run(args: argparse.Namespace) -> int:
     options = HeartbeatOptions.from_args(args)
-    validate_profile_name(options.profile)
-    environment = validate_environment_id(options.environment) if options.environment else None
     name, profiles, profile = open_profile(options.profile)
+    environment = validate_environment_id(options.environment) if options.environment else None
     target = heartbeat_target(profile, environment)
     secrets = open_secrets(ephemeral=options.ephemeral)
     with profiles.task_lock(name, "heartbeat"):

@@ -12,13 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import (
-    CommandOptions,
-    add_profile,
-    open_profile,
-    open_secrets,
-    stamp,
-)
+from clmwizard.commands.common import CommandOptions, add_profile, open_profile, open_secrets, stamp
 from clmwizard.errors import EXIT_GRANT_DEAD, EXIT_OK
 
 if TYPE_CHECKING:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from clmwizard.closing import steps_left
 from clmwizard.commands.common import (
-    LAYOUT_HELP,
     CommandOptions,
     add_connector_name,
+    add_layout,
     add_profile,
     is_tty,
     open_profile,
@@ -66,11 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_profile(parser)
     parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
-    parser.add_argument(
-        "--layout",
-        choices=("three", "single"),
-        help=LAYOUT_HELP + "; default: the profile's layout (single until one is chosen)",
-    )
+    add_layout(parser)
     add_connector_name(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     parser.add_argument(
