@@ -105,17 +105,35 @@ def test_the_fast_answer_is_what_argparse_prints(
         assert launch.fast_answer(argv) == capsys.readouterr().out
 
 
-@pytest.mark.parametrize("columns", ["60", "120"])
-def test_at_another_width_argparse_answers(
-    columns: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_a_narrower_terminal_gets_argparses_wrapping(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """argparse wraps to COLUMNS (or the terminal's width): the 80-column text would be wrong."""
-    monkeypatch.setenv("COLUMNS", columns)
+    """argparse wraps to COLUMNS (or the terminal's width): below 80 the text would overflow."""
+    monkeypatch.setenv("COLUMNS", "60")
     assert launch.fast_answer(["--help"]) is None
     assert launch.fast_answer(["login", "--help"]) is None
     with pytest.raises(SystemExit):
         main(["login", "--help"])
-    assert capsys.readouterr().out != help_text.COMMAND_HELP["login"]
+    out = capsys.readouterr().out
+    assert out != help_text.COMMAND_HELP["login"]
+    assert max(len(line) for line in out.splitlines()) <= 60
+
+
+def test_a_wider_terminal_gets_the_80_column_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    assert launch.fast_answer(["--help"]) == help_text.TOP_LEVEL_HELP
+    assert launch.fast_answer(["login", "-h"]) == help_text.COMMAND_HELP["login"]
+
+
+def test_the_width_is_found_as_argparse_finds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    for columns in ("100", "0", "x", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert launch.terminal_columns() == shutil.get_terminal_size().columns
 
 
 @pytest.mark.parametrize("argv", [["--debug", "--help"], ["login", "--profile", "x", "-h"], []])

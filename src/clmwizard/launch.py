@@ -29,7 +29,10 @@ def main() -> int:
 
 
 def fast_answer(argv: list[str]) -> str | None:
-    """What argparse would print for these arguments, or None when only argparse can say."""
+    """What argparse prints for these arguments at the help's width, or None: argparse answers.
+
+    argparse wraps help to the terminal's width. A terminal as wide or wider gets the text laid
+    out at WIDTH (as `clmwizard --help` always was); a narrower one, argparse's own wrapping."""
     if argv == ["--version"]:
         from clmwizard import __version__
 
@@ -38,7 +41,7 @@ def fast_answer(argv: list[str]) -> str | None:
         return None
     from clmwizard import help_text
 
-    if terminal_columns() != help_text.WIDTH or sys.version_info[:2] != help_text.PYTHON:
+    if terminal_columns() < help_text.WIDTH or sys.version_info[:2] != help_text.PYTHON:
         return None
     if len(argv) == 1:
         return help_text.TOP_LEVEL_HELP
