@@ -5,6 +5,7 @@ publication recorded, one sign-in for the Power Apps and the Flow API, and a liv
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import threading
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from clmwizard.commands.common import CommandOptions, is_tty, say
 from clmwizard.errors import ClmWizardError
-from clmwizard.powerplatform.setup import flow_sign_in, settings_from
+from clmwizard.powerplatform.setup import flow_sign_in, settings_from, user_settings
 from clmwizard.wait_clock import WaitClock
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
-    from clmwizard.store.profile import PublishRecord
+    from clmwizard.store.profile import Profile, PublishRecord
     from clmwizard.store.secrets import SecretStore
 
 
@@ -44,16 +45,16 @@ class MicrosoftOptions(CommandOptions):
     flow_url: str | None = None
 
 
-def settings_for(record: PublishRecord | None, options: MicrosoftOptions) -> MicrosoftSettings:
-    """What `publish` recorded for `record` (None: the defaults), with the flags given over it."""
-    return settings_from(
-        record,
-        client_id=options.client_id,
-        tenant=options.tenant,
-        authority=options.authority,
-        power_apps_url=options.power_apps_url,
-        flow_url=options.flow_url,
-    )
+def settings_for(
+    profile: Profile | None, record: PublishRecord | None, options: MicrosoftOptions
+) -> MicrosoftSettings:
+    """The flags over what `publish` recorded for `record` (None: the defaults). With a profile,
+    a sign-in as a person: the flags over the one the profile remembers (`connect --client-id X`
+    once), over the record's (perhaps a service principal's)."""
+    flags = dataclasses.asdict(options)
+    if profile is None:
+        return settings_from(record, **flags)
+    return user_settings(profile, record, **flags)
 
 
 async def sign_in(

@@ -277,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
     if options.name is not None:  # a name Power Platform refuses: before sign-in
         check_connector_name(options.name)
     confirm_api_hosts(
-        profiles, profile, settings_for(None, options.microsoft), trust=options.trust_server
+        profiles, profile, settings_for(None, None, options.microsoft), trust=options.trust_server
     )
     method = options.method
     client_secret = read_ms_client_secret() if method == "service_principal" else None
@@ -297,7 +297,7 @@ async def _publish(
 ) -> int:
     from clmwizard.powerplatform.signin import forget_sign_in
 
-    settings = settings_for(None, options.microsoft)
+    settings = settings_for(None, None, options.microsoft)
 
     async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
 
@@ -312,6 +312,10 @@ async def _publish(
                 allow_cached=allow_cached,
             )
             say(f"✓ Signed in to Microsoft as {who.username}")
+            if method != "service_principal" and not options.dry_run:  # connect etc. reuse it
+                await asyncio.to_thread(
+                    setup.remember_user_sign_in, profiles, profile.name, settings
+                )
             return who
 
         async def forget() -> None:
