@@ -33,11 +33,11 @@ from clmwizard.store.profile import (
     HeartbeatRecord,
     Profile,
     PublishedConnector,
-    PublishRecord,
 )
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from tests.support.pilot import until
+from tests.support.records import publish_record
 
 SIZE = (100, 32)
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -205,23 +205,15 @@ def test_start_with_profiles(snap_compare: Any, world: WizardContext) -> None:
 def published(profile: Profile, connection: str | None, beat: HeartbeatRecord | None) -> Profile:
     """`profile` with one connector published at NOW - 2 days (its connection and heartbeat)."""
     redirect = "https://global.consent.azure-apim.net/redirect/docusign-20clm-5f1e"
-    record = PublishRecord(
-        environment_id="Default-1234",
-        layout="single",
-        power_apps_url="https://api.powerapps.com",
-        authority="https://login.microsoftonline.com",
-        tenant="organizations",
-        client_id="client",
-        connectors=[
-            PublishedConnector(
-                "clm",
-                "shared_docusign-20clm-5f1e",
-                "DocuSign CLM",
-                "fp",
-                redirect,
-                connection_name=connection,
-            )
-        ],
+    record = publish_record(
+        PublishedConnector(
+            "clm",
+            "shared_docusign-20clm-5f1e",
+            "DocuSign CLM",
+            "fp",
+            redirect,
+            connection_name=connection,
+        ),
         at=NOW - timedelta(days=2),
         heartbeat=beat,
     )
