@@ -106,16 +106,19 @@ def test_several_environments_without_a_terminal_are_listed(
     assert stored_connectors(microsoft) == []
 
 
-def test_a_connector_of_the_same_name_is_not_taken_without_asking(
-    microsoft: Emulator,
-    approver: list[str],
-    publish: Publish,  # acme is signed in
-    signed_in: Callable[..., None],
-) -> None:
+@pytest.fixture
+def first_published(approver: list[str], publish: Publish, signed_in: Callable[..., None]) -> None:
+    """Another profile, `first`, signed in and published into the same environment; then acme
+    signed in again (its DocuSign sign-in is the current one)."""
     signed_in(profile="first")
     assert publish(profile="first").code == 0
-    (theirs,) = stored_connectors(microsoft)
     signed_in(profile="acme")
+
+
+def test_a_connector_of_the_same_name_is_not_taken_without_asking(
+    microsoft: Emulator, publish: Publish, first_published: None
+) -> None:
+    (theirs,) = stored_connectors(microsoft)
     code, out, err = publish("--name", "DocuSign CLM first")
     assert code == 2 and "adopt?" in out and "not touched" in err
     assert stored_connectors(microsoft) == [theirs]
@@ -123,14 +126,8 @@ def test_a_connector_of_the_same_name_is_not_taken_without_asking(
 
 
 def test_two_profiles_publish_into_one_environment_without_an_adoption_prompt(
-    microsoft: Emulator,
-    approver: list[str],
-    publish: Publish,  # acme is signed in
-    signed_in: Callable[..., None],
+    microsoft: Emulator, publish: Publish, first_published: None
 ) -> None:
-    signed_in(profile="first")
-    assert publish(profile="first").code == 0
-    signed_in(profile="acme")
     code, out, err = publish()
     assert code == 0, (out, err)
     assert "adopt" not in out + err

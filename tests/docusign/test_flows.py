@@ -158,16 +158,20 @@ async def test_wrong_secret_with_a_fresh_code_is_ranked_first(
     request, code = await consent(emu, redirect_uri)
     received = time.monotonic()
     async with make_client(timeout=5.0) as client:
-        with pytest.raises(ClmWizardError) as caught:
-            await exchange_code(
+
+        async def exchange(secret: str) -> TokenSet:
+            return await exchange_code(
                 client,
                 environment(emu),
                 emu.integration_key,
-                "wrong-secret-value",
+                secret,
                 code,
                 request.code_verifier,
                 received_at=received,
             )
+
+        with pytest.raises(ClmWizardError) as caught:
+            await exchange("wrong-secret-value")
         error = caught.value
         assert (error.code, error.field) == ("invalid_grant", "secret_key")
         assert "most likely the secret key is wrong" in error.what
@@ -175,26 +179,10 @@ async def test_wrong_secret_with_a_fresh_code_is_ranked_first(
         assert "expired (after about 2 minutes) or was already used" in error.cause
         # the same code again (as the wizard's "re-enter the secret" does): now it was sent before
         with pytest.raises(ClmWizardError) as again:
-            await exchange_code(
-                client,
-                environment(emu),
-                emu.integration_key,
-                "wrong-secret-value",
-                code,
-                request.code_verifier,
-                received_at=received,
-            )
+            await exchange("wrong-secret-value")
         assert "this run had sent it before" in again.value.cause
         # the emulator did not use the code up for a wrong secret: the right one still works
-        tokens = await exchange_code(
-            client,
-            environment(emu),
-            emu.integration_key,
-            emu.secret_key,
-            code,
-            request.code_verifier,
-            received_at=received,
-        )
+        tokens = await exchange(emu.secret_key)
         assert tokens.access_token
 
 
