@@ -12,8 +12,10 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -136,6 +138,21 @@ def process_texts(pids: Iterable[int] | None = None) -> dict[str, bytes]:
 def assert_no_hits(needles: Needles, haystacks: Mapping[str, str | bytes]) -> None:
     hits = find(needles, haystacks)
     assert hits == [], "\n".join(hits)
+
+
+def client_logs(records: Iterable[logging.LogRecord]) -> dict[str, str]:
+    """`log_text` of every record but the emulator's own (it logs what it issues)."""
+    return log_text(r for r in records if not r.name.startswith("clmwizard.emulator"))
+
+
+@contextmanager
+def clearers_seen(pids: list[int]) -> Iterator[dict[str, bytes]]:
+    """The clipboard clearers' argv and environment while they still wait; stopped after."""
+    try:
+        yield process_texts(pids)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
 
 
 def own_cmdline() -> dict[str, bytes]:

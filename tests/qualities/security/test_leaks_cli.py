@@ -6,9 +6,7 @@ environment of every process. Zero hits, except the reveals the user asked for."
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,11 +25,12 @@ from tests.qualities.security.leaks import (
     Needles,
     Run,
     assert_no_hits,
+    clearers_seen,
+    client_logs,
     debug_logs,
     emulator_needles,
     files_under,
     find,
-    log_text,
     process_texts,
     recorded_clearers,
 )
@@ -226,9 +225,7 @@ def test_every_command_and_error_path_leaks_no_secret(
     haystacks: dict[str, Any] = {}
     haystacks.update(files_under(config_dir, bundle))
     haystacks.update(run.outputs)
-    haystacks.update(
-        log_text(r for r in caplog.records if not r.name.startswith("clmwizard.emulator"))
-    )
+    haystacks.update(client_logs(caplog.records))
     browser_runs = [json.loads(line) for line in browser.read_text().splitlines()]
     assert len(browser_runs) >= 7
     for index, seen in enumerate(browser_runs):
@@ -239,15 +236,11 @@ def test_every_command_and_error_path_leaks_no_secret(
             f"{k}={v}" for k, v in seen["env"].items()
         )
     assert len(clearers) == 2
-    try:
-        clearer_texts = process_texts(clearers)
+    with clearers_seen(clearers) as clearer_texts:
         assert len(clearer_texts) == 4  # both clearers still waiting: argv and environment
         assert all(b"--after" in clearer_texts[f"/proc/{p}/cmdline"] for p in clearers)
         haystacks.update(clearer_texts)
         haystacks.update(process_texts())
-    finally:
-        for pid in clearers:
-            os.kill(pid, signal.SIGTERM)
     assert len(haystacks) > 60
     assert_no_hits(needles, haystacks)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import signal
 from pathlib import Path
 
 import pytest
@@ -37,11 +36,12 @@ from clmwizard.widgets.copy_table import CopyTable
 from tests.qualities.security.leaks import (
     Needles,
     assert_no_hits,
+    clearers_seen,
+    client_logs,
     debug_logs,
     emulator_needles,
     files_under,
     find,
-    log_text,
     process_texts,
     recorded_clearers,
 )
@@ -231,19 +231,13 @@ async def test_wizard_flows_leak_no_secret(
     out, err = capfd.readouterr()
     haystacks: dict[str, str | bytes] = {"stdout": out, "stderr": err, **screens.shots}
     haystacks.update(files_under(config_dir, bundle))
-    haystacks.update(
-        log_text(r for r in caplog.records if not r.name.startswith("clmwizard.emulator"))
-    )
+    haystacks.update(client_logs(caplog.records))
     haystacks.update({f"consent URL {i}": url for i, url in enumerate(opened)})
-    try:
-        clearer = process_texts(clearers)
+    with clearers_seen(clearers) as clearer:
         argv = clearer[f"/proc/{clearers[0]}/cmdline"]
         assert b"--after" in argv and b"--clear-if-hash" not in argv  # the hash goes by stdin
         haystacks.update(clearer)
         haystacks.update(process_texts())
-    finally:
-        for pid in clearers:
-            os.kill(pid, signal.SIGTERM)
     assert len(screens.shots) >= 14
     assert_no_hits(needles, haystacks)
     # Not blind: the revealed fields screen does show the stored secret key.
