@@ -16,7 +16,7 @@ from clmwizard.errors import EXIT_USAGE
 from clmwizard.store.profile import PublishedConnector
 from clmwizard.store.profiles import ProfileStore
 from tests.support.keyrings import MemoryKeyring
-from tests.support.records import AZURE_CLI, publish_record
+from tests.support.records import PUBLIC_CLIENT, publish_record
 from tests.support.store_fixtures import make_profile
 
 
@@ -38,9 +38,7 @@ def save(
                     connection_name="abc123",
                 ),
                 environment_id="env-one",
-                authority="https://login.microsoftonline.com/",
-                tenant="common",
-                client_id=AZURE_CLI,
+                **PUBLIC_CLIENT,
             )
         ]
     ProfileStore().save(profile)

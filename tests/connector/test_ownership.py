@@ -116,16 +116,20 @@ def test_force_into_a_folder_that_is_not_a_bundle(
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".docs")]
 
 
+def forced_refusal(saved: Profile, out: Path) -> ClmWizardError:
+    """`export --force` into `out`, refused: the error."""
+    with pytest.raises(ClmWizardError) as caught:
+        export_bundle(saved, out, force=True)
+    return caught.value
+
+
 def test_own_bundle_with_a_file_added_is_refused(saved: Profile, tmp_path: Path) -> None:
     out = tmp_path / "bundle"
     export_bundle(saved, out)
     (out / "general" / "notes.md").write_text("mine\n")
     before = _tree(out)
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, out, force=True)
-    assert "clmwizard's bundle plus files clmwizard did not write: general/notes.md" in str(
-        caught.value.what  # type: ignore[attr-defined]
-    )
+    refused = forced_refusal(saved, out)
+    assert "clmwizard's bundle plus files clmwizard did not write: general/notes.md" in str(refused)
     assert _tree(out) == before
 
 
@@ -135,9 +139,8 @@ def test_old_version_bundle_with_a_file_added_is_refused(saved: Profile, tmp_pat
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         (out / relative).write_bytes(data)
     (out / "upload" / "extra.json").write_text("{}\n")
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, out, force=True)
-    assert "files clmwizard did not write: upload/extra.json" in caught.value.what  # type: ignore[attr-defined]
+    refused = forced_refusal(saved, out)
+    assert "files clmwizard did not write: upload/extra.json" in refused.what
     assert (out / "upload" / "extra.json").exists()
 
 
@@ -148,9 +151,8 @@ def test_a_symlink_inside_is_refused_and_not_followed(saved: Profile, tmp_path: 
     precious.mkdir()
     (precious / "keep.txt").write_text("keep\n")
     os.symlink(precious, out / "general" / "link")
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, out, force=True)
-    assert "general/link (a link or special file)" in caught.value.what  # type: ignore[attr-defined]
+    refused = forced_refusal(saved, out)
+    assert "general/link (a link or special file)" in refused.what
     assert (precious / "keep.txt").read_text() == "keep\n"
 
 
@@ -159,9 +161,8 @@ def test_a_link_as_the_export_folder_is_refused(saved: Profile, tmp_path: Path) 
     export_bundle(saved, real)
     before = _tree(real)
     os.symlink(real, tmp_path / "link")
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, tmp_path / "link", force=True)
-    assert "is a symbolic link" in caught.value.what  # type: ignore[attr-defined]
+    refused = forced_refusal(saved, tmp_path / "link")
+    assert "is a symbolic link" in refused.what
     assert _tree(real) == before and (tmp_path / "link").is_symlink()
 
 
@@ -171,9 +172,8 @@ def test_a_forged_mark_cannot_name_other_files(saved: Profile, tmp_path: Path) -
     (out / "thesis.tex").write_text("mine\n")
     mark = {"written_by": "clmwizard", "version": 1, "files": ["thesis.tex", "README.md"]}
     (out / MARK_FILE).write_text(json.dumps(mark))
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, out, force=True)
-    assert "names files no bundle has" in caught.value.what  # type: ignore[attr-defined]
+    refused = forced_refusal(saved, out)
+    assert "names files no bundle has" in refused.what
     assert (out / "thesis.tex").read_text() == "mine\n"
 
 

@@ -12,7 +12,7 @@ from clmwizard.store.profile import PublishRecord
 from clmwizard.store.profiles import ProfileStore
 from tests.powerplatform.fake import FakePowerPlatform
 from tests.powerplatform.test_publish import SECRET, api_for, publish
-from tests.support.records import AZURE_CLI, publish_record
+from tests.support.records import PUBLIC_CLIENT, publish_record
 from tests.support.store_fixtures import make_profile
 
 NEW = "7c9e1b3d-2f4a-4b6c-8d0e-1a3b5c7d9e0f"
@@ -122,13 +122,7 @@ def test_the_suggested_publish_command_keeps_the_stored_microsoft_settings() -> 
         "--power-apps-url https://api.powerapps.us",
     ):
         assert part in command, command
-    public = publish_record(
-        environment_id="env-one",
-        layout="three",
-        authority="https://login.microsoftonline.com/",
-        tenant="common",
-        client_id=AZURE_CLI,
-    )
+    public = publish_record(environment_id="env-one", layout="three", **PUBLIC_CLIENT)
     assert publish_command("acme", public) == (
         "clmwizard publish --profile acme --environment env-one --layout three"
     )

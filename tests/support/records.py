@@ -8,6 +8,12 @@ from typing import Any
 from clmwizard.store.profile import PublishedConnector, PublishRecord
 
 AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"  # the public client id publish signs in with
+# What publish stores when a user signs in with its defaults (the public client, any tenant).
+PUBLIC_CLIENT = {
+    "authority": "https://login.microsoftonline.com/",
+    "tenant": "common",
+    "client_id": AZURE_CLI,
+}
 
 
 def publish_record(*connectors: PublishedConnector, **changes: Any) -> PublishRecord:
