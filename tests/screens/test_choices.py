@@ -70,6 +70,13 @@ def custom_server(name: str = "acme") -> Profile:
     )
 
 
+def with_its_secret(world: WizardContext, profile: Profile) -> Profile:
+    """`profile` saved, its secret key in the world's keyring."""
+    world.profiles.save(profile)
+    world.open_secrets().set_many(profile.name, {SECRET_KEY: SECRET})
+    return profile
+
+
 async def show(pilot: Pilot[None], screen: WizardScreen, answers: list[Answer]) -> None:
     """Push a step screen as the flow would and collect the answer it dismisses with."""
     await pilot.pause()
@@ -158,9 +165,7 @@ async def reconsent(pilot: Pilot[None], app: ClmWizardApp, profile: Profile) -> 
 async def test_reconsent_highlight_starts_on_the_saved_environment(
     world: WizardContext, saved: Callable[[], Profile], words: str
 ) -> None:
-    profile = saved()
-    world.profiles.save(profile)
-    world.open_secrets().set_many("acme", {SECRET_KEY: SECRET})
+    profile = with_its_secret(world, saved())
     app = ClmWizardApp(world)
     async with app.run_test(size=SIZE) as pilot:
         screen = await reconsent(pilot, app, profile)
@@ -177,9 +182,7 @@ async def test_reconsent_highlight_starts_on_the_saved_environment(
 
 @pytest.mark.parametrize("yes", [True, False], ids=["yes-changes", "no-keeps"])
 async def test_changing_a_saved_profiles_environment_asks(world: WizardContext, yes: bool) -> None:
-    profile = production()
-    world.profiles.save(profile)
-    world.open_secrets().set_many("acme", {SECRET_KEY: SECRET})
+    profile = with_its_secret(world, production())
     app = ClmWizardApp(world)
     async with app.run_test(size=SIZE) as pilot:
         screen = await reconsent(pilot, app, profile)
@@ -356,9 +359,7 @@ async def test_export_layout_enter_exports_and_space_chooses(
 
 
 async def test_fields_tabs_follow_the_portals_order(world: WizardContext) -> None:
-    profile = signed_in("acme", timedelta(days=29))
-    world.profiles.save(profile)
-    world.open_secrets().set_many("acme", {SECRET_KEY: SECRET})
+    profile = with_its_secret(world, signed_in("acme", timedelta(days=29)))
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:

@@ -23,7 +23,7 @@ from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
 from clmwizard.widgets.field_message import FieldMessage
-from tests.support.pilot import make_app, until
+from tests.support.pilot import make_app, tokens_done, until
 
 SIZE = (100, 32)
 
@@ -70,10 +70,7 @@ async def test_new_profile_to_exported_bundle_in_few_keys(
         assert isinstance(screen, ConsentScreen)
         await until(pilot, lambda: screen.state == "listening")
         await press("a")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        await tokens_done(pilot, app)
         await press("enter")
         await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
         await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
@@ -137,10 +134,7 @@ async def test_paste_fallback_completes_sign_in(demo_context: WizardContext) -> 
         assert isinstance(app.screen, ConsentScreen)
         paste.value = location
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        await tokens_done(pilot, app)
 
 
 async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
@@ -164,10 +158,7 @@ async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
         await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         app.screen.query_one("#secret", Input).value = emu.secret_key
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        await tokens_done(pilot, app)
         assert app.draft.secret_key == emu.secret_key
 
 
