@@ -14,9 +14,12 @@ def authorize(emu: Emulator, client: httpx.Client, **params: str) -> httpx.Respo
 
 
 def decide(
-    emu: Emulator, client: httpx.Client, page: httpx.Response, decision: str
+    emu: Emulator, client: httpx.Client, decision: str, page: httpx.Response | None = None
 ) -> httpx.Response:
-    """The consent page's form sent with `decision` (accept, decline, or anything else)."""
+    """The consent page's form (`page`, or a fresh one) sent with `decision` (accept, decline,
+    or anything else)."""
+    if page is None:
+        page = authorize(emu, client, **auth_params(emu))
     return client.post(
         f"{emu.auth_server}/oauth/consent",
         data={"transaction_id": transaction_of(page.text), "decision": decision},
