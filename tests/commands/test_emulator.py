@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msal
@@ -14,6 +15,20 @@ import requests
 from clmwizard.cli import main
 from tests.emulator.flows import transaction_of
 from tests.emulator.platform_helpers import POWER_APPS, emulator_command
+
+
+def consent_request(
+    info: dict[str, Any], scope: str, redirect_uri: str, **extra: str
+) -> tuple[str, dict[str, str]]:
+    """The consent URL of the emulator that printed `info`, and its query."""
+    query = {
+        "response_type": "code",
+        "scope": scope,
+        "client_id": info["integration_key"],
+        "redirect_uri": redirect_uri,
+        **extra,
+    }
+    return f"{info['auth_server']}/oauth/auth", query
 
 
 def stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str, str]:
@@ -41,14 +56,7 @@ def test_first_line_then_requests_logged_then_clean_exit_on_sigint() -> None:
         assert info["redirect_uris"] == ["http://127.0.0.1:8765/callback"]
         with httpx.Client() as client:
             page = client.get(
-                f"{info['auth_server']}/oauth/auth",
-                params={
-                    "response_type": "code",
-                    "scope": "signature spring_read",
-                    "client_id": info["integration_key"],
-                    "redirect_uri": info["redirect_uris"][0],
-                    "state": "s",
-                },
+                *consent_request(info, "signature spring_read", info["redirect_uris"][0], state="s")
             )
             assert page.status_code == 200
             answer = client.post(
@@ -82,15 +90,7 @@ def test_options_and_sigterm() -> None:
     ):
         assert info["redirect_uris"] == ["http://127.0.0.1:8765/callback", extra]
         assert [a["is_default"] for a in info["accounts"]] == [False, True]
-        response = httpx.get(
-            f"{info['auth_server']}/oauth/auth",
-            params={
-                "response_type": "code",
-                "scope": "signature",
-                "client_id": info["integration_key"],
-                "redirect_uri": extra,
-            },
-        )
+        response = httpx.get(*consent_request(info, "signature", extra))
         assert response.status_code == 302  # auto-consent: no page
         returncode, _, err = stop(process, signal.SIGTERM)
     assert returncode == 0

@@ -51,23 +51,25 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardCon
     yield WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)
 
 
-def production(name: str = "acme") -> Profile:
+def signed_in_at(environment: str, auth_server: str, clm_auth_server: str, name: str) -> Profile:
+    """A profile signed in 29 days ago against `environment`'s servers."""
     return replace(
         signed_in(name, timedelta(days=29)),
-        environment="production",
-        auth_server="https://account.docusign.com",
-        clm_auth_server="https://auth.springcm.com",
+        environment=environment,
+        auth_server=auth_server,
+        clm_auth_server=clm_auth_server,
+    )
+
+
+def production(name: str = "acme") -> Profile:
+    return signed_in_at(
+        "production", "https://account.docusign.com", "https://auth.springcm.com", name
     )
 
 
 def custom_server(name: str = "acme") -> Profile:
     """The issue's case: a custom-server profile, whose choice is the last of the list."""
-    return replace(
-        signed_in(name, timedelta(days=29)),
-        environment="custom",
-        auth_server="http://127.0.0.1:47001",
-        clm_auth_server="http://127.0.0.1:47002",
-    )
+    return signed_in_at("custom", "http://127.0.0.1:47001", "http://127.0.0.1:47002", name)
 
 
 def with_its_secret(world: WizardContext, profile: Profile) -> Profile:
@@ -75,6 +77,13 @@ def with_its_secret(world: WizardContext, profile: Profile) -> Profile:
     world.profiles.save(profile)
     world.open_secrets().set_many(profile.name, {SECRET_KEY: SECRET})
     return profile
+
+
+async def new_key_screen(pilot: Pilot[None], app: ClmWizardApp, answers: list[Answer]) -> None:
+    """The Key screen of a new profile acme, its key and secret filled in."""
+    draft = app.start_draft(name="acme")
+    draft.integration_key, draft.secret_key = KEY, SECRET
+    await show(pilot, KeyScreen(), answers)
 
 
 async def show(pilot: Pilot[None], screen: WizardScreen, answers: list[Answer]) -> None:
@@ -105,9 +114,7 @@ async def test_key_screen_enter_on_a_choice_goes_next(world: WizardContext, focu
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:
-        draft = app.start_draft(name="acme")
-        draft.integration_key, draft.secret_key = KEY, SECRET
-        await show(pilot, KeyScreen(), answers)
+        await new_key_screen(pilot, app, answers)
         screen = app.screen
         radio = screen.query_one("#environment", TextRadioSet)
         assert highlighted(radio) == "demo"
@@ -128,9 +135,7 @@ async def test_key_screen_space_chooses_and_the_choice_is_echoed(world: WizardCo
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:
-        draft = app.start_draft(name="acme")
-        draft.integration_key, draft.secret_key = KEY, SECRET
-        await show(pilot, KeyScreen(), answers)
+        await new_key_screen(pilot, app, answers)
         await focus(pilot, app.screen.query_one("#environment", TextRadioSet))
         await pilot.press("down", "space")
         await pilot.pause()

@@ -462,16 +462,13 @@ def test_a_huge_profile_file_is_refused_quickly() -> None:
 def test_a_profile_from_before_the_user_sign_in_and_the_rotation_proof_loads() -> None:
     """Files written before `microsoft_user`, `secret_rotated_at` and `rotation_proven_at`
     existed load with them unset, and a profile without them is written without them."""
-    from clmwizard.store.profile import MicrosoftUserSignIn, PublishedConnector, PublishRecord
+    from clmwizard.store.profile import MicrosoftUserSignIn, PublishedConnector
+    from tests.support.records import PUBLIC_CLIENT, publish_record
 
-    record = PublishRecord(
+    record = publish_record(
+        PublishedConnector("clm", "shared_x", "DocuSign CLM work", "ab" * 8),
         environment_id="env-1",
-        layout="single",
-        power_apps_url="https://api.powerapps.com",
-        authority="https://login.microsoftonline.com/",
-        tenant="common",
-        client_id="9f1e2d3c-4b5a-4c3d-8e9f-0a1b2c3d4e5f",
-        connectors=[PublishedConnector("clm", "shared_x", "DocuSign CLM work", "ab" * 8)],
+        **{**PUBLIC_CLIENT, "client_id": "9f1e2d3c-4b5a-4c3d-8e9f-0a1b2c3d4e5f"},
     )
     data = profile_to_dict(make_profile("work", publications=[record]))
     assert "microsoft_user" not in data
