@@ -19,8 +19,8 @@ from tests.emulator.platform_helpers import POWER_APPS, emulator_command
 
 def consent_request(
     info: dict[str, Any], scope: str, redirect_uri: str, **extra: str
-) -> tuple[str, dict[str, str]]:
-    """The consent URL of the emulator that printed `info`, and its query."""
+) -> dict[str, Any]:
+    """`url` and `params` of a consent request to the emulator that printed `info`."""
     query = {
         "response_type": "code",
         "scope": scope,
@@ -28,7 +28,7 @@ def consent_request(
         "redirect_uri": redirect_uri,
         **extra,
     }
-    return f"{info['auth_server']}/oauth/auth", query
+    return {"url": f"{info['auth_server']}/oauth/auth", "params": query}
 
 
 def stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str, str]:
@@ -56,7 +56,9 @@ def test_first_line_then_requests_logged_then_clean_exit_on_sigint() -> None:
         assert info["redirect_uris"] == ["http://127.0.0.1:8765/callback"]
         with httpx.Client() as client:
             page = client.get(
-                *consent_request(info, "signature spring_read", info["redirect_uris"][0], state="s")
+                **consent_request(
+                    info, "signature spring_read", info["redirect_uris"][0], state="s"
+                )
             )
             assert page.status_code == 200
             answer = client.post(
@@ -90,7 +92,7 @@ def test_options_and_sigterm() -> None:
     ):
         assert info["redirect_uris"] == ["http://127.0.0.1:8765/callback", extra]
         assert [a["is_default"] for a in info["accounts"]] == [False, True]
-        response = httpx.get(*consent_request(info, "signature", extra))
+        response = httpx.get(**consent_request(info, "signature", extra))
         assert response.status_code == 302  # auto-consent: no page
         returncode, _, err = stop(process, signal.SIGTERM)
     assert returncode == 0
