@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import requests
 
 from clmwizard.cli import main
 from tests.emulator.flows import transaction_of
-from tests.emulator.platform_helpers import POWER_APPS, emulator_command
+from tests.emulator.platform_helpers import POWER_APPS, emulator_command, stop
 
 
 def consent_request(
@@ -29,12 +28,6 @@ def consent_request(
         **extra,
     }
     return {"url": f"{info['auth_server']}/oauth/auth", "params": query}
-
-
-def stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str, str]:
-    process.send_signal(sig)
-    out, err = process.communicate(timeout=10)
-    return process.returncode, out, err
 
 
 def test_first_line_then_requests_logged_then_clean_exit_on_sigint() -> None:

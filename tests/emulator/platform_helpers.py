@@ -95,6 +95,12 @@ def device_code_sign_in(
     return app, result
 
 
+def stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str, str]:
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=10)
+    return process.returncode, out, err
+
+
 def httpx_client(emu: Emulator) -> httpx.Client:
     context = ssl.create_default_context(cadata=emu.power_platform.ca_cert)
     return httpx.Client(verify=context, timeout=10.0, trust_env=False)
