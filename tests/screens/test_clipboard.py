@@ -176,7 +176,7 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
 
     monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "osc52")
     app = ClmWizardApp(context)
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await open_fields(app, pilot)
         await pilot.press("ctrl+l")  # one connector → three: the actions of each host
         await pilot.press("tab")  # Security → Definition

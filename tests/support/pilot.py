@@ -43,7 +43,7 @@ def type_burst(pilot: Pilot[None], text: str) -> None:
 
 
 async def press_until(
-    pilot: Pilot[None], key: str, condition: Callable[[], object], timeout: float = 5.0
+    pilot: Pilot[None], key: str, condition: Callable[[], object], timeout: float = 10.0
 ) -> None:
     """Send one key as a terminal does and let the app run only until `condition()` holds.
 
