@@ -19,18 +19,15 @@ pytest_plugins = [
 ]
 
 
-# One X display and one gnome-keyring daemon serve every xdist worker: the clipboard tests (they
-# own the X selection) run on one worker, one after another; so do the Secret Service tests.
-SERIAL_GROUPS = ("display", "secret_service")
-
-
+# One X display serves every xdist worker: the clipboard tests (they own the X selection) run on
+# one worker, one after another. The one gnome-keyring daemon serves concurrent clients, and each
+# Secret Service test stores its own uniquely named profile, so those tests spread over the workers
+# (a test with a fixed profile name in the Secret Service names its own xdist_group).
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        for group in SERIAL_GROUPS:
-            if item.get_closest_marker(group) is not None:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+        if item.get_closest_marker("display") is not None:
+            item.add_marker(pytest.mark.xdist_group("display"))
 
 
 @pytest.fixture(autouse=True)
