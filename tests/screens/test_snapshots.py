@@ -55,8 +55,9 @@ HOSTS = ClmHosts(
     "https://apidownloaduatna11.springcm.com/",
 )
 REDIRECT_PORT = 47655
-# The snapshots show this fixed port: their tests bind it in turn, on one xdist worker.
-pytestmark = pytest.mark.xdist_group("snapshots")
+# The consent snapshots show this fixed port and listen on it: they take turns on one xdist
+# worker. The other snapshots only show it.
+LISTENS = pytest.mark.xdist_group("snapshot_redirect_port")
 
 
 def signed_in(name: str, expires_in: timedelta) -> Profile:
@@ -306,6 +307,7 @@ def test_scopes_warns_without_extended(
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
 
+@LISTENS
 def test_consent_waiting(snap_compare: Any, world: WizardContext, fixed_consent: None) -> None:
     from clmwizard.screens.consent import ConsentScreen
 
@@ -318,6 +320,7 @@ def test_consent_waiting(snap_compare: Any, world: WizardContext, fixed_consent:
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
 
+@LISTENS
 def test_consent_port_in_use(
     snap_compare: Any, world: WizardContext, fixed_consent: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -443,6 +446,7 @@ def test_no_color_is_respected(
 SMALL = (80, 24)
 
 
+@LISTENS
 @COLOUR
 def test_consent_at_80x24(
     snap_compare: Any,

@@ -3,18 +3,25 @@ chosen durable step; see tests/qualities/crash/child.py for how the steps are co
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from clmwizard.cli import main
+from clmwizard.docusign.oauth import TokenSet
+from clmwizard.docusign.session import store_login
 from clmwizard.emulator import Emulator
+from clmwizard.emulator.state import Grant
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.store.secrets import SecretStore
 from tests.support.login import login_argv as shared_login_argv
 
 REPO = Path(__file__).parents[3]
@@ -112,3 +119,19 @@ def sign_in_here(emu: Emulator, name: str, secret: str, monkeypatch: pytest.Monk
         assert main(login_argv(emu, name)) == 0
     finally:
         monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
+
+
+def sign_in_again(emu: Emulator, name: str, secret: str, secrets: SecretStore) -> None:
+    """What a new sign-in of signed-in profile `name` with `secret` leaves behind: a new grant's
+    tokens, stored by the sign-in's own storage step (`store_login`). The emulator issues the
+    tokens directly; the consent itself (a browser child, the loopback listener) was done by the
+    test's first `sign_in_here` and is not what a crash test is about."""
+    with emu.state.lock:
+        last = emu.state.grants[-1]
+        grant = Grant(last.client_id, last.user_id, last.scopes, last.first_refresh_expiry)
+        emu.state.grants.append(grant)
+        access, refresh = emu.state.issue_tokens(grant, last.first_refresh_expiry)
+    now = datetime.now(UTC)
+    profiles = ProfileStore()
+    profile = dataclasses.replace(profiles.load(name), consented_at=now)
+    store_login(profiles, secrets, profile, secret, TokenSet(access, refresh, 28800, now))

@@ -23,7 +23,13 @@ from clmwizard.emulator import Emulator
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.harness import Child, Outcome, login_argv, sign_in_here
+from tests.qualities.crash.harness import (
+    Child,
+    Outcome,
+    login_argv,
+    sign_in_again,
+    sign_in_here,
+)
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(240)]
 
@@ -88,7 +94,7 @@ def test_kill_during_login_storage_leaves_the_old_or_the_new_sign_in(
     assert store.get(name, SECRET_KEY) == new
     seen = set()
     for index, step in enumerate(steps):
-        sign_in_here(emu, name, old, monkeypatch)
+        sign_in_again(emu, name, old, store)
         before = ProfileStore().load(name)
         outcome = child.run(login_argv(emu, name), secret=new, kill_at=index)
         assert outcome.killed_at == step
@@ -144,7 +150,7 @@ def test_kill_during_rotation_keeps_a_secret_that_works(
     assert store.get(name, SECRET_KEY) == new
     results = {}
     for index, step in enumerate(steps):
-        sign_in_here(emu, name, old, monkeypatch)
+        sign_in_again(emu, name, old, store)
         before = ProfileStore().load(name)
         outcome = child.run(rotate, stdin=new, kill_at=index)
         assert outcome.killed_at == step
@@ -171,6 +177,7 @@ def test_kill_during_the_heartbeat_refresh_keeps_a_working_grant_once_stored(
     child: Child,
     profile_name: str,
     config_dir: Path,
+    secret_service: KeyringBackend,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -185,7 +192,7 @@ def test_kill_during_the_heartbeat_refresh_keeps_a_working_grant_once_stored(
     ]
     results = {}
     for index, step in enumerate(steps):
-        sign_in_here(emu, name, emu.secret_key, monkeypatch)
+        sign_in_again(emu, name, emu.secret_key, KeyringSecretStore(secret_service))
         before = ProfileStore().load(name)
         assert child.run(heartbeat, kill_at=index).killed_at == step
         assert profile_files(config_dir, name) == [name]
