@@ -121,17 +121,23 @@ def sign_in_here(emu: Emulator, name: str, secret: str, monkeypatch: pytest.Monk
         monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
 
 
-def sign_in_again(emu: Emulator, name: str, secret: str, secrets: SecretStore) -> None:
-    """What a new sign-in of signed-in profile `name` with `secret` leaves behind: a new grant's
-    tokens, stored by the sign-in's own storage step (`store_login`). The emulator issues the
-    tokens directly; the consent itself (a browser child, the loopback listener) was done by the
-    test's first `sign_in_here` and is not what a crash test is about."""
+def new_grant(emu: Emulator) -> TokenSet:
+    """The tokens of a new consent (a new grant of the emulator's last consented user), issued
+    by the emulator directly: what a sign-in's consent hands to storage."""
     with emu.state.lock:
         last = emu.state.grants[-1]
         grant = Grant(last.client_id, last.user_id, last.scopes, last.first_refresh_expiry)
         emu.state.grants.append(grant)
         access, refresh = emu.state.issue_tokens(grant, last.first_refresh_expiry)
-    now = datetime.now(UTC)
+    return TokenSet(access, refresh, 28800, datetime.now(UTC))
+
+
+def sign_in_again(emu: Emulator, name: str, secret: str, secrets: SecretStore) -> None:
+    """What a new sign-in of signed-in profile `name` with `secret` leaves behind: a new grant's
+    tokens stored by the sign-in's own storage step (`store_login`). The consent itself (a
+    browser child, the loopback listener) was done by the test's first `sign_in_here` and is not
+    what a crash test is about."""
+    tokens = new_grant(emu)
     profiles = ProfileStore()
-    profile = dataclasses.replace(profiles.load(name), consented_at=now)
-    store_login(profiles, secrets, profile, secret, TokenSet(access, refresh, 28800, now))
+    profile = dataclasses.replace(profiles.load(name), consented_at=tokens.obtained_at)
+    store_login(profiles, secrets, profile, secret, tokens)

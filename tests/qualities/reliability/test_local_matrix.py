@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import keyring
@@ -25,12 +24,11 @@ from clmwizard.cli import main
 from clmwizard.docusign.oauth import TokenSet
 from clmwizard.docusign.session import refresh_profile, rotate_secret, store_login
 from clmwizard.emulator import Emulator
-from clmwizard.emulator.state import Grant
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore, Writer
 from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.harness import REPO, SECRET_SERVICE, Child
+from tests.qualities.crash.harness import REPO, SECRET_SERVICE, Child, new_grant
 from tests.qualities.reliability.harness import check_message
 from tests.qualities.reliability.matrix import LOCAL_CELLS, LOCAL_STORED, LocalCell
 from tests.support.keyrings import MemoryKeyring
@@ -60,14 +58,9 @@ def sign_in(emu: Emulator, monkeypatch: pytest.MonkeyPatch, secret: str | None =
 def new_consent(emu: Emulator) -> tuple[Profile, TokenSet]:
     """What a second sign-in hands to storage: a new grant's tokens (issued by the emulator
     directly: the consent flow itself is the network matrix's business)."""
-    with emu.state.lock:
-        old = emu.state.grants[-1]
-        grant = Grant(old.client_id, old.user_id, old.scopes, old.first_refresh_expiry)
-        emu.state.grants.append(grant)
-        access, refresh = emu.state.issue_tokens(grant, old.first_refresh_expiry)
-    now = datetime.now(UTC)
-    profile = dataclasses.replace(ProfileStore().load(PROFILE), consented_at=now)
-    return profile, TokenSet(access, refresh, 28800, now)
+    tokens = new_grant(emu)
+    profile = dataclasses.replace(ProfileStore().load(PROFILE), consented_at=tokens.obtained_at)
+    return profile, tokens
 
 
 def state(secrets: KeyringSecretStore) -> State:
