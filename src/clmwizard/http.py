@@ -380,6 +380,11 @@ async def send_with_retry(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def bearer(access_token: str) -> dict[str, str]:
+    """The headers of a JSON request made with `access_token`."""
+    return {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+
+
 async def get_with_retry(
     client: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], attempts: int = ATTEMPTS
 ) -> httpx.Response:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from clmwizard.errors import ClmWizardError, NetworkError
 from clmwizard.powerplatform.api import MAX_ITEMS, PowerAppsApi, _malformed, _text
 from clmwizard.powerplatform.api import validate_connector_id as _connector_id
+
+if TYPE_CHECKING:
+    import httpx
 
 CONNECTED = "Connected"
 _CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}")
@@ -89,6 +92,30 @@ def _path(connector_id: str, name: str | None = None) -> str:
     return suffix
 
 
+async def _on_connection(
+    api: PowerAppsApi,
+    method: str,
+    environment: str,
+    connector_id: str,
+    name: str,
+    action: str = "",
+    *,
+    doing: str,
+    json_body: Any = None,
+    retry_server_errors: bool = True,
+) -> httpx.Response:
+    """A call on connection `name` (or its `action`) that names the environment when refused."""
+    return await api._request(
+        method,
+        api._apis(_path(connector_id, name) + action),
+        doing=doing,
+        environment=environment,
+        json_body=json_body,
+        params=api._filter(environment),
+        retry_server_errors=retry_server_errors,
+    )
+
+
 async def create_connection(
     api: PowerAppsApi, environment: str, connector_id: str, display_name: str
 ) -> Connection:
@@ -104,13 +131,9 @@ async def create_connection(
             "connectionParameters": {},
         }
     }
-    response = await api._request(
-        "PUT",
-        api._apis(_path(connector_id, name)),
-        doing=f"create a connection to {connector_id}",
-        environment=environment,
-        json_body=body,
-        params=api._filter(environment),
+    doing = f"create a connection to {connector_id}"
+    response = await _on_connection(
+        api, "PUT", environment, connector_id, name, doing=doing, json_body=body
     )
     if not response.content.strip():
         return await get_connection(api, environment, connector_id, name) or Connection(
@@ -173,13 +196,8 @@ async def list_connections(
 async def delete_connection(
     api: PowerAppsApi, environment: str, connector_id: str, name: str
 ) -> None:
-    await api._request(
-        "DELETE",
-        api._apis(_path(connector_id, name)),
-        doing=f"delete the connection {name}",
-        environment=environment,
-        params=api._filter(environment),
-    )
+    doing = f"delete the connection {name}"
+    await _on_connection(api, "DELETE", environment, connector_id, name, doing=doing)
 
 
 def portal_steps(display_name: str) -> str:
@@ -202,13 +220,15 @@ async def consent_link(
     """The link that signs the user in to DocuSign through the connector (T: the portal's
     call); refused → the portal path to create the connection by hand."""
     try:
-        response = await api._request(
+        response = await _on_connection(
+            api,
             "POST",
-            api._apis(_path(connector_id, name) + "/getConsentLink"),
+            environment,
+            connector_id,
+            name,
+            "/getConsentLink",
             doing="get the sign-in link of the connection",
-            environment=environment,
             json_body={"redirectUrl": redirect_url},
-            params=api._filter(environment),
         )
         data = api._json(response)
     except ClmWizardError as error:
@@ -237,12 +257,14 @@ async def confirm_consent_code(
 ) -> None:
     """Finish the sign-in with the code the browser brought back (T: what the portal does when
     the consent service hands the code to the link's redirect URL instead of finishing)."""
-    await api._request(
+    await _on_connection(
+        api,
         "POST",
-        api._apis(_path(connector_id, name) + "/confirmConsentCode"),
+        environment,
+        connector_id,
+        name,
+        "/confirmConsentCode",
         doing="finish the connection's sign-in",
-        environment=environment,
         json_body={"code": code},
-        params=api._filter(environment),
         retry_server_errors=False,  # a code works once
     )

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clmwizard.errors import NetworkError, UsageError
 from clmwizard.powerplatform.flows import (
@@ -24,6 +24,9 @@ from clmwizard.powerplatform.flows import (
     flow_body,
 )
 from clmwizard.store.profile import HeartbeatRecord, Profile, PublishedConnector, PublishRecord
+
+if TYPE_CHECKING:
+    from clmwizard.store.profiles import ProfileStore
 
 HEARTBEAT_KEYS = ("clm", "general")  # the connectors that carry List attribute groups
 POLL_SECONDS = 2.0
@@ -241,7 +244,8 @@ def describe_result(
 
 
 def record_of(outcome: HeartbeatOutcome, target: HeartbeatTarget) -> HeartbeatRecord:
-    return HeartbeatRecord(
+    """What the profile keeps of `outcome`; without a run, what the last run said stays."""
+    record = HeartbeatRecord(
         flow_id=outcome.flow_id,
         connector_key=target.connector.key,
         state="on" if outcome.on else "off",
@@ -250,3 +254,21 @@ def record_of(outcome: HeartbeatOutcome, target: HeartbeatTarget) -> HeartbeatRe
         last_run_at=(outcome.run.start or datetime.now(UTC)) if outcome.run else None,
         last_result=outcome.result or None,
     )
+    old = target.record.heartbeat
+    if outcome.run is None and old is not None:
+        record.last_run_status, record.last_run_at = old.last_run_status, old.last_run_at
+        record.last_result = old.last_result
+    return record
+
+
+async def remember_outcome(
+    profiles: ProfileStore,
+    name: str,
+    target: HeartbeatTarget,
+    outcome: HeartbeatOutcome,
+    flow_url: str,
+) -> None:
+    """Write `outcome` into profile `name` (before the run too: a rerun then updates this flow
+    and never makes another)."""
+    change = remember_heartbeat(target.environment_id, record_of(outcome, target), flow_url)
+    await asyncio.to_thread(profiles.update, name, change)

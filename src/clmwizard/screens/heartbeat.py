@@ -72,8 +72,7 @@ class HeartbeatScreen(PlatformStepScreen):
             describe_result,
             heartbeat_target,
             kept_alive_lines,
-            record_of,
-            remember_heartbeat,
+            remember_outcome,
             run_and_wait,
             upsert_flow,
         )
@@ -93,16 +92,6 @@ class HeartbeatScreen(PlatformStepScreen):
             env = target.environment_id
             flow_url = self.settings.flow_url
 
-            async def remember(outcome: HeartbeatOutcome) -> None:
-                kept = record_of(outcome, target)
-                old = target.record.heartbeat
-                if outcome.run is None and old is not None:  # keep what the last run said
-                    kept.last_run_status, kept.last_run_at = old.last_run_status, old.last_run_at
-                    kept.last_result = old.last_result
-                await asyncio.to_thread(
-                    profiles.update, profile.name, remember_heartbeat(env, kept, flow_url)
-                )
-
             factory = self.wizard.context.client_factory
             async with factory(ca_bundle=self.settings.ca_bundle) as http:
                 _, flows = make_apis(
@@ -111,7 +100,7 @@ class HeartbeatScreen(PlatformStepScreen):
                 assert flows is not None
                 flow_id, created = await upsert_flow(flows, profile, target, schedule, on=True)
                 outcome = HeartbeatOutcome(flow_id, created, True, schedule)
-                await remember(outcome)  # before the run: a rerun updates, never duplicates
+                await remember_outcome(profiles, profile.name, target, outcome, flow_url)
                 done = "created" if created else "updated (the same flow as before)"
                 self.query_one("#flow", Static).update(
                     f"✓ Heartbeat flow [b]{escape(flow_id)}[/b] {done}: on, {schedule.words}."
@@ -128,7 +117,7 @@ class HeartbeatScreen(PlatformStepScreen):
                 )
             outcome.run, outcome.actions = run, actions
             outcome.result = describe_result(run, actions, target, profile.name)
-            await remember(outcome)
+            await remember_outcome(profiles, profile.name, target, outcome, flow_url)
         except Exception as error:  # a server's failure is a message, never a crash
             if self.is_attached:
                 self.end_wait()
