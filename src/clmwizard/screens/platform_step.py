@@ -10,14 +10,15 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-from textual.binding import Binding
 from textual.widgets import Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.device_code_keys import device_code_bindings
 from clmwizard.store.profile import Profile
 from clmwizard.wait_clock import clock
+from clmwizard.widgets.device_code import approve_demo_code
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -51,11 +52,7 @@ def server_failure(error: BaseException) -> ClmWizardError:
 class PlatformStepScreen(WizardScreen):
     """A step after Publish that talks to the Power Platform as the profile's Microsoft user."""
 
-    SIGN_IN_BINDINGS = [
-        Binding("c", "copy_code", "copy code"),
-        Binding("o", "open_browser", "open browser"),
-        Binding("a", "approve", "approve (demo)"),
-    ]
+    SIGN_IN_BINDINGS = device_code_bindings()
 
     def __init__(self, profile: Profile) -> None:
         super().__init__()
@@ -154,17 +151,7 @@ class PlatformStepScreen(WizardScreen):
             )
 
     def action_approve(self) -> None:
-        demo = self.wizard.context.demo
-        if demo is not None and demo.approve_device_code is not None:
-            threading.Thread(target=self._approve, args=(demo.approve_device_code,)).start()
-
-    @staticmethod
-    def _approve(approve: object) -> None:
-        assert callable(approve)
-        try:
-            approve()
-        except ValueError:  # none pending any more
-            return
+        threading.Thread(target=approve_demo_code, args=(self.wizard,)).start()
 
     # -- waiting -----------------------------------------------------------------------------
 
