@@ -145,18 +145,12 @@ async def create_connection(
 async def get_connection(
     api: PowerAppsApi, environment: str, connector_id: str, name: str
 ) -> Connection | None:
-    try:
-        response = await api._request(
-            "GET",
-            api._apis(_path(connector_id, name)),
-            doing=f"read the connection {name}",
-            params=api._filter(environment),
-        )
-    except ClmWizardError as error:
-        if error.code == "http_404":
-            return None
-        raise
-    return connection_from(api._json(response), connector_id)
+    response = await api._found(
+        api._apis(_path(connector_id, name)),
+        doing=f"read the connection {name}",
+        params=api._filter(environment),
+    )
+    return None if response is None else connection_from(api._json(response), connector_id)
 
 
 async def list_connections(

@@ -324,18 +324,12 @@ class FlowApi(PowerAppsApi):
         )
 
     async def get_flow(self, environment: str, flow_id: str) -> RemoteFlow | None:
-        try:
-            response = await self._request(
-                "GET",
-                self._flows(environment, f"/{quote(validate_flow_id(flow_id), safe='')}"),
-                doing="read the heartbeat flow",
-                params={"api-version": API_VERSION},
-            )
-        except ClmWizardError as error:
-            if error.code in ("http_404",):
-                return None
-            raise
-        return flow_from(self._json(response))
+        response = await self._found(
+            self._flows(environment, f"/{quote(validate_flow_id(flow_id), safe='')}"),
+            doing="read the heartbeat flow",
+            params={"api-version": API_VERSION},
+        )
+        return None if response is None else flow_from(self._json(response))
 
     async def set_state(self, environment: str, flow_id: str, *, on: bool) -> None:
         verb = "start" if on else "stop"

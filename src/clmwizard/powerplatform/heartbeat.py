@@ -9,7 +9,6 @@ lives on the general host), so the upload and download connections are not kept 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -23,14 +22,13 @@ from clmwizard.powerplatform.flows import (
     Schedule,
     flow_body,
 )
+from clmwizard.powerplatform.polling import POLL_SECONDS, Tick, poll_until
 from clmwizard.store.profile import HeartbeatRecord, Profile, PublishedConnector, PublishRecord
 
 if TYPE_CHECKING:
     from clmwizard.store.profiles import ProfileStore
 
 HEARTBEAT_KEYS = ("clm", "general")  # the connectors that carry List attribute groups
-POLL_SECONDS = 2.0
-Tick = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -173,27 +171,23 @@ async def run_and_wait(
     """Trigger one run now and wait until it finished; its actions for the result."""
     before = {run.run_id for run in await api.runs(environment, flow_id, limit=50)}
     run_id = await api.run_now(environment, flow_id)
-    started = time.monotonic()
-    next_poll = started
-    while True:
-        now = time.monotonic()
-        waited = now - started
-        tick(waited)
-        if now >= next_poll:
-            next_poll = now + poll
-            runs = await api.runs(environment, flow_id, limit=50)
-            mine = [r for r in runs if (r.run_id == run_id if run_id else r.run_id not in before)]
-            if mine and mine[0].finished:
-                run = mine[0]
-                return run, await api.run_actions(environment, flow_id, run.run_id)
-        if waited >= timeout:
-            raise NetworkError(
-                f"The heartbeat run did not finish within {waited:.0f} s.",
-                cause="Power Automate may be busy; the run goes on without clmwizard.",
-                fix="Check it later with `clmwizard status`, or give more time with --timeout.",
-                code="run_timeout",
-            )
-        await asyncio.sleep(min(0.1, max(0.0, timeout - waited)))
+
+    async def finished() -> tuple[FlowRun, list[ActionResult]] | None:
+        runs = await api.runs(environment, flow_id, limit=50)
+        mine = [r for r in runs if (r.run_id == run_id if run_id else r.run_id not in before)]
+        if not mine or not mine[0].finished:
+            return None
+        return mine[0], await api.run_actions(environment, flow_id, mine[0].run_id)
+
+    def timed_out(waited: float) -> NetworkError:
+        return NetworkError(
+            f"The heartbeat run did not finish within {waited:.0f} s.",
+            cause="Power Automate may be busy; the run goes on without clmwizard.",
+            fix="Check it later with `clmwizard status`, or give more time with --timeout.",
+            code="run_timeout",
+        )
+
+    return await poll_until(finished, timeout=timeout, tick=tick, poll=poll, timed_out=timed_out)
 
 
 def count_of(body: Any) -> int | None:

@@ -30,6 +30,16 @@ def device_code_bindings(*, show: bool = True) -> list[Binding]:
     ]
 
 
+def device_code_key_enabled(action: str, *, waiting: bool, wizard: Wizard) -> bool | None:
+    """Whether a device-code key works now (`waiting`: a code is shown); None: not one of them."""
+    if action in ("copy_code", "open_browser"):
+        return waiting
+    if action == "approve":
+        demo = wizard.context.demo
+        return waiting and demo is not None and demo.approve_device_code is not None
+    return None
+
+
 def _approve(screen: Screen[Any]) -> None:
     approve_demo_code(cast("Wizard", screen.app))
 

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
-from clmwizard.screens.device_code_keys import device_code_bindings
+from clmwizard.screens.device_code_keys import device_code_bindings, device_code_key_enabled
 from clmwizard.store.profile import Profile
 from clmwizard.wait_clock import clock
 from clmwizard.widgets.device_code import approve_demo_code
@@ -81,17 +81,8 @@ class PlatformStepScreen(WizardScreen):
 
     def check_sign_in_action(self, action: str) -> bool | None:
         """The device-code keys (None: not one of them)."""
-        if action in ("copy_code", "open_browser"):
-            return self.phase == "signing_in" and self.code is not None
-        if action == "approve":
-            demo = self.wizard.context.demo
-            return (
-                self.phase == "signing_in"
-                and self.code is not None
-                and demo is not None
-                and bool(demo.approve_device_code)
-            )
-        return None
+        waiting = self.phase == "signing_in" and self.code is not None
+        return device_code_key_enabled(action, waiting=waiting, wizard=self.wizard)
 
     # -- the sign-in -----------------------------------------------------------------------
 

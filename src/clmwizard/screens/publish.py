@@ -22,7 +22,11 @@ from textual.widgets import Label, Static
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
-from clmwizard.screens.device_code_keys import DeviceCodeKeys, device_code_bindings
+from clmwizard.screens.device_code_keys import (
+    DeviceCodeKeys,
+    device_code_bindings,
+    device_code_key_enabled,
+)
 from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.screens.guard import guarded
 from clmwizard.store.profile import Profile
@@ -113,16 +117,10 @@ class PublishScreen(DeviceCodeKeys, WizardScreen):
         self._cancel.set()  # a device code still being polled stops with the screen
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("copy_code", "open_browser"):
-            return self.phase == "signing_in" and self.code is not None
-        if action == "approve":
-            demo = self.wizard.context.demo
-            return (
-                self.phase == "signing_in"
-                and self.code is not None
-                and demo is not None
-                and demo.approve_device_code is not None
-            )
+        waiting = self.phase == "signing_in" and self.code is not None
+        sign_in = device_code_key_enabled(action, waiting=waiting, wizard=self.wizard)
+        if sign_in is not None:
+            return sign_in
         if action == "copy_redirect":
             index = parameters[0] if parameters else 0
             return (
