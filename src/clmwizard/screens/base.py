@@ -78,6 +78,17 @@ class WizardScreen(Screen["Answer"]):
     def compose_body(self) -> Iterable[Widget]:
         return ()
 
+    async def stored_secret_key(self, profile_name: str) -> str | None:
+        """The profile's secret key from the secret store (opened and read off the UI thread;
+        a worker's guard shows what goes wrong)."""
+        import asyncio
+
+        from clmwizard.store.profile import SECRET_KEY
+
+        return await asyncio.to_thread(
+            lambda: self.wizard.secret_store().get(profile_name, SECRET_KEY)
+        )
+
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         from clmwizard.widgets.focus_mark import mark_focus
 
