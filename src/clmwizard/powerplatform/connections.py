@@ -93,26 +93,13 @@ def _path(connector_id: str, name: str | None = None) -> str:
 
 
 async def _on_connection(
-    api: PowerAppsApi,
-    method: str,
-    environment: str,
-    connector_id: str,
-    name: str,
-    action: str = "",
-    *,
-    doing: str,
-    json_body: Any = None,
-    retry_server_errors: bool = True,
+    api: PowerAppsApi, method: str, environment: str, path: str, doing: str, **options: Any
 ) -> httpx.Response:
-    """A call on connection `name` (or its `action`) that names the environment when refused."""
+    """A call on a connection that names the environment when refused."""
+    params = api._filter(environment)
+    url = api._apis(path)
     return await api._request(
-        method,
-        api._apis(_path(connector_id, name) + action),
-        doing=doing,
-        environment=environment,
-        json_body=json_body,
-        params=api._filter(environment),
-        retry_server_errors=retry_server_errors,
+        method, url, doing=doing, environment=environment, params=params, **options
     )
 
 
@@ -131,10 +118,8 @@ async def create_connection(
             "connectionParameters": {},
         }
     }
-    doing = f"create a connection to {connector_id}"
-    response = await _on_connection(
-        api, "PUT", environment, connector_id, name, doing=doing, json_body=body
-    )
+    doing, path = f"create a connection to {connector_id}", _path(connector_id, name)
+    response = await _on_connection(api, "PUT", environment, path, doing, json_body=body)
     if not response.content.strip():
         return await get_connection(api, environment, connector_id, name) or Connection(
             name, connector_id, display_name, "Error"
@@ -190,8 +175,8 @@ async def list_connections(
 async def delete_connection(
     api: PowerAppsApi, environment: str, connector_id: str, name: str
 ) -> None:
-    doing = f"delete the connection {name}"
-    await _on_connection(api, "DELETE", environment, connector_id, name, doing=doing)
+    doing, path = f"delete the connection {name}", _path(connector_id, name)
+    await _on_connection(api, "DELETE", environment, path, doing)
 
 
 def portal_steps(display_name: str) -> str:
@@ -214,16 +199,9 @@ async def consent_link(
     """The link that signs the user in to DocuSign through the connector (T: the portal's
     call); refused → the portal path to create the connection by hand."""
     try:
-        response = await _on_connection(
-            api,
-            "POST",
-            environment,
-            connector_id,
-            name,
-            "/getConsentLink",
-            doing="get the sign-in link of the connection",
-            json_body={"redirectUrl": redirect_url},
-        )
+        doing = "get the sign-in link of the connection"
+        path, body = _path(connector_id, name) + "/getConsentLink", {"redirectUrl": redirect_url}
+        response = await _on_connection(api, "POST", environment, path, doing, json_body=body)
         data = api._json(response)
     except ClmWizardError as error:
         if isinstance(error, NetworkError) or error.code in ("http_401", "unknown_environment"):
@@ -251,14 +229,9 @@ async def confirm_consent_code(
 ) -> None:
     """Finish the sign-in with the code the browser brought back (T: what the portal does when
     the consent service hands the code to the link's redirect URL instead of finishing)."""
+    path = _path(connector_id, name) + "/confirmConsentCode"
+    doing, body = "finish the connection's sign-in", {"code": code}
+    # a code works once: never resent
     await _on_connection(
-        api,
-        "POST",
-        environment,
-        connector_id,
-        name,
-        "/confirmConsentCode",
-        doing="finish the connection's sign-in",
-        json_body={"code": code},
-        retry_server_errors=False,  # a code works once
+        api, "POST", environment, path, doing, json_body=body, retry_server_errors=False
     )

@@ -1,5 +1,5 @@
-"""Waiting on the Power Platform: the wait line's clock ticks about ten times a second, the
-service is asked every few seconds, and the wait ends at a time limit."""
+"""Waiting on the Power Platform: the wait line ticks ~10×/s, the service is asked every few
+seconds, the wait ends at a time limit."""
 
 from __future__ import annotations
 
@@ -13,10 +13,6 @@ POLL_SECONDS = 2.0
 Tick = Callable[[float], None]  # seconds waited so far
 
 
-async def _nothing_new() -> bool:
-    return False
-
-
 async def poll_until(
     ask: Callable[[], Awaitable[T | None]],
     *,
@@ -24,17 +20,17 @@ async def poll_until(
     tick: Tick,
     poll: float,
     timed_out: Callable[[float], Exception],
-    between: Callable[[], Awaitable[bool]] = _nothing_new,
+    between: Callable[[], Awaitable[bool]] | None = None,
 ) -> T:
-    """What `ask()` answers first that is not None. `between()` runs at every tick; True from
-    it asks again at the next tick instead of waiting for the next poll."""
+    """The first answer of `ask()` that is not None. `between()` runs at every tick; True asks
+    again at the next tick instead of at the next poll."""
     started = time.monotonic()
     next_poll = started
     while True:
         now = time.monotonic()
         waited = now - started
         tick(waited)
-        if await between():
+        if between is not None and await between():
             next_poll = time.monotonic()
         if now >= next_poll:
             next_poll = now + poll

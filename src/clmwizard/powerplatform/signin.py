@@ -424,7 +424,7 @@ async def _public_sign_in(
     profile: str,
     http: httpx.AsyncClient,
     method: Method,
-    acquire: Callable[[Any], dict[str, Any]],
+    acquire: Callable[[Any], Any],
     *,
     allow_cached: bool,
 ) -> MicrosoftSignIn:
@@ -459,7 +459,7 @@ async def sign_in_device_code(
     """Device code flow: a cached sign-in if it still works, else a code for `show` to display
     (called from a worker thread), then polling until the user entered it (or `cancel`)."""
 
-    def by_device_code(app: Any) -> dict[str, Any]:
+    def by_device_code(app: Any) -> Any:
         flow = app.initiate_device_flow(scopes=[settings.scope])
         if "user_code" not in flow:
             raise signin_error(flow, settings)
@@ -475,7 +475,7 @@ async def sign_in_device_code(
                 expires_at=datetime.fromtimestamp(expires, UTC),
             )
         )
-        result: dict[str, Any] = app.acquire_token_by_device_flow(
+        result = app.acquire_token_by_device_flow(
             flow, exit_condition=lambda flow: cancel is not None and cancel.is_set()
         )
         if cancel is not None and cancel.is_set() and "access_token" not in result:
@@ -498,11 +498,8 @@ async def sign_in_browser(
 ) -> MicrosoftSignIn:
     """Interactive sign-in: MSAL opens the browser and listens on a loopback port."""
 
-    def in_browser(app: Any) -> dict[str, Any]:
-        result: dict[str, Any] = app.acquire_token_interactive(
-            [settings.scope], timeout=int(timeout)
-        )
-        return result
+    def in_browser(app: Any) -> Any:
+        return app.acquire_token_interactive([settings.scope], timeout=int(timeout))
 
     return await _public_sign_in(
         settings, secrets, profile, http, "browser", in_browser, allow_cached=allow_cached

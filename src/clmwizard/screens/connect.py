@@ -24,6 +24,7 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, server_failure
 from clmwizard.store.profile import Profile
+from clmwizard.widgets.device_code import DeviceCodePanel
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class ConnectScreen(PlatformStepScreen):
                 "DocuSign. Optional: esc goes back to Publish.",
                 id="connect-intro",
             )
-            yield Static("", id="signin")
+            yield DeviceCodePanel(id="signin")
             yield Static("", id="connections")
             yield Static("", id="link")
             yield Static("", id="wait")

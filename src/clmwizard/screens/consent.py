@@ -22,10 +22,9 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.guard import guarded
+from clmwizard.wait_clock import HINT_AFTER, SPINNER, clock
 from clmwizard.widgets.field_message import FieldMessage
 
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-HINT_AFTER = 20.0  # seconds of waiting before the usual causes are named
 # Letter keys that would otherwise be typed into the paste field.
 _LETTER_ACTIONS = {
     "open_browser",
@@ -227,14 +226,14 @@ class ConsentScreen(WizardScreen):
 
         status = self.query_one("#listen-status", Static)
         waited = monotonic() - self.started_at
-        clock = _clock(waited)
-        limit = _clock(self.wizard.context.consent_timeout)
+        shown = clock(waited)
+        limit = clock(self.wizard.context.consent_timeout)
         self.frame = (self.frame + 1) % len(SPINNER)
         hint = self.query_one("#wait-hint", Static)
         if self.state == "listening" and self.listener is not None:
             where = getattr(self.listener, "listening_on", "")
             status.update(
-                f"  {SPINNER[self.frame]} Waiting for DocuSign to send you back…  {clock} of "
+                f"  {SPINNER[self.frame]} Waiting for DocuSign to send you back…  {shown} of "
                 f"{limit}   [dim](listening on {escape(where)})[/dim]"
             )
             hint.display = waited >= HINT_AFTER
@@ -467,8 +466,3 @@ class ConsentScreen(WizardScreen):
             return self.query_one("#consent-message", FieldMessage)
         except NoMatches:
             return None
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"

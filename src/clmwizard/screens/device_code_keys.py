@@ -89,6 +89,8 @@ class DeviceCodeKeys:
             )
 
     def _show_code(self, code: DeviceCode) -> None:
+        if not self._screen.is_attached:
+            return
         self.code = code
         self.signin_panel.show_code(code, demo=self._wizard.context.demo is not None)
         self._screen.refresh_bindings()

@@ -17,6 +17,7 @@ from textual.widgets import Static
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, server_failure
 from clmwizard.store.profile import Profile
+from clmwizard.widgets.device_code import DeviceCodePanel
 from clmwizard.widgets.field_message import FieldMessage
 
 RUN_TIMEOUT = 300.0
@@ -44,7 +45,7 @@ class HeartbeatScreen(PlatformStepScreen):
                 "the connector's end-to-end test. Optional: esc goes back to Connect.",
                 id="heartbeat-intro",
             )
-            yield Static("", id="signin")
+            yield DeviceCodePanel(id="signin")
             yield Static("", id="flow")
             yield Static("", id="kept")
             yield Static("", id="wait")

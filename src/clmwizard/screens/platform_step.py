@@ -15,10 +15,13 @@ from textual.widgets import Static
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
-from clmwizard.screens.device_code_keys import device_code_bindings, device_code_key_enabled
+from clmwizard.screens.device_code_keys import (
+    DeviceCodeKeys,
+    device_code_bindings,
+    device_code_key_enabled,
+)
 from clmwizard.store.profile import Profile
-from clmwizard.wait_clock import clock
-from clmwizard.widgets.device_code import approve_demo_code
+from clmwizard.wait_clock import SPINNER, clock
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -26,7 +29,6 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.store.profile import PublishRecord
 
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 Phase = Literal["signing_in", "working", "waiting", "blocked", "failed", "done"]
 
 
@@ -49,13 +51,14 @@ def server_failure(error: BaseException) -> ClmWizardError:
     )
 
 
-class PlatformStepScreen(WizardScreen):
+class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
     """A step after Publish that talks to the Power Platform as the profile's Microsoft user."""
 
     SIGN_IN_BINDINGS = device_code_bindings()
 
     def __init__(self, profile: Profile) -> None:
         super().__init__()
+        self.SIGNIN_MESSAGE = f"#{self.STEP.lower()}-message"
         self.profile = profile
         self.phase: Phase = "signing_in"
         self.code: DeviceCode | None = None
@@ -90,59 +93,21 @@ class PlatformStepScreen(WizardScreen):
         """The Power Apps sign-in (cached by Publish: silent) and, with `flow`, the Flow API's
         token silently from the same account."""
         from clmwizard.powerplatform.setup import flow_sign_in
-        from clmwizard.powerplatform.signin import sign_in_device_code
 
         self.set_phase("signing_in")
-        line = self.query_one("#signin", Static)
-        line.update("Signing in to Microsoft…")
-        settings = self.settings
+        self.signin_panel.say("Signing in to Microsoft…")
+        settings, name = self.settings, self.profile.name
         secrets = await asyncio.to_thread(self.wizard.secret_store)
-        async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
-            who = await sign_in_device_code(
-                settings,
-                secrets,
-                self.profile.name,
-                http,
-                lambda code: self.app.call_from_thread(self._show_code, code),
-                cancel=self._cancel,
-            )
-            flow_who = (
-                await flow_sign_in(http, settings, secrets, self.profile.name) if flow else None
-            )
+        who = await self.device_code_sign_in(settings, secrets, name)
+        flow_who = None
+        if flow:
+            async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
+                flow_who = await flow_sign_in(http, settings, secrets, name)
         self.code = None
         how = " (the sign-in Publish made)" if who.from_cache else ""
-        line.update(f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]{how}")
+        self.signin_panel.say(f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]{how}")
         self.set_phase("working")
         return who, flow_who
-
-    def _show_code(self, code: DeviceCode) -> None:
-        if not self.is_attached:
-            return
-        self.code = code
-        demo = self.wizard.context.demo is not None
-        approve = "  ·  a approves it as the demo user" if demo else ""
-        self.query_one("#signin", Static).update(
-            f"Open [b]{escape(code.verification_uri)}[/b] and enter the code "
-            f"[b reverse] {escape(code.user_code)} [/b reverse]\n"
-            f"[dim]c copies the code · o opens the browser{approve} · the code works until "
-            f"{code.expires_at:%H:%M} UTC.[/dim]"
-        )
-        self.refresh_bindings()
-
-    def action_copy_code(self) -> None:
-        if self.code is not None:
-            self.wizard.copy_value("Code", self.code.user_code)
-
-    def action_open_browser(self) -> None:
-        if self.code is not None and not self.wizard.context.open_browser(
-            self.code.verification_uri
-        ):
-            self.message.show_warning(
-                f"No browser could be opened here: open {self.code.verification_uri} on any device."
-            )
-
-    def action_approve(self) -> None:
-        threading.Thread(target=approve_demo_code, args=(self.wizard,)).start()
 
     # -- waiting -----------------------------------------------------------------------------
 

@@ -237,8 +237,8 @@ class RotationChecklist(DeviceCodeKeys, ModalScreen[None]):
 
         from clmwizard.powerplatform.rotation import prove_with_heartbeat
         from clmwizard.powerplatform.setup import flow_sign_in, make_apis, settings_from
-        from clmwizard.screens.platform_step import SPINNER, server_failure
-        from clmwizard.wait_clock import clock
+        from clmwizard.screens.platform_step import server_failure
+        from clmwizard.wait_clock import SPINNER, clock
 
         message = self.query_one("#checklist-message", FieldMessage)
         assert self.profile is not None
