@@ -23,7 +23,7 @@ def secrets_in_connectors(emu: Emulator) -> list[str]:
     return [c["clientSecrets"]["token"] for c in pp.connectors(pp.default_environment)]
 
 
-def test_rotate_updates_every_connector_then_says_delete_the_old(
+def test_rotate_updates_every_connector_then_says_until_when_to_keep_the_old(
     microsoft: Emulator,
     signed_in: Callable[..., None],
     approver: list[str],
@@ -41,6 +41,10 @@ def test_rotate_updates_every_connector_then_says_delete_the_old(
     assert secrets_in_connectors(microsoft) == [microsoft.spare_secret_key] * 3
     assert out.count("now has the new secret key") == 3
     assert out.index("now has the new secret key") < out.index("delete the old secret key")
+    # a connection may use the old secret's access token for 8 hours: keep it until a run after
+    flat = " ".join(out.split())
+    assert "Keep the old secret key at DocuSign until a heartbeat run after" in flat
+    assert "No heartbeat runs through them: `clmwizard heartbeat --profile acme`" in flat
     assert len(approver) == 1  # the publish sign-in, reused silently
     assert microsoft.spare_secret_key not in out
 

@@ -197,7 +197,13 @@ def test_a_rotated_away_secret_fails_the_refresh(
     connector, connection = single
     flow = tenant.heartbeat(connector, connection).json()["name"]
     emu.revoke_secret("secret_key")
-    emu.power_platform.set_platform(refresh_when="always")
+    # The access token the connection holds is still good: no refresh, the run succeeds.
+    assert run_now(tenant, flow)["properties"]["status"] == "Succeeded"
+    emu.advance_clock(8 * 3600 - 120)
+    tenant.renew()
+    assert run_now(tenant, flow)["properties"]["status"] == "Succeeded"
+    emu.advance_clock(180)  # now it ran out (DocuSign's 8 hours): the refresh needs the secret
+    tenant.renew()
     run = run_now(tenant, flow)
     action = run["properties"]["actions"]["List_attribute_groups"]
     assert action["status"] == "Failed"

@@ -454,3 +454,38 @@ def test_a_huge_profile_file_is_refused_quickly() -> None:
     assert caught.value.code == "invalid_profile" and "too large" in caught.value.what
     [listing] = store.list()
     assert listing.error is not None
+
+
+def test_a_profile_from_before_the_user_sign_in_and_the_rotation_proof_loads() -> None:
+    """Files written before `microsoft_user`, `secret_rotated_at` and `rotation_proven_at`
+    existed load with them unset, and a profile without them is written without them."""
+    from clmwizard.store.profile import MicrosoftUserSignIn, PublishedConnector, PublishRecord
+
+    record = PublishRecord(
+        environment_id="env-1",
+        layout="single",
+        power_apps_url="https://api.powerapps.com",
+        authority="https://login.microsoftonline.com/",
+        tenant="common",
+        client_id="9f1e2d3c-4b5a-4c3d-8e9f-0a1b2c3d4e5f",
+        connectors=[PublishedConnector("clm", "shared_x", "DocuSign CLM work", "ab" * 8)],
+    )
+    data = profile_to_dict(make_profile("work", publications=[record]))
+    assert "microsoft_user" not in data
+    assert "secret_rotated_at" not in data["publications"][0]
+    loaded = profile_from_dict(data, source="work.yaml")
+    assert loaded.microsoft_user is None
+    assert loaded.publications[0].secret_rotated_at is None
+    assert loaded.publications[0].rotation_proven_at is None
+
+    store = ProfileStore()
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    record.secret_rotated_at, record.rotation_proven_at = at, at + timedelta(hours=9)
+    user = MicrosoftUserSignIn(
+        "6b3a9e1c-2f4d-4c8e-9a7b-1d5e3f7a9c21", "contoso.onmicrosoft.com", "https://login.x/"
+    )
+    store.save(make_profile("work", publications=[record], microsoft_user=user))
+    again = store.load("work")
+    assert again.microsoft_user == user
+    assert again.publications[0].secret_rotated_at == at
+    assert again.publications[0].rotation_proven_at == at + timedelta(hours=9)

@@ -102,15 +102,16 @@ async def _connect(
 ) -> int:
     from clmwizard.commands.platform import settings_for, sign_in
     from clmwizard.powerplatform.consent_return import ConsentReturn
-    from clmwizard.powerplatform.setup import make_apis
+    from clmwizard.powerplatform.setup import make_apis, remember_user_sign_in
 
-    settings = settings_for(todo[0].record, options.microsoft)
+    settings = settings_for(profile, todo[0].record, options.microsoft)
     async with (
         options.client_factory(ca_bundle=settings.ca_bundle) as http,
         options.client_factory() as docusign,
     ):
         signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=False)
         assert signed is not None
+        await asyncio.to_thread(remember_user_sign_in, profiles, profile.name, settings)
         api, _ = make_apis(http, settings, signed[0], None, secrets=secrets, profile=profile.name)
         for target in todo:
             async with ConsentReturn() as back:  # one per sign-in: its answer is its own

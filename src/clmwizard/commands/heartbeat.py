@@ -108,15 +108,16 @@ async def _heartbeat(
         run_and_wait,
         upsert_flow,
     )
-    from clmwizard.powerplatform.setup import make_apis
+    from clmwizard.powerplatform.setup import make_apis, remember_user_sign_in
 
-    settings = settings_for(target.record, options.microsoft)
+    settings = settings_for(profile, target.record, options.microsoft)
     on = not options.off
     env = target.environment_id
 
     async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
         signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=True)
         assert signed is not None and signed[1] is not None
+        await asyncio.to_thread(remember_user_sign_in, profiles, profile.name, settings)
         _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         assert flows is not None
         flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)
@@ -147,7 +148,28 @@ async def _heartbeat(
     await remember_outcome(profiles, profile.name, target, outcome, settings.flow_url)
     if outcome.succeeded:
         say(f"✓ Test run {run_.run_id} succeeded: CLM answered {outcome.result}.")
+        _say_rotation(await asyncio.to_thread(profiles.load, profile.name), env)
         say(f"  `clmwizard status --profile {profile.name}` checks it all at any time.")
         return EXIT_OK
     say(f"✗ Test run {run_.run_id} {run_.status.lower()}: {outcome.result}.")
     return EXIT_RUN_FAILED
+
+
+def _say_rotation(profile: Profile, environment_id: str) -> None:
+    """After a succeeded run: whether it proved a secret rotation (the old secret may go)."""
+    from clmwizard.powerplatform.records import find_record
+    from clmwizard.powerplatform.rotation_proof import (
+        delete_old_secret,
+        keep_old_secret,
+        pending,
+        proof_due,
+    )
+
+    record = find_record(profile, environment_id)
+    if record is None or record.secret_rotated_at is None:
+        return
+    due = proof_due(record)
+    if pending(record) and due is not None:
+        say(f"  ! {keep_old_secret(due)}")
+    elif record.heartbeat and record.heartbeat.last_run_at == record.rotation_proven_at:
+        say(f"  ✓ This run came after the secret rotation's 8 hours. {delete_old_secret()}")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
-    from clmwizard.store.profile import PublishRecord
+    from clmwizard.store.profile import Profile, PublishRecord
     from clmwizard.store.secrets import SecretStore
 
 
@@ -52,11 +52,15 @@ class MicrosoftOptions:
         )
 
 
-def settings_for(record: PublishRecord, options: MicrosoftOptions) -> MicrosoftSettings:
-    """What `publish` recorded for `record`, with the flags given over it."""
-    from clmwizard.powerplatform.setup import settings_from
+def settings_for(
+    profile: Profile, record: PublishRecord, options: MicrosoftOptions
+) -> MicrosoftSettings:
+    """The sign-in as a person: the flags over the one the profile remembers (`connect
+    --client-id X` once), over what `publish` recorded for `record`."""
+    from clmwizard.powerplatform.setup import user_settings
 
-    return settings_from(
+    return user_settings(
+        profile,
         record,
         client_id=options.client_id,
         tenant=options.tenant,

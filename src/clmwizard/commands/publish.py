@@ -248,6 +248,10 @@ async def _publish(
                 allow_cached=allow_cached,
             )
             say(f"✓ Signed in to Microsoft as {who.username}")
+            if method != "service_principal" and not args.dry_run:  # connect etc. reuse it
+                await asyncio.to_thread(
+                    setup.remember_user_sign_in, profiles, profile.name, settings
+                )
             return who
 
         async def forget() -> None:

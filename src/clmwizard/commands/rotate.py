@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.rotation import SecretUpdateReport
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
-    from clmwizard.store.profile import PublishRecord
+    from clmwizard.store.profile import Profile, PublishRecord
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,12 +59,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
     if report.complete and not asyncio.run(_prove(name, profiles, secrets, args.client_factory)):
         print(
-            "Keep the old secret key in DocuSign: the heartbeat could not prove the new one "
-            "through the connectors yet. Fix what is said above, then run "
-            f"`clmwizard heartbeat --profile {name}`; delete the old secret once it succeeds."
+            "Keep the old secret key in DocuSign: the heartbeat run through the connectors "
+            "failed. Fix what is said above, then run "
+            f"`clmwizard heartbeat --profile {name}`; `clmwizard status --profile {name}` says "
+            "when a run has proven the new secret and the old one may go."
         )
         return 1
-    return _next_steps(name, report, bool(profiles.load(name).publications))
+    return _next_steps(name, report, profiles.load(name))
 
 
 async def _prove(
@@ -82,7 +83,7 @@ async def _prove(
     for record in profile.publications:
         if record.heartbeat is None or record.heartbeat.state != "on":
             continue
-        settings = settings_for(record, MicrosoftOptions())
+        settings = settings_for(profile, record, MicrosoftOptions())
         print(
             f"Proving the new secret through the connectors: a heartbeat run in "
             f"{record.environment_id}…",
@@ -103,7 +104,11 @@ async def _prove(
             proved = False
             continue
         if proof.succeeded:
-            print(f"  ✓ The heartbeat succeeded with the new secret: CLM answered {proof.result}.")
+            print(
+                f"  ✓ The heartbeat run succeeded through the updated connectors: CLM answered "
+                f"{proof.result}. It may still have used an access token the old secret "
+                "obtained, so it does not prove the new secret yet."
+            )
         else:
             print(f"  ✗ The heartbeat failed: {proof.result}.")
             proved = False
@@ -168,7 +173,14 @@ async def _sign_in(
     return None
 
 
-def _next_steps(name: str, report: SecretUpdateReport, published: bool) -> int:
+def _next_steps(name: str, report: SecretUpdateReport, profile: Profile) -> int:
+    from clmwizard.powerplatform.rotation_proof import (
+        DELETE_OLD_SECRET,
+        keep_old_secret,
+        latest_due,
+    )
+
+    published = bool(profile.publications)
     if report.remaining:
         print("These connectors still have the OLD secret key:")
         for todo in report.remaining:
@@ -190,9 +202,25 @@ def _next_steps(name: str, report: SecretUpdateReport, published: bool) -> int:
         )
     else:
         print("  1. Every connector this profile published has the new secret key.")
-    print(
-        "  2. In DocuSign, Apps and Keys → your app → Secret Keys: delete the old secret key "
-        "once every integration uses the new one."
-    )
+    due = latest_due(profile)
+    if due is not None:
+        print(f"  2. {keep_old_secret(due)}")
+        if not any(r.heartbeat and r.heartbeat.state == "on" for r in profile.publications):
+            print(
+                f"     No heartbeat runs through them: `clmwizard heartbeat --profile {name}` "
+                "after that time makes the run (and keeps the connection alive)."
+            )
+        print(
+            f"     Then delete the old secret key at DocuSign ({DELETE_OLD_SECRET}), once every "
+            f"other integration uses the new one too. `clmwizard status --profile {name}` needs "
+            "attention until such a run is seen, then says the new secret is proven."
+        )
+    else:
+        print(
+            f"  2. At DocuSign ({DELETE_OLD_SECRET}): delete the old secret key once a flow "
+            "through each connector has succeeded more than 8 hours after it got the new one "
+            "(a connection keeps the access token the old secret obtained until it runs out) "
+            "and every other integration uses the new one."
+        )
     print(f"  (clmwizard credentials --profile {name} --copy secret_key copies it.)")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.flows import FlowApi
     from clmwizard.powerplatform.health import Health, Verdict
     from clmwizard.store.profile import Profile
+    from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
 
 EXIT_ATTENTION = 6
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     secrets = open_secret_store(ephemeral=options.ephemeral)
     healths = asyncio.run(_assess_all(options, loaded, secrets)) + unreadable
     healths.sort(key=lambda health: health.profile)
+    _remember_proofs(profiles, healths)
     if options.format == "json":
         data = [h.to_json() for h in healths]
         print(json.dumps(data if options.all else data[0], indent=2))
@@ -101,6 +104,19 @@ def run(args: argparse.Namespace) -> int:
 
     verdict: Verdict = worst([h.verdict for h in healths])
     return EXIT_CODES[verdict]
+
+
+def _remember_proofs(profiles: ProfileStore, healths: list[Health]) -> None:
+    """A rotation a run proved stays proven when that run has left the runs list."""
+    from clmwizard.powerplatform.rotation_proof import note_proof
+
+    for health in healths:
+        for rotation in health.rotations:
+            if rotation.newly_proven and rotation.proven_at is not None:
+                with contextlib.suppress(ClmWizardError):  # seen again by the next status
+                    profiles.update(
+                        health.profile, note_proof(rotation.environment_id, rotation.proven_at)
+                    )
 
 
 def _unreadable(name: str, error: ClmWizardError) -> Health:
@@ -131,7 +147,7 @@ async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore
         stored = None
     if not profile.publications:
         return await assess(profile, stored_secret=stored, apis=None)
-    settings = settings_for(profile.publications[0], options.microsoft)
+    settings = settings_for(profile, profile.publications[0], options.microsoft)
     problem: ClmWizardError | None = None
     async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
         try:

@@ -23,6 +23,7 @@ from clmwizard.powerplatform.flows import (
     flow_body,
 )
 from clmwizard.powerplatform.polling import POLL_SECONDS, Tick, poll_until
+from clmwizard.powerplatform.rotation_proof import proving_run
 from clmwizard.store.profile import HeartbeatRecord, Profile, PublishedConnector, PublishRecord
 
 if TYPE_CHECKING:
@@ -155,6 +156,11 @@ def remember_heartbeat(
             if record.environment_id == environment_id:
                 record.heartbeat = replace(heartbeat)
                 record.flow_url = flow_url
+                if heartbeat.last_run_status is not None:  # a late enough run proves a rotation
+                    run = (heartbeat.last_run_status, heartbeat.last_run_at)
+                    record.rotation_proven_at = (
+                        proving_run(record, [run]) or record.rotation_proven_at
+                    )
 
     return change
 

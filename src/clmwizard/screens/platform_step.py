@@ -5,6 +5,7 @@ with spinner, clock and limit, and a guard that turns any server failure into a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from datetime import UTC, datetime
@@ -71,8 +72,10 @@ class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
 
     @property
     def settings(self) -> MicrosoftSettings:
-        if self._settings is None:
-            self._settings = self.wizard.context.microsoft()
+        if self._settings is None:  # the sign-in as a person this profile made (connect)
+            from clmwizard.powerplatform.setup import user_settings
+
+            self._settings = user_settings(self.profile, base=self.wizard.context.microsoft())
         return self._settings
 
     def on_unmount(self) -> None:
@@ -92,7 +95,7 @@ class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
     async def sign_in(self, *, flow: bool) -> tuple[MicrosoftSignIn, MicrosoftSignIn | None]:
         """The Power Apps sign-in (cached by Publish: silent) and, with `flow`, the Flow API's
         token silently from the same account."""
-        from clmwizard.powerplatform.setup import flow_sign_in
+        from clmwizard.powerplatform.setup import flow_sign_in, remember_user_sign_in
 
         self.set_phase("signing_in")
         self.signin_panel.say("Signing in to Microsoft…")
@@ -103,6 +106,9 @@ class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
         if flow:
             async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
                 flow_who = await flow_sign_in(http, settings, secrets, name)
+        with contextlib.suppress(ClmWizardError):  # a convenience for the next sign-in
+            profiles = self.wizard.context.profiles
+            await asyncio.to_thread(remember_user_sign_in, profiles, name, settings)
         self.code = None
         how = " (the sign-in Publish made)" if who.from_cache else ""
         self.signin_panel.say(f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]{how}")
