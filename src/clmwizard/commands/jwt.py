@@ -9,22 +9,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from clmwizard.docusign.jwt import JwtCheck, check_profile_jwt
+from clmwizard.commands.common import CommandOptions, add_profile, open_profile, open_secrets, stamp
 from clmwizard.errors import EXIT_GRANT_DEAD, EXIT_OK
-from clmwizard.http import ClientFactory
-from clmwizard.store.profiles import ProfileStore, validate_profile_name
-from clmwizard.store.secrets import SecretStore, open_secret_store
+
+if TYPE_CHECKING:
+    from clmwizard.docusign.jwt import JwtCheck
+    from clmwizard.http import ClientFactory
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+
+
+@dataclass(frozen=True)
+class JwtOptions(CommandOptions):
+    profile: str
+    ephemeral: bool
+    client_factory: ClientFactory
 
 
 async def _check(
     name: str, profiles: ProfileStore, secrets: SecretStore, factory: ClientFactory
 ) -> JwtCheck:
+    from clmwizard.docusign.jwt import check_profile_jwt
+
     async with factory() as client:
         return await check_profile_jwt(name, profiles, secrets, client)
 
@@ -34,7 +47,7 @@ def _show(name: str, check: JwtCheck) -> int:
     if check.state == "given" and check.token is not None:
         print(f"✓ JWT Grant works for {name}: DocuSign issued a token for user {check.user_id}.")
         print(f"  Consent given for    {scopes}")
-        print(f"  Access token until   {_stamp(check.token.expires_at)} (1 hour, no refresh token)")
+        print(f"  Access token until   {stamp(check.token.expires_at)} (1 hour, no refresh token)")
         return EXIT_OK
     print(f"✗ JWT: consent needed for user {check.user_id} ({scopes}).")
     print("  Open this address signed in to DocuSign as that user and choose Accept:")
@@ -44,15 +57,14 @@ def _show(name: str, check: JwtCheck) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    name = validate_profile_name(args.profile)
-    profiles = ProfileStore()
-    profiles.load(name)  # a missing profile fails before the keyring is touched
-    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    code = _show(name, asyncio.run(_check(name, profiles, secrets, args.client_factory)))
+    options = JwtOptions.from_args(args)
+    name, profiles, _ = open_profile(options.profile)
+    secrets = open_secrets(ephemeral=options.ephemeral)
+    code = _show(name, asyncio.run(_check(name, profiles, secrets, options.client_factory)))
     while code == EXIT_GRANT_DEAD and sys.stdin.isatty():
         try:
             input("Press Enter once consent is given to check again (Ctrl+C stops): ")
         except EOFError:
             break
-        code = _show(name, asyncio.run(_check(name, profiles, secrets, args.client_factory)))
+        code = _show(name, asyncio.run(_check(name, profiles, secrets, options.client_factory)))
     return code

@@ -6,33 +6,75 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from clmwizard.commands.common import (
+    CommandOptions,
+    add_profile,
+    add_trust_server,
+    open_profile,
+    open_secrets,
+)
 from clmwizard.commands.login import read_secret
-from clmwizard.docusign.session import rotate_secret
+from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
+from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
+from clmwizard.errors import ClmWizardError
+from clmwizard.powerplatform.rotation import (
+    SecretUpdateReport,
+    connectors_to_update,
+    prove_with_heartbeat,
+    update_connector_secrets,
+)
+from clmwizard.powerplatform.rotation_proof import DELETE_OLD_SECRET, keep_old_secret, latest_due
+from clmwizard.powerplatform.settings import (
+    MS_SECRET_ENV,
+    MicrosoftSettings,
+    make_settings,
+    unconfirmed_api_error,
+    unconfirmed_api_hosts,
+)
+from clmwizard.powerplatform.setup import make_api, make_apis, renewed_token, settings_from
+from clmwizard.secret_env import lookup
 from clmwizard.store.profile import SECRET_KEY
-from clmwizard.store.profiles import ProfileStore, validate_profile_name
-from clmwizard.store.secrets import SecretStore, open_secret_store
 
 if TYPE_CHECKING:
     import httpx
 
     from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.rotation import SecretUpdateReport
-    from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.profile import Profile, PublishRecord
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+    add_trust_server(parser)
+    parser.add_argument(
+        "--secret-key-stdin", action="store_true", help="read the new secret key from stdin"
+    )
+
+
+@dataclass(frozen=True)
+class RotateOptions(CommandOptions):
+    profile: str
+    trust_server: bool
+    secret_key_stdin: bool
+    ephemeral: bool
+    client_factory: ClientFactory
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.powerplatform.rotation import connectors_to_update
+    from clmwizard.docusign.session import rotate_secret
 
-    name = validate_profile_name(args.profile)
-    profiles = ProfileStore()
-    profile = profiles.load(name)
-    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    new_secret = read_secret(args, "New secret key (hidden): ", profile.integration_key)
+    options = RotateOptions.from_args(args)
+    name, profiles, profile = open_profile(options.profile)
+    secrets = open_secrets(ephemeral=options.ephemeral)
+    new_secret = read_secret(
+        "New secret key (hidden): ", profile.integration_key, from_stdin=options.secret_key_stdin
+    )
     stored = secrets.get(name, SECRET_KEY)
     if stored == new_secret and connectors_to_update(profile, new_secret):
         # An earlier rotation stored this secret but did not reach every connector: finish.
@@ -40,24 +82,24 @@ def run(args: argparse.Namespace) -> int:
     else:
 
         async def rotate() -> None:
-            async with args.client_factory() as client:
+            async with options.client_factory() as client:
                 await rotate_secret(
                     name,
                     new_secret,
                     profiles,
                     secrets,
                     client=client,
-                    trust_server=bool(getattr(args, "trust_server", False)),
+                    trust_server=options.trust_server,
                 )
 
         asyncio.run(rotate())
         print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
     report = asyncio.run(
-        _update_connectors(name, profiles, secrets, new_secret, args.client_factory)
+        _update_connectors(name, profiles, secrets, new_secret, options.client_factory)
     )
     for done in report.updated:
         print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
-    if report.complete and not asyncio.run(_prove(name, profiles, secrets, args.client_factory)):
+    if report.complete and not asyncio.run(_prove(name, profiles, secrets, options.client_factory)):
         print(
             "Keep the old secret key in DocuSign: the heartbeat run through the connectors "
             "failed. Fix what is said above, then run "
@@ -73,11 +115,6 @@ async def _prove(
 ) -> bool:
     """Run each heartbeat flow once through the connectors that now carry the new secret;
     True when every one succeeded (or there is none to run)."""
-    from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
-    from clmwizard.errors import ClmWizardError
-    from clmwizard.powerplatform.rotation import prove_with_heartbeat
-    from clmwizard.powerplatform.setup import make_apis
-
     profile = profiles.load(name)
     proved = True
     for record in profile.publications:
@@ -118,14 +155,6 @@ async def _prove(
 async def _update_connectors(
     name: str, profiles: ProfileStore, secrets: SecretStore, secret: str, factory: ClientFactory
 ) -> SecretUpdateReport:
-    from clmwizard.powerplatform.rotation import update_connector_secrets
-    from clmwizard.powerplatform.settings import (
-        make_settings,
-        unconfirmed_api_error,
-        unconfirmed_api_hosts,
-    )
-    from clmwizard.powerplatform.setup import make_api, renewed_token, settings_from
-
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(record)
         unconfirmed = unconfirmed_api_hosts(settings, profiles.load(name).trusted_api_hosts)
@@ -150,11 +179,7 @@ async def _sign_in(
 ) -> MicrosoftSignIn | None:
     """A cached sign-in silently; else a service principal (its secret in the environment);
     else the device code flow on a terminal; else None (the steps are printed instead)."""
-    from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
-    from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.settings import MS_SECRET_ENV
-    from clmwizard.secret_env import lookup
 
     try:
         cached = await signin.sign_in_silently(settings, secrets, name, http)
@@ -174,12 +199,6 @@ async def _sign_in(
 
 
 def _next_steps(name: str, report: SecretUpdateReport, profile: Profile) -> int:
-    from clmwizard.powerplatform.rotation_proof import (
-        DELETE_OLD_SECRET,
-        keep_old_secret,
-        latest_due,
-    )
-
     published = bool(profile.publications)
     if report.remaining:
         print("These connectors still have the OLD secret key:")
