@@ -163,33 +163,45 @@ def test_an_unregistered_redirect_url_names_it_and_a_rerun_carries_on(
     assert statuses(platform) == ["Connected"]
 
 
-def test_a_declined_consent_says_so(
+def decline_the_consent(platform: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform.revoke_consent()  # else DocuSign remembers the consent and shows no page
+    monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
+
+
+def delete_the_secret_at_docusign(platform: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform.revoke_secret("secret_key")  # the connector still has it
+
+
+@pytest.mark.parametrize(
+    ("trouble", "said"),
+    [
+        pytest.param(decline_the_consent, ["was declined", "choose Accept"], id="declined"),
+        pytest.param(
+            delete_the_secret_at_docusign,
+            ["refused the client secret", "clmwizard publish --profile acme"],
+            id="rotated-away-secret",
+        ),
+    ],
+)
+def test_a_failed_connection_sign_in_says_why_in_its_own_words(
     platform: Emulator,
     publish_argv: Argv,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    trouble: Callable[[Emulator, pytest.MonkeyPatch], None],
+    said: list[str],
 ) -> None:
     register(platform, publish(platform, publish_argv, capsys, layout="single"))
-    platform.revoke_consent()  # else DocuSign remembers the consent and shows no page
-    monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
+    trouble(platform, monkeypatch)
     code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
     assert code == 1, (out, err)
-    assert "was declined" in err and "choose Accept" in err
+    for words in said:
+        assert words in err
 
 
-def test_a_rotated_away_secret_fails_the_sign_in_with_its_own_words(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
-) -> None:
-    register(platform, publish(platform, publish_argv, capsys, layout="single"))
-    platform.revoke_secret("secret_key")  # deleted at DocuSign; the connector still has it
-    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
-    assert code == 1, (out, err)
-    assert "refused the client secret" in err and "clmwizard publish --profile acme" in err
-
-
-def connected_with_heartbeat(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def beating(platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]) -> None:
+    """The single-layout connector published, connected, its heartbeat flow made and run once."""
     register(platform, publish(platform, publish_argv, capsys, layout="single"))
     assert run(cmd("connect", "--timeout", "60"), capsys)[0] == 0
     code, out, err = run(cmd("heartbeat"), capsys)
@@ -197,9 +209,8 @@ def connected_with_heartbeat(
 
 
 def test_a_revoked_grant_breaks_the_run_and_status_says_how_to_recover(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     platform.revoke_consent()
     platform.advance_clock(8 * 3600 + 60)  # the access token the connection holds runs out
     code, out, err = run(cmd("heartbeat"), capsys)
@@ -247,9 +258,8 @@ def test_a_403_from_the_flow_api_is_plain(
 
 
 def test_sixty_days_with_the_heartbeat_on_stay_ok(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     platform.advance_clock(60 * DAY)
     code, data = status_json(capsys)
     assert code == 0, data["findings"]
@@ -259,9 +269,8 @@ def test_sixty_days_with_the_heartbeat_on_stay_ok(
 
 
 def test_sixty_days_with_the_heartbeat_off_report_the_dead_connection(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     code, out, err = run(cmd("heartbeat", "--off"), capsys)
     assert code == 0 and "turned OFF" in out, (out, err)
     assert run(cmd("status"), capsys)[0] == EXIT_ATTENTION  # off: attention, still connected
@@ -275,9 +284,8 @@ def test_sixty_days_with_the_heartbeat_off_report_the_dead_connection(
 
 
 def test_status_all_and_the_emulator_flags(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     code, out, err = run(["status", "--all", "--format", "json", *microsoft_argv(platform)], capsys)
     assert code == 0, (out, err)
     (only,) = json.loads(out)
@@ -305,11 +313,10 @@ def rotate_to_spare(
 
 def test_a_rotation_keeps_the_old_secret_until_a_heartbeat_run_8_hours_later(
     platform: Emulator,
-    publish_argv: Argv,
+    beating: None,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     runs_before = len(platform.power_platform.flows()[0]["runs"])
     out = rotate_to_spare(platform, capsys, monkeypatch)
     # The run right after uses the access token the old secret obtained (the platform refreshes
@@ -353,11 +360,10 @@ def test_a_rotation_keeps_the_old_secret_until_a_heartbeat_run_8_hours_later(
 
 def test_a_heartbeat_run_after_the_8_hours_proves_the_rotation(
     platform: Emulator,
-    publish_argv: Argv,
+    beating: None,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     rotate_to_spare(platform, capsys, monkeypatch)
     code, out, err = run(cmd("heartbeat"), capsys)  # too early: proves nothing
     assert code == 0, (out, err)
@@ -372,12 +378,11 @@ def test_a_heartbeat_run_after_the_8_hours_proves_the_rotation(
 
 
 def test_an_old_secret_deleted_too_early_breaks_the_run_after_8_hours_in_plain_words(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The connector still carries the secret deleted at DocuSign (a rotation that never
     reached it): the run right after succeeds on the access token the connection holds, which
     is why such a run proves nothing; once that token ran out the refresh fails."""
-    connected_with_heartbeat(platform, publish_argv, capsys)
     platform.revoke_secret("secret_key")
     code, out, err = run(cmd("heartbeat"), capsys)
     assert code == 0, (out, err)
@@ -393,11 +398,10 @@ def test_an_old_secret_deleted_too_early_breaks_the_run_after_8_hours_in_plain_w
 
 def test_a_rotation_the_heartbeat_cannot_prove_keeps_the_old_secret(
     platform: Emulator,
-    publish_argv: Argv,
+    beating: None,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     # CLM fails the heartbeat's call (any retry included): the run cannot prove anything
     path = f"/v2/{platform.account_id}/attributegroups"
     platform.inject_fault("general", path, status=503, count=20)

@@ -5,7 +5,6 @@ clock drives its Recurrence trigger."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +14,15 @@ import pytest
 from clmwizard.emulator import Emulator
 from tests.docusign.helpers import loopback_redirect_uri
 from tests.emulator.flows import bearer, tokens
-from tests.emulator.platform_helpers import (
-    POWER_APPS,
-    Tenant,
-    export_bundle,
-    tenant_of,
-    tls_client,
-    user_token,
-)
+from tests.emulator.platform_helpers import POWER_APPS, Tenant, export_bundle, tenant, user_token
 
-__all__ = ["tls_client"]
+__all__ = ["tenant"]
 DAY = 86400
 
 
 @pytest.fixture
 def redirect_uri() -> str:
     return loopback_redirect_uri()
-
-
-@pytest.fixture
-def tenant(emu: Emulator, tls_client: httpx.Client, signed_in: Callable[..., None]) -> Tenant:
-    signed_in()
-    return tenant_of(emu, tls_client)
 
 
 def connected(tenant: Tenant, folder: Path) -> tuple[str, str]:

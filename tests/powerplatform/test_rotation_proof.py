@@ -14,24 +14,15 @@ from clmwizard.powerplatform.rotation_proof import (
     proving_run,
 )
 from clmwizard.store.profile import PublishedConnector, PublishRecord
+from tests.support.records import PUBLIC_CLIENT, publish_record
 from tests.support.store_fixtures import make_profile
 
 T = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def record(**changes: object) -> PublishRecord:
-    made = PublishRecord(
-        environment_id="env-1",
-        layout="single",
-        power_apps_url="https://api.powerapps.com",
-        authority="https://login.microsoftonline.com/",
-        tenant="common",
-        client_id="04b07795-8ddb-461a-bbee-02f9e1bf7b46",
-        connectors=[PublishedConnector("clm", "shared_x", "DocuSign CLM work", "old" * 5 + "x")],
-    )
-    for name, value in changes.items():
-        setattr(made, name, value)
-    return made
+    connector = PublishedConnector("clm", "shared_x", "DocuSign CLM work", "old" * 5 + "x")
+    return publish_record(connector, environment_id="env-1", **PUBLIC_CLIENT, **changes)
 
 
 def test_a_new_secret_over_an_older_one_starts_a_pending_rotation() -> None:

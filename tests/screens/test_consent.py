@@ -19,7 +19,7 @@ from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.widgets.field_message import FieldMessage
-from tests.support.pilot import make_app, type_burst, until, until_workers_done
+from tests.support.pilot import make_app, tokens_done, type_burst, until, until_workers_done
 
 SIZE = (100, 32)
 
@@ -89,10 +89,7 @@ async def test_the_ssh_walkthrough_copy_follow_elsewhere_paste(
         assert parse_qs(urlsplit(landed).query)["state"] == [consent.state]
         assert app.focused is None  # the field was never focused: the paste still counts
         await paste(pilot, app, landed + "\n")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        await tokens_done(pilot, app)
 
 
 async def test_letter_keys_type_into_the_field_and_fire_nothing(
@@ -169,10 +166,7 @@ async def test_paste_with_the_listener_down_still_reaches_tokens(
         assert isinstance(app.screen, ConsentScreen) and app.draft.consent is consent
         await pilot.press("tab")
         await paste(pilot, app, landed)  # into the focused field this time
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        tokens = await tokens_done(pilot, app)
         assert tokens.wizard.draft.tokens is not None
 
 
@@ -189,10 +183,7 @@ async def test_bare_code_is_accepted_with_the_listener_down(
         field = screen.query_one("#paste", Input)
         field.value = code
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        await tokens_done(pilot, app)
 
 
 async def test_port_taken_offers_another_port_registered_in_the_demo(
@@ -234,10 +225,7 @@ async def test_port_taken_offers_another_port_registered_in_the_demo(
             assert new_uri in note and "registered" in note
             assert new_uri in str(screen.query_one("#redirect-uri").render())
             await pilot.press("a")
-            await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-            tokens = app.screen
-            assert isinstance(tokens, TokensScreen)
-            await until(pilot, lambda: tokens.done)
+            await tokens_done(pilot, app)
 
 
 async def test_port_taken_without_the_demo_says_to_register_the_new_uri(

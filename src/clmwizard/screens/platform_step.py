@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -50,6 +51,65 @@ def server_failure(error: BaseException) -> ClmWizardError:
         fix="Press r to try again; nothing done so far is lost (the profile remembers it).",
         code="unexpected",
     )
+
+
+# The core's fixes name the command line's commands; here each is this wizard's key. Which fix
+# applies stays the core's decision: only the words for "do it again" change.
+_ROTATE = re.compile(
+    r"clmwizard publish --profile [^ ,()`]+ \(or finish `clmwizard rotate --profile [^`]*`\), "
+    r"then run `clmwizard connect --profile [^`]*` again"
+)
+_PUBLISH = re.compile(r"(?:with )?`?clmwizard publish --profile [^ ,()`]+`?")
+_CONNECT = re.compile(
+    r"(?:[Rr]un )?`clmwizard connect(?: --profile [^`]*)?`(?: again)?( to sign in again)?"
+)
+_HEARTBEAT = re.compile(r"`clmwizard heartbeat --profile [^`]*`")
+_AGAIN = re.compile(r"run the command again")
+Step = Literal["Connect", "Heartbeat"]
+ROTATE_KEYS = {
+    "Connect": (
+        "f finishes here; on the start screen s rotates the secret key (its checklist gives "
+        "the connectors the new one), then p and enter come back to Connect — or, once the "
+        "connectors have it, press r here"
+    ),
+    "Heartbeat": (
+        "enter finishes here; on the start screen s rotates the secret key (its checklist "
+        "gives the connectors the new one and runs the heartbeat to prove it)"
+    ),
+}
+CONNECT_KEYS = {
+    "Connect": "press r",
+    "Heartbeat": "esc goes back to Connect, which signs in again on the same connection",
+}
+# Before Heartbeat, a publish is a missing one; at Heartbeat, a stale secret (the run's refusal).
+PUBLISH_KEYS = {"Connect": "esc goes back to Publish", "Heartbeat": ROTATE_KEYS["Heartbeat"]}
+HEARTBEAT_KEYS = {"Connect": "the Heartbeat step (enter)", "Heartbeat": "r"}
+
+
+def _connect_keys(match: re.Match[str], step: Step) -> str:
+    keys = CONNECT_KEYS[step]
+    if step == "Connect" and match.group(1):
+        keys += match.group(1)  # "press r to sign in again"; Connect's own words say it there
+    return keys[0].upper() + keys[1:] if match.group(0)[0].isupper() else keys
+
+
+def in_wizard(fix: str, step: Step) -> str:
+    """A fix written for the command line, in this step's keys."""
+    fix = _ROTATE.sub(ROTATE_KEYS[step], fix)
+    fix = _PUBLISH.sub(PUBLISH_KEYS[step], fix)
+    fix = _CONNECT.sub(lambda match: _connect_keys(match, step), fix)
+    fix = _HEARTBEAT.sub(HEARTBEAT_KEYS[step], fix)
+    return _AGAIN.sub("press r", fix)
+
+
+def wizard_failure(error: BaseException, step: Step) -> ClmWizardError:
+    """A server's failure beside the step, its fix in keys, and r to try again."""
+    failure = server_failure(error)
+    failure.fix = in_wizard(failure.fix, step)
+    if "press r" not in failure.fix.lower():
+        made = "a connection" if step == "Connect" else "the flow"
+        failure.fix = f"{failure.fix} Press r to try again ({made} made before is reused).".strip()
+    return failure
 
 
 class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
