@@ -16,14 +16,13 @@ from tests.screens.test_connect_heartbeat import (
     SIZE,
     connect,
     heartbeat,
-    platform_context,
     to_connect,
 )
-from tests.screens.test_publish import screen_text
+from tests.screens.test_publish import publish_context, screen_text
 from tests.screens.test_rotation import connector_secrets, rotate_with_demo_spare
 from tests.support.pilot import make_app, message, until
 
-__all__ = ["platform_context"]  # the fixture, used below
+__all__ = ["publish_context"]  # the fixture, used below
 HOURS_9 = 9 * 3600
 
 
@@ -43,9 +42,9 @@ async def connected(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> Con
 
 
 async def test_a_rotated_away_connector_secret_fails_the_sign_in_and_r_tries_again(
-    platform_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         screen = await to_connect(pilot, app, emu, "single")
         await until(pilot, lambda: screen.phase == "waiting", timeout=20)
@@ -67,9 +66,9 @@ async def test_a_rotated_away_connector_secret_fails_the_sign_in_and_r_tries_aga
 
 
 async def test_a_revoked_grant_fails_the_run_and_esc_connect_signs_in_again(
-    platform_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot, app, emu)
         beat = await heartbeat(pilot, app)
@@ -98,9 +97,9 @@ async def test_a_revoked_grant_fails_the_run_and_esc_connect_signs_in_again(
 
 
 async def test_a_missing_premium_licence_is_named_and_r_tries_again(
-    platform_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot, app, emu)
         emu.power_platform.set_platform(premium_licence=False)  # U: the answer is unconfirmed
@@ -118,9 +117,9 @@ async def test_a_missing_premium_licence_is_named_and_r_tries_again(
 
 
 async def test_a_403_from_the_flow_api_is_plain_and_r_tries_again(
-    platform_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot, app, emu)
         emu.inject_fault("flow", flows_path(emu), status=403)
@@ -137,9 +136,9 @@ async def test_a_403_from_the_flow_api_is_plain_and_r_tries_again(
 
 
 async def test_a_rotation_the_heartbeat_cannot_prove_keeps_the_old_secret_and_u_proves_again(
-    platform_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot, app, emu)
         beat = await heartbeat(pilot, app)

@@ -28,10 +28,11 @@ from clmwizard.screens.heartbeat import HeartbeatScreen
 from clmwizard.wait_clock import clock
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.url_line import UrlLine
-from tests.screens.test_connect_heartbeat import connect, platform_context, to_connect
+from tests.screens.test_connect_heartbeat import connect, to_connect
+from tests.screens.test_publish import publish_context
 from tests.support.pilot import until
 
-__all__ = ["platform_context"]  # the fixture, used below
+__all__ = ["publish_context"]  # the fixture, used below
 SIZES = pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=["120x36", "80x24"])
 HOURS_9 = 9 * 3600
 
@@ -148,56 +149,56 @@ async def grant_revoked(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) ->
 @SIZES
 def test_connect_waiting_for_the_sign_in(
     snap_compare: Any,
-    platform_context: WizardContext,
+    publish_context: WizardContext,
     emu: Emulator,
     fixed_wait: None,
     size: tuple[int, int],
 ) -> None:
-    assert snapshot(snap_compare, platform_context, emu, size, waiting)
+    assert snapshot(snap_compare, publish_context, emu, size, waiting)
 
 
 @SIZES
 def test_connect_connected(
     snap_compare: Any,
-    platform_context: WizardContext,
+    publish_context: WizardContext,
     emu: Emulator,
     fixed_wait: None,
     size: tuple[int, int],
 ) -> None:
-    assert snapshot(snap_compare, platform_context, emu, size, connected)
+    assert snapshot(snap_compare, publish_context, emu, size, connected)
 
 
 @SIZES
 def test_connect_secret_refused(
     snap_compare: Any,
-    platform_context: WizardContext,
+    publish_context: WizardContext,
     emu: Emulator,
     fixed_wait: None,
     size: tuple[int, int],
 ) -> None:
-    assert snapshot(snap_compare, platform_context, emu, size, secret_refused)
+    assert snapshot(snap_compare, publish_context, emu, size, secret_refused)
 
 
 @SIZES
 def test_heartbeat_succeeded(
     snap_compare: Any,
-    platform_context: WizardContext,
+    publish_context: WizardContext,
     emu: Emulator,
     fixed_wait: None,
     size: tuple[int, int],
 ) -> None:
-    assert snapshot(snap_compare, platform_context, emu, size, heartbeat_done)
+    assert snapshot(snap_compare, publish_context, emu, size, heartbeat_done)
 
 
 @SIZES
 def test_heartbeat_run_failed_on_a_revoked_grant(
     snap_compare: Any,
-    platform_context: WizardContext,
+    publish_context: WizardContext,
     emu: Emulator,
     fixed_wait: None,
     size: tuple[int, int],
 ) -> None:
-    assert snapshot(snap_compare, platform_context, emu, size, grant_revoked)
+    assert snapshot(snap_compare, publish_context, emu, size, grant_revoked)
 
 
 def test_the_masks_hide_what_changes_between_runs() -> None:
