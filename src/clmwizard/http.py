@@ -198,6 +198,19 @@ def deadline_seconds(client: httpx.AsyncClient) -> float | None:
     return max(sum(part or 0.0 for part in parts), MIN_DEADLINE)
 
 
+def worst_case_seconds(
+    client: httpx.AsyncClient, attempts: int = ATTEMPTS, *, waits: bool = True
+) -> float | None:
+    """The longest `attempts` requests with `client` can take: each to its deadline, and (when
+    `waits`, as `send_with_retry` does) the longest wait between them (RETRY_AFTER_CAP). What a
+    wait's clock shows as its limit; None when the client has no deadline."""
+    per_request = deadline_seconds(client)
+    if per_request is None:
+        return None
+    between = RETRY_AFTER_CAP * (attempts - 1) if waits else 0.0
+    return per_request * attempts + between
+
+
 async def send(
     client: httpx.AsyncClient,
     method: str,
