@@ -357,3 +357,30 @@ def _free_port() -> int:
     from tests.support.ports import free_port
 
     return free_port()
+
+
+async def test_the_consent_url_has_rows_of_its_own_at_80x24(demo_context: WizardContext) -> None:
+    """No border, no indent, nothing beside it: the rows it takes, joined, are the URL itself,
+    so a mouse selection of those rows takes it whole (u still copies it)."""
+    from tests.support.pilot import plain_screen
+
+    app = make_app(demo_context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_consent(pilot, app)
+        await until(pilot, lambda: screen.state == "listening")
+        consent = app.draft.consent
+        assert consent is not None and len(consent.url) > 80
+        rows = plain_screen(app).splitlines()
+        start = consent.url[:30]
+        first = next(i for i, row in enumerate(rows) if row.lstrip().startswith(start))
+        margin = rows[first].index(start)
+        assert margin <= 1, rows[first]  # the screen's own padding at most: no indent, no border
+        taken: list[str] = []
+        while len("".join(taken)) < len(consent.url):
+            row = rows[first + len(taken)]
+            assert row[:margin].strip() == "" and " " not in row[margin:], row
+            taken.append(row[margin:])
+        assert "".join(taken) == consent.url, taken
+        await pilot.press("u")
+        await pilot.pause()
+        assert any("Consent URL" in n.message for n in app._notifications)
