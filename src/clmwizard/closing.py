@@ -11,10 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from clmwizard.store.profile import Profile
+from clmwizard.store.profile import HeartbeatRecord, Profile
 
 APPS_AND_KEYS = "DocuSign: Settings → Apps and Keys → your integration key → Edit → Redirect URIs"
 POWER_AUTOMATE = "Power Automate (make.powerautomate.com)"
+# A redirect URL a DocuSign sign-in came back to: proven registered (the check before a sign-in
+# can only say when one is NOT registered).
+PROVEN = "✓ proven"
+PROVEN_BY_CONNECT = f"{PROVEN}: the connection's DocuSign sign-in came back to it (Connected)"
+
+
+def proven_by_heartbeat(beat: HeartbeatRecord) -> str:
+    return (
+        f"{PROVEN}: the heartbeat run signed in to DocuSign through it ({_stamp(beat.last_run_at)})"
+    )
 
 
 @dataclass
@@ -36,6 +46,7 @@ def what_exists(
 ) -> list[str]:
     """Profile, bundle, connectors and their redirect URLs (with DocuSign's verdict)."""
     verdicts = verdicts or {}
+    proven = _proven(profile)
     account = profile.account_name or "(no name)"
     lines = [f"  Profile      {profile.name} ({profile.environment} environment)"]
     if profile.account_id:
@@ -59,6 +70,8 @@ def what_exists(
                 lines.append("      redirect URL (on a line of its own, to select whole):")
                 lines.append(connector.redirect_url)
                 verdict = verdicts.get(connector.redirect_url, "not asked in this run")
+                if connector.connector_id in proven and record.heartbeat is not None:
+                    verdict = proven_by_heartbeat(record.heartbeat)
                 lines.append(f"      DocuSign: {verdict}")
             if connector.connection_name:
                 lines.append(f"      connection {connector.connection_name}")
@@ -132,7 +145,7 @@ def steps_left(profile: Profile, verdicts: Mapping[str, str] | None = None) -> l
             if connector.connector_id in proven
         }
         for url in _redirect_urls(profile):
-            if url in done:
+            if url in done or verdicts.get(url, "").startswith(PROVEN):
                 continue
             if verdicts.get(url, "").startswith("✗"):
                 what = "Register this redirect URL (DocuSign says it is not registered)"
