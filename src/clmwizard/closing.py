@@ -203,3 +203,64 @@ def closing_summary(
         *steps_left(profile, verdicts),
     ]
     return "\n".join(lines) + "\n"
+
+
+def left_by_hand(profile: Profile, verdicts: Mapping[str, str] | None = None) -> list[str]:
+    """The closing lines a CLI command that changed the profile ends with (login's, publish's
+    and the wizard's steps): a blank line, the heading, the numbered steps."""
+    return ["", "Left to do by hand:", *steps_left(profile, verdicts)]
+
+
+def after_delete(profile: Profile | None) -> list[str]:
+    """What a deleted profile leaves behind outside this machine, and the steps to remove it:
+    clmwizard deletes only the profile file and its keyring items. `profile` is None when the
+    file could not be read (then what it made is unknown)."""
+    if profile is None:
+        return [
+            "",
+            "What it made elsewhere is unknown (its file could not be read). Check by hand:",
+            f"  1. Custom connectors and flows it may have made — {POWER_AUTOMATE} → Data → "
+            "Custom connectors, and My flows.",
+            f"  2. Redirect URIs and secret keys on the integration key — {APPS_AND_KEYS}.",
+        ]
+    lines = ["", "Still there (clmwizard deleted only the profile and its keyring items):"]
+    steps: list[str] = []
+    for record in profile.publications:
+        for connector in record.connectors:
+            lines.append(
+                f"  Connector    {connector.display_name}  id {connector.connector_id} "
+                f"(environment {record.environment_id})"
+            )
+            if connector.connection_name:
+                lines.append(f"    connection {connector.connection_name}")
+        if record.heartbeat is not None:
+            lines.append(
+                f"  Heartbeat    flow {record.heartbeat.flow_id}, {record.heartbeat.state}"
+            )
+    if profile.publications:
+        steps.append(
+            f"Delete the connectors (their connections go with them) — {POWER_AUTOMATE} → the "
+            "environment → Data → Custom connectors → … → Delete."
+        )
+    if any(record.heartbeat is not None for record in profile.publications):
+        steps.append(
+            f"Delete the heartbeat flow (it fails daily without its connector) — {POWER_AUTOMATE} "
+            "→ My flows → … → Delete."
+        )
+    for url in _redirect_urls(profile):
+        steps.append(f"Remove this redirect URL — {APPS_AND_KEYS} → Delete:\n{url}")
+    for export in profile.exports[-3:]:
+        lines.append(f"  Bundle       {export.path}")
+    if profile.exports:
+        steps.append("Delete the bundle folder(s) above if you no longer need them.")
+    lines.append(f"  DocuSign     the integration key {profile.integration_key} and its secret key")
+    steps.append(
+        "Delete the secret key if nothing else uses it — DocuSign: Settings → Apps and Keys → "
+        "your integration key → Secret Keys → Delete."
+    )
+    return [
+        *lines,
+        "",
+        "Left to do by hand:",
+        *(f"  {number}. {step}" for number, step in enumerate(steps, start=1)),
+    ]

@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from clmwizard.errors import KeyringError, UsageError
+from clmwizard.closing import after_delete
+from clmwizard.errors import ClmWizardError, KeyringError, UsageError
 from clmwizard.store.profile import SECRET_ITEMS, Profile
 from clmwizard.store.profiles import ProfileListing, ProfileStore, profile_to_dict
 from clmwizard.store.secrets import SecretStore, open_secret_store
@@ -244,6 +245,10 @@ def _delete(store: ProfileStore, name: str, fmt: str, *, yes: bool, ephemeral: b
         return 0
     secrets = open_secret_store(ephemeral=ephemeral)
     try:
+        made: Profile | None = store.load(name)  # what it made elsewhere, for the summary
+    except ClmWizardError:
+        made = None
+    try:
         store.delete(name, secrets)
     except KeyringError as error:
         raise KeyringError(
@@ -255,6 +260,7 @@ def _delete(store: ProfileStore, name: str, fmt: str, *, yes: bool, ephemeral: b
     if fmt == "text":
         where = "its keyring items" if secrets.persistent else "its in-memory secrets"
         sys.stdout.write(f"✓ Deleted profile {name} ({path}) and {where}.\n")
+        sys.stdout.write("\n".join(after_delete(made)) + "\n")
     else:
         _emit({"deleted": name, "path": str(path)}, fmt)
     return 0

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
+from clmwizard.closing import left_by_hand
 from clmwizard.docusign.session import RefreshResult, refresh_profile
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
 from clmwizard.store.secrets import open_secret_store
@@ -49,4 +50,6 @@ def run(args: argparse.Namespace) -> int:
             "the scopes lack `extended`; refreshing does not extend it. Consent again with "
             "`extended` to keep the grant alive."
         )
+    for line in left_by_hand(profile):
+        print(line)
     return 0
