@@ -47,6 +47,8 @@ class Wizard(Protocol):
 
     def begin(self, choice: Choice) -> None: ...
 
+    def hold_keys(self) -> None: ...
+
 
 class Body(VerticalScroll, can_focus=False):
     """The scrolling middle of a screen; focus stays on the fields inside it."""
@@ -97,6 +99,7 @@ class WizardScreen(Screen["Answer"]):
             return
         while self.app.screen is not self:
             self.app.pop_screen()
+        self.wizard.hold_keys()  # what is typed now is for the next step's screen
         self.dismiss(answer)
 
     def action_back(self) -> None:
