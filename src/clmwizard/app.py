@@ -519,8 +519,7 @@ class ClmWizardApp(App[None]):
         screen = self._step_screens[shown.step](shown)
         await self.push_screen(screen, callback=answered)
         self._remember_inputs(screen)
-        self._release_keys_on(screen)
-        return await answer
+        return await answer  # the keys held meanwhile go to it once mounted (WizardScreen)
 
     def _remember_inputs(self, screen: Screen[Any]) -> None:
         """What a step's fields held when shown: anything else is typed (has_unsaved_input)."""
