@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from clmwizard import __version__
+from clmwizard import __version__, cli, help_text, launch
 from clmwizard.cli import main
 
 COMMANDS = (
@@ -39,10 +40,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"clmwizard {__version__}"
 
 
-@pytest.mark.parametrize(
-    "argv", [["--help"], ["login", "--help"], ["export", "--help"], ["jwt", "--help"]]
-)
+@pytest.mark.parametrize("argv", [["--help"], *([name, "--help"] for name in cli.COMMANDS)])
 def test_help_imports_neither_textual_nor_httpx(argv: list[str]) -> None:
+    """Through argparse, as at a terminal of another width than the generated help's."""
     probe = (
         "import sys\n"
         "from clmwizard.cli import main\n"
@@ -75,7 +75,8 @@ def test_unknown_profile_name_is_refused_before_the_wizard_opens(
 
 
 def test_the_fast_help_is_the_parsers_help(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`clmwizard --help` answers from a generated text; it must equal argparse's own."""
+    """`clmwizard [COMMAND] --help` answers from a generated text; it must equal argparse's own,
+    for the top level and every command."""
     import importlib.util
     from pathlib import Path
 
@@ -88,9 +89,62 @@ def test_the_fast_help_is_the_parsers_help(monkeypatch: pytest.MonkeyPatch) -> N
     expected = module.render()
     actual = (Path(__file__).resolve().parents[1] / "src/clmwizard/help_text.py").read_text()
     assert actual == expected, "run: .venv/bin/python scripts/generate_help.py"
+    assert set(help_text.COMMAND_HELP) == set(cli.COMMANDS)
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["--version"]])
+@pytest.mark.parametrize("command", [None, *cli.COMMANDS])
+def test_the_fast_answer_is_what_argparse_prints(
+    command: str | None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(help_text.WIDTH))
+    for flag in ("--help", "-h"):
+        argv = [command, flag] if command else [flag]
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 0
+        assert launch.fast_answer(argv) == capsys.readouterr().out
+
+
+def test_a_narrower_terminal_gets_argparses_wrapping(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse wraps to COLUMNS (or the terminal's width): below 80 the text would overflow."""
+    monkeypatch.setenv("COLUMNS", "60")
+    assert launch.fast_answer(["--help"]) is None
+    assert launch.fast_answer(["login", "--help"]) is None
+    with pytest.raises(SystemExit):
+        main(["login", "--help"])
+    out = capsys.readouterr().out
+    assert out != help_text.COMMAND_HELP["login"]
+    assert max(len(line) for line in out.splitlines()) <= 60
+
+
+def test_a_wider_terminal_gets_the_80_column_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    assert launch.fast_answer(["--help"]) == help_text.TOP_LEVEL_HELP
+    assert launch.fast_answer(["login", "-h"]) == help_text.COMMAND_HELP["login"]
+
+
+def test_the_width_is_found_as_argparse_finds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    for columns in ("100", "0", "x", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert launch.terminal_columns() == shutil.get_terminal_size().columns
+
+
+@pytest.mark.parametrize("argv", [["--debug", "--help"], ["login", "--profile", "x", "-h"], []])
+def test_other_arguments_go_to_argparse(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(help_text.WIDTH))
+    assert launch.fast_answer(argv) is None
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["-h"], ["--version"], ["login", "--help"], ["doctor", "-h"]]
+)
 def test_console_script_fast_path(argv: list[str]) -> None:
     probe = (
         "import sys\n"
@@ -98,11 +152,17 @@ def test_console_script_fast_path(argv: list[str]) -> None:
         "from clmwizard.launch import main\n"
         "code = main()\n"
         "print('ARGPARSE', 'argparse' in sys.modules, code)\n"
+        "print('COMMAND MODULES', sorted(m for m in sys.modules if '.commands' in m))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": str(help_text.WIDTH)},
     )
     assert "ARGPARSE False 0" in result.stdout
+    assert "COMMAND MODULES []" in result.stdout
     assert ("usage: clmwizard" in result.stdout) or (__version__ in result.stdout)
 
 

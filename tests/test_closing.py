@@ -23,8 +23,8 @@ from clmwizard.store.profile import (
     HeartbeatRecord,
     Profile,
     PublishedConnector,
-    PublishRecord,
 )
+from tests.support.records import publish_record
 from tests.support.store_fixtures import make_profile
 
 pytestmark = pytest.mark.timeout(300)
@@ -35,18 +35,8 @@ def published_profile() -> Profile:
     profile = make_profile("acme")
     profile.exports.append(ExportRecord("/tmp/bundle", "single", datetime(2026, 12, 7, tzinfo=UTC)))
     profile.publications.append(
-        PublishRecord(
-            environment_id="Default-1234",
-            layout="single",
-            power_apps_url="https://api.powerapps.com",
-            authority="https://login.microsoftonline.com",
-            tenant="organizations",
-            client_id="client",
-            connectors=[
-                PublishedConnector(
-                    "clm", "shared_docusign-clm-5f1e", "DocuSign CLM", "fp", REDIRECT
-                )
-            ],
+        publish_record(
+            PublishedConnector("clm", "shared_docusign-clm-5f1e", "DocuSign CLM", "fp", REDIRECT)
         )
     )
     return profile

@@ -68,6 +68,20 @@ def consented(shown: StepInput) -> Answer:
     return Code(f"code-{len(shown.draft.scopes)}")
 
 
+def signing_in(
+    saved: Profile, key: Reply | None = None, code: str = "c"
+) -> list[tuple[StepName, Reply]]:
+    """Key (`key`, else Next) → Scopes → Consent (`code`) → Tokens → Discovery, which saves
+    `saved`."""
+    return [
+        ("Key", key or Next()),
+        ("Scopes", Next()),
+        ("Consent", Code(code)),
+        ("Tokens", Next()),
+        ("Discovery", Saved(saved)),
+    ]
+
+
 def run(script: Script, choice: flow.Choice) -> None:
     asyncio.run(flow.run(script, choice))
     assert script.replies == [], f"the flow stopped early, before {script.replies[0][0]}"
@@ -77,11 +91,7 @@ def test_a_new_profile_from_key_to_export_and_back_to_start() -> None:
     saved = signed_in()
     script = Script(
         [
-            ("Key", Next()),
-            ("Scopes", Next()),
-            ("Consent", Code("the-code")),
-            ("Tokens", Next()),
-            ("Discovery", Saved(saved)),
+            *signing_in(saved, code="the-code"),
             ("Fields", Next()),
             ("Export", Back()),
             ("Fields", Back()),
@@ -346,11 +356,7 @@ def test_the_jwt_step_follows_discovery_when_key_names_a_jwt_user() -> None:
     saved = jwt_profile()
     script = Script(
         [
-            ("Key", with_jwt_user),
-            ("Scopes", Next()),
-            ("Consent", Code("c")),
-            ("Tokens", Next()),
-            ("Discovery", Saved(saved)),
+            *signing_in(saved, key=with_jwt_user),
             ("JWT", Next()),
             ("Fields", Back()),
         ]
@@ -364,11 +370,7 @@ def test_without_a_jwt_user_discovery_leads_to_fields_and_the_indicator_has_no_j
     saved = signed_in()
     script = Script(
         [
-            ("Key", Next()),
-            ("Scopes", Next()),
-            ("Consent", Code("c")),
-            ("Tokens", Next()),
-            ("Discovery", Saved(saved)),
+            *signing_in(saved),
             ("Fields", Back()),
         ]
     )
@@ -384,11 +386,7 @@ def test_without_a_jwt_user_discovery_leads_to_fields_and_the_indicator_has_no_j
 def test_esc_on_the_jwt_step_after_sign_in_ends_the_flow_the_profile_kept() -> None:
     script = Script(
         [
-            ("Key", with_jwt_user),
-            ("Scopes", Next()),
-            ("Consent", Code("c")),
-            ("Tokens", Next()),
-            ("Discovery", Saved(jwt_profile())),
+            *signing_in(jwt_profile(), key=with_jwt_user),
             ("JWT", Back()),
         ]
     )
@@ -445,11 +443,7 @@ def test_fix_jwt_with_another_integration_key_signs_in_again_then_jwt() -> None:
     script = Script(
         [
             ("JWT", FixJwt()),
-            ("Key", other_key),
-            ("Scopes", Next()),
-            ("Consent", Code("new")),
-            ("Tokens", Next()),
-            ("Discovery", Saved(resaved)),
+            *signing_in(resaved, key=other_key, code="new"),
             ("JWT", Next()),
             ("Fields", Back()),
         ]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from clmwizard.powerplatform.rotation_proof import DELETE_OLD_SECRET, keep_old_secret, latest_due
 from clmwizard.store.profile import HeartbeatRecord, Profile
 
 APPS_AND_KEYS = "DocuSign: Settings → Apps and Keys → your integration key → Edit → Redirect URIs"
@@ -178,6 +179,12 @@ def steps_left(profile: Profile, verdicts: Mapping[str, str] | None = None) -> l
             "(a daily flow through the connection, run once now: the end-to-end test), or by "
             f"hand: {POWER_AUTOMATE} → Create → Scheduled cloud flow, every 1 day → List "
             "attribute groups of the connector."
+        )
+    due = latest_due(profile)
+    if due is not None:
+        steps.append(
+            f"After the secret rotation — {keep_old_secret(due)} Then delete it at DocuSign "
+            f"({DELETE_OLD_SECRET}); `clmwizard status --profile {name}` says when."
         )
     steps.append(
         f"Check it at any time (or from cron) — this terminal: `clmwizard status --profile {name}`."

@@ -1,27 +1,22 @@
-"""The console entry point: answers `--help` and `--version` without importing argparse.
+"""The console entry point: answers `--version`, `--help` and `COMMAND --help` without importing
+argparse or the command's module.
 
-Everything else goes to `clmwizard.cli.main`. The help text is generated from the real parser
-(`scripts/generate_help.py`) and a test keeps it identical, so this fast path cannot drift.
+Everything else goes to `clmwizard.cli.main`. The help texts are generated from the real parsers
+(`scripts/generate_help.py`) and a test keeps them identical, so this fast path cannot drift.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> int:
     argv = sys.argv[1:]
     try:
-        if argv in (["--help"], ["-h"]):
-            from clmwizard.help_text import TOP_LEVEL_HELP
-
-            sys.stdout.write(TOP_LEVEL_HELP)
-            sys.stdout.flush()
-            return 0
-        if argv == ["--version"]:
-            from clmwizard import __version__
-
-            sys.stdout.write(f"clmwizard {__version__}\n")
+        answer = fast_answer(argv)
+        if answer is not None:
+            sys.stdout.write(answer)
             sys.stdout.flush()
             return 0
     except BrokenPipeError:
@@ -31,3 +26,38 @@ def main() -> int:
     from clmwizard.cli import main as cli_main
 
     return cli_main(argv)
+
+
+def fast_answer(argv: list[str]) -> str | None:
+    """What argparse prints for these arguments at the help's width, or None: argparse answers.
+
+    argparse wraps help to the terminal's width. A terminal as wide or wider gets the text laid
+    out at WIDTH (as `clmwizard --help` always was); a narrower one, argparse's own wrapping."""
+    if argv == ["--version"]:
+        from clmwizard import __version__
+
+        return f"clmwizard {__version__}\n"
+    if not 1 <= len(argv) <= 2 or argv[-1] not in ("--help", "-h"):
+        return None
+    from clmwizard import help_text
+
+    if terminal_columns() < help_text.WIDTH or sys.version_info[:2] != help_text.PYTHON:
+        return None
+    if len(argv) == 1:
+        return help_text.TOP_LEVEL_HELP
+    return help_text.COMMAND_HELP.get(argv[0])
+
+
+def terminal_columns() -> int:
+    """The width argparse wraps help to: shutil.get_terminal_size's columns (its fallback 80),
+    found the same way without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):  # no stdout, closed, or not a terminal
+        return 80

@@ -6,6 +6,7 @@ message; the emulator's clock jumps 60 days with the heartbeat on and off."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -162,33 +163,45 @@ def test_an_unregistered_redirect_url_names_it_and_a_rerun_carries_on(
     assert statuses(platform) == ["Connected"]
 
 
-def test_a_declined_consent_says_so(
+def decline_the_consent(platform: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform.revoke_consent()  # else DocuSign remembers the consent and shows no page
+    monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
+
+
+def delete_the_secret_at_docusign(platform: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform.revoke_secret("secret_key")  # the connector still has it
+
+
+@pytest.mark.parametrize(
+    ("trouble", "said"),
+    [
+        pytest.param(decline_the_consent, ["was declined", "choose Accept"], id="declined"),
+        pytest.param(
+            delete_the_secret_at_docusign,
+            ["refused the client secret", "clmwizard publish --profile acme"],
+            id="rotated-away-secret",
+        ),
+    ],
+)
+def test_a_failed_connection_sign_in_says_why_in_its_own_words(
     platform: Emulator,
     publish_argv: Argv,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    trouble: Callable[[Emulator, pytest.MonkeyPatch], None],
+    said: list[str],
 ) -> None:
     register(platform, publish(platform, publish_argv, capsys, layout="single"))
-    platform.revoke_consent()  # else DocuSign remembers the consent and shows no page
-    monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
+    trouble(platform, monkeypatch)
     code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
     assert code == 1, (out, err)
-    assert "was declined" in err and "choose Accept" in err
+    for words in said:
+        assert words in err
 
 
-def test_a_rotated_away_secret_fails_the_sign_in_with_its_own_words(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
-) -> None:
-    register(platform, publish(platform, publish_argv, capsys, layout="single"))
-    platform.revoke_secret("secret_key")  # deleted at DocuSign; the connector still has it
-    code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
-    assert code == 1, (out, err)
-    assert "refused the client secret" in err and "clmwizard publish --profile acme" in err
-
-
-def connected_with_heartbeat(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def beating(platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]) -> None:
+    """The single-layout connector published, connected, its heartbeat flow made and run once."""
     register(platform, publish(platform, publish_argv, capsys, layout="single"))
     assert run(cmd("connect", "--timeout", "60"), capsys)[0] == 0
     code, out, err = run(cmd("heartbeat"), capsys)
@@ -196,9 +209,8 @@ def connected_with_heartbeat(
 
 
 def test_a_revoked_grant_breaks_the_run_and_status_says_how_to_recover(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     platform.revoke_consent()
     platform.advance_clock(8 * 3600 + 60)  # the access token the connection holds runs out
     code, out, err = run(cmd("heartbeat"), capsys)
@@ -246,9 +258,8 @@ def test_a_403_from_the_flow_api_is_plain(
 
 
 def test_sixty_days_with_the_heartbeat_on_stay_ok(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     platform.advance_clock(60 * DAY)
     code, data = status_json(capsys)
     assert code == 0, data["findings"]
@@ -258,9 +269,8 @@ def test_sixty_days_with_the_heartbeat_on_stay_ok(
 
 
 def test_sixty_days_with_the_heartbeat_off_report_the_dead_connection(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     code, out, err = run(cmd("heartbeat", "--off"), capsys)
     assert code == 0 and "turned OFF" in out, (out, err)
     assert run(cmd("status"), capsys)[0] == EXIT_ATTENTION  # off: attention, still connected
@@ -274,44 +284,124 @@ def test_sixty_days_with_the_heartbeat_off_report_the_dead_connection(
 
 
 def test_status_all_and_the_emulator_flags(
-    platform: Emulator, publish_argv: Argv, capsys: pytest.CaptureFixture[str]
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     code, out, err = run(["status", "--all", "--format", "json", *microsoft_argv(platform)], capsys)
     assert code == 0, (out, err)
     (only,) = json.loads(out)
     assert only["profile"] == "acme" and only["verdict"] == "ok"
 
 
-def test_rotation_proves_the_new_secret_with_a_heartbeat_run_before_the_old_may_go(
-    platform: Emulator,
-    publish_argv: Argv,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
-    # The platform refreshes a connection only when its access token ran out (8 h): let it,
-    # so the proving run refreshes with the connector's new secret.
-    platform.advance_clock(8 * 3600 + 60)
-    runs_before = len(platform.power_platform.flows()[0]["runs"])
+ROTATION_PENDING = re.compile(
+    r"the old secret is still needed until a heartbeat run after "
+    r"\d{4}-\d\d-\d\d \d\d:\d\d \S+ succeeds"
+)
+PROVEN = (
+    "The new secret is proven; delete the old one at DocuSign "
+    "(Admin → Apps and Keys → your app → Secret Keys)."
+)
+
+
+def rotate_to_spare(
+    platform: Emulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> str:
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", platform.spare_secret_key)
     code, out, err = run(["rotate", "--profile", "acme"], capsys)
     assert code == 0, (out, err)
-    proved = out.index("The heartbeat succeeded with the new secret")
-    assert out.index("now has the new secret key") < proved < out.index("delete the old secret")
+    return out
+
+
+def test_a_rotation_keeps_the_old_secret_until_a_heartbeat_run_8_hours_later(
+    platform: Emulator,
+    beating: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs_before = len(platform.power_platform.flows()[0]["runs"])
+    out = rotate_to_spare(platform, capsys, monkeypatch)
+    # The run right after uses the access token the old secret obtained (the platform refreshes
+    # only when it ran out): it shows the connectors work, it proves nothing about the secret.
+    ran = out.index("The heartbeat run succeeded through the updated connectors")
+    assert out.index("now has the new secret key") < ran
+    assert "does not prove the new secret yet" in out
+    assert re.search(
+        r"Keep the old secret key at DocuSign until a heartbeat run after "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d \S+ succeeds",
+        " ".join(out.split()),
+    )
+    assert PROVEN not in " ".join(out.split())
     assert len(platform.power_platform.flows()[0]["runs"]) == runs_before + 1
-    platform.revoke_secret("secret_key")  # the user deletes the old one: all still works
+    record = ProfileStore().load("acme").publications[0]
+    assert record.secret_rotated_at is not None and record.rotation_proven_at is None
+
+    code, data = status_json(capsys)  # pending: needs attention, says until when
+    assert code == EXIT_ATTENTION and data["verdict"] == "attention", data["findings"]
+    (rotation,) = data["rotations"]
+    assert rotation["state"] == "pending" and rotation["proven_by_run_at"] is None
+    assert any(ROTATION_PENDING.search(f["what"]) for f in data["findings"])
+    code, out, _ = run(cmd("status"), capsys)
+    assert code == EXIT_ATTENTION and ROTATION_PENDING.search(" ".join(out.split())), out
+
+    platform.advance_clock(DAY + 60)  # the daily heartbeat runs, after the 8 hours
+    code, data = status_json(capsys)
+    assert code == 0, data["findings"]
+    (rotation,) = data["rotations"]
+    assert rotation["state"] == "proven" and rotation["proven_by_run_at"]
+    assert any(f["todo"] == PROVEN and f["level"] == "ok" for f in data["findings"])
+    code, out, _ = run(cmd("status"), capsys)
+    assert code == 0 and PROVEN in " ".join(out.split()), out
+    assert ProfileStore().load("acme").publications[0].rotation_proven_at is not None
+    # the user deletes the old secret at DocuSign: the connection refreshes with the new one
+    platform.revoke_secret("secret_key")
     platform.advance_clock(8 * 3600 + 60)
     assert run(cmd("heartbeat"), capsys)[0] == 0
+    assert status_json(capsys)[0] == 0
+
+
+def test_a_heartbeat_run_after_the_8_hours_proves_the_rotation(
+    platform: Emulator,
+    beating: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rotate_to_spare(platform, capsys, monkeypatch)
+    code, out, err = run(cmd("heartbeat"), capsys)  # too early: proves nothing
+    assert code == 0, (out, err)
+    assert "! Keep the old secret key at DocuSign until a heartbeat run after" in out
+    assert status_json(capsys)[1]["rotations"][0]["state"] == "pending"
+    platform.advance_clock(8 * 3600 + 60)
+    code, out, err = run(cmd("heartbeat"), capsys)
+    assert code == 0, (out, err)
+    assert PROVEN in " ".join(out.split())
+    code, data = status_json(capsys)
+    assert code == 0 and data["rotations"][0]["state"] == "proven", data["findings"]
+
+
+def test_an_old_secret_deleted_too_early_breaks_the_run_after_8_hours_in_plain_words(
+    platform: Emulator, beating: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The connector still carries the secret deleted at DocuSign (a rotation that never
+    reached it): the run right after succeeds on the access token the connection holds, which
+    is why such a run proves nothing; once that token ran out the refresh fails."""
+    platform.revoke_secret("secret_key")
+    code, out, err = run(cmd("heartbeat"), capsys)
+    assert code == 0, (out, err)
+    platform.advance_clock(8 * 3600 + 60)
+    code, out, err = run(cmd("heartbeat"), capsys)
+    assert code == 1, (out, err)
+    flat = " ".join(out.split())
+    assert "DocuSign refused DocuSign CLM acme's client secret" in flat, out
+    assert "clmwizard publish --profile acme" in flat
+    code, data = status_json(capsys)
+    assert code == EXIT_BROKEN and data["connections"][0]["status"] == "Error"
 
 
 def test_a_rotation_the_heartbeat_cannot_prove_keeps_the_old_secret(
     platform: Emulator,
-    publish_argv: Argv,
+    beating: None,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    connected_with_heartbeat(platform, publish_argv, capsys)
     # CLM fails the heartbeat's call (any retry included): the run cannot prove anything
     path = f"/v2/{platform.account_id}/attributegroups"
     platform.inject_fault("general", path, status=503, count=20)
@@ -333,3 +423,44 @@ def test_the_portals_consent_path_is_finished_with_the_code(
     code, out, err = run(cmd("connect", "--timeout", "60"), capsys)
     assert code == 0, (out, err)
     assert statuses(platform) == ["Connected"]
+
+
+def test_after_a_service_principal_publish_one_connect_client_id_serves_the_later_commands(
+    platform: Emulator,
+    publish_argv: Argv,
+    approver: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Flow API and the consent link refuse an app-only token: connect, heartbeat and
+    status sign in as a person. The profile remembers that sign-in's app registration apart
+    from the service principal the publication recorded."""
+    from clmwizard.emulator.powerplatform.service import APP_REGISTRATION_CLIENT_ID
+
+    pp = platform.power_platform
+    monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
+    code, out, err = run(publish_argv("--service-principal", "--client-id", pp.client_id), capsys)
+    assert code == 0, (out, err)
+    monkeypatch.delenv("CLMWIZARD_MS_CLIENT_SECRET", raising=False)  # taken out at start
+    profile = ProfileStore().load("acme")
+    assert profile.publications[0].client_id == pp.client_id and profile.microsoft_user is None
+    register(platform, [c.redirect_url or "" for c in profile.publications[0].connectors])
+
+    code, out, err = run(cmd("connect", "--client-id", APP_REGISTRATION_CLIENT_ID), capsys)
+    assert code == 0, (out, err)
+    assert len(approver) == 1  # one device-code sign-in, with the app registration
+    profile = ProfileStore().load("acme")
+    assert profile.microsoft_user is not None
+    assert profile.microsoft_user.client_id == APP_REGISTRATION_CLIENT_ID
+    assert profile.microsoft_user.tenant == pp.tenant
+    assert profile.publications[0].client_id == pp.client_id  # the publication's is kept
+
+    code, out, err = run(cmd("heartbeat"), capsys)  # no flag: the remembered sign-in, silently
+    assert code == 0, (out, err)
+    assert "CLM answered" in out
+    code, data = status_json(capsys)
+    assert code == 0, data["findings"]
+    assert data["remote_checked"] is True and data["heartbeat"]["runs"][0]["status"] == "Succeeded"
+    code, out, err = run(cmd("connect"), capsys)
+    assert code == 0 and "Connected (nothing to sign in)" in out, (out, err)
+    assert len(approver) == 1  # never asked again

@@ -17,21 +17,14 @@ from tests.support.keyrings import MemoryKeyring
 DAY = 24 * 3600
 
 
-SignIn = Callable[..., None]
-
-
-def stored(keyring: MemoryKeyring, item: str) -> str | None:
-    return keyring.items.get(("clmwizard", f"acme/{item}"))
-
-
 def test_credentials_masked_revealed_json_yaml(
     emu: Emulator,
-    signed_in: SignIn,
+    signed_in: Callable[..., None],
     memory_keyring: MemoryKeyring,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     signed_in()
-    refresh = stored(memory_keyring, "refresh_token")
+    refresh = memory_keyring.stored("refresh_token")
     assert refresh
     assert main(["credentials", "--profile", "acme"]) == 0
     out = capsys.readouterr().out
@@ -56,7 +49,7 @@ def test_credentials_masked_revealed_json_yaml(
 
 def test_credentials_copy(
     emu: Emulator,
-    signed_in: SignIn,
+    signed_in: Callable[..., None],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

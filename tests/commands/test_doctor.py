@@ -226,13 +226,6 @@ def secrets_in_connectors(emu: Emulator) -> list[str]:
 DAY = 24 * 3600
 
 
-SignIn = Callable[..., None]
-
-
-def stored(keyring: MemoryKeyring, item: str) -> str | None:
-    return keyring.items.get(("clmwizard", f"acme/{item}"))
-
-
 def test_doctor_reports_the_stored_microsoft_sign_in(
     microsoft: Emulator,
     signed_in: Callable[..., None],

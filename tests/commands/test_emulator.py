@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,37 +13,25 @@ import requests
 
 from clmwizard.cli import main
 from tests.emulator.flows import transaction_of
-from tests.emulator.powerplatform_helpers import POWER_APPS_SCOPE
+from tests.emulator.platform_helpers import POWER_APPS, emulator_command, stop
 
 
-@contextmanager
-def running(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clmwizard", "emulator", "--port", "0", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        yield process, json.loads(first)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(5)
-
-
-def stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str, str]:
-    process.send_signal(sig)
-    out, err = process.communicate(timeout=10)
-    return process.returncode, out, err
+def consent_request(
+    info: dict[str, Any], scope: str, redirect_uri: str, **extra: str
+) -> dict[str, Any]:
+    """`url` and `params` of a consent request to the emulator that printed `info`."""
+    query = {
+        "response_type": "code",
+        "scope": scope,
+        "client_id": info["integration_key"],
+        "redirect_uri": redirect_uri,
+        **extra,
+    }
+    return {"url": f"{info['auth_server']}/oauth/auth", "params": query}
 
 
 def test_first_line_then_requests_logged_then_clean_exit_on_sigint() -> None:
-    with running() as (process, info):
+    with emulator_command() as (process, info):
         for key in (
             "auth_server",
             "clm_auth_server",
@@ -67,14 +49,9 @@ def test_first_line_then_requests_logged_then_clean_exit_on_sigint() -> None:
         assert info["redirect_uris"] == ["http://127.0.0.1:8765/callback"]
         with httpx.Client() as client:
             page = client.get(
-                f"{info['auth_server']}/oauth/auth",
-                params={
-                    "response_type": "code",
-                    "scope": "signature spring_read",
-                    "client_id": info["integration_key"],
-                    "redirect_uri": info["redirect_uris"][0],
-                    "state": "s",
-                },
+                **consent_request(
+                    info, "signature spring_read", info["redirect_uris"][0], state="s"
+                )
             )
             assert page.status_code == 200
             answer = client.post(
@@ -102,18 +79,13 @@ def test_first_line_then_requests_logged_then_clean_exit_on_sigint() -> None:
 
 def test_options_and_sigterm() -> None:
     extra = "https://global.consent.azure-apim.net/redirect"
-    with running("--auto-consent", "--redirect-uri", extra, "--accounts", "2") as (process, info):
+    with emulator_command("--auto-consent", "--redirect-uri", extra, "--accounts", "2") as (
+        process,
+        info,
+    ):
         assert info["redirect_uris"] == ["http://127.0.0.1:8765/callback", extra]
         assert [a["is_default"] for a in info["accounts"]] == [False, True]
-        response = httpx.get(
-            f"{info['auth_server']}/oauth/auth",
-            params={
-                "response_type": "code",
-                "scope": "signature",
-                "client_id": info["integration_key"],
-                "redirect_uri": extra,
-            },
-        )
+        response = httpx.get(**consent_request(info, "signature", extra))
         assert response.status_code == 302  # auto-consent: no page
         returncode, _, err = stop(process, signal.SIGTERM)
     assert returncode == 0
@@ -141,7 +113,7 @@ def test_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_json_line_carries_power_platform_and_msal_signs_in_with_it(tmp_path: Path) -> None:
-    with running() as (process, info):
+    with emulator_command() as (process, info):
         pp = info["power_platform"]
         assert pp["authority"].startswith("https://127.0.0.1:")
         assert pp["power_apps_url"].startswith("https://") and pp["flow_url"].startswith("https")
@@ -158,7 +130,7 @@ def test_the_json_line_carries_power_platform_and_msal_signs_in_with_it(tmp_path
             instance_discovery=False,
             http_client=session,
         )
-        result = app.acquire_token_for_client([POWER_APPS_SCOPE])
+        result = app.acquire_token_for_client([POWER_APPS])
         assert "access_token" in result, result
         bearer = {"Authorization": f"Bearer {result['access_token']}"}
         # An app-only token: the Flow API's list refuses it (T), the BAP list answers.

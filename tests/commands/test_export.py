@@ -7,42 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from clmwizard.cli import main
-from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, Profile
+from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import open_secret_store
+from tests.support.cli import Cli
 from tests.support.connector_profiles import ACCESS_TOKEN as ACCESS_VALUE
 from tests.support.connector_profiles import REFRESH_TOKEN as REFRESH_VALUE
 from tests.support.connector_profiles import SECRET_KEY as SECRET_VALUE
-from tests.support.connector_profiles import make_profile
-from tests.support.keyrings import MemoryKeyring
 
 NAME = "acme-demo"
 
 
-@pytest.fixture
-def saved(memory_keyring: MemoryKeyring) -> Profile:
-    profile = make_profile()
-    ProfileStore().save(profile)
-    open_secret_store().set_many(
-        NAME, {SECRET_KEY: SECRET_VALUE, REFRESH_TOKEN: REFRESH_VALUE, ACCESS_TOKEN: ACCESS_VALUE}
-    )
-    return profile
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_export_writes_the_bundle_and_records_it(
-    saved: Profile, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_export_writes_the_bundle_and_records_it(saved: Profile, cli: Cli, tmp_path: Path) -> None:
     out_dir = tmp_path / "bundle"
-    code, out, err = _run(
-        capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "three"
-    )
+    code, out, err = cli("export", "--profile", NAME, "--out", str(out_dir), "--layout", "three")
     assert (code, err) == (0, "")
     assert f"✓ Wrote 13 files to {out_dir}" in out
     assert "    general/apiDefinition.swagger.json" in out
@@ -55,23 +32,17 @@ def test_export_writes_the_bundle_and_records_it(
     assert record.at.tzinfo is not None
 
 
-def test_export_refuses_then_forces(
-    saved: Profile, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_export_refuses_then_forces(saved: Profile, cli: Cli, tmp_path: Path) -> None:
     out_dir = tmp_path / "bundle"
-    code, _, _ = _run(
-        capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "three"
-    )
+    code, _, _ = cli("export", "--profile", NAME, "--out", str(out_dir), "--layout", "three")
     assert code == 0
-    code, out, err = _run(
-        capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "single"
-    )
+    code, out, err = cli("export", "--profile", NAME, "--out", str(out_dir), "--layout", "single")
     assert code == 1 and out == ""
     assert "is not empty: it holds a connector bundle clmwizard wrote" in err and "--force" in err
     assert (out_dir / "general").is_dir()
     assert [r.layout for r in ProfileStore().load(NAME).exports] == ["three"]
-    code, out, _ = _run(
-        capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", "single", "--force"
+    code, out, _ = cli(
+        "export", "--profile", NAME, "--out", str(out_dir), "--layout", "single", "--force"
     )
     assert code == 0
     assert sorted(p.name for p in out_dir.iterdir()) == [
@@ -84,12 +55,10 @@ def test_export_refuses_then_forces(
 
 @pytest.mark.parametrize("layout", ["three", "single"])
 def test_no_secret_in_any_exported_byte(
-    saved: Profile, capsys: pytest.CaptureFixture[str], tmp_path: Path, layout: str
+    saved: Profile, cli: Cli, tmp_path: Path, layout: str
 ) -> None:
     out_dir = tmp_path / "bundle"
-    code, out, err = _run(
-        capsys, "export", "--profile", NAME, "--out", str(out_dir), "--layout", layout
-    )
+    code, out, err = cli("export", "--profile", NAME, "--out", str(out_dir), "--layout", layout)
     assert code == 0
     secrets = [SECRET_VALUE, REFRESH_VALUE, ACCESS_VALUE]
     files = [path for path in out_dir.rglob("*") if path.is_file()]

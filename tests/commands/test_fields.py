@@ -10,26 +10,13 @@ import yaml
 
 from clmwizard import clipboard
 from clmwizard.cli import main
-from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, Profile
+from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import open_secret_store
-from tests.support.connector_profiles import ACCESS_TOKEN as ACCESS_VALUE
 from tests.support.connector_profiles import INTEGRATION_KEY, make_profile
-from tests.support.connector_profiles import REFRESH_TOKEN as REFRESH_VALUE
 from tests.support.connector_profiles import SECRET_KEY as SECRET_VALUE
 from tests.support.keyrings import MemoryKeyring
 
 NAME = "acme-demo"
-
-
-@pytest.fixture
-def saved(memory_keyring: MemoryKeyring) -> Profile:
-    profile = make_profile()
-    ProfileStore().save(profile)
-    open_secret_store().set_many(
-        NAME, {SECRET_KEY: SECRET_VALUE, REFRESH_TOKEN: REFRESH_VALUE, ACCESS_TOKEN: ACCESS_VALUE}
-    )
-    return profile
 
 
 @pytest.fixture

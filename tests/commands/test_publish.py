@@ -106,16 +106,19 @@ def test_several_environments_without_a_terminal_are_listed(
     assert stored_connectors(microsoft) == []
 
 
-def test_a_connector_of_the_same_name_is_not_taken_without_asking(
-    microsoft: Emulator,
-    approver: list[str],
-    publish: Publish,  # acme is signed in
-    signed_in: Callable[..., None],
-) -> None:
+@pytest.fixture
+def first_published(approver: list[str], publish: Publish, signed_in: Callable[..., None]) -> None:
+    """Another profile, `first`, signed in and published into the same environment; then acme
+    signed in again (its DocuSign sign-in is the current one)."""
     signed_in(profile="first")
     assert publish(profile="first").code == 0
-    (theirs,) = stored_connectors(microsoft)
     signed_in(profile="acme")
+
+
+def test_a_connector_of_the_same_name_is_not_taken_without_asking(
+    microsoft: Emulator, publish: Publish, first_published: None
+) -> None:
+    (theirs,) = stored_connectors(microsoft)
     code, out, err = publish("--name", "DocuSign CLM first")
     assert code == 2 and "adopt?" in out and "not touched" in err
     assert stored_connectors(microsoft) == [theirs]
@@ -123,14 +126,8 @@ def test_a_connector_of_the_same_name_is_not_taken_without_asking(
 
 
 def test_two_profiles_publish_into_one_environment_without_an_adoption_prompt(
-    microsoft: Emulator,
-    approver: list[str],
-    publish: Publish,  # acme is signed in
-    signed_in: Callable[..., None],
+    microsoft: Emulator, publish: Publish, first_published: None
 ) -> None:
-    signed_in(profile="first")
-    assert publish(profile="first").code == 0
-    signed_in(profile="acme")
     code, out, err = publish()
     assert code == 0, (out, err)
     assert "adopt" not in out + err
@@ -155,15 +152,23 @@ def test_no_maker_role_is_said_plainly_and_nothing_is_left_unreported(
     assert "Environment Maker" in err and "EnvironmentAccess" in err
 
 
+@pytest.fixture
+def service_principal(microsoft: Emulator, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The emulator's service principal: its secret in the environment, the flags naming it."""
+    pp = microsoft.power_platform
+    monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
+    return ["--service-principal", "--client-id", pp.client_id]
+
+
 def test_service_principal_publishes_with_the_secret_from_the_environment(
     microsoft: Emulator,
     publish: Publish,
+    service_principal: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pp = microsoft.power_platform
-    monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
     monkeypatch.setenv("CLMWIZARD_CA_BUNDLE", pp.ca_cert)  # the PEM text itself works too
-    code, out, err = publish("--service-principal", "--client-id", pp.client_id)
+    code, out, err = publish(*service_principal)
     assert code == 0, (out, err)
     assert f"service principal {pp.client_id}" in out
     assert len(stored_connectors(microsoft)) == 1
@@ -261,13 +266,9 @@ def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more(
 
 
 def test_a_service_principal_without_an_environment_is_told_to_give_one(
-    microsoft: Emulator,
-    publish: Publish,
-    monkeypatch: pytest.MonkeyPatch,
+    microsoft: Emulator, publish: Publish, service_principal: list[str]
 ) -> None:
-    pp = microsoft.power_platform
-    monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
-    code, out, err = publish("--service-principal", "--client-id", pp.client_id, environment=None)
+    code, out, err = publish(*service_principal, environment=None)
     assert code == 2, (out, err)
     assert "A service principal cannot list the environments" in err and "--environment" in err
     assert stored_connectors(microsoft) == []

@@ -13,6 +13,7 @@ from clmwizard.cli import main
 from clmwizard.emulator import Emulator
 from clmwizard.store.profile import MS_TOKEN_CACHE
 from clmwizard.store.secrets import open_secret_store
+from tests.support.cli import Cli
 from tests.support.keyrings import MemoryKeyring
 
 Argv = Callable[..., list[str]]
@@ -23,55 +24,43 @@ def secrets_in_connectors(emu: Emulator) -> list[str]:
     return [c["clientSecrets"]["token"] for c in pp.connectors(pp.default_environment)]
 
 
-def test_rotate_updates_every_connector_then_says_delete_the_old(
-    microsoft: Emulator,
-    signed_in: Callable[..., None],
-    approver: list[str],
-    publish_argv: Argv,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+def test_rotate_updates_every_connector_then_says_until_when_to_keep_the_old(
+    microsoft: Emulator, approver: list[str], acme_publish: Argv, cli: Cli
 ) -> None:
-    signed_in()
-    assert main(publish_argv("--layout", "three")) == 0
+    assert cli(*acme_publish("--layout", "three")).code == 0
     assert secrets_in_connectors(microsoft) == [microsoft.secret_key] * 3
-    capsys.readouterr()
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", microsoft.spare_secret_key)
-    assert main(["rotate", "--profile", "acme"]) == 0
-    out = capsys.readouterr().out
+    code, out, _ = cli("rotate", "--profile", "acme", secret=microsoft.spare_secret_key)
+    assert code == 0
     assert secrets_in_connectors(microsoft) == [microsoft.spare_secret_key] * 3
     assert out.count("now has the new secret key") == 3
     assert out.index("now has the new secret key") < out.index("delete the old secret key")
+    # a connection may use the old secret's access token for 8 hours: keep it until a run after
+    flat = " ".join(out.split())
+    assert "Keep the old secret key at DocuSign until a heartbeat run after" in flat
+    assert "No heartbeat runs through them: `clmwizard heartbeat --profile acme`" in flat
     assert len(approver) == 1  # the publish sign-in, reused silently
     assert microsoft.spare_secret_key not in out
 
 
 def test_without_a_microsoft_sign_in_rotate_gives_the_steps_and_keeps_the_old(
-    microsoft: Emulator,
-    signed_in: Callable[..., None],
-    approver: list[str],
-    publish_argv: Argv,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    microsoft: Emulator, acme_publish: Argv, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
-    signed_in()
-    assert main(publish_argv()) == 0
+    assert cli(*acme_publish()).code == 0
     open_secret_store().delete("acme", [MS_TOKEN_CACHE])  # the sign-in is gone
-    capsys.readouterr()
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", microsoft.spare_secret_key)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal to sign in on
-    assert main(["rotate", "--profile", "acme"]) == 1
-    out = capsys.readouterr().out
+    code, out, _ = cli("rotate", "--profile", "acme", secret=microsoft.spare_secret_key)
+    assert code == 1
     assert "still have the OLD secret key" in out
     assert "Data → Custom connectors" in out and "paconn update" in out
     assert "Keep the old secret key in DocuSign" in out
     assert "delete the old secret key" not in out
     assert secrets_in_connectors(microsoft) == [microsoft.secret_key]
     # Signing in again and rerunning rotate with the same secret finishes the job.
-    assert main(publish_argv("--dry-run")) == 0
-    assert "Carrying an older secret key (an unfinished rotation)" in capsys.readouterr().out
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", microsoft.spare_secret_key)  # each run takes it
-    assert main(["rotate", "--profile", "acme"]) == 0
-    out = capsys.readouterr().out
+    code, out, _ = cli(*acme_publish("--dry-run"))
+    assert code == 0
+    assert "Carrying an older secret key (an unfinished rotation)" in out
+    code, out, _ = cli("rotate", "--profile", "acme", secret=microsoft.spare_secret_key)
+    assert code == 0
     assert "already stored" in out and "delete the old secret key" in out
     assert secrets_in_connectors(microsoft) == [microsoft.spare_secret_key]
 
@@ -79,16 +68,9 @@ def test_without_a_microsoft_sign_in_rotate_gives_the_steps_and_keeps_the_old(
 DAY = 24 * 3600
 
 
-SignIn = Callable[..., None]
-
-
-def stored(keyring: MemoryKeyring, item: str) -> str | None:
-    return keyring.items.get(("clmwizard", f"acme/{item}"))
-
-
 def test_rotate(
     emu: Emulator,
-    signed_in: SignIn,
+    signed_in: Callable[..., None],
     memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -98,7 +80,7 @@ def test_rotate(
     assert main(["rotate", "--profile", "acme"]) == 2
     err = capsys.readouterr().err
     assert "✗ DocuSign refused the new secret key (secret_refused). Nothing changed" in err
-    assert stored(memory_keyring, "secret_key") == emu.secret_key
+    assert memory_keyring.stored("secret_key") == emu.secret_key
     monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
 
     monkeypatch.setattr("sys.stdin", io.StringIO(emu.spare_secret_key + "\n"))
@@ -107,6 +89,6 @@ def test_rotate(
     assert "✓ The new secret key works" in out
     assert "Security tab → Client secret" in out
     assert "delete the old secret key" in out and emu.spare_secret_key not in out
-    assert stored(memory_keyring, "secret_key") == emu.spare_secret_key
+    assert memory_keyring.stored("secret_key") == emu.spare_secret_key
     emu.revoke_secret("secret_key")
     assert main(["refresh", "--profile", "acme"]) == 0

@@ -13,9 +13,10 @@ import pytest
 from clmwizard.cli import main
 from clmwizard.commands.status import EXIT_ATTENTION, EXIT_BROKEN
 from clmwizard.errors import EXIT_USAGE
-from clmwizard.store.profile import PublishedConnector, PublishRecord
+from clmwizard.store.profile import PublishedConnector
 from clmwizard.store.profiles import ProfileStore
 from tests.support.keyrings import MemoryKeyring
+from tests.support.records import PUBLIC_CLIENT, publish_record
 from tests.support.store_fixtures import make_profile
 
 
@@ -27,23 +28,17 @@ def save(
     profile.last_refresh_at = datetime.now(UTC) - timedelta(days=1)
     if published:
         profile.publications = [
-            PublishRecord(
+            publish_record(
+                PublishedConnector(
+                    key="clm",
+                    connector_id="shared_docusign-20clm-5f01",
+                    display_name="DocuSign CLM",
+                    secret_fingerprint="0" * 16,
+                    redirect_url="https://global.consent.azure-apim.net/redirect/x",
+                    connection_name="abc123",
+                ),
                 environment_id="env-one",
-                layout="single",
-                power_apps_url="https://api.powerapps.com",
-                authority="https://login.microsoftonline.com/",
-                tenant="common",
-                client_id="04b07795-8ddb-461a-bbee-02f9e1bf7b46",
-                connectors=[
-                    PublishedConnector(
-                        key="clm",
-                        connector_id="shared_docusign-20clm-5f01",
-                        display_name="DocuSign CLM",
-                        secret_fingerprint="0" * 16,
-                        redirect_url="https://global.consent.azure-apim.net/redirect/x",
-                        connection_name="abc123",
-                    )
-                ],
+                **PUBLIC_CLIENT,
             )
         ]
     ProfileStore().save(profile)

@@ -83,9 +83,9 @@ def test_three_layout_has_one_folder_per_host() -> None:
 def test_single_layout_routes_upload_and_download_to_their_hosts() -> None:
     profile = make_profile(
         clm_hosts=ClmHosts(
-            general="https://apiuatna11.springcm.com/",
-            upload="https://apiuatna11.springcm.com/content/",
-            download="https://apidownloaduatna11.springcm.com",
+            "https://apiuatna11.springcm.com/",
+            "https://apiuatna11.springcm.com/content/",
+            "https://apidownloaduatna11.springcm.com",
         )
     )
     files = build_bundle(profile, "single")

@@ -145,9 +145,9 @@ def test_samples_are_json_shaped_like_the_schemas(profile: Profile) -> None:
 def test_base_url_follows_a_path_and_a_loopback_host_keeps_http() -> None:
     profile = make_profile(
         clm_hosts=ClmHosts(
-            general="https://apiuatna11.springcm.com/",
-            upload="https://apiuatna11.springcm.com/content/",
-            download="http://127.0.0.1:40003/content",
+            "https://apiuatna11.springcm.com/",
+            "https://apiuatna11.springcm.com/content/",
+            "http://127.0.0.1:40003/content",
         )
     )
     assert _values(profile, "upload")["base_url"] == "/content"

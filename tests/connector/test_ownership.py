@@ -6,21 +6,23 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from clmwizard.cli import main
 from clmwizard.connector.bundle import build_bundle, export_bundle, write_files
 from clmwizard.connector.ownership import MARK_FILE
 from clmwizard.errors import ClmWizardError
 from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileStore
+from tests.support.cli import Cli, Ran, cli
 from tests.support.connector_profiles import make_profile
 
 NAME = "acme-demo"
 CONNECTOR_ID = "shared_docusign-20clm-20general-5f3a9c1e2b7d4a60"
 ENVIRONMENT = "Default-2b7f0c4e-1a9d-4e3b-8c6f-5d0a7e9b1c24"
+__all__ = ["cli"]  # the fixture
 
 
 @pytest.fixture
@@ -38,10 +40,14 @@ def _tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def _export(capsys: pytest.CaptureFixture[str], out: str, *extra: str) -> tuple[int, str, str]:
-    code = main(["export", "--profile", NAME, "--out", out, "--force", *extra])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+@pytest.fixture
+def forced(saved: Profile, cli: Cli) -> Callable[..., Ran]:
+    """`clmwizard export --profile acme-demo --out OUT --force [extra…]` of the saved profile."""
+
+    def export(out: str, *extra: str) -> Ran:
+        return cli("export", "--profile", NAME, "--out", out, "--force", *extra)
+
+    return export
 
 
 def _user_files(folder: Path) -> dict[str, bytes]:
@@ -53,14 +59,13 @@ def _user_files(folder: Path) -> dict[str, bytes]:
 
 
 def test_force_into_the_current_folder_holding_other_files(
-    saved: Profile,
-    capsys: pytest.CaptureFixture[str],
+    forced: Callable[..., Ran],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before = _user_files(tmp_path)
     monkeypatch.chdir(tmp_path)
-    code, out, err = _export(capsys, ".")
+    code, out, err = forced(".")
     assert code != 0 and out == ""
     assert "is the current folder" in err and "will not write a bundle over it" in err
     assert _tree(tmp_path) == before
@@ -68,8 +73,7 @@ def test_force_into_the_current_folder_holding_other_files(
 
 
 def test_force_into_the_home_folder(
-    saved: Profile,
-    capsys: pytest.CaptureFixture[str],
+    forced: Callable[..., Ran],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -79,36 +83,35 @@ def test_force_into_the_home_folder(
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     monkeypatch.setenv("HOME", str(home))
-    code, _, err = _export(capsys, "~")
+    code, _, err = forced("~")
     assert code != 0
     assert "is your home folder" in err
     assert _tree(home) == before
 
 
 def test_force_into_a_folder_above_the_current_one(
-    saved: Profile,
-    capsys: pytest.CaptureFixture[str],
+    forced: Callable[..., Ran],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before = _user_files(tmp_path)
     monkeypatch.chdir(tmp_path / "projects" / "thesis")
-    code, _, err = _export(capsys, str(tmp_path))
+    code, _, err = forced(str(tmp_path))
     assert code != 0
     assert "is a folder above the current one" in err
     assert _tree(tmp_path) == before
-    code, _, err = _export(capsys, "../..")
+    code, _, err = forced("../..")
     assert code != 0 and "is a folder above the current one" in err
     assert _tree(tmp_path) == before
 
 
 def test_force_into_a_folder_that_is_not_a_bundle(
-    saved: Profile, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    forced: Callable[..., Ran], tmp_path: Path
 ) -> None:
     out = tmp_path / "docs"
     out.mkdir()
     before = _user_files(out)
-    code, _, err = _export(capsys, str(out))
+    code, _, err = forced(str(out))
     assert code != 0
     assert "files clmwizard did not write: .ssh/, .ssh/id_ed25519, projects/" in err
     assert "only a bundle it wrote itself" in err
@@ -116,16 +119,20 @@ def test_force_into_a_folder_that_is_not_a_bundle(
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".docs")]
 
 
+def forced_refusal(saved: Profile, out: Path) -> ClmWizardError:
+    """`export --force` into `out`, refused: the error."""
+    with pytest.raises(ClmWizardError) as caught:
+        export_bundle(saved, out, force=True)
+    return caught.value
+
+
 def test_own_bundle_with_a_file_added_is_refused(saved: Profile, tmp_path: Path) -> None:
     out = tmp_path / "bundle"
     export_bundle(saved, out)
     (out / "general" / "notes.md").write_text("mine\n")
     before = _tree(out)
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, out, force=True)
-    assert "clmwizard's bundle plus files clmwizard did not write: general/notes.md" in str(
-        caught.value.what  # type: ignore[attr-defined]
-    )
+    refused = forced_refusal(saved, out)
+    assert "clmwizard's bundle plus files clmwizard did not write: general/notes.md" in str(refused)
     assert _tree(out) == before
 
 
@@ -135,9 +142,8 @@ def test_old_version_bundle_with_a_file_added_is_refused(saved: Profile, tmp_pat
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         (out / relative).write_bytes(data)
     (out / "upload" / "extra.json").write_text("{}\n")
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, out, force=True)
-    assert "files clmwizard did not write: upload/extra.json" in caught.value.what  # type: ignore[attr-defined]
+    refused = forced_refusal(saved, out)
+    assert "files clmwizard did not write: upload/extra.json" in refused.what
     assert (out / "upload" / "extra.json").exists()
 
 
@@ -148,9 +154,8 @@ def test_a_symlink_inside_is_refused_and_not_followed(saved: Profile, tmp_path: 
     precious.mkdir()
     (precious / "keep.txt").write_text("keep\n")
     os.symlink(precious, out / "general" / "link")
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, out, force=True)
-    assert "general/link (a link or special file)" in caught.value.what  # type: ignore[attr-defined]
+    refused = forced_refusal(saved, out)
+    assert "general/link (a link or special file)" in refused.what
     assert (precious / "keep.txt").read_text() == "keep\n"
 
 
@@ -159,9 +164,8 @@ def test_a_link_as_the_export_folder_is_refused(saved: Profile, tmp_path: Path) 
     export_bundle(saved, real)
     before = _tree(real)
     os.symlink(real, tmp_path / "link")
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, tmp_path / "link", force=True)
-    assert "is a symbolic link" in caught.value.what  # type: ignore[attr-defined]
+    refused = forced_refusal(saved, tmp_path / "link")
+    assert "is a symbolic link" in refused.what
     assert _tree(real) == before and (tmp_path / "link").is_symlink()
 
 
@@ -171,9 +175,8 @@ def test_a_forged_mark_cannot_name_other_files(saved: Profile, tmp_path: Path) -
     (out / "thesis.tex").write_text("mine\n")
     mark = {"written_by": "clmwizard", "version": 1, "files": ["thesis.tex", "README.md"]}
     (out / MARK_FILE).write_text(json.dumps(mark))
-    with pytest.raises(Exception) as caught:
-        export_bundle(saved, out, force=True)
-    assert "names files no bundle has" in caught.value.what  # type: ignore[attr-defined]
+    refused = forced_refusal(saved, out)
+    assert "names files no bundle has" in refused.what
     assert (out / "thesis.tex").read_text() == "mine\n"
 
 
@@ -265,14 +268,14 @@ def _paconn_settings(folder: Path, connector_id: str) -> None:
 
 
 def test_re_export_keeps_each_folders_connector_id_and_environment(
-    saved: Profile, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    saved: Profile, forced: Callable[..., Ran], tmp_path: Path
 ) -> None:
     out = tmp_path / "bundle"
     export_bundle(saved, out)
     ids = {folder: f"shared_clm-{folder}-5f3a9c1e2b7d4a60" for folder in ("general", "upload")}
     for folder, connector_id in ids.items():
         _paconn_settings(out / folder, connector_id)
-    code, _, err = _export(capsys, str(out), "--layout", "three")
+    code, _, err = forced(str(out), "--layout", "three")
     assert code == 0, err
     for folder in ("general", "upload", "download"):
         document = json.loads((out / folder / "settings.json").read_text())

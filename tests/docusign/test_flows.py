@@ -32,6 +32,7 @@ from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from tests.docusign.helpers import environment, redirect_location
+from tests.support.connector_profiles import make_profile
 
 DAY = 24 * 3600
 
@@ -55,6 +56,18 @@ async def consent(
             code = await listener.wait(5.0)
         finally:
             await browser
+    return request, code
+
+
+async def pasted(emu: Emulator, redirect_uri: str) -> tuple[ConsentRequest, str]:
+    """The consent finished elsewhere: the address it ended on pasted into the waiting listener."""
+    request = build_consent_request(
+        environment(emu), emu.integration_key, DEFAULT_SCOPES, redirect_uri
+    )
+    async with CallbackListener(redirect_uri, request.state) as listener:
+        location = await asyncio.to_thread(redirect_location, request.url)
+        await asyncio.to_thread(listener.deliver_pasted, location)
+        code = await listener.wait(2.0)
     return request, code
 
 
@@ -118,13 +131,7 @@ async def test_decline_ends_the_wait(emu: Emulator, redirect_uri: str) -> None:
 
 
 async def test_pasted_redirect_completes_the_wait(emu: Emulator, redirect_uri: str) -> None:
-    request = build_consent_request(
-        environment(emu), emu.integration_key, DEFAULT_SCOPES, redirect_uri
-    )
-    async with CallbackListener(redirect_uri, request.state) as listener:
-        location = await asyncio.to_thread(redirect_location, request.url)
-        await asyncio.to_thread(listener.deliver_pasted, location)
-        code = await listener.wait(2.0)
+    request, code = await pasted(emu, redirect_uri)
     assert (await exchange(emu, request, code)).access_token
 
 
@@ -158,16 +165,20 @@ async def test_wrong_secret_with_a_fresh_code_is_ranked_first(
     request, code = await consent(emu, redirect_uri)
     received = time.monotonic()
     async with make_client(timeout=5.0) as client:
-        with pytest.raises(ClmWizardError) as caught:
-            await exchange_code(
+
+        async def exchange(secret: str) -> TokenSet:
+            return await exchange_code(
                 client,
                 environment(emu),
                 emu.integration_key,
-                "wrong-secret-value",
+                secret,
                 code,
                 request.code_verifier,
                 received_at=received,
             )
+
+        with pytest.raises(ClmWizardError) as caught:
+            await exchange("wrong-secret-value")
         error = caught.value
         assert (error.code, error.field) == ("invalid_grant", "secret_key")
         assert "most likely the secret key is wrong" in error.what
@@ -175,38 +186,16 @@ async def test_wrong_secret_with_a_fresh_code_is_ranked_first(
         assert "expired (after about 2 minutes) or was already used" in error.cause
         # the same code again (as the wizard's "re-enter the secret" does): now it was sent before
         with pytest.raises(ClmWizardError) as again:
-            await exchange_code(
-                client,
-                environment(emu),
-                emu.integration_key,
-                "wrong-secret-value",
-                code,
-                request.code_verifier,
-                received_at=received,
-            )
+            await exchange("wrong-secret-value")
         assert "this run had sent it before" in again.value.cause
         # the emulator did not use the code up for a wrong secret: the right one still works
-        tokens = await exchange_code(
-            client,
-            environment(emu),
-            emu.integration_key,
-            emu.secret_key,
-            code,
-            request.code_verifier,
-            received_at=received,
-        )
+        tokens = await exchange(emu.secret_key)
         assert tokens.access_token
 
 
 async def test_a_pasted_code_has_no_known_age(emu: Emulator, redirect_uri: str) -> None:
     emu.configure_app(wrong_secret_description="")
-    request = build_consent_request(
-        environment(emu), emu.integration_key, DEFAULT_SCOPES, redirect_uri
-    )
-    async with CallbackListener(redirect_uri, request.state) as listener:
-        location = await asyncio.to_thread(redirect_location, request.url)
-        await asyncio.to_thread(listener.deliver_pasted, location)
-        code = await listener.wait(2.0)
+    request, code = await pasted(emu, redirect_uri)
     with pytest.raises(ClmWizardError) as caught:
         await exchange(emu, request, code, secret="wrong-secret-value")
     assert "a wrong secret key, or an expired or used code" in caught.value.what
@@ -404,16 +393,7 @@ async def test_failed_profile_write_restores_the_secrets(tmp_path: Path) -> None
     secrets = MemorySecretStore()
     secrets.set_many("p", {SECRET_KEY: "old-secret-1", REFRESH_TOKEN: "old-refresh-1"})
     tokens = TokenSet("new-access-1", "new-refresh-1", 28800, datetime.now(UTC))
-    profile = Profile(
-        name="p",
-        environment="demo",
-        auth_server="https://account-d.docusign.com",
-        clm_auth_server="https://authuat.springcm.com",
-        integration_key="3f6c0e1a-5b2d-4c7e-9a8b-1d2e3f4a5b6c",
-        scopes=list(DEFAULT_SCOPES),
-        redirect_uri="http://127.0.0.1:8765/callback",
-        clm_hosts=ClmHosts("https://a", "https://b", "https://c"),
-    )
+    profile = make_profile(name="p", clm_hosts=ClmHosts("https://a", "https://b", "https://c"))
     with pytest.raises(OSError):
         store_login(BrokenProfiles(tmp_path), secrets, profile, "new-secret-1", tokens)
     assert secrets.get("p", SECRET_KEY) == "old-secret-1"

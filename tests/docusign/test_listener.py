@@ -79,7 +79,8 @@ async def test_timeout_lists_the_likely_causes() -> None:
     assert error.field == "redirect_uri"
 
 
-async def test_port_in_use_names_the_port_and_the_way_out() -> None:
+async def port_in_use() -> tuple[int, ClmWizardError]:
+    """What a listener on a port this process already holds says: (the port, its error)."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -87,7 +88,11 @@ async def test_port_in_use_names_the_port_and_the_way_out() -> None:
         with pytest.raises(ClmWizardError) as caught:
             async with CallbackListener(f"http://127.0.0.1:{port}/callback", "S1"):
                 pass
-    error = caught.value
+    return port, caught.value
+
+
+async def test_port_in_use_names_the_port_and_the_way_out() -> None:
+    port, error = await port_in_use()
     assert error.field == "redirect_uri" and error.code == "port_in_use"
     assert f"Port {port} on 127.0.0.1 is already in use" in error.what
     assert f"(pid {os.getpid()}) is listening on it" in error.cause  # this test process
@@ -104,14 +109,7 @@ async def test_listener_closes_its_port() -> None:
 
 
 async def test_port_in_use_has_a_wizard_fix_without_flags() -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        with pytest.raises(ClmWizardError) as caught:
-            async with CallbackListener(f"http://127.0.0.1:{port}/callback", "S1"):
-                pass
-    error = caught.value
+    _, error = await port_in_use()
     assert "--redirect-uri" in error.render()  # the command line keeps its own advice
     shown = error.render_for_wizard()
     assert "--" not in shown and "press p" in shown and error.what in shown

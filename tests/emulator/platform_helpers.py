@@ -1,28 +1,183 @@
-"""The platform after publishing, driven with plain httpx as any client would: connector bodies
-built from a bundle `clmwizard export` wrote (the product's output) the way paconn sends them,
-connections, consent links and flows."""
+"""The emulated platform driven with plain httpx (and requests, for MSAL) as any client would:
+clients that trust the emulator's per-start CA, tokens, connector bodies built from a bundle
+`clmwizard export` wrote (the product's output) the way paconn sends them, connections, consent
+links and flows."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import ssl
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msal
 import pytest
 
 from clmwizard.cli import main
 from clmwizard.emulator import Emulator
 from clmwizard.emulator.browser import LinkOutcome, follow_consent_link
-from tests.emulator.powerplatform_helpers import httpx_client
 
 V = {"api-version": "2016-11-01"}
 APIS = "/providers/Microsoft.PowerApps/apis"
 POWER_APPS = "https://service.powerapps.com/.default"
 FLOW = "https://service.flow.microsoft.com/.default"
+
+
+def ca_file(emu: Emulator, folder: Path) -> Path:
+    path = folder / "emulator-ca.pem"
+    path.write_text(emu.power_platform.ca_cert, encoding="ascii")
+    return path
+
+
+def msal_http_client(emu: Emulator, folder: Path) -> Any:
+    """A requests session that trusts only the emulator's CA. trust_env off, because this
+    machine's REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would override `verify`."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(ca_file(emu, folder))
+    return session
+
+
+def public_app(emu: Emulator, folder: Path) -> msal.PublicClientApplication:
+    """An MSAL public client as the Azure CLI's client id (paconn's default), trusting the
+    emulator's CA."""
+    pp = emu.power_platform
+    return msal.PublicClientApplication(
+        pp.public_client_id,
+        authority=pp.authority,
+        instance_discovery=False,
+        http_client=msal_http_client(emu, folder),
+    )
+
+
+@contextmanager
+def emulator_command(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """`clmwizard emulator --port 0 ARGS` as a user runs it: the process and its JSON line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clmwizard", "emulator", "--port", "0", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        yield process, json.loads(first)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+
+
+def device_code_sign_in(
+    emu: Emulator, folder: Path
+) -> tuple[msal.PublicClientApplication, dict[str, Any]]:
+    """The user signs in with MSAL's device code for the Power Apps scope, approved at once:
+    the app (its cache holds the account) and the token answer."""
+    app = public_app(emu, folder)
+    flow = app.initiate_device_flow(scopes=[POWER_APPS])
+    emu.power_platform.approve_device_code(flow["user_code"])
+    result: dict[str, Any] = app.acquire_token_by_device_flow(flow)
+    assert "access_token" in result, result
+    return app, result
+
+
+def stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str, str]:
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=10)
+    return process.returncode, out, err
+
+
+def httpx_client(emu: Emulator) -> httpx.Client:
+    context = ssl.create_default_context(cadata=emu.power_platform.ca_cert)
+    return httpx.Client(verify=context, timeout=10.0, trust_env=False)
+
+
+def claims(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+def swagger(title: str = "Northwind Contracts") -> dict[str, Any]:
+    return {
+        "swagger": "2.0",
+        "info": {
+            "title": title,
+            "description": "Reads and files contracts in the Northwind contract repository.",
+            "version": "1.0",
+        },
+        "host": "apiuatna11.springcm.com",
+        "basePath": "/",
+        "schemes": ["https"],
+        "paths": {
+            "/v2/{AccountId}/folders": {
+                "get": {
+                    "operationId": "ListFolders",
+                    "summary": "List folders",
+                    "description": "Lists the folders of the account.",
+                    "parameters": [
+                        {
+                            "name": "AccountId",
+                            "in": "path",
+                            "required": True,
+                            "type": "string",
+                            "x-ms-summary": "Account id",
+                            "description": "The CLM account id.",
+                        }
+                    ],
+                    "responses": {"200": {"description": "OK"}},
+                }
+            }
+        },
+    }
+
+
+def api_properties(secret: str | None = "s3cret-value") -> dict[str, Any]:
+    oauth: dict[str, Any] = {
+        "identityProvider": "oauth2",
+        "clientId": "3f6c0e1a-5d4b-4c2a-8e7f-1a2b3c4d9b2d",
+        "scopes": ["spring_read", "spring_write", "extended"],
+        "redirectMode": "GlobalPerConnector",
+        "redirectUrl": "https://global.consent.azure-apim.net/redirect",
+        "properties": {"IsFirstParty": "False", "IsOnbehalfofLoginSupported": False},
+        "customParameters": {
+            "authorizationUrl": {"value": "https://account-d.docusign.com/oauth/auth"},
+            "tokenUrl": {"value": "https://account-d.docusign.com/oauth/token"},
+            "refreshUrl": {"value": "https://account-d.docusign.com/oauth/token"},
+        },
+    }
+    if secret is not None:
+        oauth["clientSecret"] = secret
+    return {
+        "connectionParameters": {
+            "token": {
+                "type": "oauthSetting",
+                "oAuthSettings": oauth,
+                "uiDefinition": {
+                    "displayName": "Login",
+                    "description": "Sign in to DocuSign",
+                    "tooltip": "Sign in",
+                    "constraints": {"required": "true"},
+                },
+            }
+        },
+        "iconBrandColor": "#4c00ff",
+        "capabilities": [],
+    }
 
 
 def export_bundle(folder: Path, layout: str, profile: str = "acme") -> Path:
@@ -236,6 +391,9 @@ def tenant_of(emu: Emulator, client: httpx.Client) -> Tenant:
 
 
 @pytest.fixture
-def tls_client(emu: Emulator) -> Iterator[httpx.Client]:
+def tenant(emu: Emulator, signed_in: Callable[..., None]) -> Iterator[Tenant]:
+    """After `clmwizard login`: the tenant's tokens and a client that trusts the emulator (for a
+    module whose `redirect_uri` is a loopback one, as login needs)."""
+    signed_in()
     with httpx_client(emu) as client:
-        yield client
+        yield tenant_of(emu, client)

@@ -13,6 +13,19 @@ def authorize(emu: Emulator, client: httpx.Client, **params: str) -> httpx.Respo
     return client.get(f"{emu.auth_server}/oauth/auth", params=params)
 
 
+def decide(
+    emu: Emulator, client: httpx.Client, decision: str, page: httpx.Response | None = None
+) -> httpx.Response:
+    """The consent page's form (`page`, or a fresh one) sent with `decision` (accept, decline,
+    or anything else)."""
+    if page is None:
+        page = authorize(emu, client, **auth_params(emu))
+    return client.post(
+        f"{emu.auth_server}/oauth/consent",
+        data={"transaction_id": transaction_of(page.text), "decision": decision},
+    )
+
+
 def test_first_visit_shows_consent_page_with_form_and_plain_scopes(
     emu: Emulator, client: httpx.Client
 ) -> None:
@@ -35,10 +48,7 @@ def test_accept_redirects_with_code_and_untouched_state(
     emu: Emulator, client: httpx.Client
 ) -> None:
     page = authorize(emu, client, **auth_params(emu, state="a b/c+d=é"))
-    response = client.post(
-        f"{emu.auth_server}/oauth/consent",
-        data={"transaction_id": transaction_of(page.text), "decision": "accept"},
-    )
+    response = decide(emu, client, "accept", page)
     assert response.status_code == 302
     location = response.headers["location"]
     assert location.startswith("http://127.0.0.1:8765/callback?")
@@ -51,11 +61,7 @@ def test_accept_redirects_with_code_and_untouched_state(
 def test_decline_redirects_with_access_denied_and_no_code(
     emu: Emulator, client: httpx.Client
 ) -> None:
-    page = authorize(emu, client, **auth_params(emu))
-    response = client.post(
-        f"{emu.auth_server}/oauth/consent",
-        data={"transaction_id": transaction_of(page.text), "decision": "decline"},
-    )
+    response = decide(emu, client, "decline")
     assert response.status_code == 302
     query = query_of(response.headers["location"])
     assert query["error"] == "access_denied"
@@ -70,10 +76,7 @@ def test_state_is_left_out_when_not_sent(emu: Emulator, client: httpx.Client) ->
     params = auth_params(emu)
     del params["state"]
     page = authorize(emu, client, **params)
-    response = client.post(
-        f"{emu.auth_server}/oauth/consent",
-        data={"transaction_id": transaction_of(page.text), "decision": "accept"},
-    )
+    response = decide(emu, client, "accept", page)
     assert set(query_of(response.headers["location"])) == {"code"}
 
 
@@ -117,21 +120,14 @@ def test_transaction_is_single_use(emu: Emulator, client: httpx.Client) -> None:
 def test_consent_page_expires_on_the_emulator_clock(emu: Emulator, client: httpx.Client) -> None:
     page = authorize(emu, client, **auth_params(emu))
     emu.advance_clock(901)
-    response = client.post(
-        f"{emu.auth_server}/oauth/consent",
-        data={"transaction_id": transaction_of(page.text), "decision": "accept"},
-    )
+    response = decide(emu, client, "accept", page)
     assert response.status_code == 400
 
 
 def test_consent_post_without_a_decision_is_an_error_page(
     emu: Emulator, client: httpx.Client
 ) -> None:
-    page = authorize(emu, client, **auth_params(emu))
-    response = client.post(
-        f"{emu.auth_server}/oauth/consent",
-        data={"transaction_id": transaction_of(page.text), "decision": "maybe"},
-    )
+    response = decide(emu, client, "maybe")
     assert response.status_code == 400
     assert "Choose Accept or Decline." in response.text
 

@@ -14,7 +14,7 @@ import jwt
 import pytest
 
 from clmwizard.emulator import Emulator
-from tests.commands.test_emulator import running, stop
+from tests.emulator.platform_helpers import emulator_command, stop
 from tests.support.jwt_profiles import other_rsa_key
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -148,7 +148,7 @@ def test_the_date_header_follows_the_emulator_clock() -> None:
 
 @pytest.mark.timeout(60)
 def test_the_first_json_line_gives_the_jwt_test_key() -> None:
-    with running("--auto-consent") as (process, info):
+    with emulator_command("--auto-consent") as (process, info):
         key = info["jwt_private_key"]
         assert key.startswith("-----BEGIN") and "PRIVATE KEY" in key
         now = int(time.time())

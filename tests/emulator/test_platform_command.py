@@ -3,31 +3,15 @@ JSON line, the Power Apps API, the controls (switches, clock)."""
 
 from __future__ import annotations
 
-import json
-import os
 import ssl
-import subprocess
-import sys
 
 import httpx
 
-from tests.emulator.powerplatform_helpers import POWER_APPS_SCOPE, api_properties, swagger
-
-V = {"api-version": "2016-11-01"}
+from tests.emulator.platform_helpers import POWER_APPS, V, api_properties, emulator_command, swagger
 
 
 def test_auto_register_redirects_from_the_command_line() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clmwizard", "emulator", "--auto-register-redirects"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        info = json.loads(process.stdout.readline())
+    with emulator_command("--auto-register-redirects") as (_, info):
         pp = info["power_platform"]
         assert pp["consent_url"].startswith("https://127.0.0.1:")
         context = ssl.create_default_context(cadata=pp["ca_cert"])
@@ -38,7 +22,7 @@ def test_auto_register_redirects_from_the_command_line() -> None:
                     "grant_type": "client_credentials",
                     "client_id": pp["client_id"],
                     "client_secret": pp["client_secret"],
-                    "scope": POWER_APPS_SCOPE,
+                    "scope": POWER_APPS,
                 },
             ).json()["access_token"]
             env = pp["environments"][0]
@@ -76,6 +60,3 @@ def test_auto_register_redirects_from_the_command_line() -> None:
             before = client.post(f"{controls}/clock", json={"advance": 0}).json()["now"]
             after = client.post(f"{controls}/clock", json={"advance": 86400}).json()["now"]
             assert after - before >= 86400
-    finally:
-        process.terminate()
-        process.wait(10)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from clmwizard.emulator import Emulator
@@ -23,23 +21,16 @@ from tests.emulator.platform_helpers import (
     POWER_APPS,
     Tenant,
     export_bundle,
-    tenant_of,
-    tls_client,
+    tenant,
     user_token,
 )
 
-__all__ = ["tls_client"]
+__all__ = ["tenant"]
 
 
 @pytest.fixture
 def redirect_uri() -> str:
     return loopback_redirect_uri()  # `clmwizard login` needs a free loopback port of its own
-
-
-@pytest.fixture
-def tenant(emu: Emulator, tls_client: httpx.Client, signed_in: Callable[..., None]) -> Tenant:
-    signed_in()
-    return tenant_of(emu, tls_client)
 
 
 @pytest.fixture

@@ -11,21 +11,22 @@ import httpx
 import pytest
 
 from clmwizard.emulator import Emulator
-from tests.emulator.powerplatform_helpers import (
+from tests.emulator.platform_helpers import (
+    APIS,
+    FLOW,
+    POWER_APPS,
+    V,
     api_properties,
     httpx_client,
-    service_principal_token,
+    principal_token,
     swagger,
 )
-
-V = {"api-version": "2016-11-01"}
-APIS = "/providers/Microsoft.PowerApps/apis"
 
 
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[httpx.Client]:
     with httpx_client(emu) as plain:
-        token = service_principal_token(emu, plain)
+        token = principal_token(emu, plain, POWER_APPS)
     with httpx_client(emu) as authed:
         authed.headers["Authorization"] = f"Bearer {token}"
         yield authed
@@ -189,15 +190,7 @@ def test_an_expired_token_401(emu: Emulator, client: httpx.Client) -> None:
 def test_a_token_for_another_audience_401(emu: Emulator) -> None:
     pp = emu.power_platform
     with httpx_client(emu) as client:
-        token = client.post(
-            f"{pp.authority}/oauth2/v2.0/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": pp.client_id,
-                "client_secret": pp.client_secret,
-                "scope": "https://service.flow.microsoft.com/.default",
-            },
-        ).json()["access_token"]
+        token = principal_token(emu, client, FLOW)
         response = client.get(
             f"{pp.power_apps_url}{APIS}", params=V, headers={"Authorization": f"Bearer {token}"}
         )

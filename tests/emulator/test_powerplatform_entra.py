@@ -17,11 +17,15 @@ import msal
 import pytest
 
 from clmwizard.emulator import Emulator
-from tests.emulator.powerplatform_helpers import (
-    POWER_APPS_SCOPE,
+from tests.emulator.platform_helpers import (
+    FLOW,
+    POWER_APPS,
+    V,
     claims,
+    device_code_sign_in,
     httpx_client,
     msal_http_client,
+    public_app,
 )
 
 
@@ -31,16 +35,6 @@ def entra_emu() -> Iterator[Emulator]:
     with Emulator() as emulator:
         emulator.power_platform.set_policies(device_code_interval=1)
         yield emulator
-
-
-def public_app(entra_emu: Emulator, tmp_path: Path) -> msal.PublicClientApplication:
-    pp = entra_emu.power_platform
-    return msal.PublicClientApplication(
-        pp.public_client_id,
-        authority=pp.authority,
-        instance_discovery=False,
-        http_client=msal_http_client(entra_emu, tmp_path),
-    )
 
 
 def confidential_app(
@@ -57,7 +51,7 @@ def confidential_app(
 
 
 def device_flow(app: msal.PublicClientApplication) -> dict[str, Any]:
-    flow: dict[str, Any] = app.initiate_device_flow(scopes=[POWER_APPS_SCOPE])
+    flow: dict[str, Any] = app.initiate_device_flow(scopes=[POWER_APPS])
     assert "user_code" in flow, flow
     return flow
 
@@ -103,7 +97,7 @@ def test_silent_refresh_uses_the_refresh_token(entra_emu: Emulator, tmp_path: Pa
     first = app.acquire_token_by_device_flow(flow)
     assert "access_token" in first, first
     again = app.acquire_token_silent(
-        [POWER_APPS_SCOPE], account=app.get_accounts()[0], force_refresh=True
+        [POWER_APPS], account=app.get_accounts()[0], force_refresh=True
     )
     assert again is not None and "access_token" in again, again
     assert again["access_token"] != first["access_token"]
@@ -143,7 +137,7 @@ def test_polling_too_fast_is_told_to_slow_down(entra_emu: Emulator) -> None:
     with httpx_client(entra_emu) as client:
         start = client.post(
             f"{pp.authority}/oauth2/v2.0/devicecode",
-            data={"client_id": pp.public_client_id, "scope": POWER_APPS_SCOPE},
+            data={"client_id": pp.public_client_id, "scope": POWER_APPS},
         ).json()
         poll = {
             "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
@@ -171,7 +165,7 @@ def test_admin_consent_required(entra_emu: Emulator, tmp_path: Path) -> None:
 
 
 def test_client_credentials(entra_emu: Emulator, tmp_path: Path) -> None:
-    result = confidential_app(entra_emu, tmp_path).acquire_token_for_client([POWER_APPS_SCOPE])
+    result = confidential_app(entra_emu, tmp_path).acquire_token_for_client([POWER_APPS])
     assert "access_token" in result, result
     token = claims(result["access_token"])
     assert token["oid"] == entra_emu.power_platform.service_principal_oid
@@ -180,7 +174,7 @@ def test_client_credentials(entra_emu: Emulator, tmp_path: Path) -> None:
 
 def test_client_credentials_with_a_wrong_secret(entra_emu: Emulator, tmp_path: Path) -> None:
     result = confidential_app(entra_emu, tmp_path, "not-the-secret").acquire_token_for_client(
-        [POWER_APPS_SCOPE]
+        [POWER_APPS]
     )
     assert result["error"] == "invalid_client" and result["error_codes"] == [7000215]
     assert result["error_description"].startswith("AADSTS7000215: Invalid client secret")
@@ -188,7 +182,7 @@ def test_client_credentials_with_a_wrong_secret(entra_emu: Emulator, tmp_path: P
 
 def test_conditional_access_blocks(entra_emu: Emulator, tmp_path: Path) -> None:
     entra_emu.power_platform.set_policies(conditional_access_blocked=True)
-    result = confidential_app(entra_emu, tmp_path).acquire_token_for_client([POWER_APPS_SCOPE])
+    result = confidential_app(entra_emu, tmp_path).acquire_token_for_client([POWER_APPS])
     assert result["error_codes"] == [53003]
 
 
@@ -205,7 +199,7 @@ def test_unknown_tenant_fails_discovery(entra_emu: Emulator, tmp_path: Path) -> 
 
 def test_interactive_sign_in_with_pkce(entra_emu: Emulator, tmp_path: Path) -> None:
     app = public_app(entra_emu, tmp_path)
-    flow = app.initiate_auth_code_flow([POWER_APPS_SCOPE], redirect_uri="http://localhost:53117")
+    flow = app.initiate_auth_code_flow([POWER_APPS], redirect_uri="http://localhost:53117")
     assert flow["code_verifier"]
     with httpx_client(entra_emu) as client:
         response = client.get(flow["auth_uri"])
@@ -222,7 +216,7 @@ def test_interactive_sign_in_with_pkce(entra_emu: Emulator, tmp_path: Path) -> N
 
 def test_a_wrong_pkce_verifier_is_refused(entra_emu: Emulator, tmp_path: Path) -> None:
     app = public_app(entra_emu, tmp_path)
-    flow = app.initiate_auth_code_flow([POWER_APPS_SCOPE], redirect_uri="http://localhost:53118")
+    flow = app.initiate_auth_code_flow([POWER_APPS], redirect_uri="http://localhost:53118")
     with httpx_client(entra_emu) as client:
         location = client.get(flow["auth_uri"]).headers["location"]
     answer = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
@@ -280,7 +274,7 @@ def test_interactive_sign_in_with_form_post(entra_emu: Emulator, tmp_path: Path)
     """MSAL's acquire_token_interactive asks for response_mode=form_post."""
     app = public_app(entra_emu, tmp_path)
     flow = app.initiate_auth_code_flow(
-        [POWER_APPS_SCOPE], redirect_uri="http://localhost:53119", response_mode="form_post"
+        [POWER_APPS], redirect_uri="http://localhost:53119", response_mode="form_post"
     )
     with httpx_client(entra_emu) as client:
         page = client.get(flow["auth_uri"])
@@ -289,3 +283,33 @@ def test_interactive_sign_in_with_form_post(entra_emu: Emulator, tmp_path: Path)
     fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
     result = app.acquire_token_by_auth_code_flow(flow, fields)
     assert "access_token" in result, result
+
+
+def test_a_flow_token_comes_silently_from_the_power_apps_sign_in(
+    entra_emu: Emulator, tmp_path: Path
+) -> None:
+    """One Microsoft sign-in serves both APIs: MSAL's device code for the Power Apps scope, then a
+    silent token for the Flow API from the same account (the refresh token, another resource)."""
+    pp = entra_emu.power_platform
+    pp.set_policies(device_code_interval=0)
+    app, first = device_code_sign_in(entra_emu, tmp_path)
+    silent = app.acquire_token_silent([FLOW], account=app.get_accounts()[0])
+    assert silent is not None and "access_token" in silent, silent
+    token = claims(silent["access_token"])
+    assert token["aud"] == "https://service.flow.microsoft.com/"
+    assert token["oid"] == pp.user_oid
+    flows = f"{pp.flow_url}/providers/Microsoft.ProcessSimple/environments/"
+    flows += f"{pp.default_environment}/flows"
+    with httpx_client(entra_emu) as client:
+        ok = client.get(
+            flows,
+            params=V,
+            headers={"Authorization": f"Bearer {silent['access_token']}"},
+        )
+        refused = client.get(
+            flows,
+            params=V,
+            headers={"Authorization": f"Bearer {first['access_token']}"},
+        )
+    assert ok.status_code == 200 and ok.json() == {"value": []}
+    assert refused.status_code == 401

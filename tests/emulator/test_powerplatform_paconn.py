@@ -21,12 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msal
 import pytest
 
 from clmwizard.cli import main
 from clmwizard.emulator import Emulator
-from tests.emulator.powerplatform_helpers import POWER_APPS_SCOPE, ca_file, msal_http_client
+from tests.emulator.platform_helpers import ca_file, device_code_sign_in
 from tests.support.connect_proxy import connect_proxy
 from tests.support.keyrings import MemoryKeyring
 from tests.support.login import login_argv
@@ -67,16 +66,7 @@ def paconn_home(emu: Emulator, tmp_path: Path) -> Path:
         pytest.fail("paconn is missing: scripts/test makes .venv-paconn (paconn==0.0.21)")
     pp = emu.power_platform
     pp.set_policies(device_code_interval=1)
-    app = msal.PublicClientApplication(
-        pp.public_client_id,  # the Azure CLI's client id, paconn's default
-        authority=pp.authority,
-        instance_discovery=False,
-        http_client=msal_http_client(emu, tmp_path),
-    )
-    flow = app.initiate_device_flow(scopes=[POWER_APPS_SCOPE])
-    pp.approve_device_code(flow["user_code"])
-    result = app.acquire_token_by_device_flow(flow)
-    assert "access_token" in result, result
+    _, result = device_code_sign_in(emu, tmp_path)
     home = tmp_path / "home"
     (home / ".paconn").mkdir(parents=True)
     token = {
@@ -133,6 +123,10 @@ def test_paconn_create_and_update(
     proxy_url, tunnelled = proxy
     folder = tmp_path / "connector"
     shutil.copytree(bundle, folder)
+
+    def paconn(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_paconn(list(args), folder, paconn_home, ca, proxy_url)
+
     files = [
         "--api-prop",
         "apiProperties.json",
@@ -141,12 +135,8 @@ def test_paconn_create_and_update(
         "--icon",
         "icon.png",
     ]
-    created = run_paconn(
-        ["create", "-e", env, "--pau", pp.power_apps_url, *files, "--secret", "first-secret", "-w"],
-        folder,
-        paconn_home,
-        ca,
-        proxy_url,
+    created = paconn(
+        "create", "-e", env, "--pau", pp.power_apps_url, *files, "--secret", "first-secret", "-w"
     )
     assert created.returncode == 0, created.stdout + created.stderr
     (stored,) = pp.connectors(env)
@@ -174,12 +164,8 @@ def test_paconn_create_and_update(
     assert pp.blob(sent["iconUri"]) == (folder / "icon.png").read_bytes()
     assert any(host.startswith(pp.storage_host) for host in tunnelled)
 
-    validated = run_paconn(
-        ["validate", "--api-def", "apiDefinition.swagger.json", "--pau", pp.power_apps_url],
-        folder,
-        paconn_home,
-        ca,
-        proxy_url,
+    validated = paconn(
+        "validate", "--api-def", "apiDefinition.swagger.json", "--pau", pp.power_apps_url
     )
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert "validated successfully" in validated.stderr  # certification rules included
@@ -187,21 +173,11 @@ def test_paconn_create_and_update(
     definition["info"]["title"] = "Renamed By Update API"  # certification objects to "API"
     definition["info"]["description"] = "Changed by paconn update against the local emulator."
     (folder / "apiDefinition.swagger.json").write_text(json.dumps(definition), encoding="utf-8")
-    objected = run_paconn(
-        ["validate", "--api-def", "apiDefinition.swagger.json", "--pau", pp.power_apps_url],
-        folder,
-        paconn_home,
-        ca,
-        proxy_url,
+    objected = paconn(
+        "validate", "--api-def", "apiDefinition.swagger.json", "--pau", pp.power_apps_url
     )
     assert "info.title: The title must not contain 'API'" in objected.stderr
-    updated = run_paconn(
-        ["update", "-s", "settings.json", "--secret", "second-secret"],
-        folder,
-        paconn_home,
-        ca,
-        proxy_url,
-    )
+    updated = paconn("update", "-s", "settings.json", "--secret", "second-secret")
     assert updated.returncode == 0, updated.stdout + updated.stderr
     (after,) = pp.connectors(env)
     assert after["name"] == stored["name"]

@@ -12,6 +12,7 @@ from clmwizard.store.profile import PublishRecord
 from clmwizard.store.profiles import ProfileStore
 from tests.powerplatform.fake import FakePowerPlatform
 from tests.powerplatform.test_publish import SECRET, api_for, publish
+from tests.support.records import PUBLIC_CLIENT, publish_record
 from tests.support.store_fixtures import make_profile
 
 NEW = "7c9e1b3d-2f4a-4b6c-8d0e-1a3b5c7d9e0f"
@@ -104,9 +105,8 @@ async def test_after_a_layout_change_the_old_connectors_get_the_secret_too(
 def test_the_suggested_publish_command_keeps_the_stored_microsoft_settings() -> None:
     from clmwizard.powerplatform.rotation import publish_command
 
-    record = PublishRecord(
+    record = publish_record(
         environment_id="env-one",
-        layout="single",
         power_apps_url="https://api.powerapps.us",
         authority="https://login.microsoftonline.us",
         tenant="contoso.onmicrosoft.us",
@@ -122,14 +122,7 @@ def test_the_suggested_publish_command_keeps_the_stored_microsoft_settings() -> 
         "--power-apps-url https://api.powerapps.us",
     ):
         assert part in command, command
-    public = PublishRecord(
-        "env-one",
-        "three",
-        "https://api.powerapps.com",
-        "https://login.microsoftonline.com/",
-        "common",
-        "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
-    )
+    public = publish_record(environment_id="env-one", layout="three", **PUBLIC_CLIENT)
     assert publish_command("acme", public) == (
         "clmwizard publish --profile acme --environment env-one --layout three"
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, OptionList, RadioButton, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets._toast import Toast
 
 from clmwizard.context import WizardContext
@@ -16,11 +16,9 @@ from clmwizard.emulator.browser import follow_consent
 from clmwizard.errors import KeyringError
 from clmwizard.screens.consent import ConsentScreen
 from clmwizard.screens.dialogs import ConfirmDialog, KeyringDialog
-from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.keys_help import KeysHelpDialog
-from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN
@@ -28,7 +26,7 @@ from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import KeyringSecretStore, SecretStore
 from tests.screens.test_flows import _complete_demo_sign_in, _to_key_screen
 from tests.support.keyrings import MemoryKeyring
-from tests.support.pilot import make_app, until
+from tests.support.pilot import make_app, sign_in_to_discovery, until
 
 SIZE = (100, 32)
 
@@ -116,27 +114,7 @@ async def test_a_working_keyring_is_proven_without_a_trace_and_asked_nothing(
 async def _sign_in_for_real(pilot, app, emulator: Emulator, name: str) -> None:  # type: ignore[no-untyped-def]
     """The Key screen of a real (non-demo) sign-in filled in, then on to the Fields step."""
     await until(pilot, lambda: isinstance(app.screen, KeyScreen))
-    key = app.screen
-    key.query_one("#profile-name", Input).value = name
-    for button in key.query(RadioButton):
-        if button.name == "custom":
-            button.value = True
-    await pilot.pause()
-    key.query_one("#auth-server", Input).value = emulator.auth_server
-    key.query_one("#clm-auth-server", Input).value = emulator.clm_auth_server
-    key.query_one("#integration-key", Input).value = emulator.integration_key
-    key.query_one("#secret-key", Input).value = emulator.secret_key
-    key.query_one("#redirect-uri", Input).value = emulator.redirect_uris[-1]
-    await pilot.press("ctrl+n")
-    await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-    consent = app.screen
-    await until(pilot, lambda: consent.state == "listening")
-    await pilot.press("o")
-    await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
+    await sign_in_to_discovery(pilot, app, emulator, name=name)
     await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, FieldsScreen))

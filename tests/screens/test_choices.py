@@ -51,23 +51,39 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardCon
     yield WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)
 
 
-def production(name: str = "acme") -> Profile:
+def signed_in_at(environment: str, auth_server: str, clm_auth_server: str, name: str) -> Profile:
+    """A profile signed in 29 days ago against `environment`'s servers."""
     return replace(
         signed_in(name, timedelta(days=29)),
-        environment="production",
-        auth_server="https://account.docusign.com",
-        clm_auth_server="https://auth.springcm.com",
+        environment=environment,
+        auth_server=auth_server,
+        clm_auth_server=clm_auth_server,
+    )
+
+
+def production(name: str = "acme") -> Profile:
+    return signed_in_at(
+        "production", "https://account.docusign.com", "https://auth.springcm.com", name
     )
 
 
 def custom_server(name: str = "acme") -> Profile:
     """The issue's case: a custom-server profile, whose choice is the last of the list."""
-    return replace(
-        signed_in(name, timedelta(days=29)),
-        environment="custom",
-        auth_server="http://127.0.0.1:47001",
-        clm_auth_server="http://127.0.0.1:47002",
-    )
+    return signed_in_at("custom", "http://127.0.0.1:47001", "http://127.0.0.1:47002", name)
+
+
+def with_its_secret(world: WizardContext, profile: Profile) -> Profile:
+    """`profile` saved, its secret key in the world's keyring."""
+    world.profiles.save(profile)
+    world.open_secrets().set_many(profile.name, {SECRET_KEY: SECRET})
+    return profile
+
+
+async def new_key_screen(pilot: Pilot[None], app: ClmWizardApp, answers: list[Answer]) -> None:
+    """The Key screen of a new profile acme, its key and secret filled in."""
+    draft = app.start_draft(name="acme")
+    draft.integration_key, draft.secret_key = KEY, SECRET
+    await show(pilot, KeyScreen(), answers)
 
 
 async def show(pilot: Pilot[None], screen: WizardScreen, answers: list[Answer]) -> None:
@@ -98,9 +114,7 @@ async def test_key_screen_enter_on_a_choice_goes_next(world: WizardContext, focu
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:
-        draft = app.start_draft(name="acme")
-        draft.integration_key, draft.secret_key = KEY, SECRET
-        await show(pilot, KeyScreen(), answers)
+        await new_key_screen(pilot, app, answers)
         screen = app.screen
         radio = screen.query_one("#environment", TextRadioSet)
         assert highlighted(radio) == "demo"
@@ -121,9 +135,7 @@ async def test_key_screen_space_chooses_and_the_choice_is_echoed(world: WizardCo
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:
-        draft = app.start_draft(name="acme")
-        draft.integration_key, draft.secret_key = KEY, SECRET
-        await show(pilot, KeyScreen(), answers)
+        await new_key_screen(pilot, app, answers)
         await focus(pilot, app.screen.query_one("#environment", TextRadioSet))
         await pilot.press("down", "space")
         await pilot.pause()
@@ -158,9 +170,7 @@ async def reconsent(pilot: Pilot[None], app: ClmWizardApp, profile: Profile) -> 
 async def test_reconsent_highlight_starts_on_the_saved_environment(
     world: WizardContext, saved: Callable[[], Profile], words: str
 ) -> None:
-    profile = saved()
-    world.profiles.save(profile)
-    world.open_secrets().set_many("acme", {SECRET_KEY: SECRET})
+    profile = with_its_secret(world, saved())
     app = ClmWizardApp(world)
     async with app.run_test(size=SIZE) as pilot:
         screen = await reconsent(pilot, app, profile)
@@ -177,9 +187,7 @@ async def test_reconsent_highlight_starts_on_the_saved_environment(
 
 @pytest.mark.parametrize("yes", [True, False], ids=["yes-changes", "no-keeps"])
 async def test_changing_a_saved_profiles_environment_asks(world: WizardContext, yes: bool) -> None:
-    profile = production()
-    world.profiles.save(profile)
-    world.open_secrets().set_many("acme", {SECRET_KEY: SECRET})
+    profile = with_its_secret(world, production())
     app = ClmWizardApp(world)
     async with app.run_test(size=SIZE) as pilot:
         screen = await reconsent(pilot, app, profile)
@@ -356,9 +364,7 @@ async def test_export_layout_enter_exports_and_space_chooses(
 
 
 async def test_fields_tabs_follow_the_portals_order(world: WizardContext) -> None:
-    profile = signed_in("acme", timedelta(days=29))
-    world.profiles.save(profile)
-    world.open_secrets().set_many("acme", {SECRET_KEY: SECRET})
+    profile = with_its_secret(world, signed_in("acme", timedelta(days=29)))
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import threading
-from pathlib import Path
 
 import pytest
 from rich.text import Text
@@ -14,26 +13,19 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from clmwizard.app import ClmWizardApp, closing_text
-from clmwizard.context import WizardContext, demo_microsoft
+from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
 from clmwizard.emulator.browser import follow_consent_link
 from clmwizard.screens.connect import ConnectScreen
 from clmwizard.screens.heartbeat import HeartbeatScreen
 from clmwizard.screens.start import StartScreen
-from tests.screens.test_publish import publish, screen_text, to_export
+from tests.screens.test_publish import publish, publish_context, screen_text, to_export
 from tests.support.pilot import make_app, message, until
 
 SIZE = (120, 40)
 
 
-@pytest.fixture
-def platform_context(demo_context: WizardContext, emu: Emulator, tmp_path: Path) -> WizardContext:
-    ca = tmp_path / "emulator-ca.pem"
-    ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
-    emu.power_platform.set_policies(device_code_interval=0)
-    settings = demo_microsoft(emu, str(ca))
-    demo_context.microsoft = lambda: settings
-    return demo_context
+__all__ = ["publish_context"]  # the fixture, from test_publish
 
 
 async def to_connect(
@@ -88,9 +80,9 @@ async def heartbeat(pilot: Pilot[None], app: ClmWizardApp) -> HeartbeatScreen:
 
 @pytest.mark.parametrize("layout", ["single", "three"])
 async def test_publish_connect_heartbeat_then_a_second_run_reuses_everything(
-    platform_context: WizardContext, emu: Emulator, layout: str
+    publish_context: WizardContext, emu: Emulator, layout: str
 ) -> None:
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     pp = emu.power_platform
     want = 1 if layout == "single" else 3
     async with app.run_test(size=SIZE) as pilot:
@@ -154,9 +146,9 @@ async def test_publish_connect_heartbeat_then_a_second_run_reuses_everything(
 
 
 async def test_an_unregistered_redirect_url_stops_with_the_url_then_carries_on(
-    platform_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         screen = await to_connect(pilot, app, emu, "single", register=False)
         await until(pilot, lambda: screen.phase == "blocked", timeout=20)
@@ -175,9 +167,9 @@ async def test_an_unregistered_redirect_url_stops_with_the_url_then_carries_on(
 
 
 async def test_a_declined_consent_says_so_and_r_tries_again(
-    platform_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         screen = await to_connect(pilot, app, emu, "single")
         await until(pilot, lambda: screen.phase == "waiting", timeout=20)
@@ -197,12 +189,12 @@ async def test_a_declined_consent_says_so_and_r_tries_again(
 
 
 async def test_the_demo_tour_ends_with_a_succeeded_heartbeat_in_nine_keys_after_export(
-    platform_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
     """The README's tour after the bundle, key for key (the part up to Export: test_flows)."""
     from clmwizard.screens.publish import PublishScreen
 
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     keys: list[str] = []
 
     async def press(key: str) -> None:
@@ -243,12 +235,12 @@ async def test_the_demo_tour_ends_with_a_succeeded_heartbeat_in_nine_keys_after_
     assert len(keys) == 9, keys  # the README: nine keys after the bundle, seventeen in all
 
 
-async def test_rotation_proves_the_new_secret_with_a_heartbeat_run_before_the_old_may_go(
-    platform_context: WizardContext, emu: Emulator
+async def test_rotation_runs_the_heartbeat_and_keeps_the_old_secret_for_8_hours(
+    publish_context: WizardContext, emu: Emulator
 ) -> None:
     from tests.screens.test_rotation import connector_secrets, rotate_with_demo_spare
 
-    app = make_app(platform_context)
+    app = make_app(publish_context)
     pp = emu.power_platform
     async with app.run_test(size=SIZE) as pilot:
         screen = await to_connect(pilot, app, emu, "single")
@@ -256,15 +248,25 @@ async def test_rotation_proves_the_new_secret_with_a_heartbeat_run_before_the_ol
         beat = await heartbeat(pilot, app)
         assert beat.succeeded
         await pilot.press("enter")
-        # Every run refreshes the connection's DocuSign grant with the connector's client
-        # secret (the platform does so when the access token ran out; here at once).
-        pp.set_platform(refresh_when="always")
+        # The platform refreshes a connection's grant only when its access token ran out (8 h,
+        # the emulator's default): the run right after the rotation uses the old secret's token
+        # and proves nothing about the new one, so the old one stays.
         runs_before = sum(len(flow.get("runs", [])) for flow in pp.flows())
         await rotate_with_demo_spare(pilot, app)
-        await until(
-            pilot, lambda: "heartbeat ran through the new secret" in screen_text(app), timeout=40
+        await until(pilot, lambda: "heartbeat ran through them" in screen_text(app), timeout=40)
+        flat = " ".join(screen_text(app).split())
+        assert re.search(r"CLM answered \d+ attribute groups?\. Keep the old secret key", flat)
+        assert re.search(
+            r"until a heartbeat run after \d{4}-\d\d-\d\d \d\d:\d\d \S+ succeeds", flat
         )
-        text = screen_text(app)
-        assert re.search(r"CLM answered \d+ attribute groups?\. Now delete the OLD secret", text)
+        assert "Now delete the OLD secret" not in flat
+        (listing,) = publish_context.profiles.list()
+        assert listing.profile is not None
+        (record,) = listing.profile.publications
+        assert record.secret_rotated_at is not None and record.rotation_proven_at is None
+        # the wizard's own Microsoft sign-in (Connect) is what the CLI reuses next time
+        signed = listing.profile.microsoft_user
+        assert signed is not None
+        assert signed.client_id == publish_context.microsoft().client_id
         assert connector_secrets(emu) == [emu.spare_secret_key]
         assert sum(len(flow.get("runs", [])) for flow in pp.flows()) == runs_before + 1

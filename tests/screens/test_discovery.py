@@ -22,7 +22,7 @@ from clmwizard.docusign.oauth import TokenSet
 from clmwizard.flow import Answer, Saved
 from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.screens.discovery import DiscoveryScreen
-from clmwizard.store.profile import ClmHosts
+from clmwizard.store.profile import ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
@@ -61,6 +61,18 @@ def serve_hosts(world: WizardContext, hosts: ClmHosts, gate: asyncio.Event | Non
     world.client_factory = client_factory
 
 
+async def discovered(
+    pilot: Pilot[None], app: ClmWizardApp, answers: list[Answer], stored: Profile | None = None
+) -> None:
+    """A draft for acme (or for `stored`), then Discovery open with the hosts found."""
+    if stored is None:
+        app.start_draft(name="acme")
+    else:
+        app.start_draft(stored)
+    await open_discovery(pilot, app, answers)
+    await until(pilot, lambda: "found" in message(app, "#discovery-message"))
+
+
 async def open_discovery(pilot: Pilot[None], app: ClmWizardApp, answers: list[Answer]) -> None:
     draft = app.draft
     draft.integration_key, draft.secret_key = KEY, SECRET
@@ -82,9 +94,7 @@ async def test_a_discovered_host_outside_docusign_is_flagged_and_needs_a_yes(
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:
-        app.start_draft(name="acme")
-        await open_discovery(pilot, app, answers)
-        await until(pilot, lambda: "found" in message(app, "#discovery-message"))
+        await discovered(pilot, app, answers)
         text = plain_screen(app)
         assert "! clm.evil.example is outside DocuSign's CLM domains" in text, text
         await pilot.press("enter")
@@ -119,9 +129,7 @@ async def test_a_host_confirmed_before_is_not_asked_again(world: WizardContext) 
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:
-        app.start_draft(stored)
-        await open_discovery(pilot, app, answers)
-        await until(pilot, lambda: "found" in message(app, "#discovery-message"))
+        await discovered(pilot, app, answers, stored)
         assert message(app, "#host-general-message").endswith("(confirmed by you)")
         await pilot.press("enter")
         await until(pilot, lambda: bool(answers))
@@ -135,9 +143,7 @@ async def test_plain_http_off_loopback_is_refused_beside_the_field(world: Wizard
     app = ClmWizardApp(world)
     answers: list[Answer] = []
     async with app.run_test(size=SIZE) as pilot:
-        app.start_draft(name="acme")
-        await open_discovery(pilot, app, answers)
-        await until(pilot, lambda: "found" in message(app, "#discovery-message"))
+        await discovered(pilot, app, answers)
         field = app.screen.query_one("#host-upload", Input)
         field.value = "http://apiuploaduatna11.springcm.com"
         await pilot.pause()

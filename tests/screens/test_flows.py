@@ -10,6 +10,7 @@ import httpx
 import pytest
 from textual.widgets import Input, RadioSet
 
+from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
 from clmwizard.screens.consent import ConsentScreen
@@ -22,8 +23,9 @@ from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
+from clmwizard.store.secrets import SecretStore
 from clmwizard.widgets.field_message import FieldMessage
-from tests.support.pilot import make_app, until
+from tests.support.pilot import make_app, tokens_done, until
 
 SIZE = (100, 32)
 
@@ -44,6 +46,32 @@ def consent_redirect_location(url: str) -> str:
         answer = client.post(str(origin), data=fields)
         assert answer.status_code == 302, answer.text
         return answer.headers["location"]
+
+
+async def saved_demo(demo_context: WizardContext) -> SecretStore:
+    """A first run: the demo signed in and its hosts saved (on to Fields); its secret store."""
+    first = make_app(demo_context)
+    async with first.run_test(size=SIZE) as pilot:
+        await _complete_demo_sign_in(pilot, first)
+        await until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
+        first.screen.query_one("#host-general", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(first.screen, FieldsScreen))
+    return first.secret_store()
+
+
+def rerun_of(demo_context: WizardContext, store: SecretStore) -> WizardContext:
+    """The wizard started again on the same profiles and secrets, profile demo first."""
+    return WizardContext(
+        profiles=demo_context.profiles,
+        open_secrets=lambda: store,
+        initial_profile="demo",
+        consent_timeout=30.0,
+    )
+
+
+def listed(app: ClmWizardApp) -> bool:
+    return isinstance(app.screen, StartScreen) and bool(app.screen.listings)
 
 
 async def test_new_profile_to_exported_bundle_in_few_keys(
@@ -70,10 +98,7 @@ async def test_new_profile_to_exported_bundle_in_few_keys(
         assert isinstance(screen, ConsentScreen)
         await until(pilot, lambda: screen.state == "listening")
         await press("a")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        await tokens_done(pilot, app)
         await press("enter")
         await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
         await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
@@ -137,10 +162,7 @@ async def test_paste_fallback_completes_sign_in(demo_context: WizardContext) -> 
         assert isinstance(app.screen, ConsentScreen)
         paste.value = location
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        await tokens_done(pilot, app)
 
 
 async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
@@ -164,10 +186,7 @@ async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
         await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         app.screen.query_one("#secret", Input).value = emu.secret_key
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-        tokens = app.screen
-        assert isinstance(tokens, TokensScreen)
-        await until(pilot, lambda: tokens.done)
+        await tokens_done(pilot, app)
         assert app.draft.secret_key == emu.secret_key
 
 
@@ -206,27 +225,12 @@ async def test_account_choice_when_the_user_has_several(
 async def test_rerun_rotates_the_secret_and_refreshes(
     demo_context: WizardContext, emu: Emulator
 ) -> None:
-    first = make_app(demo_context)
-    async with first.run_test(size=SIZE) as pilot:
-        await _complete_demo_sign_in(pilot, first)
-        await until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
-        first.screen.query_one("#host-general", Input).focus()
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(first.screen, FieldsScreen))
-    store = first.secret_store()
+    store = await saved_demo(demo_context)
     old_refresh = store.get("demo", REFRESH_TOKEN)
 
-    rerun = WizardContext(
-        profiles=demo_context.profiles,
-        open_secrets=lambda: store,
-        initial_profile="demo",
-        consent_timeout=30.0,
-    )
-    app = make_app(rerun)
+    app = make_app(rerun_of(demo_context, store))
     async with app.run_test(size=SIZE) as pilot:
-        await until(
-            pilot, lambda: isinstance(app.screen, StartScreen) and bool(app.screen.listings)
-        )
+        await until(pilot, lambda: listed(app))
         await pilot.press("f")
         await until(pilot, lambda: "refreshed" in message_text(app, "#start-message"))
         assert store.get("demo", REFRESH_TOKEN) != old_refresh
@@ -254,14 +258,7 @@ async def test_an_old_profile_asks_once_to_trust_its_server_on_refresh_and_rotat
     from clmwizard.screens.dialogs import ConfirmDialog
     from clmwizard.store.profile import Profile
 
-    first = make_app(demo_context)
-    async with first.run_test(size=SIZE) as pilot:
-        await _complete_demo_sign_in(pilot, first)
-        await until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
-        first.screen.query_one("#host-general", Input).focus()
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(first.screen, FieldsScreen))
-    store = first.secret_store()
+    store = await saved_demo(demo_context)
     server = demo_context.profiles.load("demo").auth_server
 
     def forget_trust(profile: Profile) -> None:
@@ -269,17 +266,9 @@ async def test_an_old_profile_asks_once_to_trust_its_server_on_refresh_and_rotat
 
     demo_context.profiles.update("demo", forget_trust)
     old_refresh = store.get("demo", REFRESH_TOKEN)
-    rerun = WizardContext(
-        profiles=demo_context.profiles,
-        open_secrets=lambda: store,
-        initial_profile="demo",
-        consent_timeout=30.0,
-    )
-    app = make_app(rerun)
+    app = make_app(rerun_of(demo_context, store))
     async with app.run_test(size=SIZE) as pilot:
-        await until(
-            pilot, lambda: isinstance(app.screen, StartScreen) and bool(app.screen.listings)
-        )
+        await until(pilot, lambda: listed(app))
         await pilot.press("f")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert server in app.screen.question

@@ -23,7 +23,7 @@ from clmwizard.emulator import Emulator
 from clmwizard.flow import Answer
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.publish import PublishScreen
-from clmwizard.store.profile import Profile, PublishedConnector, PublishRecord
+from clmwizard.store.profile import Profile, PublishedConnector
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
@@ -39,6 +39,7 @@ from tests.screens.test_snapshots import (
     signed_in,
 )
 from tests.support.pilot import plain_screen, until
+from tests.support.records import publish_record
 
 SIZE = (120, 40)
 CLICK = "[@click=app.screenshot('pwned.svg','{folder}')]Contoso"
@@ -229,16 +230,10 @@ def hostile_profile(name: str) -> Profile:
         user_email="[@click=app.quit]alex@example.com",
     )
     profile.publications.append(
-        PublishRecord(
+        publish_record(
+            PublishedConnector("clm", "shared_clm-5f", ESCAPES + CLICK.format(folder="."), "x"),
             environment_id="Default-11111111-2222-3333-4444-555555555555",
-            layout="single",
-            power_apps_url="https://api.powerapps.com",
-            authority="https://login.microsoftonline.com",
-            tenant="organizations",
             client_id=KEY,
-            connectors=[
-                PublishedConnector("clm", "shared_clm-5f", ESCAPES + CLICK.format(folder="."), "x")
-            ],
         )
     )
     return profile

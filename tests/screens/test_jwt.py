@@ -27,6 +27,7 @@ from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from tests.qualities.security.leaks import Needles, files_under, find, kind_of, log_text
 from tests.screens.test_flows import _complete_demo_sign_in
+from tests.support.jwt_profiles import other_rsa_key
 from tests.support.pilot import make_app, until
 
 SIZE = (120, 36)
@@ -49,18 +50,6 @@ def start_lines(app: ClmWizardApp) -> dict[str, str]:
             prompt.plain if isinstance(prompt, Text) else Text.from_markup(str(prompt)).plain
         )
     return lines
-
-
-def other_rsa_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 class Screens:
@@ -280,7 +269,7 @@ async def test_a_wrong_key_is_shown_beside_the_key_and_fixed_on_the_key_screen(
     demo_context: WizardContext, emu: Emulator, tmp_path: Path
 ) -> None:
     emu.grant_jwt_consent(["signature", "spring_read", "spring_write", "extended"])
-    wrong = other_rsa_key()
+    wrong = other_rsa_key(pkcs8=False)
     wrong_file = tmp_path / "wrong.pem"
     wrong_file.write_text(wrong)
     app = make_app(demo_context)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -14,19 +16,23 @@ from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext, demo_microsoft
 from clmwizard.emulator import Emulator
 from clmwizard.powerplatform.redirect import UNKNOWN_LINE
-from clmwizard.screens.consent import ConsentScreen
 from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.publish import PublishScreen
-from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.screens.start import StartScreen
-from clmwizard.screens.tokens import TokensScreen
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton
-from tests.support.pilot import make_app, message, until, until_workers_done
+from tests.support.pilot import (
+    consent_in_browser,
+    make_app,
+    message,
+    tokens_done,
+    until,
+    until_workers_done,
+)
 
 SIZE = (120, 40)
 
@@ -62,17 +68,8 @@ async def to_export(pilot: Pilot[None], app: ClmWizardApp, layout: str = "single
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-    consent = app.screen
-    assert isinstance(consent, ConsentScreen)
-    await until(pilot, lambda: consent.state == "listening")
-    await pilot.press("a")
-    await until(pilot, lambda: isinstance(app.screen, TokensScreen))
-    tokens = app.screen
-    assert isinstance(tokens, TokensScreen)
-    await until(pilot, lambda: tokens.done)
+    await consent_in_browser(pilot, app, key="a")
+    await tokens_done(pilot, app)
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
     await until(pilot, lambda: "found" in message(app, "#discovery-message"))
@@ -86,9 +83,21 @@ async def to_export(pilot: Pilot[None], app: ClmWizardApp, layout: str = "single
     await until(pilot, lambda: "Wrote" in screen_text(app))
 
 
-async def publish(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> PublishScreen:
-    """On the Publish screen: approve the device code (the demo user), choose the default
-    environment, publish; the screen once published."""
+@asynccontextmanager
+async def on_publish(
+    context: WizardContext, layout: str = "single"
+) -> AsyncIterator[tuple[ClmWizardApp, Pilot[None]]]:
+    """The demo tour to the written bundle, then ctrl+p: the app and its pilot."""
+    app = make_app(context)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_export(pilot, app, layout)
+        await pilot.press("ctrl+p")
+        yield app, pilot
+
+
+async def at_the_environments(pilot: Pilot[None], app: ClmWizardApp) -> PublishScreen:
+    """On the Publish screen: approve the device code (the demo user) if one is shown; the
+    screen once it offers the environments."""
     await until(pilot, lambda: isinstance(app.screen, PublishScreen))
     screen = app.screen
     assert isinstance(screen, PublishScreen)
@@ -96,6 +105,13 @@ async def publish(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> Publi
     if screen.code is not None:
         await pilot.press("a")
     await until(pilot, lambda: screen.phase == "environment", timeout=20)
+    return screen
+
+
+async def publish(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> PublishScreen:
+    """On the Publish screen: approve the device code (the demo user), choose the default
+    environment, publish; the screen once published."""
+    screen = await at_the_environments(pilot, app)
     chosen = [b for b in screen.query(TextRadioButton) if b.value]
     assert [b.name for b in chosen] == [emu.power_platform.default_environment]
     await pilot.press("enter")
@@ -192,17 +208,8 @@ async def test_no_maker_role_is_shown_beside_its_cause(
 ) -> None:
     pp = emu.power_platform
     pp.set_maker(pp.default_environment, False)
-    app = make_app(publish_context)
-    async with app.run_test(size=SIZE) as pilot:
-        await to_export(pilot, app)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, PublishScreen))
-        screen = app.screen
-        assert isinstance(screen, PublishScreen)
-        await until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
-        if screen.code is not None:
-            await pilot.press("a")
-        await until(pilot, lambda: screen.phase == "environment", timeout=20)
+    async with on_publish(publish_context) as (app, pilot):
+        screen = await at_the_environments(pilot, app)
         await pilot.press("enter")
         env_message = screen.query_one("#env-message", FieldMessage)
         await until(pilot, lambda: "Environment Maker" in env_message.text)
@@ -216,17 +223,8 @@ async def test_no_maker_role_is_shown_beside_its_cause(
 async def test_keys_answer_while_publishing_with_latency(
     publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(publish_context)
-    async with app.run_test(size=SIZE) as pilot:
-        await to_export(pilot, app)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, PublishScreen))
-        screen = app.screen
-        assert isinstance(screen, PublishScreen)
-        await until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
-        if screen.code is not None:
-            await pilot.press("a")
-        await until(pilot, lambda: screen.phase == "environment", timeout=20)
+    async with on_publish(publish_context) as (app, pilot):
+        screen = await at_the_environments(pilot, app)
         await pilot.press("enter")
         await until(pilot, lambda: screen.phase == "planned", timeout=20)
         emu.inject_fault("powerapps", "/providers", latency=0.5, count=100)
@@ -248,10 +246,7 @@ async def test_keys_answer_while_publishing_with_latency(
 async def test_a_declined_device_code_is_said_beside_the_sign_in_and_enter_retries(
     publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(publish_context)
-    async with app.run_test(size=SIZE) as pilot:
-        await to_export(pilot, app)
-        await pilot.press("ctrl+p")
+    async with on_publish(publish_context) as (app, pilot):
         await until(pilot, lambda: isinstance(app.screen, PublishScreen))
         screen = app.screen
         assert isinstance(screen, PublishScreen)
@@ -284,10 +279,7 @@ async def test_sign_in_failures_are_said_beside_the_sign_in(
     if trouble == "public client flows off":
         settings = dataclasses.replace(publish_context.microsoft(), client_id=pp.client_id)
         publish_context.microsoft = lambda: settings
-    app = make_app(publish_context)
-    async with app.run_test(size=SIZE) as pilot:
-        await to_export(pilot, app)
-        await pilot.press("ctrl+p")
+    async with on_publish(publish_context) as (app, pilot):
         await until(pilot, lambda: isinstance(app.screen, PublishScreen))
         screen = app.screen
         assert isinstance(screen, PublishScreen)
@@ -307,10 +299,7 @@ async def test_sign_in_failures_are_said_beside_the_sign_in(
 async def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more(
     publish_context: WizardContext, emu: Emulator
 ) -> None:
-    app = make_app(publish_context)
-    async with app.run_test(size=SIZE) as pilot:
-        await to_export(pilot, app)
-        await pilot.press("ctrl+p")
+    async with on_publish(publish_context) as (app, pilot):
         await publish(pilot, app, emu)
         await finish_after_publish(pilot, app)
         emu.power_platform.revoke_access_tokens()
@@ -330,10 +319,7 @@ async def test_ctrl_c_after_publishing_quits_without_asking(
     publish_context: WizardContext, emu: Emulator
 ) -> None:
     """Everything is stored once published: ctrl+c must not ask "Quit without saving?"."""
-    app = make_app(publish_context)
-    async with app.run_test(size=SIZE) as pilot:
-        await to_export(pilot, app)
-        await pilot.press("ctrl+p")
+    async with on_publish(publish_context) as (app, pilot):
         screen = await publish(pilot, app, emu)
         assert screen.phase == "published"
         assert not app.has_unsaved_input(), _draft_difference(app)

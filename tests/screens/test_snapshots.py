@@ -10,7 +10,7 @@ does. Whole flows over real sockets are tested in test_flows.py. Update with
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,11 +33,11 @@ from clmwizard.store.profile import (
     HeartbeatRecord,
     Profile,
     PublishedConnector,
-    PublishRecord,
 )
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from tests.support.pilot import make_app, until
+from tests.support.records import publish_record
 
 SIZE = (100, 32)
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -179,6 +179,28 @@ async def open_signed_in(pilot: Pilot[None], screen: Screen[None], profile: Prof
     await settle(pilot)
 
 
+def opening(
+    screen: Callable[[Profile], Screen[None]], profile: Profile, *keys: str, settled: bool = False
+) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """A `run_before` that opens `screen` for `profile`, then presses `keys` and settles."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_signed_in(pilot, screen(profile), profile)
+        if keys or settled:
+            await pilot.press(*keys)
+            await settle(pilot)
+
+    return run_before
+
+
+@pytest.fixture
+def acme(world: WizardContext) -> Profile:
+    """Profile acme, signed in 29 days before NOW, saved in `world`."""
+    profile = signed_in("acme", timedelta(days=29))
+    world.profiles.save(profile)
+    return profile
+
+
 @pytest.fixture
 def fixed_consent(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fixed state and PKCE verifier, so the consent URL is the same in every run."""
@@ -205,23 +227,15 @@ def test_start_with_profiles(snap_compare: Any, world: WizardContext) -> None:
 def published(profile: Profile, connection: str | None, beat: HeartbeatRecord | None) -> Profile:
     """`profile` with one connector published at NOW - 2 days (its connection and heartbeat)."""
     redirect = "https://global.consent.azure-apim.net/redirect/docusign-20clm-5f1e"
-    record = PublishRecord(
-        environment_id="Default-1234",
-        layout="single",
-        power_apps_url="https://api.powerapps.com",
-        authority="https://login.microsoftonline.com",
-        tenant="organizations",
-        client_id="client",
-        connectors=[
-            PublishedConnector(
-                "clm",
-                "shared_docusign-20clm-5f1e",
-                "DocuSign CLM",
-                "fp",
-                redirect,
-                connection_name=connection,
-            )
-        ],
+    record = publish_record(
+        PublishedConnector(
+            "clm",
+            "shared_docusign-20clm-5f1e",
+            "DocuSign CLM",
+            "fp",
+            redirect,
+            connection_name=connection,
+        ),
         at=NOW - timedelta(days=2),
         heartbeat=beat,
     )
@@ -375,17 +389,12 @@ def test_discovery_with_two_accounts(
     [(), ("ctrl+l", "right", "tab"), ("r",), ("3",)],
     ids=["security", "upload-definition", "revealed", "manual-copy"],
 )
-def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) -> None:
+def test_fields(
+    snap_compare: Any, world: WizardContext, acme: Profile, keys: tuple[str, ...]
+) -> None:
     from clmwizard.screens.fields import FieldsScreen
 
-    profile = signed_in("acme", timedelta(days=29))
-    world.profiles.save(profile)
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await open_signed_in(pilot, FieldsScreen(profile), profile)
-        await pilot.press(*keys)
-        await settle(pilot)
-
+    run_before = opening(FieldsScreen, acme, *keys, settled=True)
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
 
@@ -397,6 +406,7 @@ def test_fields(snap_compare: Any, world: WizardContext, keys: tuple[str, ...]) 
 def test_export(
     snap_compare: Any,
     world: WizardContext,
+    acme: Profile,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     existing: str,
@@ -405,22 +415,15 @@ def test_export(
     from clmwizard.screens.export import ExportScreen
 
     colour(monkeypatch, no_color)
-
-    profile = signed_in("acme", timedelta(days=29))
-    world.profiles.save(profile)
     if existing == "own":  # clmwizard's own bundle: the only kind it offers to replace
         from clmwizard.connector.bundle import export_bundle
 
-        export_bundle(profile, tmp_path / "acme-connector")
+        export_bundle(acme, tmp_path / "acme-connector")
     elif existing == "not-ours":  # refused with what was found; no question asked
         (tmp_path / "acme-connector").mkdir()
         (tmp_path / "acme-connector" / "notes.txt").write_text("mine")
 
-    async def run_before(pilot: Pilot[None]) -> None:
-        await open_signed_in(pilot, ExportScreen(profile), profile)
-        await pilot.press("enter")
-        await settle(pilot)
-
+    run_before = opening(ExportScreen, acme, "enter")
     assert snap_compare(ClmWizardApp(world), terminal_size=SIZE, run_before=run_before)
 
 
@@ -462,52 +465,46 @@ def test_consent_at_80x24(
 
 @COLOUR
 def test_fields_one_connector_at_80x24(
-    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+    snap_compare: Any,
+    world: WizardContext,
+    acme: Profile,
+    monkeypatch: pytest.MonkeyPatch,
+    no_color: bool,
 ) -> None:
     """The profile's layout (one connector by default): clm alone, the layout in one line."""
     from clmwizard.screens.fields import FieldsScreen
 
     colour(monkeypatch, no_color)
-    profile = signed_in("acme", timedelta(days=29))
-    world.profiles.save(profile)
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await open_signed_in(pilot, FieldsScreen(profile), profile)
-
+    run_before = opening(FieldsScreen, acme)
     assert snap_compare(ClmWizardApp(world), terminal_size=SMALL, run_before=run_before)
 
 
 @COLOUR
 def test_export_written_at_80x24(
-    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch, no_color: bool
+    snap_compare: Any,
+    world: WizardContext,
+    acme: Profile,
+    monkeypatch: pytest.MonkeyPatch,
+    no_color: bool,
 ) -> None:
     """Written: the next steps scrolled into view; before, the Folder field has focus (›)."""
     from clmwizard.screens.export import ExportScreen
 
     colour(monkeypatch, no_color)
-    profile = signed_in("acme", timedelta(days=29))
-    world.profiles.save(profile)
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await open_signed_in(pilot, ExportScreen(profile), profile)
-        await pilot.press("enter")
-        await settle(pilot)
-
+    run_before = opening(ExportScreen, acme, "enter")
     assert snap_compare(ClmWizardApp(world), terminal_size=SMALL, run_before=run_before)
 
 
 def test_export_opens_on_its_folder_field_no_color(
-    snap_compare: Any, world: WizardContext, monkeypatch: pytest.MonkeyPatch
+    snap_compare: Any,
+    world: WizardContext,
+    acme: Profile,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from clmwizard.screens.export import ExportScreen
 
     colour(monkeypatch, True)
-    profile = signed_in("acme", timedelta(days=29))
-    world.profiles.save(profile)
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await open_signed_in(pilot, ExportScreen(profile), profile)
-
+    run_before = opening(ExportScreen, acme)
     assert snap_compare(ClmWizardApp(world), terminal_size=SMALL, run_before=run_before)
 
 
@@ -578,6 +575,7 @@ def test_publish_published_at_80x24(
             outcome.connector_id: "shared_docusign-20clm-20demo-5f1e",
         }
         mask_live_values(screen, live)
+        app.clear_notifications()  # a toast from earlier steps (it goes after a while)
         await settle(pilot)
 
     assert snap_compare(make_app(power_platform), terminal_size=SMALL, run_before=run_before)

@@ -59,13 +59,18 @@ async def _signed_in_demo(pilot, app) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+async def _refreshed_demo(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    """The saved demo profile highlighted on the start screen and refreshed there (f)."""
+    await _signed_in_demo(pilot, app)
+    app.screen.query_one("#profiles", OptionList).highlighted = 1
+    await pilot.press("f")
+    await until(pilot, lambda: "refreshed" in start_message(app))
+
+
 async def test_a_message_about_a_deleted_profile_goes_away(demo_context: WizardContext) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _signed_in_demo(pilot, app)
-        app.screen.query_one("#profiles", OptionList).highlighted = 1
-        await pilot.press("f")
-        await until(pilot, lambda: "refreshed" in start_message(app))
+        await _refreshed_demo(pilot, app)
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         detail = " ".join(str(s.render()) for s in app.screen.query(".dialog-detail"))
@@ -84,10 +89,7 @@ async def test_a_flow_started_from_the_start_screen_leaves_no_old_message(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _signed_in_demo(pilot, app)
-        app.screen.query_one("#profiles", OptionList).highlighted = 1
-        await pilot.press("f")
-        await until(pilot, lambda: "refreshed" in start_message(app))
+        await _refreshed_demo(pilot, app)
         await pilot.press("c")  # re-consent, then back
         await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         await pilot.press("escape")

@@ -6,6 +6,7 @@ import errno
 import multiprocessing
 import os
 import stat
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -105,6 +106,14 @@ def test_atomic_write_modes_and_no_temp_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in root.iterdir()) == ["work.lock", "work.yaml"]
 
 
+def saved_work(writer: Callable[[int, bytes], None]) -> tuple[ProfileStore, bytes, ProfileStore]:
+    """Profile work saved: the store, the file's bytes, and a store on the same folder writing
+    through `writer`."""
+    store = ProfileStore()
+    store.save(make_profile("work"))
+    return store, store.path_for("work").read_bytes(), ProfileStore(store.root, writer=writer)
+
+
 def full_disk(fd: int, data: bytes) -> None:
     """A writer that fails like a full disk after half the bytes."""
     os.write(fd, data[: len(data) // 2])
@@ -112,10 +121,7 @@ def full_disk(fd: int, data: bytes) -> None:
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temp() -> None:
-    store = ProfileStore()
-    store.save(make_profile("work"))
-    before = store.path_for("work").read_bytes()
-    full = ProfileStore(store.root, writer=full_disk)
+    store, before, full = saved_work(writer=full_disk)
     with pytest.raises(ProfileWriteError) as caught:
         full.save(make_profile("work", account_name="Never written"))
     assert caught.value.code == "disk_full"
@@ -131,10 +137,7 @@ def read_only(fd: int, data: bytes) -> None:
 
 def test_a_read_only_folder_says_so_and_changes_nothing() -> None:
     # chmod cannot make a folder read-only for root (the CI user), so the writer fails instead.
-    store = ProfileStore()
-    store.save(make_profile("work"))
-    before = store.path_for("work").read_bytes()
-    frozen = ProfileStore(store.root, writer=read_only)
+    store, before, frozen = saved_work(writer=read_only)
     with pytest.raises(ProfileWriteError) as caught:
         frozen.update("work", lambda profile: setattr(profile, "account_name", "Never"))
     assert caught.value.code == "profile_unwritable"
@@ -454,3 +457,35 @@ def test_a_huge_profile_file_is_refused_quickly() -> None:
     assert caught.value.code == "invalid_profile" and "too large" in caught.value.what
     [listing] = store.list()
     assert listing.error is not None
+
+
+def test_a_profile_from_before_the_user_sign_in_and_the_rotation_proof_loads() -> None:
+    """Files written before `microsoft_user`, `secret_rotated_at` and `rotation_proven_at`
+    existed load with them unset, and a profile without them is written without them."""
+    from clmwizard.store.profile import MicrosoftUserSignIn, PublishedConnector
+    from tests.support.records import PUBLIC_CLIENT, publish_record
+
+    record = publish_record(
+        PublishedConnector("clm", "shared_x", "DocuSign CLM work", "ab" * 8),
+        environment_id="env-1",
+        **{**PUBLIC_CLIENT, "client_id": "9f1e2d3c-4b5a-4c3d-8e9f-0a1b2c3d4e5f"},
+    )
+    data = profile_to_dict(make_profile("work", publications=[record]))
+    assert "microsoft_user" not in data
+    assert "secret_rotated_at" not in data["publications"][0]
+    loaded = profile_from_dict(data, source="work.yaml")
+    assert loaded.microsoft_user is None
+    assert loaded.publications[0].secret_rotated_at is None
+    assert loaded.publications[0].rotation_proven_at is None
+
+    store = ProfileStore()
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    record.secret_rotated_at, record.rotation_proven_at = at, at + timedelta(hours=9)
+    user = MicrosoftUserSignIn(
+        "6b3a9e1c-2f4d-4c8e-9a7b-1d5e3f7a9c21", "contoso.onmicrosoft.com", "https://login.x/"
+    )
+    store.save(make_profile("work", publications=[record], microsoft_user=user))
+    again = store.load("work")
+    assert again.microsoft_user == user
+    assert again.publications[0].secret_rotated_at == at
+    assert again.publications[0].rotation_proven_at == at + timedelta(hours=9)

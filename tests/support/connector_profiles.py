@@ -41,9 +41,9 @@ def make_profile(**changes: Any) -> Profile:
         account_name="Acme Demo",
         esign_base_uri="https://demo.docusign.net",
         clm_hosts=ClmHosts(
-            general="https://apiuatna11.springcm.com/",
-            upload="https://apiuploaduatna11.springcm.com",
-            download="https://apidownloaduatna11.springcm.com",
+            "https://apiuatna11.springcm.com/",
+            "https://apiuploaduatna11.springcm.com",
+            "https://apidownloaduatna11.springcm.com",
         ),
         consented_at=datetime(2024, 10, 1, 12, 0, tzinfo=UTC),
     )
@@ -57,18 +57,16 @@ SCHEMA_PROFILES = {
     "demo": make_profile(),
     "content-path": make_profile(
         clm_hosts=ClmHosts(
-            general="https://apiuatna11.springcm.com/",
-            upload="https://apiuatna11.springcm.com/content/",
-            download="https://apiuatna11.springcm.com/content",
+            "https://apiuatna11.springcm.com/",
+            "https://apiuatna11.springcm.com/content/",
+            "https://apiuatna11.springcm.com/content",
         )
     ),
     "loopback": make_profile(
         environment="custom",
         auth_server="http://127.0.0.1:8765",
         clm_hosts=ClmHosts(
-            general="http://127.0.0.1:40001",
-            upload="http://127.0.0.1:40002",
-            download="http://127.0.0.1:40003",
+            "http://127.0.0.1:40001", "http://127.0.0.1:40002", "http://127.0.0.1:40003"
         ),
     ),
 }

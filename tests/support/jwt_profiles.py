@@ -36,14 +36,16 @@ def jwt_profile(
     return profile
 
 
-def other_rsa_key() -> str:
-    """An RSA private key the emulator does not trust."""
+def other_rsa_key(pkcs8: bool = True) -> str:
+    """An RSA private key the emulator does not trust (PKCS#8, or the older PKCS#1 form)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(
         serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
+        serialization.PrivateFormat.PKCS8
+        if pkcs8
+        else serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     ).decode("ascii")

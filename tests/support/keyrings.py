@@ -42,6 +42,10 @@ class MemoryKeyring(KeyringBackend):
                 raise PasswordDeleteError("not found")
             del self.items[(service, username)]
 
+    def stored(self, item: str, profile: str = "acme") -> str | None:
+        """What clmwizard keeps for `profile` under `item` (`refresh_token`, `secret_key`, …)."""
+        return self.items.get(("clmwizard", f"{profile}/{item}"))
+
 
 class SlowKeyring(MemoryKeyring):
     """A keyring taking `delay` seconds per call, like a locked collection awaiting a prompt."""

@@ -130,17 +130,29 @@ async def fill_key_screen(
     await pilot.pause()
 
 
-async def consent_in_browser(pilot: Pilot[None], app: ClmWizardApp) -> ConsentScreen:
-    """Scopes as proposed, then consent through the browser stand-in ('o')."""
+async def consent_in_browser(
+    pilot: Pilot[None], app: ClmWizardApp, key: str = "o"
+) -> ConsentScreen:
+    """Scopes as proposed, then consent through the browser stand-in ('o'; the demo's own
+    approval is 'a')."""
     await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
     screen = app.screen
     assert isinstance(screen, ConsentScreen)
     await until(pilot, lambda: screen.state == "listening")
-    await pilot.press("o")
+    await pilot.press(key)
     await until(pilot, lambda: isinstance(app.screen, TokensScreen))
     return screen
+
+
+async def tokens_done(pilot: Pilot[None], app: ClmWizardApp) -> TokensScreen:
+    """The Tokens screen once it shows, and once its exchange is done."""
+    await until(pilot, lambda: isinstance(app.screen, TokensScreen))
+    tokens = app.screen
+    assert isinstance(tokens, TokensScreen)
+    await until(pilot, lambda: tokens.done)
+    return tokens
 
 
 async def sign_in_to_discovery(

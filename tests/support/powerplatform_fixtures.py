@@ -44,6 +44,16 @@ def approver(microsoft: Emulator) -> Iterator[list[str]]:
     thread.join(2)
 
 
+@pytest.fixture
+def acme_publish(
+    signed_in: Callable[..., None], approver: list[str], publish_argv: Callable[..., list[str]]
+) -> Callable[..., list[str]]:
+    """`publish_argv` once profile acme is signed in to DocuSign, with a user approving device
+    codes."""
+    signed_in()
+    return publish_argv
+
+
 def microsoft_argv(emu: Emulator) -> list[str]:
     """The settings that point `publish` at the emulator's Power Platform."""
     pp = emu.power_platform

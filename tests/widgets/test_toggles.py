@@ -71,14 +71,20 @@ async def test_highlight_starts_on_the_chosen_button() -> None:
         assert radio.query(TextRadioButton)[1].has_class("-selected")
 
 
+class Watching(TogglesApp):
+    """The toggles app, noting each radio set's Changed message (the button pressed)."""
+
+    def __init__(self, changes: list[str]) -> None:
+        super().__init__()
+        self.changes = changes
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.changes.append(str(event.pressed.id))
+
+
 async def test_enter_never_changes_a_choice_and_space_does() -> None:
     changes: list[str] = []
-
-    class Watching(TogglesApp):
-        def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-            changes.append(str(event.pressed.id))
-
-    app = Watching()
+    app = Watching(changes)
     async with app.run_test(size=(60, 20)) as pilot:
         radio = app.query_one("#env", TextRadioSet)
         radio.focus()
@@ -106,12 +112,7 @@ async def test_enter_never_changes_a_choice_and_space_does() -> None:
 
 async def test_choose_moves_choice_and_highlight_without_a_changed_message() -> None:
     changes: list[str] = []
-
-    class Watching(TogglesApp):
-        def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-            changes.append(str(event.pressed.id))
-
-    app = Watching()
+    app = Watching(changes)
     async with app.run_test(size=(60, 20)) as pilot:
         radio = app.query_one("#env", TextRadioSet)
         radio.choose("dev")

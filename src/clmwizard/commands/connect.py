@@ -8,13 +8,28 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from clmwizard.browser import open_in_browser
+from clmwizard.commands.common import CommandOptions, open_profile, open_secrets, say
 from clmwizard.commands.platform import (
     LiveLine,
     MicrosoftOptions,
     add_microsoft_arguments,
     copy_action,
+    settings_for,
+    sign_in,
 )
-from clmwizard.errors import EXIT_OK, ClmWizardError
+from clmwizard.errors import EXIT_OK, ClmWizardError, UsageError
+from clmwizard.powerplatform.api import validate_environment_id
+from clmwizard.powerplatform.connect import (
+    ensure_connection,
+    remember_connection,
+    targets,
+    wait_connected,
+)
+from clmwizard.powerplatform.connections import consent_link
+from clmwizard.powerplatform.consent_return import ConsentReturn
+from clmwizard.powerplatform.redirect import check_redirect_url
+from clmwizard.powerplatform.setup import make_apis, remember_user_sign_in
 
 if TYPE_CHECKING:
     import httpx
@@ -22,7 +37,6 @@ if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.connect import ConnectTarget
-    from clmwizard.powerplatform.consent_return import ConsentReturn
     from clmwizard.store.profile import Profile
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
@@ -45,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class ConnectOptions:
+class ConnectOptions(CommandOptions):
     profile: str
     environment: str | None
     no_browser: bool
@@ -56,39 +70,17 @@ class ConnectOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ConnectOptions:
-        from clmwizard.context import default_client_factory
-        from clmwizard.errors import UsageError
-
         if not 1 <= args.timeout <= 3600:
             raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
-        return cls(
-            profile=args.profile,
-            environment=args.environment,
-            no_browser=bool(args.no_browser),
-            timeout=float(args.timeout),
-            microsoft=MicrosoftOptions.from_args(args),
-            ephemeral=bool(getattr(args, "ephemeral", False)),
-            client_factory=getattr(args, "client_factory", None) or default_client_factory,
-        )
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
+        return cls.from_flags(args, microsoft=MicrosoftOptions.from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.powerplatform.api import validate_environment_id
-    from clmwizard.powerplatform.connect import targets
-    from clmwizard.store.profiles import ProfileStore, validate_profile_name
-    from clmwizard.store.secrets import open_secret_store
-
     options = ConnectOptions.from_args(args)
-    name = validate_profile_name(options.profile)
+    name, profiles, profile = open_profile(options.profile)
     environment = validate_environment_id(options.environment) if options.environment else None
-    profiles = ProfileStore()
-    profile = profiles.load(name)
     todo = targets(profile, environment)
-    secrets = open_secret_store(ephemeral=options.ephemeral)
+    secrets = open_secrets(ephemeral=options.ephemeral)
     with profiles.task_lock(name, "connect"):
         return asyncio.run(_connect(options, profile, profiles, secrets, todo))
 
@@ -100,17 +92,14 @@ async def _connect(
     secrets: SecretStore,
     todo: list[ConnectTarget],
 ) -> int:
-    from clmwizard.commands.platform import settings_for, sign_in
-    from clmwizard.powerplatform.consent_return import ConsentReturn
-    from clmwizard.powerplatform.setup import make_apis
-
-    settings = settings_for(todo[0].record, options.microsoft)
+    settings = settings_for(profile, todo[0].record, options.microsoft)
     async with (
         options.client_factory(ca_bundle=settings.ca_bundle) as http,
         options.client_factory() as docusign,
     ):
         signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=False)
         assert signed is not None
+        await asyncio.to_thread(remember_user_sign_in, profiles, profile.name, settings)
         api, _ = make_apis(http, settings, signed[0], None, secrets=secrets, profile=profile.name)
         for target in todo:
             async with ConsentReturn() as back:  # one per sign-in: its answer is its own
@@ -133,13 +122,6 @@ async def _connect_one(
     back: ConsentReturn,
     target: ConnectTarget,
 ) -> None:
-    from clmwizard.powerplatform.connect import (
-        ensure_connection,
-        remember_connection,
-        wait_connected,
-    )
-    from clmwizard.powerplatform.connections import consent_link
-
     connector = target.connector
     connection, how = await ensure_connection(api, profile, target)
     await asyncio.to_thread(
@@ -193,8 +175,6 @@ async def _check_redirect(
 ) -> None:
     """Before the browser: does DocuSign know the connector's redirect URL? A certain "no"
     stops here with the URL to register (the connection stays, so a rerun carries on)."""
-    from clmwizard.powerplatform.redirect import check_redirect_url
-
     url = target.connector.redirect_url
     if not url:
         return
@@ -213,8 +193,6 @@ async def _check_redirect(
 
 
 async def _offer_link(link: str, no_browser: bool) -> None:
-    from clmwizard.browser import open_in_browser
-
     if not no_browser:
         # A $BROWSER command may wait until the page is done (the return page answers from
         # this loop meanwhile): never block the loop on it.

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from clmwizard.clipboard import copy_text, schedule_clear_in_background
+from clmwizard.commands.common import (
+    CommandOptions,
+    add_format,
+    add_profile,
+    open_profile,
+    open_secrets,
+)
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.redact import mask, register_secret
 from clmwizard.store.profile import REFRESH_TOKEN, RSA_PRIVATE_KEY, SECRET_KEY, Profile
-from clmwizard.store.profiles import ProfileStore, validate_profile_name
-from clmwizard.store.secrets import open_secret_store
+from clmwizard.store.profiles import validate_profile_name
 
 CLEAR_AFTER = 30
 ITEMS = (
@@ -101,16 +106,33 @@ def _copy(item: str, value: str | None, profile: str) -> int:
     return 0
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+    add_format(parser)
+    parser.add_argument("--reveal", action="store_true", help="show secrets")
+    parser.add_argument("--copy", metavar="ITEM", help="copy one item to the clipboard")
+
+
+@dataclass(frozen=True)
+class CredentialsOptions(CommandOptions):
+    profile: str
+    format: str
+    reveal: bool
+    copy: str | None
+    ephemeral: bool
+
+
 def run(args: argparse.Namespace) -> int:
-    name = validate_profile_name(args.profile)
-    if args.copy and args.copy not in ITEMS:
+    options = CredentialsOptions.from_args(args)
+    name = validate_profile_name(options.profile)
+    if options.copy and options.copy not in ITEMS:
         raise UsageError(
-            f"There is no credential item {args.copy!r} to copy.",
+            f"There is no credential item {options.copy!r} to copy.",
             fix="Choose one of: " + ", ".join(ITEMS) + ".",
             field="copy",
         )
-    profile = ProfileStore().load(name)
-    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
+    _, _, profile = open_profile(name)
+    secrets = open_secrets(ephemeral=options.ephemeral)
     secret_key = secrets.get(name, SECRET_KEY)
     refresh_token = secrets.get(name, REFRESH_TOKEN)
     register_secret(secret_key)
@@ -118,23 +140,25 @@ def run(args: argparse.Namespace) -> int:
     rsa_private_key = secrets.get(name, RSA_PRIVATE_KEY)
     register_secret(rsa_private_key)
     values = collect(profile, secret_key, refresh_token, rsa_private_key)
-    if args.copy:
-        return _copy(args.copy, values[args.copy], name)
-    shown: dict[str, Any] = {item: _shown(item, values[item], args.reveal) for item in ITEMS}
-    if args.format != "text" and not args.reveal:
+    if options.copy:
+        return _copy(options.copy, values[options.copy], name)
+    shown: dict[str, Any] = {item: _shown(item, values[item], options.reveal) for item in ITEMS}
+    if options.format != "text" and not options.reveal:
         # A script must never mistake a mask for the value: masked secrets are null, and named.
         masked = [item for item in ITEMS if item in SECRET_ITEMS and values[item]]
         shown.update({item: None for item in masked})
         shown["masked"] = masked
-    if args.format == "json":
+    if options.format == "json":
         print(json.dumps(shown, indent=2, ensure_ascii=False))
-    elif args.format == "yaml":
+    elif options.format == "yaml":
+        import yaml
+
         print(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True), end="")
     else:
         width = max(len(label) for label in LABELS.values())
         for item in ITEMS:
             value = shown[item] or "(not stored)"
             print(f"{LABELS[item]:<{width}}  {value}")
-        if not args.reveal:
+        if not options.reveal:
             print("Secrets are masked: --reveal shows them, --copy ITEM copies one.")
     return 0

@@ -7,25 +7,25 @@ is bounded by a timeout so doctor never hangs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import shlex
 import stat
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clmwizard import __version__
 from clmwizard.browser import browser_name, current_browser, is_text_browser
 from clmwizard.clipboard import clipboard_mechanism, missing_reason
+from clmwizard.commands.common import CommandOptions
 from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
-from clmwizard.store.profiles import config_dir
-from clmwizard.store.secrets import (
-    KeyringSecretStore,
-    check_keyring_backend,
-    keyring_round_trip,
-)
+from clmwizard.redact import register_secret
+from clmwizard.store.profile import ACCESS_TOKEN
+from clmwizard.store.profiles import ProfileStore, config_dir
 
 if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
@@ -55,6 +55,12 @@ class Check:
 
 def check_keyring(timeout: float = KEYRING_TIMEOUT) -> list[Check]:
     """The keyring backend by name, then a write/read/delete round trip."""
+    from clmwizard.store.secrets import (
+        KeyringSecretStore,
+        check_keyring_backend,
+        keyring_round_trip,
+    )
+
     report = check_keyring_backend(timeout=timeout)
     if not report.usable:
         return [Check(False, f"Keyring: {report.name}", [report.problem], report.fix)]
@@ -146,12 +152,9 @@ def check_reachability(
 ) -> list[Check]:
     """Whether a profile's OAuth server, CLM discovery server and CLM hosts answer at all: any
     HTTP status to a bare request (a 404 included) is an answer, not proof that CLM works."""
-    import asyncio
-
     import httpx
 
     from clmwizard.http import make_client
-    from clmwizard.store.profiles import ProfileStore
 
     try:
         profile = ProfileStore().load(profile_name)
@@ -188,13 +191,8 @@ def check_clm_call(
     profile_name: str, client_factory: ClientFactory, timeout: float = KEYRING_TIMEOUT
 ) -> Check:
     """Whether CLM works for the profile: List attribute groups with its stored access token."""
-    import asyncio
-    from datetime import UTC, datetime
-
     from clmwizard.docusign.clm_check import list_attribute_groups
-    from clmwizard.redact import register_secret
-    from clmwizard.store.profile import ACCESS_TOKEN
-    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import KeyringSecretStore
 
     refresh = f"`clmwizard refresh --profile {profile_name}` renews it"
     try:
@@ -232,6 +230,7 @@ def check_clm_call(
 def check_microsoft_sign_in(profile_name: str, timeout: float = KEYRING_TIMEOUT) -> Check:
     """Whether the profile's Microsoft sign-in (MSAL's token cache) is stored, and for whom."""
     from clmwizard.powerplatform.signin import stored_sign_in
+    from clmwizard.store.secrets import KeyringSecretStore
 
     try:
         stored = stored_sign_in(KeyringSecretStore(timeout=timeout), profile_name)
@@ -247,7 +246,23 @@ def check_microsoft_sign_in(profile_name: str, timeout: float = KEYRING_TIMEOUT)
     return Check(True, f"Microsoft sign-in: stored for {who}")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="also check that this profile's servers answer",
+    )
+
+
+@dataclass(frozen=True)
+class DoctorOptions(CommandOptions):
+    profile: str | None  # given before or after the command
+    client_factory: ClientFactory
+
+
 def run(args: argparse.Namespace) -> int:
+    options = DoctorOptions.from_args(args)
     keyring_checks = check_keyring(KEYRING_TIMEOUT)
     checks = [*keyring_checks, check_clipboard(), check_browser()]
     try:
@@ -255,11 +270,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ClmWizardError) as error:
         checks.append(Check(False, f"Config folder: could not be checked ({error})"))
     checks.append(check_versions())
-    profile = getattr(args, "profile", None)
+    profile = options.profile
     if profile:
-        checks.extend(check_reachability(profile, factory=args.client_factory))
+        checks.extend(check_reachability(profile, factory=options.client_factory))
         if all(check.ok for check in keyring_checks):
-            checks.append(check_clm_call(profile, args.client_factory))
+            checks.append(check_clm_call(profile, options.client_factory))
         if all(check.ok for check in keyring_checks):
             checks.append(check_microsoft_sign_in(profile))
     else:

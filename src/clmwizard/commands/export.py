@@ -5,14 +5,48 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clmwizard.commands.common import (
+    CommandOptions,
+    add_allow_host,
+    add_connector_name,
+    add_layout,
+    add_profile,
+    open_profile,
+)
 from clmwizard.connector.bundle import ExportResult, Layout, export_bundle
 from clmwizard.connector.readme import ENVIRONMENT_VARIABLE, SECRET_VARIABLE, paconn_create
+from clmwizard.connector.swagger import check_connector_name, connector_name
 from clmwizard.docusign.hosts import host_key, untrusted_hosts
 from clmwizard.errors import ClmWizardError
-from clmwizard.store.profile import ExportRecord, Profile
+from clmwizard.store.profile import ExportRecord, Profile, profile_layout
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+    parser.add_argument("--out", required=True, metavar="DIR")
+    add_layout(parser)
+    add_connector_name(parser)
+    parser.add_argument("--force", action="store_true", help="replace a non-empty folder")
+    add_allow_host(parser)
+
+
+@dataclass(frozen=True)
+class ExportOptions(CommandOptions):
+    profile: str
+    out: Path
+    layout: Layout | None
+    name: str | None
+    force: bool
+    allow_hosts: list[str]
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ExportOptions:
+        allow_hosts = list(args.allow_host)
+        return cls.from_flags(args, out=Path(args.out).expanduser(), allow_hosts=allow_hosts)
 
 
 def next_steps(profile: Profile, result: ExportResult) -> str:
@@ -45,14 +79,10 @@ LAYOUT_LINES: dict[Layout, str] = {
 }
 
 
-def choose_layout_and_name(args: argparse.Namespace, profile: Profile) -> Layout:
+def choose_layout_and_name(chosen: Layout | None, name: str | None, profile: Profile) -> Layout:
     """--layout and --name, else the profile's: set on `profile` (the caller saves it)."""
-    from clmwizard.connector.swagger import check_connector_name
-    from clmwizard.store.profile import profile_layout
-
-    if getattr(args, "name", None) is not None:
-        profile.connector_name = check_connector_name(args.name)
-    chosen: Layout | None = getattr(args, "layout", None)
+    if name is not None:
+        profile.connector_name = check_connector_name(name)
     layout = chosen or profile_layout(profile)
     if chosen is not None:
         profile.layout = chosen
@@ -61,20 +91,17 @@ def choose_layout_and_name(args: argparse.Namespace, profile: Profile) -> Layout
 
 def layout_line(profile: Profile, layout: Layout) -> str:
     """The layout in one line with its cost, and the connectors' name."""
-    from clmwizard.connector.swagger import connector_name
-
     return f"{LAYOUT_LINES[layout]} Name: {connector_name(profile)}."
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.store.profiles import ProfileStore
-
-    store = ProfileStore()
-    profile = store.load(args.profile)
-    out_dir = Path(args.out).expanduser()
-    layout = choose_layout_and_name(args, profile)
-    allowed = list(getattr(args, "allow_host", None) or [])
-    result = export_bundle(profile, out_dir, layout=layout, force=args.force, allow_hosts=allowed)
+    options = ExportOptions.from_args(args)
+    _, store, profile = open_profile(options.profile)
+    out_dir, allowed = options.out, options.allow_hosts
+    layout = choose_layout_and_name(options.layout, options.name, profile)
+    result = export_bundle(
+        profile, out_dir, layout=layout, force=options.force, allow_hosts=allowed
+    )
     sys.stdout.write(f"✓ Wrote {len(result.files)} files to {result.out_dir}\n")
     sys.stdout.write(layout_line(profile, layout) + "\n")
     for path in result.files:

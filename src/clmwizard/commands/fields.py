@@ -6,9 +6,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-import yaml
-
+from clmwizard.commands.common import (
+    CommandOptions,
+    add_format,
+    add_profile,
+    open_profile,
+    open_secrets,
+)
 from clmwizard.connector.fields import (
     BASE_URL_NAMES,
     HOST_FIELDS,
@@ -19,8 +25,10 @@ from clmwizard.connector.fields import (
     fields_document,
 )
 from clmwizard.connector.urls import require_signed_in
+from clmwizard.docusign.hosts import host_warning
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.redact import register_secret
+from clmwizard.safe_text import visible
 from clmwizard.store.profile import (
     CONNECTOR_NAMES,
     SECRET_KEY,
@@ -37,10 +45,36 @@ CLEAR_AFTER = 30.0
 HIDDEN = "•" * 16
 
 
-def _load_secret(profile: Profile, ephemeral: bool) -> str:
-    from clmwizard.store.secrets import open_secret_store
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+    parser.add_argument(
+        "--layout",
+        choices=("single", "three"),
+        help="the connectors to show (default: the profile's layout, as export and publish)",
+    )
+    parser.add_argument(
+        "--connector",
+        choices=("clm", "general", "upload", "download"),
+        help="one connector only: clm (single layout), or general, upload, download (three)",
+    )
+    add_format(parser)
+    parser.add_argument("--copy", metavar="FIELD", help="copy one field's value to the clipboard")
+    parser.add_argument("--reveal", action="store_true", help="show the client secret")
 
-    secret = open_secret_store(ephemeral=ephemeral).get(profile.name, SECRET_KEY)
+
+@dataclass(frozen=True)
+class FieldsOptions(CommandOptions):
+    profile: str
+    layout: Layout | None
+    connector: BundleFolder | None
+    format: str
+    copy: str | None
+    reveal: bool
+    ephemeral: bool
+
+
+def _load_secret(profile: Profile, ephemeral: bool) -> str:
+    secret = open_secrets(ephemeral=ephemeral).get(profile.name, SECRET_KEY)
     if not secret:
         raise ClmWizardError(
             f"No secret key is stored for profile {profile.name!r}.",
@@ -79,9 +113,6 @@ def _definition_lines(profile: Profile, connector: BundleFolder) -> list[str]:
 
 def _host_warning(profile: Profile, connector: BundleFolder) -> str | None:
     """A warning when this connector's CLM host is outside DocuSign's CLM domains."""
-    from clmwizard.docusign.hosts import host_warning
-    from clmwizard.safe_text import visible
-
     if profile.clm_hosts is None:
         return None
     hosts = profile.clm_hosts
@@ -181,11 +212,11 @@ def _find_field(
     )
 
 
-def _copy(args: argparse.Namespace, profile: Profile) -> int:
+def _copy(options: FieldsOptions, key: str, profile: Profile) -> int:
     from clmwizard.clipboard import copy_text, schedule_clear_in_background
 
-    key: str = args.copy
-    field, connector, note = _find_field(profile, key, args.connector, _layout(args, profile))
+    layout = _layout(options, profile)
+    field, connector, note = _find_field(profile, key, options.connector, layout)
     if field.key == "redirect_url":
         raise UsageError(
             "The redirect URL cannot be copied from here: Power Automate makes it.",
@@ -195,7 +226,7 @@ def _copy(args: argparse.Namespace, profile: Profile) -> int:
             field="copy",
         )
     if field.secret:
-        secret = _load_secret(profile, bool(getattr(args, "ephemeral", False)))
+        secret = _load_secret(profile, options.ephemeral)
         copy_text(secret)
         schedule_clear_in_background(secret, CLEAR_AFTER)
         sys.stdout.write(
@@ -216,42 +247,43 @@ def _copy(args: argparse.Namespace, profile: Profile) -> int:
     return 0
 
 
-def _layout(args: argparse.Namespace, profile: Profile) -> Layout:
+def _layout(options: FieldsOptions, profile: Profile) -> Layout:
     """--layout, else the layout --connector belongs to, else the profile's (what export and
     publish make)."""
-    chosen: Layout | None = getattr(args, "layout", None)
-    if chosen is None and args.connector:
-        chosen = "single" if args.connector == SINGLE_FOLDER else "three"
+    chosen = options.layout
+    if chosen is None and options.connector:
+        chosen = "single" if options.connector == SINGLE_FOLDER else "three"
     return chosen or profile_layout(profile)
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.store.profiles import ProfileStore
-
-    profile = ProfileStore().load(args.profile)
+    options = FieldsOptions.from_args(args)
+    _, _, profile = open_profile(options.profile)
     require_signed_in(profile)
-    layout = _layout(args, profile)
-    if args.connector and args.connector not in layout_folders(layout):
+    layout = _layout(options, profile)
+    if options.connector and options.connector not in layout_folders(layout):
         other: Layout = "three" if layout == "single" else "single"
         raise UsageError(
-            f"There is no {args.connector} connector in the {layout} layout.",
+            f"There is no {options.connector} connector in the {layout} layout.",
             cause=LAYOUT_LINES[layout],
             fix=f"Add --layout {other}, or use --connector "
             + " / ".join(layout_folders(layout))
             + ".",
             field="connector",
         )
-    if args.copy:
-        return _copy(args, profile)
-    connectors = (args.connector,) if args.connector else layout_folders(layout)
-    secret = _load_secret(profile, bool(getattr(args, "ephemeral", False))) if args.reveal else None
-    output_format = getattr(args, "format", "text")
+    if options.copy:
+        return _copy(options, options.copy, profile)
+    connectors = (options.connector,) if options.connector else layout_folders(layout)
+    secret = _load_secret(profile, options.ephemeral) if options.reveal else None
+    output_format = options.format
     if output_format == "text":
-        sys.stdout.write(render_text(profile, connectors, secret, args.reveal, layout))
+        sys.stdout.write(render_text(profile, connectors, secret, options.reveal, layout))
         return 0
     document = fields_document(profile, secret, connectors=connectors)
     if output_format == "json":
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
+        import yaml
+
         sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     return 0

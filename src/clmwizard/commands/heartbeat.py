@@ -9,8 +9,35 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.platform import LiveLine, MicrosoftOptions, add_microsoft_arguments
-from clmwizard.errors import EXIT_OK
+from clmwizard.commands.common import CommandOptions, open_profile, open_secrets, say
+from clmwizard.commands.platform import (
+    LiveLine,
+    MicrosoftOptions,
+    add_microsoft_arguments,
+    settings_for,
+    sign_in,
+)
+from clmwizard.errors import EXIT_OK, UsageError
+from clmwizard.powerplatform.api import validate_environment_id
+from clmwizard.powerplatform.flows import parse_every
+from clmwizard.powerplatform.heartbeat import (
+    HeartbeatOutcome,
+    describe_result,
+    heartbeat_target,
+    kept_alive_lines,
+    record_of,
+    remember_heartbeat,
+    run_and_wait,
+    upsert_flow,
+)
+from clmwizard.powerplatform.records import find_record
+from clmwizard.powerplatform.rotation_proof import (
+    delete_old_secret,
+    keep_old_secret,
+    pending,
+    proof_due,
+)
+from clmwizard.powerplatform.setup import make_apis, remember_user_sign_in
 
 if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
@@ -41,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class HeartbeatOptions:
+class HeartbeatOptions(CommandOptions):
     profile: str
     environment: str | None
     schedule: Schedule
@@ -53,41 +80,18 @@ class HeartbeatOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> HeartbeatOptions:
-        from clmwizard.context import default_client_factory
-        from clmwizard.errors import UsageError
-        from clmwizard.powerplatform.flows import parse_every
-
         if not 1 <= args.timeout <= 3600:
             raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
-        return cls(
-            profile=args.profile,
-            environment=args.environment,
-            schedule=parse_every(args.every),
-            off=bool(args.off),
-            timeout=float(args.timeout),
-            microsoft=MicrosoftOptions.from_args(args),
-            ephemeral=bool(getattr(args, "ephemeral", False)),
-            client_factory=getattr(args, "client_factory", None) or default_client_factory,
-        )
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
+        schedule = parse_every(args.every)
+        return cls.from_flags(args, schedule=schedule, microsoft=MicrosoftOptions.from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.powerplatform.api import validate_environment_id
-    from clmwizard.powerplatform.heartbeat import heartbeat_target
-    from clmwizard.store.profiles import ProfileStore, validate_profile_name
-    from clmwizard.store.secrets import open_secret_store
-
     options = HeartbeatOptions.from_args(args)
-    name = validate_profile_name(options.profile)
+    name, profiles, profile = open_profile(options.profile)
     environment = validate_environment_id(options.environment) if options.environment else None
-    profiles = ProfileStore()
-    profile = profiles.load(name)
     target = heartbeat_target(profile, environment)
-    secrets = open_secret_store(ephemeral=options.ephemeral)
+    secrets = open_secrets(ephemeral=options.ephemeral)
     with profiles.task_lock(name, "heartbeat"):
         return asyncio.run(_heartbeat(options, profile, profiles, secrets, target))
 
@@ -99,19 +103,7 @@ async def _heartbeat(
     secrets: SecretStore,
     target: HeartbeatTarget,
 ) -> int:
-    from clmwizard.commands.platform import settings_for, sign_in
-    from clmwizard.powerplatform.heartbeat import (
-        HeartbeatOutcome,
-        describe_result,
-        kept_alive_lines,
-        record_of,
-        remember_heartbeat,
-        run_and_wait,
-        upsert_flow,
-    )
-    from clmwizard.powerplatform.setup import make_apis
-
-    settings = settings_for(target.record, options.microsoft)
+    settings = settings_for(profile, target.record, options.microsoft)
     on = not options.off
     env = target.environment_id
 
@@ -128,6 +120,7 @@ async def _heartbeat(
     async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
         signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=True)
         assert signed is not None and signed[1] is not None
+        await asyncio.to_thread(remember_user_sign_in, profiles, profile.name, settings)
         _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         assert flows is not None
         flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)
@@ -158,7 +151,20 @@ async def _heartbeat(
     await remember(outcome)
     if outcome.succeeded:
         say(f"✓ Test run {run_.run_id} succeeded: CLM answered {outcome.result}.")
+        _say_rotation(await asyncio.to_thread(profiles.load, profile.name), env)
         say(f"  `clmwizard status --profile {profile.name}` checks it all at any time.")
         return EXIT_OK
     say(f"✗ Test run {run_.run_id} {run_.status.lower()}: {outcome.result}.")
     return EXIT_RUN_FAILED
+
+
+def _say_rotation(profile: Profile, environment_id: str) -> None:
+    """After a succeeded run: whether it proved a secret rotation (the old secret may go)."""
+    record = find_record(profile, environment_id)
+    if record is None or record.secret_rotated_at is None:
+        return
+    due = proof_due(record)
+    if pending(record) and due is not None:
+        say(f"  ! {keep_old_secret(due)}")
+    elif record.heartbeat and record.heartbeat.last_run_at == record.rotation_proven_at:
+        say(f"  ✓ This run came after the secret rotation's 8 hours. {delete_old_secret()}")

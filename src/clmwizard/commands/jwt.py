@@ -9,23 +9,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from clmwizard.closing import left_by_hand
-from clmwizard.docusign.jwt import JwtCheck, check_profile_jwt
+from clmwizard.commands.common import CommandOptions, add_profile, open_profile, open_secrets, stamp
 from clmwizard.errors import EXIT_GRANT_DEAD, EXIT_OK
-from clmwizard.http import ClientFactory
-from clmwizard.store.profiles import ProfileStore, validate_profile_name
-from clmwizard.store.secrets import SecretStore, open_secret_store
+
+if TYPE_CHECKING:
+    from clmwizard.docusign.jwt import JwtCheck
+    from clmwizard.http import ClientFactory
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+
+
+@dataclass(frozen=True)
+class JwtOptions(CommandOptions):
+    profile: str
+    ephemeral: bool
+    client_factory: ClientFactory
 
 
 async def _check(
     name: str, profiles: ProfileStore, secrets: SecretStore, factory: ClientFactory
 ) -> JwtCheck:
+    from clmwizard.docusign.jwt import check_profile_jwt
+
     async with factory() as client:
         return await check_profile_jwt(name, profiles, secrets, client)
 
@@ -35,7 +48,7 @@ def _show(name: str, check: JwtCheck, profiles: ProfileStore) -> int:
     if check.state == "given" and check.token is not None:
         print(f"✓ JWT Grant works for {name}: DocuSign issued a token for user {check.user_id}.")
         print(f"  Consent given for    {scopes}")
-        print(f"  Access token until   {_stamp(check.token.expires_at)} (1 hour, no refresh token)")
+        print(f"  Access token until   {stamp(check.token.expires_at)} (1 hour, no refresh token)")
         for line in left_by_hand(profiles.load(name)):  # the consent is recorded in it now
             print(line)
         return EXIT_OK
@@ -50,17 +63,18 @@ def _show(name: str, check: JwtCheck, profiles: ProfileStore) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    name = validate_profile_name(args.profile)
-    profiles = ProfileStore()
-    profiles.load(name)  # a missing profile fails before the keyring is touched
-    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    code = _show(name, asyncio.run(_check(name, profiles, secrets, args.client_factory)), profiles)
+    options = JwtOptions.from_args(args)
+    name, profiles, _ = open_profile(options.profile)
+    secrets = open_secrets(ephemeral=options.ephemeral)
+    code = _show(
+        name, asyncio.run(_check(name, profiles, secrets, options.client_factory)), profiles
+    )
     while code == EXIT_GRANT_DEAD and sys.stdin.isatty():
         try:
             input("Press Enter once consent is given to check again (Ctrl+C stops): ")
         except EOFError:
             break
         code = _show(
-            name, asyncio.run(_check(name, profiles, secrets, args.client_factory)), profiles
+            name, asyncio.run(_check(name, profiles, secrets, options.client_factory)), profiles
         )
     return code

@@ -10,54 +10,115 @@ import stat
 import sys
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import TextIO
-
-import httpx
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from clmwizard.browser import open_in_browser
 from clmwizard.closing import steps_left
+from clmwizard.commands.common import (
+    CommandOptions,
+    add_allow_host,
+    add_profile,
+    is_tty,
+    open_secrets,
+    say,
+    stamp,
+    warn,
+)
 from clmwizard.docusign.callback import DEFAULT_REDIRECT_URI, CallbackListener, parse_redirect_uri
 from clmwizard.docusign.consent import build_consent_request
-from clmwizard.docusign.consent_check import CLI_CAUSE_HINT, check_consent_url
-from clmwizard.docusign.discovery import Account, describe_account
 from clmwizard.docusign.environments import Environment, resolve_environment
 from clmwizard.docusign.hosts import unconfirmed_error, unconfirmed_hosts, untrusted_hosts
 from clmwizard.docusign.keys import validate_integration_key, validate_secret_key
 from clmwizard.docusign.profile_settings import profile_before_login
 from clmwizard.docusign.scopes import DEFAULT_SCOPES, parse_scopes, scope_warnings
-from clmwizard.docusign.session import (
-    complete_login,
-    discover_hosts,
-    profile_after_login,
-    store_login,
-)
 from clmwizard.errors import ClmWizardError, NetworkError, UsageError
-from clmwizard.http import host_of, send, transport_error
 from clmwizard.redact import redact, register_secret
 from clmwizard.secret_env import taken
 from clmwizard.store.profile import ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore, validate_profile_name
-from clmwizard.store.secrets import SecretStore, keyring_round_trip, open_secret_store
 from clmwizard.wait_clock import WaitClock, gives_up
+
+if TYPE_CHECKING:  # httpx, the keyring and the sign-in load when login runs, not for --help
+    import httpx
+
+    from clmwizard.docusign.discovery import Account
+    from clmwizard.http import ClientFactory
+    from clmwizard.store.secrets import SecretStore
 
 SECRET_ENV = "CLMWIZARD_SECRET_KEY"
 
 
-def say(text: str = "") -> None:
-    print(text, flush=True)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "The whole sign-in flow without the wizard. The secret key comes from "
+        "CLMWIZARD_SECRET_KEY, --secret-key-stdin or a hidden prompt, never from argv."
+    )
+    add_profile(parser)
+    parser.add_argument("--integration-key", required=True, metavar="GUID")
+    parser.add_argument("--environment", choices=("demo", "production"), default="demo")
+    parser.add_argument(
+        "--auth-server", metavar="URL", help="OAuth origin (overrides --environment)"
+    )
+    parser.add_argument(
+        "--clm-auth-server",
+        metavar="URL",
+        help="CLM discovery origin (default: authuat.springcm.com for demo, "
+        "auth.springcm.com for production; unconfirmed by DocuSign's docs, so overridable)",
+    )
+    parser.add_argument("--account-id", metavar="GUID", help="account to use (default: default)")
+    parser.add_argument(
+        "--scopes",
+        metavar='"S1 S2"',
+        help='space-separated scopes (default: "signature spring_read spring_write extended")',
+    )
+    parser.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        help="loopback redirect URI registered on the key (default http://127.0.0.1:8765/callback)",
+    )
+    parser.add_argument("--no-browser", action="store_true", help="print the URL only")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, metavar="S", help="seconds to wait for consent"
+    )
+    parser.add_argument(
+        "--secret-key-stdin", action="store_true", help="read the secret key from stdin"
+    )
+    parser.add_argument(
+        "--no-pkce", action="store_true", help="do not send PKCE (for servers that refuse it)"
+    )
+    add_allow_host(parser)
 
 
-def warn(text: str) -> None:
-    sys.stderr.write(f"! {text}\n")
-    sys.stderr.flush()
+@dataclass(frozen=True)
+class LoginOptions(CommandOptions):
+    profile: str
+    integration_key: str
+    environment: str
+    auth_server: str | None
+    clm_auth_server: str | None
+    account_id: str | None
+    scopes: str | None
+    redirect_uri: str | None
+    no_browser: bool
+    timeout: float
+    secret_key_stdin: bool
+    no_pkce: bool
+    allow_hosts: list[str]
+    ephemeral: bool
+    client_factory: ClientFactory
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> LoginOptions:
+        return cls.from_flags(args, allow_hosts=list(args.allow_host))
 
 
 def read_secret(
-    args: argparse.Namespace,
     prompt: str,
     integration_key: str | None,
     environ: Mapping[str, str] | None = None,
+    *,
+    from_stdin: bool = False,
 ) -> str:
     """The secret key from --secret-key-stdin, CLMWIZARD_SECRET_KEY or a hidden prompt.
 
@@ -65,13 +126,13 @@ def read_secret(
     """
     if environ is None:
         environ = {**os.environ, **taken()}
-    if getattr(args, "secret_key_stdin", False):
+    if from_stdin:
         value = sys.stdin.readline()
         source = "standard input"
     elif environ.get(SECRET_ENV):
         value = environ[SECRET_ENV]
         source = SECRET_ENV
-    elif _is_tty(sys.stdin):
+    elif is_tty(sys.stdin):
         value = getpass.getpass(prompt)
         source = "the prompt"
     else:
@@ -90,13 +151,6 @@ def read_secret(
             field="secret_key",
         )
     return validate_secret_key(value, integration_key)
-
-
-def _is_tty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def _stdin_can_paste() -> bool:
@@ -167,6 +221,10 @@ def _base_profile(
 
 async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
     """Any HTTP answer from the OAuth server will do: it proves the address and network."""
+    import httpx
+
+    from clmwizard.http import send, transport_error
+
     url = f"{env.auth_server}/.well-known/openid-configuration"
     try:
         await send(client, "GET", url, deadline=10.0)
@@ -184,7 +242,7 @@ async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
 
 
 def _checked_hosts(
-    hosts: ClmHosts, args: argparse.Namespace, base: Profile
+    hosts: ClmHosts, options: LoginOptions, base: Profile
 ) -> tuple[ClmHosts | None, list[str], ClmWizardError | None]:
     """(hosts to store, the untrusted hosts confirmed, the error to report).
 
@@ -192,7 +250,7 @@ def _checked_hosts(
     --allow-host now, or earlier for this profile. Otherwise the sign-in is stored without
     hosts and the message says why.
     """
-    allowed = [*base.confirmed_hosts, *(getattr(args, "allow_host", None) or [])]
+    allowed = [*base.confirmed_hosts, *options.allow_hosts]
     unconfirmed = unconfirmed_hosts(hosts, allowed)
     if unconfirmed:
         retry = f"clmwizard login --profile {base.name} … (as before)"
@@ -203,11 +261,9 @@ def _checked_hosts(
     return hosts, [verdict.host for verdict in untrusted], None
 
 
-def _stamp(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
-
-
 def _print_account_choice(chosen: Account, others: list[Account], asked: bool) -> None:
+    from clmwizard.docusign.discovery import describe_account
+
     how = "as asked" if asked else ("the default" if chosen.is_default else "the first")
     say(f"Using account {describe_account(chosen)}, {how}.")
     if others:
@@ -232,10 +288,10 @@ def print_summary(profile: Profile, store: SecretStore, clm: str = "") -> None:
         ("CLM general", hosts.general if hosts else "not discovered"),
         ("CLM upload", hosts.upload if hosts else "not discovered"),
         ("CLM download", hosts.download if hosts else "not discovered"),
-        ("Access token until", _stamp(profile.access_token_expires_at)),
+        ("Access token until", stamp(profile.access_token_expires_at)),
         (
             "Refresh token until",
-            f"about {_stamp(profile.refresh_token_expires_at)} "
+            f"about {stamp(profile.refresh_token_expires_at)} "
             + (
                 "(each refresh renews it: `extended`)"
                 if "extended" in profile.scopes
@@ -256,9 +312,11 @@ def print_summary(profile: Profile, store: SecretStore, clm: str = "") -> None:
     say(f"  clmwizard refresh --profile {profile.name}     daily, to keep the grant alive")
 
 
-def open_store(args: argparse.Namespace) -> SecretStore:
+def open_store(*, ephemeral: bool) -> SecretStore:
     """The secret store, proven to keep a secret before anything else happens."""
-    store = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
+    from clmwizard.store.secrets import keyring_round_trip
+
+    store = open_secrets(ephemeral=ephemeral)
     if store.persistent:
         keyring_round_trip(store)
     else:
@@ -273,44 +331,54 @@ def run(args: argparse.Namespace) -> int:
     # The CLI took the secret out of the environment at start, so the $BROWSER command login
     # starts does not inherit it (a direct caller of run() gets the same treatment here).
     hidden = os.environ.pop(SECRET_ENV, None) or taken().get(SECRET_ENV)
-    return _run_login(args, {SECRET_ENV: hidden} if hidden else {})
+    return _run_login(LoginOptions.from_args(args), {SECRET_ENV: hidden} if hidden else {})
 
 
-def _run_login(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    name = validate_profile_name(args.profile)
-    env = resolve_environment(args.environment, args.auth_server, args.clm_auth_server)
-    integration_key = validate_integration_key(args.integration_key)
-    scopes = parse_scopes(args.scopes) if args.scopes else list(DEFAULT_SCOPES)
+def _run_login(options: LoginOptions, environ: Mapping[str, str]) -> int:
+    name = validate_profile_name(options.profile)
+    env = resolve_environment(options.environment, options.auth_server, options.clm_auth_server)
+    integration_key = validate_integration_key(options.integration_key)
+    scopes = parse_scopes(options.scopes) if options.scopes else list(DEFAULT_SCOPES)
     profiles = ProfileStore()
-    redirect_uri = args.redirect_uri
+    redirect_uri = options.redirect_uri
     if not redirect_uri and profiles.exists(name):
         redirect_uri = profiles.load(name).redirect_uri
     redirect_uri = (redirect_uri or DEFAULT_REDIRECT_URI).strip()
     parse_redirect_uri(redirect_uri)
-    if args.timeout <= 0:
+    if options.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds.", field="timeout")
-    secret_key = read_secret(args, "Secret key (hidden): ", integration_key, environ)
-    store = open_store(args)
+    secret_key = read_secret(
+        "Secret key (hidden): ", integration_key, environ, from_stdin=options.secret_key_stdin
+    )
+    store = open_store(ephemeral=options.ephemeral)
     for text in scope_warnings(scopes):
         warn(text)
     base = _base_profile(
-        profiles, name, env, integration_key, scopes, redirect_uri, not args.no_pkce
+        profiles, name, env, integration_key, scopes, redirect_uri, not options.no_pkce
     )
-    return asyncio.run(_login(args, env, base, secret_key, profiles, store))
+    return asyncio.run(_login(options, env, base, secret_key, profiles, store))
 
 
 async def _login(
-    args: argparse.Namespace,
+    options: LoginOptions,
     env: Environment,
     base: Profile,
     secret_key: str,
     profiles: ProfileStore,
     store: SecretStore,
 ) -> int:
+    from clmwizard.docusign.consent_check import CLI_CAUSE_HINT, check_consent_url
+    from clmwizard.docusign.session import (
+        complete_login,
+        discover_hosts,
+        profile_after_login,
+        store_login,
+    )
+
     request = build_consent_request(
         env, base.integration_key, base.scopes, base.redirect_uri, use_pkce=base.use_pkce
     )
-    async with args.client_factory() as client:
+    async with options.client_factory() as client:
         await check_reachable(client, env)
         refusal = await check_consent_url(
             client, request.url, env, base.integration_key, base.redirect_uri
@@ -323,20 +391,20 @@ async def _login(
             say(f"  {base.redirect_uri}")
             say("Open this address to consent:")
             say(f"  {request.url}")
-            if not args.no_browser:
+            if not options.no_browser:
                 threading.Thread(
                     target=open_browser, args=(request.url,), daemon=True, name="browser"
                 ).start()
             done = threading.Event()
-            if not args.secret_key_stdin and _stdin_can_paste():
+            if not options.secret_key_stdin and _stdin_can_paste():
                 say("No browser here? Open the address elsewhere and paste the address it ends on.")
                 threading.Thread(
                     target=_paste_reader, args=(listener, done), daemon=True, name="paste"
                 ).start()
-            say(f"Waiting for DocuSign on {listener.listening_on}… ({gives_up(args.timeout)})")
+            say(f"Waiting for DocuSign on {listener.listening_on}… ({gives_up(options.timeout)})")
             try:
-                with WaitClock("Waiting for DocuSign", args.timeout, hint=CLI_CAUSE_HINT):
-                    code = await listener.wait(args.timeout)
+                with WaitClock("Waiting for DocuSign", options.timeout, hint=CLI_CAUSE_HINT):
+                    code = await listener.wait(options.timeout)
             finally:
                 done.set()
         login = await complete_login(
@@ -346,10 +414,10 @@ async def _login(
             secret_key,
             code,
             request.code_verifier,
-            account_id=args.account_id,
+            account_id=options.account_id,
         )
         others = [a for a in login.userinfo.accounts if a is not login.account]
-        _print_account_choice(login.account, others, bool(args.account_id))
+        _print_account_choice(login.account, others, bool(options.account_id))
         discovery_error: ClmWizardError | None = None
         hosts: ClmHosts | None = None
         try:
@@ -358,7 +426,7 @@ async def _login(
             discovery_error = error
     confirmed: list[str] = []
     if hosts is not None:
-        hosts, confirmed, discovery_error = _checked_hosts(hosts, args, base)
+        hosts, confirmed, discovery_error = _checked_hosts(hosts, options, base)
     profile = profile_after_login(
         base, login.tokens, login.userinfo, login.account, hosts, now=login.tokens.obtained_at
     )
@@ -373,19 +441,19 @@ async def _login(
             f"enter the hosts in the wizard (clmwizard --profile {profile.name})."
         ).strip()
         raise discovery_error
-    clm = await prove_clm(args, profile, login.tokens.access_token)
+    clm = await prove_clm(options, profile, login.tokens.access_token)
     print_summary(profile, store, clm)
     return 0
 
 
-async def prove_clm(args: argparse.Namespace, profile: Profile, access_token: str) -> str:
+async def prove_clm(options: LoginOptions, profile: Profile, access_token: str) -> str:
     """One authenticated CLM call with the fresh token: its answer, or the cause, as a line."""
     from clmwizard.docusign.clm_check import list_attribute_groups
 
     if profile.clm_hosts is None or profile.account_id is None:
         return "! CLM not asked: no CLM hosts"
     try:
-        async with args.client_factory() as client:
+        async with options.client_factory() as client:
             answer = await list_attribute_groups(
                 client, profile.clm_hosts.general, profile.account_id, access_token
             )
@@ -395,4 +463,4 @@ async def prove_clm(args: argparse.Namespace, profile: Profile, access_token: st
     return f"✓ {answer.describe()}"
 
 
-__all__ = ["SECRET_ENV", "check_reachable", "host_of", "open_store", "read_secret", "run"]
+__all__ = ["SECRET_ENV", "check_reachable", "open_store", "read_secret", "run"]

@@ -5,13 +5,16 @@ publication recorded, one sign-in for the Power Apps and the Flow API, and a liv
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from clmwizard.commands.common import CommandOptions, is_tty, say
 from clmwizard.errors import ClmWizardError
+from clmwizard.powerplatform.setup import flow_sign_in, settings_from, user_settings
 from clmwizard.wait_clock import WaitClock
 
 if TYPE_CHECKING:
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
 
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
-    from clmwizard.store.profile import PublishRecord
+    from clmwizard.store.profile import Profile, PublishRecord
     from clmwizard.store.secrets import SecretStore
 
 
@@ -34,36 +37,24 @@ def add_microsoft_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class MicrosoftOptions:
+class MicrosoftOptions(CommandOptions):
     tenant: str | None = None
     client_id: str | None = None
     authority: str | None = None
     power_apps_url: str | None = None
     flow_url: str | None = None
 
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> MicrosoftOptions:
-        return cls(
-            tenant=getattr(args, "tenant", None),
-            client_id=getattr(args, "client_id", None),
-            authority=getattr(args, "authority", None),
-            power_apps_url=getattr(args, "power_apps_url", None),
-            flow_url=getattr(args, "flow_url", None),
-        )
 
-
-def settings_for(record: PublishRecord, options: MicrosoftOptions) -> MicrosoftSettings:
-    """What `publish` recorded for `record`, with the flags given over it."""
-    from clmwizard.powerplatform.setup import settings_from
-
-    return settings_from(
-        record,
-        client_id=options.client_id,
-        tenant=options.tenant,
-        authority=options.authority,
-        power_apps_url=options.power_apps_url,
-        flow_url=options.flow_url,
-    )
+def settings_for(
+    profile: Profile | None, record: PublishRecord | None, options: MicrosoftOptions
+) -> MicrosoftSettings:
+    """The flags over what `publish` recorded for `record` (None: the defaults). With a profile,
+    a sign-in as a person: the flags over the one the profile remembers (`connect --client-id X`
+    once), over the record's (perhaps a service principal's)."""
+    flags = dataclasses.asdict(options)
+    if profile is None:
+        return settings_from(record, **flags)
+    return user_settings(profile, record, **flags)
 
 
 async def sign_in(
@@ -80,7 +71,6 @@ async def sign_in(
     token comes silently from the same account (MSAL redeems its refresh token)."""
     from clmwizard.commands.publish import show_device_code
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.setup import flow_sign_in
 
     who = await signin.sign_in_silently(settings, secrets, profile, http)
     if who is None:
@@ -89,7 +79,7 @@ async def sign_in(
         who = await signin.sign_in_device_code(
             settings, secrets, profile, http, show_device_code, allow_cached=False
         )
-        print(f"✓ Signed in to Microsoft as {who.username}", flush=True)
+        say(f"✓ Signed in to Microsoft as {who.username}")
     if not flow:
         return who, None
     return who, await flow_sign_in(http, settings, secrets, profile)
@@ -122,7 +112,7 @@ class LiveLine(WaitClock):
         return text + (f"  {self.note}" if self.note else "")
 
     def start(self) -> LiveLine:
-        if self.keys and _is_tty(sys.stdin) and _is_tty(self.stream) and sys.platform != "win32":
+        if self.keys and is_tty(sys.stdin) and is_tty(self.stream) and sys.platform != "win32":
             self.keys_active = True
             threading.Thread(target=self._read_keys, daemon=True, name="wait-keys").start()
         super().start()
@@ -160,13 +150,6 @@ class LiveLine(WaitClock):
                         self.note = error.what
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
-def _is_tty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def copy_action(text: str) -> Callable[[], str]:

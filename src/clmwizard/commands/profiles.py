@@ -5,28 +5,51 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from clmwizard.closing import after_delete
+from clmwizard.commands.common import CommandOptions, add_format, open_secrets
 from clmwizard.errors import ClmWizardError, KeyringError, UsageError
 from clmwizard.store.profile import SECRET_ITEMS, Profile
 from clmwizard.store.profiles import ProfileListing, ProfileStore, profile_to_dict
-from clmwizard.store.secrets import SecretStore, open_secret_store
+
+if TYPE_CHECKING:
+    from clmwizard.store.secrets import SecretStore
 
 EXPIRY_WARNING_DAYS = 7
 EMPTY = "No profiles yet. Run `clmwizard` or `clmwizard login` to create one."
 UNKNOWN_SECRET = "unknown (keyring unavailable)"
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=("list", "show", "delete"), default="list")
+    parser.add_argument("name", nargs="?", metavar="NAME")
+    parser.add_argument("--yes", action="store_true", help="delete without asking")
+    add_format(parser)
+
+
+@dataclass(frozen=True)
+class ProfilesOptions(CommandOptions):
+    action: str
+    name: str | None  # NAME, else the top-level --profile
+    yes: bool
+    format: str
+    ephemeral: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ProfilesOptions:
+        name = args.name or args.profile  # NAME, else the top-level --profile
+        return cls.from_flags(args, action=args.action or "list", name=name)
+
+
 def run(args: argparse.Namespace) -> int:
-    action = args.action or "list"
+    options = ProfilesOptions.from_args(args)
+    action, name = options.action, options.name
     store = ProfileStore()
     if action == "list":
-        return _list(store, args.format)
-    name = args.name or getattr(args, "profile", None)
+        return _list(store, options.format)
     if not name:
         raise UsageError(
             f"`clmwizard profiles {action}` needs a profile name.",
@@ -34,14 +57,16 @@ def run(args: argparse.Namespace) -> int:
             field="profile",
         )
     if action == "show":
-        return _show(store, name, args.format, ephemeral=bool(getattr(args, "ephemeral", False)))
-    return _delete(store, name, args.format, yes=args.yes, ephemeral=args.ephemeral)
+        return _show(store, name, options.format, ephemeral=options.ephemeral)
+    return _delete(store, name, options.format, yes=options.yes, ephemeral=options.ephemeral)
 
 
 def _emit(data: Any, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
+        import yaml
+
         sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
@@ -140,7 +165,7 @@ def _list(store: ProfileStore, fmt: str) -> int:
 
 def _secret_states(name: str, *, ephemeral: bool) -> dict[str, str]:
     try:
-        secrets: SecretStore = open_secret_store(ephemeral=ephemeral)
+        secrets: SecretStore = open_secrets(ephemeral=ephemeral)
         return {
             item: "present" if secrets.get(name, item) is not None else "absent"
             for item in SECRET_ITEMS
@@ -243,7 +268,7 @@ def _delete(store: ProfileStore, name: str, fmt: str, *, yes: bool, ephemeral: b
     if not yes and not _confirm(name):
         sys.stdout.write(f"Kept profile {name}.\n")
         return 0
-    secrets = open_secret_store(ephemeral=ephemeral)
+    secrets = open_secrets(ephemeral=ephemeral)
     try:
         made: Profile | None = store.load(name)  # what it made elsewhere, for the summary
     except ClmWizardError:

@@ -9,33 +9,128 @@ import contextlib
 import getpass
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from clmwizard.closing import steps_left
+from clmwizard.commands.common import (
+    CommandOptions,
+    add_connector_name,
+    add_layout,
+    add_profile,
+    is_tty,
+    open_profile,
+    open_secrets,
+    say,
+)
+from clmwizard.commands.export import choose_layout_and_name, layout_line
+from clmwizard.commands.platform import MicrosoftOptions, settings_for
+from clmwizard.connector.swagger import check_connector_name
+from clmwizard.connector.urls import require_signed_in
 from clmwizard.errors import EXIT_OK, EXIT_USAGE, ClmWizardError, UsageError
 from clmwizard.powerplatform import setup
+from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment, validate_environment_id
+from clmwizard.powerplatform.publish import (
+    PlannedConnector,
+    PublishPlan,
+    PublishResult,
+    describe_plan,
+    plan_publish,
+    publish,
+    summarise,
+)
+from clmwizard.powerplatform.redirect import check_redirect_url
+from clmwizard.powerplatform.rotation import connectors_to_update
 from clmwizard.powerplatform.settings import MS_SECRET_ENV, MicrosoftSettings, confirm_api_hosts
 from clmwizard.redact import redact, register_secret
-from clmwizard.store.profile import Profile, PublishRecord
+from clmwizard.secret_env import lookup
+from clmwizard.store.profile import Profile
+from clmwizard.store.profiles import ProfileStore
+from clmwizard.wait_clock import WaitClock
 
 if TYPE_CHECKING:
     import httpx
 
     from clmwizard.connector.bundle import Layout
-    from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
-    from clmwizard.powerplatform.publish import PlannedConnector, PublishPlan, PublishResult
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.store.secrets import SecretStore
 
 
-def say(text: str = "") -> None:
-    print(text, flush=True)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Sign in to Microsoft and create or update the profile's connectors in a Power "
+        "Platform environment. A service principal's secret comes from "
+        "CLMWIZARD_MS_CLIENT_SECRET or stdin, never argv."
+    )
+    add_profile(parser)
+    parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
+    add_layout(parser)
+    add_connector_name(parser)
+    parser.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    parser.add_argument(
+        "--trust-server",
+        action="store_true",
+        help="confirm (once, recorded in the profile) a Power Apps or Flow URL that is not "
+        "Microsoft's",
+    )
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--device-code",
+        dest="method",
+        action="store_const",
+        const="device_code",
+        help="sign in with a code entered in any browser (default)",
+    )
+    how.add_argument(
+        "--browser",
+        dest="method",
+        action="store_const",
+        const="browser",
+        help="sign in in a browser on this machine",
+    )
+    how.add_argument(
+        "--service-principal",
+        dest="method",
+        action="store_const",
+        const="service_principal",
+        help="an app registration's client credentials (for scripts and pipelines)",
+    )
+    parser.add_argument("--tenant", metavar="T", help="tenant id or domain (default: common)")
+    parser.add_argument(
+        "--client-id", metavar="ID", help="app registration to sign in with (default: Azure CLI's)"
+    )
+    parser.add_argument(
+        "--authority",
+        metavar="URL",
+        help="sign-in origin (default https://login.microsoftonline.com/)",
+    )
+    parser.add_argument(
+        "--power-apps-url", metavar="URL", help="Power Apps API (default https://api.powerapps.com)"
+    )
+    parser.add_argument(
+        "--flow-url", metavar="URL", help="Flow API (default https://api.flow.microsoft.com)"
+    )
 
 
-def _is_tty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
+@dataclass(frozen=True)
+class PublishOptions(CommandOptions):
+    profile: str
+    environment: str | None
+    layout: Layout | None
+    name: str | None
+    dry_run: bool
+    trust_server: bool
+    method: str  # device_code | browser | service_principal
+    microsoft: MicrosoftOptions
+    ephemeral: bool
+    client_factory: ClientFactory
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PublishOptions:
+        method = args.method or "device_code"
+        return cls.from_flags(args, method=method, microsoft=MicrosoftOptions.from_args(args))
 
 
 def show_device_code(code: DeviceCode) -> None:
@@ -47,10 +142,6 @@ def show_device_code(code: DeviceCode) -> None:
 @contextlib.contextmanager
 def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
     """`show` for the device code flow: the code, then a clock until the sign-in returns."""
-    from datetime import UTC, datetime
-
-    from clmwizard.wait_clock import WaitClock
-
     clocks: list[WaitClock] = []
 
     def show(code: DeviceCode) -> None:
@@ -65,28 +156,13 @@ def device_code_shown() -> Iterator[Callable[[DeviceCode], None]]:
             running.stop()
 
 
-def settings_from(
-    args: argparse.Namespace, record: PublishRecord | None = None
-) -> MicrosoftSettings:
-    return setup.settings_from(
-        record,
-        client_id=getattr(args, "client_id", None),
-        tenant=getattr(args, "tenant", None),
-        authority=getattr(args, "authority", None),
-        power_apps_url=getattr(args, "power_apps_url", None),
-        flow_url=getattr(args, "flow_url", None),
-    )
-
-
 def read_ms_client_secret(environ: Mapping[str, str] | None = None) -> str:
     """A service principal's secret from CLMWIZARD_MS_CLIENT_SECRET (taken out of the
     environment at start: `secret_env`) or stdin, never argv."""
-    from clmwizard.secret_env import lookup
-
     given = lookup(MS_SECRET_ENV) if environ is None else environ.get(MS_SECRET_ENV)
     if given:
         value = given
-    elif _is_tty(sys.stdin):
+    elif is_tty(sys.stdin):
         value = getpass.getpass("Service principal client secret (hidden): ")
     else:
         value = sys.stdin.readline()
@@ -135,14 +211,12 @@ async def sign_in(
 
 
 async def choose_environment(api: PowerAppsApi, who: MicrosoftSignIn, given: str | None) -> str:
-    from clmwizard.powerplatform.api import validate_environment_id
-
     if given:
         return validate_environment_id(given)
     environments = await setup.list_environments(api, who)
     if len(environments) == 1:
         return environments[0].environment_id
-    if not _is_tty(sys.stdin):
+    if not is_tty(sys.stdin):
         raise UsageError(
             "This Microsoft account sees several environments: choose one with --environment.",
             cause="Without a terminal clmwizard cannot ask which. They are: "
@@ -177,7 +251,7 @@ def _ask_environment(environments: list[PowerEnvironment]) -> str:
 
 
 async def ask_adoption(item: PlannedConnector) -> bool:
-    if not _is_tty(sys.stdin):
+    if not is_tty(sys.stdin):
         sys.stderr.write(
             f"! {item.payload.display_name}: a connector of that name already exists "
             f"({item.connector_id}); not touched. Run in a terminal to be asked whether to "
@@ -197,31 +271,23 @@ async def ask_adoption(item: PlannedConnector) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.store.profiles import ProfileStore, validate_profile_name
-    from clmwizard.store.secrets import open_secret_store
-
-    name = validate_profile_name(args.profile)
-    profiles = ProfileStore()
-    profile = profiles.load(name)
-    from clmwizard.connector.urls import require_signed_in
-
+    options = PublishOptions.from_args(args)
+    _, profiles, profile = open_profile(options.profile)
     require_signed_in(profile)
-    if getattr(args, "name", None) is not None:  # a name Power Platform refuses: before sign-in
-        from clmwizard.connector.swagger import check_connector_name
-
-        check_connector_name(args.name)
+    if options.name is not None:  # a name Power Platform refuses: before sign-in
+        check_connector_name(options.name)
     confirm_api_hosts(
-        profiles, profile, settings_from(args), trust=bool(getattr(args, "trust_server", False))
+        profiles, profile, settings_for(None, None, options.microsoft), trust=options.trust_server
     )
-    method = args.method or "device_code"
+    method = options.method
     client_secret = read_ms_client_secret() if method == "service_principal" else None
-    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
+    secrets = open_secrets(ephemeral=options.ephemeral)
     secret = setup.docusign_secret(secrets, profile)
-    return asyncio.run(_publish(args, profile, profiles, secrets, secret, method, client_secret))
+    return asyncio.run(_publish(options, profile, profiles, secrets, secret, method, client_secret))
 
 
 async def _publish(
-    args: argparse.Namespace,
+    options: PublishOptions,
     profile: Profile,
     profiles: Any,
     secrets: SecretStore,
@@ -229,13 +295,11 @@ async def _publish(
     method: str,
     client_secret: str | None,
 ) -> int:
-    from clmwizard.commands.export import choose_layout_and_name, layout_line
-    from clmwizard.powerplatform.publish import describe_plan, plan_publish, publish
     from clmwizard.powerplatform.signin import forget_sign_in
 
-    settings = settings_from(args)
+    settings = settings_for(None, None, options.microsoft)
 
-    async with args.client_factory(ca_bundle=settings.ca_bundle) as http:
+    async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
 
         async def signed_in(allow_cached: bool) -> MicrosoftSignIn:
             who = await sign_in(
@@ -248,6 +312,10 @@ async def _publish(
                 allow_cached=allow_cached,
             )
             say(f"✓ Signed in to Microsoft as {who.username}")
+            if method != "service_principal" and not options.dry_run:  # connect etc. reuse it
+                await asyncio.to_thread(
+                    setup.remember_user_sign_in, profiles, profile.name, settings
+                )
             return who
 
         async def forget() -> None:
@@ -256,9 +324,11 @@ async def _publish(
 
         async def first_calls(who: MicrosoftSignIn) -> tuple[PowerAppsApi, PublishPlan]:
             api = setup.make_api(http, who, settings)
-            environment = await choose_environment(api, who, args.environment)
-            layout = choose_layout_and_name(args, profile)
-            if not args.dry_run and (args.layout or args.name):  # the choice, for next time
+            environment = await choose_environment(api, who, options.environment)
+            layout = choose_layout_and_name(options.layout, options.name, profile)
+            if not options.dry_run and (
+                options.layout or options.name
+            ):  # the choice, for next time
                 chosen = (profile.layout, profile.connector_name)
                 await asyncio.to_thread(
                     profiles.update, profile.name, lambda p: _remember(p, *chosen)
@@ -269,13 +339,11 @@ async def _publish(
         say(layout_line(profile, plan.layout))
         for line in describe_plan(plan):
             say(line)
-        from clmwizard.powerplatform.rotation import connectors_to_update
-
         stale = connectors_to_update(profile, secret)
         if stale:
             names = ", ".join(todo.connector.display_name for todo in stale)
             say(f"Carrying an older secret key (an unfinished rotation): {names}.")
-        if args.dry_run:
+        if options.dry_run:
             say("Dry run: nothing was created or changed.")
             return EXIT_OK
 
@@ -285,7 +353,7 @@ async def _publish(
         result = await publish(
             plan, api, profiles, settings, secret, adopt=ask_adoption, progress=progress
         )
-    async with args.client_factory() as docusign:
+    async with options.client_factory() as docusign:
         return await _report(result, profile, docusign)
 
 
@@ -295,9 +363,6 @@ def _remember(stored: Profile, layout: Layout | None, name: str | None) -> None:
 
 def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:
     """The closing steps, from the profile as stored now (with what this run published)."""
-    from clmwizard.closing import steps_left
-    from clmwizard.store.profiles import ProfileStore
-
     try:
         stored = ProfileStore().load(profile.name)
     except ClmWizardError:
@@ -309,9 +374,6 @@ def _say_steps_left(profile: Profile, verdicts: Mapping[str, str]) -> None:
 
 
 async def _report(result: PublishResult, profile: Profile, docusign: httpx.AsyncClient) -> int:
-    from clmwizard.powerplatform.publish import summarise
-    from clmwizard.powerplatform.redirect import check_redirect_url
-
     say("")
     say(f"Connectors in environment {result.environment_id} now:")
     for line in summarise(result):

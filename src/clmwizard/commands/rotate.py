@@ -6,33 +6,75 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from clmwizard.commands.common import (
+    CommandOptions,
+    add_profile,
+    add_trust_server,
+    open_profile,
+    open_secrets,
+)
 from clmwizard.commands.login import read_secret
-from clmwizard.docusign.session import rotate_secret
+from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
+from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
+from clmwizard.errors import ClmWizardError
+from clmwizard.powerplatform.rotation import (
+    SecretUpdateReport,
+    connectors_to_update,
+    prove_with_heartbeat,
+    update_connector_secrets,
+)
+from clmwizard.powerplatform.rotation_proof import DELETE_OLD_SECRET, keep_old_secret, latest_due
+from clmwizard.powerplatform.settings import (
+    MS_SECRET_ENV,
+    MicrosoftSettings,
+    make_settings,
+    unconfirmed_api_error,
+    unconfirmed_api_hosts,
+)
+from clmwizard.powerplatform.setup import make_api, make_apis, renewed_token, settings_from
+from clmwizard.secret_env import lookup
 from clmwizard.store.profile import SECRET_KEY
-from clmwizard.store.profiles import ProfileStore, validate_profile_name
-from clmwizard.store.secrets import SecretStore, open_secret_store
 
 if TYPE_CHECKING:
     import httpx
 
     from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.rotation import SecretUpdateReport
-    from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
-    from clmwizard.store.profile import PublishRecord
+    from clmwizard.store.profile import Profile, PublishRecord
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import SecretStore
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile(parser)
+    add_trust_server(parser)
+    parser.add_argument(
+        "--secret-key-stdin", action="store_true", help="read the new secret key from stdin"
+    )
+
+
+@dataclass(frozen=True)
+class RotateOptions(CommandOptions):
+    profile: str
+    trust_server: bool
+    secret_key_stdin: bool
+    ephemeral: bool
+    client_factory: ClientFactory
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.powerplatform.rotation import connectors_to_update
+    from clmwizard.docusign.session import rotate_secret
 
-    name = validate_profile_name(args.profile)
-    profiles = ProfileStore()
-    profile = profiles.load(name)
-    secrets = open_secret_store(ephemeral=bool(getattr(args, "ephemeral", False)))
-    new_secret = read_secret(args, "New secret key (hidden): ", profile.integration_key)
+    options = RotateOptions.from_args(args)
+    name, profiles, profile = open_profile(options.profile)
+    secrets = open_secrets(ephemeral=options.ephemeral)
+    new_secret = read_secret(
+        "New secret key (hidden): ", profile.integration_key, from_stdin=options.secret_key_stdin
+    )
     stored = secrets.get(name, SECRET_KEY)
     if stored == new_secret and connectors_to_update(profile, new_secret):
         # An earlier rotation stored this secret but did not reach every connector: finish.
@@ -40,31 +82,32 @@ def run(args: argparse.Namespace) -> int:
     else:
 
         async def rotate() -> None:
-            async with args.client_factory() as client:
+            async with options.client_factory() as client:
                 await rotate_secret(
                     name,
                     new_secret,
                     profiles,
                     secrets,
                     client=client,
-                    trust_server=bool(getattr(args, "trust_server", False)),
+                    trust_server=options.trust_server,
                 )
 
         asyncio.run(rotate())
         print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
     report = asyncio.run(
-        _update_connectors(name, profiles, secrets, new_secret, args.client_factory)
+        _update_connectors(name, profiles, secrets, new_secret, options.client_factory)
     )
     for done in report.updated:
         print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
-    if report.complete and not asyncio.run(_prove(name, profiles, secrets, args.client_factory)):
+    if report.complete and not asyncio.run(_prove(name, profiles, secrets, options.client_factory)):
         print(
-            "Keep the old secret key in DocuSign: the heartbeat could not prove the new one "
-            "through the connectors yet. Fix what is said above, then run "
-            f"`clmwizard heartbeat --profile {name}`; delete the old secret once it succeeds."
+            "Keep the old secret key in DocuSign: the heartbeat run through the connectors "
+            "failed. Fix what is said above, then run "
+            f"`clmwizard heartbeat --profile {name}`; `clmwizard status --profile {name}` says "
+            "when a run has proven the new secret and the old one may go."
         )
         return 1
-    return _next_steps(name, report, bool(profiles.load(name).publications))
+    return _next_steps(name, report, profiles.load(name))
 
 
 async def _prove(
@@ -72,17 +115,12 @@ async def _prove(
 ) -> bool:
     """Run each heartbeat flow once through the connectors that now carry the new secret;
     True when every one succeeded (or there is none to run)."""
-    from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
-    from clmwizard.errors import ClmWizardError
-    from clmwizard.powerplatform.rotation import prove_with_heartbeat
-    from clmwizard.powerplatform.setup import make_apis
-
     profile = profiles.load(name)
     proved = True
     for record in profile.publications:
         if record.heartbeat is None or record.heartbeat.state != "on":
             continue
-        settings = settings_for(record, MicrosoftOptions())
+        settings = settings_for(profile, record, MicrosoftOptions())
         print(
             f"Proving the new secret through the connectors: a heartbeat run in "
             f"{record.environment_id}…",
@@ -103,7 +141,11 @@ async def _prove(
             proved = False
             continue
         if proof.succeeded:
-            print(f"  ✓ The heartbeat succeeded with the new secret: CLM answered {proof.result}.")
+            print(
+                f"  ✓ The heartbeat run succeeded through the updated connectors: CLM answered "
+                f"{proof.result}. It may still have used an access token the old secret "
+                "obtained, so it does not prove the new secret yet."
+            )
         else:
             print(f"  ✗ The heartbeat failed: {proof.result}.")
             proved = False
@@ -113,14 +155,6 @@ async def _prove(
 async def _update_connectors(
     name: str, profiles: ProfileStore, secrets: SecretStore, secret: str, factory: ClientFactory
 ) -> SecretUpdateReport:
-    from clmwizard.powerplatform.rotation import update_connector_secrets
-    from clmwizard.powerplatform.settings import (
-        make_settings,
-        unconfirmed_api_error,
-        unconfirmed_api_hosts,
-    )
-    from clmwizard.powerplatform.setup import make_api, renewed_token, settings_from
-
     async def api_for(record: PublishRecord) -> PowerAppsApi | None:
         settings = settings_from(record)
         unconfirmed = unconfirmed_api_hosts(settings, profiles.load(name).trusted_api_hosts)
@@ -145,11 +179,7 @@ async def _sign_in(
 ) -> MicrosoftSignIn | None:
     """A cached sign-in silently; else a service principal (its secret in the environment);
     else the device code flow on a terminal; else None (the steps are printed instead)."""
-    from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
-    from clmwizard.errors import ClmWizardError
     from clmwizard.powerplatform import signin
-    from clmwizard.powerplatform.settings import MS_SECRET_ENV
-    from clmwizard.secret_env import lookup
 
     try:
         cached = await signin.sign_in_silently(settings, secrets, name, http)
@@ -168,7 +198,8 @@ async def _sign_in(
     return None
 
 
-def _next_steps(name: str, report: SecretUpdateReport, published: bool) -> int:
+def _next_steps(name: str, report: SecretUpdateReport, profile: Profile) -> int:
+    published = bool(profile.publications)
     if report.remaining:
         print("These connectors still have the OLD secret key:")
         for todo in report.remaining:
@@ -190,9 +221,25 @@ def _next_steps(name: str, report: SecretUpdateReport, published: bool) -> int:
         )
     else:
         print("  1. Every connector this profile published has the new secret key.")
-    print(
-        "  2. In DocuSign, Apps and Keys → your app → Secret Keys: delete the old secret key "
-        "once every integration uses the new one."
-    )
+    due = latest_due(profile)
+    if due is not None:
+        print(f"  2. {keep_old_secret(due)}")
+        if not any(r.heartbeat and r.heartbeat.state == "on" for r in profile.publications):
+            print(
+                f"     No heartbeat runs through them: `clmwizard heartbeat --profile {name}` "
+                "after that time makes the run (and keeps the connection alive)."
+            )
+        print(
+            f"     Then delete the old secret key at DocuSign ({DELETE_OLD_SECRET}), once every "
+            f"other integration uses the new one too. `clmwizard status --profile {name}` needs "
+            "attention until such a run is seen, then says the new secret is proven."
+        )
+    else:
+        print(
+            f"  2. At DocuSign ({DELETE_OLD_SECRET}): delete the old secret key once a flow "
+            "through each connector has succeeded more than 8 hours after it got the new one "
+            "(a connection keeps the access token the old secret obtained until it runs out) "
+            "and every other integration uses the new one."
+        )
     print(f"  (clmwizard credentials --profile {name} --copy secret_key copies it.)")
     return 0

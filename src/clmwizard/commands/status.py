@@ -9,19 +9,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.platform import MicrosoftOptions, add_microsoft_arguments
+from clmwizard.commands.common import CommandOptions, open_secrets
+from clmwizard.commands.platform import (
+    MicrosoftOptions,
+    add_microsoft_arguments,
+    settings_for,
+    sign_in,
+)
 from clmwizard.errors import EXIT_OK, ClmWizardError, UsageError
+from clmwizard.powerplatform.health import Finding, Health, assess, worst
+from clmwizard.powerplatform.rotation_proof import note_proof
+from clmwizard.powerplatform.setup import make_apis
+from clmwizard.store.profile import SECRET_KEY
+from clmwizard.store.profiles import ProfileStore, validate_profile_name
 
 if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.flows import FlowApi
-    from clmwizard.powerplatform.health import Health, Verdict
+    from clmwizard.powerplatform.health import Verdict
     from clmwizard.store.profile import Profile
+    from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
 
 EXIT_ATTENTION = 6
@@ -43,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class StatusOptions:
+class StatusOptions(CommandOptions):
     profile: str | None
     all: bool
     format: str
@@ -53,24 +67,12 @@ class StatusOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> StatusOptions:
-        from clmwizard.context import default_client_factory
-
         if not args.all and not args.profile:
             raise UsageError("Give --profile NAME or --all.", field="profile")
-        return cls(
-            profile=args.profile,
-            all=bool(args.all),
-            format=args.format,
-            microsoft=MicrosoftOptions.from_args(args),
-            ephemeral=bool(getattr(args, "ephemeral", False)),
-            client_factory=getattr(args, "client_factory", None) or default_client_factory,
-        )
+        return cls.from_flags(args, microsoft=MicrosoftOptions.from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
-    from clmwizard.store.profiles import ProfileStore, validate_profile_name
-    from clmwizard.store.secrets import open_secret_store
-
     options = StatusOptions.from_args(args)
     profiles = ProfileStore()
     unreadable: list[Health] = []
@@ -85,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         assert options.profile is not None
         loaded = [profiles.load(validate_profile_name(options.profile))]
-    secrets = open_secret_store(ephemeral=options.ephemeral)
+    secrets = open_secrets(ephemeral=options.ephemeral)
     healths = asyncio.run(_assess_all(options, loaded, secrets)) + unreadable
     healths.sort(key=lambda health: health.profile)
+    _remember_proofs(profiles, healths)
     if options.format == "json":
         data = [h.to_json() for h in healths]
         print(json.dumps(data if options.all else data[0], indent=2))
@@ -97,17 +100,22 @@ def run(args: argparse.Namespace) -> int:
                 print()
             for line in render(health):
                 print(line)
-    from clmwizard.powerplatform.health import worst
-
     verdict: Verdict = worst([h.verdict for h in healths])
     return EXIT_CODES[verdict]
 
 
+def _remember_proofs(profiles: ProfileStore, healths: list[Health]) -> None:
+    """A rotation a run proved stays proven when that run has left the runs list."""
+    for health in healths:
+        for rotation in health.rotations:
+            if rotation.newly_proven and rotation.proven_at is not None:
+                with contextlib.suppress(ClmWizardError):  # seen again by the next status
+                    profiles.update(
+                        health.profile, note_proof(rotation.environment_id, rotation.proven_at)
+                    )
+
+
 def _unreadable(name: str, error: ClmWizardError) -> Health:
-    from datetime import UTC, datetime
-
-    from clmwizard.powerplatform.health import Finding, Health
-
     health = Health(name, datetime.now(UTC), None, None)
     health.findings.append(Finding("broken", error.what, error.fix))
     return health
@@ -120,18 +128,13 @@ async def _assess_all(
 
 
 async def _assess(options: StatusOptions, profile: Profile, secrets: SecretStore) -> Health:
-    from clmwizard.commands.platform import settings_for, sign_in
-    from clmwizard.powerplatform.health import Finding, assess
-    from clmwizard.powerplatform.setup import make_apis
-    from clmwizard.store.profile import SECRET_KEY
-
     try:
         stored = secrets.get(profile.name, SECRET_KEY)
     except ClmWizardError:
         stored = None
     if not profile.publications:
         return await assess(profile, stored_secret=stored, apis=None)
-    settings = settings_for(profile.publications[0], options.microsoft)
+    settings = settings_for(profile, profile.publications[0], options.microsoft)
     problem: ClmWizardError | None = None
     async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
         try:

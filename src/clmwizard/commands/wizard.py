@@ -5,52 +5,58 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clmwizard.context import DemoSetup, WizardContext, default_client_factory, demo_microsoft
+from clmwizard.commands import common
+from clmwizard.commands.common import CommandOptions
+from clmwizard.context import DemoSetup, WizardContext, demo_microsoft
 
 if TYPE_CHECKING:
     from clmwizard.http import ClientFactory
     from clmwizard.store.secrets import SecretStore
 
 
+@dataclass(frozen=True)
+class WizardOptions(CommandOptions):
+    """The top-level flags (the wizard has no parser of its own: `clmwizard [--demo] …`)."""
+
+    profile: str | None
+    demo: bool
+    ephemeral: bool
+    client_factory: ClientFactory
+
+
 def run(args: argparse.Namespace) -> int:
     from clmwizard.store.profiles import validate_profile_name
 
-    if args.profile:
-        validate_profile_name(args.profile)
-    if args.demo:
-        return _run_demo(args)
-    return _run_app(build_context(args))
+    options = WizardOptions.from_args(args)
+    if options.profile:
+        validate_profile_name(options.profile)
+    if options.demo:
+        return _run_demo(options)
+    return _run_app(build_context(options))
 
 
-def build_context(args: argparse.Namespace) -> WizardContext:
+def build_context(options: WizardOptions) -> WizardContext:
     """The wizard's context for a real account: profiles on disk, secrets in the keyring."""
     from clmwizard.store.profiles import ProfileStore
 
-    ephemeral = bool(args.ephemeral)
+    ephemeral = options.ephemeral
 
     def open_secrets() -> SecretStore:  # called in a worker: keyring loads off the first frame
-        from clmwizard.store.secrets import open_secret_store
-
-        return open_secret_store(ephemeral=ephemeral)
+        return common.open_secrets(ephemeral=ephemeral)
 
     return WizardContext(
         profiles=ProfileStore(),
         open_secrets=open_secrets,
-        initial_profile=args.profile,
-        client_factory=_client_factory(args),
+        initial_profile=options.profile,
+        client_factory=options.client_factory,
     )
 
 
-def _client_factory(args: argparse.Namespace) -> ClientFactory:
-    """cli.main's factory (a test's), else the product's."""
-    factory: ClientFactory = getattr(args, "client_factory", None) or default_client_factory
-    return factory
-
-
-def _run_demo(args: argparse.Namespace) -> int:
+def _run_demo(options: WizardOptions) -> int:
     from clmwizard.emulator import Emulator
     from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import MemorySecretStore
@@ -64,8 +70,8 @@ def _run_demo(args: argparse.Namespace) -> int:
             profiles=ProfileStore(Path(tmp) / "profiles"),
             open_secrets=MemorySecretStore,
             demo=DemoSetup.from_emulator(emulator),
-            initial_profile=args.profile,
-            client_factory=_client_factory(args),
+            initial_profile=options.profile,
+            client_factory=options.client_factory,
             microsoft=lambda: microsoft,
         )
         return _run_app(context)

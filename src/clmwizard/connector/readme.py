@@ -230,7 +230,11 @@ def _rotation_section(folders: Sequence[str], name: str) -> list[str]:
         *(f"   {paconn_update(folder)}" for folder in folders),
         "   ```",
         "",
-        "3. Test a flow that uses each connector (e.g. **List attribute groups**).",
+        "3. Test a flow that uses each connector (e.g. **List attribute groups**) **more than "
+        "8 hours after** updating it: a connection sends the client secret only when it "
+        "refreshes its DocuSign sign-in, once its access token (8 hours) has run out, so an "
+        "earlier run may not use the new secret at all (`clmwizard status` watches the "
+        "heartbeat's runs for this).",
         "4. Only then delete the **old** secret key in DocuSign (Apps and Keys → your app → "
         "Secret Keys). Until then both keys work.",
         "",

@@ -19,6 +19,12 @@ from clmwizard.powerplatform.connections import get_connection
 from clmwizard.powerplatform.flows import FlowApi, FlowRun
 from clmwizard.powerplatform.heartbeat import HEARTBEAT_KEYS
 from clmwizard.powerplatform.records import secret_fingerprint
+from clmwizard.powerplatform.rotation_proof import (
+    delete_old_secret,
+    local_time,
+    proof_due,
+    proving_run,
+)
 from clmwizard.store.profile import Profile, PublishRecord
 
 Verdict = Literal["ok", "attention", "broken"]
@@ -62,6 +68,21 @@ class HeartbeatHealth:
 
 
 @dataclass
+class RotationHealth:
+    """A secret rotation of one environment's connectors and whether a run proved it."""
+
+    environment_id: str
+    rotated_at: datetime
+    proof_after: datetime  # a succeeded run after this went through the new secret
+    proven_at: datetime | None  # the start of that run
+    newly_proven: bool = False  # seen now, not yet in the profile
+
+    @property
+    def state(self) -> Literal["pending", "proven"]:
+        return "pending" if self.proven_at is None else "proven"
+
+
+@dataclass
 class Health:
     profile: str
     checked_at: datetime
@@ -71,6 +92,7 @@ class Health:
     heartbeat: HeartbeatHealth = field(default_factory=HeartbeatHealth)
     findings: list[Finding] = field(default_factory=list)
     remote_checked: bool = False
+    rotations: list[RotationHealth] = field(default_factory=list)
 
     @property
     def verdict(self) -> Verdict:
@@ -127,6 +149,16 @@ class Health:
                     for run in self.heartbeat.runs
                 ],
             },
+            "rotations": [
+                {
+                    "environment": r.environment_id,
+                    "state": r.state,
+                    "rotated_at": when(r.rotated_at),
+                    "old_secret_needed_until_a_run_after": when(r.proof_after),
+                    "proven_by_run_at": when(r.proven_at),
+                }
+                for r in self.rotations
+            ],
             "findings": [{"level": f.level, "what": f.what, "todo": f.todo} for f in self.findings],
         }
 
@@ -278,6 +310,56 @@ async def _record_health(
                 )
             )
     await _heartbeat_health(health, profile, record, pair[1] if pair else None)
+    _rotation_health(health, profile, record)
+
+
+def _rotation_health(health: Health, profile: Profile, record: PublishRecord) -> None:
+    """A pending rotation needs attention until a succeeded run after its due time is seen
+    (in the runs just read, or the last run clmwizard recorded); then: delete the old one."""
+    due = proof_due(record)
+    if due is None or record.secret_rotated_at is None:
+        return
+    env, name = record.environment_id, profile.name
+    beat = record.heartbeat
+    runs = health.heartbeat.runs if beat and health.heartbeat.flow_id == beat.flow_id else []
+    seen = [(run.status, run.start) for run in runs]
+    if beat is not None and beat.last_run_status is not None:
+        seen.append((beat.last_run_status, beat.last_run_at))
+    proven = record.rotation_proven_at
+    newly = proven is None and (proven := proving_run(record, seen)) is not None
+    item = RotationHealth(env, record.secret_rotated_at, due, proven, newly_proven=newly)
+    health.rotations.append(item)
+    if proven is not None:
+        if health.checked_at - proven <= SOON:
+            health.findings.append(
+                Finding(
+                    "ok",
+                    f"The secret rotation in {env}: a heartbeat run at {local_time(proven)} "
+                    "went through the new secret key.",
+                    delete_old_secret(),
+                )
+            )
+        return
+    if beat is not None and beat.state == "on" and health.heartbeat.state in ("on", "unknown"):
+        todo = (
+            f"Keep the old secret key at DocuSign until then; the heartbeat runs every "
+            f"{beat.every}, and `clmwizard status --profile {name}` says when a run proved the "
+            "new one."
+        )
+    else:
+        todo = (
+            f"Keep the old secret key at DocuSign until then. Turn the heartbeat on: "
+            f"clmwizard heartbeat --profile {name} --environment {env} (or run a flow through "
+            "the connection after that time)."
+        )
+    health.findings.append(
+        Finding(
+            "attention",
+            f"The secret rotation in {env} ({local_time(record.secret_rotated_at)}): the old "
+            f"secret is still needed until a heartbeat run after {local_time(due)} succeeds.",
+            todo,
+        )
+    )
 
 
 async def _check_connection(

@@ -23,6 +23,7 @@ from clmwizard.powerplatform.flows import (
     Schedule,
     flow_body,
 )
+from clmwizard.powerplatform.rotation_proof import proving_run
 from clmwizard.store.profile import HeartbeatRecord, Profile, PublishedConnector, PublishRecord
 
 HEARTBEAT_KEYS = ("clm", "general")  # the connectors that carry List attribute groups
@@ -154,6 +155,11 @@ def remember_heartbeat(
             if record.environment_id == environment_id:
                 record.heartbeat = replace(heartbeat)
                 record.flow_url = flow_url
+                if heartbeat.last_run_status is not None:  # a late enough run proves a rotation
+                    run = (heartbeat.last_run_status, heartbeat.last_run_at)
+                    record.rotation_proven_at = (
+                        proving_run(record, [run]) or record.rotation_proven_at
+                    )
 
     return change
 

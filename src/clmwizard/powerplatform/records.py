@@ -57,8 +57,14 @@ def remember_connector(
         record.client_id = template.client_id
         record.flow_url = template.flow_url or record.flow_url
         for kept in record.connectors:  # a republished connector keeps its connection
-            if kept.connector_id == connector.connector_id and connector.connection_name is None:
+            if kept.connector_id != connector.connector_id:
+                continue
+            if connector.connection_name is None:
                 connector.connection_name = kept.connection_name
+            if kept.secret_fingerprint != connector.secret_fingerprint:
+                # A new secret over an older one: the old one is needed until a run proves it.
+                record.secret_rotated_at = connector.updated_at or datetime.now(UTC)
+                record.rotation_proven_at = None
         record.connectors = [
             kept
             for kept in record.connectors

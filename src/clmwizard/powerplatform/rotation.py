@@ -162,9 +162,13 @@ class HeartbeatProof:
 async def prove_with_heartbeat(
     api: FlowApi, profile: Profile, record: PublishRecord, *, timeout: float = 300.0
 ) -> HeartbeatProof:
-    """Run the record's heartbeat flow once: it refreshes the connection's DocuSign grant with
-    the connector's (new) client secret, so a success proves the connectors carry one DocuSign
-    accepts — only then may the old secret be deleted at DocuSign."""
+    """Run the record's heartbeat flow once, right after its connectors got the new secret.
+
+    A success shows the connection and the updated connectors still work. It does NOT prove the
+    new secret: the connection refreshes its DocuSign grant (sending the connector's client
+    secret) only when its access token has run out, and one obtained with the old secret lives
+    up to 8 hours. Only a run that succeeds after `rotation_proof.proof_due(record)` proves it;
+    until then the old secret must stay at DocuSign (`clmwizard status` watches for that run)."""
     from clmwizard.powerplatform.heartbeat import describe_result, heartbeat_target, run_and_wait
 
     assert record.heartbeat is not None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from clmwizard.errors import ClmWizardError, GrantDeadError, UsageError
 from clmwizard.powerplatform.settings import MicrosoftSettings, make_settings
 from clmwizard.redact import register_secret
-from clmwizard.store.profile import SECRET_KEY, Profile, PublishRecord
+from clmwizard.store.profile import SECRET_KEY, MicrosoftUserSignIn, Profile, PublishRecord
 
 if TYPE_CHECKING:
     import httpx
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.api import PowerAppsApi, PowerEnvironment
     from clmwizard.powerplatform.flows import FlowApi
     from clmwizard.powerplatform.signin import MicrosoftSignIn
+    from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
 
 T = TypeVar("T")
@@ -52,6 +53,49 @@ def settings_from(
         flow_url=flow_url,
         base=base,
     )
+
+
+def user_settings(
+    profile: Profile,
+    record: PublishRecord | None = None,
+    *,
+    client_id: str | None = None,
+    tenant: str | None = None,
+    authority: str | None = None,
+    power_apps_url: str | None = None,
+    flow_url: str | None = None,
+    base: MicrosoftSettings | None = None,
+) -> MicrosoftSettings:
+    """For a sign-in as a person (connect, heartbeat, status, the wizard's Connect and
+    Heartbeat): the given values over the user sign-in the profile remembers, over what
+    `record` was published with (perhaps by a service principal), over `base` or the defaults.
+    The Flow API and the consent link refuse a service principal's app-only token."""
+    settings = settings_from(record, base=base)
+    user = profile.microsoft_user
+    if user is not None:
+        settings = make_settings(
+            client_id=user.client_id, tenant=user.tenant, authority=user.authority, base=settings
+        )
+    return make_settings(
+        client_id=client_id,
+        tenant=tenant,
+        authority=authority,
+        power_apps_url=power_apps_url,
+        flow_url=flow_url,
+        base=settings,
+    )
+
+
+def remember_user_sign_in(profiles: ProfileStore, name: str, settings: MicrosoftSettings) -> None:
+    """Record the Microsoft settings a person signed in with, so the later commands and the
+    wizard sign in the same way without the flags (no write when already recorded)."""
+    signed = MicrosoftUserSignIn(settings.client_id, settings.tenant, settings.authority)
+
+    def change(profile: Profile) -> None:
+        profile.microsoft_user = signed
+
+    if profiles.load(name).microsoft_user != signed:
+        profiles.update(name, change)
 
 
 def make_api(

@@ -9,22 +9,23 @@ time-out, a refused secret) stays beside the step; r tries again without startin
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
-from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
-from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, server_failure
+from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, wizard_failure
 from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.url_line import UrlLine
 
 if TYPE_CHECKING:
     import httpx
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.connect import ConnectTarget
 
-RUN_AGAIN = re.compile(r"[Rr]un `clmwizard connect --profile [^`]*`(?: again)?")
 HOW = {
     "reused": "the profile's connection",
     "found": "an existing connection",
@@ -51,7 +51,7 @@ class ConnectScreen(PlatformStepScreen):
         Binding("u", "copy_redirect", "copy redirect URL"),
         Binding("g", "register_demo", "register (demo)"),
         Binding("r", "retry", "try again"),
-        Binding("f", "finish", "finish here"),
+        Binding("f", "finish", "finish"),
     ]
 
     def __init__(self, profile: Profile) -> None:
@@ -60,6 +60,7 @@ class ConnectScreen(PlatformStepScreen):
         self.redirect_url: str | None = None  # the one DocuSign refused, to register
         self.lines: dict[str, str] = {}
         self.connected: dict[str, str] = {}  # connector id → connection name
+        self.current: tuple[str, str] | None = None  # the connector being connected: id, name
 
     def compose_body(self) -> Iterable[Widget]:
         with Vertical(classes="form"):
@@ -72,6 +73,7 @@ class ConnectScreen(PlatformStepScreen):
             yield Static("", id="signin")
             yield Static("", id="connections")
             yield Static("", id="link")
+            yield UrlLine(id="link-url")
             yield Static("", id="wait")
             yield FieldMessage(id="connect-message")
 
@@ -107,7 +109,7 @@ class ConnectScreen(PlatformStepScreen):
 
         self.message.clear()
         self.link = self.redirect_url = None
-        self.query_one("#link", Static).update("")
+        self._clear_link()
         try:
             profile = await asyncio.to_thread(self.wizard.context.profiles.load, self.profile.name)
             self.profile = profile
@@ -127,27 +129,22 @@ class ConnectScreen(PlatformStepScreen):
                         if not await self._connect_one(api, docusign, back, target):
                             return  # blocked: the redirect URL to register
         except Exception as error:  # a server's failure is a message, never a crash
-            if self.is_attached:
+            # the user may have left the step meanwhile (its widgets going): nothing to show
+            with suppress(NoMatches):
+                if not self.is_attached:
+                    return
                 self.end_wait()
-                self.message.show_error(self._with_retry(server_failure(error)))
+                self._not_connected()
+                self.message.show_error(wizard_failure(error, "Connect"))
                 self.set_phase("failed")
             return
         self.end_wait()
-        self.query_one("#link", Static).update("")
+        self._clear_link()
         self.message.show_ok(
             "Connected. enter goes on to the heartbeat: a flow that runs once now through the "
             "connection (the end-to-end test) and daily after, so the sign-in never dies unused."
         )
         self.set_phase("done")
-
-    @staticmethod
-    def _with_retry(error: ClmWizardError) -> ClmWizardError:
-        """The CLI's "run `clmwizard connect` again" is r here (the same connection reused)."""
-        fix = RUN_AGAIN.sub(lambda m: "Press r" if m.group(0)[0] == "R" else "press r", error.fix)
-        if fix == error.fix and "press r" not in fix.lower():
-            fix = f"{fix} Press r to try again; the connection is reused.".strip()
-        error.fix = fix
-        return error
 
     async def _connect_one(
         self,
@@ -170,6 +167,7 @@ class ConnectScreen(PlatformStepScreen):
         assert isinstance(back, ConsentReturn)
         connector = target.connector
         key = connector.connector_id
+        self.current = key, connector.display_name
         self._line(key, f"{connector.display_name}: finding its connection…")
         connection, how = await ensure_connection(api, self.profile, target)
         await asyncio.to_thread(
@@ -214,7 +212,7 @@ class ConnectScreen(PlatformStepScreen):
         )
         self.link = None
         self.end_wait()
-        self.query_one("#link", Static).update("")
+        self._clear_link()
         self.set_phase("working")
         self.connected[key] = connected.name
         self._line(key, f"✓ {connector.display_name}: Connected ({HOW[how]})")
@@ -234,24 +232,37 @@ class ConnectScreen(PlatformStepScreen):
             "[b]Connections[/b]\n" + "\n".join(f"  {escape(line)}" for line in self.lines.values())
         )
 
+    def _not_connected(self) -> None:
+        """A failure: the link is spent, and the connection it was for is not connected."""
+        self.link = None
+        self._clear_link()
+        if self.current is not None and self.current[0] not in self.connected:
+            key, name = self.current
+            self._line(key, f"✗ {name}: not connected")
+
     def _show_link(self, name: str) -> None:
         assert self.link is not None
         demo = self.wizard.context.demo
         accept = " · a accepts as the demo user" if demo and demo.approve_connection else ""
         self.query_one("#link", Static).update(
             f"Sign in to DocuSign for [b]{escape(name)}[/b] and choose Accept — "
-            f"o opens this link in the browser, c copies it (e.g. over SSH){accept}:\n"
-            f"  {escape(self.link)}"
+            f"o opens this link in the browser, c copies it (e.g. over SSH){accept}:"
         )
+        self.query_one("#link-url", UrlLine).show(self.link)
+
+    def _clear_link(self) -> None:
+        self.query_one("#link", Static).update("")
+        self.query_one("#link-url", UrlLine).clear()
 
     def _blocked(self, target: ConnectTarget, url: str, said: str) -> None:
         name = target.connector.display_name
         self.redirect_url = url
         self._line(target.connector.connector_id, f"✗ {name}: DocuSign refuses its redirect URL")
         self.query_one("#link", Static).update(
-            f"Register this redirect URL on the integration key at DocuSign (Apps and Keys → "
-            f"your app → Redirect URIs → Add URI → Save):\n  [b]{escape(url)}[/b]"
+            "Register this redirect URL on the integration key at DocuSign (Apps and Keys → "
+            "your app → Redirect URIs → Add URI → Save):"
         )
+        self.query_one("#link-url", UrlLine).show(url)
         demo = " (in the demo, g registers it for you)" if self.wizard.context.demo else ""
         self.message.show_warning(
             f"DocuSign refuses the redirect URL of {name} (it answered: {said}), so the sign-in "

@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from contextlib import suppress
 
 from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
 from clmwizard.safe_text import markup_escaped as escape
-from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, server_failure
+from clmwizard.screens.platform_step import (
+    CONNECT_KEYS,
+    PlatformStepScreen,
+    in_wizard,
+    latest_record,
+    wizard_failure,
+)
 from clmwizard.store.profile import Profile
 from clmwizard.widgets.field_message import FieldMessage
 
@@ -130,12 +138,12 @@ class HeartbeatScreen(PlatformStepScreen):
             outcome.result = describe_result(run, actions, target, profile.name)
             await remember(outcome)
         except Exception as error:  # a server's failure is a message, never a crash
-            if self.is_attached:
+            # the user may have left the step meanwhile (its widgets going): nothing to show
+            with suppress(NoMatches):
+                if not self.is_attached:
+                    return
                 self.end_wait()
-                failure = server_failure(error)
-                if "press r" not in failure.fix:
-                    failure.fix = (failure.fix + " Press r to try again.").strip()
-                self.message.show_error(failure)
+                self.message.show_error(wizard_failure(error, "Heartbeat"))
                 self.set_phase("failed")
             return
         self.end_wait()
@@ -150,11 +158,17 @@ class HeartbeatScreen(PlatformStepScreen):
                 "enter finishes · r runs it again."
             )
         else:
+            said = in_wizard(outcome.result, "Heartbeat")
             self.query_one("#result", Static).update(
-                f"[b]✗ Test run {escape(run.status.lower())}:[/b] {escape(outcome.result)}."
+                f"[b]✗ Test run {escape(run.status.lower())}:[/b] {escape(said)}."
             )
+            back = CONNECT_KEYS["Heartbeat"]
             self.message.show_warning(
-                "The flow exists and is on; fix what the run says, then press r to run it again."
+                f"The flow exists and is on. {back[0].upper()}{back[1:]}; its enter then runs "
+                "the heartbeat again."
+                if back in said
+                else "The flow exists and is on; fix what the run says, then press r to run it "
+                "again."
             )
         self.set_phase("done")
 

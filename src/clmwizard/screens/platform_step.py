@@ -5,6 +5,8 @@ with spinner, clock and limit, and a guard that turns any server failure into a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -48,6 +50,65 @@ def server_failure(error: BaseException) -> ClmWizardError:
     )
 
 
+# The core's fixes name the command line's commands; here each is this wizard's key. Which fix
+# applies stays the core's decision: only the words for "do it again" change.
+_ROTATE = re.compile(
+    r"clmwizard publish --profile [^ ,()`]+ \(or finish `clmwizard rotate --profile [^`]*`\), "
+    r"then run `clmwizard connect --profile [^`]*` again"
+)
+_PUBLISH = re.compile(r"(?:with )?`?clmwizard publish --profile [^ ,()`]+`?")
+_CONNECT = re.compile(
+    r"(?:[Rr]un )?`clmwizard connect(?: --profile [^`]*)?`(?: again)?( to sign in again)?"
+)
+_HEARTBEAT = re.compile(r"`clmwizard heartbeat --profile [^`]*`")
+_AGAIN = re.compile(r"run the command again")
+Step = Literal["Connect", "Heartbeat"]
+ROTATE_KEYS = {
+    "Connect": (
+        "f finishes here; on the start screen s rotates the secret key (its checklist gives "
+        "the connectors the new one), then p and enter come back to Connect — or, once the "
+        "connectors have it, press r here"
+    ),
+    "Heartbeat": (
+        "enter finishes here; on the start screen s rotates the secret key (its checklist "
+        "gives the connectors the new one and runs the heartbeat to prove it)"
+    ),
+}
+CONNECT_KEYS = {
+    "Connect": "press r",
+    "Heartbeat": "esc goes back to Connect, which signs in again on the same connection",
+}
+# Before Heartbeat, a publish is a missing one; at Heartbeat, a stale secret (the run's refusal).
+PUBLISH_KEYS = {"Connect": "esc goes back to Publish", "Heartbeat": ROTATE_KEYS["Heartbeat"]}
+HEARTBEAT_KEYS = {"Connect": "the Heartbeat step (enter)", "Heartbeat": "r"}
+
+
+def _connect_keys(match: re.Match[str], step: Step) -> str:
+    keys = CONNECT_KEYS[step]
+    if step == "Connect" and match.group(1):
+        keys += match.group(1)  # "press r to sign in again"; Connect's own words say it there
+    return keys[0].upper() + keys[1:] if match.group(0)[0].isupper() else keys
+
+
+def in_wizard(fix: str, step: Step) -> str:
+    """A fix written for the command line, in this step's keys."""
+    fix = _ROTATE.sub(ROTATE_KEYS[step], fix)
+    fix = _PUBLISH.sub(PUBLISH_KEYS[step], fix)
+    fix = _CONNECT.sub(lambda match: _connect_keys(match, step), fix)
+    fix = _HEARTBEAT.sub(HEARTBEAT_KEYS[step], fix)
+    return _AGAIN.sub("press r", fix)
+
+
+def wizard_failure(error: BaseException, step: Step) -> ClmWizardError:
+    """A server's failure beside the step, its fix in keys, and r to try again."""
+    failure = server_failure(error)
+    failure.fix = in_wizard(failure.fix, step)
+    if "press r" not in failure.fix.lower():
+        made = "a connection" if step == "Connect" else "the flow"
+        failure.fix = f"{failure.fix} Press r to try again ({made} made before is reused).".strip()
+    return failure
+
+
 class PlatformStepScreen(WizardScreen):
     """A step after Publish that talks to the Power Platform as the profile's Microsoft user."""
 
@@ -71,8 +132,10 @@ class PlatformStepScreen(WizardScreen):
 
     @property
     def settings(self) -> MicrosoftSettings:
-        if self._settings is None:
-            self._settings = self.wizard.context.microsoft()
+        if self._settings is None:  # the sign-in as a person this profile made (connect)
+            from clmwizard.powerplatform.setup import user_settings
+
+            self._settings = user_settings(self.profile, base=self.wizard.context.microsoft())
         return self._settings
 
     def on_unmount(self) -> None:
@@ -101,7 +164,7 @@ class PlatformStepScreen(WizardScreen):
     async def sign_in(self, *, flow: bool) -> tuple[MicrosoftSignIn, MicrosoftSignIn | None]:
         """The Power Apps sign-in (cached by Publish: silent) and, with `flow`, the Flow API's
         token silently from the same account."""
-        from clmwizard.powerplatform.setup import flow_sign_in
+        from clmwizard.powerplatform.setup import flow_sign_in, remember_user_sign_in
         from clmwizard.powerplatform.signin import sign_in_device_code
 
         self.set_phase("signing_in")
@@ -120,6 +183,10 @@ class PlatformStepScreen(WizardScreen):
             )
             flow_who = (
                 await flow_sign_in(http, settings, secrets, self.profile.name) if flow else None
+            )
+        with contextlib.suppress(ClmWizardError):  # a convenience for the next sign-in
+            await asyncio.to_thread(
+                remember_user_sign_in, self.wizard.context.profiles, self.profile.name, settings
             )
         self.code = None
         how = " (the sign-in Publish made)" if who.from_cache else ""

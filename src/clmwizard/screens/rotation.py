@@ -56,6 +56,7 @@ def checklist_lines(profile: Profile, secret: str, report: SecretUpdateReport | 
     from clmwizard.connector.readme import paconn_update
     from clmwizard.connector.swagger import connector_title
     from clmwizard.powerplatform.records import secret_fingerprint
+    from clmwizard.powerplatform.rotation_proof import DELETE_OLD_SECRET, latest_due, local_time
 
     fingerprint = secret_fingerprint(profile.integration_key, secret)
     lines = ["1. Copy the new secret key (s): the connectors you update by hand need it."]
@@ -94,10 +95,20 @@ def checklist_lines(profile: Profile, secret: str, report: SecretUpdateReport | 
     lines.append(
         "3. Test a flow that uses each connector (e.g. List attribute groups): it must still run."
     )
-    lines.append(
-        "4. Only then: delete the OLD secret key in DocuSign (Apps and Keys → your app → "
-        "Secret Keys → delete). Until then both keys work."
-    )
+    due = latest_due(profile)
+    if due is not None:
+        lines.append(
+            f"4. Keep the OLD secret key at DocuSign until a heartbeat run after "
+            f"{local_time(due)} succeeds (a connection uses the access token the old one "
+            "obtained for up to 8 hours); clmwizard status says when. Then delete it "
+            f"({DELETE_OLD_SECRET} → delete). Until then both keys work."
+        )
+    else:
+        lines.append(
+            "4. Only then, and at least 8 hours after the connectors got it (a connection "
+            "uses the access token the old one obtained until it runs out): delete the OLD "
+            f"secret key in DocuSign ({DELETE_OLD_SECRET} → delete). Until then both keys work."
+        )
     return lines
 
 
@@ -219,9 +230,15 @@ class RotationChecklist(ModalScreen[None]):
         if self.report.complete and any(r.heartbeat for r in self.profile.publications):
             await self._prove(base)
         elif self.report.complete:
+            from clmwizard.powerplatform.rotation_proof import latest_due, local_time
+
+            due = latest_due(self.profile)
+            when = f"after {local_time(due)}" if due else "more than 8 hours after the update"
             message.show_ok(
                 f"{len(self.report.updated)} connector(s) updated with the new secret key. "
-                "Test a flow, then delete the old secret key in DocuSign."
+                f"Keep the old secret key in DocuSign until a flow through each connector ran "
+                f"{when} (a connection uses the access token the old one obtained for up to 8 "
+                "hours), then delete it."
             )
         else:
             message.show_warning(
@@ -230,12 +247,18 @@ class RotationChecklist(ModalScreen[None]):
             )
 
     async def _prove(self, base: MicrosoftSettings) -> None:
-        """The heartbeat runs once through each connection: it refreshes the DocuSign grant
-        with the connector's new client secret. Only a success lets the old secret go."""
+        """The heartbeat runs once through each connection: the connectors still work. It may
+        use an access token the old secret obtained, so the old secret stays until a run 8
+        hours after the update (rotation_proof)."""
         import time
 
         from clmwizard.powerplatform.rotation import prove_with_heartbeat
-        from clmwizard.powerplatform.setup import flow_sign_in, make_apis, settings_from
+        from clmwizard.powerplatform.rotation_proof import (
+            DELETE_OLD_SECRET,
+            keep_old_secret,
+            latest_due,
+        )
+        from clmwizard.powerplatform.setup import flow_sign_in, make_apis, user_settings
         from clmwizard.screens.platform_step import SPINNER, server_failure
         from clmwizard.wait_clock import clock
 
@@ -258,7 +281,7 @@ class RotationChecklist(ModalScreen[None]):
             for record in self.profile.publications:
                 if record.heartbeat is None:
                     continue
-                settings = settings_from(record, flow_url=record.flow_url, base=base)
+                settings = user_settings(self.profile, record, flow_url=record.flow_url, base=base)
                 who = await self._sign_in(settings)
                 if who is None:
                     return
@@ -296,10 +319,17 @@ class RotationChecklist(ModalScreen[None]):
             )
             return
         answered = "; ".join(p.result for p in proofs)
+        self.profile = await asyncio.to_thread(self.wizard.context.profiles.load, self.profile_name)
+        self._show()
+        due = latest_due(self.profile)
+        after = (
+            keep_old_secret(due)
+            if due is not None
+            else f"Delete the OLD secret key in DocuSign ({DELETE_OLD_SECRET})."
+        )
         message.show_ok(
             f"{len(self.report.updated) if self.report else 0} connector(s) updated, and the "
-            f"heartbeat ran through the new secret: CLM answered {answered}. Now delete the OLD "
-            "secret key in DocuSign (Apps and Keys → your app → Secret Keys)."
+            f"heartbeat ran through them: CLM answered {answered}. {after}"
         )
 
     async def _sign_in(self, settings: MicrosoftSettings) -> MicrosoftSignIn | None:

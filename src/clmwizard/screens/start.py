@@ -503,15 +503,15 @@ class StartScreen(WizardScreen):
 
         from clmwizard.powerplatform.health import assess
         from clmwizard.powerplatform.last_known import summarise
-        from clmwizard.powerplatform.setup import flow_sign_in, make_apis, settings_from
+        from clmwizard.powerplatform.setup import flow_sign_in, make_apis, user_settings
         from clmwizard.powerplatform.signin import sign_in_silently
         from clmwizard.screens.platform_step import latest_record
         from clmwizard.store.profile import SECRET_KEY
 
         record = latest_record(profile)
         assert record is not None
-        settings = settings_from(
-            record, flow_url=record.flow_url, base=self.wizard.context.microsoft()
+        settings = user_settings(
+            profile, record, flow_url=record.flow_url, base=self.wizard.context.microsoft()
         )
         secrets = await self._secrets()
         stored = await asyncio.to_thread(secrets.get, profile.name, SECRET_KEY)

@@ -112,6 +112,23 @@ class PublishRecord:
     at: datetime | None = None
     flow_url: str | None = None  # the Flow API the heartbeat was made with
     heartbeat: HeartbeatRecord | None = None
+    # When a connector here last got a new DocuSign secret over an older one (rotate, or a
+    # publish finishing one), and the start of the first succeeded heartbeat run late enough to
+    # have refreshed the connection's grant with it (clmwizard.powerplatform.rotation_proof).
+    secret_rotated_at: datetime | None = None
+    rotation_proven_at: datetime | None = None
+
+
+@dataclass
+class MicrosoftUserSignIn:
+    """The Microsoft settings of the profile's last sign-in as a person (connect, heartbeat,
+    publish by device code), kept apart from those a publication records: after `publish
+    --service-principal` those are the service principal's, and the Flow API and the consent
+    link refuse an app-only token."""
+
+    client_id: str
+    tenant: str
+    authority: str
 
 
 @dataclass
@@ -157,6 +174,9 @@ class Profile:
     layout: Layout | None = None
     # The connectors' name in Power Automate (None: `default_connector_name`).
     connector_name: str | None = None
+    # The Microsoft sign-in as a person that connect, heartbeat, status and the wizard use
+    # (None: what the publication recorded).
+    microsoft_user: MicrosoftUserSignIn | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -131,11 +131,11 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     """The YAML shape of a profile: schema_version first, then the fields in order."""
     data = _encode(profile)
     data.pop("schema_version", None)
-    for optional in ("trusted_auth_server", "layout", "connector_name"):
+    for optional in ("trusted_auth_server", "layout", "connector_name", "microsoft_user"):
         if data.get(optional) is None:  # only written when set: older files stay alike
             data.pop(optional, None)
     for record in data.get("publications") or []:  # likewise what connect and heartbeat add
-        for key in ("flow_url", "heartbeat"):
+        for key in ("flow_url", "heartbeat", "secret_rotated_at", "rotation_proven_at"):
             if record.get(key) is None:
                 record.pop(key, None)
         for connector in record.get("connectors") or []:

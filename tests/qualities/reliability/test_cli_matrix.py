@@ -9,7 +9,6 @@ from clmwizard.store.profile import REFRESH_TOKEN
 from tests.qualities.reliability.cli_driver import CliDriver, Observed
 from tests.qualities.reliability.harness import check_message, check_stored, settle
 from tests.qualities.reliability.matrix import Cell, Outcome, cells_for
-from tests.support.keyrings import MemoryKeyring
 
 
 def _check(observed: Observed, outcome: Outcome, emu: Emulator) -> None:
@@ -20,16 +19,9 @@ def _check(observed: Observed, outcome: Outcome, emu: Emulator) -> None:
 
 
 @pytest.mark.parametrize("cell", cells_for("cli") + cells_for("core"), ids=lambda cell: cell.id)
-def test_cell(
-    cell: Cell,
-    emu: Emulator,
-    redirect_uri: str,
-    memory_keyring: MemoryKeyring,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_cell(cell: Cell, emu: Emulator, cli_driver: CliDriver) -> None:
     assert cell.outcome is not None
-    driver = CliDriver(emu, redirect_uri, memory_keyring, monkeypatch, capsys)
+    driver = cli_driver
     observed = driver.run(cell.step, cell.fault)
     _check(observed, cell.outcome, emu)
     if cell.outcome.again is not None:

@@ -9,7 +9,6 @@ from tests.qualities.reliability.cli_driver import CliDriver
 from tests.qualities.reliability.harness import check_message, check_stored
 from tests.qualities.reliability.matrix import Cell, Outcome, cells_for
 from tests.qualities.reliability.wizard_driver import Seen, WizardDriver
-from tests.support.keyrings import MemoryKeyring
 
 
 def _check(seen: Seen, outcome: Outcome, emu: Emulator) -> None:
@@ -21,16 +20,9 @@ def _check(seen: Seen, outcome: Outcome, emu: Emulator) -> None:
 
 
 @pytest.mark.parametrize("cell", cells_for("wizard"), ids=lambda cell: cell.id)
-async def test_cell(
-    cell: Cell,
-    emu: Emulator,
-    redirect_uri: str,
-    memory_keyring: MemoryKeyring,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+async def test_cell(cell: Cell, emu: Emulator, cli_driver: CliDriver) -> None:
     assert cell.outcome is not None
-    driver = WizardDriver(CliDriver(emu, redirect_uri, memory_keyring, monkeypatch, capsys))
+    driver = WizardDriver(cli_driver)
     seen, again = await driver.run(cell.step, cell.fault, again=cell.outcome.again is not None)
     _check(seen, cell.outcome, emu)
     if cell.outcome.again is not None:

@@ -8,12 +8,24 @@ piece of its random part (a truncated leak), and for secret keys the base64 of
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
-from collections.abc import Iterable, Mapping
+import os
+import signal
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from urllib.parse import quote
+
+import pytest
+
+from clmwizard.cli import main
+from clmwizard.http import ClientFactory
 
 
 @dataclass
@@ -121,3 +133,112 @@ def process_texts(pids: Iterable[int] | None = None) -> dict[str, bytes]:
             except OSError:  # gone, or another user's
                 continue
     return found
+
+
+def assert_no_hits(needles: Needles, haystacks: Mapping[str, str | bytes]) -> None:
+    hits = find(needles, haystacks)
+    assert hits == [], "\n".join(hits)
+
+
+def client_logs(records: Iterable[logging.LogRecord]) -> dict[str, str]:
+    """`log_text` of every record but the emulator's own (it logs what it issues)."""
+    return log_text(r for r in records if not r.name.startswith("clmwizard.emulator"))
+
+
+@contextmanager
+def clearers_seen(pids: list[int]) -> Iterator[dict[str, bytes]]:
+    """The clipboard clearers' argv and environment while they still wait; stopped after."""
+    try:
+        yield process_texts(pids)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
+
+
+def own_cmdline() -> dict[str, bytes]:
+    """This process's arguments (its environment holds the test's own settings)."""
+    key = f"/proc/{os.getpid()}/cmdline"
+    return {key: process_texts([os.getpid()])[key]}
+
+
+def debug_logs(caplog: pytest.LogCaptureFixture, *loggers: str) -> None:
+    """DEBUG on the root logger and on each named one (a library may set its own level)."""
+    caplog.set_level(logging.DEBUG)
+    for name in loggers:
+        caplog.set_level(logging.DEBUG, logger=name)
+
+
+def recorded_clearers(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[int]:
+    """The pids of the clipboard clearers `module` starts (through its
+    schedule_clear_in_background), so their arguments and environment can be scanned."""
+    pids: list[int] = []
+    real_schedule = module.schedule_clear_in_background
+
+    def schedule(value: str, after: float = 30.0) -> int:
+        pid: int = real_schedule(value, after)
+        pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(module, "schedule_clear_in_background", schedule)
+    return pids
+
+
+class Run:
+    """Runs `clmwizard ...` in this process and keeps everything it wrote."""
+
+    def __init__(self, capture: pytest.CaptureFixture[str]) -> None:
+        self.capture = capture
+        self.outputs: dict[str, str] = {}
+        self.revealed: dict[str, str] = {}
+
+    def __call__(
+        self,
+        label: str,
+        command: str | list[str],
+        stdin: str | None = None,
+        reveal: bool = False,
+        client_factory: ClientFactory | None = None,
+    ) -> int:
+        """`command` is split on spaces (paths here have none), or given as a list."""
+        argv = command.split() if isinstance(command, str) else command
+        previous = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        try:
+            code = main(argv, client_factory=client_factory)
+        finally:
+            sys.stdin = previous
+        out, err = self.capture.readouterr()
+        target = self.revealed if reveal else self.outputs
+        target[f"{label} (stdout)"] = out
+        target[f"{label} (stderr)"] = err
+        return code
+
+    def err(self, label: str) -> str:
+        return self.outputs[f"{label} (stderr)"]
+
+
+class LeakScan(Run):
+    """A `Run` whose haystacks are its outputs, the logs, the files under `folder` and this
+    process's arguments (the `scan` fixture: capsys, caplog, tmp_path)."""
+
+    def __init__(
+        self,
+        capture: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture,
+        folder: Path,
+    ) -> None:
+        super().__init__(capture)
+        self.caplog = caplog
+        self.folder = folder
+
+    def debug_logs(self, *loggers: str) -> None:
+        debug_logs(self.caplog, *loggers)
+
+    def haystacks(self) -> dict[str, Any]:
+        return {
+            **self.outputs,
+            **log_text(self.caplog.records),
+            **files_under(self.folder),
+            **own_cmdline(),
+        }

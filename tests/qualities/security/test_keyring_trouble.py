@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import keyring
 import pytest
@@ -33,6 +34,7 @@ from clmwizard.store.profile import SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import backend_name, open_secret_store
 from clmwizard.widgets.field_message import FieldMessage
+from tests.support.cli import Cli, cli
 from tests.support.keyrings import FailingAfterKeyring, MemoryKeyring, SlowKeyring
 from tests.support.login import login_argv
 from tests.support.pilot import SIZE, browser_stand_in, message, sign_in_to_discovery, until
@@ -70,6 +72,31 @@ def use_backend() -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
 
 
 # --- the command line ------------------------------------------------------------------------
+
+
+K = TypeVar("K", bound=KeyringBackend)
+__all__ = ["cli"]  # the fixture
+
+
+@pytest.fixture
+def signed_in_on(
+    emu: Emulator,
+    config_dir: Path,
+    use_backend: Callable[[KeyringBackend], KeyringBackend],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[[K], K]:
+    """`clmwizard login` (profile acme, the browser stand-in) with `backend` as the keyring."""
+
+    def sign_in(backend: K) -> K:
+        use_backend(backend)
+        monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
+        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
+        assert main(login_argv(emu, profile="acme", timeout=15)) == 0
+        capsys.readouterr()
+        return backend
+
+    return sign_in
 
 
 @pytest.mark.parametrize("kind", list(BACKENDS))
@@ -258,27 +285,14 @@ class FreezingKeyring(MemoryKeyring):
 
 @pytest.mark.parametrize("command", ["refresh", "rotate"])
 def test_a_keyring_that_freezes_after_docusign_answered_says_the_token_is_used_up(
-    command: str,
-    emu: Emulator,
-    config_dir: Path,
-    use_backend: Callable[[KeyringBackend], KeyringBackend],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    command: str, emu: Emulator, signed_in_on: Callable[[K], K], cli: Cli
 ) -> None:
-    backend = use_backend(FreezingKeyring())
-    assert isinstance(backend, FreezingKeyring)
-    monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert main(login_argv(emu, profile="acme", timeout=15)) == 0
-    capsys.readouterr()
+    backend = signed_in_on(FreezingKeyring())
     backend.freeze = True
-    argv = ["refresh", "--profile", "acme"]
-    if command == "rotate":
-        argv = ["rotate", "--profile", "acme"]
-        monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.spare_secret_key)
+    new_secret = emu.spare_secret_key if command == "rotate" else None
     started = time.monotonic()
-    assert main(argv) == EXIT_KEYRING
-    err = capsys.readouterr().err
+    code, _, err = cli(command, "--profile", "acme", secret=new_secret)
+    assert code == EXIT_KEYRING
     assert time.monotonic() - started < 15  # the keyring's timeout, not the hang
     assert "did not answer" in err
     assert "the stored refresh token is used up" in err  # before: only "did not answer"
@@ -325,21 +339,13 @@ class ReplacedMeanwhileKeyring(MemoryKeyring):
 
 
 def test_a_token_replaced_by_a_writer_ignoring_the_lock_is_not_blamed_on_revoked_consent(
-    emu: Emulator,
-    config_dir: Path,
-    use_backend: Callable[[KeyringBackend], KeyringBackend],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    emu: Emulator, signed_in_on: Callable[[K], K], capsys: pytest.CaptureFixture[str]
 ) -> None:
     import base64
 
     import httpx
 
-    backend = use_backend(ReplacedMeanwhileKeyring())
-    assert isinstance(backend, ReplacedMeanwhileKeyring)
-    monkeypatch.setenv("BROWSER", f"{sys.executable} -m clmwizard.emulator.browser %s")
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", emu.secret_key)
-    assert main(login_argv(emu, profile="acme", timeout=15)) == 0
+    backend = signed_in_on(ReplacedMeanwhileKeyring())
     stored = backend.get_password("clmwizard", "acme/refresh_token")
     basic = base64.b64encode(f"{emu.integration_key}:{emu.secret_key}".encode()).decode()
     answer = httpx.post(  # the other writer's refresh: uses up the stored token

@@ -5,12 +5,8 @@ environment of every process. Zero hits, except the reveals the user asked for."
 
 from __future__ import annotations
 
-import io
 import json
-import logging
-import os
 import secrets
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,15 +20,19 @@ from clmwizard.commands import credentials as credentials_command
 from clmwizard.commands import login as login_command
 from clmwizard.docusign.consent import ConsentRequest
 from clmwizard.emulator import Emulator
-from clmwizard.http import ClientFactory
 from clmwizard.redact import register_secret
 from tests.qualities.security.leaks import (
     Needles,
+    Run,
+    assert_no_hits,
+    clearers_seen,
+    client_logs,
+    debug_logs,
     emulator_needles,
     files_under,
     find,
-    log_text,
     process_texts,
+    recorded_clearers,
 )
 from tests.support.keyrings import MemoryKeyring
 from tests.support.login import login_argv
@@ -44,41 +44,6 @@ with open(os.environ["LEAK_BROWSER_RECORD"], "a") as record:
     record.write(json.dumps({"argv": sys.argv, "env": dict(os.environ)}) + "\\n")
 follow_consent(sys.argv[1], os.environ.get("CLMWIZARD_TEST_BROWSER_DECISION", "accept"))
 """
-
-
-class Run:
-    """Runs `clmwizard ...` in this process and keeps everything it wrote."""
-
-    def __init__(self, capfd: pytest.CaptureFixture[str]) -> None:
-        self.capfd = capfd
-        self.outputs: dict[str, str] = {}
-        self.revealed: dict[str, str] = {}
-
-    def __call__(
-        self,
-        label: str,
-        command: str | list[str],
-        stdin: str | None = None,
-        reveal: bool = False,
-        client_factory: ClientFactory | None = None,
-    ) -> int:
-        """`command` is split on spaces (paths here have none), or given as a list."""
-        argv = command.split() if isinstance(command, str) else command
-        previous = sys.stdin
-        if stdin is not None:
-            sys.stdin = io.StringIO(stdin)
-        try:
-            code = main(argv, client_factory=client_factory)
-        finally:
-            sys.stdin = previous
-        out, err = self.capfd.readouterr()
-        target = self.revealed if reveal else self.outputs
-        target[f"{label} (stdout)"] = out
-        target[f"{label} (stderr)"] = err
-        return code
-
-    def err(self, label: str) -> str:
-        return self.outputs[f"{label} (stderr)"]
 
 
 @pytest.fixture
@@ -114,11 +79,6 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(http_layer, "RETRY_AFTER_CAP", 0.05)
 
 
-def no_hits(needles: Needles, haystacks: dict[str, Any]) -> None:
-    hits = find(needles, haystacks)
-    assert hits == [], "\n".join(hits)
-
-
 @pytest.mark.display
 def test_every_command_and_error_path_leaks_no_secret(
     emu: Emulator,
@@ -132,20 +92,10 @@ def test_every_command_and_error_path_leaks_no_secret(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # the root: httpx, httpcore, asyncio, keyring, everything
-    for name in ("httpx", "httpcore", "clmwizard", "keyring", "asyncio"):
-        caplog.set_level(logging.DEBUG, logger=name)
+    debug_logs(caplog, "httpx", "httpcore", "clmwizard", "keyring", "asyncio")  # and the root
     run = Run(capfd)
     bundle = tmp_path / "bundle"
-    clearers: list[int] = []
-    real_schedule = credentials_command.schedule_clear_in_background
-
-    def schedule(value: str, after: float = 30.0) -> int:
-        pid = real_schedule(value, after)
-        clearers.append(pid)
-        return pid
-
-    monkeypatch.setattr(credentials_command, "schedule_clear_in_background", schedule)
+    clearers = recorded_clearers(monkeypatch, credentials_command)
 
     # A wrong secret first (the exchange fails), with --debug: the traceback is shown, redacted.
     wrong_secret = emu.spare_secret_key[:-4] + "0000"
@@ -275,9 +225,7 @@ def test_every_command_and_error_path_leaks_no_secret(
     haystacks: dict[str, Any] = {}
     haystacks.update(files_under(config_dir, bundle))
     haystacks.update(run.outputs)
-    haystacks.update(
-        log_text(r for r in caplog.records if not r.name.startswith("clmwizard.emulator"))
-    )
+    haystacks.update(client_logs(caplog.records))
     browser_runs = [json.loads(line) for line in browser.read_text().splitlines()]
     assert len(browser_runs) >= 7
     for index, seen in enumerate(browser_runs):
@@ -288,17 +236,13 @@ def test_every_command_and_error_path_leaks_no_secret(
             f"{k}={v}" for k, v in seen["env"].items()
         )
     assert len(clearers) == 2
-    try:
-        clearer_texts = process_texts(clearers)
+    with clearers_seen(clearers) as clearer_texts:
         assert len(clearer_texts) == 4  # both clearers still waiting: argv and environment
         assert all(b"--after" in clearer_texts[f"/proc/{p}/cmdline"] for p in clearers)
         haystacks.update(clearer_texts)
         haystacks.update(process_texts())
-    finally:
-        for pid in clearers:
-            os.kill(pid, signal.SIGTERM)
     assert len(haystacks) > 60
-    no_hits(needles, haystacks)
+    assert_no_hits(needles, haystacks)
 
     # The scan is not blind: the reveals do hold the secrets, in the forms it looks for.
     assert find(needles, run.revealed)

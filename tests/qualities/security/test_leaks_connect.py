@@ -7,8 +7,6 @@ failure paths with --debug included."""
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,16 +14,9 @@ from typing import Any
 
 import pytest
 
-from clmwizard.cli import main
 from clmwizard.emulator import Emulator
 from clmwizard.store.profiles import ProfileStore
-from tests.qualities.security.leaks import (
-    emulator_needles,
-    files_under,
-    find,
-    log_text,
-    process_texts,
-)
+from tests.qualities.security.leaks import LeakScan, assert_no_hits, emulator_needles
 
 Argv = Callable[..., list[str]]
 RECORDING_BROWSER = """\
@@ -41,18 +32,12 @@ raise SystemExit(main(sys.argv[1:]))
 def test_connect_heartbeat_status_leak_nothing(
     finish: str,
     microsoft: Emulator,
-    signed_in: Callable[..., None],
-    approver: list[str],
-    publish_argv: Argv,
+    acme_publish: Argv,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    scan: LeakScan,
     tmp_path: Path,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    for name in ("httpx", "httpcore", "msal", "urllib3", "asyncio", "clmwizard"):
-        caplog.set_level(logging.DEBUG, logger=name)
-    signed_in()
+    scan.debug_logs("httpx", "httpcore", "msal", "urllib3", "asyncio", "clmwizard")
     pp = microsoft.power_platform
     if finish == "confirm":  # the portal's path: the code comes back to clmwizard's page
         pp.set_platform(consent_finish="confirm")
@@ -62,34 +47,27 @@ def test_connect_heartbeat_status_leak_nothing(
     monkeypatch.setenv("LEAK_BROWSER_RECORD", str(record))
     monkeypatch.setenv("BROWSER", f"{sys.executable} {script} %s")
     monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_CA", str(tmp_path / "emulator-ca.pem"))
-    outputs: dict[str, str] = {}
-
-    def run(label: str, argv: list[str]) -> int:
-        code = main(argv)
-        out, err = capsys.readouterr()
-        outputs[f"{label} (stdout)"], outputs[f"{label} (stderr)"] = out, err
-        return code
 
     acme = ["--profile", "acme"]
-    assert run("publish", publish_argv()) == 0
-    assert run("connect unregistered", ["--debug", "connect", *acme, "--timeout", "20"]) == 1
+    assert scan("publish", acme_publish()) == 0
+    assert scan("connect unregistered", ["--debug", "connect", *acme, "--timeout", "20"]) == 1
     for connector in ProfileStore().load("acme").publications[0].connectors:
         assert connector.redirect_url is not None
         microsoft.register_redirect_uri(connector.redirect_url)
-    assert run("connect", ["connect", *acme, "--timeout", "60"]) == 0, outputs
-    assert run("connect again", ["connect", *acme, "--no-browser"]) == 0
-    assert run("heartbeat", ["heartbeat", *acme]) == 0, outputs
-    assert run("status", ["status", *acme]) == 0, outputs
-    assert run("status json", ["status", "--all", "--format", "json"]) == 0
+    assert scan("connect", ["connect", *acme, "--timeout", "60"]) == 0, scan.outputs
+    assert scan("connect again", ["connect", *acme, "--no-browser"]) == 0
+    assert scan("heartbeat", ["heartbeat", *acme]) == 0, scan.outputs
+    assert scan("status", ["status", *acme]) == 0, scan.outputs
+    assert scan("status json", ["status", "--all", "--format", "json"]) == 0
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", microsoft.spare_secret_key)
-    assert run("rotate", ["rotate", *acme]) == 0, outputs
+    assert scan("rotate", ["rotate", *acme]) == 0, scan.outputs
     monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
     microsoft.revoke_consent()
     microsoft.advance_clock(8 * 3600 + 60)
-    assert run("heartbeat failing", ["--debug", "heartbeat", *acme]) == 1
-    assert run("status broken", ["--debug", "status", *acme, "--format", "json"]) == 7
+    assert scan("heartbeat failing", ["--debug", "heartbeat", *acme]) == 1
+    assert scan("status broken", ["--debug", "status", *acme, "--format", "json"]) == 7
     monkeypatch.setenv("CLMWIZARD_TEST_BROWSER_DECISION", "decline")
-    assert run("connect declined", ["--debug", "connect", *acme, "--timeout", "60"]) == 1
+    assert scan("connect declined", ["--debug", "connect", *acme, "--timeout", "60"]) == 1
 
     issued = pp.issued_secrets()
     if finish == "confirm":
@@ -100,14 +78,10 @@ def test_connect_heartbeat_status_leak_nothing(
         microsoft.integration_key,
         microsoft=sorted(issued),
     )
-    haystacks: dict[str, Any] = {**outputs, **log_text(caplog.records)}
-    haystacks.update(files_under(tmp_path))
-    own = process_texts([os.getpid()])
-    haystacks[f"/proc/{os.getpid()}/cmdline"] = own[f"/proc/{os.getpid()}/cmdline"]
+    haystacks: dict[str, Any] = scan.haystacks()
     launches = [json.loads(line) for line in record.read_text().splitlines()]
     assert len(launches) >= 2  # the browser was started for the sign-ins
     for index, launch in enumerate(launches):
         haystacks[f"browser {index} argv"] = " ".join(launch["argv"])
         haystacks[f"browser {index} env"] = json.dumps(launch["env"])
-    hits = find(needles, haystacks)
-    assert hits == [], "\n".join(hits)
+    assert_no_hits(needles, haystacks)

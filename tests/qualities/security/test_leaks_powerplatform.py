@@ -4,58 +4,34 @@ this process's arguments."""
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-from clmwizard.cli import main
 from clmwizard.emulator import Emulator
-from tests.qualities.security.leaks import (
-    emulator_needles,
-    files_under,
-    find,
-    log_text,
-    process_texts,
-)
+from tests.qualities.security.leaks import LeakScan, assert_no_hits, emulator_needles
 
 Argv = Callable[..., list[str]]
 
 
 def test_publish_and_rotate_leak_nothing(
     microsoft: Emulator,
-    signed_in: Callable[..., None],
-    approver: list[str],
-    publish_argv: Argv,
+    acme_publish: Argv,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
-    tmp_path: Path,
+    scan: LeakScan,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    for name in ("httpx", "httpcore", "msal", "urllib3"):
-        caplog.set_level(logging.DEBUG, logger=name)
-    signed_in()
-    outputs: dict[str, str] = {}
+    scan.debug_logs("httpx", "httpcore", "msal", "urllib3")
 
-    def run(label: str, argv: list[str]) -> int:
-        code = main(argv)
-        out, err = capsys.readouterr()
-        outputs[f"{label} (stdout)"], outputs[f"{label} (stderr)"] = out, err
-        return code
-
-    assert run("publish three", publish_argv("--layout", "three")) == 0
-    assert run("publish again", publish_argv()) == 0
+    assert scan("publish three", acme_publish("--layout", "three")) == 0
+    assert scan("publish again", acme_publish()) == 0
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", microsoft.spare_secret_key)
-    assert run("rotate", ["rotate", "--profile", "acme"]) == 0
+    assert scan("rotate", ["rotate", "--profile", "acme"]) == 0
     monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
     pp = microsoft.power_platform
     monkeypatch.setenv("CLMWIZARD_MS_CLIENT_SECRET", pp.client_secret)
-    argv = publish_argv("--service-principal", "--client-id", pp.client_id, "--dry-run")
-    assert run("service principal", argv) == 0
-    assert run("publish with a wrong environment", publish_argv(environment="nope-env")) != 0
+    argv = acme_publish("--service-principal", "--client-id", pp.client_id, "--dry-run")
+    assert scan("service principal", argv) == 0
+    assert scan("publish with a wrong environment", acme_publish(environment="nope-env")) != 0
 
     microsoft_secrets = pp.issued_secrets()
     assert len(microsoft_secrets) > 4  # tokens, refresh tokens, device codes, the SP secret
@@ -65,9 +41,5 @@ def test_publish_and_rotate_leak_nothing(
         microsoft.integration_key,
         microsoft=sorted(microsoft_secrets),
     )
-    haystacks: dict[str, str | bytes] = {**outputs, **log_text(caplog.records)}
-    haystacks.update(files_under(tmp_path))
-    own = process_texts([os.getpid()])
-    haystacks[f"/proc/{os.getpid()}/cmdline"] = own[f"/proc/{os.getpid()}/cmdline"]
-    hits = find(needles, haystacks)
-    assert hits == [], "\n".join(hits)
+    haystacks: dict[str, str | bytes] = scan.haystacks()
+    assert_no_hits(needles, haystacks)

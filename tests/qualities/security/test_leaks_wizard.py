@@ -9,10 +9,8 @@ reveal was asked."""
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import secrets
-import signal
 from pathlib import Path
 
 import pytest
@@ -37,11 +35,15 @@ from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.copy_table import CopyTable
 from tests.qualities.security.leaks import (
     Needles,
+    assert_no_hits,
+    clearers_seen,
+    client_logs,
+    debug_logs,
     emulator_needles,
     files_under,
     find,
-    log_text,
     process_texts,
+    recorded_clearers,
 )
 from tests.support.pilot import SIZE, browser_stand_in, fill_key_screen, message, until
 
@@ -76,9 +78,7 @@ async def test_wizard_flows_leak_no_secret(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    for name in ("httpx", "httpcore", "textual", "asyncio", "keyring"):
-        caplog.set_level(logging.DEBUG, logger=name)
+    debug_logs(caplog, "httpx", "httpcore", "textual", "asyncio", "keyring")
     monkeypatch.chdir(tmp_path)
     rsa_key = fake_rsa_key()
     rsa_file = tmp_path / "outside" / "jwt.pem"
@@ -96,17 +96,9 @@ async def test_wizard_flows_leak_no_secret(
         consent_timeout=30.0,
         clipboard_clear_seconds=60.0,
     )
-    clearers: list[int] = []
     import clmwizard.clipboard as clipboard
 
-    real_schedule = clipboard.schedule_clear_in_background
-
-    def schedule(value: str, after: float = 30.0) -> int:
-        pid = real_schedule(value, after)
-        clearers.append(pid)
-        return pid
-
-    monkeypatch.setattr(clipboard, "schedule_clear_in_background", schedule)
+    clearers = recorded_clearers(monkeypatch, clipboard)
     screens = Screens()
     verifiers: list[str] = []
 
@@ -239,22 +231,15 @@ async def test_wizard_flows_leak_no_secret(
     out, err = capfd.readouterr()
     haystacks: dict[str, str | bytes] = {"stdout": out, "stderr": err, **screens.shots}
     haystacks.update(files_under(config_dir, bundle))
-    haystacks.update(
-        log_text(r for r in caplog.records if not r.name.startswith("clmwizard.emulator"))
-    )
+    haystacks.update(client_logs(caplog.records))
     haystacks.update({f"consent URL {i}": url for i, url in enumerate(opened)})
-    try:
-        clearer = process_texts(clearers)
+    with clearers_seen(clearers) as clearer:
         argv = clearer[f"/proc/{clearers[0]}/cmdline"]
         assert b"--after" in argv and b"--clear-if-hash" not in argv  # the hash goes by stdin
         haystacks.update(clearer)
         haystacks.update(process_texts())
-    finally:
-        for pid in clearers:
-            os.kill(pid, signal.SIGTERM)
     assert len(screens.shots) >= 14
-    hits = find(needles, haystacks)
-    assert hits == [], "\n".join(hits)
+    assert_no_hits(needles, haystacks)
     # Not blind: the revealed fields screen does show the stored secret key.
     assert any("secret key" in hit for hit in find(needles, screens.revealed))
 

@@ -17,18 +17,24 @@ from clmwizard.secret_env import MICROSOFT_SECRETS
 REPO = Path(__file__).parents[3]
 
 
+def python(args: list[str], timeout: float, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` from the repository with `env` added to this environment; it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_textual_log_never_records_a_typed_or_pasted_secret(tmp_path: Path) -> None:
     secret = "sk-" + secrets.token_hex(12)
     log = tmp_path / "textual.log"
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.qualities.security.textual_log_typer", secret],
-        cwd=REPO,
-        env={**os.environ, "TEXTUAL_LOG": str(log)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    python(["-m", "tests.qualities.security.textual_log_typer", secret], 120, TEXTUAL_LOG=str(log))
     text = log.read_text(encoding="utf-8")
     assert "SecretInput" in text and "Key(" in text  # the log was written, events and all
     assert secret not in text
@@ -46,15 +52,7 @@ print(resource.getrlimit(resource.RLIMIT_CORE), libc.prctl(3, 0, 0, 0, 0), code)
 
 
 def test_core_dumps_are_off_for_the_cli_process(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", CORE_PROBE],
-        cwd=REPO,
-        env={**os.environ, "CLMWIZARD_CONFIG_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = python(["-c", CORE_PROBE], 60, CLMWIZARD_CONFIG_DIR=str(tmp_path))
     limit, dumpable, code = done.stdout.strip().splitlines()[-1].rsplit(" ", 2)
     assert limit == "(0, 0)"  # no core file, and the limit cannot be raised again
     assert dumpable == "0"  # PR_GET_DUMPABLE: not dumpable, not ptrace-able by the user
@@ -76,20 +74,13 @@ print("child", child.stdout.strip())
 def test_the_secret_key_variable_leaves_the_environment_for_the_whole_process(
     tmp_path: Path,
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD_PROBE],
-        cwd=REPO,
-        env={
-            **os.environ,
-            "CLMWIZARD_CONFIG_DIR": str(tmp_path),
-            "CLMWIZARD_SECRET_KEY": "sk-env-secret",
-            "CLMWIZARD_SECRET_OTHER": "sk-other",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = python(
+        ["-c", CHILD_PROBE],
+        60,
+        CLMWIZARD_CONFIG_DIR=str(tmp_path),
+        CLMWIZARD_SECRET_KEY="sk-env-secret",
+        CLMWIZARD_SECRET_OTHER="sk-other",
     )
-    assert done.returncode == 0, done.stderr
     assert "in-env []" in done.stdout
     child = done.stdout.split("child", 1)[1]
     assert "CLMWIZARD_SECRET" not in child and "sk-env-secret" not in done.stdout
@@ -111,15 +102,7 @@ def test_every_secret_variable_leaves_the_environment_before_any_child_starts(
     """A child (the browser, xclip, the clipboard clearer) inherits os.environ: after the CLI
     started, neither this process's environment nor a child's holds the variable or its value."""
     value = f"value-of-{name.lower()}-0123456789"
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD_PROBE],
-        cwd=REPO,
-        env={**os.environ, "CLMWIZARD_CONFIG_DIR": str(tmp_path), name: value},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = python(["-c", CHILD_PROBE], 60, CLMWIZARD_CONFIG_DIR=str(tmp_path), **{name: value})
     assert "in-env []" in done.stdout
     assert name not in done.stdout and value not in done.stdout
 
