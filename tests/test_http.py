@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -62,3 +63,24 @@ async def test_get_waits_until_the_rate_limit_resets() -> None:
     # 1 to 2 s away, makes the retry wait the whole cap instead of the backoff.
     assert http_layer.BACKOFF_SECONDS < 0.04 < http_layer.RETRY_AFTER_CAP
     assert calls[1] - calls[0] >= 0.045
+
+
+def test_a_trust_store_is_built_once_per_bundle_and_again_when_its_file_changes(
+    tmp_path: Path,
+) -> None:
+    from clmwizard.emulator.powerplatform.tls import make_tls
+    from clmwizard.errors import UsageError
+
+    pem = make_tls([]).ca_pem
+    assert http_layer.ssl_context(pem) is http_layer.ssl_context(pem)
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(pem, encoding="ascii")
+    first = http_layer.ssl_context(str(bundle))
+    assert http_layer.ssl_context(str(bundle)) is first
+    bundle.write_text(pem + "\n", encoding="ascii")
+    assert http_layer.ssl_context(str(bundle)) is not first
+    missing = str(tmp_path / "gone.pem")
+    for _ in range(2):
+        with pytest.raises(UsageError, match="Could not read the CA bundle"):
+            http_layer.ssl_context(missing)
+    assert http_layer._default_context() is http_layer._default_context()

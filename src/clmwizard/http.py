@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -53,7 +54,7 @@ def make_client(
     system's trust store plus that bundle (so MSAL never reads REQUESTS_CA_BUNDLE), 30 s."""
     microsoft = ca_bundle is not False
     if verify is None:
-        verify = ssl_context(ca_bundle) if ca_bundle is not False else True
+        verify = ssl_context(ca_bundle) if ca_bundle is not False else _default_context()
     default = MICROSOFT_TIMEOUT if microsoft else DOCUSIGN_TIMEOUT
     return httpx.AsyncClient(
         timeout=httpx.Timeout(default if timeout is None else timeout),
@@ -63,9 +64,40 @@ def make_client(
     )
 
 
+def _default_context() -> ssl.SSLContext:
+    """httpx's own default (what verify=True builds), made once: loading a trust store costs
+    tens of milliseconds, and every network step makes a client."""
+    if (context := _contexts.get(None)) is None:
+        context = _contexts[None] = httpx.create_ssl_context()
+    return context
+
+
+# Built trust stores, by bundle (its text, or its path with the file's size and time, so a
+# replaced file is read again). An SSLContext is made to be shared between connections.
+_contexts: dict[object, ssl.SSLContext] = {}
+
+
 def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
     """The system's trust store, plus `ca_bundle` when given: a PEM file, or PEM text itself
     (what `clmwizard emulator` prints as `power_platform.ca_cert`)."""
+    key = _bundle_key(ca_bundle)
+    if (cached := _contexts.get(key)) is not None:
+        return cached
+    context = _contexts[key] = _load_context(ca_bundle)
+    return context
+
+
+def _bundle_key(ca_bundle: str | None) -> object:
+    if not ca_bundle or ca_bundle.lstrip().startswith("-----BEGIN"):
+        return ("text", ca_bundle)
+    try:
+        stat = os.stat(ca_bundle)
+    except OSError:
+        return ("unreadable", ca_bundle)  # its load fails with the reason, so it is never stored
+    return ("file", ca_bundle, stat.st_size, stat.st_mtime_ns)
+
+
+def _load_context(ca_bundle: str | None) -> ssl.SSLContext:
     import ssl
 
     context = ssl.create_default_context()
@@ -196,6 +228,19 @@ def deadline_seconds(client: httpx.AsyncClient) -> float | None:
     if all(part is None for part in parts):
         return None
     return max(sum(part or 0.0 for part in parts), MIN_DEADLINE)
+
+
+def worst_case_seconds(
+    client: httpx.AsyncClient, attempts: int = ATTEMPTS, *, waits: bool = True
+) -> float | None:
+    """The longest `attempts` requests with `client` can take: each to its deadline, and (when
+    `waits`, as `send_with_retry` does) the longest wait between them (RETRY_AFTER_CAP). What a
+    wait's clock shows as its limit; None when the client has no deadline."""
+    per_request = deadline_seconds(client)
+    if per_request is None:
+        return None
+    between = RETRY_AFTER_CAP * (attempts - 1) if waits else 0.0
+    return per_request * attempts + between
 
 
 async def send(

@@ -326,7 +326,9 @@ def test_the_device_code_wait_shows_a_clock_until_the_sign_in_returns(
     )
     with device_code_shown() as show:
         show(code)
-        time.sleep(0.6)
+        deadline = time.monotonic() + 5
+        while "0:00 of" not in terminal.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the clock's first line, drawn by its thread
     shown = terminal.getvalue()
     out = capsys.readouterr().out
     assert "enter the code ABCD-EFGH" in out

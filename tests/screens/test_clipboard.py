@@ -18,7 +18,7 @@ from clmwizard.screens.key import KeyScreen
 from clmwizard.store.profile import SECRET_KEY, ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
-from tests.support.pilot import until, until_workers_done
+from tests.support.pilot import press_until, until, until_workers_done
 
 SECRET = "b7c1d2e3-aaaa-4bbb-8ccc-0123456789ab"
 KEY = "3f6c0e1a-58d2-4c1e-9b2d-0a1b2c3d4e5f"
@@ -176,7 +176,7 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
 
     monkeypatch.setenv("CLMWIZARD_CLIPBOARD", "osc52")
     app = ClmWizardApp(context)
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await open_fields(app, pilot)
         await pilot.press("ctrl+l")  # one connector → three: the actions of each host
         await pilot.press("tab")  # Security → Definition
@@ -184,9 +184,12 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
             await pilot.press("right")  # the next connector
         actions = action_definitions(profile(), connector)
         assert len(actions) >= 3
+        # Each key is sent as a terminal sends it and waited for only until its effect shows
+        # (pilot.press waits for idle: ~0.1 s a key, and this test presses about 300).
         for hotkey, action in zip(CopyTable.HOTKEYS, actions, strict=False):
-            await pilot.press(hotkey)
-            await until(pilot, lambda: isinstance(app.screen, ActionValuesDialog), 5)
+            await press_until(pilot, hotkey, lambda: isinstance(app.screen, ActionValuesDialog))
+            dialog = app.screen
+            assert isinstance(dialog, ActionValuesDialog) and dialog.action == action
             values = action.values()
             assert [key for key, _, _ in values][:5] == [
                 "summary",
@@ -198,10 +201,10 @@ async def test_every_value_of_every_definition_action_is_copied_on_its_own(
             url = dict((key, value) for key, _, value in values)["url"]
             assert url.startswith("https://api") and "/v2/" in url
             for number, (_, _, value) in enumerate(values, start=1):
-                await pilot.press(str(number))
-                assert app.clipboard == value
-            await pilot.press("escape")
-            await until(pilot, lambda: isinstance(app.screen, FieldsScreen), 5)
+                assert value
+                app.copy_to_clipboard("")  # so a key that copies nothing cannot pass
+                await press_until(pilot, str(number), lambda v=value: app.clipboard == v)  # type: ignore[misc]
+            await press_until(pilot, "escape", lambda: isinstance(app.screen, FieldsScreen))
 
 
 async def test_the_fields_screen_shows_the_profiles_layout_one_connector(

@@ -3,7 +3,9 @@ real (non-demo) sign-in against the emulator."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +40,31 @@ def type_burst(pilot: Pilot[None], text: str) -> None:
         event = events.Key(char if char.isalnum() else _character_to_key(char), char)
         event.set_sender(pilot.app)
         driver.send_message(event)
+
+
+async def press_until(
+    pilot: Pilot[None], key: str, condition: Callable[[], object], timeout: float = 10.0
+) -> None:
+    """Send one key as a terminal does and let the app run only until `condition()` holds.
+
+    `pilot.press` then waits for the whole app to go idle (twice ≥ 20 ms of no CPU, ~0.1 s a
+    key): for a test that presses hundreds of keys and can say what each one does."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    driver = pilot.app._driver
+    assert driver is not None
+    name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+    event = events.Key(name, key if len(key) == 1 else None)
+    event.set_sender(pilot.app)
+    driver.send_message(event)
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{key!r} timed out on {type(pilot.app.screen).__name__}: {shown(pilot.app)}"  # type: ignore[arg-type]
+            )
+        await asyncio.sleep(0.002)
 
 
 def make_app(context: WizardContext) -> ClmWizardApp:

@@ -24,6 +24,7 @@ from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.guard import guarded
 from clmwizard.wait_clock import HINT_AFTER, SPINNER, clock
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.url_line import UrlLine
 
 # Letter keys that would otherwise be typed into the paste field.
 _LETTER_ACTIONS = {
@@ -87,10 +88,9 @@ class ConsentScreen(WizardScreen):
             panel.border_title = "Redirect URI: register it in Apps and Keys"
             yield Static(self._redirect_line(), id="redirect-uri")
             yield FieldMessage(id="redirect-message")
-        with Vertical(classes="panel", id="url-panel") as panel:
-            panel.border_title = "Consent URL"
-            yield Static("", id="consent-url")
-            yield Static("", id="url-hint")
+        # Not in a panel: the URL on rows of its own, so a mouse selection takes it whole.
+        yield Static("", id="url-hint")
+        yield UrlLine(id="consent-url")
         yield Static("", id="listen-status")
         yield Static("", id="wait-hint").set_styles("display: none;")
         yield Static(
@@ -115,7 +115,7 @@ class ConsentScreen(WizardScreen):
                 parts.append("[b]a[/b] approve as the demo user (no browser needed)")
         else:
             parts.append("[dim]o / a wait for the listener: r listen again[/dim]")
-        self.query_one("#url-hint", Static).update("   ".join(parts))
+        self.query_one("#url-hint", Static).update("[b]Consent URL[/b]   " + "   ".join(parts))
 
     # -- which keys act ---------------------------------------------------------------------
 
@@ -188,7 +188,7 @@ class ConsentScreen(WizardScreen):
                 draft.redirect_uri,
                 use_pkce=draft.use_pkce,
             )
-        self.query_one("#consent-url", Static).update(escape(consent.url))
+        self.query_one("#consent-url", UrlLine).show(consent.url)
         self.query_one("#redirect-uri", Static).update(self._redirect_line())
         self.query_one("#consent-message", FieldMessage).clear()
         self.query_one("#redirect-message", FieldMessage).clear()

@@ -112,7 +112,7 @@ class KeyScreen(WizardScreen):
             )
             yield FieldMessage(id="secret-key-message")
             yield Static(
-                "[dim]Where: DocuSign Admin → Apps and Keys → your app. The integration key is "
+                "[dim]Where: DocuSign Settings → Apps and Keys → your app. The integration key is "
                 "the GUID at the top; under Secret Keys, “+ Add secret key” shows a new one "
                 "once.[/dim]",
                 classes="help",

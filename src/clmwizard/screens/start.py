@@ -146,7 +146,7 @@ class StartScreen(WizardScreen):
         yield Static(
             "From a DocuSign integration key to a Power Automate connector for DocuSign CLM.\n"
             "[dim]Pick a profile, or start a new one. You need the integration key and a secret "
-            "key from DocuSign: Admin → Apps and Keys.[/dim]",
+            "key from DocuSign: Settings → Apps and Keys.[/dim]",
             id="intro",
         )
         if self.wizard.context.demo is not None:
