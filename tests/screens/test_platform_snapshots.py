@@ -101,6 +101,7 @@ def snapshot(
 
     async def run_before(pilot: Pilot[None]) -> None:
         await to(pilot, app, emu)
+        app.clear_notifications()  # an earlier step's toast lasts seconds: when it ends varies
         await pilot.pause()
         mask(app)
         await pilot.pause()
