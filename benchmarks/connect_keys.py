@@ -11,103 +11,43 @@ enter (Heartbeat: the run kept Running 8 s by the emulator), the same again. Tar
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import os
-import statistics
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 LATENCY = 0.3
-TARGET_MS = 100.0
 
 
 async def key_latency(samples: int) -> dict[str, tuple[list[float], bool]]:
+    from _tour import demo_app, time_keys, to_planned_publish, waiter
     from textual import events
     from textual.widgets import Input
 
-    from clmwizard.app import ClmWizardApp
-    from clmwizard.context import DemoSetup, WizardContext, demo_microsoft
     from clmwizard.emulator import Emulator
     from clmwizard.screens.connect import ConnectScreen
-    from clmwizard.screens.consent import ConsentScreen
-    from clmwizard.screens.export import ExportScreen
     from clmwizard.screens.heartbeat import HeartbeatScreen
     from clmwizard.screens.platform_step import PlatformStepScreen
-    from clmwizard.screens.publish import PublishScreen
-    from clmwizard.screens.tokens import TokensScreen
-    from clmwizard.store.profiles import ProfileStore
-    from clmwizard.store.secrets import MemorySecretStore
 
     found: dict[str, tuple[list[float], bool]] = {}
     folder = Path(tempfile.mkdtemp(prefix="clmwizard-bench-"))
     os.chdir(folder)
     with Emulator(redirect_uris=["http://127.0.0.1:47698/callback"]) as emu:
-        ca = folder / "ca.pem"
-        ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
-        emu.power_platform.set_policies(device_code_interval=0)
-        settings = demo_microsoft(emu, str(ca))
-        app = ClmWizardApp(
-            WizardContext(
-                profiles=ProfileStore(folder / "profiles"),
-                open_secrets=MemorySecretStore,
-                demo=DemoSetup.from_emulator(emu),
-                microsoft=lambda: settings,
-            )
-        )
+        app = demo_app(emu, folder)
         async with app.run_test(size=(100, 32)) as pilot:
-
-            async def until(condition: object, timeout: float = 30.0) -> None:
-                deadline = time.monotonic() + timeout
-                while not condition():  # type: ignore[operator]
-                    if time.monotonic() > deadline:
-                        raise SystemExit(f"stuck on {type(app.screen).__name__}")
-                    await pilot.pause(0.01)
+            until = waiter(app, pilot, 30.0)
 
             async def sample(screen: PlatformStepScreen, what: str) -> None:
                 field = Input(id="bench-field")
                 await screen.mount(field)
                 field.focus()
                 await pilot.pause()
-                latencies: list[float] = []
-                for _ in range(samples):
-                    before = field.value
-                    start = time.perf_counter()
-                    app.post_message(events.Key("x", "x"))
-                    while field.value == before:
-                        await asyncio.sleep(0.0005)
-                    latencies.append((time.perf_counter() - start) * 1000)
-                    await asyncio.sleep(0.02)
+                latencies = await time_keys(
+                    app, lambda: events.Key("x", "x"), samples, lambda: field.value
+                )
                 found[what] = (latencies, screen.phase == "waiting")
                 await field.remove()
 
-            await pilot.pause()
-            await pilot.press("enter", "enter", "enter")
-            await until(
-                lambda: isinstance(app.screen, ConsentScreen) and app.screen.state == "listening"
-            )
-            await pilot.press("a")
-            await until(lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
-            await pilot.press("enter")
-            await pilot.pause(0.5)
-            await pilot.press("enter")
-            await pilot.pause(0.3)
-            await pilot.press("enter")
-            await until(lambda: isinstance(app.screen, ExportScreen))
-            await pilot.press("enter")
-            await pilot.pause(0.5)
-            await pilot.press("ctrl+p")
-            await until(lambda: isinstance(app.screen, PublishScreen))
-            publish = app.screen
-            assert isinstance(publish, PublishScreen)
-            await until(lambda: publish.code is not None or publish.phase != "signing_in")
-            if publish.code is not None:
-                await pilot.press("a")
-            await until(lambda: publish.phase == "environment")
-            await pilot.press("enter")
-            await until(lambda: publish.phase == "planned")
+            publish = await to_planned_publish(app, pilot, until)
             await pilot.press("enter")
             await until(lambda: publish.phase == "published")
             await pilot.press("g")
@@ -134,24 +74,7 @@ async def key_latency(samples: int) -> dict[str, tuple[list[float], bool]]:
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--samples", type=int, default=15)
-    args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    for what, (latencies, during) in asyncio.run(key_latency(args.samples)).items():
-        median = statistics.median(latencies)
-        verdict = "ok" if max(latencies) < TARGET_MS else "OVER TARGET"
-        label = f"key latency {what}"
-        print(
-            f"{label:<46} {median:7.1f} ms median, max {max(latencies):.1f} ms over "
-            f"{len(latencies)} presses (target < {TARGET_MS:.0f} ms) {verdict}"
-        )
-        if not during:
-            print(f"note: the wait ({what}) ended before all samples were taken")
-
-
 if __name__ == "__main__":
-    main()
+    from _tour import main
+
+    main(__doc__, key_latency)

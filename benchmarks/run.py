@@ -54,63 +54,28 @@ async def key_latency(samples: int) -> list[float]:
     """Press keys into the host field while a 2 s discovery call is pending."""
     import tempfile
 
+    from _tour import demo_app, time_keys, to_tokens, waiter
     from textual import events
     from textual.widgets import Input
 
-    from clmwizard.app import ClmWizardApp
-    from clmwizard.context import DemoSetup, WizardContext
     from clmwizard.emulator import Emulator
-    from clmwizard.screens.consent import ConsentScreen
     from clmwizard.screens.discovery import DiscoveryScreen
-    from clmwizard.screens.tokens import TokensScreen
-    from clmwizard.store.profiles import ProfileStore
-    from clmwizard.store.secrets import MemorySecretStore
 
-    latencies: list[float] = []
     with Emulator(redirect_uris=["http://127.0.0.1:47699/callback"]) as emu:
-        demo = DemoSetup.from_emulator(emu)
         folder = Path(tempfile.mkdtemp(prefix="clmwizard-bench-"))
-        app = ClmWizardApp(
-            WizardContext(
-                profiles=ProfileStore(folder / "profiles"),
-                open_secrets=MemorySecretStore,
-                demo=demo,
-            )
-        )
+        app = demo_app(emu, folder, microsoft=False)
         async with app.run_test(size=(100, 32)) as pilot:
-
-            async def until(condition: object, timeout: float = 10.0) -> None:
-                deadline = time.monotonic() + timeout
-                while not condition():  # type: ignore[operator]
-                    if time.monotonic() > deadline:
-                        raise SystemExit(f"stuck on {type(app.screen).__name__}")
-                    await pilot.pause(0.01)
-
-            await pilot.pause()
-            await pilot.press("enter")
-            await pilot.press("enter")
-            await pilot.press("enter")
-            await until(
-                lambda: isinstance(app.screen, ConsentScreen) and app.screen.state == "listening"
-            )
-            await pilot.press("a")
-            await until(lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
+            until = waiter(app, pilot, 10.0)
+            await to_tokens(app, pilot, until)
             emu.inject_fault("clm_auth", "/api/v2", latency=2.0, count=1)
             await pilot.press("enter")
             await until(lambda: isinstance(app.screen, DiscoveryScreen))
             field = app.screen.query_one("#host-general", Input)
             field.focus()
             await pilot.pause()
-            for _ in range(samples):
-                # A real key press arrives as a Key event from the driver; post one the same
-                # way and time until the field shows it (Pilot.press adds its own waits).
-                before = field.value
-                start = time.perf_counter()
-                app.post_message(events.Key("x", "x"))
-                while field.value == before:
-                    await asyncio.sleep(0.0005)
-                latencies.append((time.perf_counter() - start) * 1000)
-                await asyncio.sleep(0.02)
+            latencies = await time_keys(
+                app, lambda: events.Key("x", "x"), samples, lambda: field.value
+            )
             pending = any(
                 worker.group == "discovery" and not worker.is_finished for worker in app.workers
             )

@@ -99,6 +99,30 @@ def test_connected_and_a_succeeded_heartbeat_leave_nothing_by_hand() -> None:
     assert "2. Check it at any time" in text
 
 
+def test_a_proven_redirect_url_no_longer_shows_the_pre_sign_in_verdict() -> None:
+    """Before a sign-in DocuSign can only tell a URL is NOT registered; once a connection's
+    sign-in or a heartbeat run came back through it, the summary says proven."""
+    from clmwizard.closing import PROVEN_BY_CONNECT
+    from clmwizard.powerplatform.redirect import UNKNOWN_LINE
+
+    profile = published_profile()
+    record = profile.publications[0]
+    unknown = {REDIRECT: f"? {UNKNOWN_LINE}"}
+    assert "could not tell before sign-in" in closing_summary(profile, unknown)
+    connected = closing_summary(profile, {REDIRECT: PROVEN_BY_CONNECT})
+    assert "DocuSign: ✓ proven: the connection's DocuSign sign-in came back to it" in connected
+    assert "Register this redirect URL" not in connected
+    record.connectors[0].connection_name = "conn-1"
+    when = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    record.heartbeat = HeartbeatRecord("flow-1", "clm", "on", "1d", "Succeeded", when, "2 groups")
+    beat = closing_summary(profile, unknown)
+    assert (
+        "DocuSign: ✓ proven: the heartbeat run signed in to DocuSign through it "
+        "(2026-12-07 09:30 UTC)" in beat
+    )
+    assert "could not tell" not in beat and "Register this redirect URL" not in beat
+
+
 def test_nothing_published_says_how_to_publish() -> None:
     text = closing_summary(make_profile("acme"))
     assert "Connectors   none published" in text

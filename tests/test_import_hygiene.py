@@ -96,6 +96,7 @@ def test_emulator_module_imports_nothing_from_the_client_core(module: str) -> No
 
 SHARED_SCREEN_MODULES = {
     "clmwizard.screens.base",
+    "clmwizard.screens.device_code_keys",  # Microsoft's device-code sign-in and its keys
     "clmwizard.screens.dialogs",
     "clmwizard.screens.guard",  # the one guard every worker of a step runs under
     "clmwizard.screens.platform_step",  # Connect's and Heartbeat's base: sign-in, clock, guard

@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -75,6 +75,10 @@ def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
     }
 
 
+HOLD_KEYS_LIMIT = 5.0  # seconds keys may wait for the next step's screen (a busy machine)
+_PRIORITY_KEYS = frozenset({"f1", "ctrl+q", "ctrl+c"})  # the app's priority bindings
+
+
 class ClmWizardApp(App[None]):
     CSS_PATH = "wizard.tcss"
     TITLE = "clmwizard"
@@ -108,6 +112,10 @@ class ClmWizardApp(App[None]):
         self._quit_dialog: Screen[Any] | None = None
         self._stop_signals: list[int] = []
         self._stopping: int | None = None  # the first stopping signal received
+        # Keys typed while one step's screen gives way to the next: held, then handed to the
+        # new screen once it is mounted (with its first field focused), so none is lost.
+        self._held_keys: list[events.Key] | None = None
+        self._holds = 0  # which hold a safety timer belongs to
         from clmwizard.closing import ClosingNotes
 
         self.closing = ClosingNotes()
@@ -202,6 +210,7 @@ class ClmWizardApp(App[None]):
                 answer.set_result(bool(result))
 
         await self.push_screen(dialog, callback=answered)
+        self._release_keys_on(dialog)
         return await answer
 
     def start_draft(self, profile: Profile | None = None, *, name: str = "") -> Draft:
@@ -435,6 +444,7 @@ class ClmWizardApp(App[None]):
         # `workers.wait_for_complete()` (tests, benchmarks) must not wait for it.
         if self._flow is not None:
             self._flow.cancel()
+        self.hold_keys()
         self._flow = asyncio.get_running_loop().create_task(self._follow(steps))
 
     async def _follow(self, steps: Coroutine[None, None, None]) -> None:
@@ -442,6 +452,47 @@ class ClmWizardApp(App[None]):
             await steps
         except Exception as error:  # a bug in a step: crash as a worker would
             self._handle_exception(error)
+        finally:
+            self.release_keys()
+
+    # -- keys typed during a screen change ---------------------------------------------------
+
+    def hold_keys(self) -> None:
+        """From now until the next screen is shown, keys wait for it (at most HOLD_KEYS_LIMIT
+        seconds: a step that takes longer to appear gets them where they land)."""
+        if self._held_keys is None:
+            self._held_keys = []
+        self._holds += 1
+        hold = self._holds
+
+        self.set_timer(HOLD_KEYS_LIMIT, lambda: self._release_keys_of(hold))
+
+    def _release_keys_on(self, screen: Screen[Any]) -> None:
+        """Release the keys once `screen` has run its on_mount (which focuses its first field),
+        unless another screen change has begun since (they then wait for that one)."""
+        hold = self._holds
+        screen.call_after_refresh(lambda: self._release_keys_of(hold))
+
+    def _release_keys_of(self, hold: int) -> None:
+        if self._holds == hold:
+            self.release_keys()
+
+    def release_keys(self) -> None:
+        """Hand the held keys, in order, to the screen shown now."""
+        held, self._held_keys = self._held_keys or [], None
+        for key in held:
+            self.post_message(events.Key(key.key, key.character))
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            self._held_keys is not None
+            and isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.key not in _PRIORITY_KEYS  # quitting and help never wait
+        ):
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
 
     async def show(self, shown: StepInput) -> Answer:
         """flow.Steps: push the step's screen, then wait until it dismisses with its answer."""
@@ -468,7 +519,7 @@ class ClmWizardApp(App[None]):
         screen = self._step_screens[shown.step](shown)
         await self.push_screen(screen, callback=answered)
         self._remember_inputs(screen)
-        return await answer
+        return await answer  # the keys held meanwhile go to it once mounted (WizardScreen)
 
     def _remember_inputs(self, screen: Screen[Any]) -> None:
         """What a step's fields held when shown: anything else is typed (has_unsaved_input)."""

@@ -12,10 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from clmwizard.powerplatform.rotation_proof import DELETE_OLD_SECRET, keep_old_secret, latest_due
-from clmwizard.store.profile import Profile
+from clmwizard.store.profile import HeartbeatRecord, Profile
 
 APPS_AND_KEYS = "DocuSign: Settings → Apps and Keys → your integration key → Edit → Redirect URIs"
 POWER_AUTOMATE = "Power Automate (make.powerautomate.com)"
+# A redirect URL a DocuSign sign-in came back to: proven registered (the check before a sign-in
+# can only say when one is NOT registered).
+PROVEN = "✓ proven"
+PROVEN_BY_CONNECT = f"{PROVEN}: the connection's DocuSign sign-in came back to it (Connected)"
+
+
+def proven_by_heartbeat(beat: HeartbeatRecord) -> str:
+    return (
+        f"{PROVEN}: the heartbeat run signed in to DocuSign through it ({_stamp(beat.last_run_at)})"
+    )
 
 
 @dataclass
@@ -37,6 +47,7 @@ def what_exists(
 ) -> list[str]:
     """Profile, bundle, connectors and their redirect URLs (with DocuSign's verdict)."""
     verdicts = verdicts or {}
+    proven = _proven(profile)
     account = profile.account_name or "(no name)"
     lines = [f"  Profile      {profile.name} ({profile.environment} environment)"]
     if profile.account_id:
@@ -60,6 +71,8 @@ def what_exists(
                 lines.append("      redirect URL (on a line of its own, to select whole):")
                 lines.append(connector.redirect_url)
                 verdict = verdicts.get(connector.redirect_url, "not asked in this run")
+                if connector.connector_id in proven and record.heartbeat is not None:
+                    verdict = proven_by_heartbeat(record.heartbeat)
                 lines.append(f"      DocuSign: {verdict}")
             if connector.connection_name:
                 lines.append(f"      connection {connector.connection_name}")
@@ -133,7 +146,7 @@ def steps_left(profile: Profile, verdicts: Mapping[str, str] | None = None) -> l
             if connector.connector_id in proven
         }
         for url in _redirect_urls(profile):
-            if url in done:
+            if url in done or verdicts.get(url, "").startswith(PROVEN):
                 continue
             if verdicts.get(url, "").startswith("✗"):
                 what = "Register this redirect URL (DocuSign says it is not registered)"
@@ -197,3 +210,64 @@ def closing_summary(
         *steps_left(profile, verdicts),
     ]
     return "\n".join(lines) + "\n"
+
+
+def left_by_hand(profile: Profile, verdicts: Mapping[str, str] | None = None) -> list[str]:
+    """The closing lines a CLI command that changed the profile ends with (login's, publish's
+    and the wizard's steps): a blank line, the heading, the numbered steps."""
+    return ["", "Left to do by hand:", *steps_left(profile, verdicts)]
+
+
+def after_delete(profile: Profile | None) -> list[str]:
+    """What a deleted profile leaves behind outside this machine, and the steps to remove it:
+    clmwizard deletes only the profile file and its keyring items. `profile` is None when the
+    file could not be read (then what it made is unknown)."""
+    if profile is None:
+        return [
+            "",
+            "What it made elsewhere is unknown (its file could not be read). Check by hand:",
+            f"  1. Custom connectors and flows it may have made — {POWER_AUTOMATE} → Data → "
+            "Custom connectors, and My flows.",
+            f"  2. Redirect URIs and secret keys on the integration key — {APPS_AND_KEYS}.",
+        ]
+    lines = ["", "Still there (clmwizard deleted only the profile and its keyring items):"]
+    steps: list[str] = []
+    for record in profile.publications:
+        for connector in record.connectors:
+            lines.append(
+                f"  Connector    {connector.display_name}  id {connector.connector_id} "
+                f"(environment {record.environment_id})"
+            )
+            if connector.connection_name:
+                lines.append(f"    connection {connector.connection_name}")
+        if record.heartbeat is not None:
+            lines.append(
+                f"  Heartbeat    flow {record.heartbeat.flow_id}, {record.heartbeat.state}"
+            )
+    if profile.publications:
+        steps.append(
+            f"Delete the connectors (their connections go with them) — {POWER_AUTOMATE} → the "
+            "environment → Data → Custom connectors → … → Delete."
+        )
+    if any(record.heartbeat is not None for record in profile.publications):
+        steps.append(
+            f"Delete the heartbeat flow (it fails daily without its connector) — {POWER_AUTOMATE} "
+            "→ My flows → … → Delete."
+        )
+    for url in _redirect_urls(profile):
+        steps.append(f"Remove this redirect URL — {APPS_AND_KEYS} → Delete:\n{url}")
+    for export in profile.exports[-3:]:
+        lines.append(f"  Bundle       {export.path}")
+    if profile.exports:
+        steps.append("Delete the bundle folder(s) above if you no longer need them.")
+    lines.append(f"  DocuSign     the integration key {profile.integration_key} and its secret key")
+    steps.append(
+        "Delete the secret key if nothing else uses it — DocuSign: Settings → Apps and Keys → "
+        "your integration key → Secret Keys → Delete."
+    )
+    return [
+        *lines,
+        "",
+        "Left to do by hand:",
+        *(f"  {number}. {step}" for number, step in enumerate(steps, start=1)),
+    ]

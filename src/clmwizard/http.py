@@ -230,6 +230,19 @@ def deadline_seconds(client: httpx.AsyncClient) -> float | None:
     return max(sum(part or 0.0 for part in parts), MIN_DEADLINE)
 
 
+def worst_case_seconds(
+    client: httpx.AsyncClient, attempts: int = ATTEMPTS, *, waits: bool = True
+) -> float | None:
+    """The longest `attempts` requests with `client` can take: each to its deadline, and (when
+    `waits`, as `send_with_retry` does) the longest wait between them (RETRY_AFTER_CAP). What a
+    wait's clock shows as its limit; None when the client has no deadline."""
+    per_request = deadline_seconds(client)
+    if per_request is None:
+        return None
+    between = RETRY_AFTER_CAP * (attempts - 1) if waits else 0.0
+    return per_request * attempts + between
+
+
 async def send(
     client: httpx.AsyncClient,
     method: str,
@@ -410,6 +423,11 @@ async def send_with_retry(
             continue
         return response
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    """The headers of a JSON request made with `access_token`."""
+    return {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
 
 
 async def get_with_retry(

@@ -298,7 +298,7 @@ ROTATION_PENDING = re.compile(
 )
 PROVEN = (
     "The new secret is proven; delete the old one at DocuSign "
-    "(Admin → Apps and Keys → your app → Secret Keys)."
+    "(Settings → Apps and Keys → your app → Secret Keys)."
 )
 
 

@@ -26,12 +26,15 @@ def test_exit_3_with_the_consent_url_then_0_after_consent(
     assert main(["jwt", "--profile", "system"]) == 3
     out = capsys.readouterr().out
     assert "consent needed" in out
-    url = next(line.strip() for line in out.splitlines() if "/oauth/auth?" in line)
-    assert url.startswith(f"{emu.auth_server}/oauth/auth?")
+    url = next(line for line in out.splitlines() if "/oauth/auth?" in line)
+    assert url.startswith(f"{emu.auth_server}/oauth/auth?")  # on a line of its own, unindented
+    assert "Left to do by hand:\n  1. Consent — a browser signed in to DocuSign" in out
+    assert "2. Check again — this terminal: `clmwizard jwt --profile system`" in out
     redirect_location(url)  # the integration user accepts
     assert main(["jwt", "--profile", "system"]) == 0
     out = capsys.readouterr().out
     assert "✓ JWT Grant works for system" in out and emu.user_id in out
+    assert "\nLeft to do by hand:\n  1. " in out and "Consent —" not in out
     record = ProfileStore().load("system").jwt_consent
     assert record is not None and record.state == "given"
 

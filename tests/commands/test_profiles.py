@@ -140,6 +140,53 @@ def test_delete_with_yes_removes_file_and_keyring_items(
     assert [secrets.get(name, item) for item in SECRET_ITEMS] == [None] * len(SECRET_ITEMS)
 
 
+def test_delete_ends_with_what_is_left_elsewhere_and_how_to_remove_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """clmwizard deletes the file and the keyring items; the connector, its flow, the redirect
+    URL at DocuSign and the bundle stay, each named with where to remove it."""
+    from clmwizard.store.profile import (
+        ExportRecord,
+        HeartbeatRecord,
+        PublishedConnector,
+        PublishRecord,
+    )
+
+    redirect = "https://global.consent.azure-apim.net/redirect/docusign-clm-5f1e"
+    profile = make_profile("acme")
+    profile.exports.append(ExportRecord("/tmp/acme-connector", "single", _now()))
+    profile.publications.append(
+        PublishRecord(
+            environment_id="Default-1234",
+            layout="single",
+            power_apps_url="https://api.powerapps.com",
+            authority="https://login.microsoftonline.com",
+            tenant="organizations",
+            client_id="client",
+            connectors=[
+                PublishedConnector(
+                    "clm", "shared_docusign-clm-5f1e", "DocuSign CLM", "fp", redirect, None, "c-1"
+                )
+            ],
+            heartbeat=HeartbeatRecord("flow-1", "clm", "on", "1d"),
+        )
+    )
+    ProfileStore().save(profile)
+    assert main(["profiles", "delete", "acme", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Connector    DocuSign CLM  id shared_docusign-clm-5f1e (environment Default-1234)" in out
+    )
+    assert "Heartbeat    flow flow-1, on" in out and "Bundle       /tmp/acme-connector" in out
+    assert "1. Delete the connectors (their connections go with them) — Power Automate" in out
+    assert "2. Delete the heartbeat flow" in out
+    assert "3. Remove this redirect URL — DocuSign: Settings → Apps and Keys" in out
+    assert f"\n{redirect}\n" in out  # on a line of its own
+    assert "4. Delete the bundle folder(s) above" in out
+    assert "5. Delete the secret key if nothing else uses it" in out
+    assert not ProfileStore().exists("acme")
+
+
 def test_delete_without_a_terminal_refuses(
     memory_keyring: object, capsys: pytest.CaptureFixture[str]
 ) -> None:

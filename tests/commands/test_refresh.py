@@ -23,6 +23,8 @@ def test_refresh_heartbeat(
     assert code == 0
     assert "✓ Refreshed acme: DocuSign issued a new refresh token" in out
     assert "(renewed by every refresh)" in out
+    # It ends as every command that changes something does: the steps left by hand.
+    assert "\nLeft to do by hand:\n  1. Create the connector — this terminal: `clmwizard " in out
     after = memory_keyring.stored("refresh_token")
     assert after and after != before and after not in out
     assert ProfileStore().load("acme").last_refresh_at is not None

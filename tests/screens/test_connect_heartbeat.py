@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from clmwizard.app import ClmWizardApp
+from clmwizard.app import ClmWizardApp, closing_text
 from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
 from clmwizard.emulator.browser import follow_consent_link
@@ -95,8 +95,15 @@ async def test_publish_connect_heartbeat_then_a_second_run_reuses_everything(
         assert "Signed in to Microsoft" in text and "the sign-in Publish made" in text
         statuses = [c for c in pp.connections()]
         assert len(statuses) == want
+        # The exit summary: each redirect URL proven by its sign-in, no pre-sign-in verdict left.
+        summary = closing_text(app) or ""
+        assert summary.count("DocuSign: ✓ proven: the connection's DocuSign sign-in") == want
+        assert "could not tell before sign-in" not in summary
+        assert "Register this redirect URL" not in summary, summary
         beat = await heartbeat(pilot, app)
         assert beat.succeeded, screen_text(app)
+        summary = closing_text(app) or ""
+        assert "DocuSign: ✓ proven: the heartbeat run signed in to DocuSign through it" in summary
         text = screen_text(app)
         assert "Test run succeeded" in text
         assert re.search(r"CLM answered \d+ attribute groups?\.", text), text

@@ -345,3 +345,31 @@ def _free_port() -> int:
     from tests.support.ports import free_port
 
     return free_port()
+
+
+async def test_the_consent_url_has_a_line_of_its_own_at_80x24(demo_context: WizardContext) -> None:
+    """Out of the bordered box and never wrapped: the URL starts its own line at the screen's
+    margin and runs past the edge (it scrolls sideways), so a mouse selection takes it whole;
+    u still copies it."""
+    from clmwizard.widgets.url_line import UrlLine
+    from tests.support.pilot import plain_screen
+
+    app = make_app(demo_context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_consent(pilot, app)
+        await until(pilot, lambda: screen.state == "listening")
+        consent = app.draft.consent
+        assert consent is not None and len(consent.url) > 80
+        assert screen.query_one("#consent-url", UrlLine).url == consent.url
+        rows = plain_screen(app).splitlines()
+        start = consent.url[:30]
+        first = next(i for i, row in enumerate(rows) if row.lstrip().startswith(start))
+        margin = rows[first].index(start)
+        assert margin <= 1, rows[first]  # the screen's own padding at most: no indent, no border
+        shown = rows[first][margin:]
+        assert consent.url.startswith(shown) and len(shown) >= 78  # cut by the edge, not wrapped
+        rest = consent.url[len(shown) :]
+        assert not any(rest[:20] in row for row in rows), rows  # no continuation row
+        await pilot.press("u")
+        await pilot.pause()
+        assert any("Consent URL" in n.message for n in app._notifications)

@@ -25,6 +25,7 @@ from clmwizard.store.profile import RSA_PRIVATE_KEY, JwtConsentRecord, Profile
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.url_line import UrlLine
 from tests.qualities.security.leaks import Needles, files_under, find, kind_of, log_text
 from tests.screens.test_flows import _complete_demo_sign_in
 from tests.support.jwt_profiles import other_rsa_key
@@ -210,7 +211,9 @@ async def test_consent_needed_then_approve_then_given_and_the_start_line_follows
         shots.take(app, "jwt needed")
         assert screen.result is not None and screen.result.state == "needed"
         assert "consent needed" in message(app, "#jwt-message")
-        url = str(app.screen.query_one("#jwt-consent-url").render())
+        url_line = app.screen.query_one("#jwt-consent-url", UrlLine)
+        assert url_line.display and "\n" not in str(url_line.query_one(".url").render())
+        url = url_line.url
         assert url.startswith(f"{emu.auth_server}/oauth/auth?")
         assert "impersonation" in url
         await pilot.press("o")

@@ -6,6 +6,9 @@ next key; nothing made so far is lost, and the key retries."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from textual.pilot import Pilot
 
 from clmwizard.app import ClmWizardApp
@@ -96,40 +99,42 @@ async def test_a_revoked_grant_fails_the_run_and_esc_connect_signs_in_again(
         assert len(emu.power_platform.flows()) == 1
 
 
-async def test_a_missing_premium_licence_is_named_and_r_tries_again(
-    publish_context: WizardContext, emu: Emulator
+def no_premium_licence(emu: Emulator) -> Callable[[], None]:
+    emu.power_platform.set_platform(premium_licence=False)  # U: the answer is unconfirmed
+    return lambda: emu.power_platform.set_platform(premium_licence=True)  # the admin's licence
+
+
+def flow_api_403(emu: Emulator) -> Callable[[], None]:
+    emu.inject_fault("flow", flows_path(emu), status=403)  # one answer: then the role is given
+    return lambda: None
+
+
+@pytest.mark.parametrize(
+    ("refuse", "words"),
+    [
+        (no_premium_licence, ("needs a Premium licence", "Power Automate Premium")),
+        (flow_api_403, ("The Flow API refused to create the heartbeat flow", "Environment Maker")),
+    ],
+    ids=["no-premium-licence", "flow-api-403"],
+)
+async def test_a_refused_heartbeat_flow_is_named_and_r_tries_again(
+    publish_context: WizardContext,
+    emu: Emulator,
+    refuse: Callable[[Emulator], Callable[[], None]],
+    words: tuple[str, str],
 ) -> None:
     app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot, app, emu)
-        emu.power_platform.set_platform(premium_licence=False)  # U: the answer is unconfirmed
+        fixed = refuse(emu)
         beat = await heartbeat(pilot, app)
         assert beat.phase == "failed"
         said = message(app, "#heartbeat-message")
-        assert "needs a Premium licence" in said and "Power Automate Premium" in said, said
+        assert all(word in said for word in words), said
         assert "run the command again" not in said and "press r" in said.lower(), said
         assert emu.power_platform.flows() == []
-        emu.power_platform.set_platform(premium_licence=True)  # the administrator's licence
+        fixed()
         await pilot.press("r")
-        await until(pilot, lambda: beat.phase == "done", timeout=30)
-        assert beat.succeeded, screen_text(app)
-        assert len(emu.power_platform.flows()) == 1
-
-
-async def test_a_403_from_the_flow_api_is_plain_and_r_tries_again(
-    publish_context: WizardContext, emu: Emulator
-) -> None:
-    app = make_app(publish_context)
-    async with app.run_test(size=SIZE) as pilot:
-        await connected(pilot, app, emu)
-        emu.inject_fault("flow", flows_path(emu), status=403)
-        beat = await heartbeat(pilot, app)
-        assert beat.phase == "failed"
-        said = message(app, "#heartbeat-message")
-        assert "The Flow API refused to create the heartbeat flow" in said, said
-        assert "Environment Maker" in said and "press r" in said.lower(), said
-        assert emu.power_platform.flows() == []
-        await pilot.press("r")  # the administrator gave the role (the fault was one answer)
         await until(pilot, lambda: beat.phase == "done", timeout=30)
         assert beat.succeeded, screen_text(app)
         assert len(emu.power_platform.flows()) == 1

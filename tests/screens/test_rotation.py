@@ -56,7 +56,7 @@ def assert_old_secret_step_last(text: str, *, published: bool) -> None:
     if published:
         assert steps[-1].startswith("4. Keep the OLD secret key at DocuSign until a")
         assert re.search(r"heartbeat run after \d{4}-\d\d-\d\d \d\d:\d\d", flat)
-        assert "Then delete it (Admin → Apps and Keys → your app → Secret Keys" in flat
+        assert "Then delete it (Settings → Apps and Keys → your app → Secret Keys" in flat
     else:
         assert steps[-1].startswith("4. Only then, and at least 8 hours after")
         assert "delete the OLD secret key in DocuSign" in flat

@@ -36,7 +36,7 @@ from clmwizard.store.profile import (
 )
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
-from tests.support.pilot import until
+from tests.support.pilot import make_app, until
 from tests.support.records import publish_record
 
 SIZE = (100, 32)
@@ -518,3 +518,68 @@ def test_every_stored_snapshot_belongs_to_a_test_here() -> None:
     tests = {name for name in globals() if name.startswith("test_")}
     orphans = [svg.name for svg in stored.glob("*.svg") if svg.stem.split("[")[0] not in tests]
     assert orphans == []
+
+
+@pytest.fixture
+def power_platform(demo_context: WizardContext, emu: Any, tmp_path: Path) -> WizardContext:
+    """The demo against the emulator's Power Platform (TLS with its own CA), as test_publish."""
+    from clmwizard.context import demo_microsoft
+
+    ca = tmp_path / "emulator-ca.pem"
+    ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
+    emu.power_platform.set_policies(device_code_interval=0)
+    settings = demo_microsoft(emu, str(ca))
+    demo_context.microsoft = lambda: settings
+    return demo_context
+
+
+def mask_live_values(screen: Screen[None], live: dict[str, str]) -> None:
+    """What differs from run to run (the emulator's ports, its environment and connector ids)
+    replaced by fixed stand-ins in every line the screen shows."""
+    from textual.widgets import Static
+
+    for widget in screen.query(Static):
+        content = widget.content
+        if isinstance(content, str) and any(value in content for value in live):
+            for value, fixed in live.items():
+                content = content.replace(value, fixed)
+            widget.update(content)
+
+
+@COLOUR
+def test_publish_published_at_80x24(
+    snap_compare: Any,
+    power_platform: WizardContext,
+    emu: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    no_color: bool,
+) -> None:
+    """The README's demo tour up to a published connector: the connector, its redirect URL on
+    a line of its own and DocuSign's verdict in view at 80×24 (the live ids and ports masked)."""
+    from clmwizard.screens.publish import PublishScreen
+    from tests.screens.test_publish import publish, to_export
+    from tests.support.pilot import plain_screen
+
+    colour(monkeypatch, no_color)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, ClmWizardApp)
+        await to_export(pilot, app)
+        await pilot.press("ctrl+p")
+        screen = await publish(pilot, app, emu)
+        assert isinstance(screen, PublishScreen) and screen.phase == "published"
+        await settle(pilot)
+        [outcome] = screen._published()
+        redirect = outcome.redirect_url
+        assert redirect is not None and redirect in plain_screen(app)  # in view, whole
+        live = {  # the redirect URL first: it holds the port, and an id of its own
+            redirect: "https://127.0.0.1:44300/redirect/docusign-20clm-20demo-5f2a",
+            emu.power_platform.default_environment: "Default-1234",
+            outcome.connector_id: "shared_docusign-20clm-20demo-5f1e",
+        }
+        mask_live_values(screen, live)
+        app.clear_notifications()  # a toast from earlier steps (it goes after a while)
+        await settle(pilot)
+
+    assert snap_compare(make_app(power_platform), terminal_size=SMALL, run_before=run_before)

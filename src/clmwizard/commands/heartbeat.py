@@ -25,8 +25,7 @@ from clmwizard.powerplatform.heartbeat import (
     describe_result,
     heartbeat_target,
     kept_alive_lines,
-    record_of,
-    remember_heartbeat,
+    remember_outcome,
     run_and_wait,
     upsert_flow,
 )
@@ -107,16 +106,6 @@ async def _heartbeat(
     on = not options.off
     env = target.environment_id
 
-    async def remember(outcome: HeartbeatOutcome) -> None:
-        record = record_of(outcome, target)
-        old = target.record.heartbeat
-        if outcome.run is None and old is not None:  # keep what the last run said
-            record.last_run_status, record.last_run_at = old.last_run_status, old.last_run_at
-            record.last_result = old.last_result
-        await asyncio.to_thread(
-            profiles.update, profile.name, remember_heartbeat(env, record, settings.flow_url)
-        )
-
     async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
         signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=True)
         assert signed is not None and signed[1] is not None
@@ -125,7 +114,7 @@ async def _heartbeat(
         assert flows is not None
         flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)
         outcome = HeartbeatOutcome(flow_id, created, on, options.schedule)
-        await remember(outcome)  # before the run: a rerun updates this flow, never makes another
+        await remember_outcome(profiles, profile.name, target, outcome, settings.flow_url)
         done = "created" if created else "updated"
         if options.off:
             say(f"✓ Heartbeat flow {flow_id} {done} and turned OFF.")
@@ -148,7 +137,7 @@ async def _heartbeat(
             )
     outcome.run, outcome.actions = run_, actions
     outcome.result = describe_result(run_, actions, target, profile.name)
-    await remember(outcome)
+    await remember_outcome(profiles, profile.name, target, outcome, settings.flow_url)
     if outcome.succeeded:
         say(f"✓ Test run {run_.run_id} succeeded: CLM answered {outcome.result}.")
         _say_rotation(await asyncio.to_thread(profiles.load, profile.name), env)

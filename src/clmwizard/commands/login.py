@@ -197,28 +197,6 @@ def open_browser(url: str) -> None:
         )
 
 
-def _base_profile(
-    profiles: ProfileStore,
-    name: str,
-    env: Environment,
-    integration_key: str,
-    scopes: list[str],
-    redirect_uri: str,
-    use_pkce: bool,
-) -> Profile:
-    existing = profiles.load(name) if profiles.exists(name) else None
-    return profile_before_login(
-        existing,
-        name,
-        env,
-        integration_key,
-        scopes,
-        redirect_uri,
-        use_pkce=use_pkce,
-        jwt_user_id=existing.jwt_user_id if existing else None,
-    )
-
-
 async def check_reachable(client: httpx.AsyncClient, env: Environment) -> None:
     """Any HTTP answer from the OAuth server will do: it proves the address and network."""
     import httpx
@@ -353,8 +331,17 @@ def _run_login(options: LoginOptions, environ: Mapping[str, str]) -> int:
     store = open_store(ephemeral=options.ephemeral)
     for text in scope_warnings(scopes):
         warn(text)
-    base = _base_profile(
-        profiles, name, env, integration_key, scopes, redirect_uri, not options.no_pkce
+    existing = profiles.load(name) if profiles.exists(name) else None
+    jwt_user = existing.jwt_user_id if existing else None
+    base = profile_before_login(
+        existing,
+        name,
+        env,
+        integration_key,
+        scopes,
+        redirect_uri,
+        use_pkce=not options.no_pkce,
+        jwt_user_id=jwt_user,
     )
     return asyncio.run(_login(options, env, base, secret_key, profiles, store))
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from clmwizard.closing import after_delete
 from clmwizard.commands.common import CommandOptions, add_format, open_secrets
-from clmwizard.errors import KeyringError, UsageError
+from clmwizard.errors import ClmWizardError, KeyringError, UsageError
 from clmwizard.store.profile import SECRET_ITEMS, Profile
 from clmwizard.store.profiles import ProfileListing, ProfileStore, profile_to_dict
 
@@ -269,6 +270,10 @@ def _delete(store: ProfileStore, name: str, fmt: str, *, yes: bool, ephemeral: b
         return 0
     secrets = open_secrets(ephemeral=ephemeral)
     try:
+        made: Profile | None = store.load(name)  # what it made elsewhere, for the summary
+    except ClmWizardError:
+        made = None
+    try:
         store.delete(name, secrets)
     except KeyringError as error:
         raise KeyringError(
@@ -280,6 +285,7 @@ def _delete(store: ProfileStore, name: str, fmt: str, *, yes: bool, ephemeral: b
     if fmt == "text":
         where = "its keyring items" if secrets.persistent else "its in-memory secrets"
         sys.stdout.write(f"✓ Deleted profile {name} ({path}) and {where}.\n")
+        sys.stdout.write("\n".join(after_delete(made)) + "\n")
     else:
         _emit({"deleted": name, "path": str(path)}, fmt)
     return 0

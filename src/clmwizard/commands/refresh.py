@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from clmwizard.closing import left_by_hand
 from clmwizard.commands.common import (
     CommandOptions,
     add_profile,
@@ -65,4 +66,6 @@ def run(args: argparse.Namespace) -> int:
             "the scopes lack `extended`; refreshing does not extend it. Consent again with "
             "`extended` to keep the grant alive."
         )
+    for line in left_by_hand(profile):
+        print(line)
     return 0

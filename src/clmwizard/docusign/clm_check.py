@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from clmwizard.errors import ClmWizardError, NetworkError
-from clmwizard.http import get_with_retry, host_of, json_body
+from clmwizard.http import bearer, get_with_retry, host_of, json_body
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,7 @@ async def list_attribute_groups(
     url = attribute_groups_url(general, account_id)
     host = host_of(url)
     try:
-        response = await get_with_retry(
-            client,
-            url,
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            attempts=2,
-        )
+        response = await get_with_retry(client, url, headers=bearer(access_token), attempts=2)
     except ClmWizardError as error:
         raise NetworkError(
             f"CLM did not answer: {error.what}",

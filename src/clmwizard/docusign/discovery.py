@@ -15,7 +15,7 @@ from clmwizard.docusign.environments import (
 )
 from clmwizard.docusign.keys import canonical_guid
 from clmwizard.errors import ClmWizardError, UsageError
-from clmwizard.http import get_with_retry, host_of, json_body, malformed_error
+from clmwizard.http import bearer, get_with_retry, host_of, json_body, malformed_error
 from clmwizard.store.profile import ClmHosts
 
 MANUAL_HOSTS = (
@@ -127,11 +127,7 @@ async def fetch_userinfo(
 ) -> UserInfo:
     """GET /oauth/userinfo (retried on transient failures). DocuSign rate-limits it: once a run."""
     url = env.userinfo_url
-    response = await get_with_retry(
-        client,
-        url,
-        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-    )
+    response = await get_with_retry(client, url, headers=bearer(access_token))
     if response.status_code == 401:
         raise ClmWizardError(
             "DocuSign refused the new access token when asked who signed in (HTTP 401).",
@@ -238,11 +234,7 @@ async def discover_clm_hosts(
     url = f"{env.clm_auth_server}/api/v2/{account_id}/account"
     host = host_of(url)
     try:
-        response = await get_with_retry(
-            client,
-            url,
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-        )
+        response = await get_with_retry(client, url, headers=bearer(access_token))
     except ClmWizardError as error:
         error.fix = f"{error.fix} {MANUAL_HOSTS}".strip()
         error.field = error.field or "clm_hosts"

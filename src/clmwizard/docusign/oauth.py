@@ -45,6 +45,7 @@ def access_lifetime(value: Any) -> int:
     return min(max(value, MIN_ACCESS_LIFETIME), MAX_ACCESS_LIFETIME)
 
 
+TOKEN_ATTEMPTS = 2  # a token request is sent again only when its connection never opened
 CODE_USED = (
     "The code may already have been used and works only once: sign in again "
     "(clmwizard does not resend it)."
@@ -95,7 +96,7 @@ async def _post_token(
     """POST the form once; a failed connection (nothing sent) is retried once, nothing else."""
     url = env.token_url
     response: httpx.Response | None = None
-    for attempt in range(2):
+    for attempt in range(TOKEN_ATTEMPTS):
         try:
             response = await send(
                 client,
@@ -108,7 +109,7 @@ async def _post_token(
             break
         except httpx.ConnectError as error:
             # The connection never opened, so DocuSign never saw the code: safe to try again.
-            if attempt == 1:
+            if attempt == TOKEN_ATTEMPTS - 1:
                 raise transport_error(error, url) from None
         except httpx.TransportError as error:
             raise _sent_error(error, url, grant) from None

@@ -23,27 +23,23 @@ def profile_before_login(
     jwt_user_id: str | None,
 ) -> Profile:
     """The existing profile with these settings, or a new profile named `name`."""
-    if existing is not None:
-        same_jwt = (existing.jwt_user_id, existing.integration_key, existing.auth_server) == (
-            jwt_user_id,
-            integration_key,
+    if existing is None:
+        existing = Profile(
+            name,
+            env.name,
             env.auth_server,
+            env.clm_auth_server,
+            integration_key,
+            scopes,
+            redirect_uri,
         )
-        return replace(
-            existing,
-            environment=env.name,
-            auth_server=env.auth_server,
-            clm_auth_server=env.clm_auth_server,
-            integration_key=integration_key,
-            scopes=list(scopes),
-            redirect_uri=redirect_uri,
-            use_pkce=use_pkce,
-            jwt_user_id=jwt_user_id,
-            # the last JWT check was about another user or key: stale, so dropped
-            jwt_consent=existing.jwt_consent if same_jwt else None,
-        )
-    return Profile(
-        name=name,
+    same_jwt = (existing.jwt_user_id, existing.integration_key, existing.auth_server) == (
+        jwt_user_id,
+        integration_key,
+        env.auth_server,
+    )
+    return replace(
+        existing,
         environment=env.name,
         auth_server=env.auth_server,
         clm_auth_server=env.clm_auth_server,
@@ -52,4 +48,6 @@ def profile_before_login(
         redirect_uri=redirect_uri,
         use_pkce=use_pkce,
         jwt_user_id=jwt_user_id,
+        # the last JWT check was about another user or key: stale, so dropped
+        jwt_consent=existing.jwt_consent if same_jwt else None,
     )

@@ -265,6 +265,18 @@ class PowerAppsApi:
             code=f"http_{status}",
         )
 
+    async def _found(
+        self, url: str, *, doing: str, params: dict[str, str]
+    ) -> httpx.Response | None:
+        """GET one thing by its name; None when the service answers 404. The environment is
+        not named to `_request`: a 404 means the thing, not the environment, is missing."""
+        try:
+            return await self._request("GET", url, doing=doing, params=params)
+        except ClmWizardError as error:
+            if error.code == "http_404":
+                return None
+            raise
+
     def _json(self, response: httpx.Response) -> Any:
         from clmwizard.http import json_body
 
@@ -395,18 +407,12 @@ class PowerAppsApi:
 
     async def get_connector(self, environment: str, connector_id: str) -> RemoteConnector | None:
         validate_connector_id(connector_id)
-        try:
-            response = await self._request(
-                "GET",
-                self._apis(f"/{quote(connector_id, safe='')}"),
-                doing=f"read the connector {connector_id}",
-                params=self._filter(environment),
-            )
-        except ClmWizardError as error:
-            if error.code == "http_404":
-                return None
-            raise
-        return connector_from(self._json(response))
+        response = await self._found(
+            self._apis(f"/{quote(connector_id, safe='')}"),
+            doing=f"read the connector {connector_id}",
+            params=self._filter(environment),
+        )
+        return None if response is None else connector_from(self._json(response))
 
     async def list_connectors(self, environment: str) -> list[RemoteConnector]:
         """Every custom connector of `environment`: asks for custom ones only and follows

@@ -8,8 +8,6 @@ every other ending into a ClmWizardError in plain words with the next step. Noth
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -23,12 +21,11 @@ from clmwizard.powerplatform.connections import (
     get_connection,
     list_connections,
 )
+from clmwizard.powerplatform.polling import POLL_SECONDS, Tick, poll_until
 from clmwizard.redact import register_secret
 from clmwizard.store.profile import Profile, PublishedConnector, PublishRecord
 
 How = Literal["reused", "found", "created"]
-POLL_SECONDS = 2.0
-Tick = Callable[[float], None]  # seconds waited so far
 
 
 @dataclass(frozen=True)
@@ -196,12 +193,9 @@ async def wait_connected(
     env, connector_id = target.environment_id, target.connector.connector_id
     before = (initial.error_code, initial.error_message)
     confirmed = False
-    started = time.monotonic()
-    next_poll = started
-    while True:
-        now = time.monotonic()
-        waited = now - started
-        tick(waited)
+
+    async def came_back() -> bool:
+        nonlocal confirmed
         back = returned()
         if back and ("error" in back or "error_description" in back):
             code = back.get("error", "")[:100]
@@ -209,33 +203,41 @@ async def wait_connected(
             raise failure(
                 Connection(initial.name, connector_id, "", "Error", code, message), target, profile
             )
-        if back and back.get("code") and not confirmed:
-            confirmed = True
-            register_secret(back["code"])
-            try:
-                await confirm_consent_code(api, env, connector_id, initial.name, back["code"])
-            except ClmWizardError as error:
-                raise failure(
-                    Connection(initial.name, connector_id, "", "Error", "", error.cause),
-                    target,
-                    profile,
-                ) from None
-            next_poll = time.monotonic()  # read the result at once
-        if now >= next_poll:
-            next_poll = now + poll
-            current = await get_connection(api, env, connector_id, initial.name)
-            if current is None:
-                raise ClmWizardError(
-                    f"The connection to {target.connector.display_name} was deleted while "
-                    "waiting for the sign-in.",
-                    fix=f"Run `clmwizard connect --profile {profile}` again.",
-                    code="connection_deleted",
-                )
-            if current.connected:
-                return current
-            now_error = (current.error_code, current.error_message)
-            if not current.signed_in_never and now_error != before:
-                raise failure(current, target, profile)
-        if waited >= timeout:
-            raise timed_out(target, profile, waited)
-        await asyncio.sleep(min(0.1, max(0.0, timeout - waited)))
+        if not back or not back.get("code") or confirmed:
+            return False
+        confirmed = True
+        register_secret(back["code"])
+        try:
+            await confirm_consent_code(api, env, connector_id, initial.name, back["code"])
+        except ClmWizardError as error:
+            raise failure(
+                Connection(initial.name, connector_id, "", "Error", "", error.cause),
+                target,
+                profile,
+            ) from None
+        return True  # read the result at once
+
+    async def connected() -> Connection | None:
+        current = await get_connection(api, env, connector_id, initial.name)
+        if current is None:
+            raise ClmWizardError(
+                f"The connection to {target.connector.display_name} was deleted while "
+                "waiting for the sign-in.",
+                fix=f"Run `clmwizard connect --profile {profile}` again.",
+                code="connection_deleted",
+            )
+        if current.connected:
+            return current
+        now_error = (current.error_code, current.error_message)
+        if not current.signed_in_never and now_error != before:
+            raise failure(current, target, profile)
+        return None
+
+    return await poll_until(
+        connected,
+        timeout=timeout,
+        tick=tick,
+        poll=poll,
+        timed_out=lambda waited: timed_out(target, profile, waited),
+        between=came_back,
+    )

@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from clmwizard.errors import ClmWizardError, NetworkError
 from clmwizard.powerplatform.api import MAX_ITEMS, PowerAppsApi, _malformed, _text
 from clmwizard.powerplatform.api import validate_connector_id as _connector_id
+
+if TYPE_CHECKING:
+    import httpx
 
 CONNECTED = "Connected"
 _CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}")
@@ -89,6 +92,17 @@ def _path(connector_id: str, name: str | None = None) -> str:
     return suffix
 
 
+async def _on_connection(
+    api: PowerAppsApi, method: str, environment: str, path: str, doing: str, **options: Any
+) -> httpx.Response:
+    """A call on a connection that names the environment when refused."""
+    params = api._filter(environment)
+    url = api._apis(path)
+    return await api._request(
+        method, url, doing=doing, environment=environment, params=params, **options
+    )
+
+
 async def create_connection(
     api: PowerAppsApi, environment: str, connector_id: str, display_name: str
 ) -> Connection:
@@ -104,14 +118,8 @@ async def create_connection(
             "connectionParameters": {},
         }
     }
-    response = await api._request(
-        "PUT",
-        api._apis(_path(connector_id, name)),
-        doing=f"create a connection to {connector_id}",
-        environment=environment,
-        json_body=body,
-        params=api._filter(environment),
-    )
+    doing, path = f"create a connection to {connector_id}", _path(connector_id, name)
+    response = await _on_connection(api, "PUT", environment, path, doing, json_body=body)
     if not response.content.strip():
         return await get_connection(api, environment, connector_id, name) or Connection(
             name, connector_id, display_name, "Error"
@@ -122,18 +130,12 @@ async def create_connection(
 async def get_connection(
     api: PowerAppsApi, environment: str, connector_id: str, name: str
 ) -> Connection | None:
-    try:
-        response = await api._request(
-            "GET",
-            api._apis(_path(connector_id, name)),
-            doing=f"read the connection {name}",
-            params=api._filter(environment),
-        )
-    except ClmWizardError as error:
-        if error.code == "http_404":
-            return None
-        raise
-    return connection_from(api._json(response), connector_id)
+    response = await api._found(
+        api._apis(_path(connector_id, name)),
+        doing=f"read the connection {name}",
+        params=api._filter(environment),
+    )
+    return None if response is None else connection_from(api._json(response), connector_id)
 
 
 async def list_connections(
@@ -173,13 +175,8 @@ async def list_connections(
 async def delete_connection(
     api: PowerAppsApi, environment: str, connector_id: str, name: str
 ) -> None:
-    await api._request(
-        "DELETE",
-        api._apis(_path(connector_id, name)),
-        doing=f"delete the connection {name}",
-        environment=environment,
-        params=api._filter(environment),
-    )
+    doing, path = f"delete the connection {name}", _path(connector_id, name)
+    await _on_connection(api, "DELETE", environment, path, doing)
 
 
 def portal_steps(display_name: str) -> str:
@@ -202,14 +199,9 @@ async def consent_link(
     """The link that signs the user in to DocuSign through the connector (T: the portal's
     call); refused → the portal path to create the connection by hand."""
     try:
-        response = await api._request(
-            "POST",
-            api._apis(_path(connector_id, name) + "/getConsentLink"),
-            doing="get the sign-in link of the connection",
-            environment=environment,
-            json_body={"redirectUrl": redirect_url},
-            params=api._filter(environment),
-        )
+        doing = "get the sign-in link of the connection"
+        path, body = _path(connector_id, name) + "/getConsentLink", {"redirectUrl": redirect_url}
+        response = await _on_connection(api, "POST", environment, path, doing, json_body=body)
         data = api._json(response)
     except ClmWizardError as error:
         if isinstance(error, NetworkError) or error.code in ("http_401", "unknown_environment"):
@@ -237,12 +229,9 @@ async def confirm_consent_code(
 ) -> None:
     """Finish the sign-in with the code the browser brought back (T: what the portal does when
     the consent service hands the code to the link's redirect URL instead of finishing)."""
-    await api._request(
-        "POST",
-        api._apis(_path(connector_id, name) + "/confirmConsentCode"),
-        doing="finish the connection's sign-in",
-        environment=environment,
-        json_body={"code": code},
-        params=api._filter(environment),
-        retry_server_errors=False,  # a code works once
+    path = _path(connector_id, name) + "/confirmConsentCode"
+    doing, body = "finish the connection's sign-in", {"code": code}
+    # a code works once: never resent
+    await _on_connection(
+        api, "POST", environment, path, doing, json_body=body, retry_server_errors=False
     )

@@ -244,6 +244,30 @@ class FlowApi(PowerAppsApi):
         env = quote(environment, safe="")
         return f"{self.flow_url}/providers/Microsoft.ProcessSimple/environments/{env}/flows{suffix}"
 
+    async def _on_flow(
+        self,
+        method: str,
+        environment: str,
+        flow_id: str,
+        suffix: str = "",
+        *,
+        doing: str,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+        retry_server_errors: bool = True,
+    ) -> httpx.Response:
+        """A call on flow `flow_id` (or `suffix` below it) that names the environment when
+        refused."""
+        return await self._request(
+            method,
+            self._flows(environment, f"/{quote(validate_flow_id(flow_id), safe='')}{suffix}"),
+            doing=doing,
+            environment=environment,
+            json_body=json_body,
+            params={"api-version": API_VERSION, **(params or {})},
+            retry_server_errors=retry_server_errors,
+        )
+
     def _error(
         self, response: httpx.Response, doing: str, environment: str | None
     ) -> ClmWizardError:
@@ -295,48 +319,31 @@ class FlowApi(PowerAppsApi):
         return flow_from(self._json(response))
 
     async def update_flow(self, environment: str, flow_id: str, body: dict[str, Any]) -> None:
-        await self._request(
-            "PATCH",
-            self._flows(environment, f"/{quote(validate_flow_id(flow_id), safe='')}"),
-            doing="update the heartbeat flow",
-            environment=environment,
-            json_body=body,
-            params={"api-version": API_VERSION},
+        await self._on_flow(
+            "PATCH", environment, flow_id, doing="update the heartbeat flow", json_body=body
         )
 
     async def get_flow(self, environment: str, flow_id: str) -> RemoteFlow | None:
-        try:
-            response = await self._request(
-                "GET",
-                self._flows(environment, f"/{quote(validate_flow_id(flow_id), safe='')}"),
-                doing="read the heartbeat flow",
-                params={"api-version": API_VERSION},
-            )
-        except ClmWizardError as error:
-            if error.code in ("http_404",):
-                return None
-            raise
-        return flow_from(self._json(response))
+        response = await self._found(
+            self._flows(environment, f"/{quote(validate_flow_id(flow_id), safe='')}"),
+            doing="read the heartbeat flow",
+            params={"api-version": API_VERSION},
+        )
+        return None if response is None else flow_from(self._json(response))
 
     async def set_state(self, environment: str, flow_id: str, *, on: bool) -> None:
         verb = "start" if on else "stop"
-        await self._request(
-            "POST",
-            self._flows(environment, f"/{quote(validate_flow_id(flow_id), safe='')}/{verb}"),
-            doing=f"turn the heartbeat flow {'on' if on else 'off'}",
-            environment=environment,
-            params={"api-version": API_VERSION},
-        )
+        doing = f"turn the heartbeat flow {'on' if on else 'off'}"
+        await self._on_flow("POST", environment, flow_id, f"/{verb}", doing=doing)
 
     async def run_now(self, environment: str, flow_id: str) -> str | None:
         """Trigger a run; the run's name when the answer says it (else None)."""
-        flow = quote(validate_flow_id(flow_id), safe="")
-        response = await self._request(
+        response = await self._on_flow(
             "POST",
-            self._flows(environment, f"/{flow}/triggers/{TRIGGER}/run"),
+            environment,
+            flow_id,
+            f"/triggers/{TRIGGER}/run",
             doing="run the heartbeat flow now",
-            environment=environment,
-            params={"api-version": API_VERSION},
             retry_server_errors=False,  # a retry could run it twice
         )
         header = str(response.headers.get("x-ms-workflow-run-id", ""))  # T: Logic Apps
@@ -353,13 +360,8 @@ class FlowApi(PowerAppsApi):
 
     async def runs(self, environment: str, flow_id: str, *, limit: int = 10) -> list[FlowRun]:
         """The newest runs first (sorted here: the order the service answers in is U)."""
-        flow = quote(validate_flow_id(flow_id), safe="")
-        response = await self._request(
-            "GET",
-            self._flows(environment, f"/{flow}/runs"),
-            doing="read the heartbeat flow's runs",
-            environment=environment,
-            params={"api-version": API_VERSION},
+        response = await self._on_flow(
+            "GET", environment, flow_id, "/runs", doing="read the heartbeat flow's runs"
         )
         data = self._json(response)
         values = data.get("value") if isinstance(data, dict) else None
@@ -376,14 +378,13 @@ class FlowApi(PowerAppsApi):
         return found[:limit]
 
     async def run_actions(self, environment: str, flow_id: str, run_id: str) -> list[ActionResult]:
-        flow = quote(validate_flow_id(flow_id), safe="")
-        run = quote(validate_flow_id(run_id), safe="")
-        response = await self._request(
+        response = await self._on_flow(
             "GET",
-            self._flows(environment, f"/{flow}/runs/{run}"),
+            environment,
+            flow_id,
+            f"/runs/{quote(validate_flow_id(run_id), safe='')}",
             doing="read the heartbeat run's result",
-            environment=environment,
-            params={"api-version": API_VERSION, "$expand": "properties/actions"},
+            params={"$expand": "properties/actions"},
         )
         data = self._json(response)
         properties = data.get("properties") if isinstance(data, dict) else None

@@ -9,11 +9,10 @@ lives on the general host), so the upload and download connections are not kept 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clmwizard.errors import NetworkError, UsageError
 from clmwizard.powerplatform.flows import (
@@ -23,12 +22,14 @@ from clmwizard.powerplatform.flows import (
     Schedule,
     flow_body,
 )
+from clmwizard.powerplatform.polling import POLL_SECONDS, Tick, poll_until
 from clmwizard.powerplatform.rotation_proof import proving_run
 from clmwizard.store.profile import HeartbeatRecord, Profile, PublishedConnector, PublishRecord
 
+if TYPE_CHECKING:
+    from clmwizard.store.profiles import ProfileStore
+
 HEARTBEAT_KEYS = ("clm", "general")  # the connectors that carry List attribute groups
-POLL_SECONDS = 2.0
-Tick = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -176,27 +177,23 @@ async def run_and_wait(
     """Trigger one run now and wait until it finished; its actions for the result."""
     before = {run.run_id for run in await api.runs(environment, flow_id, limit=50)}
     run_id = await api.run_now(environment, flow_id)
-    started = time.monotonic()
-    next_poll = started
-    while True:
-        now = time.monotonic()
-        waited = now - started
-        tick(waited)
-        if now >= next_poll:
-            next_poll = now + poll
-            runs = await api.runs(environment, flow_id, limit=50)
-            mine = [r for r in runs if (r.run_id == run_id if run_id else r.run_id not in before)]
-            if mine and mine[0].finished:
-                run = mine[0]
-                return run, await api.run_actions(environment, flow_id, run.run_id)
-        if waited >= timeout:
-            raise NetworkError(
-                f"The heartbeat run did not finish within {waited:.0f} s.",
-                cause="Power Automate may be busy; the run goes on without clmwizard.",
-                fix="Check it later with `clmwizard status`, or give more time with --timeout.",
-                code="run_timeout",
-            )
-        await asyncio.sleep(min(0.1, max(0.0, timeout - waited)))
+
+    async def finished() -> tuple[FlowRun, list[ActionResult]] | None:
+        runs = await api.runs(environment, flow_id, limit=50)
+        mine = [r for r in runs if (r.run_id == run_id if run_id else r.run_id not in before)]
+        if not mine or not mine[0].finished:
+            return None
+        return mine[0], await api.run_actions(environment, flow_id, mine[0].run_id)
+
+    def timed_out(waited: float) -> NetworkError:
+        return NetworkError(
+            f"The heartbeat run did not finish within {waited:.0f} s.",
+            cause="Power Automate may be busy; the run goes on without clmwizard.",
+            fix="Check it later with `clmwizard status`, or give more time with --timeout.",
+            code="run_timeout",
+        )
+
+    return await poll_until(finished, timeout=timeout, tick=tick, poll=poll, timed_out=timed_out)
 
 
 def count_of(body: Any) -> int | None:
@@ -247,7 +244,8 @@ def describe_result(
 
 
 def record_of(outcome: HeartbeatOutcome, target: HeartbeatTarget) -> HeartbeatRecord:
-    return HeartbeatRecord(
+    """What the profile keeps of `outcome`; without a run, what the last run said stays."""
+    record = HeartbeatRecord(
         flow_id=outcome.flow_id,
         connector_key=target.connector.key,
         state="on" if outcome.on else "off",
@@ -256,3 +254,21 @@ def record_of(outcome: HeartbeatOutcome, target: HeartbeatTarget) -> HeartbeatRe
         last_run_at=(outcome.run.start or datetime.now(UTC)) if outcome.run else None,
         last_result=outcome.result or None,
     )
+    old = target.record.heartbeat
+    if outcome.run is None and old is not None:
+        record.last_run_status, record.last_run_at = old.last_run_status, old.last_run_at
+        record.last_result = old.last_result
+    return record
+
+
+async def remember_outcome(
+    profiles: ProfileStore,
+    name: str,
+    target: HeartbeatTarget,
+    outcome: HeartbeatOutcome,
+    flow_url: str,
+) -> None:
+    """Write `outcome` into profile `name` (before the run too: a rerun then updates this flow
+    and never makes another)."""
+    change = remember_heartbeat(target.environment_id, record_of(outcome, target), flow_url)
+    await asyncio.to_thread(profiles.update, name, change)

@@ -19,7 +19,7 @@ from clmwizard.store.profile import Profile, PublishRecord
 # DocuSign's `expires_in: 28800` (docusign.oauth.DEFAULT_ACCESS_LIFETIME, not imported: httpx)
 ACCESS_TOKEN_LIFETIME = timedelta(hours=8)
 # Where the user deletes a secret key (the README's and the docusign errors' wording).
-DELETE_OLD_SECRET = "Admin → Apps and Keys → your app → Secret Keys"
+DELETE_OLD_SECRET = "Settings → Apps and Keys → your app → Secret Keys"
 
 
 def proof_due(record: PublishRecord) -> datetime | None:

@@ -418,6 +418,34 @@ async def sign_in_silently(
     return await asyncio.to_thread(_run_blocking, work, settings)
 
 
+async def _public_sign_in(
+    settings: MicrosoftSettings,
+    secrets: SecretStore,
+    profile: str,
+    http: httpx.AsyncClient,
+    method: Method,
+    acquire: Callable[[Any], Any],
+    *,
+    allow_cached: bool,
+) -> MicrosoftSignIn:
+    """A cached sign-in if allowed and it still works, else `acquire(app)` (in a worker thread,
+    as MSAL blocks); the token cache is saved either way."""
+    msal_http = MsalHttpClient(http, asyncio.get_running_loop())
+
+    def work() -> MicrosoftSignIn:
+        cache = TokenCache(secrets, profile, settings)
+        app = _public_app(settings, cache, msal_http)
+        cached = _silent(app, settings, None) if allow_cached else None
+        if cached is not None:
+            cache.save()
+            return _sign_in_from(cached, settings, method)
+        signed_in = _sign_in_from(acquire(app), settings, method)
+        cache.save()
+        return signed_in
+
+    return await asyncio.to_thread(_run_blocking, work, settings)
+
+
 async def sign_in_device_code(
     settings: MicrosoftSettings,
     secrets: SecretStore,
@@ -431,16 +459,7 @@ async def sign_in_device_code(
     """Device code flow: a cached sign-in if it still works, else a code for `show` to display
     (called from a worker thread), then polling until the user entered it (or `cancel`)."""
 
-    msal_http = MsalHttpClient(http, asyncio.get_running_loop())
-
-    def work() -> MicrosoftSignIn:
-        cache = TokenCache(secrets, profile, settings)
-        app = _public_app(settings, cache, msal_http)
-        if allow_cached:
-            cached = _silent(app, settings, None)
-            if cached is not None:
-                cache.save()
-                return _sign_in_from(cached, settings, "device_code")
+    def by_device_code(app: Any) -> Any:
         flow = app.initiate_device_flow(scopes=[settings.scope])
         if "user_code" not in flow:
             raise signin_error(flow, settings)
@@ -461,11 +480,11 @@ async def sign_in_device_code(
         )
         if cancel is not None and cancel.is_set() and "access_token" not in result:
             raise UsageError("The Microsoft sign-in was cancelled.", code="cancelled")
-        signed_in = _sign_in_from(result, settings, "device_code")
-        cache.save()
-        return signed_in
+        return result
 
-    return await asyncio.to_thread(_run_blocking, work, settings)
+    return await _public_sign_in(
+        settings, secrets, profile, http, "device_code", by_device_code, allow_cached=allow_cached
+    )
 
 
 async def sign_in_browser(
@@ -478,21 +497,13 @@ async def sign_in_browser(
     allow_cached: bool = True,
 ) -> MicrosoftSignIn:
     """Interactive sign-in: MSAL opens the browser and listens on a loopback port."""
-    msal_http = MsalHttpClient(http, asyncio.get_running_loop())
 
-    def work() -> MicrosoftSignIn:
-        cache = TokenCache(secrets, profile, settings)
-        app = _public_app(settings, cache, msal_http)
-        cached = _silent(app, settings, None) if allow_cached else None
-        if cached is not None:
-            cache.save()
-            return _sign_in_from(cached, settings, "browser")
-        result = app.acquire_token_interactive([settings.scope], timeout=int(timeout))
-        signed_in = _sign_in_from(result, settings, "browser")
-        cache.save()
-        return signed_in
+    def in_browser(app: Any) -> Any:
+        return app.acquire_token_interactive([settings.scope], timeout=int(timeout))
 
-    return await asyncio.to_thread(_run_blocking, work, settings)
+    return await _public_sign_in(
+        settings, secrets, profile, http, "browser", in_browser, allow_cached=allow_cached
+    )
 
 
 async def sign_in_service_principal(

@@ -47,6 +47,10 @@ class Wizard(Protocol):
 
     def begin(self, choice: Choice) -> None: ...
 
+    def hold_keys(self) -> None: ...
+
+    def release_keys(self) -> None: ...
+
 
 class Body(VerticalScroll, can_focus=False):
     """The scrolling middle of a screen; focus stays on the fields inside it."""
@@ -63,6 +67,11 @@ class WizardScreen(Screen["Answer"]):
     def wizard(self) -> Wizard:
         return cast("Wizard", self.app)
 
+    def _on_mount(self, event: events.Mount) -> None:
+        # After the step's own on_mount (Textual calls a subclass's handler first), whose
+        # focus() is queued on the app: the keys typed during the screen change follow it there.
+        self.wizard.release_keys()
+
     def compose(self) -> ComposeResult:
         yield TitleBar(self.wizard.subtitle())
         if self.STEP:
@@ -77,6 +86,17 @@ class WizardScreen(Screen["Answer"]):
 
     def compose_body(self) -> Iterable[Widget]:
         return ()
+
+    async def stored_secret_key(self, profile_name: str) -> str | None:
+        """The profile's secret key from the secret store (opened and read off the UI thread;
+        a worker's guard shows what goes wrong)."""
+        import asyncio
+
+        from clmwizard.store.profile import SECRET_KEY
+
+        return await asyncio.to_thread(
+            lambda: self.wizard.secret_store().get(profile_name, SECRET_KEY)
+        )
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         from clmwizard.widgets.focus_mark import mark_focus
@@ -97,6 +117,7 @@ class WizardScreen(Screen["Answer"]):
             return
         while self.app.screen is not self:
             self.app.pop_screen()
+        self.wizard.hold_keys()  # what is typed now is for the next step's screen
         self.dismiss(answer)
 
     def action_back(self) -> None:

@@ -24,6 +24,7 @@ from textual.widgets import Static
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, wizard_failure
 from clmwizard.store.profile import Profile
+from clmwizard.widgets.device_code import DeviceCodePanel
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.url_line import UrlLine
 
@@ -70,7 +71,7 @@ class ConnectScreen(PlatformStepScreen):
                 "DocuSign. Optional: esc goes back to Publish.",
                 id="connect-intro",
             )
-            yield Static("", id="signin")
+            yield DeviceCodePanel(id="signin")
             yield Static("", id="connections")
             yield Static("", id="link")
             yield UrlLine(id="link-url")
@@ -178,6 +179,7 @@ class ConnectScreen(PlatformStepScreen):
         if connection.connected:
             self.connected[key] = connection.name
             self._line(key, f"✓ {connector.display_name}: Connected ({HOW[how]})")
+            self._proven(connector.redirect_url)
             return True
         url = connector.redirect_url
         if url:
@@ -215,7 +217,15 @@ class ConnectScreen(PlatformStepScreen):
         self.set_phase("working")
         self.connected[key] = connected.name
         self._line(key, f"✓ {connector.display_name}: Connected ({HOW[how]})")
+        self._proven(connector.redirect_url)
         return True
+
+    def _proven(self, redirect_url: str | None) -> None:
+        """Connected: DocuSign's sign-in came back to the redirect URL (for the exit summary)."""
+        from clmwizard.closing import PROVEN_BY_CONNECT
+
+        if redirect_url:
+            self.wizard.closing.verdicts[redirect_url] = PROVEN_BY_CONNECT
 
     def _line(self, key: str, text: str) -> None:
         self.lines[key] = text

@@ -22,10 +22,10 @@ from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.guard import guarded
+from clmwizard.wait_clock import HINT_AFTER, SPINNER, clock
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.url_line import UrlLine
 
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-HINT_AFTER = 20.0  # seconds of waiting before the usual causes are named
 # Letter keys that would otherwise be typed into the paste field.
 _LETTER_ACTIONS = {
     "open_browser",
@@ -88,10 +88,9 @@ class ConsentScreen(WizardScreen):
             panel.border_title = "Redirect URI: register it in Apps and Keys"
             yield Static(self._redirect_line(), id="redirect-uri")
             yield FieldMessage(id="redirect-message")
-        with Vertical(classes="panel", id="url-panel") as panel:
-            panel.border_title = "Consent URL"
-            yield Static("", id="consent-url")
-            yield Static("", id="url-hint")
+        # Not in a panel: the URL on rows of its own, so a mouse selection takes it whole.
+        yield Static("", id="url-hint")
+        yield UrlLine(id="consent-url")
         yield Static("", id="listen-status")
         yield Static("", id="wait-hint").set_styles("display: none;")
         yield Static(
@@ -116,7 +115,7 @@ class ConsentScreen(WizardScreen):
                 parts.append("[b]a[/b] approve as the demo user (no browser needed)")
         else:
             parts.append("[dim]o / a wait for the listener: r listen again[/dim]")
-        self.query_one("#url-hint", Static).update("   ".join(parts))
+        self.query_one("#url-hint", Static).update("[b]Consent URL[/b]   " + "   ".join(parts))
 
     # -- which keys act ---------------------------------------------------------------------
 
@@ -189,7 +188,7 @@ class ConsentScreen(WizardScreen):
                 draft.redirect_uri,
                 use_pkce=draft.use_pkce,
             )
-        self.query_one("#consent-url", Static).update(escape(consent.url))
+        self.query_one("#consent-url", UrlLine).show(consent.url)
         self.query_one("#redirect-uri", Static).update(self._redirect_line())
         self.query_one("#consent-message", FieldMessage).clear()
         self.query_one("#redirect-message", FieldMessage).clear()
@@ -227,14 +226,14 @@ class ConsentScreen(WizardScreen):
 
         status = self.query_one("#listen-status", Static)
         waited = monotonic() - self.started_at
-        clock = _clock(waited)
-        limit = _clock(self.wizard.context.consent_timeout)
+        shown = clock(waited)
+        limit = clock(self.wizard.context.consent_timeout)
         self.frame = (self.frame + 1) % len(SPINNER)
         hint = self.query_one("#wait-hint", Static)
         if self.state == "listening" and self.listener is not None:
             where = getattr(self.listener, "listening_on", "")
             status.update(
-                f"  {SPINNER[self.frame]} Waiting for DocuSign to send you back…  {clock} of "
+                f"  {SPINNER[self.frame]} Waiting for DocuSign to send you back…  {shown} of "
                 f"{limit}   [dim](listening on {escape(where)})[/dim]"
             )
             hint.display = waited >= HINT_AFTER
@@ -467,8 +466,3 @@ class ConsentScreen(WizardScreen):
             return self.query_one("#consent-message", FieldMessage)
         except NoMatches:
             return None
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"

@@ -25,7 +25,24 @@ if TYPE_CHECKING:
     from clmwizard.screens.base import Wizard
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class TwoButtonDialog(ModalScreen[bool]):
+    """A question answered by two buttons (the safe one, `NO`, focused) or by their keys."""
+
+    YES = "yes"
+    NO = "no"
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{self.NO}", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == self.YES)
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class ConfirmDialog(TwoButtonDialog):
     BINDINGS = [
         Binding("y", "answer(True)", "yes"),
         Binding("n,escape", "answer(False)", "no"),
@@ -46,16 +63,6 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield MarkedButton(f"{self.yes} (y)", id="yes", variant="warning")
                 yield MarkedButton(f"{self.no} (n)", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
 
 
 class ManualCopyDialog(ModalScreen[None]):
@@ -229,8 +236,11 @@ MEMORY_CHOICE = (
 )
 
 
-class KeyringDialog(ModalScreen[bool]):
+class KeyringDialog(TwoButtonDialog):
     """The keyring cannot store secrets: fix it first (esc), or keep them in memory (m)."""
+
+    YES = "memory"
+    NO = "back"
 
     BINDINGS = [
         Binding("m", "answer(True)", "keep in memory"),
@@ -255,13 +265,3 @@ class KeyringDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield MarkedButton("Keep in memory (m)", id="memory", variant="warning")
                 yield MarkedButton("Back (esc)", id="back")
-
-    def on_mount(self) -> None:
-        self.query_one("#back", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "memory")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)

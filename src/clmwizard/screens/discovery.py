@@ -10,7 +10,7 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, LoadingIndicator, RadioSet, Static
+from textual.widgets import Input, Label, RadioSet, Static
 
 from clmwizard.errors import ClmWizardError, KeyringError
 from clmwizard.safe_text import markup_escaped as escape
@@ -19,8 +19,11 @@ from clmwizard.screens.guard import guarded
 from clmwizard.store.profile import ClmHosts
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
+from clmwizard.widgets.wait_line import WaitLine
 
 if TYPE_CHECKING:
+    import httpx
+
     from clmwizard.docusign.hosts import HostCheck
     from clmwizard.store.profile import Profile
 
@@ -88,7 +91,7 @@ class DiscoveryScreen(WizardScreen):
                 yield Input(placeholder="https://…", id=f"host-{key}")
                 yield FieldMessage(id=f"host-{key}-message")
             yield FieldMessage(id="hosts-message")
-        yield LoadingIndicator(id="discovery-loading")
+        yield WaitLine(id="discovery-wait")
         yield FieldMessage(id="discovery-message")
         yield FieldMessage(id="clm-message")
         yield Static(
@@ -125,8 +128,8 @@ class DiscoveryScreen(WizardScreen):
 
     def action_discover(self) -> None:
         self.looking_up = True
-        self.query_one("#discovery-message", FieldMessage).show_note("Finding the CLM hosts…")
-        self.query_one("#discovery-loading").display = True
+        self.query_one("#discovery-message", FieldMessage).clear()
+        self.query_one("#clm-message", FieldMessage).clear()
         self._discover()
 
     @work(exclusive=True, group="discovery")
@@ -139,12 +142,13 @@ class DiscoveryScreen(WizardScreen):
         message = self.query_one("#discovery-message", FieldMessage)
         try:
             async with self.wizard.context.client_factory() as client:
+                self._wait("Finding the CLM hosts…", client)
                 hosts = await discover_clm_hosts(
                     client, draft.environment, draft.account.account_id, draft.tokens.access_token
                 )
         except ClmWizardError as error:
             self.looking_up = False
-            self.query_one("#discovery-loading").display = False
+            self.query_one("#discovery-wait", WaitLine).stop()
             message.show_error(error)
             self.query_one("#host-general", Input).focus()
             return
@@ -152,7 +156,7 @@ class DiscoveryScreen(WizardScreen):
         for key, _ in HOST_FIELDS:
             self.query_one(f"#host-{key}", Input).value = hosts.for_connector(key)  # type: ignore[arg-type]
         self.looking_up = False
-        self.query_one("#discovery-loading").display = False
+        self.query_one("#discovery-wait", WaitLine).stop()
         message.show_ok("CLM hosts found for this account.")
         self.query_one("#host-general", Input).focus()
         await self._prove_clm(hosts, draft.account.account_id, draft.tokens.access_token)
@@ -167,16 +171,30 @@ class DiscoveryScreen(WizardScreen):
         line.clear()
         if unconfirmed_hosts(hosts, self._confirmed()):
             return
-        line.show_note("Asking CLM for its attribute groups with the new token…")
         try:
             async with self.wizard.context.client_factory() as client:
+                self._wait("Asking CLM for its attribute groups with the new token…", client)
                 answer = await list_attribute_groups(
                     client, hosts.general, account_id, access_token
                 )
         except ClmWizardError as error:
             line.show_error(error)
             return
+        finally:
+            self.query_one("#discovery-wait", WaitLine).stop()
         line.show_ok(answer.describe())
+
+    def _wait(self, busy: str, client: httpx.AsyncClient) -> None:
+        """The wait's clock, its limit what the HTTP layer allows a request with retries."""
+        from clmwizard.http import worst_case_seconds
+
+        limit = worst_case_seconds(client)
+        wait = self.query_one("#discovery-wait", WaitLine)
+        if limit is None:
+            wait.update(f"  {escape(busy)}")
+            wait.display = True
+        else:
+            wait.start(busy, limit)
 
     @on(Input.Changed)
     def _host_changed(self, event: Input.Changed) -> None:

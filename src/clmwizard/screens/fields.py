@@ -16,7 +16,6 @@ from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.guard import guarded
 from clmwizard.store.profile import (
     CONNECTOR_NAMES,
-    SECRET_KEY,
     SINGLE_FOLDER,
     BundleFolder,
     Layout,
@@ -76,17 +75,7 @@ class FieldsScreen(WizardScreen):
     @work(exclusive=True, group="keyring")
     @guarded("#fields-message")
     async def _load_secret(self) -> None:
-        name = self.profile.name
-
-        def read() -> str | None:
-            return self.wizard.secret_store().get(name, SECRET_KEY)
-
-        try:
-            secret = await asyncio.to_thread(read)
-        except ClmWizardError as error:
-            self.query_one("#fields-message", FieldMessage).show_error(error)
-            return
-        self.client_secret = secret
+        self.client_secret = await self.stored_secret_key(self.profile.name)
         self._render_table()
 
     def _items(self) -> list[CopyItem]:

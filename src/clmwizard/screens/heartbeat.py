@@ -25,6 +25,7 @@ from clmwizard.screens.platform_step import (
     wizard_failure,
 )
 from clmwizard.store.profile import Profile
+from clmwizard.widgets.device_code import DeviceCodePanel
 from clmwizard.widgets.field_message import FieldMessage
 
 RUN_TIMEOUT = 300.0
@@ -52,7 +53,7 @@ class HeartbeatScreen(PlatformStepScreen):
                 "the connector's end-to-end test. Optional: esc goes back to Connect.",
                 id="heartbeat-intro",
             )
-            yield Static("", id="signin")
+            yield DeviceCodePanel(id="signin")
             yield Static("", id="flow")
             yield Static("", id="kept")
             yield Static("", id="wait")
@@ -80,8 +81,7 @@ class HeartbeatScreen(PlatformStepScreen):
             describe_result,
             heartbeat_target,
             kept_alive_lines,
-            record_of,
-            remember_heartbeat,
+            remember_outcome,
             run_and_wait,
             upsert_flow,
         )
@@ -101,16 +101,6 @@ class HeartbeatScreen(PlatformStepScreen):
             env = target.environment_id
             flow_url = self.settings.flow_url
 
-            async def remember(outcome: HeartbeatOutcome) -> None:
-                kept = record_of(outcome, target)
-                old = target.record.heartbeat
-                if outcome.run is None and old is not None:  # keep what the last run said
-                    kept.last_run_status, kept.last_run_at = old.last_run_status, old.last_run_at
-                    kept.last_result = old.last_result
-                await asyncio.to_thread(
-                    profiles.update, profile.name, remember_heartbeat(env, kept, flow_url)
-                )
-
             factory = self.wizard.context.client_factory
             async with factory(ca_bundle=self.settings.ca_bundle) as http:
                 _, flows = make_apis(
@@ -119,7 +109,7 @@ class HeartbeatScreen(PlatformStepScreen):
                 assert flows is not None
                 flow_id, created = await upsert_flow(flows, profile, target, schedule, on=True)
                 outcome = HeartbeatOutcome(flow_id, created, True, schedule)
-                await remember(outcome)  # before the run: a rerun updates, never duplicates
+                await remember_outcome(profiles, profile.name, target, outcome, flow_url)
                 done = "created" if created else "updated (the same flow as before)"
                 self.query_one("#flow", Static).update(
                     f"✓ Heartbeat flow [b]{escape(flow_id)}[/b] {done}: on, {schedule.words}."
@@ -136,7 +126,7 @@ class HeartbeatScreen(PlatformStepScreen):
                 )
             outcome.run, outcome.actions = run, actions
             outcome.result = describe_result(run, actions, target, profile.name)
-            await remember(outcome)
+            await remember_outcome(profiles, profile.name, target, outcome, flow_url)
         except Exception as error:  # a server's failure is a message, never a crash
             # the user may have left the step meanwhile (its widgets going): nothing to show
             with suppress(NoMatches):

@@ -22,6 +22,7 @@ from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.guard import guarded
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.url_line import UrlLine
 
 if TYPE_CHECKING:
     from clmwizard.docusign.jwt import JwtCheck
@@ -77,9 +78,13 @@ class JwtScreen(WizardScreen):
             yield Static(escape(draft.integration_key), id="integration-key")
             yield FieldMessage(id="integration-key-message")
             yield FieldMessage(id="scopes-message")
-        with Vertical(classes="panel", id="jwt-consent-panel") as panel:
-            panel.border_title = "Consent URL: open it signed in as the integration user, Accept"
-            yield Static("", id="jwt-consent-url")
+        # Not in a panel: the URL on a row of its own, so a mouse selection takes it whole.
+        with Vertical(id="jwt-consent-panel"):
+            yield Static(
+                "[b]Consent URL[/b]: open it signed in as the integration user, then Accept:",
+                id="jwt-consent-title",
+            )
+            yield UrlLine(id="jwt-consent-url")
             yield Static("", id="jwt-consent-hint")
         yield LoadingIndicator(id="jwt-loading")
         yield FieldMessage(id="jwt-message")
@@ -180,7 +185,7 @@ class JwtScreen(WizardScreen):
             )
         else:
             panel.display = True
-            self.query_one("#jwt-consent-url", Static).update(escape(result.consent_url or ""))
+            self.query_one("#jwt-consent-url", UrlLine).show(result.consent_url or "")
             hint = "[b]o[/b] open in browser   [b]u[/b] copy URL"
             if self.wizard.context.demo is not None:
                 hint += "   [b]a[/b] approve as the demo user"

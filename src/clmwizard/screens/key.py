@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.guard import guarded
-from clmwizard.store.profile import SECRET_KEY
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.secret_input import SecretInput
 from clmwizard.widgets.toggles import TextCheckbox, TextRadioButton, TextRadioSet
@@ -114,7 +112,7 @@ class KeyScreen(WizardScreen):
             )
             yield FieldMessage(id="secret-key-message")
             yield Static(
-                "[dim]Where: DocuSign Admin → Apps and Keys → your app. The integration key is "
+                "[dim]Where: DocuSign Settings → Apps and Keys → your app. The integration key is "
                 "the GUID at the top; under Secret Keys, “+ Add secret key” shows a new one "
                 "once.[/dim]",
                 classes="help",
@@ -168,14 +166,7 @@ class KeyScreen(WizardScreen):
     @work(exclusive=True, group="keyring")
     @guarded("#secret-key-message")
     async def _load_secret(self, profile_name: str) -> None:
-        def read() -> str | None:
-            return self.wizard.secret_store().get(profile_name, SECRET_KEY)
-
-        try:
-            secret = await asyncio.to_thread(read)
-        except ClmWizardError as error:
-            self.query_one("#secret-key-message", FieldMessage).show_error(error)
-            return
+        secret = await self.stored_secret_key(profile_name)
         if secret:
             self._set_secret(secret)
 

@@ -12,14 +12,18 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-from textual.binding import Binding
 from textual.widgets import Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.device_code_keys import (
+    DeviceCodeKeys,
+    device_code_bindings,
+    device_code_key_enabled,
+)
 from clmwizard.store.profile import Profile
-from clmwizard.wait_clock import clock
+from clmwizard.wait_clock import SPINNER, clock
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -27,7 +31,6 @@ if TYPE_CHECKING:
     from clmwizard.powerplatform.signin import DeviceCode, MicrosoftSignIn
     from clmwizard.store.profile import PublishRecord
 
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 Phase = Literal["signing_in", "working", "waiting", "blocked", "failed", "done"]
 
 
@@ -109,17 +112,14 @@ def wizard_failure(error: BaseException, step: Step) -> ClmWizardError:
     return failure
 
 
-class PlatformStepScreen(WizardScreen):
+class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
     """A step after Publish that talks to the Power Platform as the profile's Microsoft user."""
 
-    SIGN_IN_BINDINGS = [
-        Binding("c", "copy_code", "copy code"),
-        Binding("o", "open_browser", "open browser"),
-        Binding("a", "approve", "approve (demo)"),
-    ]
+    SIGN_IN_BINDINGS = device_code_bindings()
 
     def __init__(self, profile: Profile) -> None:
         super().__init__()
+        self.SIGNIN_MESSAGE = f"#{self.STEP.lower()}-message"
         self.profile = profile
         self.phase: Phase = "signing_in"
         self.code: DeviceCode | None = None
@@ -147,17 +147,8 @@ class PlatformStepScreen(WizardScreen):
 
     def check_sign_in_action(self, action: str) -> bool | None:
         """The device-code keys (None: not one of them)."""
-        if action in ("copy_code", "open_browser"):
-            return self.phase == "signing_in" and self.code is not None
-        if action == "approve":
-            demo = self.wizard.context.demo
-            return (
-                self.phase == "signing_in"
-                and self.code is not None
-                and demo is not None
-                and bool(demo.approve_device_code)
-            )
-        return None
+        waiting = self.phase == "signing_in" and self.code is not None
+        return device_code_key_enabled(action, waiting=waiting, wizard=self.wizard)
 
     # -- the sign-in -----------------------------------------------------------------------
 
@@ -165,73 +156,24 @@ class PlatformStepScreen(WizardScreen):
         """The Power Apps sign-in (cached by Publish: silent) and, with `flow`, the Flow API's
         token silently from the same account."""
         from clmwizard.powerplatform.setup import flow_sign_in, remember_user_sign_in
-        from clmwizard.powerplatform.signin import sign_in_device_code
 
         self.set_phase("signing_in")
-        line = self.query_one("#signin", Static)
-        line.update("Signing in to Microsoft…")
-        settings = self.settings
+        self.signin_panel.say("Signing in to Microsoft…")
+        settings, name = self.settings, self.profile.name
         secrets = await asyncio.to_thread(self.wizard.secret_store)
-        async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
-            who = await sign_in_device_code(
-                settings,
-                secrets,
-                self.profile.name,
-                http,
-                lambda code: self.app.call_from_thread(self._show_code, code),
-                cancel=self._cancel,
-            )
-            flow_who = (
-                await flow_sign_in(http, settings, secrets, self.profile.name) if flow else None
-            )
+        who = await self.device_code_sign_in(settings, secrets, name)
+        flow_who = None
+        if flow:
+            async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
+                flow_who = await flow_sign_in(http, settings, secrets, name)
         with contextlib.suppress(ClmWizardError):  # a convenience for the next sign-in
-            await asyncio.to_thread(
-                remember_user_sign_in, self.wizard.context.profiles, self.profile.name, settings
-            )
+            profiles = self.wizard.context.profiles
+            await asyncio.to_thread(remember_user_sign_in, profiles, name, settings)
         self.code = None
         how = " (the sign-in Publish made)" if who.from_cache else ""
-        line.update(f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]{how}")
+        self.signin_panel.say(f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]{how}")
         self.set_phase("working")
         return who, flow_who
-
-    def _show_code(self, code: DeviceCode) -> None:
-        if not self.is_attached:
-            return
-        self.code = code
-        demo = self.wizard.context.demo is not None
-        approve = "  ·  a approves it as the demo user" if demo else ""
-        self.query_one("#signin", Static).update(
-            f"Open [b]{escape(code.verification_uri)}[/b] and enter the code "
-            f"[b reverse] {escape(code.user_code)} [/b reverse]\n"
-            f"[dim]c copies the code · o opens the browser{approve} · the code works until "
-            f"{code.expires_at:%H:%M} UTC.[/dim]"
-        )
-        self.refresh_bindings()
-
-    def action_copy_code(self) -> None:
-        if self.code is not None:
-            self.wizard.copy_value("Code", self.code.user_code)
-
-    def action_open_browser(self) -> None:
-        if self.code is not None and not self.wizard.context.open_browser(
-            self.code.verification_uri
-        ):
-            self.message.show_warning(
-                f"No browser could be opened here: open {self.code.verification_uri} on any device."
-            )
-
-    def action_approve(self) -> None:
-        demo = self.wizard.context.demo
-        if demo is not None and demo.approve_device_code is not None:
-            threading.Thread(target=self._approve, args=(demo.approve_device_code,)).start()
-
-    @staticmethod
-    def _approve(approve: object) -> None:
-        assert callable(approve)
-        try:
-            approve()
-        except ValueError:  # none pending any more
-            return
 
     # -- waiting -----------------------------------------------------------------------------
 

@@ -22,10 +22,15 @@ from textual.widgets import Label, Static
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
 from clmwizard.screens.base import WizardScreen
+from clmwizard.screens.device_code_keys import (
+    DeviceCodeKeys,
+    device_code_bindings,
+    device_code_key_enabled,
+)
 from clmwizard.screens.dialogs import ConfirmDialog
-from clmwizard.screens.guard import guarded, guarded_thread
+from clmwizard.screens.guard import guarded
 from clmwizard.store.profile import Profile
-from clmwizard.widgets.device_code import DeviceCodePanel, approve_demo_code
+from clmwizard.widgets.device_code import DeviceCodePanel
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton, TextRadioSet
 
@@ -51,13 +56,11 @@ def profile_layout(profile: Profile, environment_id: str | None = None) -> Layou
     return chosen_layout(profile)
 
 
-class PublishScreen(WizardScreen):
+class PublishScreen(DeviceCodeKeys, WizardScreen):
     STEP = "Publish"
     BINDINGS = [
         Binding("enter", "next", "next"),
-        Binding("c", "copy_code", "copy code"),
-        Binding("o", "open_browser", "open browser"),
-        Binding("a", "approve", "approve (demo)"),
+        *device_code_bindings(),
         Binding("1", "copy_redirect(0)", "copy URL", key_display="1-3"),
         Binding("1", "copy_only_redirect", "copy URL", key_display="1"),  # one connector
         Binding("2", "copy_redirect(1)", "copy redirect URL", show=False),
@@ -114,16 +117,10 @@ class PublishScreen(WizardScreen):
         self._cancel.set()  # a device code still being polled stops with the screen
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("copy_code", "open_browser"):
-            return self.phase == "signing_in" and self.code is not None
-        if action == "approve":
-            demo = self.wizard.context.demo
-            return (
-                self.phase == "signing_in"
-                and self.code is not None
-                and demo is not None
-                and demo.approve_device_code is not None
-            )
+        waiting = self.phase == "signing_in" and self.code is not None
+        sign_in = device_code_key_enabled(action, waiting=waiting, wizard=self.wizard)
+        if sign_in is not None:
+            return sign_in
         if action == "copy_redirect":
             index = parameters[0] if parameters else 0
             return (
@@ -163,60 +160,28 @@ class PublishScreen(WizardScreen):
     @work(exclusive=True, group="publish")
     @guarded("#signin-message", then="_sign_in_failed")
     async def _sign_in(self, allow_cached: bool = True) -> None:
-        from clmwizard.powerplatform.signin import sign_in_device_code
-
         message = self.query_one("#signin-message", FieldMessage)
         try:
             settings = self.settings
             secrets = await asyncio.to_thread(self.wizard.secret_store)
-            async with self._microsoft_client() as http:
-                who = await sign_in_device_code(
-                    settings,
-                    secrets,
-                    self.profile.name,
-                    http,
-                    lambda code: self.app.call_from_thread(self._show_code, code),
-                    cancel=self._cancel,
-                    allow_cached=allow_cached,
-                )
+            who = await self.device_code_sign_in(
+                settings, secrets, self.profile.name, allow_cached=allow_cached
+            )
         except ClmWizardError as error:
             message.show_error(error)
             self._sign_in_failed()
             return
         self.who = who
         self.code = None
-        self.query_one("#signin", DeviceCodePanel).say(
-            f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]"
-        )
+        self.signin_panel.say(f"✓ Signed in to Microsoft as [b]{escape(who.username)}[/b]")
         message.show_note("")
         self._load_environments()
 
     def _sign_in_failed(self) -> None:
         self.code = None
-        self.query_one("#signin", DeviceCodePanel).say(
-            "Not signed in to Microsoft. Press [b]enter[/b] to try again."
-        )
+        self.signin_panel.say("Not signed in to Microsoft. Press [b]enter[/b] to try again.")
         self.signin_failed = True
         self.refresh_bindings()
-
-    def _show_code(self, code: DeviceCode) -> None:
-        self.code = code
-        demo = self.wizard.context.demo is not None
-        self.query_one("#signin", DeviceCodePanel).show_code(code, demo=demo)
-        self.refresh_bindings()
-
-    def action_copy_code(self) -> None:
-        self.query_one("#signin", DeviceCodePanel).copy_code(self.wizard)
-
-    def action_open_browser(self) -> None:
-        warning = self.query_one("#signin", DeviceCodePanel).open_page(self.wizard)
-        if warning is not None:
-            self.query_one("#signin-message", FieldMessage).show_warning(warning)
-
-    @work(thread=True, group="demo-approve")
-    @guarded_thread("#signin-message")
-    def action_approve(self) -> None:
-        approve_demo_code(self.wizard)
 
     # -- environment -------------------------------------------------------------------------
 
@@ -316,7 +281,7 @@ class PublishScreen(WizardScreen):
         if self.signin_failed and self.phase == "signing_in":
             self.signin_failed = False
             self.refresh_bindings()
-            self.query_one("#signin", DeviceCodePanel).say("Signing in to Microsoft…")
+            self.signin_panel.say("Signing in to Microsoft…")
             self._sign_in()
         elif self.phase == "environment":
             self._plan()

@@ -20,8 +20,9 @@ from textual.widgets import Label, Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
-from clmwizard.screens.guard import guarded, guarded_thread
-from clmwizard.widgets.device_code import DeviceCodePanel, approve_demo_code
+from clmwizard.screens.device_code_keys import DeviceCodeKeys, device_code_bindings
+from clmwizard.screens.guard import guarded
+from clmwizard.widgets.device_code import DeviceCodePanel
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -112,14 +113,14 @@ def checklist_lines(profile: Profile, secret: str, report: SecretUpdateReport | 
     return lines
 
 
-class RotationChecklist(ModalScreen[None]):
+class RotationChecklist(DeviceCodeKeys, ModalScreen[None]):
+    SIGNIN_PANEL = "#checklist-signin"
+    SIGNIN_MESSAGE = "#checklist-message"
     BINDINGS = [
         Binding("escape", "close", "close"),
         Binding("s", "copy_secret", "copy new secret"),
         Binding("u", "update", "update connectors"),
-        Binding("c", "copy_code", "copy code", show=False),
-        Binding("o", "open_browser", "open browser", show=False),
-        Binding("a", "approve", "approve (demo)", show=False),
+        *device_code_bindings(show=False),
     ]
 
     def __init__(self, profile_name: str) -> None:
@@ -225,7 +226,7 @@ class RotationChecklist(ModalScreen[None]):
             message.show_error(error)
             return
         self.code = None
-        self.query_one("#checklist-signin", DeviceCodePanel).say("")
+        self.signin_panel.say("")
         self._show()
         if self.report.complete and any(r.heartbeat for r in self.profile.publications):
             await self._prove(base)
@@ -259,8 +260,8 @@ class RotationChecklist(ModalScreen[None]):
             latest_due,
         )
         from clmwizard.powerplatform.setup import flow_sign_in, make_apis, user_settings
-        from clmwizard.screens.platform_step import SPINNER, server_failure
-        from clmwizard.wait_clock import clock
+        from clmwizard.screens.platform_step import server_failure
+        from clmwizard.wait_clock import SPINNER, clock
 
         message = self.query_one("#checklist-message", FieldMessage)
         assert self.profile is not None
@@ -333,42 +334,14 @@ class RotationChecklist(ModalScreen[None]):
         )
 
     async def _sign_in(self, settings: MicrosoftSettings) -> MicrosoftSignIn | None:
-        from clmwizard.powerplatform.signin import sign_in_device_code
-
         secrets = await asyncio.to_thread(self.wizard.secret_store)
         try:
-            async with self.wizard.context.client_factory(ca_bundle=settings.ca_bundle) as http:
-                return await sign_in_device_code(
-                    settings,
-                    secrets,
-                    self.profile_name,
-                    http,
-                    lambda code: self.app.call_from_thread(self._show_code, code),
-                    cancel=self._cancel,
-                )
+            return await self.device_code_sign_in(settings, secrets, self.profile_name)
         except ClmWizardError as error:
             self.query_one("#checklist-message", FieldMessage).show_error(
                 f"Microsoft sign-in failed: {error.what} The portal steps below still work."
             )
             return None
-
-    def _show_code(self, code: DeviceCode) -> None:
-        self.code = code
-        demo = self.wizard.context.demo is not None
-        self.query_one("#checklist-signin", DeviceCodePanel).show_code(code, demo=demo)
-
-    def action_copy_code(self) -> None:
-        self.query_one("#checklist-signin", DeviceCodePanel).copy_code(self.wizard)
-
-    def action_open_browser(self) -> None:
-        warning = self.query_one("#checklist-signin", DeviceCodePanel).open_page(self.wizard)
-        if warning is not None:
-            self.query_one("#checklist-message", FieldMessage).show_warning(warning)
-
-    @work(thread=True, group="demo-approve")
-    @guarded_thread("#checklist-message")
-    def action_approve(self) -> None:
-        approve_demo_code(self.wizard)
 
     def action_close(self) -> None:
         self._cancel.set()

@@ -19,6 +19,7 @@ from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import ConfirmDialog, SecretPrompt
 from clmwizard.screens.guard import guarded, guarded_thread
 from clmwizard.store.profile import Profile
+from clmwizard.wait_clock import SPINNER
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextOptionList
 
@@ -46,7 +47,6 @@ def delete_detail(secrets_in_memory: bool) -> str:
 WARN_WITHIN = timedelta(days=7)
 HEALTH_MARK = {"ok": ("✓", "green"), "attention": ("!", "yellow"), "broken": ("✗", "red")}
 HEALTH_LIMIT = 60.0
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 def current_time() -> datetime:
@@ -146,7 +146,7 @@ class StartScreen(WizardScreen):
         yield Static(
             "From a DocuSign integration key to a Power Automate connector for DocuSign CLM.\n"
             "[dim]Pick a profile, or start a new one. You need the integration key and a secret "
-            "key from DocuSign: Admin → Apps and Keys.[/dim]",
+            "key from DocuSign: Settings → Apps and Keys.[/dim]",
             id="intro",
         )
         if self.wizard.context.demo is not None:

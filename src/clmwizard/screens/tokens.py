@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 from textual import work
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import LoadingIndicator, Static
+from textual.widgets import Static
 
 from clmwizard.errors import ClmWizardError
 from clmwizard.safe_text import markup_escaped as escape
@@ -16,6 +16,7 @@ from clmwizard.screens.base import WizardScreen
 from clmwizard.screens.dialogs import SecretPrompt
 from clmwizard.screens.guard import as_wizard_error, guarded
 from clmwizard.widgets.field_message import FieldMessage
+from clmwizard.widgets.wait_line import WaitLine
 
 if TYPE_CHECKING:
     import httpx
@@ -40,9 +41,8 @@ class TokensScreen(WizardScreen):
         self.failed_field: str | None = None
 
     def compose_body(self) -> Iterable[Widget]:
-        yield Static("", id="exchange-line")
-        yield Static("", id="userinfo-line")
-        yield LoadingIndicator(id="tokens-loading")
+        yield WaitLine(id="exchange-line")
+        yield WaitLine(id="userinfo-line")
         yield FieldMessage(id="tokens-message")
         yield Static("", id="tokens-next")
 
@@ -62,7 +62,7 @@ class TokensScreen(WizardScreen):
     @work(exclusive=True, group="tokens")
     @guarded("#tokens-message")
     async def _exchange(self) -> None:
-        from clmwizard.docusign.oauth import exchange_code
+        from clmwizard.docusign.oauth import TOKEN_ATTEMPTS, exchange_code
 
         draft = self.wizard.draft
         consent = draft.consent
@@ -80,6 +80,8 @@ class TokensScreen(WizardScreen):
                 code,
                 consent.code_verifier,
             ),
+            attempts=TOKEN_ATTEMPTS,
+            waits=False,  # sent again at once, and only when its connection never opened
         )
         if draft.tokens is None:
             return
@@ -89,7 +91,7 @@ class TokensScreen(WizardScreen):
     def _show_tokens(self) -> None:
         draft = self.wizard.draft
         assert draft.tokens is not None
-        line = self.query_one("#exchange-line", Static)
+        line = self.query_one("#exchange-line", WaitLine)
         hours = draft.tokens.expires_in // 3600
         rolls = "extended" in draft.scopes
         refresh = (
@@ -97,10 +99,11 @@ class TokensScreen(WizardScreen):
             if rolls
             else "[yellow]refresh token dies 30 days after consent (no extended)[/yellow]"
         )
-        line.update(f"  [green]✓[/green] Tokens received: access token for {hours} h; {refresh}.")
+        line.stop(f"  [green]✓[/green] Tokens received: access token for {hours} h; {refresh}.")
 
     async def _userinfo(self) -> None:
         from clmwizard.docusign.discovery import fetch_userinfo
+        from clmwizard.http import ATTEMPTS
 
         draft = self.wizard.draft
         tokens = draft.tokens
@@ -110,6 +113,8 @@ class TokensScreen(WizardScreen):
             "Reading who signed in…",
             "Could not read the user's accounts.",
             lambda client: fetch_userinfo(client, draft.environment, tokens.access_token),
+            attempts=ATTEMPTS,
+            waits=True,
             retry=True,
         )
         if draft.userinfo is not None:
@@ -118,14 +123,13 @@ class TokensScreen(WizardScreen):
     def _show_userinfo(self) -> None:
         draft = self.wizard.draft
         assert draft.userinfo is not None
-        line = self.query_one("#userinfo-line", Static)
+        line = self.query_one("#userinfo-line", WaitLine)
         info = draft.userinfo
         count = len(info.accounts)
-        line.update(
+        line.stop(
             f"  [green]✓[/green] Signed in as {escape(info.name)} <{escape(info.email)}>, "
             f"{count} account{'s' if count != 1 else ''}."
         )
-        self._loading(False)
         self.done = True
         self.refresh_bindings()
         self.query_one("#tokens-next", Static).update(
@@ -139,25 +143,29 @@ class TokensScreen(WizardScreen):
         failed: str,
         call: Callable[[httpx.AsyncClient], Awaitable[T]],
         *,
+        attempts: int,
+        waits: bool,
         retry: bool = False,
     ) -> T | None:
-        """One network step with its progress line; on failure, the error and the way out."""
-        line = self.query_one(line_id, Static)
-        line.update(f"  ⠿ {busy}")
-        self._loading(True)
+        """One network step with its wait line (the limit: what the HTTP layer allows the
+        step's `attempts` requests); on failure, the error and the way out."""
+        from clmwizard.http import worst_case_seconds
+
+        line = self.query_one(line_id, WaitLine)
         try:
             async with self.wizard.context.client_factory() as client:
+                limit = worst_case_seconds(client, attempts, waits=waits)
+                if limit is None:
+                    line.update(f"  {escape(busy)}")
+                else:
+                    line.start(busy, limit)
                 return await call(client)
         except Exception as error:  # a garbled answer too: said beside the step, with a retry
-            line.update(f"  [red]✗ {failed}[/red]")
+            line.stop(f"  [red]✗ {failed}[/red]")
             self._fail(as_wizard_error(error), retry=retry)
             return None
 
-    def _loading(self, on: bool) -> None:
-        self.query_one("#tokens-loading", LoadingIndicator).display = on
-
     def _fail(self, error: ClmWizardError, *, retry: bool = False) -> None:
-        self._loading(False)
         self.failed_field = error.field
         self.query_one("#tokens-message", FieldMessage).show_error(error)
         hints = []

@@ -15,17 +15,11 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from clmwizard.safe_text import markup_escaped as escape
+from clmwizard.wait_clock import SPINNER, clock
 
 if TYPE_CHECKING:
     from clmwizard.powerplatform.signin import DeviceCode
     from clmwizard.screens.base import Wizard
-
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-
-
-def clock(seconds: float) -> str:
-    whole = max(int(seconds), 0)
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 class DeviceCodePanel(Static):
