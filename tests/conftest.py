@@ -1,5 +1,8 @@
-"""Fixtures shared by every test area. Area-specific fixtures live in each folder's conftest;
-fixtures several areas need live in tests/support/ and are offered everywhere as plugins."""
+"""Fixtures shared by every test area: the sign-in fixtures (tests/support/signin_fixtures.py:
+`emu`, `redirect_uri`, `login_args`, `signed_in`, `fast_backoff`), a config folder per test and
+`memory_keyring`. Area-specific fixtures live in each folder's conftest; the Power Platform,
+store and wizard fixtures of tests/support/ are imported by the conftests of the folders that
+use them."""
 
 from __future__ import annotations
 
@@ -10,13 +13,9 @@ import keyring
 import pytest
 
 from tests.support.keyrings import MemoryKeyring
+from tests.support.signin_fixtures import emu, fast_backoff, login_args, redirect_uri, signed_in
 
-pytest_plugins = [
-    "tests.support.signin_fixtures",
-    "tests.support.powerplatform_fixtures",
-    "tests.support.store_fixtures",
-    "tests.support.wizard_fixtures",
-]
+__all__ = ["emu", "fast_backoff", "login_args", "redirect_uri", "signed_in"]
 
 
 # One X display serves every xdist worker: the clipboard tests (they own the X selection) run on

@@ -1,8 +1,9 @@
 """What the command tests get here: `cli` (tests/support/cli.py: a command line through
 `cli.main()` → Ran(code, out, err)), `saved` (the connector tests' profile acme-demo with its
-secrets, tests/support/connector_profiles.py), and fast retries for every test. The emulator
-(`emu`), `login_args`, `signed_in`, `memory_keyring` and the Power Platform fixtures come from
-tests/conftest.py."""
+secrets, tests/support/connector_profiles.py), and fast retries for every test; the Power
+Platform fixtures (`microsoft`, `approver`, `acme_publish`, `publish_argv`) and the keyring
+`backend` from tests/support/. The emulator (`emu`), `login_args`, `signed_in` and
+`memory_keyring` come from tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from clmwizard.store.secrets import open_secret_store
 from tests.support import connector_profiles
 from tests.support.cli import cli
 from tests.support.keyrings import MemoryKeyring
+from tests.support.powerplatform_fixtures import acme_publish, approver, microsoft, publish_argv
+from tests.support.store_fixtures import backend
 
-__all__ = ["cli"]
+__all__ = ["acme_publish", "approver", "backend", "cli", "microsoft", "publish_argv"]
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 CA trusted via CLMWIZARD_CA_BUNDLE) with a stand-in user who approves device codes as they
 appear, and the `publish` command line that points at it.
 
-Offered everywhere through `pytest_plugins` in tests/conftest.py.
+Imported by the conftest.py of each folder that uses them.
 """
 
 from __future__ import annotations

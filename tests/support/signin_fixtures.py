@@ -1,7 +1,7 @@
 """Fixtures shared by every area that signs in against the emulator: the emulator itself, the
 redirect URI it registers, fast retries, and `clmwizard login` for a profile.
 
-Offered everywhere through `pytest_plugins` in tests/conftest.py.
+Imported by tests/conftest.py: every area gets them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """What the crash tests get here: `secret_service` (the real Secret Service, in this process too),
 `profile_name` (cleaned up after), `child` (tests/qualities/crash/harness.py: a clmwizard child
 that stops or is killed at a durable step) and `theft` (the emulator revoking a grant whose
-refresh token comes back)."""
+refresh token comes back); `microsoft` and `approver` from
+tests/support/powerplatform_fixtures.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from clmwizard.emulator import Emulator
 from clmwizard.store.profile import SECRET_ITEMS
 from clmwizard.store.secrets import SERVICE
 from tests.qualities.crash.harness import Child
+from tests.support.powerplatform_fixtures import approver, microsoft
+
+__all__ = ["approver", "microsoft"]
 
 
 @pytest.fixture

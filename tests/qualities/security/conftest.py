@@ -1,5 +1,6 @@
 """The hostile-server tests retry fast; the leak scans get `scan` (a LeakScan of
-tests/qualities/security/leaks.py over capsys, caplog and tmp_path)."""
+tests/qualities/security/leaks.py over capsys, caplog and tmp_path); the Power Platform fixtures
+(`microsoft`, `approver`, `acme_publish`, `publish_argv`) come from tests/support/."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.qualities.security.leaks import LeakScan
+from tests.support.powerplatform_fixtures import acme_publish, approver, microsoft, publish_argv
+
+__all__ = ["acme_publish", "approver", "microsoft", "publish_argv"]
 
 
 @pytest.fixture(autouse=True)
