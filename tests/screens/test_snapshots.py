@@ -280,8 +280,11 @@ def test_key_screen_errors_beside_fields(
     colour(monkeypatch, no_color)
 
     async def run_before(pilot: Pilot[None]) -> None:
+        from clmwizard.screens.key import KeyScreen
+
         await settle(pilot)
-        await pilot.press("n")
+        await pilot.press("n")  # the step itself, not keys in transit (test_keys_in_transit)
+        await until(pilot, lambda: isinstance(pilot.app.screen, KeyScreen))
         await pilot.press(*"acme", "tab", "tab", *"3f6c0e1a-not-a-guid")
         await pilot.press("ctrl+n")
         await settle(pilot)
