@@ -76,7 +76,9 @@ def _step_screens() -> dict[StepName, Callable[[StepInput], WizardScreen]]:
 
 
 HOLD_KEYS_LIMIT = 5.0  # seconds keys may wait for the next step's screen (a busy machine)
-_PRIORITY_KEYS = frozenset({"f1", "ctrl+q", "ctrl+c"})  # the app's priority bindings
+# Never held: the app's priority bindings, and ? (help; no step's first field takes one), so a
+# step that is slow to appear (a hanging keyring) never keeps the user from help or from quitting.
+_PRIORITY_KEYS = frozenset({"f1", "ctrl+q", "ctrl+c", "question_mark"})
 
 
 class ClmWizardApp(App[None]):

@@ -15,6 +15,7 @@ from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
 from clmwizard.screens.connect import ConnectScreen
+from clmwizard.screens.heartbeat import HeartbeatScreen
 from tests.screens.test_connect_heartbeat import (
     SIZE,
     connect,
@@ -42,6 +43,14 @@ async def connected(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> Con
     screen = await to_connect(pilot, app, emu, "single")
     await connect(pilot, app, screen)
     return screen
+
+
+async def beating(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> HeartbeatScreen:
+    """Connected, and the heartbeat's first run succeeded."""
+    await connected(pilot, app, emu)
+    beat = await heartbeat(pilot, app)
+    assert beat.succeeded
+    return beat
 
 
 async def test_a_rotated_away_connector_secret_fails_the_sign_in_and_r_tries_again(
@@ -73,9 +82,7 @@ async def test_a_revoked_grant_fails_the_run_and_esc_connect_signs_in_again(
 ) -> None:
     app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
-        await connected(pilot, app, emu)
-        beat = await heartbeat(pilot, app)
-        assert beat.succeeded
+        beat = await beating(pilot, app, emu)
         emu.revoke_consent()  # the user revoked the app at DocuSign
         emu.advance_clock(HOURS_9)  # the connection's access token ran out: it must refresh
         await pilot.press("r")
@@ -145,9 +152,7 @@ async def test_a_rotation_the_heartbeat_cannot_prove_keeps_the_old_secret_and_u_
 ) -> None:
     app = make_app(publish_context)
     async with app.run_test(size=SIZE) as pilot:
-        await connected(pilot, app, emu)
-        beat = await heartbeat(pilot, app)
-        assert beat.succeeded
+        await beating(pilot, app, emu)
         await pilot.press("enter")
         # CLM fails the heartbeat's call, every retry included: the run proves nothing
         emu.inject_fault("general", f"/v2/{emu.account_id}/attributegroups", status=503, count=50)

@@ -36,8 +36,11 @@ from clmwizard.store.profile import (
 )
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
+from tests.screens.test_publish import publish_context
 from tests.support.pilot import make_app, until
 from tests.support.records import publish_record
+
+__all__ = ["publish_context"]  # the fixture, used below
 
 SIZE = (100, 32)
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -281,8 +284,11 @@ def test_key_screen_errors_beside_fields(
     colour(monkeypatch, no_color)
 
     async def run_before(pilot: Pilot[None]) -> None:
+        from clmwizard.screens.key import KeyScreen
+
         await settle(pilot)
-        await pilot.press("n")
+        await pilot.press("n")  # the step itself, not keys in transit (test_keys_in_transit)
+        await until(pilot, lambda: isinstance(pilot.app.screen, KeyScreen))
         await pilot.press(*"acme", "tab", "tab", *"3f6c0e1a-not-a-guid")
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -520,19 +526,6 @@ def test_every_stored_snapshot_belongs_to_a_test_here() -> None:
     assert orphans == []
 
 
-@pytest.fixture
-def power_platform(demo_context: WizardContext, emu: Any, tmp_path: Path) -> WizardContext:
-    """The demo against the emulator's Power Platform (TLS with its own CA), as test_publish."""
-    from clmwizard.context import demo_microsoft
-
-    ca = tmp_path / "emulator-ca.pem"
-    ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
-    emu.power_platform.set_policies(device_code_interval=0)
-    settings = demo_microsoft(emu, str(ca))
-    demo_context.microsoft = lambda: settings
-    return demo_context
-
-
 def mask_live_values(screen: Screen[None], live: dict[str, str]) -> None:
     """What differs from run to run (the emulator's ports, its environment and connector ids)
     replaced by fixed stand-ins in every line the screen shows."""
@@ -549,7 +542,7 @@ def mask_live_values(screen: Screen[None], live: dict[str, str]) -> None:
 @COLOUR
 def test_publish_published_at_80x24(
     snap_compare: Any,
-    power_platform: WizardContext,
+    publish_context: WizardContext,
     emu: Any,
     monkeypatch: pytest.MonkeyPatch,
     no_color: bool,
@@ -582,4 +575,4 @@ def test_publish_published_at_80x24(
         app.clear_notifications()  # a toast from earlier steps (it goes after a while)
         await settle(pilot)
 
-    assert snap_compare(make_app(power_platform), terminal_size=SMALL, run_before=run_before)
+    assert snap_compare(make_app(publish_context), terminal_size=SMALL, run_before=run_before)

@@ -14,8 +14,21 @@ import socket
 import threading
 
 _lock = threading.Lock()
-# Each pytest process (and xdist worker, should one be used) starts from its own offset.
-_candidates = itertools.cycle(range(20000 + (os.getpid() % 50) * 200, 32000))
+
+
+def _own_range() -> range:
+    """Each xdist worker its own slice of 20000–32000 (two workers never hand out one port);
+    a lone pytest process starts at an offset of its own, for parallel runs of the suite."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        size = 12000 // count
+        start = 20000 + int(worker[2:]) % count * size
+        return range(start, start + size)
+    return range(20000 + (os.getpid() % 50) * 200, 32000)
+
+
+_candidates = itertools.cycle(_own_range())
 
 
 def free_port() -> int:
