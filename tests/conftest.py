@@ -18,15 +18,21 @@ from tests.support.signin_fixtures import emu, fast_backoff, login_args, redirec
 __all__ = ["emu", "fast_backoff", "login_args", "redirect_uri", "signed_in"]
 
 
-# One X display serves every xdist worker: the clipboard tests (they own the X selection) run on
-# one worker, one after another. The one gnome-keyring daemon serves concurrent clients, and each
-# Secret Service test stores its own uniquely named profile, so those tests spread over the workers
-# (a test with a fixed profile name in the Secret Service names its own xdist_group).
+# One X display and one gnome-keyring daemon serve every xdist worker: the clipboard tests (they
+# own the X selection) run on one worker, one after another; so do the Secret Service tests. (Spread
+# over both workers, they passed alone three times, but in a whole clean-clone run the daemon was
+# gone from the bus at the first of them and D-Bus started a locked one: every Secret Service test
+# failed. Until that is understood, they stay together.)
+SERIAL_GROUPS = ("display", "secret_service")
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("display") is not None:
-            item.add_marker(pytest.mark.xdist_group("display"))
+        for group in SERIAL_GROUPS:
+            if item.get_closest_marker(group) is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
 
 
 @pytest.fixture(autouse=True)

@@ -138,7 +138,6 @@ def _start(argv: list[str], stdin: str = "") -> subprocess.Popen[str]:
 
 
 @pytest.mark.secret_service
-@pytest.mark.xdist_group("secret_service_acme")  # the cells' messages name the profile `acme`
 @pytest.mark.parametrize(
     "cell", [c for c in LOCAL_CELLS if c.surface == "cli"], ids=lambda cell: cell.id
 )
