@@ -1,8 +1,9 @@
 """The console entry point: answers `--version`, `--help` and `COMMAND --help` without importing
 argparse or the command's module.
 
-Everything else goes to `clmwizard.cli.main`. The help texts are generated from the real parsers
-(`scripts/generate_help.py`) and a test keeps them identical, so this fast path cannot drift.
+Everything else goes to `clmwizard.cli.main`, and `leave` ends the process. The help texts are
+generated from the real parsers (`scripts/generate_help.py`) and a test keeps them identical, so
+this fast path cannot drift.
 """
 
 from __future__ import annotations
@@ -25,7 +26,27 @@ def main() -> int:
         return reader_gone()
     from clmwizard.cli import main as cli_main
 
-    return cli_main(argv)
+    return leave(cli_main(argv))
+
+
+def leave(code: int) -> int:
+    """Return `code` for a normal exit, or end the process at once when a daemon thread is alive.
+
+    A keyring call cut short by a signal or its timeout goes on in its daemon thread (see
+    store/secrets.py), often inside `cryptography`'s Rust code (secretstorage decrypts the
+    answer). Interpreter shutdown stops such a thread by unwinding its C stack, which that code
+    cannot take: the process aborts ("FATAL: exception not rethrown", SIGABRT) instead of
+    exiting with `code`. A daemon thread is one nothing waits for, so skip the shutdown.
+    """
+    import contextlib
+    import threading
+
+    if not any(t.daemon and t.is_alive() for t in threading.enumerate()):
+        return code
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone, a closed stream
+            stream.flush()
+    os._exit(code)
 
 
 def fast_answer(argv: list[str]) -> str | None:
