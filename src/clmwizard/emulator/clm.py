@@ -79,6 +79,7 @@ class _Identified(Protocol):
 
 
 _Made = TypeVar("_Made", bound=_Identified)
+_Default = TypeVar("_Default", bound=str | None)
 
 
 def _timestamp(epoch: float) -> str:
@@ -463,8 +464,9 @@ class ClmService:
     def _routes(self) -> list[Route]:
         g, u, d = "general", "upload", "download"
         return [
-            Route(g, "GET", ("attributegroups",), "read", self.list_groups),
-            Route(g, "GET", ("attributegroups", "*"), "read", self.get_group),
+            *self._listed(
+                "attributegroups", lambda data: data.groups, self._group_json, "attribute group"
+            ),
             # GET /folders itself is not a valid call: only POST is routed, so GET is a 405.
             Route(g, "POST", ("folders",), "write", self.create_folder),
             Route(g, "GET", ("folders", "path"), "read", self.folder_by_path),
@@ -489,10 +491,18 @@ class ClmService:
             Route(g, "GET", ("workflows", "*"), "read", self.get_workflow),
             Route(g, "DELETE", ("workflows", "*"), "write", self.stop_workflow),
             Route(g, "POST", ("workflows", "*", "signal"), "write", self.signal_workflow),
-            Route(g, "GET", ("workflowdefinitions",), "read", self.list_definitions),
-            Route(g, "GET", ("workflowdefinitions", "*"), "read", self.get_definition),
-            Route(g, "GET", ("doclauncherconfigurations",), "read", self.list_configurations),
-            Route(g, "GET", ("doclauncherconfigurations", "*"), "read", self.get_configuration),
+            *self._listed(
+                "workflowdefinitions",
+                lambda data: data.definitions,
+                self._definition_json,
+                "workflow definition",
+            ),
+            *self._listed(
+                "doclauncherconfigurations",
+                lambda data: data.configurations,
+                self._configuration_json,
+                "Doc Launcher configuration",
+            ),
             Route(g, "POST", ("doclaunchertasks",), "write", self.start_task),
             Route(g, "GET", ("doclaunchertasks", "*"), "read", self.get_task),
             Route(u, "POST", ("folders", "*", "documents"), "content_write", self.upload),
@@ -505,16 +515,26 @@ class ClmService:
     def _href(self, call: Call, *parts: str, host: str = "general") -> str:
         return "/".join((self.hosts[host], "v2", call.account_id, *parts))
 
-    def _every(
+    def _listed(
         self,
-        call: Call,
-        table: Mapping[str, _T],
-        shape: Callable[[Call, _T], dict[str, Any]],
         path: str,
-    ) -> Response:
-        return self._collection(
-            call, [shape(call, item) for item in table.values()], self._href(call, path)
-        )
+        table: Callable[[AccountData], Mapping[str, _T]],
+        shape: Callable[[Call, _T], dict[str, Any]],
+        what: str,
+    ) -> list[Route]:
+        """The routes of a read-only collection: GET /{path} (a page) and GET /{path}/{id}."""
+
+        def every(call: Call) -> Response:
+            items = [shape(call, item) for item in table(call.data).values()]
+            return self._collection(call, items, self._href(call, path))
+
+        def one(call: Call) -> Response:
+            return self._one(call, table(call.data), shape, what)
+
+        return [
+            Route("general", "GET", (path,), "read", every),
+            Route("general", "GET", (path, "*"), "read", one),
+        ]
 
     def _one(
         self,
@@ -586,12 +606,7 @@ class ClmService:
         href = self._href(call, "folders", folder.id)
         expand = _expanded(call)
         body: dict[str, Any] = {
-            "Name": folder.name,
-            "CreatedDate": _timestamp(folder.created),
-            "CreatedBy": CREATED_BY,
-            "UpdatedDate": _timestamp(folder.created),
-            "UpdatedBy": CREATED_BY,
-            "Description": folder.description,
+            **_named_object(folder.name, folder.created, folder.created, folder.description),
             "BrowseDocumentsUrl": f"{self.web_origin}/atlas/Link/Folder/{folder.id}",
             "AccessLevel": _full_access(),
             "CreateDocumentHref": self._href(call, "folders", folder.id, "documents", host="upload")
@@ -611,12 +626,7 @@ class ClmService:
     def _document_json(self, call: Call, doc: Document, *, version_of: str = "") -> dict[str, Any]:
         expand = _expanded(call)
         body: dict[str, Any] = {
-            "Name": doc.name,
-            "CreatedDate": _timestamp(doc.created),
-            "CreatedBy": CREATED_BY,
-            "UpdatedDate": _timestamp(doc.updated),
-            "UpdatedBy": CREATED_BY,
-            "Description": doc.description,
+            **_named_object(doc.name, doc.created, doc.updated, doc.description),
             "AccessLevel": _full_access(),
             "PageCount": 1,
             "NativeFileSize": len(doc.content),
@@ -713,14 +723,6 @@ class ClmService:
             body["DestinationFolder"] = {"Href": self._href(call, "folders", task.destination_id)}
         return body
 
-    # -- attribute groups ----------------------------------------------------------------------
-
-    def list_groups(self, call: Call) -> Response:
-        return self._every(call, call.data.groups, self._group_json, "attributegroups")
-
-    def get_group(self, call: Call) -> Response:
-        return self._one(call, call.data.groups, self._group_json, "attribute group")
-
     # -- folders -----------------------------------------------------------------------------
 
     def folder_by_path(self, call: Call) -> Response:
@@ -755,9 +757,9 @@ class ClmService:
         name = body.get("Name")
         if not isinstance(name, str) or not name.strip() or "/" in name or len(name) > 255:
             return _invalid("Name", "Name is required: the new folder's name, without /.")
-        parent_id = _href_id(body.get("ParentFolder"))
-        if parent_id not in call.data.folders:
-            return _invalid("ParentFolder", "ParentFolder.Href must name an existing folder.")
+        parent_id = _folder_reference(call, body, "ParentFolder")
+        if isinstance(parent_id, Response):
+            return parent_id
         if any(f.parent_id == parent_id and f.name == name for f in call.data.folders.values()):
             return _invalid("Name", f"A folder named {name!r} exists there already.")
         description = body.get("Description", "")
@@ -818,11 +820,9 @@ class ClmService:
                 return _invalid(key, f"{key} must be text.")
         if "Name" in body and (not body["Name"].strip() or "/" in body["Name"]):
             return _invalid("Name", "Name must be a file name without /.")
-        target = doc.folder_id
-        if "ParentFolder" in body:
-            target = _href_id(body["ParentFolder"]) or ""
-            if target not in call.data.folders:
-                return _invalid("ParentFolder", "ParentFolder.Href must name an existing folder.")
+        target = _optional_folder(call, body, "ParentFolder", doc.folder_id)
+        if isinstance(target, Response):
+            return target
         updates: dict[str, dict[str, Any]] = {}
         groups = body.get("AttributeGroups", {})
         if not isinstance(groups, dict):
@@ -1099,11 +1099,11 @@ class ClmService:
         data_xml = body.get("DataXml")
         if not isinstance(data_xml, str) or not data_xml.strip().startswith("<"):
             return _invalid("DataXml", "DataXml is required: the XML data to merge.")
-        folder_id = template.folder_id
-        if "DestinationFolder" in body:
-            folder_id = _href_id(body["DestinationFolder"]) or ""
-            if folder_id not in call.data.folders:
-                return _invalid("DestinationFolder", "DestinationFolder.Href must name a folder.")
+        folder_id = _optional_folder(
+            call, body, "DestinationFolder", template.folder_id, "a folder"
+        )
+        if isinstance(folder_id, Response):
+            return folder_id
         name = body.get("DestinationDocumentName") or template.name.rsplit(".", 1)[0] + ".pdf"
         if not isinstance(name, str) or "/" in name:
             return _invalid("DestinationDocumentName", "Give a file name without /.")
@@ -1145,14 +1145,6 @@ class ClmService:
         return json_response(200, self._merge_json(call, task))
 
     # -- workflows ---------------------------------------------------------------------------
-
-    def list_definitions(self, call: Call) -> Response:
-        return self._every(
-            call, call.data.definitions, self._definition_json, "workflowdefinitions"
-        )
-
-    def get_definition(self, call: Call) -> Response:
-        return self._one(call, call.data.definitions, self._definition_json, "workflow definition")
 
     def _definition_json(self, call: Call, definition: WorkflowDefinition) -> dict[str, Any]:
         created = _timestamp(self.created)
@@ -1241,18 +1233,6 @@ class ClmService:
 
     # -- Doc Launcher ------------------------------------------------------------------------
 
-    def list_configurations(self, call: Call) -> Response:
-        configurations = call.data.configurations
-        return self._every(
-            call, configurations, self._configuration_json, "doclauncherconfigurations"
-        )
-
-    def get_configuration(self, call: Call) -> Response:
-        configurations = call.data.configurations
-        return self._one(
-            call, configurations, self._configuration_json, "Doc Launcher configuration"
-        )
-
     def _configuration_json(self, call: Call, c: DocLauncherConfiguration) -> dict[str, Any]:
         return {
             "Name": c.name,
@@ -1288,11 +1268,9 @@ class ClmService:
                 return _invalid("Data", "DataType is json but Data is not valid JSON.")
         elif data and not data.lstrip().startswith("<"):
             return _invalid("Data", "DataType is xml but Data is not XML.")
-        destination_id = None
-        if "DestinationFolder" in body:
-            destination_id = _href_id(body["DestinationFolder"])
-            if destination_id not in call.data.folders:
-                return _invalid("DestinationFolder", "DestinationFolder.Href must name a folder.")
+        destination_id = _optional_folder(call, body, "DestinationFolder", None, "a folder")
+        if isinstance(destination_id, Response):
+            return destination_id
         task = DocLauncherTask(
             new_guid(),
             call.now,
@@ -1311,6 +1289,18 @@ class ClmService:
         if task.status == PROCESSING and not _is_processing(task, call.now):
             task.status, task.ended, task.changed = SUCCESS, call.now, call.now
         return json_response(200, self._task_json(call, task))
+
+
+def _named_object(name: str, created: float, updated: float, description: str) -> dict[str, Any]:
+    """The fields a folder's and a document's JSON open with (the one emulated user made both)."""
+    return {
+        "Name": name,
+        "CreatedDate": _timestamp(created),
+        "CreatedBy": CREATED_BY,
+        "UpdatedDate": _timestamp(updated),
+        "UpdatedBy": CREATED_BY,
+        "Description": description,
+    }
 
 
 def _full_access() -> dict[str, bool]:
@@ -1340,6 +1330,27 @@ def _href_id(reference: Any) -> str | None:
     if not isinstance(href, str) or len(href) > 2048:
         return None
     return href.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _folder_reference(
+    call: Call, body: dict[str, Any], key: str, wording: str = "an existing folder"
+) -> str | Response:
+    """The id of the folder that body[key], a {"Href": ...} reference, names; else a 422."""
+    folder_id = _href_id(body.get(key)) or ""
+    if folder_id not in call.data.folders:
+        return _invalid(key, f"{key}.Href must name {wording}.")
+    return folder_id
+
+
+def _optional_folder(
+    call: Call,
+    body: dict[str, Any],
+    key: str,
+    default: _Default,
+    wording: str = "an existing folder",
+) -> str | _Default | Response:
+    """As _folder_reference, but `default` when the body has no such key."""
+    return _folder_reference(call, body, key, wording) if key in body else default
 
 
 MAX_PARTS = 20

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import secrets
 from html import escape
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from clmwizard.emulator.http_types import Request, Response, html_response, redirect
 from clmwizard.emulator.powerplatform import grants
-from clmwizard.emulator.powerplatform.records import Platform
+from clmwizard.emulator.powerplatform.records import Connection, ConsentSession, Platform
 
 SUCCESS = "Your connection is ready. You can close this window."
 CONFIRM_LIFETIME = 600.0  # U: how long a consent code waits for confirmConsentCode
@@ -62,14 +63,41 @@ def handle(platform: Platform, request: Request) -> Response:
     return html_response(404, page("Not found", "The page you asked for does not exist."))
 
 
+def _open_session(platform: Platform, state: str) -> ConsentSession | None:
+    """The consent session `state` names, unless used or expired (call it under the lock)."""
+    session = platform.records.sessions.get(state)
+    if session is None or session.used or session.expires_at <= platform.now():
+        return None
+    return session
+
+
+def _signing_in(
+    platform: Platform, session: ConsentSession
+) -> tuple[Connection | None, dict[str, Any] | None]:
+    """The connection a session signs in and its connector, if they still exist (under the lock)."""
+    connection = platform.records.connections.get(session.connection)
+    environment, connector_id, _ = session.connection
+    return connection, platform.connector(environment, connector_id)
+
+
+def _sign_in_failed(
+    platform: Platform, connection: Connection, code: str, message: str, now: float
+) -> Response:
+    """The connection turns Error without a grant, and the browser is told why."""
+    with platform.state.lock:
+        connection.fail(code, message)
+        connection.grant = None
+        connection.changed = now
+    return _failed(message)
+
+
 def _login(platform: Platform, request: Request) -> Response:
     state = request.param("data") or ""
     with platform.state.lock:
-        session = platform.records.sessions.get(state)
-        if session is None or session.used or session.expires_at <= platform.now():
+        session = _open_session(platform, state)
+        if session is None:
             return _failed("This consent link has expired or was already used. Ask for a new one.")
-        connection = platform.records.connections.get(session.connection)
-        record = platform.connector(session.connection[0], session.connection[1])
+        connection, record = _signing_in(platform, session)
     if connection is None or record is None:
         return _failed("The connection or its connector no longer exists.")
     settings = grants.oauth_settings(record)
@@ -91,14 +119,13 @@ def _login(platform: Platform, request: Request) -> Response:
 def _redirected(platform: Platform, request: Request) -> Response:
     state = request.param("state") or ""
     with platform.state.lock:
-        session = platform.records.sessions.get(state)
-        if session is None or session.used or session.expires_at <= platform.now():
+        session = _open_session(platform, state)
+        if session is None:
             return _failed("This sign-in has expired or was already answered. Start again.")
         if urlsplit(session.redirect_url).path.rstrip("/") != request.path.rstrip("/"):
             return _failed("This redirect URL belongs to another connector.")
         session.used = True
-        connection = platform.records.connections.get(session.connection)
-        record = platform.connector(session.connection[0], session.connection[1])
+        connection, record = _signing_in(platform, session)
         client_auth = platform.records.switches.token_client_auth
         now = platform.now()
     if connection is None or record is None:
@@ -109,22 +136,15 @@ def _redirected(platform: Platform, request: Request) -> Response:
         reason = error or "no_code"
         description = request.param("error_description") or "The sign-in did not return a code."
         message = f"The sign-in was not completed: {reason}: {description}"
-        with platform.state.lock:
-            connection.fail(reason[:100], message)  # U: the code the real service records
-            connection.grant = None
-            connection.changed = now
-        return _failed(message)
+        # U: the code the real service records (DocuSign's error, cut to 100 characters)
+        return _sign_in_failed(platform, connection, reason[:100], message, now)
     settings = grants.oauth_settings(record)
     if settings is None:
         return _failed("The connector has no OAuth settings to sign in with.")
     try:
         grant = grants.exchange(settings, code, now, client_auth, platform.ca_pem)
     except grants.GrantError as failure:
-        with platform.state.lock:
-            connection.fail(failure.code, failure.message)
-            connection.grant = None
-            connection.changed = now
-        return _failed(failure.message)
+        return _sign_in_failed(platform, connection, failure.code, failure.message, now)
     with platform.state.lock:
         platform.records.keep(grant)
         confirm = platform.records.switches.consent_finish == "confirm"

@@ -604,6 +604,10 @@ def blob_location(state: PowerPlatformState, request: Request) -> tuple[str, str
     return parts[0], parts[1]
 
 
+# The SAS permission (a letter of `sp`) each blob verb needs: w to put a blob, r to read one.
+_SAS_PERMISSION = {"PUT": "w", "GET": "r", "HEAD": "r"}
+
+
 def handle_blob(state: PowerPlatformState, request: Request) -> Response:
     location = blob_location(state, request)
     if location is None:
@@ -628,15 +632,14 @@ def handle_blob(state: PowerPlatformState, request: Request) -> Response:
         if state.clock.now() >= container.expires_at:
             return storage_error(403, "AuthenticationFailed", "Signed expiry time has passed.")
         now = state.clock.now()
+        needed = _SAS_PERMISSION.get(request.method)
+        if needed is not None and needed not in permissions:
+            return storage_error(
+                403,
+                "AuthorizationPermissionMismatch",
+                "This request is not authorized to perform this operation using this permission.",
+            )
         if request.method == "PUT":
-            if "w" not in permissions:
-                return storage_error(
-                    403,
-                    "AuthorizationPermissionMismatch",
-                    "This request is "
-                    "not authorized to perform this operation using this "
-                    "permission.",
-                )
             if request.header("x-ms-blob-type") != "BlockBlob":
                 return storage_error(
                     400,
@@ -654,14 +657,6 @@ def handle_blob(state: PowerPlatformState, request: Request) -> Response:
             container.blobs[blob_name] = blob
             return Response(201, b"", _blob_headers(blob))
         if request.method in ("GET", "HEAD"):
-            if "r" not in permissions:
-                return storage_error(
-                    403,
-                    "AuthorizationPermissionMismatch",
-                    "This request is "
-                    "not authorized to perform this operation using this "
-                    "permission.",
-                )
             found = container.blobs.get(blob_name)
             if found is None:
                 return storage_error(404, "BlobNotFound", "The specified blob does not exist.")
