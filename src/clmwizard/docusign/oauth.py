@@ -131,13 +131,9 @@ async def _post_token(
             if grant == "refresh_token":  # a 200 means DocuSign did refresh: the answer is lost
                 error.fix = f"{error.fix} {LOST_REFRESH}"
             raise
+    body = error_json(response)
     raise token_error(
-        response.status_code,
-        error_json(response),
-        grant=grant,
-        env=env,
-        host=host_of(url),
-        code=code,
+        response.status_code, body, grant=grant, env=env, host=host_of(url), code=code
     )
 
 
