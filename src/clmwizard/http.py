@@ -286,6 +286,19 @@ async def send(
     )
 
 
+async def send_once_connected(
+    client: httpx.AsyncClient, method: str, url: str, *, attempts: int = 2, **options: Any
+) -> httpx.Response:
+    """`send`, again (up to `attempts` in all) only when the connection never opened: nothing
+    reached the server, so even a single-use code may go again. Every other failure raises."""
+    for _ in range(attempts - 1):
+        try:
+            return await send(client, method, url, **options)
+        except httpx.ConnectError:
+            continue
+    return await send(client, method, url, **options)
+
+
 async def _read_capped(
     response: httpx.Response, url: str, max_bytes: int, service: str | None
 ) -> bytes:
@@ -342,6 +355,14 @@ def json_body(response: httpx.Response, *, service: str | None = None) -> Any:
     return parse_json(
         response.content, str(response.request.url), response.status_code, service=service
     )
+
+
+def error_json(response: httpx.Response) -> Any:
+    """The JSON of a refusal, or None when its body is not JSON (a proxy's page, nothing)."""
+    try:
+        return json_body(response)
+    except NetworkError:
+        return None
 
 
 def rate_limit_reset_seconds(value: str, now: float) -> float | None:

@@ -24,10 +24,11 @@ from clmwizard.docusign.environments import Environment, environment_of
 from clmwizard.docusign.errors import WHERE_KEY, oauth_error_fields
 from clmwizard.errors import ClmWizardError, GrantDeadError, NetworkError, UsageError
 from clmwizard.http import (
+    error_json,
     host_of,
     json_body,
     malformed_error,
-    send,
+    send_once_connected,
     server_error,
     transport_error,
 )
@@ -311,21 +312,16 @@ async def request_jwt_token(
         integration_key, user_id, env.oauth_host, private_key_pem, wanted, now=sent_at
     )
     url = env.token_url
-    response: httpx.Response | None = None
-    for attempt in range(2):  # an assertion may be sent again: it is not single-use like a code
-        try:
-            response = await send(
-                client,
-                "POST",
-                url,
-                data={"grant_type": GRANT_TYPE, "assertion": assertion},
-                headers={"Accept": "application/json"},
-            )
-            break
-        except httpx.TransportError as error:
-            if attempt == 1 or not isinstance(error, httpx.ConnectError):
-                raise transport_error(error, url) from None
-    assert response is not None
+    try:
+        response = await send_once_connected(
+            client,
+            "POST",
+            url,
+            data={"grant_type": GRANT_TYPE, "assertion": assertion},
+            headers={"Accept": "application/json"},
+        )
+    except httpx.TransportError as error:
+        raise transport_error(error, url) from None
     if response.status_code == 200:
         payload = json_body(response)
         if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
@@ -337,13 +333,9 @@ async def request_jwt_token(
             expires_in = ASSERTION_LIFETIME
         obtained = datetime.fromtimestamp(sent_at, UTC)
         return JwtToken(payload["access_token"], max(0, min(expires_in, 86400)), obtained)
-    try:
-        body: Any = json_body(response)
-    except NetworkError:
-        body = None
     raise jwt_token_error(
         response,
-        body,
+        error_json(response),
         env=env,
         integration_key=integration_key,
         user_id=user_id,

@@ -13,7 +13,14 @@ import httpx
 from clmwizard.docusign.environments import Environment
 from clmwizard.docusign.errors import CodeFacts, Grant, token_error
 from clmwizard.errors import NetworkError
-from clmwizard.http import host_of, json_body, malformed_error, send, transport_error
+from clmwizard.http import (
+    error_json,
+    host_of,
+    json_body,
+    malformed_error,
+    send_once_connected,
+    transport_error,
+)
 from clmwizard.redact import register_secret
 
 LOST_REFRESH = (
@@ -95,31 +102,26 @@ async def _post_token(
 ) -> TokenSet:
     """POST the form once; a failed connection (nothing sent) is retried once, nothing else."""
     url = env.token_url
-    response: httpx.Response | None = None
-    for attempt in range(TOKEN_ATTEMPTS):
-        try:
-            response = await send(
-                client,
-                "POST",
-                url,
-                data=form,
-                auth=(integration_key, secret_key),
-                headers={"Accept": "application/json"},
-            )
-            break
-        except httpx.ConnectError as error:
-            # The connection never opened, so DocuSign never saw the code: safe to try again.
-            if attempt == TOKEN_ATTEMPTS - 1:
-                raise transport_error(error, url) from None
-        except httpx.TransportError as error:
-            raise _sent_error(error, url, grant) from None
-        except NetworkError as error:  # the answer was too large or does not decompress
-            if grant == "refresh_token":
-                error.fix = f"{error.fix} {LOST_REFRESH}"
-            else:
-                error.fix = CODE_USED
-            raise
-    assert response is not None
+    try:
+        response = await send_once_connected(
+            client,
+            "POST",
+            url,
+            attempts=TOKEN_ATTEMPTS,
+            data=form,
+            auth=(integration_key, secret_key),
+            headers={"Accept": "application/json"},
+        )
+    except httpx.ConnectError as error:
+        raise transport_error(error, url) from None
+    except httpx.TransportError as error:
+        raise _sent_error(error, url, grant) from None
+    except NetworkError as error:  # the answer was too large or does not decompress
+        if grant == "refresh_token":
+            error.fix = f"{error.fix} {LOST_REFRESH}"
+        else:
+            error.fix = CODE_USED
+        raise
     if response.status_code == 200:
         try:
             return _token_set(
@@ -129,10 +131,7 @@ async def _post_token(
             if grant == "refresh_token":  # a 200 means DocuSign did refresh: the answer is lost
                 error.fix = f"{error.fix} {LOST_REFRESH}"
             raise
-    try:
-        body: Any = json_body(response)
-    except NetworkError:
-        body = None
+    body = error_json(response)
     raise token_error(
         response.status_code, body, grant=grant, env=env, host=host_of(url), code=code
     )

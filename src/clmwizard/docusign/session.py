@@ -374,11 +374,7 @@ async def refresh_profile(
 
     Under the grant lock: a second run waits, then refreshes with the token the first stored.
     """
-    async with held_in_thread(profiles.grant_lock(profile_name, _doing("refresh", profile_name))):
-        profile = await asyncio.to_thread(profiles.load, profile_name)
-        profile = await asyncio.to_thread(
-            _check_server_trusted, profiles, profile, trust_server=trust_server, command="refresh"
-        )
+    async with _grant_held(profiles, profile_name, "refresh", "refresh", trust_server) as profile:
         secret = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
         refresh = await asyncio.to_thread(_stored, secrets, profile, REFRESH_TOKEN)
         env = environment_of(profile)
@@ -392,10 +388,21 @@ async def refresh_profile(
                     await _replaced_meanwhile(secrets, profile, refresh, error)
                     raise explain_dead_grant(error, profile, utcnow()) from None
                 await _store_new_refresh_token(secrets, profile, tokens)
-                updated = await _store_the_rest(
-                    profiles, secrets, profile, {ACCESS_TOKEN: tokens.access_token}, tokens
-                )
+                updated = await _store_the_rest(profiles, secrets, profile, tokens)
     return RefreshResult(updated, tokens)
+
+
+@contextlib.asynccontextmanager
+async def _grant_held(
+    profiles: ProfileStore, name: str, doing: str, command: str, trust_server: bool
+) -> AsyncIterator[Profile]:
+    """Profile `name` as stored once its grant lock is held (while it is held), with its OAuth
+    server trusted (`_check_server_trusted`)."""
+    async with held_in_thread(profiles.grant_lock(name, _doing(doing, name))):
+        profile = await asyncio.to_thread(profiles.load, name)
+        yield await asyncio.to_thread(
+            _check_server_trusted, profiles, profile, trust_server=trust_server, command=command
+        )
 
 
 async def _replaced_meanwhile(
@@ -457,13 +464,12 @@ async def _store_the_rest(
     profiles: ProfileStore,
     secrets: SecretStore,
     profile: Profile,
-    items: Mapping[str, str],
     tokens: TokenSet,
     *,
     rotated: bool = False,
 ) -> Profile:
-    """After the refresh token: the other keyring items, then the profile's dates."""
-    await asyncio.to_thread(secrets.set_many, profile.name, items)
+    """After the refresh token: the access token, then the profile's dates."""
+    await asyncio.to_thread(secrets.set_many, profile.name, {ACCESS_TOKEN: tokens.access_token})
     try:
         return await asyncio.to_thread(
             profiles.update, profile.name, _after_refresh(tokens, rotated=rotated)
@@ -514,11 +520,7 @@ async def rotate_secret(
     Under the grant lock, like a refresh: a rotation and a refresh at once run one after the
     other, each with the refresh token the other left.
     """
-    async with held_in_thread(profiles.grant_lock(profile_name, _doing("rotation", profile_name))):
-        profile = await asyncio.to_thread(profiles.load, profile_name)
-        profile = await asyncio.to_thread(
-            _check_server_trusted, profiles, profile, trust_server=trust_server, command="rotate"
-        )
+    async with _grant_held(profiles, profile_name, "rotation", "rotate", trust_server) as profile:
         new = validate_secret_key(new_secret, profile.integration_key)
         old = await asyncio.to_thread(_stored, secrets, profile, SECRET_KEY)
         if new == old:
@@ -547,14 +549,7 @@ async def rotate_secret(
                         "succeeds."
                     ).strip()
                     raise
-                updated = await _store_the_rest(
-                    profiles,
-                    secrets,
-                    profile,
-                    {ACCESS_TOKEN: tokens.access_token},
-                    tokens,
-                    rotated=True,
-                )
+                updated = await _store_the_rest(profiles, secrets, profile, tokens, rotated=True)
     return RotateResult(updated, tokens)
 
 

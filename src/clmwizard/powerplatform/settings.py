@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from clmwizard.errors import UsageError
@@ -46,6 +46,16 @@ MICROSOFT_API_DOMAINS = (
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,252}")
+
+
+class MicrosoftChoices(TypedDict, total=False):
+    """The settings a user or a record may give; None (or absent) keeps the one beneath."""
+
+    client_id: str | None
+    tenant: str | None
+    authority: str | None
+    power_apps_url: str | None
+    flow_url: str | None
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ token is refused."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from clmwizard.errors import ClmWizardError, GrantDeadError, UsageError
-from clmwizard.powerplatform.settings import MicrosoftSettings, make_settings
+from clmwizard.powerplatform.settings import MicrosoftChoices, MicrosoftSettings, make_settings
 from clmwizard.redact import register_secret
 from clmwizard.store.profile import SECRET_KEY, MicrosoftUserSignIn, Profile, PublishRecord
 
@@ -28,12 +28,8 @@ T = TypeVar("T")
 def settings_from(
     record: PublishRecord | None = None,
     *,
-    client_id: str | None = None,
-    tenant: str | None = None,
-    authority: str | None = None,
-    power_apps_url: str | None = None,
-    flow_url: str | None = None,
     base: MicrosoftSettings | None = None,
+    **given: Unpack[MicrosoftChoices],
 ) -> MicrosoftSettings:
     """The given values over what `record` was published with, over `base` or the defaults."""
     if record is not None:
@@ -45,26 +41,15 @@ def settings_from(
             flow_url=record.flow_url,  # recorded since connect/heartbeat (None in older files)
             base=base,
         )
-    return make_settings(
-        client_id=client_id,
-        tenant=tenant,
-        authority=authority,
-        power_apps_url=power_apps_url,
-        flow_url=flow_url,
-        base=base,
-    )
+    return make_settings(**given, base=base)
 
 
 def user_settings(
     profile: Profile,
     record: PublishRecord | None = None,
     *,
-    client_id: str | None = None,
-    tenant: str | None = None,
-    authority: str | None = None,
-    power_apps_url: str | None = None,
-    flow_url: str | None = None,
     base: MicrosoftSettings | None = None,
+    **given: Unpack[MicrosoftChoices],
 ) -> MicrosoftSettings:
     """For a sign-in as a person (connect, heartbeat, status, the wizard's Connect and
     Heartbeat): the given values over the user sign-in the profile remembers, over what
@@ -76,14 +61,7 @@ def user_settings(
         settings = make_settings(
             client_id=user.client_id, tenant=user.tenant, authority=user.authority, base=settings
         )
-    return make_settings(
-        client_id=client_id,
-        tenant=tenant,
-        authority=authority,
-        power_apps_url=power_apps_url,
-        flow_url=flow_url,
-        base=settings,
-    )
+    return make_settings(**given, base=settings)
 
 
 def remember_user_sign_in(profiles: ProfileStore, name: str, settings: MicrosoftSettings) -> None:
