@@ -7,13 +7,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-    import httpx
 
     from clmwizard.http import ClientFactory
     from clmwizard.store.profile import Profile
@@ -21,7 +18,6 @@ if TYPE_CHECKING:
     from clmwizard.store.secrets import SecretStore
 
 FORMATS = ("text", "json", "yaml")
-T = TypeVar("T")
 
 
 def add_profile(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -82,17 +78,6 @@ def client_factory(args: argparse.Namespace) -> ClientFactory:
 
     factory: ClientFactory | None = getattr(args, "client_factory", None)
     return factory or default_client_factory
-
-
-def with_client(factory: ClientFactory, call: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
-    """Run `call` to its end with an HTTP client from `factory`, closed after."""
-    import asyncio
-
-    async def calling() -> T:
-        async with factory() as client:
-            return await call(client)
-
-    return asyncio.run(calling())
 
 
 class CommandOptions:

@@ -18,7 +18,7 @@ from clmwizard.commands.platform import (
     copy_action,
     run_on_publication,
     settings_for,
-    user_apis,
+    sign_in,
 )
 from clmwizard.errors import EXIT_OK, ClmWizardError
 from clmwizard.powerplatform.connect import (
@@ -30,6 +30,7 @@ from clmwizard.powerplatform.connect import (
 from clmwizard.powerplatform.connections import consent_link
 from clmwizard.powerplatform.consent_return import ConsentReturn
 from clmwizard.powerplatform.redirect import check_redirect_url
+from clmwizard.powerplatform.setup import make_apis, remember_user_sign_in
 
 if TYPE_CHECKING:
     import httpx
@@ -74,7 +75,10 @@ async def _connect(
         options.client_factory(ca_bundle=settings.ca_bundle) as http,
         options.client_factory() as docusign,
     ):
-        api, _ = await user_apis(http, settings, secrets, profiles, profile.name, flow=False)
+        signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=False)
+        assert signed is not None
+        await asyncio.to_thread(remember_user_sign_in, profiles, profile.name, settings)
+        api, _ = make_apis(http, settings, signed[0], None, secrets=secrets, profile=profile.name)
         for target in todo:
             async with ConsentReturn() as back:  # one per sign-in: its answer is its own
                 await _connect_one(options, profile, profiles, api, docusign, back, target)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from clmwizard import __version__
 from clmwizard.browser import browser_name, current_browser, is_text_browser
 from clmwizard.clipboard import clipboard_mechanism, missing_reason
-from clmwizard.commands.common import CommandOptions, with_client
+from clmwizard.commands.common import CommandOptions
 from clmwizard.errors import EXIT_OK, ClmWizardError, KeyringError
 from clmwizard.redact import register_secret
 from clmwizard.store.profile import ACCESS_TOKEN
@@ -214,11 +214,14 @@ def check_clm_call(
         )
     register_secret(token)
     hosts, account = profile.clm_hosts, profile.account_id
+
+    async def call() -> str:
+        async with client_factory() as client:
+            answer = await list_attribute_groups(client, hosts.general, account, token)
+        return answer.describe()
+
     try:
-        said = with_client(
-            client_factory,
-            lambda client: list_attribute_groups(client, hosts.general, account, token),
-        ).describe()
+        said = asyncio.run(call())
     except ClmWizardError as error:
         return Check(False, f"CLM works: no. {error.what}", [error.cause], error.fix)
     return Check(True, f"CLM works: {said}")

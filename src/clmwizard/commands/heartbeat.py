@@ -17,7 +17,7 @@ from clmwizard.commands.platform import (
     add_wait_arguments,
     run_on_publication,
     settings_for,
-    user_apis,
+    sign_in,
 )
 from clmwizard.errors import EXIT_OK
 from clmwizard.powerplatform.flows import parse_every
@@ -37,6 +37,7 @@ from clmwizard.powerplatform.rotation_proof import (
     pending,
     proof_due,
 )
+from clmwizard.powerplatform.setup import make_apis, remember_user_sign_in
 
 if TYPE_CHECKING:
     from clmwizard.powerplatform.flows import Schedule
@@ -88,7 +89,10 @@ async def _heartbeat(
     env = target.environment_id
 
     async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
-        _, flows = await user_apis(http, settings, secrets, profiles, profile.name, flow=True)
+        signed = await sign_in(http, settings, secrets, profile.name, interactive=True, flow=True)
+        assert signed is not None and signed[1] is not None
+        await asyncio.to_thread(remember_user_sign_in, profiles, profile.name, settings)
+        _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         assert flows is not None
         flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)
         outcome = HeartbeatOutcome(flow_id, created, on, options.schedule)

@@ -17,21 +17,13 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from clmwizard.commands.common import CommandOptions, is_tty, open_profile, open_secrets, say
 from clmwizard.errors import ClmWizardError, UsageError
 from clmwizard.powerplatform.api import validate_environment_id
-from clmwizard.powerplatform.setup import (
-    flow_sign_in,
-    make_apis,
-    remember_user_sign_in,
-    settings_from,
-    user_settings,
-)
+from clmwizard.powerplatform.setup import flow_sign_in, settings_from, user_settings
 from clmwizard.wait_clock import WaitClock
 
 if TYPE_CHECKING:
     import httpx
 
     from clmwizard.http import ClientFactory
-    from clmwizard.powerplatform.api import PowerAppsApi
-    from clmwizard.powerplatform.flows import FlowApi
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.profile import Profile, PublishRecord
@@ -148,23 +140,6 @@ async def sign_in(
     if not flow:
         return who, None
     return who, await flow_sign_in(http, settings, secrets, profile)
-
-
-async def user_apis(
-    http: httpx.AsyncClient,
-    settings: MicrosoftSettings,
-    secrets: SecretStore,
-    profiles: ProfileStore,
-    profile: str,
-    *,
-    flow: bool,
-) -> tuple[PowerAppsApi, FlowApi | None]:
-    """The Power Apps API (and with `flow` the Flow API) as the profile's Microsoft user, signed
-    in silently or else by a device code; the sign-in is remembered in the profile."""
-    signed = await sign_in(http, settings, secrets, profile, interactive=True, flow=flow)
-    assert signed is not None
-    await asyncio.to_thread(remember_user_sign_in, profiles, profile, settings)
-    return make_apis(http, settings, *signed, secrets=secrets, profile=profile)
 
 
 class LiveLine(WaitClock):

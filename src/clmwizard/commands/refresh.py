@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,10 @@ from clmwizard.commands.common import (
     open_profile,
     open_secrets,
     stamp,
-    with_client,
 )
 
 if TYPE_CHECKING:
+    from clmwizard.docusign.session import RefreshResult
     from clmwizard.http import ClientFactory
 
 
@@ -40,12 +41,14 @@ def run(args: argparse.Namespace) -> int:
     options = RefreshOptions.from_args(args)
     name, profiles, _ = open_profile(options.profile)
     secrets = open_secrets(ephemeral=options.ephemeral)
-    result = with_client(
-        options.client_factory,
-        lambda client: refresh_profile(
-            name, profiles, secrets, client=client, trust_server=options.trust_server
-        ),
-    )
+
+    async def refresh() -> RefreshResult:
+        async with options.client_factory() as client:
+            return await refresh_profile(
+                name, profiles, secrets, client=client, trust_server=options.trust_server
+            )
+
+    result = asyncio.run(refresh())
     profile = result.profile
     print(
         f"✓ Refreshed {name}: DocuSign issued a new refresh token "

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.commands import refresh
-from clmwizard.commands.common import open_profile, open_secrets, with_client
+from clmwizard.commands.common import open_profile, open_secrets
 from clmwizard.commands.login import read_secret
 from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
 from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
@@ -70,17 +70,19 @@ def run(args: argparse.Namespace) -> int:
         # An earlier rotation stored this secret but did not reach every connector: finish.
         print(f"The secret key is already stored for {name}; finishing the connectors.")
     else:
-        with_client(
-            options.client_factory,
-            lambda client: rotate_secret(
-                name,
-                new_secret,
-                profiles,
-                secrets,
-                client=client,
-                trust_server=options.trust_server,
-            ),
-        )
+
+        async def rotate() -> None:
+            async with options.client_factory() as client:
+                await rotate_secret(
+                    name,
+                    new_secret,
+                    profiles,
+                    secrets,
+                    client=client,
+                    trust_server=options.trust_server,
+                )
+
+        asyncio.run(rotate())
         print(f"✓ The new secret key works: DocuSign accepted it for a refresh. Stored for {name}.")
     report = asyncio.run(
         _update_connectors(name, profiles, secrets, new_secret, options.client_factory)
