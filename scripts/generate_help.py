@@ -11,6 +11,7 @@ Usage: .venv/bin/python scripts/generate_help.py
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import re
 import sys
@@ -65,19 +66,15 @@ def name_of(block: list[str], taken: dict[str, str]) -> str:
 
 
 def expression(text: Text) -> str:
-    """The text as Python: its lines as literals and its constants, joined with + (as ruff
-    formats it)."""
+    """The text as Python: its runs of lines as literals and its constants, joined with + (as
+    ruff formats it)."""
     parts: list[str] = []
-    lines: list[str] = []
-    for item in [*text, ("",)]:
-        if isinstance(item, str):
-            lines.append(item)
-            continue
-        if lines:
-            parts.append(literal("".join(lines)))
-            lines = []
-        parts.append(item[0])
-    return "\n    + ".join(parts[:-1])
+    for is_line, items in itertools.groupby(text, key=lambda item: isinstance(item, str)):
+        if is_line:
+            parts.append(literal("".join(str(line) for line in items)))
+        else:
+            parts.extend(item[0] for item in items)
+    return "\n    + ".join(parts)
 
 
 def render() -> str:
