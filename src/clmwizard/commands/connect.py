@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clmwizard.browser import open_in_browser
-from clmwizard.commands.common import CommandOptions, open_profile, open_secrets, say
+from clmwizard.commands.common import say
 from clmwizard.commands.platform import (
     LiveLine,
-    MicrosoftOptions,
-    add_microsoft_arguments,
+    PublicationOptions,
+    add_publication_arguments,
+    add_wait_arguments,
     copy_action,
+    run_on_publication,
     settings_for,
     sign_in,
 )
-from clmwizard.errors import EXIT_OK, ClmWizardError, UsageError
-from clmwizard.powerplatform.api import validate_environment_id
+from clmwizard.errors import EXIT_OK, ClmWizardError
 from clmwizard.powerplatform.connect import (
     ensure_connection,
     remember_connection,
@@ -34,7 +35,6 @@ from clmwizard.powerplatform.setup import make_apis, remember_user_sign_in
 if TYPE_CHECKING:
     import httpx
 
-    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.api import PowerAppsApi
     from clmwizard.powerplatform.connect import ConnectTarget
     from clmwizard.store.profile import Profile
@@ -47,42 +47,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Create (or reuse) the Power Automate connection to each connector this profile "
         "published, open its DocuSign sign-in in the browser, and wait until it reads Connected."
     )
-    parser.add_argument("--profile", required=True, metavar="NAME", help="profile name")
-    parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
+    add_publication_arguments(parser)
     parser.add_argument(
         "--no-browser", action="store_true", help="print the sign-in link instead of opening it"
     )
-    parser.add_argument(
-        "--timeout", type=float, default=300.0, metavar="S", help="seconds to wait per sign-in"
-    )
-    add_microsoft_arguments(parser)
+    add_wait_arguments(parser, "seconds to wait per sign-in")
 
 
 @dataclass(frozen=True)
-class ConnectOptions(CommandOptions):
-    profile: str
-    environment: str | None
+class ConnectOptions(PublicationOptions):
     no_browser: bool
-    timeout: float
-    microsoft: MicrosoftOptions
-    ephemeral: bool
-    client_factory: ClientFactory
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> ConnectOptions:
-        if not 1 <= args.timeout <= 3600:
-            raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
-        return cls.from_flags(args, microsoft=MicrosoftOptions.from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
-    options = ConnectOptions.from_args(args)
-    name, profiles, profile = open_profile(options.profile)
-    environment = validate_environment_id(options.environment) if options.environment else None
-    todo = targets(profile, environment)
-    secrets = open_secrets(ephemeral=options.ephemeral)
-    with profiles.task_lock(name, "connect"):
-        return asyncio.run(_connect(options, profile, profiles, secrets, todo))
+    return run_on_publication(ConnectOptions.from_args(args), "connect", targets, _connect)
 
 
 async def _connect(

@@ -7,18 +7,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 
-from clmwizard.commands.common import CommandOptions, open_profile, open_secrets, say
+from clmwizard.commands.common import say
 from clmwizard.commands.platform import (
     LiveLine,
-    MicrosoftOptions,
-    add_microsoft_arguments,
+    PublicationOptions,
+    add_publication_arguments,
+    add_wait_arguments,
+    run_on_publication,
     settings_for,
     sign_in,
 )
-from clmwizard.errors import EXIT_OK, UsageError
-from clmwizard.powerplatform.api import validate_environment_id
+from clmwizard.errors import EXIT_OK
 from clmwizard.powerplatform.flows import parse_every
 from clmwizard.powerplatform.heartbeat import (
     HeartbeatOutcome,
@@ -39,7 +40,6 @@ from clmwizard.powerplatform.rotation_proof import (
 from clmwizard.powerplatform.setup import make_apis, remember_user_sign_in
 
 if TYPE_CHECKING:
-    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.flows import Schedule
     from clmwizard.powerplatform.heartbeat import HeartbeatTarget
     from clmwizard.store.profile import Profile
@@ -54,45 +54,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Create or update the profile's heartbeat flow (Recurrence + List attribute groups "
         "through the connection), turn it on, run it once now and print what CLM answered."
     )
-    parser.add_argument("--profile", required=True, metavar="NAME", help="profile name")
-    parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
+    add_publication_arguments(parser)
     parser.add_argument(
         "--every", default="1d", metavar="N{m,h,d,w}", help="how often it runs (default 1d)"
     )
     parser.add_argument("--off", action="store_true", help="turn the heartbeat flow off")
-    parser.add_argument(
-        "--timeout", type=float, default=300.0, metavar="S", help="seconds to wait for the run"
-    )
-    add_microsoft_arguments(parser)
+    add_wait_arguments(parser, "seconds to wait for the run")
 
 
 @dataclass(frozen=True)
-class HeartbeatOptions(CommandOptions):
-    profile: str
-    environment: str | None
+class HeartbeatOptions(PublicationOptions):
     schedule: Schedule
     off: bool
-    timeout: float
-    microsoft: MicrosoftOptions
-    ephemeral: bool
-    client_factory: ClientFactory
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> HeartbeatOptions:
-        if not 1 <= args.timeout <= 3600:
-            raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
-        schedule = parse_every(args.every)
-        return cls.from_flags(args, schedule=schedule, microsoft=MicrosoftOptions.from_args(args))
+    def from_flags(cls, args: argparse.Namespace, **given: Any) -> Self:
+        return super().from_flags(args, schedule=parse_every(args.every), **given)
 
 
 def run(args: argparse.Namespace) -> int:
     options = HeartbeatOptions.from_args(args)
-    name, profiles, profile = open_profile(options.profile)
-    environment = validate_environment_id(options.environment) if options.environment else None
-    target = heartbeat_target(profile, environment)
-    secrets = open_secrets(ephemeral=options.ephemeral)
-    with profiles.task_lock(name, "heartbeat"):
-        return asyncio.run(_heartbeat(options, profile, profiles, secrets, target))
+    return run_on_publication(options, "heartbeat", heartbeat_target, _heartbeat)
 
 
 async def _heartbeat(

@@ -1,29 +1,37 @@
 """What `connect`, `heartbeat` and `status` share (make_apis and the Flow sign-in live in
-powerplatform.setup, where the wizard finds them too): the Microsoft flags, the settings a profile's
-publication recorded, one sign-in for the Power Apps and the Flow API, and a live status line."""
+powerplatform.setup, where the wizard finds them too): the Microsoft flags, the options and the
+start of a command on a profile's publication, the settings it recorded, one sign-in for the Power
+Apps and the Flow API, and a live status line."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from clmwizard.commands.common import CommandOptions, is_tty, say
-from clmwizard.errors import ClmWizardError
+from clmwizard.commands.common import CommandOptions, is_tty, open_profile, open_secrets, say
+from clmwizard.errors import ClmWizardError, UsageError
+from clmwizard.powerplatform.api import validate_environment_id
 from clmwizard.powerplatform.setup import flow_sign_in, settings_from, user_settings
 from clmwizard.wait_clock import WaitClock
 
 if TYPE_CHECKING:
     import httpx
 
+    from clmwizard.http import ClientFactory
     from clmwizard.powerplatform.settings import MicrosoftSettings
     from clmwizard.powerplatform.signin import MicrosoftSignIn
     from clmwizard.store.profile import Profile, PublishRecord
+    from clmwizard.store.profiles import ProfileStore
     from clmwizard.store.secrets import SecretStore
+
+Options = TypeVar("Options", bound="PublicationOptions")
+Target = TypeVar("Target")
 
 
 def add_microsoft_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +51,55 @@ class MicrosoftOptions(CommandOptions):
     authority: str | None = None
     power_apps_url: str | None = None
     flow_url: str | None = None
+
+
+def add_publication_arguments(parser: argparse.ArgumentParser) -> None:
+    """The first flags of PublicationOptions: --profile, and --environment for which of its
+    publications (default: the latest)."""
+    parser.add_argument("--profile", required=True, metavar="NAME", help="profile name")
+    parser.add_argument("--environment", metavar="ENV_ID", help="Power Platform environment id")
+
+
+def add_wait_arguments(parser: argparse.ArgumentParser, timeout_help: str) -> None:
+    """The last flags of PublicationOptions: --timeout, then the Microsoft flags."""
+    parser.add_argument("--timeout", type=float, default=300.0, metavar="S", help=timeout_help)
+    add_microsoft_arguments(parser)
+
+
+@dataclass(frozen=True)
+class PublicationOptions(CommandOptions):
+    """The options of a command on one of the profile's publications that waits for Power
+    Platform (`connect`, `heartbeat`): --timeout is checked, the Microsoft flags gathered."""
+
+    profile: str
+    environment: str | None
+    timeout: float
+    microsoft: MicrosoftOptions
+    ephemeral: bool
+    client_factory: ClientFactory
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Self:
+        if not 1 <= args.timeout <= 3600:
+            raise UsageError("--timeout must be between 1 and 3600 seconds.", field="timeout")
+        return cls.from_flags(args, microsoft=MicrosoftOptions.from_args(args))
+
+
+def run_on_publication(
+    options: Options,
+    task: str,
+    find: Callable[[Profile, str | None], Target],
+    work: Callable[[Options, Profile, ProfileStore, SecretStore, Target], Coroutine[Any, Any, int]],
+) -> int:
+    """`work` on what `find` finds in the profile's publication in --environment, under the
+    profile's lock for `task`; a missing profile or publication fails before the keyring is
+    touched."""
+    name, profiles, profile = open_profile(options.profile)
+    environment = validate_environment_id(options.environment) if options.environment else None
+    found = find(profile, environment)
+    secrets = open_secrets(ephemeral=options.ephemeral)
+    with profiles.task_lock(name, task):
+        return asyncio.run(work(options, profile, profiles, secrets, found))
 
 
 def settings_for(

@@ -9,13 +9,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clmwizard.commands.common import (
-    CommandOptions,
-    add_profile,
-    add_trust_server,
-    open_profile,
-    open_secrets,
-)
+from clmwizard.commands import refresh
+from clmwizard.commands.common import open_profile, open_secrets
 from clmwizard.commands.login import read_secret
 from clmwizard.commands.platform import MicrosoftOptions, settings_for, sign_in
 from clmwizard.commands.publish import device_code_shown, read_ms_client_secret
@@ -50,20 +45,15 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_profile(parser)
-    add_trust_server(parser)
+    refresh.add_arguments(parser)  # the refresh that proves the new secret
     parser.add_argument(
         "--secret-key-stdin", action="store_true", help="read the new secret key from stdin"
     )
 
 
 @dataclass(frozen=True)
-class RotateOptions(CommandOptions):
-    profile: str
-    trust_server: bool
+class RotateOptions(refresh.RefreshOptions):
     secret_key_stdin: bool
-    ephemeral: bool
-    client_factory: ClientFactory
 
 
 def run(args: argparse.Namespace) -> int:
