@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from textual import events
@@ -119,6 +119,22 @@ class WizardScreen(Screen["Answer"]):
             self.app.pop_screen()
         self.wizard.hold_keys()  # what is typed now is for the next step's screen
         self.dismiss(answer)
+
+    def confirm(
+        self,
+        dialog: Screen[bool],
+        yes: Callable[[], object],
+        no: Callable[[], object] | None = None,
+    ) -> None:
+        """Ask with `dialog` (a ConfirmDialog): `yes` runs on a yes, `no` (if any) on a no."""
+
+        def answered(answer: bool | None) -> None:
+            if answer:
+                yes()
+            elif no is not None:
+                no()
+
+        self.app.push_screen(dialog, callback=answered)
 
     def action_back(self) -> None:
         from clmwizard.flow import Back

@@ -11,21 +11,16 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterable
-from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
 from clmwizard.safe_text import markup_escaped as escape
-from clmwizard.screens.platform_step import PlatformStepScreen, latest_record, wizard_failure
+from clmwizard.screens.platform_step import PlatformStepScreen, latest_record
 from clmwizard.store.profile import Profile
-from clmwizard.widgets.device_code import DeviceCodePanel
-from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.url_line import UrlLine
 
 if TYPE_CHECKING:
@@ -43,6 +38,12 @@ HOW = {
 
 class ConnectScreen(PlatformStepScreen):
     STEP = "Connect"
+    INTRO = (
+        "Connect: make the Power Automate connection to each connector and sign in to "
+        "DocuSign through it — the first time the connector's redirect URL meets "
+        "DocuSign. Optional: esc goes back to Publish."
+    )
+    SETTLED = ("blocked", "failed", "done")
     BINDINGS = [
         Binding("enter", "next", "next"),
         *PlatformStepScreen.SIGN_IN_BINDINGS,
@@ -63,28 +64,13 @@ class ConnectScreen(PlatformStepScreen):
         self.connected: dict[str, str] = {}  # connector id → connection name
         self.current: tuple[str, str] | None = None  # the connector being connected: id, name
 
-    def compose_body(self) -> Iterable[Widget]:
-        with Vertical(classes="form"):
-            yield Static(
-                "Connect: make the Power Automate connection to each connector and sign in to "
-                "DocuSign through it — the first time the connector's redirect URL meets "
-                "DocuSign. Optional: esc goes back to Publish.",
-                id="connect-intro",
-            )
-            yield DeviceCodePanel(id="signin")
-            yield Static("", id="connections")
-            yield Static("", id="link")
-            yield UrlLine(id="link-url")
-            yield Static("", id="wait")
-            yield FieldMessage(id="connect-message")
+    def compose_step(self) -> Iterable[Widget]:
+        yield Static("", id="connections")
+        yield Static("", id="link")
+        yield UrlLine(id="link-url")
+        yield Static("", id="wait")
 
-    def on_mount(self) -> None:
-        self._connect()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        sign_in = self.check_sign_in_action(action)
-        if sign_in is not None:
-            return sign_in
+    def check_step_action(self, action: str) -> bool:
         demo = self.wizard.context.demo
         if action in ("open_link", "copy_link"):
             return self.phase == "waiting" and self.link is not None
@@ -94,16 +80,12 @@ class ConnectScreen(PlatformStepScreen):
             return self.phase == "blocked" and self.redirect_url is not None
         if action == "register_demo":
             return self.phase == "blocked" and demo is not None and bool(demo.register_redirect_uri)
-        if action == "retry":
-            return self.phase in ("blocked", "failed", "done")
-        if action == "next":
-            return self.phase in ("done", "failed", "blocked")
         return True
 
     # -- the work ----------------------------------------------------------------------------
 
     @work(exclusive=True, group="connect")
-    async def _connect(self) -> None:
+    async def run_step(self) -> None:
         from clmwizard.powerplatform.connect import targets
         from clmwizard.powerplatform.consent_return import ConsentReturn
         from clmwizard.powerplatform.setup import make_apis
@@ -130,14 +112,7 @@ class ConnectScreen(PlatformStepScreen):
                         if not await self._connect_one(api, docusign, back, target):
                             return  # blocked: the redirect URL to register
         except Exception as error:  # a server's failure is a message, never a crash
-            # the user may have left the step meanwhile (its widgets going): nothing to show
-            with suppress(NoMatches):
-                if not self.is_attached:
-                    return
-                self.end_wait()
-                self._not_connected()
-                self.message.show_error(wizard_failure(error, "Connect"))
-                self.set_phase("failed")
+            self.fail(error, self._not_connected)
             return
         self.end_wait()
         self._clear_link()
@@ -274,20 +249,10 @@ class ConnectScreen(PlatformStepScreen):
 
     # -- keys --------------------------------------------------------------------------------
 
-    def action_next(self) -> None:
-        from clmwizard.flow import Next
-
-        if self.phase in ("done", "failed", "blocked"):
-            self.answer(Next())
-
     def action_finish(self) -> None:
         from clmwizard.flow import Done
 
         self.answer(Done())
-
-    def action_retry(self) -> None:
-        if self.phase in ("blocked", "failed", "done"):
-            self._connect()
 
     def action_open_link(self) -> None:
         if self.link is not None and not self.wizard.context.open_browser(self.link):
@@ -329,4 +294,4 @@ class ConnectScreen(PlatformStepScreen):
         if demo is None or demo.register_redirect_uri is None or self.redirect_url is None:
             return
         await asyncio.to_thread(demo.register_redirect_uri, self.redirect_url)
-        self._connect()
+        self.run_step()

@@ -264,24 +264,22 @@ class DiscoveryScreen(WizardScreen):
     def _ask_to_confirm(self, verdict: HostCheck) -> None:
         from clmwizard.screens.dialogs import ConfirmDialog
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.confirmed_here.append(verdict.host)
-                self.action_save()  # asks about the next unconfirmed host, if any, or saves
-                return
-            self.query_one("#hosts-message", FieldMessage).show_warning(
-                f"Not saved: {verdict.host} is not confirmed. Enter your account's CLM hosts "
-                "(your CLM admin sees them under Admin → System Domains)."
-            )
+        def confirmed() -> None:
+            self.confirmed_here.append(verdict.host)
+            self.action_save()  # asks about the next unconfirmed host, if any, or saves
 
-        self.app.push_screen(
+        self.confirm(
             ConfirmDialog(
                 f"Use {verdict.host}? It is not one of DocuSign's CLM hosts.",
                 f"{verdict.reason}. The connector would send every Power Automate user's "
                 "DocuSign token there; confirm only if your CLM admin says so "
                 "(CLM: Admin → System Domains).",
             ),
-            callback=answered,
+            confirmed,
+            lambda: self.query_one("#hosts-message", FieldMessage).show_warning(
+                f"Not saved: {verdict.host} is not confirmed. Enter your account's CLM hosts "
+                "(your CLM admin sees them under Admin → System Domains)."
+            ),
         )
 
     def action_ephemeral(self) -> None:

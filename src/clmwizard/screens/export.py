@@ -168,22 +168,17 @@ class ExportScreen(WizardScreen):
             self.wizard.context.profiles.update(self.profile.name, remember)
 
     def _ask_overwrite(self, out_dir: Path, found: str) -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._export(force=True)
-            else:
-                self.query_one("#out-message", FieldMessage).show_note(
-                    f"Kept {out_dir} as it was; nothing was written. Choose another folder, "
-                    "or press enter again to replace it."
-                )
-
-        self.app.push_screen(
+        self.confirm(
             ConfirmDialog(
                 f"{found} Replace it?",
                 "The old contents are removed only after the new bundle is written in full.",
                 yes="Replace",
             ),
-            callback=answered,
+            lambda: self._export(force=True),
+            lambda: self.query_one("#out-message", FieldMessage).show_note(
+                f"Kept {out_dir} as it was; nothing was written. Choose another folder, "
+                "or press enter again to replace it."
+            ),
         )
 
     def _show_result(self, result: object) -> None:

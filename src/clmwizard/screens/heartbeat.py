@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from contextlib import suppress
 
 from textual import work
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -22,11 +19,8 @@ from clmwizard.screens.platform_step import (
     PlatformStepScreen,
     in_wizard,
     latest_record,
-    wizard_failure,
 )
 from clmwizard.store.profile import Profile
-from clmwizard.widgets.device_code import DeviceCodePanel
-from clmwizard.widgets.field_message import FieldMessage
 
 RUN_TIMEOUT = 300.0
 EVERY = "1d"
@@ -34,6 +28,11 @@ EVERY = "1d"
 
 class HeartbeatScreen(PlatformStepScreen):
     STEP = "Heartbeat"
+    INTRO = (
+        "Heartbeat: a flow that reads CLM through the connection (List attribute "
+        "groups) daily, so its DocuSign sign-in never dies unused — and runs once now: "
+        "the connector's end-to-end test. Optional: esc goes back to Connect."
+    )
     BINDINGS = [
         Binding("enter", "next", "finish"),
         *PlatformStepScreen.SIGN_IN_BINDINGS,
@@ -45,36 +44,14 @@ class HeartbeatScreen(PlatformStepScreen):
         self.succeeded: bool | None = None
         self.result = ""
 
-    def compose_body(self) -> Iterable[Widget]:
-        with Vertical(classes="form"):
-            yield Static(
-                "Heartbeat: a flow that reads CLM through the connection (List attribute "
-                "groups) daily, so its DocuSign sign-in never dies unused — and runs once now: "
-                "the connector's end-to-end test. Optional: esc goes back to Connect.",
-                id="heartbeat-intro",
-            )
-            yield DeviceCodePanel(id="signin")
-            yield Static("", id="flow")
-            yield Static("", id="kept")
-            yield Static("", id="wait")
-            yield Static("", id="result")
-            yield FieldMessage(id="heartbeat-message")
-
-    def on_mount(self) -> None:
-        self._heartbeat()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        sign_in = self.check_sign_in_action(action)
-        if sign_in is not None:
-            return sign_in
-        if action == "retry":
-            return self.phase in ("failed", "done")
-        if action == "next":
-            return self.phase in ("failed", "done")
-        return True
+    def compose_step(self) -> Iterable[Widget]:
+        yield Static("", id="flow")
+        yield Static("", id="kept")
+        yield Static("", id="wait")
+        yield Static("", id="result")
 
     @work(exclusive=True, group="heartbeat")
-    async def _heartbeat(self) -> None:
+    async def run_step(self) -> None:
         from clmwizard.powerplatform.flows import parse_every
         from clmwizard.powerplatform.heartbeat import (
             HeartbeatOutcome,
@@ -128,13 +105,7 @@ class HeartbeatScreen(PlatformStepScreen):
             outcome.result = describe_result(run, actions, target, profile.name)
             await remember_outcome(profiles, profile.name, target, outcome, flow_url)
         except Exception as error:  # a server's failure is a message, never a crash
-            # the user may have left the step meanwhile (its widgets going): nothing to show
-            with suppress(NoMatches):
-                if not self.is_attached:
-                    return
-                self.end_wait()
-                self.message.show_error(wizard_failure(error, "Heartbeat"))
-                self.set_phase("failed")
+            self.fail(error)
             return
         self.end_wait()
         self.succeeded, self.result = outcome.succeeded, outcome.result
@@ -161,13 +132,3 @@ class HeartbeatScreen(PlatformStepScreen):
                 "again."
             )
         self.set_phase("done")
-
-    def action_next(self) -> None:
-        from clmwizard.flow import Next
-
-        if self.phase in ("failed", "done"):
-            self.answer(Next())
-
-    def action_retry(self) -> None:
-        if self.phase in ("failed", "done"):
-            self._heartbeat()

@@ -9,9 +9,13 @@ import contextlib
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
+from textual.containers import Vertical
+from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import Static
 
 from clmwizard.errors import ClmWizardError
@@ -24,6 +28,7 @@ from clmwizard.screens.device_code_keys import (
 )
 from clmwizard.store.profile import Profile
 from clmwizard.wait_clock import SPINNER, clock
+from clmwizard.widgets.device_code import DeviceCodePanel
 from clmwizard.widgets.field_message import FieldMessage
 
 if TYPE_CHECKING:
@@ -113,9 +118,13 @@ def wizard_failure(error: BaseException, step: Step) -> ClmWizardError:
 
 
 class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
-    """A step after Publish that talks to the Power Platform as the profile's Microsoft user."""
+    """A step after Publish that talks to the Power Platform as the profile's Microsoft user:
+    its intro, the device code, its own lines (compose_step), its message; run_step does the
+    work, and once the phase is SETTLED enter goes on and r runs it again."""
 
     SIGN_IN_BINDINGS = device_code_bindings()
+    INTRO = ""
+    SETTLED: ClassVar[tuple[Phase, ...]] = ("failed", "done")
 
     def __init__(self, profile: Profile) -> None:
         super().__init__()
@@ -129,6 +138,55 @@ class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
         self._last_tick = 0.0
         self.waiting_for = ""
         self.limit = 0.0
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Vertical(classes="form"):
+            yield Static(self.INTRO, id=f"{self.STEP.lower()}-intro")
+            yield DeviceCodePanel(id="signin")
+            yield from self.compose_step()
+            yield FieldMessage(id=f"{self.STEP.lower()}-message")
+
+    def compose_step(self) -> Iterable[Widget]:
+        return ()
+
+    def on_mount(self) -> None:
+        self.run_step()
+
+    def run_step(self) -> object:
+        raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        waiting = self.phase == "signing_in" and self.code is not None
+        sign_in = device_code_key_enabled(action, waiting=waiting, wizard=self.wizard)
+        if sign_in is not None:
+            return sign_in
+        if action in ("next", "retry"):
+            return self.phase in self.SETTLED
+        return self.check_step_action(action)
+
+    def check_step_action(self, action: str) -> bool:
+        return True
+
+    def action_next(self) -> None:
+        from clmwizard.flow import Next
+
+        if self.phase in self.SETTLED:
+            self.answer(Next())
+
+    def action_retry(self) -> None:
+        if self.phase in self.SETTLED:
+            self.run_step()
+
+    def fail(self, error: BaseException, tidy: Callable[[], None] = lambda: None) -> None:
+        """A server's failure beside the step, never a crash (`tidy` clears what it leaves);
+        nothing when the user has left the step meanwhile (its widgets going)."""
+        with contextlib.suppress(NoMatches):
+            if not self.is_attached:
+                return
+            self.end_wait()
+            tidy()
+            self.message.show_error(wizard_failure(error, cast("Step", self.STEP)))
+            self.set_phase("failed")
 
     @property
     def settings(self) -> MicrosoftSettings:
@@ -144,11 +202,6 @@ class PlatformStepScreen(DeviceCodeKeys, WizardScreen):
     def set_phase(self, phase: Phase) -> None:
         self.phase = phase
         self.refresh_bindings()
-
-    def check_sign_in_action(self, action: str) -> bool | None:
-        """The device-code keys (None: not one of them)."""
-        waiting = self.phase == "signing_in" and self.code is not None
-        return device_code_key_enabled(action, waiting=waiting, wizard=self.wizard)
 
     # -- the sign-in -----------------------------------------------------------------------
 

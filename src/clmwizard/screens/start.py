@@ -163,6 +163,10 @@ class StartScreen(WizardScreen):
         yield Static("", id="health-hint")
         yield FieldMessage(id="start-message")
 
+    @property
+    def message(self) -> FieldMessage:
+        return self.query_one("#start-message", FieldMessage)
+
     def on_mount(self) -> None:
         self.call_after_refresh(self.load_profiles)  # after the first frame is on screen
 
@@ -205,7 +209,7 @@ class StartScreen(WizardScreen):
             )
             options.add_option(Option(described, id=listing.name))
         if unknown:
-            self.query_one("#start-message", FieldMessage).show_warning(
+            self.message.show_warning(
                 f"There is no profile named {unknown} yet. Press enter to create it with that name."
             )
         hint = self.query_one("#health-hint", Static)
@@ -275,7 +279,7 @@ class StartScreen(WizardScreen):
             return None
         if listing.profile is None:
             error = listing.error or ClmWizardError(f"Profile {listing.name} cannot be read.")
-            self.query_one("#start-message", FieldMessage).show_error(error)
+            self.message.show_error(error)
             return None
         return listing.profile
 
@@ -302,7 +306,7 @@ class StartScreen(WizardScreen):
 
     def _begin(self, choice: Choice) -> None:
         """Start a flow; what this screen said before is stale when it comes back."""
-        self.query_one("#start-message", FieldMessage).clear()
+        self.message.clear()
         self.wizard.begin(choice)
 
     def _continue_setup(self, profile: Profile) -> None:
@@ -326,7 +330,7 @@ class StartScreen(WizardScreen):
         profile = self._selected()
         if profile is None or profile.is_signed_in:
             return profile
-        self.query_one("#start-message", FieldMessage).show_warning(
+        self.message.show_warning(
             not_yet or f"{profile.name} is not signed in yet: press enter to continue its setup."
         )
         return None
@@ -363,7 +367,7 @@ class StartScreen(WizardScreen):
         if profile is None:
             return
         if not profile.jwt_user_id:
-            self.query_one("#start-message", FieldMessage).show_warning(
+            self.message.show_warning(
                 f"{profile.name} has no JWT integration user: press c and add the user GUID and "
                 "the RSA key file on the Key screen → Advanced."
             )
@@ -378,7 +382,7 @@ class StartScreen(WizardScreen):
             self._with_trusted_server(profile, "refresh", self._start_refresh)
 
     def _start_refresh(self, name: str, trust_server: bool) -> None:
-        self.query_one("#start-message", FieldMessage).show_note(f"Refreshing {name}…")
+        self.message.show_note(f"Refreshing {name}…")
         self._refresh(name, trust_server)
 
     def _with_trusted_server(
@@ -393,17 +397,7 @@ class StartScreen(WizardScreen):
             then(profile.name, False)
             return
         name = profile.name
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                then(name, True)
-            else:
-                self.query_one("#start-message", FieldMessage).show_warning(
-                    f"Nothing sent: {server} is not confirmed. If the profile's server was "
-                    "changed by someone else, consent again with c (re-consent)."
-                )
-
-        self.app.push_screen(
+        self.confirm(
             ConfirmDialog(
                 f"Send {name}'s secret key and refresh token to {server}?",
                 f"{server} is not a DocuSign OAuth server, and this profile does not record "
@@ -411,7 +405,11 @@ class StartScreen(WizardScreen):
                 f"if it is yours (the demo's emulator, a test server or your proxy); the "
                 f"answer is kept in the profile. The {doing} goes ahead after a yes.",
             ),
-            callback=answered,
+            lambda: then(name, True),
+            lambda: self.message.show_warning(
+                f"Nothing sent: {server} is not confirmed. If the profile's server was "
+                "changed by someone else, consent again with c (re-consent)."
+            ),
         )
 
     @work(exclusive=True, group="profile-action")
@@ -419,7 +417,7 @@ class StartScreen(WizardScreen):
     async def _refresh(self, name: str, trust_server: bool = False) -> None:
         from clmwizard.docusign.session import refresh_profile
 
-        message = self.query_one("#start-message", FieldMessage)
+        message = self.message
         try:
             secrets = await self._secrets()
             async with self.wizard.context.client_factory() as client:
@@ -443,7 +441,7 @@ class StartScreen(WizardScreen):
         if profile is None:
             return
         if not profile.publications:
-            self.query_one("#start-message", FieldMessage).show_note(
+            self.message.show_note(
                 f"{profile.name} has published no connector: its grant line above says all."
             )
             return
@@ -456,7 +454,7 @@ class StartScreen(WizardScreen):
         import asyncio
         import time
 
-        message = self.query_one("#start-message", FieldMessage)
+        message = self.message
         started = time.monotonic()
         what = f"Checking {profile.name}'s connectors, connections and heartbeat"
 
@@ -556,7 +554,7 @@ class StartScreen(WizardScreen):
         def done(new_secret: str | None) -> None:
             if new_secret is None:
                 return
-            self.query_one("#start-message", FieldMessage).show_ok(
+            self.message.show_ok(
                 f"New secret key proven and stored for {name}. Keep the old one in DocuSign "
                 "until the checklist is done (k shows it again)."
             )
@@ -589,12 +587,7 @@ class StartScreen(WizardScreen):
         if profile is None:
             return
         name = profile.name
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._delete(name)
-
-        self.app.push_screen(
+        self.confirm(
             ConfirmDialog(
                 f"Delete profile {name}?",
                 delete_detail(
@@ -602,7 +595,7 @@ class StartScreen(WizardScreen):
                 ),
                 yes="Delete",
             ),
-            callback=confirmed,
+            lambda: self._delete(name),
         )
 
     @work(exclusive=True, group="profile-action")
@@ -614,9 +607,9 @@ class StartScreen(WizardScreen):
             secrets = await self._secrets()
             await asyncio.to_thread(self.wizard.context.profiles.delete, name, secrets)
         except ClmWizardError as error:
-            self.query_one("#start-message", FieldMessage).show_error(error)
+            self.message.show_error(error)
             return
-        self.query_one("#start-message", FieldMessage).show_ok(
+        self.message.show_ok(
             f"Profile {name} deleted here. Its DocuSign grant and any connectors stay until you "
             "revoke them (DocuSign: Profile → Connected Apps; Power Automate: Data → Custom "
             "connectors)."

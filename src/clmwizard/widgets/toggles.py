@@ -20,6 +20,7 @@ from textual.content import Content
 from textual.events import Mount
 from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, RadioSet, SelectionList
+from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
@@ -31,43 +32,42 @@ CURSOR, NO_CURSOR = "›", " "
 T = TypeVar("T")
 
 
-def _marker(button: RadioButton | Checkbox, on: str, off: str) -> Content:
-    return Content.styled(on if button.value else off, button.get_visual_style("toggle--button"))
-
-
 MOVE = "↑↓"
 CHOOSE = "choose"
 
 
-class TextRadioButton(RadioButton, inherit_bindings=False):
-    """A radio button drawn `(•)` when chosen and `( )` when not, after `›` while it is the
-    highlighted button of a focused set."""
+class _TextToggle(ToggleButton, inherit_bindings=False):
+    """Drawn BUTTON_INNER when on and BUTTON_OFF when off; space toggles, enter is the screen's."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", CHOOSE)]
 
     BUTTON_LEFT = ""
-    BUTTON_INNER = RADIO_ON
     BUTTON_RIGHT = ""
+    BUTTON_OFF = ""
+
+    @property
+    def _button(self) -> Content:
+        marker = self.BUTTON_INNER if self.value else self.BUTTON_OFF
+        return Content.styled(marker, self.get_visual_style("toggle--button"))
+
+
+class TextRadioButton(RadioButton, _TextToggle):
+    """A radio button drawn `(•)` when chosen and `( )` when not, after `›` while it is the
+    highlighted button of a focused set."""
+
+    BUTTON_INNER, BUTTON_OFF = RADIO_ON, RADIO_OFF
 
     @property
     def _button(self) -> Content:
         marked = isinstance(self.parent, RadioSet) and self.parent.has_focus
         cursor = CURSOR if marked and self.has_class("-selected") else NO_CURSOR
-        return Content(cursor) + _marker(self, RADIO_ON, RADIO_OFF)
+        return Content(cursor) + super()._button
 
 
-class TextCheckbox(Checkbox, inherit_bindings=False):
+class TextCheckbox(Checkbox, _TextToggle):
     """A checkbox drawn `[x]` when ticked and `[ ]` when not; space ticks, enter does not."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", CHOOSE)]
-
-    BUTTON_LEFT = ""
-    BUTTON_INNER = CHECK_ON
-    BUTTON_RIGHT = ""
-
-    @property
-    def _button(self) -> Content:
-        return _marker(self, CHECK_ON, CHECK_OFF)
+    BUTTON_INNER, BUTTON_OFF = CHECK_ON, CHECK_OFF
 
 
 class TextRadioSet(RadioSet, inherit_bindings=False):
