@@ -16,11 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from keyring.backend import KeyringBackend
 
-from clmwizard.cli import main
-from clmwizard.emulator import Emulator
-from tests.qualities.crash.harness import BROWSER, REPO, SECRET_SERVICE, sign_in_here
+from tests.qualities.crash.harness import REPO, Scene, crash_env
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(300)]
 
@@ -32,18 +29,8 @@ class PtyWizard:
         import pty
 
         self.steps = workdir / f"wizard-steps-{run}.log"
-        env = {
-            **os.environ,
-            "TERM": "xterm-256color",
-            "COLUMNS": "100",
-            "LINES": "32",
-            "CRASH_STEPS": str(self.steps),
-            "CRASH_AT": str(at),
-            "CRASH_ROOTS": os.pathsep.join(str(root) for root in roots),
-            "PYTHON_KEYRING_BACKEND": SECRET_SERVICE,
-            "BROWSER": BROWSER,
-        }
-        env.pop("CLMWIZARD_SECRET_KEY", None)
+        terminal = {"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "32"}
+        env = {**crash_env(self.steps, at, roots), **terminal}
         self.leader, follower = pty.openpty()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.qualities.crash.child", "--profile", name],
@@ -110,17 +97,10 @@ def refresh_steps(wizard: PtyWizard) -> None:
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
 def test_a_signal_during_a_wizard_refresh_keeps_the_grant(
-    emu: Emulator,
-    tmp_path: Path,
-    config_dir: Path,
-    profile_name: str,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    sent: signal.Signals,
+    theft_scene: Scene, tmp_path: Path, config_dir: Path, sent: signal.Signals
 ) -> None:
-    emu.state.reuse_revokes_grant = True
-    name = profile_name
-    sign_in_here(emu, name, emu.secret_key, monkeypatch)
+    scene, emu, name = theft_scene, theft_scene.emu, theft_scene.name
+    scene.sign_in()
 
     # A full refresh first, to learn which step stores the new refresh token.
     full = PtyWizard(tmp_path, [config_dir], name, 1, -1)
@@ -147,5 +127,5 @@ def test_a_signal_during_a_wizard_refresh_keeps_the_grant(
     assert f"{at} keyring set refresh_token" in written
     # The stored refresh token is the one DocuSign issued last: in theft mode any other
     # would revoke the grant.
-    assert main(["refresh", "--profile", name]) == 0
+    assert scene.refresh() == 0
     assert not any(grant.revoked for grant in emu.state.grants)
