@@ -65,9 +65,15 @@ def gated_docusign(world: WizardContext, gates: dict[str, asyncio.Event]) -> Non
     world.client_factory = client_factory
 
 
-def make_world(tmp_path: Path) -> WizardContext:
+def gated_app(tmp_path: Path, *paths: str) -> tuple[ClmWizardApp, dict[str, asyncio.Event]]:
+    """The wizard against `gated_docusign`, a gate for each of `paths`, and the gates."""
     secrets = MemorySecretStore()
-    return WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)
+    world = WizardContext(
+        profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets
+    )
+    gates = {path: asyncio.Event() for path in paths}
+    gated_docusign(world, gates)
+    return ClmWizardApp(world), gates
 
 
 async def shows_clock(pilot: Pilot[None], what: str, limit: str) -> None:
@@ -76,10 +82,7 @@ async def shows_clock(pilot: Pilot[None], what: str, limit: str) -> None:
 
 
 async def test_the_tokens_waits_show_their_clock(tmp_path: Path) -> None:
-    world = make_world(tmp_path)
-    gates = {"/oauth/token": asyncio.Event(), "/oauth/userinfo": asyncio.Event()}
-    gated_docusign(world, gates)
-    app = ClmWizardApp(world)
+    app, gates = gated_app(tmp_path, "/oauth/token", "/oauth/userinfo")
     async with app.run_test(size=SIZE) as pilot:
         draft = app.start_draft(name="acme")
         draft.integration_key, draft.secret_key = KEY, SECRET
@@ -98,10 +101,7 @@ async def test_the_tokens_waits_show_their_clock(tmp_path: Path) -> None:
 
 
 async def test_the_discovery_waits_show_their_clock(tmp_path: Path) -> None:
-    world = make_world(tmp_path)
-    gates = {"/account": asyncio.Event(), "/attributegroups": asyncio.Event()}
-    gated_docusign(world, gates)
-    app = ClmWizardApp(world)
+    app, gates = gated_app(tmp_path, "/account", "/attributegroups")
     async with app.run_test(size=SIZE) as pilot:
         draft = app.start_draft(name="acme")
         draft.integration_key, draft.secret_key = KEY, SECRET

@@ -219,9 +219,7 @@ async def test_wizard_flows_leak_no_secret(
         screens.take(app, "re-consented")
 
     needles = emulator_needles(
-        emu.issued_secrets(),
-        [emu.secret_key, emu.spare_secret_key],
-        emu.integration_key,
+        emu,
         pkce_verifier=verifiers,
         typed_secret=[wrong_secret],
     )
