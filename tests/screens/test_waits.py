@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,8 +19,6 @@ from clmwizard.docusign.oauth import TokenSet
 from clmwizard.http import DOCUSIGN_TIMEOUT
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.tokens import TokensScreen
-from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import MemorySecretStore
 from tests.screens.test_snapshots import HOSTS, KEY, NOW, SECRET, USERINFO
 from tests.support.pilot import plain_screen, until
 
@@ -65,12 +62,8 @@ def gated_docusign(world: WizardContext, gates: dict[str, asyncio.Event]) -> Non
     world.client_factory = client_factory
 
 
-def gated_app(tmp_path: Path, *paths: str) -> tuple[ClmWizardApp, dict[str, asyncio.Event]]:
+def gated_app(world: WizardContext, *paths: str) -> tuple[ClmWizardApp, dict[str, asyncio.Event]]:
     """The wizard against `gated_docusign`, a gate for each of `paths`, and the gates."""
-    secrets = MemorySecretStore()
-    world = WizardContext(
-        profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets
-    )
     gates = {path: asyncio.Event() for path in paths}
     gated_docusign(world, gates)
     return ClmWizardApp(world), gates
@@ -81,8 +74,8 @@ async def shows_clock(pilot: Pilot[None], what: str, limit: str) -> None:
     await until(pilot, lambda: clock.search(plain_screen(pilot.app)))
 
 
-async def test_the_tokens_waits_show_their_clock(tmp_path: Path) -> None:
-    app, gates = gated_app(tmp_path, "/oauth/token", "/oauth/userinfo")
+async def test_the_tokens_waits_show_their_clock(world: WizardContext) -> None:
+    app, gates = gated_app(world, "/oauth/token", "/oauth/userinfo")
     async with app.run_test(size=SIZE) as pilot:
         draft = app.start_draft(name="acme")
         draft.integration_key, draft.secret_key = KEY, SECRET
@@ -100,8 +93,8 @@ async def test_the_tokens_waits_show_their_clock(tmp_path: Path) -> None:
         assert " of " not in text  # the clocks are gone with the waits
 
 
-async def test_the_discovery_waits_show_their_clock(tmp_path: Path) -> None:
-    app, gates = gated_app(tmp_path, "/account", "/attributegroups")
+async def test_the_discovery_waits_show_their_clock(world: WizardContext) -> None:
+    app, gates = gated_app(world, "/account", "/attributegroups")
     async with app.run_test(size=SIZE) as pilot:
         draft = app.start_draft(name="acme")
         draft.integration_key, draft.secret_key = KEY, SECRET

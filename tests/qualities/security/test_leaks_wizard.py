@@ -20,13 +20,11 @@ from textual.widgets import Input
 from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
-from clmwizard.screens.consent import ConsentScreen
 from clmwizard.screens.dialogs import SecretPrompt
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
-from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import RSA_PRIVATE_KEY, SECRET_KEY
@@ -45,7 +43,14 @@ from tests.qualities.security.leaks import (
     process_texts,
     recorded_clearers,
 )
-from tests.support.pilot import SIZE, browser_stand_in, fill_key_screen, message, until
+from tests.support.pilot import (
+    SIZE,
+    browser_stand_in,
+    consent_in_browser,
+    fill_key_screen,
+    message,
+    until,
+)
 
 SNAPSHOTS = Path(__file__).parents[2] / "screens" / "__snapshots__"
 
@@ -103,23 +108,20 @@ async def test_wizard_flows_leak_no_secret(
     verifiers: list[str] = []
 
     async def consent(pilot: Pilot[None], app: ClmWizardApp) -> None:
-        await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-        screen = app.screen
-        assert isinstance(screen, ConsentScreen)
-        await until(pilot, lambda: screen.state == "listening")
-        assert app.draft.consent is not None and app.draft.consent.code_verifier
-        verifiers.append(app.draft.consent.code_verifier)
-        screens.take(app, "consent")
-        await pilot.press("o")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        """From the filled-in Key screen, the default scopes, through consent to Tokens."""
+
+        def listening() -> None:
+            assert app.draft.consent is not None and app.draft.consent.code_verifier
+            verifiers.append(app.draft.consent.code_verifier)
+            screens.take(app, "consent")
+
+        await pilot.press("ctrl+n")
+        await consent_in_browser(pilot, app, listening=listening)
 
     app = ClmWizardApp(context)
     async with app.run_test(size=SIZE) as pilot:
         await fill_key_screen(pilot, app, emu, wrong_secret, rsa_file=rsa_file)
         screens.take(app, "key filled")
-        await pilot.press("ctrl+n")
-        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
-        await pilot.press("enter")
         await consent(pilot, app)
         await until(pilot, lambda: "✗" in message(app, "#tokens-message"))
         assert "secret key" in message(app, "#tokens-message").lower()
@@ -211,9 +213,6 @@ async def test_wizard_flows_leak_no_secret(
         await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         await until(pilot, lambda: app.screen.query_one("#secret-key", Input).value != "")
         screens.take(app, "re-consent key")
-        await pilot.press("ctrl+n")
-        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
-        await pilot.press("enter")
         await consent(pilot, app)
         await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
         screens.take(app, "re-consented")
