@@ -9,7 +9,6 @@ reveal was asked."""
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 from pathlib import Path
 
@@ -51,6 +50,7 @@ from tests.support.pilot import (
     message,
     until,
 )
+from tests.support.terminal import PtyProcess
 
 SNAPSHOTS = Path(__file__).parents[2] / "screens" / "__snapshots__"
 
@@ -283,37 +283,8 @@ sys.exit(wizard._run_app(context))
 
 def run_in_pty(argv: list[str], timeout: float = 30.0) -> tuple[int, bytes]:
     """(exit code, everything written to the terminal) of `argv` run in a pseudo-terminal."""
-    import pty
-    import select
-    import subprocess
-    import time
-
-    leader, follower = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    child = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, env=env)
-    os.close(follower)
-    output = bytearray()
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([leader], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(leader, 65536)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            elif child.poll() is not None:
-                break
-        code = child.wait(timeout=5)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        os.close(leader)
-    return code, bytes(output)
+    child = PtyProcess(argv, lines=30)
+    return child.finish(timeout), bytes(child.output)
 
 
 def test_a_wizard_crash_exits_non_zero_and_its_report_shows_no_secret(tmp_path: Path) -> None:
