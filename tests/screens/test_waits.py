@@ -20,6 +20,7 @@ from clmwizard.http import DOCUSIGN_TIMEOUT
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.tokens import TokensScreen
 from tests.screens.test_snapshots import HOSTS, KEY, NOW, SECRET, USERINFO
+from tests.support.answers import account_answer
 from tests.support.pilot import plain_screen, until
 
 SIZE = (100, 32)
@@ -44,12 +45,7 @@ def gated_docusign(world: WizardContext, gates: dict[str, asyncio.Event]) -> Non
         if path == "/oauth/userinfo":
             return httpx.Response(200, json=USERINFO)
         if path.endswith("/account"):
-            body = {
-                "ApiBaseUrl": HOSTS.general,
-                "ApiBaseUploadUrl": HOSTS.upload,
-                "ApiBaseDownloadUrl": HOSTS.download,
-            }
-            return httpx.Response(200, json=body)
+            return account_answer(HOSTS)
         if path.endswith("/attributegroups"):
             return httpx.Response(200, json={"Items": [], "Total": 12})
         return httpx.Response(404)
