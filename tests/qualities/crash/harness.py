@@ -1,5 +1,7 @@
-"""Running clmwizard in a child process against the real Secret Service and killing it (-9) at a
-chosen durable step; see tests/qualities/crash/child.py for how the steps are counted."""
+"""Running clmwizard in child processes against the real Secret Service: `start`/`finish` (plain
+`python -m clmwizard`, for races), and `Child`, stopped, killed (-9) or signalled at a chosen
+durable step (see tests/qualities/crash/child.py for how the steps are counted; `crash_env` is
+its environment); the sign-ins a crash test starts from, and `Scene` (the `scene` fixture)."""
 
 from __future__ import annotations
 
