@@ -1,8 +1,8 @@
 """Fixtures shared by every test area: the sign-in fixtures (tests/support/signin_fixtures.py:
-`emu`, `redirect_uri`, `login_args`, `signed_in`, `fast_backoff`), a config folder per test and
-`memory_keyring`. Area-specific fixtures live in each folder's conftest; the Power Platform,
-store and wizard fixtures of tests/support/ are imported by the conftests of the folders that
-use them."""
+`emu`, `redirect_uri`, `login_args`, `signed_in`, `fast_backoff`), a config folder per test,
+`memory_keyring` and `secret_service`. Area-specific fixtures live in each folder's conftest;
+the Power Platform, store and wizard fixtures of tests/support/ are imported by the conftests of
+the folders that use them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from tests.support.keyrings import MemoryKeyring
 from tests.support.signin_fixtures import emu, fast_backoff, login_args, redirect_uri, signed_in
@@ -61,6 +62,21 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     """Make the in-memory keyring the active backend for this test."""
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def secret_service() -> Iterator[KeyringBackend]:
+    """The real Secret Service (gnome-keyring under scripts/test) as the active backend, in this
+    process too (to set up and inspect the state); mark the test `secret_service`."""
+    from keyring.backends import SecretService
+
+    backend = SecretService.Keyring()
+    previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     try:
         yield backend

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
-import struct
-import subprocess
 import sys
-import termios
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +19,7 @@ from clmwizard.store.profile import (
 )
 from tests.support.records import publish_record
 from tests.support.store_fixtures import make_profile
+from tests.support.terminal import PtyProcess
 
 pytestmark = pytest.mark.timeout(300)
 REDIRECT = "https://global.consent.azure-apim.net/redirect/docusign-clm-5f1e"
@@ -131,47 +125,9 @@ def test_nothing_published_says_how_to_publish() -> None:
 
 def test_the_wizard_prints_the_summary_after_its_screen_is_gone(tmp_path: Path) -> None:
     """The demo in a pseudo-terminal: sign in, save, ctrl+q; the summary follows the screen."""
-    env = {**os.environ, "TERM": "xterm-256color", "CLMWIZARD_CONFIG_DIR": str(tmp_path / "c")}
+    env = {**os.environ, "CLMWIZARD_CONFIG_DIR": str(tmp_path / "c")}
     env.pop("CLMWIZARD_SECRET_KEY", None)
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 100, 0, 0))
-    child = subprocess.Popen(
-        [sys.executable, "-m", "clmwizard", "--demo"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=env,
-        cwd=tmp_path,
-    )
-    os.close(follower)
-    output = bytearray()
-
-    def read() -> None:
-        while True:
-            ready, _, _ = select.select([leader], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(leader, 65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                output.extend(chunk)
-            elif child.poll() is not None:
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-
-    def after(marker: str, keys: str) -> None:
-        deadline = time.monotonic() + 60
-        while marker.encode() not in output:
-            assert time.monotonic() < deadline and child.poll() is None, output[-1500:]
-            time.sleep(0.05)
-        time.sleep(0.7)  # the screen settles; keys during a screen change may be dropped
-        os.write(leader, keys.encode())
-
-    try:
+    with PtyProcess([sys.executable, "-m", "clmwizard", "--demo"], env=env, cwd=tmp_path) as child:
         for marker, keys in [
             ("quit", "\r"),  # start: a new demo profile
             ("Integration key", "\r"),
@@ -181,15 +137,11 @@ def test_the_wizard_prints_the_summary_after_its_screen_is_gone(tmp_path: Path) 
             ("CLM answered", "\r"),  # save the profile
             ("copy", "\x11"),  # Fields: ctrl+q
         ]:
-            after(marker, keys)
-        assert child.wait(timeout=30) == 0
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        reader.join(timeout=5)
-        os.close(leader)
-    text = output.decode("utf-8", "replace")
+            child.wait_for_text(marker, timeout=60)
+            time.sleep(0.7)  # the screen settles; keys during a screen change may be dropped
+            child.press(keys)
+        assert child.finish() == 0
+    text = child.text()
     gone = text.rfind("\x1b[?1049l")  # the wizard's screen is gone (alternate screen left)
     assert gone > 0
     summary = text[gone:]

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 from textual.widgets._toast import Toast
 
@@ -71,15 +72,20 @@ def real_context(
     )
 
 
+async def new_profile(pilot: Pilot[None]) -> None:
+    """n on the start screen (once its profile list is in)."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, StartScreen))
+    await pilot.pause()
+    await pilot.press("n")
+
+
 @pytest.mark.parametrize("open_secrets", [no_keyring, RefusingStore], ids=["missing", "refusing"])
 async def test_an_unusable_keyring_is_found_before_the_first_step(
     tmp_path: Path, emu: Emulator, open_secrets: object
 ) -> None:
     app = make_app(real_context(tmp_path, emu, open_secrets))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.pause()
-        await pilot.press("n")
+        await new_profile(pilot)
         await until(pilot, lambda: isinstance(app.screen, KeyringDialog))
         shown = str(app.screen.query_one("#keyring-error").render())
         assert "keyring" in shown.lower()
@@ -103,9 +109,7 @@ async def test_a_working_keyring_is_proven_without_a_trace_and_asked_nothing(
     store = KeyringSecretStore(backend)
     app = make_app(real_context(tmp_path, emu, lambda: store))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.pause()
-        await pilot.press("n")
+        await new_profile(pilot)
         await until(pilot, lambda: isinstance(app.screen, KeyScreen))
     assert backend.items == {}  # the throwaway test secret is gone again
     assert not app.secrets_are_ephemeral
@@ -126,16 +130,18 @@ def _row_text(app, name: str) -> str:  # type: ignore[no-untyped-def]
     return str(option.prompt)
 
 
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in memory", "in the keyring"])
 async def test_a_profile_kept_in_memory_is_marked_on_the_start_screen(
-    tmp_path: Path, emu: Emulator
+    tmp_path: Path, emu: Emulator, in_memory: bool
 ) -> None:
-    app = make_app(real_context(tmp_path, emu, no_keyring))
+    """A profile in the keyring is not marked."""
+    store = KeyringSecretStore(MemoryKeyring())
+    app = make_app(real_context(tmp_path, emu, no_keyring if in_memory else lambda: store))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.pause()
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, KeyringDialog))
-        await pilot.press("m")
+        await new_profile(pilot)
+        if in_memory:
+            await until(pilot, lambda: isinstance(app.screen, KeyringDialog))
+            await pilot.press("m")
         await _sign_in_for_real(pilot, app, emu, "acme")
         assert app.secret_store().get("acme", REFRESH_TOKEN)
         await pilot.press("escape")
@@ -144,25 +150,12 @@ async def test_a_profile_kept_in_memory_is_marked_on_the_start_screen(
         )
         await pilot.pause()
         row = _row_text(app, "acme")
+    if in_memory:
         assert "secrets in memory only, for this run" in row
         assert "gone when clmwizard exits" in row
-
-
-async def test_a_profile_in_the_keyring_is_not_marked(tmp_path: Path, emu: Emulator) -> None:
-    store = KeyringSecretStore(MemoryKeyring())
-    app = make_app(real_context(tmp_path, emu, lambda: store))
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.pause()
-        await pilot.press("n")
-        await _sign_in_for_real(pilot, app, emu, "acme")
-        await pilot.press("escape")
-        await until(
-            pilot, lambda: isinstance(app.screen, StartScreen) and "acme" in app.screen.listings
-        )
-        await pilot.pause()
-        assert "memory" not in _row_text(app, "acme")
-    assert store.get("acme", REFRESH_TOKEN)
+    else:
+        assert "memory" not in row
+        assert store.get("acme", REFRESH_TOKEN)
 
 
 # -- quit --------------------------------------------------------------------------------------
@@ -178,67 +171,48 @@ async def test_quit_with_nothing_typed_quits_at_once(demo_context: WizardContext
     assert app.return_code == 0
 
 
-async def test_quit_on_the_start_screen_quits_at_once(demo_context: WizardContext) -> None:
+QUIT_KEYS = ["ctrl+q", "ctrl+c"]  # ctrl+c quits like ctrl+q
+
+
+@pytest.mark.parametrize("quit_key", QUIT_KEYS)
+async def test_quit_on_the_start_screen_quits_at_once(
+    demo_context: WizardContext, quit_key: str
+) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.press("ctrl+q")
-        await pilot.pause()
-    assert app.return_code == 0
-
-
-async def test_quit_with_typed_input_asks_once(demo_context: WizardContext) -> None:
-    app = make_app(demo_context)
-    async with app.run_test(size=SIZE) as pilot:
-        key = await _to_key_screen(pilot, app)
-        key.query_one("#integration-key", Input).focus()
-        await pilot.press("end", "x")
-        await pilot.press("ctrl+q")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.press("n")  # stay: nothing is lost
-        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
-        assert key.query_one("#integration-key", Input).value.endswith("x")
-        await pilot.press("ctrl+q")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.press("ctrl+q")  # asked once: a second ctrl+q quits
-        await pilot.pause()
-    assert app.return_code == 0
-
-
-async def test_ctrl_c_quits_like_ctrl_q(demo_context: WizardContext) -> None:
-    app = make_app(demo_context)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.press("ctrl+c")
+        await pilot.press(quit_key)
         await pilot.pause()
         assert app.return_code == 0
         assert not isinstance(app.screen, ConfirmDialog)
 
 
-async def test_ctrl_c_asks_once_when_something_is_unsaved(demo_context: WizardContext) -> None:
+@pytest.mark.parametrize("quit_key", QUIT_KEYS)
+async def test_quit_with_typed_input_asks_once(demo_context: WizardContext, quit_key: str) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
         key = await _to_key_screen(pilot, app)
         field = key.query_one("#integration-key", Input)
         field.focus()
         await pilot.press("end", "x")
-        await pilot.press("ctrl+c")
+        await pilot.press(quit_key)
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert app.return_code is None
-        await pilot.press("n")
+        await pilot.press("n")  # stay: nothing is lost
         await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         assert field.value.endswith("x")
-        # with a selection in the field, ctrl+c is the field's copy key
-        field.focus()
-        await pilot.press("shift+home")
-        await pilot.pause()
-        assert not field.selection.is_empty
-        await pilot.press("ctrl+c")
-        await pilot.pause()
-        assert isinstance(app.screen, KeyScreen) and app.return_code is None
-        await pilot.press("end", "ctrl+c")
+        if quit_key == "ctrl+c":  # with a selection in the field, ctrl+c is the field's copy key
+            field.focus()
+            await pilot.press("shift+home")
+            await pilot.pause()
+            assert not field.selection.is_empty
+            await pilot.press("ctrl+c")
+            await pilot.pause()
+            assert isinstance(app.screen, KeyScreen) and app.return_code is None
+            await pilot.press("end")
+        await pilot.press(quit_key)
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.press("ctrl+c")  # asked once: a second ctrl+c quits
+        await pilot.press(quit_key)  # asked once: a second press quits
         await pilot.pause()
         assert app.return_code == 0
 

@@ -4,7 +4,7 @@ chosen item; a saved profile's environment changes only after a yes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -26,8 +26,6 @@ from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.store.profile import SECRET_KEY, Profile
-from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.toggles import TextCheckbox, TextRadioSet, TextSelectionList
 from tests.screens.test_snapshots import (
     ACCOUNT,
@@ -42,13 +40,6 @@ from tests.screens.test_snapshots import (
 from tests.support.pilot import plain_screen, until
 
 SIZE = (100, 32)
-
-
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardContext]:
-    monkeypatch.chdir(tmp_path)
-    secrets = MemorySecretStore()
-    yield WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)
 
 
 def signed_in_at(environment: str, auth_server: str, clm_auth_server: str, name: str) -> Profile:

@@ -4,14 +4,11 @@ after a yes; plain http off loopback is refused; no save while a host lookup run
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -23,21 +20,13 @@ from clmwizard.flow import Answer, Saved
 from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.store.profile import ClmHosts, Profile
-from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from tests.screens.test_snapshots import HOSTS, KEY, NOW, SECRET, USERINFO, signed_in
+from tests.support.answers import account_answer
 from tests.support.pilot import plain_screen, until
 
 SIZE = (100, 40)
 EVIL = ClmHosts("https://clm.evil.example", "https://clm.evil.example", "https://clm.evil.example")
-
-
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardContext]:
-    monkeypatch.chdir(tmp_path)
-    secrets = MemorySecretStore()
-    yield WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)
 
 
 def serve_hosts(world: WizardContext, hosts: ClmHosts, gate: asyncio.Event | None = None) -> None:
@@ -47,12 +36,7 @@ def serve_hosts(world: WizardContext, hosts: ClmHosts, gate: asyncio.Event | Non
         if request.url.path.endswith("/account"):
             if gate is not None:
                 await gate.wait()
-            body = {
-                "ApiBaseUrl": hosts.general,
-                "ApiBaseUploadUrl": hosts.upload,
-                "ApiBaseDownloadUrl": hosts.download,
-            }
-            return httpx.Response(200, json=body)
+            return account_answer(hosts)
         return httpx.Response(404)
 
     def client_factory(**options: Any) -> httpx.AsyncClient:
@@ -210,14 +194,7 @@ async def test_clm_is_asked_once_with_the_new_token_never_at_an_unconfirmed_host
     async def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/account"):
             hosts = HOSTS if "evil" not in str(world.initial_profile) else EVIL
-            return httpx.Response(
-                200,
-                json={
-                    "ApiBaseUrl": hosts.general,
-                    "ApiBaseUploadUrl": hosts.upload,
-                    "ApiBaseDownloadUrl": hosts.download,
-                },
-            )
+            return account_answer(hosts)
         asked.append(request)
         return httpx.Response(200, json={"Items": [{}, {}, {}], "Total": 12})
 

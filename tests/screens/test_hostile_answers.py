@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,6 @@ from clmwizard.flow import Answer
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.publish import PublishScreen
 from clmwizard.store.profile import Profile, PublishedConnector
-from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton
 from tests.screens.test_publish import publish_context, to_export  # noqa: F401 (a fixture)
@@ -158,13 +156,6 @@ async def test_a_hostile_environment_name_is_shown_literally_and_a_click_only_ch
         await pilot.pause(0.3)
         assert not list(folder.glob("pwned*.svg"))
         assert name in plain_screen(app)
-
-
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardContext]:
-    monkeypatch.chdir(tmp_path)
-    secrets = MemorySecretStore()
-    yield WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)
 
 
 async def open_discovery(pilot: Pilot[None], app: ClmWizardApp, userinfo: dict[str, Any]) -> None:

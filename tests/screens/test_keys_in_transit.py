@@ -4,11 +4,9 @@ none is lost, and none lands on the screen in between (the start screen, whose l
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from textual import events
 from textual.widgets import Input
 
@@ -17,19 +15,10 @@ from clmwizard.context import WizardContext
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
-from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import MemorySecretStore
 from tests.screens.test_snapshots import settle, signed_in
 from tests.support.pilot import type_burst, until
 
 SIZE = (100, 32)
-
-
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardContext]:
-    monkeypatch.chdir(tmp_path)
-    secrets = MemorySecretStore()
-    yield WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)
 
 
 def press_now(app: ClmWizardApp, key: str, character: str | None = None) -> None:

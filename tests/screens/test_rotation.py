@@ -92,12 +92,7 @@ async def test_published_connectors_are_updated_by_the_checklist(
         cache = store.get("demo", MS_TOKEN_CACHE) or ""
     assert cache  # the Microsoft sign-in is cached (in the memory keyring), never shown
     pp = emu.power_platform
-    needles = emulator_needles(
-        emu.issued_secrets() | pp.issued_secrets(),
-        [emu.secret_key, emu.spare_secret_key],
-        emu.integration_key,
-        ms_client_secret=[pp.client_secret],
-    )
+    needles = emulator_needles(emu, ms_client_secret=[pp.client_secret])
     assert find(needles, texts) == []
 
 

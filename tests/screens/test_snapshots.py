@@ -37,6 +37,7 @@ from clmwizard.store.profile import (
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from tests.screens.test_publish import publish_context
+from tests.support.answers import account_answer
 from tests.support.pilot import make_app, until
 from tests.support.records import publish_record
 
@@ -133,14 +134,7 @@ def fake_network(world: WizardContext, *, exchange_error: dict[str, str] | None 
         if request.url.path == "/oauth/userinfo":
             return httpx.Response(200, json=USERINFO)
         if request.url.path.endswith("/account"):
-            return httpx.Response(
-                200,
-                json={
-                    "ApiBaseUrl": HOSTS.general,
-                    "ApiBaseUploadUrl": HOSTS.upload,
-                    "ApiBaseDownloadUrl": HOSTS.download,
-                },
-            )
+            return account_answer(HOSTS)
         if request.url.path.endswith("/attributegroups"):  # the one CLM call after discovery
             return httpx.Response(200, json={"Items": [], "Total": 12})
         return httpx.Response(404)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,9 +19,8 @@ from clmwizard.docusign.oauth import TokenSet
 from clmwizard.http import DOCUSIGN_TIMEOUT
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.tokens import TokensScreen
-from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import MemorySecretStore
 from tests.screens.test_snapshots import HOSTS, KEY, NOW, SECRET, USERINFO
+from tests.support.answers import account_answer
 from tests.support.pilot import plain_screen, until
 
 SIZE = (100, 32)
@@ -47,12 +45,7 @@ def gated_docusign(world: WizardContext, gates: dict[str, asyncio.Event]) -> Non
         if path == "/oauth/userinfo":
             return httpx.Response(200, json=USERINFO)
         if path.endswith("/account"):
-            body = {
-                "ApiBaseUrl": HOSTS.general,
-                "ApiBaseUploadUrl": HOSTS.upload,
-                "ApiBaseDownloadUrl": HOSTS.download,
-            }
-            return httpx.Response(200, json=body)
+            return account_answer(HOSTS)
         if path.endswith("/attributegroups"):
             return httpx.Response(200, json={"Items": [], "Total": 12})
         return httpx.Response(404)
@@ -65,9 +58,11 @@ def gated_docusign(world: WizardContext, gates: dict[str, asyncio.Event]) -> Non
     world.client_factory = client_factory
 
 
-def make_world(tmp_path: Path) -> WizardContext:
-    secrets = MemorySecretStore()
-    return WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)
+def gated_app(world: WizardContext, *paths: str) -> tuple[ClmWizardApp, dict[str, asyncio.Event]]:
+    """The wizard against `gated_docusign`, a gate for each of `paths`, and the gates."""
+    gates = {path: asyncio.Event() for path in paths}
+    gated_docusign(world, gates)
+    return ClmWizardApp(world), gates
 
 
 async def shows_clock(pilot: Pilot[None], what: str, limit: str) -> None:
@@ -75,11 +70,8 @@ async def shows_clock(pilot: Pilot[None], what: str, limit: str) -> None:
     await until(pilot, lambda: clock.search(plain_screen(pilot.app)))
 
 
-async def test_the_tokens_waits_show_their_clock(tmp_path: Path) -> None:
-    world = make_world(tmp_path)
-    gates = {"/oauth/token": asyncio.Event(), "/oauth/userinfo": asyncio.Event()}
-    gated_docusign(world, gates)
-    app = ClmWizardApp(world)
+async def test_the_tokens_waits_show_their_clock(world: WizardContext) -> None:
+    app, gates = gated_app(world, "/oauth/token", "/oauth/userinfo")
     async with app.run_test(size=SIZE) as pilot:
         draft = app.start_draft(name="acme")
         draft.integration_key, draft.secret_key = KEY, SECRET
@@ -97,11 +89,8 @@ async def test_the_tokens_waits_show_their_clock(tmp_path: Path) -> None:
         assert " of " not in text  # the clocks are gone with the waits
 
 
-async def test_the_discovery_waits_show_their_clock(tmp_path: Path) -> None:
-    world = make_world(tmp_path)
-    gates = {"/account": asyncio.Event(), "/attributegroups": asyncio.Event()}
-    gated_docusign(world, gates)
-    app = ClmWizardApp(world)
+async def test_the_discovery_waits_show_their_clock(world: WizardContext) -> None:
+    app, gates = gated_app(world, "/account", "/attributegroups")
     async with app.run_test(size=SIZE) as pilot:
         draft = app.start_draft(name="acme")
         draft.integration_key, draft.secret_key = KEY, SECRET

@@ -158,16 +158,21 @@ async def fill_key_screen(
 
 
 async def consent_in_browser(
-    pilot: Pilot[None], app: ClmWizardApp, key: str = "o"
+    pilot: Pilot[None],
+    app: ClmWizardApp,
+    key: str = "o",
+    listening: Callable[[], object] | None = None,
 ) -> ConsentScreen:
     """Scopes as proposed, then consent through the browser stand-in ('o'; the demo's own
-    approval is 'a')."""
+    approval is 'a'); `listening()` is called on the Consent screen once its listener is up."""
     await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
     screen = app.screen
     assert isinstance(screen, ConsentScreen)
     await until(pilot, lambda: screen.state == "listening")
+    if listening is not None:
+        listening()
     await pilot.press(key)
     await until(pilot, lambda: isinstance(app.screen, TokensScreen))
     return screen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,12 @@ def demo_context(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         consent_timeout=30.0,
     )
     return context
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WizardContext]:
+    """A wizard for a real account (no demo): no emulator of its own (a test gives it a client
+    factory or its answers), secrets in memory, run from tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    secrets = MemorySecretStore()
+    yield WizardContext(profiles=ProfileStore(tmp_path / "profiles"), open_secrets=lambda: secrets)

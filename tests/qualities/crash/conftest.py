@@ -1,8 +1,9 @@
-"""What the crash tests get here: `secret_service` (the real Secret Service, in this process too),
-`profile_name` (cleaned up after), `child` (tests/qualities/crash/harness.py: a clmwizard child
-that stops or is killed at a durable step) and `theft` (the emulator revoking a grant whose
-refresh token comes back); `microsoft` and `approver` from
-tests/support/powerplatform_fixtures.py."""
+"""What the crash tests get here: `profile_name` (cleaned up after), `child`
+(tests/qualities/crash/harness.py: a clmwizard child that stops or is killed at a durable step),
+`scene` (harness.Scene: the emulator, the profile and its secrets, the CLI here) and
+`theft_scene` (the same with the emulator revoking a grant whose refresh token comes back);
+`secret_service` (the real Secret Service, in this process too) from tests/conftest.py,
+`microsoft` and `approver` from tests/support/powerplatform_fixtures.py."""
 
 from __future__ import annotations
 
@@ -10,31 +11,16 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
 from clmwizard.emulator import Emulator
 from clmwizard.store.profile import SECRET_ITEMS
-from clmwizard.store.secrets import SERVICE
-from tests.qualities.crash.harness import Child
+from clmwizard.store.secrets import SERVICE, KeyringSecretStore
+from tests.qualities.crash.harness import Child, Scene
 from tests.support.powerplatform_fixtures import approver, microsoft
 
 __all__ = ["approver", "microsoft"]
-
-
-@pytest.fixture
-def secret_service() -> Iterator[KeyringBackend]:
-    """The real Secret Service, in this process too (to set up and inspect the state)."""
-    from keyring.backends import SecretService
-
-    backend = SecretService.Keyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture
@@ -54,6 +40,18 @@ def child(tmp_path: Path, config_dir: Path) -> Child:
 
 
 @pytest.fixture
-def theft(emu: Emulator) -> Emulator:
-    emu.state.reuse_revokes_grant = True
-    return emu
+def scene(
+    emu: Emulator,
+    profile_name: str,
+    secret_service: KeyringBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Scene:
+    return Scene(emu, profile_name, KeyringSecretStore(secret_service), monkeypatch, capsys)
+
+
+@pytest.fixture
+def theft_scene(scene: Scene) -> Scene:
+    """The emulator in theft mode: a reused refresh token revokes the whole grant."""
+    scene.emu.state.reuse_revokes_grant = True
+    return scene

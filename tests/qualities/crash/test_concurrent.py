@@ -6,81 +6,48 @@ state another run has replaced."""
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from keyring.backend import KeyringBackend
 
 from clmwizard.cli import main
 from clmwizard.docusign.oauth import TokenSet
-from clmwizard.emulator import Emulator
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.harness import BROWSER, REPO, SECRET_SERVICE, login_argv, sign_in_here
+from tests.qualities.crash.harness import (
+    BROWSER,
+    Child,
+    Scene,
+    finish,
+    login_argv,
+    start,
+)
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(400)]
 
 
-def start(argv: list[str], stdin: str = "") -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clmwizard", *argv],
-        cwd=REPO,
-        env={**os.environ, "PYTHON_KEYRING_BACKEND": SECRET_SERVICE},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None
-    process.stdin.write(stdin)
-    process.stdin.close()
-    process.stdin = None
-    return process
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
-    _, stderr = process.communicate(timeout=90)
-    return process.returncode, stderr
-
-
-def test_seven_rounds_of_three_concurrent_refreshes_all_succeed(
-    theft: Emulator,
-    profile_name: str,
-    config_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_seven_rounds_of_three_concurrent_refreshes_all_succeed(theft_scene: Scene) -> None:
     """Three at once race as three pairs: 21 racing pairs from 21 runs (without the grant lock
     the first round already fails)."""
-    name = profile_name
-    sign_in_here(theft, name, theft.secret_key, monkeypatch)
-    refresh = ["refresh", "--profile", name]
+    scene = theft_scene
+    scene.sign_in()
+    refresh = ["refresh", "--profile", scene.name]
     for round_ in range(7):
         runs = [start(refresh) for _ in range(3)]
         results = [finish(run) for run in runs]
         assert [code for code, _ in results] == [0, 0, 0], (round_, results)
         assert not any("revoked" in err for _, err in results)
-    assert not any(grant.revoked for grant in theft.state.grants)
-    assert main(refresh) == 0, capsys.readouterr().err
+    assert not any(grant.revoked for grant in scene.emu.state.grants)
+    assert scene.refresh() == 0, scene.err()
 
 
-def test_a_refresh_and_a_rotation_at_once_both_succeed(
-    theft: Emulator,
-    profile_name: str,
-    config_dir: Path,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    name, store = profile_name, KeyringSecretStore(secret_service)
-    sign_in_here(theft, name, theft.secret_key, monkeypatch)
+def test_a_refresh_and_a_rotation_at_once_both_succeed(theft_scene: Scene) -> None:
+    scene, theft = theft_scene, theft_scene.emu
+    name, store = scene.name, scene.store
+    scene.sign_in()
     secrets = [theft.spare_secret_key, theft.secret_key]
     for trial in range(4):  # each way twice; two refreshes race the rotation and each other
         new = secrets[trial % 2]
@@ -90,43 +57,25 @@ def test_a_refresh_and_a_rotation_at_once_both_succeed(
         assert [code for code, _ in results] == [0, 0, 0], (trial, results)
         assert not any("consent" in err.lower() for _, err in results)
         assert store.get(name, SECRET_KEY) == new
-    assert main(["refresh", "--profile", name]) == 0, capsys.readouterr().err
+    assert scene.refresh() == 0, scene.err()
 
 
 def test_a_refresh_that_holds_the_old_grant_never_writes_over_a_new_consent(
-    theft: Emulator,
-    tmp_path: Path,
-    profile_name: str,
-    config_dir: Path,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    theft_scene: Scene, child: Child, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Cron's refresh has DocuSign's answer for the old grant and is about to store it when a
     re-consent (adding `extended` back) finishes: the sign-in waits for the refresh, then its
     token and scopes are the ones kept (before the lock: the old grant's token, written last,
     won, and the profile could lose `extended`)."""
-    name, store = profile_name, KeyringSecretStore(secret_service)
+    scene, theft = theft_scene, theft_scene.emu
+    name, store = scene.name, scene.store
     monkeypatch.setenv("BROWSER", BROWSER)
     monkeypatch.setenv("CLMWIZARD_SECRET_KEY", theft.secret_key)
     assert main([*login_argv(theft, name), "--scopes", "signature spring_read spring_write"]) == 0
-    steps = tmp_path / "cron-steps.log"
-    cron = subprocess.Popen(
-        [sys.executable, "-m", "tests.qualities.crash.child", "refresh", "--profile", name],
-        cwd=REPO,
-        env={
-            **os.environ,
-            "CRASH_STEPS": str(steps),
-            "CRASH_AT": "0",  # holds just before storing the old grant's new refresh token
-            "CRASH_ROOTS": str(config_dir),
-            "PYTHON_KEYRING_BACKEND": SECRET_SERVICE,
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Cron's refresh holds just before storing the old grant's new refresh token.
+    cron = child.start(["refresh", "--profile", name], kill_at=0, secret=theft.secret_key)
     deadline = time.monotonic() + 30
-    while "PAUSED" not in (steps.read_text() if steps.exists() else ""):
+    while child.paused_at() is None:
         assert time.monotonic() < deadline and cron.poll() is None
         time.sleep(0.01)
     grants_before = len(theft.state.grants)
@@ -138,16 +87,16 @@ def test_a_refresh_that_holds_the_old_grant_never_writes_over_a_new_consent(
         assert time.monotonic() < deadline + 30 and signin.is_alive()
         time.sleep(0.01)
     time.sleep(1.0)  # discovery done: the sign-in now waits for the grant lock
-    Path(f"{steps}.go").touch()
+    child.go()
     signin.join(60)
     _, cron_err = cron.communicate(timeout=60)
     assert cron.returncode == 0, cron_err
-    assert login.get("code") == 0, capsys.readouterr().err
+    assert login.get("code") == 0, scene.err()
     profile = ProfileStore().load(name)
     assert "extended" in profile.scopes
     live = theft.state.refresh_tokens[store.get(name, REFRESH_TOKEN) or ""]
     assert "extended" in live.grant.scopes and not live.used  # the new consent's token
-    assert main(["refresh", "--profile", name]) == 0, capsys.readouterr().err
+    assert scene.refresh() == 0, scene.err()
 
 
 def test_a_sign_in_keeps_an_export_recorded_while_the_user_was_consenting(

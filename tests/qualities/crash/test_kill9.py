@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from keyring.backend import KeyringBackend
 
 from clmwizard.cli import main
 from clmwizard.connector.bundle import build_bundle
@@ -22,14 +21,7 @@ from clmwizard.connector.ownership import MARK_FILE
 from clmwizard.emulator import Emulator
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY, Profile
 from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.harness import (
-    Child,
-    Outcome,
-    login_argv,
-    sign_in_again,
-    sign_in_here,
-)
+from tests.qualities.crash.harness import Child, Outcome, Scene, login_argv
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(240)]
 
@@ -56,10 +48,6 @@ def profile_files(config_dir: Path, name: str) -> list[str]:
     return [item.name for item in listings]
 
 
-def refresh(name: str) -> int:
-    return main(["refresh", "--profile", name])
-
-
 def census(outcome: Outcome) -> list[str]:
     assert outcome.returncode == 0, outcome.stderr
     assert outcome.killed_at is None and outcome.steps
@@ -67,17 +55,11 @@ def census(outcome: Outcome) -> list[str]:
 
 
 def test_kill_during_login_storage_leaves_the_old_or_the_new_sign_in(
-    emu: Emulator,
-    child: Child,
-    profile_name: str,
-    config_dir: Path,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    scene: Scene, child: Child, config_dir: Path
 ) -> None:
-    name, store = profile_name, KeyringSecretStore(secret_service)
+    emu, name, store = scene.emu, scene.name, scene.store
     old, new = emu.secret_key, emu.spare_secret_key
-    sign_in_here(emu, name, old, monkeypatch)
+    scene.sign_in(old)
     first = ProfileStore().load(name)
     steps = census(child.run(login_argv(emu, name), secret=new))
     assert steps == [
@@ -94,7 +76,7 @@ def test_kill_during_login_storage_leaves_the_old_or_the_new_sign_in(
     assert store.get(name, SECRET_KEY) == new
     seen = set()
     for index, step in enumerate(steps):
-        sign_in_again(emu, name, old, store)
+        scene.sign_in_again(old)
         before = ProfileStore().load(name)
         outcome = child.run(login_argv(emu, name), secret=new, kill_at=index)
         assert outcome.killed_at == step
@@ -105,52 +87,41 @@ def test_kill_during_login_storage_leaves_the_old_or_the_new_sign_in(
         assert stored in (old, new), step
         seen.add(("old" if stored == old else "new", store.get(name, REFRESH_TOKEN) is not None))
         assert secret_accepted(emu, stored)
-        assert refresh(name) == 0, (step, capsys.readouterr().err)
-        capsys.readouterr()
+        assert scene.refresh() == 0, (step, scene.err())
+        scene.err()
     assert seen == {("old", True), ("new", True)}
 
 
 def test_kill_during_first_login_leaves_no_profile_or_a_working_one(
-    emu: Emulator,
-    child: Child,
-    profile_name: str,
-    config_dir: Path,
-    secret_service: KeyringBackend,
-    capsys: pytest.CaptureFixture[str],
+    scene: Scene, child: Child, config_dir: Path
 ) -> None:
-    name = profile_name
+    emu, name = scene.emu, scene.name
     steps = census(child.run(login_argv(emu, name), secret=emu.secret_key))
     for index, step in enumerate(steps):
-        KeyringSecretStore(secret_service).delete_profile(name)
+        scene.store.delete_profile(name)
         ProfileStore().path_for(name).unlink(missing_ok=True)
         outcome = child.run(login_argv(emu, name), secret=emu.secret_key, kill_at=index)
         assert outcome.killed_at == step
         listed = profile_files(config_dir, name)
         assert listed in ([], [name]), step
         if listed:
-            assert refresh(name) == 0, capsys.readouterr().err
-        capsys.readouterr()
+            assert scene.refresh() == 0, scene.err()
+        scene.err()
 
 
 def test_kill_during_rotation_keeps_a_secret_that_works(
-    emu: Emulator,
-    child: Child,
-    profile_name: str,
-    config_dir: Path,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    scene: Scene, child: Child, config_dir: Path
 ) -> None:
-    name, store = profile_name, KeyringSecretStore(secret_service)
+    emu, name, store = scene.emu, scene.name, scene.store
     old, new = emu.secret_key, emu.spare_secret_key
     rotate = ["rotate", "--profile", name, "--secret-key-stdin"]
-    sign_in_here(emu, name, old, monkeypatch)
+    scene.sign_in(old)
     steps = census(child.run(rotate, stdin=new))
     assert ProfileStore().load(name).last_rotation_at is not None
     assert store.get(name, SECRET_KEY) == new
     results = {}
     for index, step in enumerate(steps):
-        sign_in_again(emu, name, old, store)
+        scene.sign_in_again(old)
         before = ProfileStore().load(name)
         outcome = child.run(rotate, stdin=new, kill_at=index)
         assert outcome.killed_at == step
@@ -159,10 +130,10 @@ def test_kill_during_rotation_keeps_a_secret_that_works(
         stored = store.get(name, SECRET_KEY)
         assert stored in (old, new), step
         assert secret_accepted(emu, stored)
-        results[step] = refresh(name)
+        results[step] = scene.refresh()
         if results[step] == 3:  # the dead grant is explained, lost answer included
-            assert "answer was lost" in capsys.readouterr().err
-        capsys.readouterr()
+            assert "answer was lost" in scene.err()
+        scene.err()
     # The refresh DocuSign answered used up the old refresh token: a kill before the new one is
     # stored (the first keyring write) loses the grant, whatever the client does. From the first
     # write on, what is stored always works.
@@ -173,17 +144,11 @@ def test_kill_during_rotation_keeps_a_secret_that_works(
 
 
 def test_kill_during_the_heartbeat_refresh_keeps_a_working_grant_once_stored(
-    emu: Emulator,
-    child: Child,
-    profile_name: str,
-    config_dir: Path,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    scene: Scene, child: Child, config_dir: Path
 ) -> None:
-    name = profile_name
+    name = scene.name
     heartbeat = ["refresh", "--profile", name]
-    sign_in_here(emu, name, emu.secret_key, monkeypatch)
+    scene.sign_in()
     steps = census(child.run(heartbeat))
     assert steps == [
         "keyring set refresh_token",
@@ -192,15 +157,15 @@ def test_kill_during_the_heartbeat_refresh_keeps_a_working_grant_once_stored(
     ]
     results = {}
     for index, step in enumerate(steps):
-        sign_in_again(emu, name, emu.secret_key, KeyringSecretStore(secret_service))
+        scene.sign_in_again()
         before = ProfileStore().load(name)
         assert child.run(heartbeat, kill_at=index).killed_at == step
         assert profile_files(config_dir, name) == [name]
         assert ProfileStore().load(name) == before
-        results[step] = refresh(name)
+        results[step] = scene.refresh()
         if results[step] == 3:  # the dead grant is explained, lost answer included
-            assert "answer was lost" in capsys.readouterr().err
-        capsys.readouterr()
+            assert "answer was lost" in scene.err()
+        scene.err()
     # As for rotation: only a kill between DocuSign's answer and the first write loses the grant.
     assert results == {steps[0]: 3, steps[1]: 0, steps[2]: 0}
 

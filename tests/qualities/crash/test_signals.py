@@ -10,64 +10,45 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from keyring.backend import KeyringBackend
 
-from clmwizard.cli import main
-from clmwizard.emulator import Emulator
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
 from clmwizard.store.profiles import ProfileStore
-from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.harness import REPO, SECRET_SERVICE, Child, sign_in_here
+from tests.qualities.crash.harness import Child, Scene, finish, start
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(300)]
 
 SIGNALS = [signal.SIGTERM, signal.SIGHUP]
 
 
-def test_theft_mode_revokes_the_grant_when_a_refresh_token_comes_back(
-    theft: Emulator,
-    profile_name: str,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_theft_mode_revokes_the_grant_when_a_refresh_token_comes_back(theft_scene: Scene) -> None:
     """The emulator mode the other tests rely on: replaying a used token kills the new one."""
-    name = profile_name
-    sign_in_here(theft, name, theft.secret_key, monkeypatch)
-    store = KeyringSecretStore(secret_service)
+    scene, name, store = theft_scene, theft_scene.name, theft_scene.store
+    scene.sign_in()
     used = store.get(name, "refresh_token")
-    assert main(["refresh", "--profile", name]) == 0
+    assert scene.refresh() == 0
     assert used is not None
     store.set_many(name, {"refresh_token": used})  # what a stale concurrent run would send
-    assert main(["refresh", "--profile", name]) == 3
-    assert all(grant.revoked for grant in theft.state.grants)
+    assert scene.refresh() == 3
+    assert all(grant.revoked for grant in scene.emu.state.grants)
 
 
 @pytest.mark.parametrize("sent", SIGNALS, ids=lambda s: s.name)
 @pytest.mark.parametrize("command", ["refresh", "rotate"])
 def test_a_signal_at_any_durable_step_finishes_it_and_keeps_the_grant(
-    theft: Emulator,
-    child: Child,
-    profile_name: str,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    sent: signal.Signals,
-    command: str,
+    theft_scene: Scene, child: Child, sent: signal.Signals, command: str
 ) -> None:
-    name, store = profile_name, KeyringSecretStore(secret_service)
+    scene, theft = theft_scene, theft_scene.emu
+    name, store = scene.name, scene.store
     argv = ["refresh", "--profile", name]
     # A rotation goes back and forth between the two secrets the emulator knows.
     secrets = [theft.spare_secret_key, theft.secret_key]
     if command == "rotate":
         argv = ["rotate", "--profile", name, "--secret-key-stdin"]
     stdin = secrets[0] if command == "rotate" else ""
-    sign_in_here(theft, name, theft.secret_key, monkeypatch)
+    scene.sign_in()
     full = child.run(argv, stdin=stdin)
     assert full.returncode == 0, full.stderr
     steps = full.steps
@@ -86,49 +67,37 @@ def test_a_signal_at_any_durable_step_finishes_it_and_keeps_the_grant(
         assert after.last_refresh_at != before.last_refresh_at, step
         if command == "rotate":
             assert store.get(name, SECRET_KEY) == stdin
-        assert main(["refresh", "--profile", name]) == 0, (step, capsys.readouterr().err)
-        capsys.readouterr()
+        assert scene.refresh() == 0, (step, scene.err())
+        scene.err()
 
 
 def test_sigterm_at_spread_out_moments_of_a_refresh_never_loses_the_grant(
-    theft: Emulator,
-    profile_name: str,
-    config_dir: Path,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    theft_scene: Scene,
 ) -> None:
-    name = profile_name
-    sign_in_here(theft, name, theft.secret_key, monkeypatch)
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": SECRET_SERVICE}
-    argv = [sys.executable, "-m", "clmwizard", "refresh", "--profile", name]
+    scene, theft = theft_scene, theft_scene.emu
+    name, store = scene.name, scene.store
+    scene.sign_in()
+    argv = ["refresh", "--profile", name]
     started = time.monotonic()
-    subprocess.run(argv, cwd=REPO, env=env, check=True, capture_output=True, timeout=60)
+    code, stderr = finish(start(argv))
+    assert code == 0, stderr
     whole = time.monotonic() - started  # the signals are spread over one run's length
-    store = KeyringSecretStore(secret_service)
     codes = []
     for attempt in range(10):
         for sent in SIGNALS:
-            process = subprocess.Popen(
-                argv,
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            process = start(argv)
             time.sleep(whole * (0.3 + attempt * 0.07))
             process.send_signal(sent)
-            _, stderr = process.communicate(timeout=60)
-            codes.append(process.returncode)
+            code, stderr = finish(process)
+            codes.append(code)
             # 0: it had finished; 128+n: stopped cleanly; -n: killed before the CLI started.
-            assert process.returncode in (0, 128 + sent, -sent), stderr
+            assert code in (0, 128 + sent, -sent), stderr
             # The grant is kept: the stored refresh token is the live one (a used one sent
             # again would revoke the grant in theft mode).
             live = theft.state.refresh_tokens[store.get(name, REFRESH_TOKEN) or ""]
             assert not live.used and not live.grant.revoked, (attempt, sent, stderr)
     assert any(code > 128 for code in codes), codes  # some landed inside the CLI
-    assert main(["refresh", "--profile", name]) == 0, capsys.readouterr().err
+    assert scene.refresh() == 0, scene.err()
 
 
 def test_a_signal_while_the_main_thread_holds_the_bookkeeping_lock_is_held_not_deadlocked() -> None:

@@ -7,97 +7,29 @@ that stores DocuSign's new refresh token and signalled there."""
 from __future__ import annotations
 
 import os
-import select
 import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from keyring.backend import KeyringBackend
 
-from clmwizard.cli import main
-from clmwizard.emulator import Emulator
-from tests.qualities.crash.harness import BROWSER, REPO, SECRET_SERVICE, sign_in_here
+from tests.qualities.crash.harness import REPO, Scene, crash_env
+from tests.support.terminal import PtyProcess
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(300)]
 
 
-class PtyWizard:
+class PtyWizard(PtyProcess):
     """`python -m tests.qualities.crash.child --profile NAME` (the wizard) in a pseudo-terminal."""
 
     def __init__(self, workdir: Path, roots: list[Path], name: str, run: int, at: int) -> None:
-        import pty
-
         self.steps = workdir / f"wizard-steps-{run}.log"
-        env = {
-            **os.environ,
-            "TERM": "xterm-256color",
-            "COLUMNS": "100",
-            "LINES": "32",
-            "CRASH_STEPS": str(self.steps),
-            "CRASH_AT": str(at),
-            "CRASH_ROOTS": os.pathsep.join(str(root) for root in roots),
-            "PYTHON_KEYRING_BACKEND": SECRET_SERVICE,
-            "BROWSER": BROWSER,
-        }
-        env.pop("CLMWIZARD_SECRET_KEY", None)
-        self.leader, follower = pty.openpty()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.qualities.crash.child", "--profile", name],
-            cwd=REPO,
-            env=env,
-            stdin=follower,
-            stdout=follower,
-            stderr=follower,
-        )
-        os.close(follower)
-        self.output = bytearray()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            ready, _, _ = select.select([self.leader], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(self.leader, 65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                self.output.extend(chunk)
-            elif self.process.poll() is not None:
-                return
-
-    def wait_for(self, condition: object, what: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if callable(condition) and condition():
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        tail = self.output.decode("utf-8", "replace")[-1500:]
-        raise AssertionError(f"no {what} (exit {self.process.poll()}): {tail}")
-
-    def screen_has(self, text: str) -> bool:
-        return text.encode() in self.output
+        argv = [sys.executable, "-m", "tests.qualities.crash.child", "--profile", name]
+        super().__init__(argv, env=crash_env(self.steps, at, roots), cwd=REPO)
 
     def step_lines(self) -> list[str]:
         return self.steps.read_text().splitlines() if self.steps.exists() else []
-
-    def press(self, keys: str) -> None:
-        os.write(self.leader, keys.encode())
-
-    def finish(self, timeout: float = 30.0) -> int:
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            self._reader.join(timeout=5)
-            os.close(self.leader)
 
 
 def refresh_steps(wizard: PtyWizard) -> None:
@@ -110,17 +42,10 @@ def refresh_steps(wizard: PtyWizard) -> None:
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
 def test_a_signal_during_a_wizard_refresh_keeps_the_grant(
-    emu: Emulator,
-    tmp_path: Path,
-    config_dir: Path,
-    profile_name: str,
-    secret_service: KeyringBackend,
-    monkeypatch: pytest.MonkeyPatch,
-    sent: signal.Signals,
+    theft_scene: Scene, tmp_path: Path, config_dir: Path, sent: signal.Signals
 ) -> None:
-    emu.state.reuse_revokes_grant = True
-    name = profile_name
-    sign_in_here(emu, name, emu.secret_key, monkeypatch)
+    scene, emu, name = theft_scene, theft_scene.emu, theft_scene.name
+    scene.sign_in()
 
     # A full refresh first, to learn which step stores the new refresh token.
     full = PtyWizard(tmp_path, [config_dir], name, 1, -1)
@@ -142,10 +67,10 @@ def test_a_signal_during_a_wizard_refresh_keeps_the_grant(
     assert wizard.process.poll() is None, "the wizard died in the middle of the write"
     Path(f"{wizard.steps}.go").touch()
     code = wizard.finish()
-    assert code == 128 + sent, wizard.output.decode("utf-8", "replace")[-1500:]
+    assert code == 128 + sent, wizard.text()[-1500:]
     written = [line for line in wizard.step_lines() if not line.startswith("PAUSED")]
     assert f"{at} keyring set refresh_token" in written
     # The stored refresh token is the one DocuSign issued last: in theft mode any other
     # would revoke the grant.
-    assert main(["refresh", "--profile", name]) == 0
+    assert scene.refresh() == 0
     assert not any(grant.revoked for grant in emu.state.grants)

@@ -9,33 +9,27 @@ processes)."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import errno
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from clmwizard.cli import main
-from clmwizard.docusign.oauth import TokenSet
 from clmwizard.docusign.session import refresh_profile, rotate_secret, store_login
 from clmwizard.emulator import Emulator
 from clmwizard.errors import ClmWizardError
-from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY, Profile
+from clmwizard.store.profile import ACCESS_TOKEN, REFRESH_TOKEN, SECRET_KEY
 from clmwizard.store.profiles import ProfileStore, Writer
 from clmwizard.store.secrets import KeyringSecretStore
-from tests.qualities.crash.harness import REPO, SECRET_SERVICE, Child, new_grant
+from tests.qualities.crash.harness import Child, new_consent, sign_in_here, start
 from tests.qualities.reliability.harness import check_message
 from tests.qualities.reliability.matrix import LOCAL_CELLS, LOCAL_STORED, LocalCell
 from tests.support.keyrings import MemoryKeyring
-from tests.support.login import login_argv
 
 PROFILE = "acme"
-BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
 ITEMS = (SECRET_KEY, REFRESH_TOKEN, ACCESS_TOKEN)
 
 
@@ -46,21 +40,6 @@ def failing_writer(fault: str) -> Writer:
         raise OSError(code, os.strerror(code))
 
     return write
-
-
-def sign_in(emu: Emulator, monkeypatch: pytest.MonkeyPatch, secret: str | None = None) -> None:
-    monkeypatch.setenv("BROWSER", BROWSER)
-    monkeypatch.setenv("CLMWIZARD_SECRET_KEY", secret or emu.secret_key)
-    assert main(login_argv(emu, profile=PROFILE, timeout=15)) == 0
-    monkeypatch.delenv("CLMWIZARD_SECRET_KEY", raising=False)
-
-
-def new_consent(emu: Emulator) -> tuple[Profile, TokenSet]:
-    """What a second sign-in hands to storage: a new grant's tokens (issued by the emulator
-    directly: the consent flow itself is the network matrix's business)."""
-    tokens = new_grant(emu)
-    profile = dataclasses.replace(ProfileStore().load(PROFILE), consented_at=tokens.obtained_at)
-    return profile, tokens
 
 
 def state(secrets: KeyringSecretStore) -> State:
@@ -102,7 +81,7 @@ def test_core_cell(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     secrets = KeyringSecretStore(memory_keyring)
-    sign_in(emu, monkeypatch)
+    sign_in_here(emu, PROFILE, emu.secret_key, monkeypatch)
     broken = ProfileStore(writer=failing_writer(cell.fault))
     before = state(secrets)
     with pytest.raises(ClmWizardError) as caught:
@@ -110,31 +89,14 @@ def test_core_cell(
             asyncio.run(refresh_profile(PROFILE, broken, secrets))
         elif cell.step == "rotate":
             asyncio.run(rotate_secret(PROFILE, emu.spare_secret_key, broken, secrets))
-        else:
-            profile, tokens = new_consent(emu)
+        else:  # a second sign-in (the consent flow itself is the network matrix's business)
+            profile, tokens = new_consent(emu, PROFILE)
             store_login(broken, secrets, profile, emu.spare_secret_key, tokens)
     error = caught.value
     check_message(error.render(), cell.says)
     assert error.exit_code == cell.exit
     check(cell, before, state(secrets), emu)
     capsys.readouterr()
-
-
-def _start(argv: list[str], stdin: str = "") -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clmwizard", *argv],
-        cwd=REPO,
-        env={**os.environ, "PYTHON_KEYRING_BACKEND": SECRET_SERVICE},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None
-    process.stdin.write(stdin)
-    process.stdin.close()
-    process.stdin = None
-    return process
 
 
 @pytest.mark.secret_service
@@ -146,18 +108,14 @@ def test_cli_cell(
     emu: Emulator,
     tmp_path: Path,
     config_dir: Path,
+    secret_service: KeyringBackend,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from keyring.backends import SecretService
-
-    backend = SecretService.Keyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    secrets = KeyringSecretStore(backend)
+    secrets = KeyringSecretStore(secret_service)
     emu.state.reuse_revokes_grant = True
     try:
-        sign_in(emu, monkeypatch)
+        sign_in_here(emu, PROFILE, emu.secret_key, monkeypatch)
         before = state(secrets)
         argv = ["refresh", "--profile", PROFILE]
         stdin = ""
@@ -167,7 +125,7 @@ def test_cli_cell(
                 emu.spare_secret_key,
             )
         if cell.fault == "concurrent":
-            runs = [_start(argv, stdin), _start(["refresh", "--profile", PROFILE])]
+            runs = [start(argv, stdin), start(["refresh", "--profile", PROFILE])]
             results = [(run.communicate(timeout=90), run.returncode) for run in runs]
             for out_err, code in results:
                 assert code == cell.exit, out_err
@@ -181,4 +139,3 @@ def test_cli_cell(
         check(cell, before, state(secrets), emu)
     finally:
         secrets.delete_profile(PROFILE)
-        keyring.set_keyring(previous)

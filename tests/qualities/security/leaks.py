@@ -25,6 +25,7 @@ from urllib.parse import quote
 import pytest
 
 from clmwizard.cli import main
+from clmwizard.emulator import Emulator
 from clmwizard.http import ClientFactory
 
 
@@ -66,16 +67,15 @@ class Needles:
         return len(self.forms)
 
 
-def emulator_needles(
-    issued: Iterable[str], secret_keys: Iterable[str], integration_key: str, **extra: Iterable[str]
-) -> Needles:
-    """Every secret the emulator issued (secret keys with their Basic header) plus `extra`."""
+def emulator_needles(emu: Emulator, **extra: Iterable[str]) -> Needles:
+    """Every secret the emulator issued, its Power Platform's included (its two secret keys with
+    their Basic header), plus `extra`."""
     needles = Needles()
-    keys = set(secret_keys)
+    keys = {emu.secret_key, emu.spare_secret_key}
     for index, secret in enumerate(sorted(keys)):
-        needles.add(f"secret key {index}", secret, integration_key)
+        needles.add(f"secret key {index}", secret, emu.integration_key)
     kinds = {4: "code", 5: "access token", 6: "refresh token"}
-    for index, secret in enumerate(sorted(set(issued) - keys)):
+    for index, secret in enumerate(sorted(emu.issued_secrets() - keys)):
         needles.add(f"{kind_of(secret, kinds)} {index}", secret)
     for kind, values in extra.items():
         for index, secret in enumerate(sorted(set(values))):

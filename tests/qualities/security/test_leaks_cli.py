@@ -214,9 +214,7 @@ def test_every_command_and_error_path_leaks_no_secret(
 
     # Now look for every secret everywhere.
     needles = emulator_needles(
-        emu.issued_secrets(),
-        [emu.secret_key, emu.spare_secret_key],
-        emu.integration_key,
+        emu,
         pkce_verifier=verifiers,
         typed_secret=[wrong_secret],
         crash_local=[crash_local],

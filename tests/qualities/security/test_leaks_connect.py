@@ -73,9 +73,7 @@ def test_connect_heartbeat_status_leak_nothing(
     if finish == "confirm":
         assert pp.flows()  # sanity: the run happened
     needles = emulator_needles(
-        microsoft.issued_secrets(),
-        [microsoft.secret_key, microsoft.spare_secret_key],
-        microsoft.integration_key,
+        microsoft,
         microsoft=sorted(issued),
     )
     haystacks: dict[str, Any] = scan.haystacks()

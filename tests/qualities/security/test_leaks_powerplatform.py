@@ -36,9 +36,7 @@ def test_publish_and_rotate_leak_nothing(
     microsoft_secrets = pp.issued_secrets()
     assert len(microsoft_secrets) > 4  # tokens, refresh tokens, device codes, the SP secret
     needles = emulator_needles(
-        microsoft.issued_secrets(),
-        [microsoft.secret_key, microsoft.spare_secret_key],
-        microsoft.integration_key,
+        microsoft,
         microsoft=sorted(microsoft_secrets),
     )
     haystacks: dict[str, str | bytes] = scan.haystacks()

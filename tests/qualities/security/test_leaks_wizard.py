@@ -9,7 +9,6 @@ reveal was asked."""
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 from pathlib import Path
 
@@ -20,13 +19,11 @@ from textual.widgets import Input
 from clmwizard.app import ClmWizardApp
 from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
-from clmwizard.screens.consent import ConsentScreen
 from clmwizard.screens.dialogs import SecretPrompt
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
-from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import RSA_PRIVATE_KEY, SECRET_KEY
@@ -45,7 +42,15 @@ from tests.qualities.security.leaks import (
     process_texts,
     recorded_clearers,
 )
-from tests.support.pilot import SIZE, browser_stand_in, fill_key_screen, message, until
+from tests.support.pilot import (
+    SIZE,
+    browser_stand_in,
+    consent_in_browser,
+    fill_key_screen,
+    message,
+    until,
+)
+from tests.support.terminal import PtyProcess
 
 SNAPSHOTS = Path(__file__).parents[2] / "screens" / "__snapshots__"
 
@@ -103,23 +108,20 @@ async def test_wizard_flows_leak_no_secret(
     verifiers: list[str] = []
 
     async def consent(pilot: Pilot[None], app: ClmWizardApp) -> None:
-        await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-        screen = app.screen
-        assert isinstance(screen, ConsentScreen)
-        await until(pilot, lambda: screen.state == "listening")
-        assert app.draft.consent is not None and app.draft.consent.code_verifier
-        verifiers.append(app.draft.consent.code_verifier)
-        screens.take(app, "consent")
-        await pilot.press("o")
-        await until(pilot, lambda: isinstance(app.screen, TokensScreen))
+        """From the filled-in Key screen, the default scopes, through consent to Tokens."""
+
+        def listening() -> None:
+            assert app.draft.consent is not None and app.draft.consent.code_verifier
+            verifiers.append(app.draft.consent.code_verifier)
+            screens.take(app, "consent")
+
+        await pilot.press("ctrl+n")
+        await consent_in_browser(pilot, app, listening=listening)
 
     app = ClmWizardApp(context)
     async with app.run_test(size=SIZE) as pilot:
         await fill_key_screen(pilot, app, emu, wrong_secret, rsa_file=rsa_file)
         screens.take(app, "key filled")
-        await pilot.press("ctrl+n")
-        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
-        await pilot.press("enter")
         await consent(pilot, app)
         await until(pilot, lambda: "✗" in message(app, "#tokens-message"))
         assert "secret key" in message(app, "#tokens-message").lower()
@@ -211,17 +213,12 @@ async def test_wizard_flows_leak_no_secret(
         await until(pilot, lambda: isinstance(app.screen, KeyScreen))
         await until(pilot, lambda: app.screen.query_one("#secret-key", Input).value != "")
         screens.take(app, "re-consent key")
-        await pilot.press("ctrl+n")
-        await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
-        await pilot.press("enter")
         await consent(pilot, app)
         await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
         screens.take(app, "re-consented")
 
     needles = emulator_needles(
-        emu.issued_secrets(),
-        [emu.secret_key, emu.spare_secret_key],
-        emu.integration_key,
+        emu,
         pkce_verifier=verifiers,
         typed_secret=[wrong_secret],
     )
@@ -286,37 +283,8 @@ sys.exit(wizard._run_app(context))
 
 def run_in_pty(argv: list[str], timeout: float = 30.0) -> tuple[int, bytes]:
     """(exit code, everything written to the terminal) of `argv` run in a pseudo-terminal."""
-    import pty
-    import select
-    import subprocess
-    import time
-
-    leader, follower = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    child = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, env=env)
-    os.close(follower)
-    output = bytearray()
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([leader], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(leader, 65536)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            elif child.poll() is not None:
-                break
-        code = child.wait(timeout=5)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        os.close(leader)
-    return code, bytes(output)
+    child = PtyProcess(argv, lines=30)
+    return child.finish(timeout), bytes(child.output)
 
 
 def test_a_wizard_crash_exits_non_zero_and_its_report_shows_no_secret(tmp_path: Path) -> None:
