@@ -330,6 +330,8 @@ def test_two_exports_at_once_never_leave_half_a_bundle(saved: Profile, tmp_path:
                 export_bundle(saved, out, force=True)
             except ClmWizardError as error:  # the other export won the race: said plainly
                 failures.append(error.code or "")
+            except Exception as error:  # a bug: the CLI would say "This is a bug"
+                failures.append(repr(error))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
@@ -368,3 +370,50 @@ def test_leftovers_are_left_alone_when_the_target_may_not_be_replaced(
     assert {path.name: _tree(path) for path in tmp_path.iterdir()} == before
     if target == "absent":
         assert "set aside as .bundle.old-zz9_x8y7" in refused.value.what
+
+
+def test_a_lock_won_after_the_folder_was_replaced_is_refused(tmp_path: Path) -> None:
+    """Export B waits for export A's lock on the bundle; A moves that folder aside and puts its
+    new bundle in its place. B's lock then guards the folder set aside, not what is at the path:
+    it must not go on as if it held the path (it once set A's new bundle aside unlocked, where
+    A's next clean-up removed it half while B put it back)."""
+    import threading
+    import time
+
+    from clmwizard.connector.ownership import held
+
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    inode = folder.stat().st_ino
+    first = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(first, fcntl.LOCK_EX)
+    outcome: list[str] = []
+
+    def second_export() -> None:
+        try:
+            with held(folder):
+                outcome.append("held")
+        except FileNotFoundError:
+            outcome.append("refused")
+
+    waiter = threading.Thread(target=second_export)
+    waiter.start()
+    # /proc/locks lists a blocked flock as "->" with the inode it waits for.
+    deadline = time.monotonic() + 10
+    while not any(
+        line.split()[1] == "->" and line.split()[6].endswith(f":{inode}")
+        for line in Path("/proc/locks").read_text().splitlines()
+        if len(line.split()) > 6
+    ):
+        assert time.monotonic() < deadline, "the second export never waited for the lock"
+        time.sleep(0.01)
+    os.rename(folder, tmp_path / ".bundle.old-x")
+    folder.mkdir()
+    os.close(first)  # releases the lock
+    waiter.join(10)
+    assert outcome == ["refused"]
+    with held(folder):  # a folder nobody replaces is held as before
+        probe = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.close(probe)

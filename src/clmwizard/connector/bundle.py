@@ -232,9 +232,9 @@ def export_bundle(
             )
         confirmed = sorted({host_key(host) for host in allowed})
         profile = dataclasses.replace(profile, confirmed_hosts=confirmed)
-    check_target(out_dir, force=force)
-    files = build_bundle(profile, layout)
-    try:
+    try:  # another export may swap the folder while this one reads it: said as a failed write
+        check_target(out_dir, force=force)
+        files = build_bundle(profile, layout)
         notes = write_files(files, out_dir, force=force)
     except OSError as error:
         raise ClmWizardError(

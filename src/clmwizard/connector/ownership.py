@@ -11,6 +11,7 @@ content and cleaned up; paconn's `connectorId` and `environment` are kept across
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -193,15 +194,17 @@ def guard_location(out_dir: Path) -> None:
 
 def inspect(out_dir: Path) -> Existing:
     """What `out_dir` holds and whether it is clmwizard's own bundle."""
-    if not out_dir.exists() and not out_dir.is_symlink():
+    try:  # one look: another export may swap the folder between two
+        mode = out_dir.lstat().st_mode
+    except FileNotFoundError:
         return Existing(out_dir, found="nothing (a new folder)")
-    if out_dir.is_symlink():
+    if stat.S_ISLNK(mode):
         raise _refusal(
             f"{out_dir} is a symbolic link; clmwizard does not write through links.",
             "Choose another --out folder, or the folder the link points to.",
             "out_not_a_folder",
         )
-    if not out_dir.is_dir():
+    if not stat.S_ISDIR(mode):
         raise _refusal(
             f"{out_dir} exists and is not a folder.",
             "Choose another --out folder.",
@@ -326,7 +329,11 @@ def carry_over(existing: Existing, files: Mapping[str, bytes]) -> dict[str, byte
 
 @contextlib.contextmanager
 def held(folder: Path) -> Iterator[None]:
-    """Hold a lock on `folder` so another export's clean-up leaves it alone while in use."""
+    """Hold a lock on `folder` so another export's clean-up leaves it alone while in use.
+
+    Raises FileNotFoundError when, while this waited, another export moved that folder away
+    (and maybe put its own bundle at the path): the lock would guard a folder no longer there.
+    """
     if sys.platform == "win32":  # no folder locks there: clean-up then leaves leftovers alone
         yield
         return
@@ -335,6 +342,15 @@ def held(folder: Path) -> Iterator[None]:
     descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
+        locked = os.fstat(descriptor)
+        try:
+            now = os.lstat(folder)
+        except FileNotFoundError:
+            now = None
+        if now is None or (now.st_dev, now.st_ino) != (locked.st_dev, locked.st_ino):
+            raise FileNotFoundError(
+                errno.ENOENT, "Another export replaced the folder meanwhile", str(folder)
+            )
         yield
     finally:
         os.close(descriptor)
