@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from clmwizard.store.profile import PublishedConnector, PublishRecord
+
 POWER_APPS = "https://api.powerapps.test"
 FLOW = "https://api.flow.test"
 ENV = "env-one"
 CONNECTOR = "shared_docusign-20clm-5f0123"
 TOKEN = "fake-token"
+REDIRECT = "https://global.consent.azure-apim.net/redirect/docusign-20clm-5f0123"
 
 
 @dataclass
@@ -184,3 +187,28 @@ class FakePlatform:
 
 def host_of(request: httpx.Request) -> str:
     return urlsplit(str(request.url)).netloc
+
+
+def record(layout: Any = "single", **connector: Any) -> PublishRecord:
+    """A publication of the fake platform's connector(s) in ENV, as publish records it."""
+    keys = ["clm"] if layout == "single" else ["general", "upload", "download"]
+    return PublishRecord(
+        environment_id=ENV,
+        layout=layout,
+        power_apps_url=POWER_APPS,
+        authority="https://login.fake.test/",
+        tenant="common",
+        client_id="04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+        connectors=[
+            PublishedConnector(
+                key=key,
+                connector_id=CONNECTOR if index == 0 else f"{CONNECTOR}{index}",
+                display_name=f"DocuSign CLM {key}",
+                secret_fingerprint="f" * 16,
+                redirect_url=REDIRECT,
+                updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+                **connector,
+            )
+            for index, key in enumerate(keys)
+        ],
+    )

@@ -3,7 +3,6 @@ waiting for Connected, and each way a sign-in fails in its own plain words."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,35 +17,17 @@ from clmwizard.powerplatform.connect import (
     wait_connected,
 )
 from clmwizard.powerplatform.connections import consent_link, get_connection
-from clmwizard.store.profile import PublishedConnector, PublishRecord
-from tests.powerplatform.fake_flows import CONNECTOR, ENV, FLOW, POWER_APPS, TOKEN, FakePlatform
+from tests.powerplatform.fake_flows import (
+    CONNECTOR,
+    ENV,
+    FLOW,
+    POWER_APPS,
+    REDIRECT,
+    TOKEN,
+    FakePlatform,
+    record,
+)
 from tests.support.connector_profiles import make_profile
-
-REDIRECT = "https://global.consent.azure-apim.net/redirect/docusign-20clm-5f0123"
-
-
-def record(layout: Any = "single", **connector: Any) -> PublishRecord:
-    keys = ["clm"] if layout == "single" else ["general", "upload", "download"]
-    return PublishRecord(
-        environment_id=ENV,
-        layout=layout,
-        power_apps_url=POWER_APPS,
-        authority="https://login.fake.test/",
-        tenant="common",
-        client_id="04b07795-8ddb-461a-bbee-02f9e1bf7b46",
-        connectors=[
-            PublishedConnector(
-                key=key,
-                connector_id=CONNECTOR if index == 0 else f"{CONNECTOR}{index}",
-                display_name=f"DocuSign CLM {key}",
-                secret_fingerprint="f" * 16,
-                redirect_url=REDIRECT,
-                updated_at=datetime(2026, 1, 1, tzinfo=UTC),
-                **connector,
-            )
-            for index, key in enumerate(keys)
-        ],
-    )
 
 
 def api(fake: FakePlatform) -> PowerAppsApi:

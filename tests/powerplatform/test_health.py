@@ -11,8 +11,7 @@ from clmwizard.powerplatform.health import assess
 from clmwizard.powerplatform.records import secret_fingerprint
 from clmwizard.store.profile import HeartbeatRecord
 from clmwizard.store.serialise import profile_from_dict, profile_to_dict
-from tests.powerplatform.fake_flows import ENV, FLOW, POWER_APPS, TOKEN, FakePlatform
-from tests.powerplatform.test_connect import record
+from tests.powerplatform.fake_flows import ENV, FLOW, POWER_APPS, TOKEN, FakePlatform, record
 from tests.support.connector_profiles import INTEGRATION_KEY, SECRET_KEY, make_profile
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

@@ -19,8 +19,15 @@ from clmwizard.powerplatform.heartbeat import (
     run_and_wait,
     upsert_flow,
 )
-from tests.powerplatform.fake_flows import CONNECTOR, ENV, FLOW, POWER_APPS, TOKEN, FakePlatform
-from tests.powerplatform.test_connect import record
+from tests.powerplatform.fake_flows import (
+    CONNECTOR,
+    ENV,
+    FLOW,
+    POWER_APPS,
+    TOKEN,
+    FakePlatform,
+    record,
+)
 from tests.support.connector_profiles import ACCOUNT_ID, make_profile
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from clmwizard.powerplatform.last_known import age, last_known
 from clmwizard.store.profile import HeartbeatRecord
-from tests.powerplatform.test_connect import record
+from tests.powerplatform.fake_flows import record
 from tests.support.connector_profiles import make_profile
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

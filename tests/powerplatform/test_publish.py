@@ -3,65 +3,20 @@ request bodies, concurrency, update on rerun, adoption, partial failure, what is
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from clmwizard.powerplatform.api import PowerAppsApi
 from clmwizard.powerplatform.publish import (
     PlannedConnector,
     connector_payloads,
-    execute_plan,
     plan_publish,
     summarise,
 )
 from clmwizard.powerplatform.records import secret_fingerprint
-from clmwizard.powerplatform.settings import make_settings
-from clmwizard.store.profile import Profile
 from clmwizard.store.profiles import ProfileStore
-from tests.powerplatform.fake import FLOW, OID, POWER_APPS, FakePowerPlatform
-from tests.support.store_fixtures import make_profile
-
-SECRET = "5b7e9c1a-0d2f-4e6b-8a3c-9f1e2d3c4b5a"
-SETTINGS = make_settings(power_apps_url=POWER_APPS, flow_url=FLOW)
-
-
-@pytest.fixture
-def store() -> ProfileStore:
-    profiles = ProfileStore()
-    profiles.save(make_profile("acme"))
-    return profiles
-
-
-def api_for(fake: FakePowerPlatform) -> PowerAppsApi:
-    return PowerAppsApi(
-        fake.client(), fake.token, OID, power_apps_url=POWER_APPS, flow_url=FLOW, backoff=0.01
-    )
-
-
-async def publish(
-    fake: FakePowerPlatform,
-    store: ProfileStore,
-    layout: Any = "single",
-    *,
-    adopt: bool = False,
-    asked: list[PlannedConnector] | None = None,
-) -> Any:
-    profile = store.load("acme")
-    api = api_for(fake)
-    plan = await plan_publish(api, profile, "env-one", layout)
-
-    async def save(change: Callable[[Profile], None]) -> object:
-        return await asyncio.to_thread(store.update, "acme", change)
-
-    async def ask(item: PlannedConnector) -> bool:
-        (asked if asked is not None else []).append(item)
-        return adopt
-
-    return await execute_plan(plan, api, profile, SETTINGS, SECRET, save=save, adopt=ask)
+from tests.powerplatform.fake import FakePowerPlatform
+from tests.powerplatform.publishing import SECRET, api_for, publish
 
 
 async def test_single_layout_creates_one_connector_as_paconn_would(store: ProfileStore) -> None:

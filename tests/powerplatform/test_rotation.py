@@ -3,26 +3,16 @@ state the next run finishes; without a sign-in the exact steps are given per con
 
 from __future__ import annotations
 
-import pytest
-
 from clmwizard.powerplatform.api import PowerAppsApi
 from clmwizard.powerplatform.records import secret_fingerprint
 from clmwizard.powerplatform.rotation import connectors_to_update, update_connector_secrets
 from clmwizard.store.profile import PublishRecord
 from clmwizard.store.profiles import ProfileStore
 from tests.powerplatform.fake import FakePowerPlatform
-from tests.powerplatform.test_publish import SECRET, api_for, publish
+from tests.powerplatform.publishing import SECRET, api_for, publish
 from tests.support.records import PUBLIC_CLIENT, publish_record
-from tests.support.store_fixtures import make_profile
 
 NEW = "7c9e1b3d-2f4a-4b6c-8d0e-1a3b5c7d9e0f"
-
-
-@pytest.fixture
-def store() -> ProfileStore:
-    profiles = ProfileStore()
-    profiles.save(make_profile("acme"))
-    return profiles
 
 
 async def test_every_connector_gets_the_new_secret(store: ProfileStore) -> None:

@@ -25,7 +25,7 @@ from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import KeyringSecretStore, SecretStore
-from tests.screens.test_flows import _complete_demo_sign_in, _to_key_screen
+from tests.support.demo_tour import complete_demo_sign_in, to_key_screen
 from tests.support.keyrings import MemoryKeyring
 from tests.support.pilot import make_app, sign_in_to_discovery, until
 
@@ -164,7 +164,7 @@ async def test_a_profile_kept_in_memory_is_marked_on_the_start_screen(
 async def test_quit_with_nothing_typed_quits_at_once(demo_context: WizardContext) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _to_key_screen(pilot, app)  # the demo's own values, nothing typed
+        await to_key_screen(pilot, app)  # the demo's own values, nothing typed
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmDialog)
@@ -191,7 +191,7 @@ async def test_quit_on_the_start_screen_quits_at_once(
 async def test_quit_with_typed_input_asks_once(demo_context: WizardContext, quit_key: str) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        key = await _to_key_screen(pilot, app)
+        key = await to_key_screen(pilot, app)
         field = key.query_one("#integration-key", Input)
         field.focus()
         await pilot.press("end", "x")
@@ -222,7 +222,7 @@ async def test_quit_after_consent_asks_and_then_stores_nothing(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _complete_demo_sign_in(pilot, app)
+        await complete_demo_sign_in(pilot, app)
         await pilot.press("ctrl+q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
@@ -239,7 +239,7 @@ async def test_question_mark_and_f1_list_the_keys_the_footer_hides(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _to_key_screen(pilot, app)
+        await to_key_screen(pilot, app)
         field = app.screen.query_one("#integration-key", Input)
         before = field.value
         field.focus()
@@ -299,7 +299,7 @@ async def test_the_saved_toast_sits_on_the_blank_line_at_80x24(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await _complete_demo_sign_in(pilot, app)
+        await complete_demo_sign_in(pilot, app)
         await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FieldsScreen))

@@ -27,7 +27,8 @@ from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.scopes import ScopesScreen
 from clmwizard.store.profile import SECRET_KEY, Profile
 from clmwizard.widgets.toggles import TextCheckbox, TextRadioSet, TextSelectionList
-from tests.screens.test_snapshots import (
+from tests.support.pilot import plain_screen, until
+from tests.support.snapshot_world import (
     ACCOUNT,
     KEY,
     NOW,
@@ -37,7 +38,6 @@ from tests.screens.test_snapshots import (
     fake_network,
     signed_in,
 )
-from tests.support.pilot import plain_screen, until
 
 SIZE = (100, 32)
 

@@ -9,7 +9,6 @@ import threading
 
 import pytest
 from rich.text import Text
-from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from clmwizard.app import ClmWizardApp, closing_text
@@ -19,45 +18,10 @@ from clmwizard.emulator.browser import follow_consent_link
 from clmwizard.screens.connect import ConnectScreen
 from clmwizard.screens.heartbeat import HeartbeatScreen
 from clmwizard.screens.start import StartScreen
-from tests.screens.test_publish import publish, publish_context, screen_text, to_export
+from tests.support.demo_tour import connect, heartbeat, publish, screen_text, to_connect, to_export
 from tests.support.pilot import make_app, message, until
 
 SIZE = (120, 40)
-
-
-__all__ = ["publish_context"]  # the fixture, from test_publish
-
-
-async def to_connect(
-    pilot: Pilot[None], app: ClmWizardApp, emu: Emulator, layout: str, *, register: bool = True
-) -> ConnectScreen:
-    """The tour to the Connect step (the redirect URLs registered with the demo's g)."""
-    await to_export(pilot, app, layout)
-    await pilot.press("ctrl+p")
-    screen = await publish(pilot, app, emu)
-    assert screen.phase == "published"
-    if register:
-        await pilot.press("g")
-        await until(pilot, lambda: "NOT registered" not in screen_text(app))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConnectScreen))
-    assert isinstance(app.screen, ConnectScreen)
-    return app.screen
-
-
-async def connect(pilot: Pilot[None], app: ClmWizardApp, screen: ConnectScreen) -> None:
-    """Accept each consent link as the demo user until every connection reads Connected."""
-    for _ in range(4):
-        await until(pilot, lambda: screen.phase in ("waiting", "done"), timeout=20)
-        if screen.phase == "done":
-            return
-        link = screen.link
-        assert link is not None and link in screen_text(app)
-        await pilot.press("a")
-        await until(
-            pilot, lambda old=link: screen.link != old or screen.phase == "done", timeout=20
-        )
-    await until(pilot, lambda: screen.phase == "done", timeout=20)
 
 
 def profile_line(app: ClmWizardApp) -> str:
@@ -67,15 +31,6 @@ def profile_line(app: ClmWizardApp) -> str:
         if option.id == "demo":
             return Text.from_markup(str(option.prompt)).plain
     return ""
-
-
-async def heartbeat(pilot: Pilot[None], app: ClmWizardApp) -> HeartbeatScreen:
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, HeartbeatScreen))
-    screen = app.screen
-    assert isinstance(screen, HeartbeatScreen)
-    await until(pilot, lambda: screen.phase in ("done", "failed"), timeout=30)
-    return screen
 
 
 @pytest.mark.parametrize("layout", ["single", "three"])
@@ -238,7 +193,7 @@ async def test_the_demo_tour_ends_with_a_succeeded_heartbeat_in_nine_keys_after_
 async def test_rotation_runs_the_heartbeat_and_keeps_the_old_secret_for_8_hours(
     publish_context: WizardContext, emu: Emulator
 ) -> None:
-    from tests.screens.test_rotation import connector_secrets, rotate_with_demo_spare
+    from tests.support.demo_tour import connector_secrets, rotate_with_demo_spare
 
     app = make_app(publish_context)
     pp = emu.power_platform

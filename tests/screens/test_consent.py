@@ -16,9 +16,9 @@ from clmwizard.emulator import Emulator
 from clmwizard.emulator.browser import follow_consent
 from clmwizard.screens.consent import ConsentScreen
 from clmwizard.screens.key import KeyScreen
-from clmwizard.screens.start import StartScreen
 from clmwizard.screens.tokens import TokensScreen
 from clmwizard.widgets.field_message import FieldMessage
+from tests.support.demo_tour import to_consent
 from tests.support.pilot import make_app, tokens_done, type_burst, until, until_workers_done
 
 SIZE = (100, 32)
@@ -26,18 +26,6 @@ SIZE = (100, 32)
 
 def message(app: ClmWizardApp, selector: str) -> str:
     return app.screen.query_one(selector, FieldMessage).text
-
-
-async def to_consent(pilot, app: ClmWizardApp) -> ConsentScreen:  # type: ignore[no-untyped-def]
-    await until(pilot, lambda: isinstance(app.screen, StartScreen))
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
-    await pilot.press("enter", "enter")
-    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-    screen = app.screen
-    assert isinstance(screen, ConsentScreen)
-    return screen
 
 
 def browser_workers(app: ClmWizardApp) -> list[object]:

@@ -21,9 +21,10 @@ from clmwizard.screens.dialogs import ConfirmDialog
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.store.profile import ClmHosts, Profile
 from clmwizard.widgets.field_message import FieldMessage
-from tests.screens.test_snapshots import HOSTS, KEY, NOW, SECRET, USERINFO, signed_in
 from tests.support.answers import account_answer
+from tests.support.demo_tour import to_consent
 from tests.support.pilot import plain_screen, until
+from tests.support.snapshot_world import HOSTS, KEY, NOW, SECRET, USERINFO, signed_in
 
 SIZE = (100, 40)
 EVIL = ClmHosts("https://clm.evil.example", "https://clm.evil.example", "https://clm.evil.example")
@@ -227,8 +228,6 @@ async def test_the_clm_answer_against_the_emulator(demo_context: WizardContext) 
 
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        from tests.screens.test_consent import to_consent
-
         screen = await to_consent(pilot, app)
         await until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")

@@ -11,7 +11,7 @@ from clmwizard.context import WizardContext
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.widgets.field_message import FieldMessage
-from tests.screens.test_flows import _complete_demo_sign_in
+from tests.support.demo_tour import complete_demo_sign_in
 from tests.support.pilot import make_app, until
 
 
@@ -20,7 +20,7 @@ async def test_export_names_the_absolute_folder_and_commands_fit_80_columns(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _complete_demo_sign_in(pilot, app)
+        await complete_demo_sign_in(pilot, app)
         await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FieldsScreen))

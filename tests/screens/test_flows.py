@@ -25,6 +25,7 @@ from clmwizard.screens.tokens import TokensScreen
 from clmwizard.store.profile import REFRESH_TOKEN, SECRET_KEY
 from clmwizard.store.secrets import SecretStore
 from clmwizard.widgets.field_message import FieldMessage
+from tests.support.demo_tour import complete_demo_sign_in, key_to_consent, to_key_screen
 from tests.support.pilot import make_app, tokens_done, until
 
 SIZE = (100, 32)
@@ -52,7 +53,7 @@ async def saved_demo(demo_context: WizardContext) -> SecretStore:
     """A first run: the demo signed in and its hosts saved (on to Fields); its secret store."""
     first = make_app(demo_context)
     async with first.run_test(size=SIZE) as pilot:
-        await _complete_demo_sign_in(pilot, first)
+        await complete_demo_sign_in(pilot, first)
         await until(pilot, lambda: first.screen.query_one("#host-general", Input).value != "")
         first.screen.query_one("#host-general", Input).focus()
         await pilot.press("enter")
@@ -127,29 +128,11 @@ async def test_new_profile_to_exported_bundle_in_few_keys(
                 assert secret.encode() not in data, path
 
 
-async def _to_key_screen(pilot, app) -> KeyScreen:  # type: ignore[no-untyped-def]
-    """From the start screen to a new profile's Integration key step."""
-    await until(pilot, lambda: isinstance(app.screen, StartScreen))
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
-    return app.screen  # type: ignore[no-any-return]
-
-
-async def _key_to_consent(pilot, app) -> ConsentScreen:  # type: ignore[no-untyped-def]
-    """Accept the Integration key and Scopes steps as they are; arrive on Consent."""
-    await pilot.press("enter", "enter")
-    await until(pilot, lambda: isinstance(app.screen, ConsentScreen))
-    screen = app.screen
-    assert isinstance(screen, ConsentScreen)
-    return screen
-
-
 async def test_paste_fallback_completes_sign_in(demo_context: WizardContext) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _to_key_screen(pilot, app)
-        screen = await _key_to_consent(pilot, app)
+        await to_key_screen(pilot, app)
+        screen = await key_to_consent(pilot, app)
         await until(pilot, lambda: screen.state == "listening")
         assert app.draft.consent is not None
         location = consent_redirect_location(app.draft.consent.url)
@@ -170,11 +153,11 @@ async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        key_screen = await _to_key_screen(pilot, app)
+        key_screen = await to_key_screen(pilot, app)
         secret = key_screen.query_one("#secret-key", Input)
         secret.value = "0" * 8 + emu.secret_key[8:]
         secret.focus()
-        screen = await _key_to_consent(pilot, app)
+        screen = await key_to_consent(pilot, app)
         await until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, TokensScreen))
@@ -190,16 +173,6 @@ async def test_wrong_secret_is_explained_and_fixed_without_new_consent(
         assert app.draft.secret_key == emu.secret_key
 
 
-async def _complete_demo_sign_in(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await _to_key_screen(pilot, app)
-    screen = await _key_to_consent(pilot, app)
-    await until(pilot, lambda: screen.state == "listening")
-    await pilot.press("a")
-    await until(pilot, lambda: isinstance(app.screen, TokensScreen) and app.screen.done)
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-
-
 @pytest.mark.parametrize("emu", [2], indirect=True)
 async def test_account_choice_when_the_user_has_several(
     demo_context: WizardContext, emu: Emulator
@@ -207,7 +180,7 @@ async def test_account_choice_when_the_user_has_several(
     other = next(a for a in emu.accounts if not a["is_default"])
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _complete_demo_sign_in(pilot, app)
+        await complete_demo_sign_in(pilot, app)
         radio = app.screen.query_one("#account", RadioSet)
         assert radio.pressed_button is not None
         assert radio.pressed_button.name == emu.account_id
@@ -310,7 +283,7 @@ async def test_an_old_profile_asks_once_to_trust_its_server_on_refresh_and_rotat
 async def test_quitting_mid_flow_stores_nothing(demo_context: WizardContext, emu: Emulator) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _complete_demo_sign_in(pilot, app)
+        await complete_demo_sign_in(pilot, app)
         await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         await pilot.press("ctrl+q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asks first
@@ -335,8 +308,8 @@ async def test_decline_is_explained_and_consent_can_start_again(
     )
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _to_key_screen(pilot, app)
-        screen = await _key_to_consent(pilot, app)
+        await to_key_screen(pilot, app)
+        screen = await key_to_consent(pilot, app)
         await until(pilot, lambda: screen.state == "listening")
         await pilot.press("a")
         await until(pilot, lambda: screen.state == "failed")
@@ -350,8 +323,8 @@ async def test_consent_timeout_names_the_likely_causes(demo_context: WizardConte
     demo_context.consent_timeout = 0.5
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _to_key_screen(pilot, app)
-        screen = await _key_to_consent(pilot, app)
+        await to_key_screen(pilot, app)
+        screen = await key_to_consent(pilot, app)
         await until(pilot, lambda: screen.state == "failed", 5)
         # The likely cause is the redirect URI, so the message sits beside it.
         text = message_text(app, "#redirect-message").lower()

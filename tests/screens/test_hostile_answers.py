@@ -26,8 +26,10 @@ from clmwizard.screens.publish import PublishScreen
 from clmwizard.store.profile import Profile, PublishedConnector
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.toggles import TextRadioButton
-from tests.screens.test_publish import publish_context, to_export  # noqa: F401 (a fixture)
-from tests.screens.test_snapshots import (
+from tests.support.demo_tour import to_export
+from tests.support.pilot import plain_screen, until
+from tests.support.records import publish_record
+from tests.support.snapshot_world import (
     KEY,
     NOW,
     SECRET,
@@ -36,8 +38,6 @@ from tests.screens.test_snapshots import (
     settle,
     signed_in,
 )
-from tests.support.pilot import plain_screen, until
-from tests.support.records import publish_record
 
 SIZE = (120, 40)
 CLICK = "[@click=app.screenshot('pwned.svg','{folder}')]Contoso"
@@ -101,7 +101,7 @@ async def on_publish(pilot: Pilot[None], app: ClmWizardApp) -> PublishScreen:
 
 @pytest.mark.parametrize("garbled", sorted(GARBLED))
 async def test_a_garbled_environment_list_is_a_message_beside_the_step(
-    publish_context: WizardContext,  # noqa: F811
+    publish_context: WizardContext,
     garbled: str,
 ) -> None:
     asked: list[str] = []
@@ -132,7 +132,7 @@ async def test_a_garbled_environment_list_is_a_message_beside_the_step(
 
 
 async def test_a_hostile_environment_name_is_shown_literally_and_a_click_only_chooses_it(
-    publish_context: WizardContext,  # noqa: F811
+    publish_context: WizardContext,
     emu: Emulator,
     tmp_path: Path,
 ) -> None:

@@ -27,7 +27,7 @@ from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.url_line import UrlLine
 from tests.qualities.security.leaks import Needles, files_under, find, kind_of, log_text
-from tests.screens.test_flows import _complete_demo_sign_in
+from tests.support.demo_tour import complete_demo_sign_in
 from tests.support.jwt_profiles import other_rsa_key
 from tests.support.pilot import make_app, until
 
@@ -310,7 +310,7 @@ async def test_the_demo_tour_without_jwt_has_no_jwt_step(
 ) -> None:
     app = make_app(demo_context)
     async with app.run_test(size=SIZE) as pilot:
-        await _complete_demo_sign_in(pilot, app)
+        await complete_demo_sign_in(pilot, app)
         assert "JWT" not in str(app.screen.query_one("#steps").render())
         await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
         app.screen.query_one("#host-general", Input).focus()

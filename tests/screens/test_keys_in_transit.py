@@ -15,8 +15,8 @@ from clmwizard.context import WizardContext
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
-from tests.screens.test_snapshots import settle, signed_in
 from tests.support.pilot import type_burst, until
+from tests.support.snapshot_world import settle, signed_in
 
 SIZE = (100, 32)
 

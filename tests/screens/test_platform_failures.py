@@ -16,17 +16,17 @@ from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
 from clmwizard.screens.connect import ConnectScreen
 from clmwizard.screens.heartbeat import HeartbeatScreen
-from tests.screens.test_connect_heartbeat import (
+from tests.support.demo_tour import (
     SIZE,
     connect,
+    connector_secrets,
     heartbeat,
+    rotate_with_demo_spare,
+    screen_text,
     to_connect,
 )
-from tests.screens.test_publish import publish_context, screen_text
-from tests.screens.test_rotation import connector_secrets, rotate_with_demo_spare
 from tests.support.pilot import make_app, message, until
 
-__all__ = ["publish_context"]  # the fixture, used below
 HOURS_9 = 9 * 3600
 
 

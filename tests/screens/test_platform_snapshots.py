@@ -28,11 +28,9 @@ from clmwizard.screens.heartbeat import HeartbeatScreen
 from clmwizard.wait_clock import clock
 from clmwizard.widgets.field_message import FieldMessage
 from clmwizard.widgets.url_line import UrlLine
-from tests.screens.test_connect_heartbeat import connect, to_connect
-from tests.screens.test_publish import publish_context
+from tests.support.demo_tour import connect, to_connect
 from tests.support.pilot import until
 
-__all__ = ["publish_context"]  # the fixture, used below
 SIZES = pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=["120x36", "80x24"])
 HOURS_9 = 9 * 3600
 

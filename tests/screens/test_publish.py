@@ -4,135 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
-from rich.text import Text
-from textual.pilot import Pilot
 
 from clmwizard.app import ClmWizardApp
-from clmwizard.context import WizardContext, demo_microsoft
+from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
 from clmwizard.powerplatform.redirect import UNKNOWN_LINE
 from clmwizard.screens.dialogs import ConfirmDialog
-from clmwizard.screens.discovery import DiscoveryScreen
-from clmwizard.screens.export import ExportScreen
-from clmwizard.screens.fields import FieldsScreen
-from clmwizard.screens.key import KeyScreen
 from clmwizard.screens.publish import PublishScreen
-from clmwizard.screens.start import StartScreen
 from clmwizard.widgets.field_message import FieldMessage
-from clmwizard.widgets.toggles import TextRadioButton
+from tests.support.demo_tour import (
+    at_the_environments,
+    finish_after_publish,
+    on_publish,
+    publish,
+    screen_text,
+    to_export,
+)
 from tests.support.pilot import (
-    consent_in_browser,
     make_app,
-    message,
-    tokens_done,
     until,
     until_workers_done,
 )
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-def publish_context(demo_context: WizardContext, emu: Emulator, tmp_path: Path) -> WizardContext:
-    ca = tmp_path / "emulator-ca.pem"
-    ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
-    emu.power_platform.set_policies(device_code_interval=0)
-    settings = demo_microsoft(emu, str(ca))
-    demo_context.microsoft = lambda: settings
-    return demo_context
-
-
-def screen_text(app: ClmWizardApp) -> str:
-    """Everything the current screen shows, as plain text."""
-    from textual.widgets import Static
-
-    parts = []
-    for widget in app.screen.query(Static):
-        if isinstance(widget, FieldMessage):
-            parts.append(widget.text)
-            continue
-        content = widget.content
-        parts.append(Text.from_markup(content).plain if isinstance(content, str) else str(content))
-    return "\n".join(parts)
-
-
-async def to_export(pilot: Pilot[None], app: ClmWizardApp, layout: str = "single") -> None:
-    """The README's demo tour up to the written bundle."""
-    await until(pilot, lambda: isinstance(app.screen, StartScreen))
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
-    await pilot.press("enter")
-    await consent_in_browser(pilot, app, key="a")
-    await tokens_done(pilot, app)
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, DiscoveryScreen))
-    await until(pilot, lambda: "found" in message(app, "#discovery-message"))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, FieldsScreen))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ExportScreen))
-    if layout == "three":
-        app.screen.query_one("#layout").choose("three")  # type: ignore[attr-defined]
-    await pilot.press("enter")
-    await until(pilot, lambda: "Wrote" in screen_text(app))
-
-
-@asynccontextmanager
-async def on_publish(
-    context: WizardContext, layout: str = "single"
-) -> AsyncIterator[tuple[ClmWizardApp, Pilot[None]]]:
-    """The demo tour to the written bundle, then ctrl+p: the app and its pilot."""
-    app = make_app(context)
-    async with app.run_test(size=SIZE) as pilot:
-        await to_export(pilot, app, layout)
-        await pilot.press("ctrl+p")
-        yield app, pilot
-
-
-async def at_the_environments(pilot: Pilot[None], app: ClmWizardApp) -> PublishScreen:
-    """On the Publish screen: approve the device code (the demo user) if one is shown; the
-    screen once it offers the environments."""
-    await until(pilot, lambda: isinstance(app.screen, PublishScreen))
-    screen = app.screen
-    assert isinstance(screen, PublishScreen)
-    await until(pilot, lambda: screen.code is not None or screen.phase != "signing_in")
-    if screen.code is not None:
-        await pilot.press("a")
-    await until(pilot, lambda: screen.phase == "environment", timeout=20)
-    return screen
-
-
-async def publish(pilot: Pilot[None], app: ClmWizardApp, emu: Emulator) -> PublishScreen:
-    """On the Publish screen: approve the device code (the demo user), choose the default
-    environment, publish; the screen once published."""
-    screen = await at_the_environments(pilot, app)
-    chosen = [b for b in screen.query(TextRadioButton) if b.value]
-    assert [b.name for b in chosen] == [emu.power_platform.default_environment]
-    await pilot.press("enter")
-    await until(pilot, lambda: screen.phase == "planned", timeout=20)
-    await pilot.press("enter")
-    await until(
-        pilot,
-        lambda: screen.phase == "published" or isinstance(app.screen, ConfirmDialog),
-        timeout=30,
-    )
-    return screen
-
-
-async def finish_after_publish(pilot: Pilot[None], app: ClmWizardApp) -> None:
-    """enter on to Connect (optional), f finishes there: back to the start screen."""
-    from clmwizard.screens.connect import ConnectScreen
-
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConnectScreen))
-    await pilot.press("f")
-    await until(pilot, lambda: isinstance(app.screen, StartScreen))
 
 
 @pytest.mark.parametrize("layout", ["single", "three"])

@@ -5,47 +5,23 @@ from __future__ import annotations
 
 import re
 
-from textual.widgets import Input
-
 from clmwizard.context import WizardContext
 from clmwizard.emulator import Emulator
-from clmwizard.screens.dialogs import SecretPrompt
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.rotation import RotationChecklist
 from clmwizard.screens.start import StartScreen
 from clmwizard.store.profile import MS_TOKEN_CACHE, SECRET_KEY
 from tests.qualities.security.leaks import emulator_needles, find
-from tests.screens.test_publish import (
+from tests.support.demo_tour import (
     SIZE,
+    connector_secrets,
     finish_after_publish,
     publish,
-    publish_context,
+    rotate_with_demo_spare,
     screen_text,
     to_export,
 )
-from tests.support.pilot import make_app, until, until_workers_done
-
-__all__ = ["publish_context"]  # the fixture, used below
-
-
-def connector_secrets(emu: Emulator) -> list[str]:
-    pp = emu.power_platform
-    return [c["clientSecrets"]["token"] for c in pp.connectors(pp.default_environment)]
-
-
-async def rotate_with_demo_spare(pilot, app) -> RotationChecklist:  # type: ignore[no-untyped-def]
-    """s on the start screen: the demo prefills the emulator's spare secret; enter proves it."""
-    await until(pilot, lambda: isinstance(app.screen, StartScreen))
-    await until_workers_done(pilot, "profiles")
-    await pilot.press("s")
-    await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
-    assert "spare secret key" in screen_text(app)
-    assert app.screen.query_one("#secret", Input).value  # prefilled (a demo test value)
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, RotationChecklist), timeout=20)
-    checklist = app.screen
-    assert isinstance(checklist, RotationChecklist)
-    return checklist
+from tests.support.pilot import make_app, until
 
 
 def assert_old_secret_step_last(text: str, *, published: bool) -> None:

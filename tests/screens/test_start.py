@@ -17,9 +17,9 @@ from clmwizard.screens.start import StartScreen
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
 from clmwizard.widgets.field_message import FieldMessage
-from tests.screens.test_flows import _complete_demo_sign_in
-from tests.screens.test_snapshots import signed_in
+from tests.support.demo_tour import complete_demo_sign_in
 from tests.support.pilot import make_app, until
+from tests.support.snapshot_world import signed_in
 
 SIZE = (100, 32)
 
@@ -48,7 +48,7 @@ async def test_an_unknown_profile_name_is_offered_as_a_new_profile(
 
 async def _signed_in_demo(pilot, app) -> None:  # type: ignore[no-untyped-def]
     """A saved demo profile, back on the start screen."""
-    await _complete_demo_sign_in(pilot, app)
+    await complete_demo_sign_in(pilot, app)
     await until(pilot, lambda: app.screen.query_one("#host-general", Input).value != "")
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, FieldsScreen))

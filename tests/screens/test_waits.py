@@ -19,9 +19,9 @@ from clmwizard.docusign.oauth import TokenSet
 from clmwizard.http import DOCUSIGN_TIMEOUT
 from clmwizard.screens.discovery import DiscoveryScreen
 from clmwizard.screens.tokens import TokensScreen
-from tests.screens.test_snapshots import HOSTS, KEY, NOW, SECRET, USERINFO
 from tests.support.answers import account_answer
 from tests.support.pilot import plain_screen, until
+from tests.support.snapshot_world import HOSTS, KEY, NOW, SECRET, USERINFO
 
 SIZE = (100, 32)
 # The DocuSign client's timeouts (20 s to connect, 20 s to read): 40 s a request. The token

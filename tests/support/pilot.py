@@ -96,9 +96,6 @@ async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: fl
     raise AssertionError(f"timed out on {type(pilot.app.screen).__name__}: {shown(pilot.app)}")  # type: ignore[arg-type]
 
 
-wait_until = until  # the name some tests still use
-
-
 async def until_workers_done(pilot: Pilot[None], group: str, timeout: float = 10.0) -> None:
     """Let pending messages run, then the app until no worker of `group` is left unfinished
     (e.g. "profiles": the start screen's profile list, loaded again when the screen resumes)."""

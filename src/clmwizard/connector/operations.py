@@ -64,11 +64,6 @@ class Operation:
     def statuses(self) -> tuple[int, ...]:
         return (self.status, *self.also)
 
-    @property
-    def binary_response(self) -> bool:
-        """The answer is the file itself (or text), not JSON."""
-        return bool(self.produces) and self.produces[0] != "application/json"
-
 
 def _text(summary: str, description: str, fmt: str | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string", "description": description, "x-ms-summary": summary}

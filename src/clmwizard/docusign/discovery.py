@@ -31,10 +31,6 @@ class Account:
     is_default: bool
     base_uri: str
 
-    @property
-    def esign_rest_base(self) -> str:
-        return f"{self.base_uri}/restapi/v2.1/"
-
 
 @dataclass(frozen=True)
 class UserInfo:

@@ -15,10 +15,6 @@ _WHERE_IK = (
 )
 
 
-def is_guid(text: str) -> bool:
-    return bool(_GUID.match(text.strip().lower()))
-
-
 def canonical_guid(text: str) -> str | None:
     """Lower-case dashed form of a GUID (braces, `urn:uuid:` and missing dashes tolerated)."""
     value = text.strip().lower()

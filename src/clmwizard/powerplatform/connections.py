@@ -172,13 +172,6 @@ async def list_connections(
     return found
 
 
-async def delete_connection(
-    api: PowerAppsApi, environment: str, connector_id: str, name: str
-) -> None:
-    doing, path = f"delete the connection {name}", _path(connector_id, name)
-    await _on_connection(api, "DELETE", environment, path, doing)
-
-
 def portal_steps(display_name: str) -> str:
     return (
         "make.powerautomate.com → (your environment) → Data → Connections → + New connection "
