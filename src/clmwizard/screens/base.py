@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
+from clmwizard.widgets.key_hints import KeyHints
 from clmwizard.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class WizardScreen(Screen["Answer"]):
             yield StepIndicator(step_number(self.STEP, steps), steps=steps, id="steps")
         with Body(id="body"):
             yield from self.compose_body()
-        yield Footer()
+        yield KeyHints()
 
     def compose_body(self) -> Iterable[Widget]:
         return ()
