@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # not typing's: `--help` must not pay for importing typing (~8 ms)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 
 def main() -> int:
     argv = sys.argv[1:]
@@ -26,23 +30,26 @@ def main() -> int:
         return reader_gone()
     from clmwizard.cli import main as cli_main
 
-    return leave(cli_main(argv))
+    leave(cli_main(argv))
 
 
-def leave(code: int) -> int:
-    """Return `code` for a normal exit, or end the process at once when a daemon thread is alive.
+def leave(code: int) -> NoReturn:
+    """End the process with `code` as interpreter shutdown would, but without its last part.
 
-    A keyring call cut short by a signal or its timeout goes on in its daemon thread (see
-    store/secrets.py), often inside `cryptography`'s Rust code (secretstorage decrypts the
-    answer). Interpreter shutdown stops such a thread by unwinding its C stack, which that code
-    cannot take: the process aborts ("FATAL: exception not rethrown", SIGABRT) instead of
-    exiting with `code`. A daemon thread is one nothing waits for, so skip the shutdown.
+    Shutdown first waits for the threads that are not daemons (as here); then it finalizes,
+    stopping daemon threads by unwinding their C stacks. Our keyring calls run in daemon threads
+    (store/secrets.py), often inside `cryptography`'s Rust code (secretstorage decrypts the
+    answer), and that code cannot take the unwinding: the process aborted ("FATAL: exception not
+    rethrown", SIGABRT) instead of exiting with `code` — with the thread still running, and with
+    it just finished but not yet gone. Nothing of ours needs finalization: files are written
+    and closed where they are written, and no atexit handler is ours.
     """
     import contextlib
     import threading
 
-    if not any(t.daemon and t.is_alive() for t in threading.enumerate()):
-        return code
+    stop_other_threads = getattr(threading, "_shutdown", None)  # what shutdown does first
+    if stop_other_threads is not None:
+        stop_other_threads()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a reader gone, a closed stream
             stream.flush()

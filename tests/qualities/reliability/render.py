@@ -249,6 +249,9 @@ stored. SIGTERM and SIGHUP stop the CLI like Ctrl-C, but never between DocuSign'
 keyring write that stores the new refresh token: they are held until the writes are done, then
 the command exits 128 + the signal number. kill -9 cannot be held: a kill between DocuSign's
 answer and that one keyring write still loses the grant (tests/qualities/crash/test_kill9.py).
+The process then ends without the interpreter's final clean-up (`launch.leave`): a keyring call
+runs in a daemon thread, and stopping it there (inside `cryptography`'s Rust code) once turned
+the exit into an abort (SIGABRT) instead of 128 + the signal.
 """
 
 
