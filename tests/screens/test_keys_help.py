@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from clmwizard.screens.keys_help import KeysHelpDialog, key_rows
+from tests.support.pilot import ScreenApp
 
 
 class StepLike(Screen[None]):
@@ -29,13 +29,8 @@ class StepLike(Screen[None]):
     def action_approve(self) -> None: ...
 
 
-class HelpApp(App[None]):
-    def on_mount(self) -> None:
-        self.push_screen(StepLike())
-
-
 async def test_key_rows_include_hidden_keys_and_leave_out_disabled_ones() -> None:
-    app = HelpApp()
+    app = ScreenApp(StepLike())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         rows = key_rows(app.screen)

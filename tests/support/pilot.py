@@ -8,9 +8,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, RadioButton
 
 from clmwizard.app import ClmWizardApp
@@ -69,6 +71,17 @@ async def press_until(
 
 def make_app(context: WizardContext) -> ClmWizardApp:
     return ClmWizardApp(context)
+
+
+class ScreenApp(App[None]):
+    """An app that shows one screen, for tests of a screen or widget outside the wizard."""
+
+    def __init__(self, screen: Screen[Any]) -> None:
+        super().__init__()
+        self._first = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self._first)
 
 
 def plain_screen(app: App[object]) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
 from clmwizard.widgets.key_hints import KeyHints
-from tests.support.pilot import plain_screen, until
+from tests.support.pilot import ScreenApp, plain_screen, until
 
 
 class CountingHints(KeyHints):
@@ -38,13 +38,8 @@ class Step(Screen[None]):
         return self.can_retry if action == "retry" else True
 
 
-class StepApp(App[None]):
-    def on_mount(self) -> None:
-        self.push_screen(Step())
-
-
 async def test_hints_are_rebuilt_only_when_they_change() -> None:
-    app = StepApp()
+    app = ScreenApp(Step())
     async with app.run_test(size=(80, 12)) as pilot:
         await until(pilot, lambda: "open link" in plain_screen(app))
         screen = app.screen
