@@ -191,16 +191,17 @@ class KeyScreen(WizardScreen):
             return
         before = self.environment_name
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.environment_name = chosen
-            else:
-                self.query_one("#environment", TextRadioSet).choose(before)
+        def change() -> None:
+            self.environment_name = chosen
+            self._sync_custom_servers()
+
+        def keep() -> None:
+            self.query_one("#environment", TextRadioSet).choose(before)
             self._sync_custom_servers()
 
         from clmwizard.screens.dialogs import ConfirmDialog
 
-        self.app.push_screen(
+        self.confirm(
             ConfirmDialog(
                 f"Change the environment of profile {existing.name} from "
                 f"{environment_words(before, existing.auth_server)} to "
@@ -211,7 +212,8 @@ class KeyScreen(WizardScreen):
                 yes="Change",
                 no="Keep",
             ),
-            callback=answered,
+            change,
+            keep,
         )
 
     @on(Input.Changed, "#auth-server")
