@@ -105,10 +105,7 @@ def screen_text(app: ClmWizardApp) -> str:
 
 async def to_export(pilot: Pilot[None], app: ClmWizardApp, layout: str = "single") -> None:
     """The README's demo tour up to the written bundle."""
-    await until(pilot, lambda: isinstance(app.screen, StartScreen))
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, KeyScreen))
+    await to_key_screen(pilot, app)
     await pilot.press("enter")
     await consent_in_browser(pilot, app, key="a")
     await tokens_done(pilot, app)
