@@ -135,9 +135,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 WIZARD = "clmwizard.commands.wizard"
 
 
-def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    client_factory: ClientFactory | None = None,
+    poll_seconds: float | None = None,
+) -> int:
     """Run one command. `client_factory` makes every HTTP client the command uses (tests pass
-    one with an httpx.MockTransport or short timeouts); by default clmwizard.http.make_client."""
+    one with an httpx.MockTransport or short timeouts); by default clmwizard.http.make_client.
+    `poll_seconds`: how often a wait asks the Power Platform (tests ask faster than the 2 s)."""
     from clmwizard import hardening, interrupts, pipes, secret_env
 
     hardening.disable_core_dumps()
@@ -154,6 +160,7 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
 
         client_factory = default_client_factory
     args.client_factory = client_factory
+    args.poll_seconds = poll_seconds
     debug = args.debug or bool(os.environ.get("CLMWIZARD_DEBUG"))
     if args.command is not None:  # the wizard's terminal belongs to Textual
         interrupts.install()

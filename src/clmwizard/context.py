@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from clmwizard.powerplatform.polling import POLL_SECONDS
+
 if TYPE_CHECKING:
     import httpx
 
@@ -101,6 +103,8 @@ class WizardContext:
     )
     # Where the Microsoft side lives (the demo's: the emulator's Power Platform).
     microsoft: Callable[[], MicrosoftSettings] = field(default=lambda: default_microsoft())
+    # How often a wait asks the Power Platform whether a connection or a run is done.
+    poll_seconds: float = POLL_SECONDS
 
 
 def default_client_factory(**options: Any) -> httpx.AsyncClient:

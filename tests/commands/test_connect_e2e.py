@@ -19,7 +19,7 @@ from clmwizard.commands.status import EXIT_ATTENTION, EXIT_BROKEN
 from clmwizard.emulator import Emulator
 from clmwizard.errors import EXIT_GRANT_DEAD
 from clmwizard.store.profiles import ProfileStore
-from tests.support.powerplatform_fixtures import microsoft_argv
+from tests.support.powerplatform_fixtures import FAST_POLL, microsoft_argv
 
 BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
 DAY = 24 * 3600
@@ -44,7 +44,7 @@ def platform(
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
+    code = main(argv, poll_seconds=FAST_POLL)
     out, err = capsys.readouterr()
     return code, out, err
 

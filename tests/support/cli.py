@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from clmwizard.cli import main
+from tests.support.powerplatform_fixtures import FAST_POLL
 
 
 class Ran(NamedTuple):
@@ -39,7 +40,7 @@ class Cli:
         if browser is not None:
             self._monkeypatch.setenv("BROWSER", browser)
         self._capsys.readouterr()  # only what this command prints
-        code = main(list(argv), client_factory=client_factory)
+        code = main(list(argv), client_factory=client_factory, poll_seconds=FAST_POLL)
         out, err = self._capsys.readouterr()
         return Ran(code, out, err)
 

@@ -15,6 +15,10 @@ import pytest
 
 from clmwizard.emulator import Emulator
 
+# How often the client asks the emulator whether a connection or a run is done (the product's
+# 2 s would make each wait in a test last seconds; the emulator answers the same either way).
+FAST_POLL = 0.1
+
 
 @pytest.fixture
 def microsoft(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Emulator:

@@ -11,6 +11,7 @@ from clmwizard.context import DemoSetup, WizardContext
 from clmwizard.emulator import Emulator
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import MemorySecretStore
+from tests.support.powerplatform_fixtures import FAST_POLL
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def demo_context(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         demo=DemoSetup.from_emulator(emu),
         open_browser=lambda url: opened.append(url) is None,
         consent_timeout=30.0,
+        poll_seconds=FAST_POLL,
     )
     return context
 

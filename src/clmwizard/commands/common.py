@@ -72,6 +72,14 @@ def is_ephemeral(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "ephemeral", False))
 
 
+def poll_seconds(args: argparse.Namespace) -> float:
+    """How often a wait asks the Power Platform: what `cli.main` was given, else the product's."""
+    from clmwizard.powerplatform.polling import POLL_SECONDS
+
+    given: float | None = getattr(args, "poll_seconds", None)
+    return given or POLL_SECONDS
+
+
 def client_factory(args: argparse.Namespace) -> ClientFactory:
     """What makes every DocuSign HTTP client: the one `cli.main` was given, else the default."""
     from clmwizard.context import default_client_factory
@@ -82,9 +90,9 @@ def client_factory(args: argparse.Namespace) -> ClientFactory:
 
 class CommandOptions:
     """Base of a command's options, a frozen dataclass whose fields are named after its flags.
-    `from_flags` reads each field from the flag of its name (`ephemeral` and `client_factory` as
-    the top-level flags and cli.main give them), `given` the fields that need converting; a
-    command whose flags need checking overrides `from_args`."""
+    `from_flags` reads each field from the flag of its name (`ephemeral`, `client_factory` and
+    `poll_seconds` as the top-level flags and cli.main give them), `given` the fields that need
+    converting; a command whose flags need checking overrides `from_args`."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Self:
@@ -92,7 +100,11 @@ class CommandOptions:
 
     @classmethod
     def from_flags(cls, args: argparse.Namespace, **given: Any) -> Self:
-        shared = {"ephemeral": is_ephemeral, "client_factory": client_factory}
+        shared = {
+            "ephemeral": is_ephemeral,
+            "client_factory": client_factory,
+            "poll_seconds": poll_seconds,
+        }
         values = {
             field.name: given[field.name]
             if field.name in given

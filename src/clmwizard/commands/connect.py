@@ -142,6 +142,7 @@ async def _connect_one(
             connection,
             profile.name,
             timeout=options.timeout,
+            poll=options.poll_seconds,
             tick=live.tick,
             returned=back.query,
         )

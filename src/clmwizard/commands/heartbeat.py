@@ -115,7 +115,12 @@ async def _heartbeat(
             "(`clmwizard status` shows it later).",
         ) as live:
             run_, actions = await run_and_wait(
-                flows, env, flow_id, timeout=options.timeout, tick=live.tick
+                flows,
+                env,
+                flow_id,
+                timeout=options.timeout,
+                poll=options.poll_seconds,
+                tick=live.tick,
             )
     outcome.run, outcome.actions = run_, actions
     outcome.result = describe_result(run_, actions, target, profile.name)

@@ -77,6 +77,7 @@ class PublicationOptions(CommandOptions):
     microsoft: MicrosoftOptions
     ephemeral: bool
     client_factory: ClientFactory
+    poll_seconds: float
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Self:

@@ -54,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 @dataclass(frozen=True)
 class RotateOptions(refresh.RefreshOptions):
     secret_key_stdin: bool
+    poll_seconds: float
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for done in report.updated:
         print(f"✓ {done.display_name} ({done.connector_id}) now has the new secret key.")
-    if report.complete and not asyncio.run(_prove(name, profiles, secrets, options.client_factory)):
+    if report.complete and not asyncio.run(_prove(name, profiles, secrets, options)):
         print(
             "Keep the old secret key in DocuSign: the heartbeat run through the connectors "
             "failed. Fix what is said above, then run "
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _prove(
-    name: str, profiles: ProfileStore, secrets: SecretStore, factory: ClientFactory
+    name: str, profiles: ProfileStore, secrets: SecretStore, options: RotateOptions
 ) -> bool:
     """Run each heartbeat flow once through the connectors that now carry the new secret;
     True when every one succeeded (or there is none to run)."""
@@ -117,7 +118,7 @@ async def _prove(
             flush=True,
         )
         try:
-            async with factory(ca_bundle=settings.ca_bundle) as http:
+            async with options.client_factory(ca_bundle=settings.ca_bundle) as http:
                 signed = await sign_in(http, settings, secrets, name, interactive=False, flow=True)
                 if signed is None or signed[1] is None:
                     print("  ! no cached Microsoft sign-in: cannot run the heartbeat now.")
@@ -125,7 +126,9 @@ async def _prove(
                     continue
                 _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=name)
                 assert flows is not None
-                proof = await prove_with_heartbeat(flows, profile, record)
+                proof = await prove_with_heartbeat(
+                    flows, profile, record, poll=options.poll_seconds
+                )
         except ClmWizardError as error:
             print(f"  ✗ {error.what}")
             proved = False

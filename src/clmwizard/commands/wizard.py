@@ -26,6 +26,7 @@ class WizardOptions(CommandOptions):
     demo: bool
     ephemeral: bool
     client_factory: ClientFactory
+    poll_seconds: float
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +54,7 @@ def build_context(options: WizardOptions) -> WizardContext:
         open_secrets=open_secrets,
         initial_profile=options.profile,
         client_factory=options.client_factory,
+        poll_seconds=options.poll_seconds,
     )
 
 
@@ -72,6 +74,7 @@ def _run_demo(options: WizardOptions) -> int:
             demo=DemoSetup.from_emulator(emulator),
             initial_profile=options.profile,
             client_factory=options.client_factory,
+            poll_seconds=options.poll_seconds,
             microsoft=lambda: microsoft,
         )
         return _run_app(context)

@@ -21,7 +21,7 @@ from clmwizard.powerplatform.connections import (
     get_connection,
     list_connections,
 )
-from clmwizard.powerplatform.polling import POLL_SECONDS, Tick, poll_until
+from clmwizard.powerplatform.polling import Tick, poll_until
 from clmwizard.redact import register_secret
 from clmwizard.store.profile import Profile, PublishedConnector, PublishRecord
 
@@ -183,8 +183,8 @@ async def wait_connected(
     profile: str,
     *,
     timeout: float,
+    poll: float,
     tick: Tick = lambda waited: None,
-    poll: float = POLL_SECONDS,
     returned: Callable[[], dict[str, str] | None] = lambda: None,
 ) -> Connection:
     """Poll until the connection reads Connected. An error it already had before the sign-in

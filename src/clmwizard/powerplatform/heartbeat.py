@@ -22,7 +22,7 @@ from clmwizard.powerplatform.flows import (
     Schedule,
     flow_body,
 )
-from clmwizard.powerplatform.polling import POLL_SECONDS, Tick, poll_until
+from clmwizard.powerplatform.polling import Tick, poll_until
 from clmwizard.powerplatform.rotation_proof import proving_run
 from clmwizard.store.profile import HeartbeatRecord, Profile, PublishedConnector, PublishRecord
 
@@ -171,8 +171,8 @@ async def run_and_wait(
     flow_id: str,
     *,
     timeout: float,
+    poll: float,
     tick: Tick = lambda waited: None,
-    poll: float = POLL_SECONDS,
 ) -> tuple[FlowRun, list[ActionResult]]:
     """Trigger one run now and wait until it finished; its actions for the result."""
     before = {run.run_id for run in await api.runs(environment, flow_id, limit=50)}

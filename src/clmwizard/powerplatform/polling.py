@@ -3,13 +3,12 @@ seconds, the wait ends at a time limit."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
-POLL_SECONDS = 2.0
+POLL_SECONDS = 2.0  # the product's pace; tests pass a faster one through the context or cli.main
 Tick = Callable[[float], None]  # seconds waited so far
 
 
@@ -24,6 +23,8 @@ async def poll_until(
 ) -> T:
     """The first answer of `ask()` that is not None. `between()` runs at every tick; True asks
     again at the next tick instead of at the next poll."""
+    import asyncio
+
     started = time.monotonic()
     next_poll = started
     while True:

@@ -160,7 +160,7 @@ class HeartbeatProof:
 
 
 async def prove_with_heartbeat(
-    api: FlowApi, profile: Profile, record: PublishRecord, *, timeout: float = 300.0
+    api: FlowApi, profile: Profile, record: PublishRecord, *, poll: float, timeout: float = 300.0
 ) -> HeartbeatProof:
     """Run the record's heartbeat flow once, right after its connectors got the new secret.
 
@@ -174,7 +174,7 @@ async def prove_with_heartbeat(
     assert record.heartbeat is not None
     target = heartbeat_target(profile, record.environment_id)
     run, actions = await run_and_wait(
-        api, record.environment_id, record.heartbeat.flow_id, timeout=timeout
+        api, record.environment_id, record.heartbeat.flow_id, timeout=timeout, poll=poll
     )
     words = describe_result(run, actions, target, profile.name)
     return HeartbeatProof(record.environment_id, run.status == "Succeeded", words)

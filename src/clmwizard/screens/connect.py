@@ -183,6 +183,7 @@ class ConnectScreen(PlatformStepScreen):
             connection,
             self.profile.name,
             timeout=limit,
+            poll=self.wizard.context.poll_seconds,
             tick=self.tick,
             returned=back.query,
         )

@@ -99,7 +99,12 @@ class HeartbeatScreen(PlatformStepScreen):
                 self.set_phase("waiting")
                 self.start_wait("waiting for the heartbeat's test run", RUN_TIMEOUT)
                 run, actions = await run_and_wait(
-                    flows, env, flow_id, timeout=RUN_TIMEOUT, tick=self.tick
+                    flows,
+                    env,
+                    flow_id,
+                    timeout=RUN_TIMEOUT,
+                    poll=self.wizard.context.poll_seconds,
+                    tick=self.tick,
                 )
             outcome.run, outcome.actions = run, actions
             outcome.result = describe_result(run, actions, target, profile.name)

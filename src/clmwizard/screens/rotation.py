@@ -295,7 +295,13 @@ class RotationChecklist(DeviceCodeKeys, ModalScreen[None]):
                     )
                     assert flows is not None
                     proofs.append(
-                        await prove_with_heartbeat(flows, self.profile, record, timeout=PROOF_LIMIT)
+                        await prove_with_heartbeat(
+                            flows,
+                            self.profile,
+                            record,
+                            poll=self.wizard.context.poll_seconds,
+                            timeout=PROOF_LIMIT,
+                        )
                     )
         except Exception as error:  # a server's failure is a message, never a crash
             failure = server_failure(error)

@@ -27,6 +27,7 @@ import pytest
 from clmwizard.cli import main
 from clmwizard.emulator import Emulator
 from clmwizard.http import ClientFactory
+from tests.support.powerplatform_fixtures import FAST_POLL
 
 
 @dataclass
@@ -205,7 +206,7 @@ class Run:
         if stdin is not None:
             sys.stdin = io.StringIO(stdin)
         try:
-            code = main(argv, client_factory=client_factory)
+            code = main(argv, client_factory=client_factory, poll_seconds=FAST_POLL)
         finally:
             sys.stdin = previous
         out, err = self.capture.readouterr()
