@@ -183,3 +183,30 @@ def test_every_environment_variable_read_is_documented() -> None:
     assert sorted(name for name in read if name not in TOP_LEVEL_HELP) == []
     assert sorted(name for name in read if f"`{name}`" not in readme) == []
     assert "test only" in TOP_LEVEL_HELP and "**test only**" in readme
+
+
+@pytest.mark.parametrize("command", ["connect", "heartbeat", "rotate"])
+def test_waits_ask_the_power_platform_every_two_seconds_unless_main_is_told(command: str) -> None:
+    """The product's pace is 2 s; only a caller of `cli.main` (the tests) asks faster."""
+    import importlib
+
+    from clmwizard.commands.common import CommandOptions
+
+    module = importlib.import_module(f"clmwizard.commands.{command}")
+    options_type = next(
+        value
+        for name, value in vars(module).items()
+        if name == f"{command.capitalize()}Options" and issubclass(value, CommandOptions)
+    )
+    args = cli.parse_args([command, "--profile", "acme"])
+    assert options_type.from_args(args).poll_seconds == 2.0
+    args.poll_seconds = 0.1  # what main(poll_seconds=0.1) sets
+    assert options_type.from_args(args).poll_seconds == 0.1
+
+
+def test_the_wizard_asks_the_power_platform_every_two_seconds_by_default() -> None:
+    from clmwizard.context import WizardContext
+    from clmwizard.store.profiles import ProfileStore
+    from clmwizard.store.secrets import MemorySecretStore
+
+    assert WizardContext(profiles=ProfileStore(), open_secrets=MemorySecretStore).poll_seconds == 2
