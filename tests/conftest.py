@@ -20,10 +20,9 @@ __all__ = ["emu", "fast_backoff", "login_args", "redirect_uri", "signed_in"]
 
 
 # One X display and one gnome-keyring daemon serve every xdist worker: the clipboard tests (they
-# own the X selection) run on one worker, one after another; so do the Secret Service tests. (Spread
-# over both workers, they passed alone three times, but in a whole clean-clone run the daemon was
-# gone from the bus at the first of them and D-Bus started a locked one: every Secret Service test
-# failed. Until that is understood, they stay together.)
+# own the X selection) run on one worker, one after another; so do the Secret Service tests (spread,
+# they once met gnome-keyring's "Object does not exist" with concurrent clients; together they take
+# ~100 s, well inside the other workers' time).
 SERIAL_GROUPS = ("display", "secret_service")
 
 
