@@ -22,7 +22,7 @@ __all__ = ["emu", "fast_backoff", "login_args", "redirect_uri", "signed_in"]
 # One X display and one gnome-keyring daemon serve every xdist worker: the clipboard tests (they
 # own the X selection) run on one worker, one after another; so do the Secret Service tests (spread,
 # they once met gnome-keyring's "Object does not exist" with concurrent clients; together they take
-# ~100 s, well inside the other workers' time).
+# ~100 s of one worker).
 SERIAL_GROUPS = ("display", "secret_service")
 
 
