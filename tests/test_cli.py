@@ -193,11 +193,8 @@ def test_waits_ask_the_power_platform_every_two_seconds_unless_main_is_told(comm
     from clmwizard.commands.common import CommandOptions
 
     module = importlib.import_module(f"clmwizard.commands.{command}")
-    options_type = next(
-        value
-        for name, value in vars(module).items()
-        if name == f"{command.capitalize()}Options" and issubclass(value, CommandOptions)
-    )
+    options_type = getattr(module, f"{command.capitalize()}Options")
+    assert issubclass(options_type, CommandOptions)
     args = cli.parse_args([command, "--profile", "acme"])
     assert options_type.from_args(args).poll_seconds == 2.0
     args.poll_seconds = 0.1  # what main(poll_seconds=0.1) sets
