@@ -480,10 +480,18 @@ class ClmWizardApp(App[None]):
             self.release_keys()
 
     def release_keys(self) -> None:
-        """Hand the held keys, in order, to the screen shown now."""
+        """Hand the held keys, in order, to the screen shown now.
+
+        Keys the app has not read yet (a busy machine) are behind this call in its queue: they
+        are held too when read, and the hand-over waits for them, so none overtakes another."""
+        self.call_later(self._hand_over_keys, self._holds)
+
+    async def _hand_over_keys(self, hold: int) -> None:
+        if self._holds != hold:  # another screen change has begun: they wait for that one
+            return
         held, self._held_keys = self._held_keys or [], None
         for key in held:
-            self.post_message(events.Key(key.key, key.character))
+            await super().on_event(key)
 
     async def on_event(self, event: events.Event) -> None:
         if (

@@ -76,3 +76,25 @@ async def test_keys_typed_as_fields_gives_way_to_export_reach_its_folder(
         await until(pilot, lambda: folder.value.endswith("2d"))
         assert app.focused is folder
         assert world.profiles.exists("acme")
+
+
+async def test_keys_still_queued_when_the_screen_is_shown_keep_their_order(
+    world: WizardContext,
+) -> None:
+    """On a busy machine the app may not have read every key typed during a screen change when
+    the next screen is shown: those still queued must not overtake the ones already held."""
+    app = ClmWizardApp(world)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, KeyScreen))
+        field = app.screen.query_one("#profile-name", Input)
+        await until(pilot, lambda: app.focused is field)
+        app.hold_keys()  # a screen change begins
+        type_burst(pilot, "ac")
+        await until(pilot, lambda: len(app._held_keys or ()) == 2)  # read and held
+        for char in "me":  # typed too, not read yet when the next screen is shown
+            app.post_message(events.Key(char, char))
+        app.release_keys()
+        await until(pilot, lambda: len(field.value) == 4)
+        assert field.value == "acme"
