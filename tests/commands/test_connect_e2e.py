@@ -19,7 +19,7 @@ from clmwizard.commands.status import EXIT_ATTENTION, EXIT_BROKEN
 from clmwizard.emulator import Emulator
 from clmwizard.errors import EXIT_GRANT_DEAD
 from clmwizard.store.profiles import ProfileStore
-from tests.support.powerplatform_fixtures import FAST_POLL, microsoft_argv
+from tests.support.powerplatform_fixtures import FAST_POLL, DeviceCodeSignIns, microsoft_argv
 
 BROWSER = f"{sys.executable} -m clmwizard.emulator.browser %s"
 DAY = 24 * 3600
@@ -30,7 +30,7 @@ Argv = Callable[..., list[str]]
 def platform(
     microsoft: Emulator,
     signed_in: Callable[..., None],
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Emulator]:
@@ -86,7 +86,7 @@ def test_publish_connect_heartbeat_status_then_reruns_reuse(
     layout: str,
     platform: Emulator,
     publish_argv: Argv,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     register(platform, publish(platform, publish_argv, capsys, layout=layout))
@@ -428,7 +428,7 @@ def test_the_portals_consent_path_is_finished_with_the_code(
 def test_after_a_service_principal_publish_one_connect_client_id_serves_the_later_commands(
     platform: Emulator,
     publish_argv: Argv,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

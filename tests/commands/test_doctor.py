@@ -21,6 +21,7 @@ from clmwizard.errors import EXIT_KEYRING
 from clmwizard.store.profile import ClmHosts, Profile
 from clmwizard.store.profiles import ProfileStore
 from tests.support.keyrings import MemoryKeyring, SlowKeyring
+from tests.support.powerplatform_fixtures import DeviceCodeSignIns
 from tests.support.store_fixtures import Backends, make_profile
 
 
@@ -229,7 +230,7 @@ DAY = 24 * 3600
 def test_doctor_reports_the_stored_microsoft_sign_in(
     microsoft: Emulator,
     signed_in: Callable[..., None],
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     publish_argv: Argv,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -21,6 +21,7 @@ from clmwizard.powerplatform.redirect import UNKNOWN_LINE
 from clmwizard.store.profiles import ProfileStore
 from tests.support.cli import Cli, Ran
 from tests.support.keyrings import FailingAfterKeyring, MemoryKeyring
+from tests.support.powerplatform_fixtures import DeviceCodeSignIns
 
 Argv = Callable[..., list[str]]
 
@@ -48,7 +49,7 @@ def publish(signed_in: Callable[..., None], publish_argv: Argv, cli: Cli) -> Pub
 def test_publish_creates_then_updates_without_duplicates(
     layout: str,
     microsoft: Emulator,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     publish: Publish,
 ) -> None:
     code, out, err = publish("--layout", layout)
@@ -82,7 +83,7 @@ def test_publish_creates_then_updates_without_duplicates(
 
 def test_dry_run_changes_nothing(
     microsoft: Emulator,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     publish: Publish,
 ) -> None:
     code, out, _ = publish("--dry-run", "--layout", "three")
@@ -94,7 +95,7 @@ def test_dry_run_changes_nothing(
 
 def test_several_environments_without_a_terminal_are_listed(
     microsoft: Emulator,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     publish: Publish,
 ) -> None:
     code, _, err = publish(environment=None)
@@ -107,7 +108,9 @@ def test_several_environments_without_a_terminal_are_listed(
 
 
 @pytest.fixture
-def first_published(approver: list[str], publish: Publish, signed_in: Callable[..., None]) -> None:
+def first_published(
+    approver: DeviceCodeSignIns, publish: Publish, signed_in: Callable[..., None]
+) -> None:
     """Another profile, `first`, signed in and published into the same environment; then acme
     signed in again (its DocuSign sign-in is the current one)."""
     signed_in(profile="first")
@@ -143,7 +146,7 @@ def test_two_profiles_publish_into_one_environment_without_an_adoption_prompt(
 
 def test_no_maker_role_is_said_plainly_and_nothing_is_left_unreported(
     microsoft: Emulator,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     publish: Publish,
 ) -> None:
     microsoft.power_platform.set_maker(microsoft.power_platform.default_environment, False)
@@ -179,7 +182,7 @@ def test_service_principal_publishes_with_the_secret_from_the_environment(
 def test_a_keyring_that_cannot_keep_the_sign_in_is_refused_as_for_docusign(
     trouble: str,
     microsoft: Emulator,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     memory_keyring: MemoryKeyring,
     publish: Publish,
 ) -> None:
@@ -254,7 +257,7 @@ def test_microsoft_sign_in_failures_are_said_plainly(
 
 def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more(
     microsoft: Emulator,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     publish: Publish,
 ) -> None:
     assert publish()[0] == 0 and len(approver) == 1
@@ -290,7 +293,7 @@ def test_browser_sign_in_publishes(
 
 def test_throttling_is_waited_out_with_retry_after(
     microsoft: Emulator,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     publish: Publish,
 ) -> None:
     microsoft.inject_fault(
@@ -340,7 +343,7 @@ def test_the_device_code_wait_shows_a_clock_until_the_sign_in_returns(
 def test_validation_warnings_are_shown_and_errors_stop_with_each_shown(
     form: str,
     microsoft: Emulator,
-    approver: list[str],
+    approver: DeviceCodeSignIns,
     publish: Publish,
 ) -> None:
     pp = microsoft.power_platform

@@ -15,6 +15,7 @@ from clmwizard.store.profile import MS_TOKEN_CACHE
 from clmwizard.store.secrets import open_secret_store
 from tests.support.cli import Cli
 from tests.support.keyrings import MemoryKeyring
+from tests.support.powerplatform_fixtures import DeviceCodeSignIns
 
 Argv = Callable[..., list[str]]
 
@@ -25,7 +26,7 @@ def secrets_in_connectors(emu: Emulator) -> list[str]:
 
 
 def test_rotate_updates_every_connector_then_says_until_when_to_keep_the_old(
-    microsoft: Emulator, approver: list[str], acme_publish: Argv, cli: Cli
+    microsoft: Emulator, approver: DeviceCodeSignIns, acme_publish: Argv, cli: Cli
 ) -> None:
     assert cli(*acme_publish("--layout", "three")).code == 0
     assert secrets_in_connectors(microsoft) == [microsoft.secret_key] * 3

@@ -7,8 +7,7 @@ Imported by the conftest.py of each folder that uses them.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,27 +29,31 @@ def microsoft(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     return emu
 
 
+class DeviceCodeSignIns:
+    """The device-code sign-ins the emulated user approved: len() counts them."""
+
+    def __init__(self, microsoft: Emulator) -> None:
+        self._power_platform = microsoft.power_platform
+
+    def __len__(self) -> int:
+        return len(self._power_platform.issued_device_codes())
+
+
 @pytest.fixture
-def approver(microsoft: Emulator) -> Iterator[list[str]]:
-    """The user entering each device code in a browser elsewhere: approves every pending one."""
-    approved: list[str] = []
-    stop = threading.Event()
-
-    def approve() -> None:
-        while not stop.wait(0.05):
-            for code in microsoft.power_platform.pending_device_codes():
-                approved.append(microsoft.power_platform.approve_device_code(code))
-
-    thread = threading.Thread(target=approve, daemon=True)
-    thread.start()
-    yield approved
-    stop.set()
-    thread.join(2)
+def approver(microsoft: Emulator) -> DeviceCodeSignIns:
+    """The user entering each device code in a browser elsewhere, before clmwizard first asks:
+    the emulator approves each code as it issues it. (A user approving after the first poll
+    would add MSAL's one-second wait to every sign-in; tests/commands/test_publish.py and the
+    Pilot tours sign in that way.)"""
+    microsoft.power_platform.set_policies(auto_approve_device_codes=True)
+    return DeviceCodeSignIns(microsoft)
 
 
 @pytest.fixture
 def acme_publish(
-    signed_in: Callable[..., None], approver: list[str], publish_argv: Callable[..., list[str]]
+    signed_in: Callable[..., None],
+    approver: DeviceCodeSignIns,
+    publish_argv: Callable[..., list[str]],
 ) -> Callable[..., list[str]]:
     """`publish_argv` once profile acme is signed in to DocuSign, with a user approving device
     codes."""

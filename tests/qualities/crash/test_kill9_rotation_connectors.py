@@ -16,6 +16,7 @@ from clmwizard.store.profile import SECRET_ITEMS
 from clmwizard.store.profiles import ProfileStore
 from clmwizard.store.secrets import SERVICE
 from tests.qualities.crash.harness import Child, sign_in_here
+from tests.support.powerplatform_fixtures import DeviceCodeSignIns
 
 pytestmark = [pytest.mark.secret_service, pytest.mark.timeout(240)]
 
@@ -34,7 +35,7 @@ def connector_secrets(emu: Emulator, environment: str) -> list[str]:
 
 def test_kill_between_connector_updates_then_rotate_again_finishes(
     emu: Emulator,
-    approver: list[str],  # the CA trusted (inherited by the child), device codes approved
+    approver: DeviceCodeSignIns,  # the CA trusted (inherited by the child), device codes approved
     tmp_path: Path,
     config_dir: Path,
     profile_name: str,

@@ -25,6 +25,7 @@ Test controls (Python; over HTTP as POST/GET {auth_server}/_emulator/powerplatfo
     pp.approve_device_code(user_code=None)      POST device-codes/approve {"user_code": …}
     pp.decline_device_code(user_code=None)      POST device-codes/decline
     pp.pending_device_codes()                   GET  device-codes
+    pp.issued_device_codes()                    (every code issued, whatever its state)
     pp.forget_device_code(user_code=None)       (its next poll: bad_verification_code)
     pp.set_policies(admin_consent_required=, conditional_access_blocked=,
                     auto_approve_device_codes=,

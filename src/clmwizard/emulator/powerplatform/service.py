@@ -270,6 +270,11 @@ class PowerPlatform:
         with self.state.lock:
             return [c.user_code for c in self.state.device_codes.values() if c.status == "pending"]
 
+    def issued_device_codes(self) -> list[str]:
+        """Every device code issued so far, whatever became of it (oldest first)."""
+        with self.state.lock:
+            return [c.user_code for c in self.state.device_codes.values()]
+
     def set_policies(
         self,
         *,
