@@ -21,15 +21,7 @@ from clmwizard.commands.platform import (
 )
 from clmwizard.errors import EXIT_OK
 from clmwizard.powerplatform.flows import parse_every
-from clmwizard.powerplatform.heartbeat import (
-    HeartbeatOutcome,
-    describe_result,
-    heartbeat_target,
-    kept_alive_lines,
-    remember_outcome,
-    run_and_wait,
-    upsert_flow,
-)
+from clmwizard.powerplatform.heartbeat import heartbeat_target, kept_alive_lines, run_once, set_up
 from clmwizard.powerplatform.records import find_record
 from clmwizard.powerplatform.rotation_proof import (
     delete_old_secret,
@@ -94,10 +86,10 @@ async def _heartbeat(
         await asyncio.to_thread(remember_user_sign_in, profiles, profile.name, settings)
         _, flows = make_apis(http, settings, *signed, secrets=secrets, profile=profile.name)
         assert flows is not None
-        flow_id, created = await upsert_flow(flows, profile, target, options.schedule, on=on)
-        outcome = HeartbeatOutcome(flow_id, created, on, options.schedule)
-        await remember_outcome(profiles, profile.name, target, outcome, settings.flow_url)
-        done = "created" if created else "updated"
+        outcome = await set_up(
+            flows, profiles, profile, target, options.schedule, on=on, flow_url=settings.flow_url
+        )
+        flow_id, done = outcome.flow_id, "created" if outcome.created else "updated"
         if options.off:
             say(f"✓ Heartbeat flow {flow_id} {done} and turned OFF.")
             say(
@@ -114,17 +106,17 @@ async def _heartbeat(
             hint="  Still running: Power Automate queues runs; it goes on without clmwizard "
             "(`clmwizard status` shows it later).",
         ) as live:
-            run_, actions = await run_and_wait(
+            run_ = await run_once(
                 flows,
-                env,
-                flow_id,
+                profiles,
+                target,
+                outcome,
+                profile=profile.name,
+                flow_url=settings.flow_url,
                 timeout=options.timeout,
                 poll=options.poll_seconds,
                 tick=live.tick,
             )
-    outcome.run, outcome.actions = run_, actions
-    outcome.result = describe_result(run_, actions, target, profile.name)
-    await remember_outcome(profiles, profile.name, target, outcome, settings.flow_url)
     if outcome.succeeded:
         say(f"✓ Test run {run_.run_id} succeeded: CLM answered {outcome.result}.")
         _say_rotation(await asyncio.to_thread(profiles.load, profile.name), env)

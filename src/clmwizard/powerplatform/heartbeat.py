@@ -272,3 +272,43 @@ async def remember_outcome(
     and never makes another)."""
     change = remember_heartbeat(target.environment_id, record_of(outcome, target), flow_url)
     await asyncio.to_thread(profiles.update, name, change)
+
+
+async def set_up(
+    flows: FlowApi,
+    profiles: ProfileStore,
+    profile: Profile,
+    target: HeartbeatTarget,
+    schedule: Schedule,
+    *,
+    on: bool,
+    flow_url: str,
+) -> HeartbeatOutcome:
+    """Create or update the heartbeat flow, turned on or off, and write it into the profile."""
+    flow_id, created = await upsert_flow(flows, profile, target, schedule, on=on)
+    outcome = HeartbeatOutcome(flow_id, created, on, schedule)
+    await remember_outcome(profiles, profile.name, target, outcome, flow_url)
+    return outcome
+
+
+async def run_once(
+    flows: FlowApi,
+    profiles: ProfileStore,
+    target: HeartbeatTarget,
+    outcome: HeartbeatOutcome,
+    *,
+    profile: str,
+    flow_url: str,
+    timeout: float,
+    poll: float,
+    tick: Tick,
+) -> FlowRun:
+    """Run the flow once now, wait until it finished, and write its result (in `outcome`, and
+    into the profile)."""
+    run, actions = await run_and_wait(
+        flows, target.environment_id, outcome.flow_id, timeout=timeout, poll=poll, tick=tick
+    )
+    outcome.run, outcome.actions = run, actions
+    outcome.result = describe_result(run, actions, target, profile)
+    await remember_outcome(profiles, profile, target, outcome, flow_url)
+    return run

@@ -54,13 +54,10 @@ class HeartbeatScreen(PlatformStepScreen):
     async def run_step(self) -> None:
         from clmwizard.powerplatform.flows import parse_every
         from clmwizard.powerplatform.heartbeat import (
-            HeartbeatOutcome,
-            describe_result,
             heartbeat_target,
             kept_alive_lines,
-            remember_outcome,
-            run_and_wait,
-            upsert_flow,
+            run_once,
+            set_up,
         )
         from clmwizard.powerplatform.setup import make_apis
 
@@ -75,7 +72,6 @@ class HeartbeatScreen(PlatformStepScreen):
             signed = await self.sign_in(flow=True)
             secrets = await asyncio.to_thread(self.wizard.secret_store)
             schedule = parse_every(EVERY)
-            env = target.environment_id
             flow_url = self.settings.flow_url
 
             factory = self.wizard.context.client_factory
@@ -84,12 +80,13 @@ class HeartbeatScreen(PlatformStepScreen):
                     http, self.settings, *signed, secrets=secrets, profile=profile.name
                 )
                 assert flows is not None
-                flow_id, created = await upsert_flow(flows, profile, target, schedule, on=True)
-                outcome = HeartbeatOutcome(flow_id, created, True, schedule)
-                await remember_outcome(profiles, profile.name, target, outcome, flow_url)
-                done = "created" if created else "updated (the same flow as before)"
+                outcome = await set_up(
+                    flows, profiles, profile, target, schedule, on=True, flow_url=flow_url
+                )
+                done = "created" if outcome.created else "updated (the same flow as before)"
                 self.query_one("#flow", Static).update(
-                    f"✓ Heartbeat flow [b]{escape(flow_id)}[/b] {done}: on, {schedule.words}."
+                    f"✓ Heartbeat flow [b]{escape(outcome.flow_id)}[/b] {done}: on, "
+                    f"{schedule.words}."
                 )
                 self.query_one("#kept", Static).update(
                     "\n".join(
@@ -98,17 +95,17 @@ class HeartbeatScreen(PlatformStepScreen):
                 )
                 self.set_phase("waiting")
                 self.start_wait("waiting for the heartbeat's test run", RUN_TIMEOUT)
-                run, actions = await run_and_wait(
+                run = await run_once(
                     flows,
-                    env,
-                    flow_id,
+                    profiles,
+                    target,
+                    outcome,
+                    profile=profile.name,
+                    flow_url=flow_url,
                     timeout=RUN_TIMEOUT,
                     poll=self.wizard.context.poll_seconds,
                     tick=self.tick,
                 )
-            outcome.run, outcome.actions = run, actions
-            outcome.result = describe_result(run, actions, target, profile.name)
-            await remember_outcome(profiles, profile.name, target, outcome, flow_url)
         except Exception as error:  # a server's failure is a message, never a crash
             self.fail(error)
             return
