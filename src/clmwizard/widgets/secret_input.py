@@ -11,79 +11,46 @@ Handlers see the same classes (subclasses, same handler names) and the same valu
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar, cast
 
 from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
 HIDDEN = "<hidden>"
+M = TypeVar("M", bound=Message)
 
 
 def _hidden_repr(message: Message) -> str:
     return f"{type(message).__mro__[1].__name__}(<secret input: value {HIDDEN}>)"
 
 
-class _HiddenChanged(Input.Changed):
-    def __repr__(self) -> str:
-        return _hidden_repr(self)
+def _hidden(original: type[M]) -> type[M]:
+    """A subclass of message class `original` whose repr and str hide the value. Textual names
+    handlers after the class: it keeps the original's handler name and namespace."""
+    hidden = cast(
+        "type[M]",
+        type(
+            f"_Hidden{original.__name__}",
+            (original,),
+            {"__slots__": (), "__repr__": _hidden_repr, "__str__": _hidden_repr},
+        ),
+    )
+    hidden.handler_name = original.handler_name
+    hidden.namespace = original.namespace
+    return hidden
 
-    __str__ = __repr__
-
-
-class _HiddenSubmitted(Input.Submitted):
-    def __repr__(self) -> str:
-        return _hidden_repr(self)
-
-    __str__ = __repr__
-
-
-class _HiddenBlurred(Input.Blurred):
-    def __repr__(self) -> str:
-        return _hidden_repr(self)
-
-    __str__ = __repr__
-
-
-class _HiddenKey(events.Key):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return _hidden_repr(self)
-
-    __str__ = __repr__
-
-
-class _HiddenPaste(events.Paste):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return _hidden_repr(self)
-
-    __str__ = __repr__
-
-
-# Textual names handlers after the class: keep the names (and namespaces) of the originals.
-for _hidden, _original in (
-    (_HiddenChanged, Input.Changed),
-    (_HiddenSubmitted, Input.Submitted),
-    (_HiddenBlurred, Input.Blurred),
-    (_HiddenKey, events.Key),
-    (_HiddenPaste, events.Paste),
-):
-    _hidden.handler_name = _original.handler_name
-    _hidden.namespace = _original.namespace
 
 _QUIET_EVENTS: dict[type[Message], type[Message]] = {
-    events.Key: _HiddenKey,
-    events.Paste: _HiddenPaste,
+    events.Key: _hidden(events.Key),
+    events.Paste: _hidden(events.Paste),
 }
 
 
 class SecretInput(Input):
-    Changed: ClassVar[type[Input.Changed]] = _HiddenChanged
-    Submitted: ClassVar[type[Input.Submitted]] = _HiddenSubmitted
-    Blurred: ClassVar[type[Input.Blurred]] = _HiddenBlurred
+    Changed: ClassVar[type[Input.Changed]] = _hidden(Input.Changed)
+    Submitted: ClassVar[type[Input.Submitted]] = _hidden(Input.Submitted)
+    Blurred: ClassVar[type[Input.Blurred]] = _hidden(Input.Blurred)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(password=True, **kwargs)  # type: ignore[arg-type]
