@@ -4,10 +4,8 @@ none is lost, and none lands on the screen in between (the start screen, whose l
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 from textual import events
 from textual.widgets import Input
@@ -17,9 +15,6 @@ from clmwizard.context import WizardContext
 from clmwizard.screens.export import ExportScreen
 from clmwizard.screens.fields import FieldsScreen
 from clmwizard.screens.key import KeyScreen
-from clmwizard.screens.start import StartScreen
-from clmwizard.store.profiles import ProfileListing, ProfileStore
-from clmwizard.store.secrets import MemorySecretStore
 from tests.support.pilot import type_burst, until
 from tests.support.snapshot_world import settle, signed_in
 
@@ -103,30 +98,3 @@ async def test_keys_still_queued_when_the_screen_is_shown_keep_their_order(
         app.release_keys()
         await until(pilot, lambda: len(field.value) == 4)
         assert field.value == "acme"
-
-
-class SlowProfiles(ProfileStore):
-    """A profile folder on a slow disk: listing it waits until `ready` is set."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.ready = threading.Event()
-
-    def list(self) -> list[ProfileListing]:
-        self.ready.wait(10)
-        return super().list()
-
-
-async def test_keys_typed_while_the_profile_list_loads_act_on_it(tmp_path: Path) -> None:
-    """Enter at once after launch (the list still says "Loading profiles…") opens a new profile
-    once the list is there: what the start screen says enter does."""
-    profiles = SlowProfiles(tmp_path / "profiles")
-    secrets = MemorySecretStore()
-    app = ClmWizardApp(WizardContext(profiles=profiles, open_secrets=lambda: secrets))
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StartScreen))
-        await pilot.pause()
-        press_now(app, "enter", "\r")
-        await until(pilot, lambda: app._held_keys)  # read, and held for the list
-        profiles.ready.set()
-        await until(pilot, lambda: isinstance(app.screen, KeyScreen))

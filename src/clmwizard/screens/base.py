@@ -62,9 +62,6 @@ class WizardScreen(Screen["Answer"]):
 
     STEP: str = ""
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back")]
-    # False: the screen hands the held keys over itself, once it can take them (the start
-    # screen, when its profile list is loaded).
-    KEYS_ON_MOUNT: ClassVar[bool] = True
 
     @property
     def wizard(self) -> Wizard:
@@ -73,8 +70,7 @@ class WizardScreen(Screen["Answer"]):
     def _on_mount(self, event: events.Mount) -> None:
         # After the step's own on_mount (Textual calls a subclass's handler first), whose
         # focus() is queued on the app: the keys typed during the screen change follow it there.
-        if self.KEYS_ON_MOUNT:
-            self.wizard.release_keys()
+        self.wizard.release_keys()
 
     def compose(self) -> ComposeResult:
         yield TitleBar(self.wizard.subtitle())

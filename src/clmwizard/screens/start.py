@@ -141,7 +141,6 @@ class StartScreen(WizardScreen):
         # Each profile's last known health: what it remembers, or what h just found out.
         self.health: dict[str, LastKnown] = {}
         self.checked: dict[str, LastKnown] = {}
-        self._keys_held = False
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(
@@ -168,11 +167,7 @@ class StartScreen(WizardScreen):
     def message(self) -> FieldMessage:
         return self.query_one("#start-message", FieldMessage)
 
-    KEYS_ON_MOUNT = False  # keys typed while the list loads wait for it (_show_profiles)
-
     def on_mount(self) -> None:
-        self.wizard.hold_keys()
-        self._keys_held = True
         self.call_after_refresh(self.load_profiles)  # after the first frame is on screen
 
     def on_screen_resume(self) -> None:
@@ -236,9 +231,6 @@ class StartScreen(WizardScreen):
             index = 1
         options.highlighted = index
         options.focus()
-        if self._keys_held:  # the first list: what was typed meanwhile is for it
-            self._keys_held = False
-            self.wizard.release_keys()
 
     def _health_line(self, name: str, now: datetime) -> str:
         """The profile's connectors in one line: the last known health and its age."""
