@@ -139,8 +139,15 @@ async def test_keys_answer_while_publishing_with_latency(
         await until(pilot, lambda: screen.phase == "published", timeout=60)
 
 
+@pytest.fixture
+def codes_wait(emu: Emulator) -> None:
+    """The demo user enters each device code only after it shows (publish_context's approves
+    it at once): for the tests about the code on screen."""
+    emu.power_platform.set_policies(auto_approve_device_codes=False)
+
+
 async def test_a_declined_device_code_is_said_beside_the_sign_in_and_enter_retries(
-    publish_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator, codes_wait: None
 ) -> None:
     async with on_publish(publish_context) as (app, pilot):
         await until(pilot, lambda: isinstance(app.screen, PublishScreen))
@@ -169,7 +176,12 @@ async def test_a_declined_device_code_is_said_beside_the_sign_in_and_enter_retri
     ],
 )
 async def test_sign_in_failures_are_said_beside_the_sign_in(
-    publish_context: WizardContext, emu: Emulator, trouble: str, words: str, fix: str
+    publish_context: WizardContext,
+    emu: Emulator,
+    codes_wait: None,
+    trouble: str,
+    words: str,
+    fix: str,
 ) -> None:
     pp = emu.power_platform
     if trouble == "public client flows off":
@@ -193,7 +205,7 @@ async def test_sign_in_failures_are_said_beside_the_sign_in(
 
 
 async def test_a_revoked_cached_token_is_dropped_and_the_sign_in_asked_once_more(
-    publish_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator, codes_wait: None
 ) -> None:
     async with on_publish(publish_context) as (app, pilot):
         await publish(pilot, app, emu)

@@ -83,7 +83,9 @@ async def complete_demo_sign_in(pilot: Pilot[None], app: ClmWizardApp) -> None:
 def publish_context(demo_context: WizardContext, emu: Emulator, tmp_path: Path) -> WizardContext:
     ca = tmp_path / "emulator-ca.pem"
     ca.write_text(emu.power_platform.ca_cert, encoding="ascii")
-    emu.power_platform.set_policies(device_code_interval=0)
+    # The demo user approves each device code as Entra issues it (before MSAL's first poll, which
+    # would otherwise wait a second); a test about the code on screen turns this off.
+    emu.power_platform.set_policies(device_code_interval=0, auto_approve_device_codes=True)
     settings = demo_microsoft(emu, str(ca))
     demo_context.microsoft = lambda: settings
     return demo_context
