@@ -111,7 +111,7 @@ async def _heartbeat(
                 profiles,
                 target,
                 outcome,
-                profile=profile.name,
+                profile_name=profile.name,
                 flow_url=settings.flow_url,
                 timeout=options.timeout,
                 poll=options.poll_seconds,

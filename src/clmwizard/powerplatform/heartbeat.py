@@ -297,7 +297,7 @@ async def run_once(
     target: HeartbeatTarget,
     outcome: HeartbeatOutcome,
     *,
-    profile: str,
+    profile_name: str,
     flow_url: str,
     timeout: float,
     poll: float,
@@ -309,6 +309,6 @@ async def run_once(
         flows, target.environment_id, outcome.flow_id, timeout=timeout, poll=poll, tick=tick
     )
     outcome.run, outcome.actions = run, actions
-    outcome.result = describe_result(run, actions, target, profile)
-    await remember_outcome(profiles, profile, target, outcome, flow_url)
+    outcome.result = describe_result(run, actions, target, profile_name)
+    await remember_outcome(profiles, profile_name, target, outcome, flow_url)
     return run

@@ -100,7 +100,7 @@ class HeartbeatScreen(PlatformStepScreen):
                     profiles,
                     target,
                     outcome,
-                    profile=profile.name,
+                    profile_name=profile.name,
                     flow_url=flow_url,
                     timeout=RUN_TIMEOUT,
                     poll=self.wizard.context.poll_seconds,
