@@ -144,12 +144,11 @@ async def test_a_declined_consent_says_so_and_r_tries_again(
 
 
 async def test_the_demo_tour_ends_with_a_succeeded_heartbeat_in_nine_keys_after_export(
-    publish_context: WizardContext, emu: Emulator
+    publish_context: WizardContext, emu: Emulator, codes_wait: None
 ) -> None:
     """The README's tour after the bundle, key for key (the part up to Export: test_flows)."""
     from clmwizard.screens.publish import PublishScreen
 
-    emu.power_platform.set_policies(auto_approve_device_codes=False)  # the demo user's `a` does
     app = make_app(publish_context)
     keys: list[str] = []
 

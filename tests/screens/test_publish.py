@@ -139,13 +139,6 @@ async def test_keys_answer_while_publishing_with_latency(
         await until(pilot, lambda: screen.phase == "published", timeout=60)
 
 
-@pytest.fixture
-def codes_wait(emu: Emulator) -> None:
-    """The demo user enters each device code only after it shows (publish_context's approves
-    it at once): for the tests about the code on screen."""
-    emu.power_platform.set_policies(auto_approve_device_codes=False)
-
-
 async def test_a_declined_device_code_is_said_beside_the_sign_in_and_enter_retries(
     publish_context: WizardContext, emu: Emulator, codes_wait: None
 ) -> None:

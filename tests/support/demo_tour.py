@@ -91,6 +91,13 @@ def publish_context(demo_context: WizardContext, emu: Emulator, tmp_path: Path) 
     return demo_context
 
 
+@pytest.fixture
+def codes_wait(publish_context: WizardContext, emu: Emulator) -> None:
+    """The demo user enters each device code only after it shows (publish_context's approves
+    it at once): for the tests about the code on screen, and the demo tour's `a`."""
+    emu.power_platform.set_policies(auto_approve_device_codes=False)
+
+
 def screen_text(app: ClmWizardApp) -> str:
     """Everything the current screen shows, as plain text."""
     from textual.widgets import Static

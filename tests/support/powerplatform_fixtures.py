@@ -43,8 +43,8 @@ class DeviceCodeSignIns:
 def approver(microsoft: Emulator) -> DeviceCodeSignIns:
     """The user entering each device code in a browser elsewhere, before clmwizard first asks:
     the emulator approves each code as it issues it. (A user approving after the first poll
-    would add MSAL's one-second wait to every sign-in; tests/commands/test_publish.py and the
-    Pilot tours sign in that way.)"""
+    would add MSAL's one-second wait to every sign-in; tests/commands/test_publish.py's sign-in
+    troubles and the Pilot tests with `codes_wait` sign in that way.)"""
     microsoft.power_platform.set_policies(auto_approve_device_codes=True)
     return DeviceCodeSignIns(microsoft)
 
